@@ -1,0 +1,6 @@
+"""SQL dialects: one class per engine, each a set of flags and small overrides."""
+from .base import Dialect
+from .postgres import PostgresDialect
+from .sqlite import SqliteDialect
+
+__all__ = ['Dialect', 'SqliteDialect', 'PostgresDialect']

@@ -1,0 +1,224 @@
+"""Dialect base class: quoting, placeholders, feature flags and the compile entry point.
+
+A dialect knows SQL, not models or drivers.  Each engine subclasses :class:`Dialect` and
+changes flags or overrides small methods; query nodes ask the dialect wherever engines
+differ.  ``dialect.compile(node)`` returns ``(sql, params)``.
+"""
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from typing import Any, Callable
+
+from ..sql.context import Context
+from ..sql.nodes import SQL, Column, CommaNodeList, Entity, Node, NodeList, Value
+
+__all__ = ['Dialect']
+
+
+def _not_supported(message: str) -> Exception:
+    from ..exceptions import NotSupportedError
+    return NotSupportedError(message)
+
+
+class Dialect:
+    """Generic SQL; engine dialects override what differs."""
+
+    name = 'generic'
+    param = '?'
+    quote_char = '"'
+
+    # -- feature flags -----------------------------------------------------------------
+    limit_max: int | None = None          # LIMIT value meaning "no limit" (None: omit LIMIT)
+    nulls_ordering = True                 # NULLS FIRST / LAST in ORDER BY
+    for_update = False                    # SELECT ... FOR UPDATE is rendered
+    returning_clause = False              # INSERT/UPDATE/DELETE ... RETURNING
+    returning_qualified = False           # RETURNING may use "table"."col"
+    insert_returns_pk = False             # inserts fetch the new key with RETURNING
+    supports_distinct_on = False
+    supports_lateral = False
+    compound_select_parentheses = False   # members of UNION etc. may be parenthesised
+    subquery_alias_required = False       # every subquery in FROM needs an alias
+    supports_update_from = False
+    supports_update_limit = False
+    supports_materialized_cte = False
+    values_alias_columns = False          # (VALUES ...) AS v ("a", "b")
+    upsert_select_needs_where = False     # INSERT ... SELECT ... ON CONFLICT parse quirk
+    safe_create_index = True              # CREATE INDEX IF NOT EXISTS
+    safe_drop_index = True                # DROP INDEX IF EXISTS
+    index_schema_prefix = False           # CREATE INDEX "schema"."name" ON ...
+    sequences = False
+    truncate_table = False
+    commit_select = False
+    default_values_sql = 'DEFAULT VALUES'
+
+    #: operator spellings that differ from the generic ones
+    operations: dict[str, str] = {}
+    #: column type names by field type
+    field_types: dict[str, str] = {
+        'AUTO': 'INTEGER', 'BIGAUTO': 'BIGINT', 'BIGINT': 'BIGINT', 'BLOB': 'BLOB',
+        'BOOL': 'SMALLINT', 'CHAR': 'CHAR', 'DATE': 'DATE', 'DATETIME': 'DATETIME',
+        'DECIMAL': 'DECIMAL', 'DEFAULT': '', 'DOUBLE': 'REAL', 'FLOAT': 'REAL',
+        'INT': 'INTEGER', 'SMALLINT': 'SMALLINT', 'TEXT': 'TEXT', 'TIME': 'TIME',
+        'UUID': 'TEXT', 'UUIDB': 'BLOB', 'VARCHAR': 'VARCHAR',
+    }
+
+    adapt_param: Callable[[Any], Any] | None = None
+    #: hook to rewrite an operator's right-hand side (None: no rewriting)
+    rewrite_operand: Callable[[str, Any], Any] | None = None
+
+    def __init__(self, field_types: dict | None = None, operations: dict | None = None,
+                 server_version: tuple | None = None) -> None:
+        if field_types:
+            self.field_types = dict(type(self).field_types, **field_types)
+        if operations:
+            self.operations = dict(type(self).operations, **operations)
+        self.server_version = server_version
+        self._quote_cache: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return '<%s>' % type(self).__name__
+
+    # -- compiling -----------------------------------------------------------------------
+    def context(self, **options: Any) -> Context:
+        return Context(self, **options)
+
+    def compile(self, node: Any, **options: Any) -> tuple[str, list]:
+        return Context(self, **options).sql(node).query()
+
+    def not_supported(self, feature: str) -> Exception:
+        return _not_supported('%s is not supported by %s' % (feature, self.display_name))
+
+    @property
+    def display_name(self) -> str:
+        return {'sqlite': 'SQLite', 'postgres': 'PostgreSQL',
+                'cockroach': 'CockroachDB'}.get(self.name, self.name)
+
+    # -- identifiers and literals ----------------------------------------------------------
+    def quote_identifier(self, name: str) -> str:
+        try:
+            return self._quote_cache[name]
+        except KeyError:
+            pass
+        if not isinstance(name, str):
+            raise TypeError('identifiers must be strings, got %r' % (name,))
+        if '\x00' in name:
+            raise ValueError('identifiers cannot contain NUL characters: %r' % (name,))
+        q = self.quote_char
+        quoted = q + self.escape_identifier(name.replace(q, q + q)) + q
+        if len(self._quote_cache) < 4096:
+            self._quote_cache[name] = quoted
+        return quoted
+
+    def escape_identifier(self, text: str) -> str:
+        """Extra escaping the driver needs inside SQL text (e.g. ``%`` for psycopg2)."""
+        return text
+
+    def quote_path(self, path: tuple) -> str:
+        return '.'.join(self.quote_identifier(part) for part in path)
+
+    def render_operator(self, op: str) -> str:
+        return self.operations.get(op, op)
+
+    def literal_value(self, value: Any) -> str:
+        """An SQL literal for ``value`` (used only where parameters are not allowed)."""
+        if value is None:
+            return 'NULL'
+        if isinstance(value, bool):
+            return self.boolean_literal(value)
+        if isinstance(value, (int, float, decimal.Decimal)):
+            return repr(value) if not isinstance(value, decimal.Decimal) else str(value)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return self.bytes_literal(bytes(value))
+        if isinstance(value, (datetime.date, datetime.time, uuid.UUID)):
+            value = str(value)
+        if not isinstance(value, str):
+            value = str(value)
+        if '\x00' in value:
+            raise ValueError('string literals cannot contain NUL characters')
+        return "'" + self.escape_identifier(value.replace("'", "''")) + "'"
+
+    def boolean_literal(self, value: bool) -> str:
+        return 'TRUE' if value else 'FALSE'
+
+    def bytes_literal(self, value: bytes) -> str:
+        return "X'%s'" % value.hex()
+
+    # -- INSERT conflict handling ----------------------------------------------------------
+    def insert_verb(self, on_conflict: Any) -> str:
+        return 'INSERT'
+
+    def conflict_statement(self, on_conflict: Any, query: Any) -> Node | None:
+        return None
+
+    def conflict_update(self, on_conflict: Any, query: Any) -> Node | None:
+        """``SET a = EXCLUDED.a, b = <expr>`` for ON CONFLICT ... DO UPDATE."""
+        from ..sql.queries import _assignments
+        from ..sql.nodes import EXCLUDED
+        table = query.table
+        parts = []
+        for column in on_conflict._preserve:
+            if isinstance(column, str):
+                name = column
+            else:
+                name = getattr(column, 'column_name', None) or column.name
+            parts.append(NodeList((Entity(name), SQL('='), getattr(EXCLUDED, name))))
+        if on_conflict._update:
+            for node in _assignments(table, on_conflict._update, 'on_conflict(update=...)'):
+                column, eq, value = node.nodes
+                name = getattr(column, 'column_name', None) or column.name
+                parts.append(NodeList((Entity(name), eq, value)))
+        return CommaNodeList(parts)
+
+    def _conflict_target(self, ctx: Context, on_conflict: Any) -> None:
+        if on_conflict._conflict_constraint:
+            ctx.literal(' ON CONSTRAINT ' +
+                        self.quote_identifier(on_conflict._conflict_constraint))
+        elif on_conflict._conflict_target:
+            targets = [Entity(t) if isinstance(t, str) else t
+                       for t in on_conflict._conflict_target]
+            ctx.literal(' ')
+            with ctx.scope_values():
+                ctx.sql(NodeList(targets, ', ', parens=True))
+            if on_conflict._conflict_where is not None:
+                ctx.literal(' WHERE ')
+                with ctx.scope_values():
+                    ctx.sql(on_conflict._conflict_where)
+
+    def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:
+        action = on_conflict._action
+        if on_conflict.is_update():
+            ctx.literal(' ON CONFLICT')
+            self._conflict_target(ctx, on_conflict)
+            ctx.literal(' DO UPDATE SET ')
+            ctx.sql(self.conflict_update(on_conflict, query))
+            if on_conflict._where is not None:
+                ctx.literal(' WHERE ')
+                ctx.sql(on_conflict._where)
+        elif action in ('IGNORE', 'NOTHING'):
+            ctx.literal(' ON CONFLICT')
+            self._conflict_target(ctx, on_conflict)
+            ctx.literal(' DO NOTHING')
+        elif action == 'REPLACE':
+            raise _not_supported(
+                '%s has no INSERT OR REPLACE; use on_conflict(conflict_target=[...], '
+                'preserve=[...]) to update the existing row instead' % self.display_name)
+        elif action == 'UPDATE':
+            raise ValueError('on_conflict("update") needs update= or preserve=')
+
+
+def _adapt_for_sqlite(value: Any) -> Any:
+    adapter = _SQLITE_ADAPTERS.get(type(value))
+    return adapter(value) if adapter is not None else value
+
+
+_SQLITE_ADAPTERS: dict[type, Callable] = {
+    decimal.Decimal: str,
+    uuid.UUID: lambda u: u.hex,
+    datetime.datetime: lambda d: d.isoformat(' '),
+    datetime.date: lambda d: d.isoformat(),
+    datetime.time: lambda t: t.isoformat(),
+    bytearray: bytes,
+    memoryview: bytes,
+}

@@ -1,0 +1,40 @@
+"""PostgreSQL dialect: ``%s`` placeholders, RETURNING, DISTINCT ON, row locks, LATERAL."""
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Dialect
+
+__all__ = ['PostgresDialect']
+
+
+class PostgresDialect(Dialect):
+    name = 'postgres'
+    param = '%s'
+    limit_max = None
+    for_update = True
+    returning_clause = True
+    returning_qualified = True
+    insert_returns_pk = True
+    supports_distinct_on = True
+    supports_lateral = True
+    compound_select_parentheses = True
+    subquery_alias_required = True
+    supports_update_from = True
+    supports_materialized_cte = True
+    values_alias_columns = True
+    sequences = True
+    truncate_table = True
+    commit_select = True
+    # psycopg2 reads % as a placeholder marker, so a literal % is written %%
+    operations = {'REGEXP': '~', 'IREGEXP': '~*', '%': '%%', 'ILIKE': 'ILIKE'}
+    field_types = dict(Dialect.field_types, AUTO='SERIAL', BIGAUTO='BIGSERIAL',
+                       BLOB='BYTEA', BOOL='BOOLEAN', DATETIME='TIMESTAMP',
+                       DECIMAL='NUMERIC', DOUBLE='DOUBLE PRECISION', FLOAT='REAL',
+                       UUID='UUID', UUIDB='BYTEA', JSON='JSON', TIME='TIME')
+
+    def escape_identifier(self, text: str) -> str:
+        return text.replace('%', '%%')
+
+    def bytes_literal(self, value: bytes) -> str:
+        return "'\\x%s'::bytea" % value.hex()

@@ -1,0 +1,64 @@
+"""SQLite dialect: ``?`` placeholders, GLOB for case-sensitive LIKE, INSERT OR IGNORE/REPLACE."""
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from ..sql.context import Context
+from ..sql.nodes import SQL, NodeList, Value
+from .base import Dialect, _adapt_for_sqlite
+
+__all__ = ['SqliteDialect']
+
+_VERSION = sqlite3.sqlite_version_info
+
+
+class SqliteDialect(Dialect):
+    name = 'sqlite'
+    param = '?'
+    limit_max = -1
+    nulls_ordering = _VERSION >= (3, 30, 0)
+    returning_clause = _VERSION >= (3, 35, 0)
+    supports_update_from = _VERSION >= (3, 33, 0)
+    supports_materialized_cte = _VERSION >= (3, 35, 0)
+    index_schema_prefix = True
+    upsert_select_needs_where = True
+    # LIKE is case-insensitive in SQLite, so `%` (LIKE) uses GLOB and `**` (ILIKE) uses LIKE
+    operations = {'LIKE': 'GLOB', 'ILIKE': 'LIKE', 'IREGEXP': 'REGEXP'}
+    field_types = dict(Dialect.field_types, BOOL='INTEGER', DECIMAL='DECIMAL',
+                       DOUBLE='REAL', FLOAT='REAL', BIGAUTO='INTEGER', UUIDB='BLOB',
+                       JSON='JSON')
+
+    adapt_param = staticmethod(_adapt_for_sqlite)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.server_version is None:
+            self.server_version = _VERSION
+
+    def boolean_literal(self, value: bool) -> str:
+        return '1' if value else '0'
+
+    def rewrite_operand(self, op: str, rhs: Any) -> Any:
+        if op == 'IREGEXP':   # Python's re: an inline flag makes the match case-insensitive
+            return NodeList((Value('(?i)'), SQL('||'), rhs if hasattr(rhs, '__sql__')
+                             else Value(rhs)), parens=True)
+        return rhs
+
+    def insert_verb(self, on_conflict: Any) -> str:
+        if on_conflict is not None and not on_conflict.is_update():
+            if on_conflict._action == 'IGNORE' and not on_conflict._conflict_target:
+                return 'INSERT OR IGNORE'
+            if on_conflict._action == 'REPLACE':
+                return 'INSERT OR REPLACE'
+        return 'INSERT'
+
+    def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:
+        if on_conflict._conflict_constraint:
+            raise self.not_supported('on_conflict(conflict_constraint=...) (name the columns '
+                                     'with conflict_target=[...] instead)')
+        if not on_conflict.is_update():
+            if on_conflict._action == 'REPLACE' or (on_conflict._action == 'IGNORE' and
+                                                    not on_conflict._conflict_target):
+                return   # spelled INSERT OR REPLACE / INSERT OR IGNORE
+        super().render_on_conflict(ctx, on_conflict, query)

@@ -1,0 +1,1 @@
+"""Optional extensions for orm (CockroachDB support and other add-ons)."""
