@@ -222,3 +222,37 @@ _SQLITE_ADAPTERS: dict[type, Callable] = {
     bytearray: bytes,
     memoryview: bytes,
 }
+
+
+# -- date helpers: engines spell these differently ---------------------------------------
+_DATE_PARTS = ('year', 'month', 'day', 'hour', 'minute', 'second', 'week', 'dow', 'doy',
+               'quarter', 'epoch')
+
+
+def check_date_part(part: str) -> str:
+    if not isinstance(part, str) or part.lower() not in _DATE_PARTS:
+        raise ValueError('unknown date part %r; use one of %s' % (part, ', '.join(_DATE_PARTS)))
+    return part.lower()
+
+
+def _date_helpers(cls: type) -> type:
+    """Default date helpers (``date_part`` / ``date_trunc`` functions) for a dialect."""
+    from ..sql.nodes import fn
+
+    def extract_date(self, date_part: str, date_field: Any) -> Node:
+        return fn.date_part(check_date_part(date_part), date_field)
+
+    def truncate_date(self, date_part: str, date_field: Any) -> Node:
+        return fn.date_trunc(check_date_part(date_part), date_field)
+
+    def random(self) -> Node:
+        return fn.random()
+
+    for name, func in (('extract_date', extract_date), ('truncate_date', truncate_date),
+                       ('random', random)):
+        if name not in cls.__dict__:
+            setattr(cls, name, func)
+    return cls
+
+
+_date_helpers(Dialect)

@@ -38,3 +38,11 @@ class PostgresDialect(Dialect):
 
     def bytes_literal(self, value: bytes) -> str:
         return "'\\x%s'::bytea" % value.hex()
+
+    def to_timestamp(self, date_field: Any) -> Any:
+        from ..sql.nodes import SQL, NodeList, fn
+        return fn.EXTRACT(NodeList((SQL('EPOCH FROM'), date_field))).cast('bigint')
+
+    def from_timestamp(self, date_field: Any) -> Any:
+        from ..sql.nodes import fn
+        return fn.to_timestamp(date_field)

@@ -62,3 +62,11 @@ class SqliteDialect(Dialect):
                                                     not on_conflict._conflict_target):
                 return   # spelled INSERT OR REPLACE / INSERT OR IGNORE
         super().render_on_conflict(ctx, on_conflict, query)
+
+    def to_timestamp(self, date_field: Any) -> Any:
+        from ..sql.nodes import fn
+        return fn.strftime('%s', date_field).cast('integer')
+
+    def from_timestamp(self, date_field: Any) -> Any:
+        from ..sql.nodes import fn
+        return fn.datetime(date_field, 'unixepoch')

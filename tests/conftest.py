@@ -1,0 +1,257 @@
+"""Shared fixtures: every test that takes ``db`` runs on each real engine.
+
+Engines (fixture ids):
+
+* ``sqlite-memory`` -- ``SqliteDatabase(':memory:')``
+* ``sqlite-file``   -- ``SqliteDatabase(<tmp_path>/test.db)``
+* ``postgres``      -- ``PostgresqlDatabase`` on ``$ORM_PG_DSN``
+  (default ``dbname=orm_test host=127.0.0.1 user=postgres``); the database is
+  created when missing and its ``public`` schema is emptied before each test.
+
+When PostgreSQL is unreachable its tests are skipped, except under ``CI=true``
+where they fail with instructions to start the server.
+
+To add an engine (e.g. ``apsw``): write a factory ``_make_<name>(tmp_path)``
+returning an unconnected database object, register it in ``ENGINE_FACTORIES``
+and add its id to ``ENGINES`` (and to ``ENGINE_KINDS`` for ``engine_name``).
+
+Restrict a test to some engine kinds with ``@pytest.mark.engines('postgres')``
+(kinds: ``sqlite``, ``postgres``, later ``apsw``).
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Callable, Optional
+
+import pytest
+
+from orm.database import Database, PostgresqlDatabase, SqliteDatabase
+
+PG_DSN = os.environ.get('ORM_PG_DSN', 'dbname=orm_test host=127.0.0.1 user=postgres')
+IN_CI = os.environ.get('CI', '').lower() == 'true'
+PG_START_HINT = ('start it with:  pg_ctlcluster --skip-systemctl-redirect '
+                 '$(ls /etc/postgresql) main start')
+
+#: Engine ids the ``db`` fixture is parametrized with, in order.
+ENGINES = ['sqlite-memory', 'sqlite-file', 'postgres']
+#: Engine id -> engine kind (what ``engine_name(db)`` returns for it).
+ENGINE_KINDS = {'sqlite-memory': 'sqlite', 'sqlite-file': 'sqlite', 'postgres': 'postgres'}
+
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL availability
+# ---------------------------------------------------------------------------------------
+
+def pg_connect_kwargs(dsn: str = PG_DSN) -> dict:
+    """``PG_DSN`` parsed into keyword arguments for ``PostgresqlDatabase``."""
+    from psycopg2.extensions import parse_dsn
+    params = parse_dsn(dsn)
+    params['database'] = params.pop('dbname', None) or 'orm_test'
+    return params
+
+
+_pg_status: dict = {}
+
+
+def _check_postgres() -> Optional[str]:
+    """``None`` when the test database is reachable (created if missing), else why not."""
+    if 'error' in _pg_status:
+        return _pg_status['error']
+    error: Optional[str] = None
+    try:
+        import psycopg2
+    except ImportError:
+        error = 'psycopg2 is not installed (pip install psycopg2-binary)'
+    else:
+        params = pg_connect_kwargs()
+        try:
+            psycopg2.connect(**params).close()
+        except psycopg2.OperationalError as exc:
+            if 'does not exist' in str(exc):
+                error = _create_database(psycopg2, params)
+            else:
+                error = 'PostgreSQL unreachable at %r: %s' % (PG_DSN, str(exc).strip())
+    _pg_status['error'] = error
+    return error
+
+
+def _create_database(psycopg2: Any, params: dict) -> Optional[str]:
+    admin = dict(params, database='postgres')
+    try:
+        conn = psycopg2.connect(**admin)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute('CREATE DATABASE "%s"' % params['database'].replace('"', '""'))
+        finally:
+            conn.close()
+        psycopg2.connect(**params).close()
+    except psycopg2.Error as exc:
+        return 'could not create test database %r: %s' % (params['database'], exc)
+    return None
+
+
+def require_postgres() -> None:
+    """Skip (or under ``CI=true`` fail) the current test when PostgreSQL is unreachable."""
+    error = _check_postgres()
+    if error is None:
+        return
+    if IN_CI:
+        pytest.fail('%s -- PostgreSQL is required in CI; %s' % (error, PG_START_HINT),
+                    pytrace=False)
+    pytest.skip('%s (%s)' % (error, PG_START_HINT))
+
+
+# ---------------------------------------------------------------------------------------
+# Engine factories
+# ---------------------------------------------------------------------------------------
+
+def _make_sqlite_memory(tmp_path: Any, **kwargs: Any) -> Database:
+    return SqliteDatabase(':memory:', **kwargs)
+
+
+def _make_sqlite_file(tmp_path: Any, **kwargs: Any) -> Database:
+    return SqliteDatabase(str(tmp_path / 'test.db'), **kwargs)
+
+
+def _make_postgres(tmp_path: Any, **kwargs: Any) -> Database:
+    require_postgres()
+    params = pg_connect_kwargs()
+    params.update(kwargs)
+    database = params.pop('database')
+    return PostgresqlDatabase(database, **params)
+
+
+ENGINE_FACTORIES: dict[str, Callable[..., Database]] = {
+    'sqlite-memory': _make_sqlite_memory,
+    'sqlite-file': _make_sqlite_file,
+    'postgres': _make_postgres,
+}
+
+
+def make_database(engine: str, tmp_path: Any, **kwargs: Any) -> Database:
+    """A new, unconnected database object for engine id ``engine``."""
+    db = ENGINE_FACTORIES[engine](tmp_path, **kwargs)
+    db.test_engine_id = engine  # type: ignore[attr-defined]
+    return db
+
+
+def engine_name(db: Any) -> str:
+    """The engine kind of ``db``: ``'sqlite'``, ``'postgres'`` (later ``'apsw'``)."""
+    engine_id = getattr(db, 'test_engine_id', None)
+    if engine_id in ENGINE_KINDS:
+        return ENGINE_KINDS[engine_id]
+    if isinstance(db, PostgresqlDatabase):
+        return 'postgres'
+    if isinstance(db, SqliteDatabase):
+        return 'sqlite'
+    return type(db).__name__
+
+
+def clean_database(db: Database) -> None:
+    """Drop everything the tests may have created (SQLite test files start empty)."""
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql('DROP SCHEMA IF EXISTS public CASCADE')
+        db.execute_sql('CREATE SCHEMA public')
+
+
+def _close_all(db: Database) -> None:
+    try:
+        while db.transaction_depth():
+            db.pop_transaction()
+        if not db.is_closed():
+            db.rollback()
+        db.close()
+    except Exception:
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line(
+        'markers', 'engines(*kinds): run the test only on these engine kinds '
+                   '(sqlite, postgres, apsw)')
+
+
+def _check_marker(request: Any, engine: str) -> None:
+    marker = request.node.get_closest_marker('engines')
+    if marker is not None and ENGINE_KINDS[engine] not in marker.args:
+        pytest.skip('test applies to %s only' % ', '.join(marker.args))
+
+
+def _open(engine: str, tmp_path: Any) -> Database:
+    db = make_database(engine, tmp_path)
+    db.connect()
+    clean_database(db)
+    return db
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: Any) -> str:
+    """The engine id of the current ``db`` parametrization."""
+    _check_marker(request, request.param)
+    return request.param
+
+
+@pytest.fixture
+def db(engine: str, tmp_path: Any) -> Any:
+    """A connected, empty database on each engine; closed afterwards."""
+    database = _open(engine, tmp_path)
+    yield database
+    _close_all(database)
+
+
+@pytest.fixture
+def make_db(engine: str, tmp_path: Any) -> Any:
+    """Factory for more database objects on the same target as ``db`` (for concurrency).
+
+    ``make_db(**kwargs)`` returns an unconnected database object; extra keyword
+    arguments go to the database class.  On ``sqlite-memory`` there is nothing
+    to share, so tests using it are skipped.
+    """
+    made: list = []
+
+    def factory(**kwargs: Any) -> Database:
+        if engine == 'sqlite-memory':
+            pytest.skip('an in-memory SQLite database cannot be shared between connections')
+        database = make_database(engine, tmp_path, **kwargs)
+        made.append(database)
+        return database
+
+    yield factory
+    for database in made:
+        _close_all(database)
+
+
+@pytest.fixture(params=['sqlite-memory', 'sqlite-file'])
+def sqlite_db(request: Any, tmp_path: Any) -> Any:
+    """A connected SQLite database (memory and file)."""
+    database = _open(request.param, tmp_path)
+    yield database
+    _close_all(database)
+
+
+@pytest.fixture
+def sqlite_file_db(tmp_path: Any) -> Any:
+    """A connected SQLite database in a file."""
+    database = _open('sqlite-file', tmp_path)
+    yield database
+    _close_all(database)
+
+
+@pytest.fixture
+def pg_db(tmp_path: Any) -> Any:
+    """A connected, empty PostgreSQL database."""
+    database = _open('postgres', tmp_path)
+    yield database
+    _close_all(database)
+
+
+@pytest.fixture
+def unique_name() -> Callable[[str], str]:
+    """``unique_name('t')`` -> a fresh identifier such as ``t_1a2b3c4d``."""
+    return lambda prefix='t': '%s_%s' % (prefix, uuid.uuid4().hex[:8])

@@ -1,0 +1,165 @@
+"""Introspection returns the same tuples, in the same shape, on every engine."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import engine_name
+from orm.database import ColumnMetadata, ForeignKeyMetadata, IndexMetadata, ViewMetadata
+
+SCHEMA = [
+    'CREATE TABLE person ('
+    ' id INTEGER PRIMARY KEY,'
+    ' name VARCHAR(100) NOT NULL,'
+    ' email TEXT,'
+    ' age INTEGER DEFAULT 18)',
+    'CREATE UNIQUE INDEX person_email ON person (email)',
+    'CREATE INDEX person_name_age ON person (name, age)',
+    'CREATE TABLE note ('
+    ' id INTEGER PRIMARY KEY,'
+    ' person_id INTEGER NOT NULL REFERENCES person (id),'
+    ' body TEXT,'
+    ' code VARCHAR(10) UNIQUE)',
+    'CREATE TABLE tag_link ('
+    ' a INTEGER NOT NULL,'
+    ' b INTEGER NOT NULL,'
+    ' note_id INTEGER REFERENCES note (id),'
+    ' PRIMARY KEY (b, a))',
+    'CREATE TABLE pair_ref ('
+    ' id INTEGER PRIMARY KEY,'
+    ' la INTEGER, lb INTEGER,'
+    ' FOREIGN KEY (lb, la) REFERENCES tag_link (b, a))',
+    'CREATE VIEW adults AS SELECT name FROM person WHERE age >= 18',
+]
+
+TYPES = {
+    'sqlite': ['INTEGER', 'VARCHAR(100)', 'TEXT', 'INTEGER'],
+    'postgres': ['integer', 'character varying', 'text', 'integer'],
+}
+
+
+@pytest.fixture
+def idb(db):
+    for sql in SCHEMA:
+        db.execute_sql(sql)
+    return db
+
+
+def test_get_tables_and_views(idb):
+    assert idb.get_tables() == ['note', 'pair_ref', 'person', 'tag_link']
+    views = idb.get_views()
+    assert [type(v) for v in views] == [ViewMetadata]
+    assert views[0].name == 'adults'
+    sql = views[0].sql.upper()
+    assert sql.startswith('CREATE VIEW') and 'SELECT' in sql and 'PERSON' in sql
+    assert idb.table_exists('person')
+    assert not idb.table_exists('adults')      # a view is not a table
+    assert not idb.table_exists('missing')
+
+
+def test_get_columns(idb):
+    columns = idb.get_columns('person')
+    assert all(type(c) is ColumnMetadata for c in columns)
+    assert ColumnMetadata._fields == ('name', 'data_type', 'null', 'primary_key', 'table',
+                                      'default')
+    assert [c.name for c in columns] == ['id', 'name', 'email', 'age']
+    assert [c.data_type for c in columns] == TYPES[engine_name(idb)]
+    assert [c.null for c in columns] == [False, False, True, True]
+    assert [c.primary_key for c in columns] == [True, False, False, False]
+    assert {c.table for c in columns} == {'person'}
+    assert [c.default for c in columns[:3]] == [None, None, None]
+    assert '18' in columns[3].default
+    link = idb.get_columns('tag_link')
+    assert [(c.name, c.primary_key, c.null) for c in link] == [
+        ('a', True, False), ('b', True, False), ('note_id', False, True)]
+
+
+def test_get_primary_keys(idb):
+    assert idb.get_primary_keys('person') == ['id']
+    assert idb.get_primary_keys('tag_link') == ['b', 'a']     # key order, not table order
+    idb.execute_sql('CREATE TABLE nopk (x INTEGER)')
+    assert idb.get_primary_keys('nopk') == []
+
+
+def test_get_indexes(idb):
+    indexes = idb.get_indexes('person')
+    assert all(type(i) is IndexMetadata for i in indexes)
+    assert IndexMetadata._fields == ('name', 'sql', 'columns', 'unique', 'table')
+    by_name = {i.name: i for i in indexes}
+    email = by_name['person_email']
+    assert email.columns == ['email'] and email.unique is True and email.table == 'person'
+    assert 'UNIQUE INDEX' in email.sql.upper() and 'person_email' in email.sql
+    multi = by_name['person_name_age']
+    assert multi.columns == ['name', 'age'] and multi.unique is False
+    assert multi.sql.upper().startswith('CREATE INDEX')
+    assert [i.name for i in indexes] == sorted(i.name for i in indexes)
+    # A UNIQUE constraint is backed by a unique index on both engines.
+    note_unique = [i for i in idb.get_indexes('note') if i.columns == ['code']]
+    assert len(note_unique) == 1 and note_unique[0].unique is True
+    # So is a composite primary key (the key's column order is kept).
+    link_pk = [i for i in idb.get_indexes('tag_link') if i.columns == ['b', 'a']]
+    assert len(link_pk) == 1 and link_pk[0].unique is True
+
+
+def test_get_foreign_keys(idb):
+    fks = idb.get_foreign_keys('note')
+    assert fks == [ForeignKeyMetadata('person_id', 'person', 'id', 'note')]
+    assert all(type(fk) is ForeignKeyMetadata for fk in fks)
+    assert ForeignKeyMetadata._fields == ('column', 'dest_table', 'dest_column', 'table')
+    assert idb.get_foreign_keys('tag_link') == [
+        ForeignKeyMetadata('note_id', 'note', 'id', 'tag_link')]
+    assert idb.get_foreign_keys('pair_ref') == [
+        ForeignKeyMetadata('lb', 'tag_link', 'b', 'pair_ref'),
+        ForeignKeyMetadata('la', 'tag_link', 'a', 'pair_ref')]
+    assert idb.get_foreign_keys('person') == []
+
+
+def test_introspection_of_missing_table_is_empty(idb):
+    assert idb.get_columns('missing') == []
+    assert idb.get_indexes('missing') == []
+    assert idb.get_primary_keys('missing') == []
+    assert idb.get_foreign_keys('missing') == []
+
+
+def test_same_shape_everywhere(idb):
+    shapes = {
+        'tables': [type(t) for t in idb.get_tables()],
+        'columns': [tuple(type(x).__name__ for x in c[:5]) for c in idb.get_columns('note')],
+        'indexes': [(type(i.columns), type(i.unique)) for i in idb.get_indexes('person')],
+    }
+    assert set(shapes['tables']) == {str}
+    assert set(shapes['columns']) == {('str', 'str', 'bool', 'bool', 'str')}
+    assert set(shapes['indexes']) == {(list, bool)}
+
+
+def test_sqlite_references_without_column_resolve_to_primary_key(sqlite_db):
+    sqlite_db.execute_sql('CREATE TABLE p (code TEXT PRIMARY KEY)')
+    sqlite_db.execute_sql('CREATE TABLE c (id INTEGER PRIMARY KEY, p_code TEXT REFERENCES p)')
+    assert sqlite_db.get_foreign_keys('c') == [ForeignKeyMetadata('p_code', 'p', 'code', 'c')]
+
+
+def test_pg_other_schema(pg_db):
+    pg_db.execute_sql('DROP SCHEMA IF EXISTS other CASCADE')
+    pg_db.execute_sql('CREATE SCHEMA other')
+    try:
+        pg_db.execute_sql('CREATE TABLE other.thing (id INTEGER PRIMARY KEY, v TEXT NOT NULL)')
+        pg_db.execute_sql('CREATE INDEX thing_v ON other.thing (v)')
+        pg_db.execute_sql('CREATE VIEW other.things AS SELECT v FROM other.thing')
+        pg_db.execute_sql('CREATE SEQUENCE other.seq')
+        assert pg_db.get_tables() == []
+        assert pg_db.get_tables(schema='other') == ['thing']
+        assert pg_db.table_exists('thing', schema='other')
+        assert [v.name for v in pg_db.get_views(schema='other')] == ['things']
+        assert [c.name for c in pg_db.get_columns('thing', schema='other')] == ['id', 'v']
+        assert pg_db.get_primary_keys('thing', schema='other') == ['id']
+        assert 'thing_v' in [i.name for i in pg_db.get_indexes('thing', schema='other')]
+        assert pg_db.sequence_exists('seq', schema='other')
+        assert not pg_db.sequence_exists('seq')
+    finally:
+        pg_db.execute_sql('DROP SCHEMA other CASCADE')
+
+
+def test_pg_expression_index_columns(pg_db):
+    pg_db.execute_sql('CREATE TABLE e (id INTEGER PRIMARY KEY, name TEXT)')
+    pg_db.execute_sql('CREATE INDEX e_lower ON e (lower(name), id)')
+    index = [i for i in pg_db.get_indexes('e') if i.name == 'e_lower'][0]
+    assert index.columns == ['lower(name)', 'id']
