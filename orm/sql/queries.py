@@ -37,6 +37,11 @@ def database_required(method: Callable) -> Callable:
                 'Query must be bound to a database to run %s(): call query.bind(db), '
                 'Table(...).bind(db), or pass the database, e.g. query.%s(db).'
                 % (method.__name__, method.__name__))
+        if not hasattr(database, 'execute'):
+            raise TypeError(
+                '%s() takes the database as its first positional argument, got %r; pass '
+                'other arguments by keyword, e.g. query.%s(n=2)'
+                % (method.__name__, database, method.__name__))
         return method(self, database, *args, **kwargs)
     return inner
 
@@ -392,7 +397,7 @@ class SelectBase(SelectQuery, Source):
             return None
 
     def _parenthesize(self, ctx: Context) -> bool:
-        return bool(ctx.state.subquery)
+        return bool(ctx.state.subquery) and ctx.state.sole_function_arg is not self
 
     def _wrap(self, ctx: Context, render: Callable) -> Context:
         """Render ``render()`` as a subquery where the position requires one."""
@@ -632,7 +637,11 @@ class Select(SelectBase):
     def _register_sources(self, ctx: Context) -> None:
         for source in self._from_list:
             for item in (source.sources() if isinstance(source, Join) else (source,)):
-                if isinstance(item, Source) and not item._alias and not isinstance(item, CTE):
+                if isinstance(item, type) and hasattr(item, '_meta'):
+                    item = item._meta.table          # a model: its table
+                if isinstance(item, CTE) or not hasattr(item, 'apply_column'):
+                    continue
+                if not item._alias:
                     ctx.alias_manager.add(item)
 
     def _render_body(self, ctx: Context) -> None:
@@ -1062,7 +1071,7 @@ class Insert(WriteQuery):
         dialect = database.dialect
         if self._returning is None and dialect.returning_clause and \
                 dialect.insert_returns_pk and not self._as_rowcount:
-            pk = self.table._get_primary_key()
+            pk = self._get_primary_key()
             if pk is not None:
                 clone = self.returning(pk)
                 clone._return_cursor = False
@@ -1074,6 +1083,9 @@ class Insert(WriteQuery):
                 return [row[0] for row in cursor.fetchall()] \
                     if self._query_type == Insert.MULTI else clone._get_cursor_wrapper(cursor)
         return super()._execute(database)
+
+    def _get_primary_key(self) -> Any:
+        return self.table._get_primary_key()
 
     def handle_result(self, database: Any, cursor: Any) -> Any:
         if self._as_rowcount or self._query_type == Insert.QUERY:
