@@ -27,8 +27,29 @@ from .dialects import Dialect, PostgresDialect, SqliteDialect
 from .database import (ColumnMetadata, ConnectionContext, Database, DatabaseProxy,
                        ForeignKeyMetadata, IndexMetadata, PostgresqlDatabase, Proxy,
                        SqliteDatabase, ViewMetadata)
-from .results import (CursorWrapper, DictCursorWrapper, NamedTupleCursorWrapper,
-                      ObjectCursorWrapper, ResultIterator)
+from .results import (CursorWrapper, DictCursorWrapper, ModelCursorWrapper,
+                      ModelDictCursorWrapper, ModelNamedTupleCursorWrapper,
+                      ModelObjectCursorWrapper, ModelTupleCursorWrapper,
+                      NamedTupleCursorWrapper, ObjectCursorWrapper, ResultIterator)
+from .fields import (AnyField, AutoField, BareField, BigAutoField, BigBitField,
+                     BigBitFieldAccessor, BigBitFieldData, BigIntegerField, BinaryUUIDField,
+                     BitField, BlobField, BooleanField, CharField, DateField, DateTimeField,
+                     DecimalField, DoubleField, Field, FieldAccessor, FieldAlias,
+                     FixedCharField, FloatField, IdentityField, IntegerField, IPField,
+                     JSONField, MetaField, ObjectIdAccessor, PrimaryKeyField,
+                     SmallIntegerField, TextField, TimeField, TimestampField, UUIDField,
+                     VirtualField, format_date_time, safe_python_value, simple_date_time)
+from .relations import (BackrefAccessor, DeferredForeignKey, DeferredThroughModel,
+                        ForeignKeyAccessor, ForeignKeyField, ManyToManyField,
+                        ManyToManyFieldAccessor, ManyToManyQuery)
+from .model import (DJANGO_MAP, DQ, CompositeKey, Metadata, Model, ModelAlias, ModelBase,
+                    ModelDescriptor, ModelIndex, SubclassAwareMetadata, classmethod_only,
+                    is_model, make_identifier, make_snake_case, sort_models)
+from .query import (BaseModelSelect, ManyToManyModelSelect, ModelCompoundSelectQuery,
+                    ModelDelete, ModelInsert, ModelRaw, ModelSelect, ModelUpdate,
+                    NoopModelSelect)
+from .schema import SchemaManager, make_index_name
+from .prefetch import PREFETCH_TYPE, PrefetchQuery, prefetch, prefetch_add_subquery
 
 __version__ = '0.1.0'
 
@@ -60,11 +81,18 @@ def merge_dict(source: dict, overrides: dict | None) -> dict:
 
 
 __all__ = [
-    # the names `from peewee import *` gives (the model layer adds the rest)
-    'AsIs', 'Case', 'Cast', 'Check', 'Column', 'Context', 'DataError', 'Database',
-    'DatabaseError', 'DatabaseProxy', 'Default', 'DoesNotExist', 'EXCLUDED', 'Entity',
-    'ImproperlyConfigured', 'Index', 'IntegrityError', 'InterfaceError', 'InternalError',
-    'JOIN', 'NotSupportedError', 'OP', 'OperationalError', 'PostgresqlDatabase',
-    'ProgrammingError', 'Proxy', 'QualifiedNames', 'SQL', 'Select', 'SqliteDatabase', 'Table',
-    'Tuple', 'Value', 'ValuesList', 'Window', 'chunked', 'fn',
+    # the names `from peewee import *` gives
+    'AnyField', 'AsIs', 'AutoField', 'BareField', 'BigAutoField', 'BigBitField',
+    'BigIntegerField', 'BinaryUUIDField', 'BitField', 'BlobField', 'BooleanField', 'Case',
+    'Cast', 'CharField', 'Check', 'Column', 'CompositeKey', 'Context', 'DJANGO_MAP', 'DQ',
+    'DataError', 'Database', 'DatabaseError', 'DatabaseProxy', 'DateField', 'DateTimeField',
+    'DecimalField', 'Default', 'DeferredForeignKey', 'DeferredThroughModel', 'DoesNotExist',
+    'DoubleField', 'EXCLUDED', 'Entity', 'Field', 'FixedCharField', 'FloatField',
+    'ForeignKeyField', 'IPField', 'IdentityField', 'ImproperlyConfigured', 'Index',
+    'IntegerField', 'IntegrityError', 'InterfaceError', 'InternalError', 'JOIN', 'JSONField',
+    'ManyToManyField', 'Model', 'ModelIndex', 'NotSupportedError', 'OP', 'OperationalError',
+    'PREFETCH_TYPE', 'PostgresqlDatabase', 'PrimaryKeyField', 'ProgrammingError', 'Proxy',
+    'QualifiedNames', 'SQL', 'SchemaManager', 'Select', 'SmallIntegerField',
+    'SqliteDatabase', 'Table', 'TextField', 'TimeField', 'TimestampField', 'Tuple',
+    'UUIDField', 'Value', 'ValuesList', 'Window', 'chunked', 'fn', 'prefetch',
 ]

@@ -349,8 +349,8 @@ class DecimalField(Field):
             return None
         if isinstance(value, decimal.Decimal):
             return value
-        if isinstance(value, float):
-            # SQLite hands back a float: go through its shortest repr, then fix the places
+        if isinstance(value, (float, int)):
+            # SQLite hands back a number: go through its shortest repr, then fix the places
             return decimal.Decimal(repr(value)).quantize(self._exp, rounding=self.rounding)
         return decimal.Decimal(str(value))
 

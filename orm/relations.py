@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .fields import (AutoField, BigAutoField, Field, FieldAccessor, IntegerField,
-                     BigIntegerField, ObjectIdAccessor)
+                     BigIntegerField, MetaField, ObjectIdAccessor)
 from .sql.context import Context
 from .sql.nodes import SQL, Entity, Node, NodeList, Value
 
@@ -323,7 +323,7 @@ class ManyToManyFieldAccessor(FieldAccessor):
         query.add(value, clear_existing=True)
 
 
-class ManyToManyField(Field):
+class ManyToManyField(MetaField):
     """A many-to-many relation through a (generated or given) through model."""
 
     accessor_class = ManyToManyFieldAccessor
@@ -345,9 +345,6 @@ class ManyToManyField(Field):
         self._prevent_unsaved = prevent_unsaved
         self._is_backref = _is_backref
         super().__init__()
-
-    def _get_descriptor(self) -> Any:
-        return ManyToManyFieldAccessor(self)
 
     def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
         if isinstance(self._through_model, DeferredThroughModel):

@@ -161,55 +161,6 @@ def quote(path: Iterable[str], quote_chars: str = '""') -> str:
     return '.'.join(open_ + str(part).replace(close, close * 2) + close for part in path)
 
 
-class SQL(Node):
-    """Raw SQL text, with optional parameters for the placeholders it contains.
-
-    Placeholders are the engine's own (``?`` for SQLite, ``%s`` for PostgreSQL).
-    """
-
-    def __init__(self, sql: str, params: Iterable | None = None) -> None:
-        if not isinstance(sql, str):
-            raise TypeError('SQL() takes a string of SQL, got %s' % type(sql).__name__)
-        self.sql = sql
-        self.params = list(params) if params is not None else None
-
-    def __sql__(self, ctx: Context) -> Context:
-        ctx.literal(self.sql)
-        if self.params:
-            for param in self.params:
-                ctx.value(param, converter=_identity, add_param=False)
-        return ctx
-
-    def __repr__(self) -> str:
-        return 'SQL(%r, %r)' % (self.sql, self.params)
-
-
-class Entity(Node):
-    """A quoted identifier, possibly dotted: ``Entity('schema', 'table')``."""
-
-    def __init__(self, *path: str) -> None:
-        if not path:
-            raise ValueError('Entity() needs at least one name')
-        for part in path:
-            if not isinstance(part, str):
-                raise TypeError('Entity() names must be strings, got %r' % (part,))
-        self._path = tuple(path)
-
-    def __getattr__(self, attr: str) -> 'Entity':
-        if attr.startswith('__'):
-            raise AttributeError(attr)
-        return Entity(*self._path, attr)
-
-    def get_sort_key(self, ctx: Context) -> tuple:
-        return self._path
-
-    def __hash__(self) -> int:
-        return hash((self.__class__.__name__, self._path))
-
-    def __sql__(self, ctx: Context) -> Context:
-        return ctx.literal(ctx.dialect.quote_path(self._path))
-
-
 def ensure_entity(value: Any) -> Node:
     if value is not None:
         return value if isinstance(value, Node) else Entity(value)
@@ -358,6 +309,55 @@ class ColumnBase(Node):
 
     def get_sort_key(self, ctx: Context) -> tuple:
         return ()
+
+
+class SQL(ColumnBase):
+    """Raw SQL text, with optional parameters for the placeholders it contains.
+
+    Placeholders are the engine's own (``?`` for SQLite, ``%s`` for PostgreSQL).
+    """
+
+    def __init__(self, sql: str, params: Iterable | None = None) -> None:
+        if not isinstance(sql, str):
+            raise TypeError('SQL() takes a string of SQL, got %s' % type(sql).__name__)
+        self.sql = sql
+        self.params = list(params) if params is not None else None
+
+    def __sql__(self, ctx: Context) -> Context:
+        ctx.literal(self.sql)
+        if self.params:
+            for param in self.params:
+                ctx.value(param, converter=_identity, add_param=False)
+        return ctx
+
+    def __repr__(self) -> str:
+        return 'SQL(%r, %r)' % (self.sql, self.params)
+
+
+class Entity(ColumnBase):
+    """A quoted identifier, possibly dotted: ``Entity('schema', 'table')``."""
+
+    def __init__(self, *path: str) -> None:
+        if not path:
+            raise ValueError('Entity() needs at least one name')
+        for part in path:
+            if not isinstance(part, str):
+                raise TypeError('Entity() names must be strings, got %r' % (part,))
+        self._path = tuple(path)
+
+    def __getattr__(self, attr: str) -> 'Entity':
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        return Entity(*self._path, attr)
+
+    def get_sort_key(self, ctx: Context) -> tuple:
+        return self._path
+
+    def __hash__(self) -> int:
+        return hash((self.__class__.__name__, self._path))
+
+    def __sql__(self, ctx: Context) -> Context:
+        return ctx.literal(ctx.dialect.quote_path(self._path))
 
 
 def _escape_like(text: str) -> str:
@@ -534,8 +534,9 @@ class Value(ColumnBase):
         self.converter = converter
         self.multi = unpack and isinstance(value, (list, tuple, set, frozenset))
         if self.multi:
-            self.values = [v if isinstance(v, Node) else Value(v, converter=converter,
-                                                               unpack=False)
+            # a nested tuple is a row value, (?, ?); any other item is one parameter
+            self.values = [v if isinstance(v, Node) else
+                           Value(v, converter=converter, unpack=isinstance(v, tuple))
                            for v in value]
 
     def __sql__(self, ctx: Context) -> Context:
@@ -811,8 +812,10 @@ class Function(ColumnBase):
 
     def __sql__(self, ctx: Context) -> Context:
         ctx.literal(self.name + '(')
-        with ctx(in_function=True, converter=None, parentheses=False):
-            n = len(self.arguments)
+        n = len(self.arguments)
+        # a lone subquery argument is not parenthesised again: EXISTS(SELECT ...)
+        sole = self.arguments[0] if n == 1 else None
+        with ctx(in_function=True, converter=None, parentheses=False, sole_function_arg=sole):
             for i, arg in enumerate(self.arguments):
                 if i:
                     ctx.literal(', ')

@@ -316,6 +316,10 @@ class CTE(Source):
     def get_sort_key(self, ctx: Context) -> tuple:
         return (self._alias or self._name,)
 
+    def apply_column(self, ctx: Context) -> Context:
+        # a CTE is referenced by its own name (or alias), never by a generated "tN"
+        return ctx.literal(ctx.dialect.quote_identifier(self._alias or self._name))
+
     def __sql__(self, ctx: Context) -> Context:
         quote = ctx.dialect.quote_identifier
         if ctx.scope != SCOPE_CTE:

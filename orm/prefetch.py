@@ -1,0 +1,132 @@
+"""prefetch(): load related rows for a whole result in one query per relation (no N+1)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from .model import ModelAlias, is_model
+from .sql.nodes import attrdict
+
+__all__ = ['PREFETCH_TYPE', 'PrefetchQuery', 'prefetch', 'prefetch_add_subquery']
+
+PREFETCH_TYPE = attrdict(WHERE=1, JOIN=2)
+
+
+class PrefetchQuery:
+    """One query of a prefetch chain and how it relates to an earlier one."""
+
+    def __init__(self, query: Any, fields: Any = None, is_backref: bool | None = None,
+                 rel_models: Any = None, field_to_name: Any = None, model: Any = None,
+                 parent: 'PrefetchQuery | None' = None) -> None:
+        self.query = query
+        self.fields = fields or []
+        self.is_backref = is_backref
+        self.rel_models = rel_models or []
+        self.field_to_name = field_to_name
+        self.model = model or query.model
+        self.parent = parent
+        self.instances: list = []
+
+    def __repr__(self) -> str:
+        return '<PrefetchQuery %s>' % self.model.__name__
+
+
+def _model_of(obj: Any) -> Any:
+    return obj.model if isinstance(obj, ModelAlias) else obj
+
+
+def prefetch_add_subquery(sq: Any, subqueries: Any, prefetch_type: int = PREFETCH_TYPE.WHERE
+                          ) -> list:
+    """Resolve each subquery's relation to an earlier query of the chain."""
+    fixed = [PrefetchQuery(sq)]
+    for i, subquery in enumerate(subqueries):
+        if isinstance(subquery, tuple):
+            subquery, target_model = subquery
+        else:
+            target_model = None
+        if is_model(subquery) or isinstance(subquery, ModelAlias):
+            subquery = subquery.select()
+        sub_model = _model_of(subquery.model)
+        found = None
+        for prior in reversed(fixed):
+            prior_model = _model_of(prior.model)
+            if target_model is not None and prior_model is not _model_of(target_model):
+                continue
+            # the subquery's model points at the earlier one: children of each parent
+            fks = sub_model._meta.model_refs.get(prior_model, [])
+            if fks:
+                found = PrefetchQuery(subquery, fields=fks, is_backref=True,
+                                      model=subquery.model, parent=prior)
+                break
+            # the earlier model points at the subquery's: one object per parent
+            fks = prior_model._meta.model_refs.get(sub_model, [])
+            if fks:
+                found = PrefetchQuery(subquery, fields=fks, is_backref=False,
+                                      model=subquery.model, parent=prior)
+                break
+        if found is None:
+            raise AttributeError('prefetch(): %s has no foreign key to or from any earlier '
+                                 'query in the chain (%s)' % (sub_model.__name__, ', '.join(
+                                     _model_of(p.model).__name__ for p in fixed)))
+        fixed.append(found)
+    return fixed
+
+
+def _restrict(pq: PrefetchQuery, prefetch_type: int) -> Any:
+    """The subquery limited to rows related to the parent query's rows."""
+    parent = pq.parent
+    fk = pq.fields[0]
+    if pq.is_backref:
+        # children: fk IN (SELECT parent key FROM parent query)
+        inner = parent.query.select(fk.rel_field).order_by()
+        child_col, parent_col = fk, fk.rel_field
+    else:
+        inner = parent.query.select(fk).order_by()
+        child_col, parent_col = fk.rel_field, fk
+    if prefetch_type == PREFETCH_TYPE.JOIN:
+        sub = inner.distinct().alias('_prefetch_%s' % fk.name)
+        column = getattr(sub.c, parent_col.column_name)
+        query = pq.query.join(sub, on=(child_col == column), attr='_prefetch_join')
+        return query.switch(pq.query.model)
+    return pq.query.where(child_col << inner)
+
+
+def prefetch(sq: Any, *subqueries: Any, prefetch_type: int = PREFETCH_TYPE.WHERE) -> list:
+    """Run ``sq`` and each subquery once, attaching related objects to the results.
+
+    ``prefetch(User.select(), Tweet.select())`` gives users whose ``tweets`` backref is a
+    list already loaded; a foreign key pointing the other way is set to the loaded object.
+    """
+    if not subqueries:
+        return list(sq)
+    if prefetch_type not in (PREFETCH_TYPE.WHERE, PREFETCH_TYPE.JOIN):
+        raise ValueError('prefetch_type must be PREFETCH_TYPE.WHERE or PREFETCH_TYPE.JOIN')
+    chain = prefetch_add_subquery(sq, subqueries, prefetch_type)
+    chain[0].instances = list(chain[0].query)
+    for pq in chain[1:]:
+        pq.instances = list(_restrict(pq, prefetch_type))
+        _attach(pq)
+    return chain[0].instances
+
+
+def _attach(pq: PrefetchQuery) -> None:
+    parent = pq.parent
+    for fk in pq.fields:
+        if pq.is_backref:
+            by_key: dict = defaultdict(list)
+            for child in pq.instances:
+                by_key[child.__data__.get(fk.name)].append(child)
+            rel_name = fk.rel_field.name
+            backref = fk.backref if fk.backref and fk.backref not in '+!' else None
+            for obj in parent.instances:
+                children = by_key.get(obj.__data__.get(rel_name), [])
+                if backref:
+                    obj.__dict__[backref] = children
+                for child in children:
+                    child.__rel__[fk.name] = obj
+        else:
+            by_key = {child.__data__.get(fk.rel_field.name): child for child in pq.instances}
+            for obj in parent.instances:
+                value = obj.__data__.get(fk.name)
+                if value in by_key:
+                    obj.__rel__[fk.name] = by_key[value]

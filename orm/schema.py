@@ -1,0 +1,331 @@
+"""DDL for models: CREATE/DROP TABLE, indexes, constraints, sequences, TRUNCATE."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable
+
+from .sql.context import Context
+from .sql.nodes import (SQL, ColumnBase, CommaNodeList, EnclosedNodeList, Entity, Node,
+                        NodeList, ValueLiterals)
+
+__all__ = ['SchemaManager', 'ModelIndexNode', 'make_index_name', 'fields_to_index']
+
+
+def make_index_name(table_name: str, columns: Iterable[str]) -> str:
+    """``table_col1_col2``, shortened with a hash when longer than 64 characters."""
+    index_name = '_'.join((table_name,) + tuple(columns))
+    if len(index_name) > 64:
+        digest = hashlib.md5(index_name.encode('utf-8')).hexdigest()
+        index_name = index_name[:56] + '_' + digest[:7]
+    return index_name
+
+
+class ModelIndexNode(Node):
+    """``CREATE [UNIQUE] INDEX ... ON table (fields or expressions) [WHERE ...]``."""
+
+    def __init__(self, model: type, fields: Iterable, unique: bool = False, safe: bool = True,
+                 where: Any = None, using: str | None = None, name: str | None = None
+                 ) -> None:
+        self.model = model
+        self._fields = list(fields)
+        if not self._fields:
+            raise ValueError('an index needs at least one field or expression')
+        self._unique = unique
+        self._safe = safe
+        self._where = where
+        self._using = using
+        self._name = name
+
+    def safe(self, _safe: bool = True) -> 'ModelIndexNode':
+        clone = self.clone()
+        clone._safe = _safe
+        return clone
+
+    def where(self, *expressions: Any) -> 'ModelIndexNode':
+        clone = self.clone()
+        node = clone._where
+        for expr in expressions:
+            node = expr if node is None else (node & expr)
+        clone._where = node
+        return clone
+
+    def using(self, _using: str | None = None) -> 'ModelIndexNode':
+        clone = self.clone()
+        clone._using = _using
+        return clone
+
+    def _expressions(self) -> list:
+        meta = self.model._meta
+        out = []
+        for item in self._fields:
+            if isinstance(item, str):
+                field = meta.combined.get(item)
+                if field is None:
+                    raise ValueError('%s has no field %r to index' % (self.model.__name__, item))
+                out.append(field)
+            else:
+                out.append(item)
+        return out
+
+    @property
+    def name(self) -> str:
+        if self._name:
+            return self._name
+        names = []
+        for item in self._expressions():
+            column = getattr(item, 'column_name', None)
+            if column:
+                names.append(column)
+            else:
+                names.append('expr%s' % hashlib.md5(repr(item).encode()).hexdigest()[:6])
+        return make_index_name(self.model._meta.table_name, names)
+
+    def __sql__(self, ctx: Context) -> Context:
+        dialect = ctx.dialect
+        meta = self.model._meta
+        ctx.literal('CREATE UNIQUE INDEX ' if self._unique else 'CREATE INDEX ')
+        if self._safe and dialect.safe_create_index:
+            ctx.literal('IF NOT EXISTS ')
+        if meta.schema and dialect.index_schema_prefix:
+            ctx.literal(dialect.quote_path((meta.schema, self.name)))
+        else:
+            ctx.literal(dialect.quote_identifier(self.name))
+        ctx.literal(' ON ')
+        with ctx.scope_values():
+            ctx.sql(meta.table)
+            if self._using and dialect.name != 'sqlite':
+                using = ''.join(c for c in self._using if c.isalnum() or c == '_')
+                ctx.literal(' USING ' + using)
+            ctx.literal(' ')
+            ctx.sql(EnclosedNodeList(self._expressions()))
+            if self._where is not None:
+                ctx.literal(' WHERE ')
+                # engines do not take parameters in index definitions: inline the values
+                ctx.sql(ValueLiterals(self._where))
+        return ctx
+
+
+def fields_to_index(meta: Any) -> list:
+    """Index nodes for fields with index=/unique= and for Meta.indexes."""
+    indexes = []
+    for f in meta.sorted_fields:
+        if f.primary_key:
+            continue
+        if f.index or f.unique:
+            indexes.append(ModelIndexNode(meta.model, (f,), unique=f.unique,
+                                          using=f.index_type))
+    for index_obj in meta.indexes:
+        if isinstance(index_obj, Node) or hasattr(index_obj, '__sql__'):
+            indexes.append(index_obj)
+        elif isinstance(index_obj, (list, tuple)) and len(index_obj) == 2:
+            fields, unique = index_obj
+            fields = [fields] if isinstance(fields, str) else fields
+            indexes.append(ModelIndexNode(meta.model, [meta.combined[f] if f in meta.combined
+                                                       else SQL(f) for f in fields],
+                                          unique=unique))
+        else:
+            raise ValueError('Meta.indexes entries are ((field names...), unique) tuples or '
+                             'ModelIndex objects; got %r' % (index_obj,))
+    return indexes
+
+
+class SchemaManager:
+    """``Model._schema``: creates and drops the model's table, indexes and sequences."""
+
+    def __init__(self, model: type, database: Any = None, **context_options: Any) -> None:
+        self.model = model
+        self._database = database
+        context_options.setdefault('scope', 1)
+        self.context_options = context_options
+
+    @property
+    def database(self) -> Any:
+        db = self._database or self.model._meta.database
+        if db is None:
+            from .exceptions import ImproperlyConfigured
+            raise ImproperlyConfigured(
+                'Model %s has no database: set Meta.database or bind it with db.bind([...])'
+                % self.model.__name__)
+        return db
+
+    @database.setter
+    def database(self, value: Any) -> None:
+        self._database = value
+
+    def _create_context(self) -> Context:
+        return self.database.get_sql_context(**self.context_options)
+
+    def _execute(self, node: Any) -> Any:
+        return self.database.execute(node)
+
+    # -- tables --------------------------------------------------------------------------------
+    def _create_table(self, safe: bool = True, **options: Any) -> NodeList:
+        meta = self.model._meta
+        dialect = self.database.dialect
+        ctx = self._create_context()
+        parts: list = [SQL('CREATE')]
+        if options.pop('temporary', None) or meta.temporary:
+            parts.append(SQL('TEMPORARY'))
+        parts.append(SQL('TABLE'))
+        if safe:
+            parts.append(SQL('IF NOT EXISTS'))
+        parts.append(meta.table_entity())
+
+        columns = []
+        constraints = []
+        pk = meta.primary_key
+        if meta.composite_key:
+            pk_columns = [meta.fields[name].column_name for name in pk.field_names]
+            constraints.append(NodeList((SQL('PRIMARY KEY'), EnclosedNodeList(
+                [Entity(c) for c in pk_columns]))))
+        for field in meta.sorted_fields:
+            columns.append(field.ddl(ctx))
+            if hasattr(field, 'foreign_key_constraint') and not field.deferred:
+                constraints.append(field.foreign_key_constraint(ctx))
+        if meta.constraints:
+            constraints.extend(meta.constraints)
+        parts.append(EnclosedNodeList(columns + constraints))
+
+        table_options = dict(meta.options or {}, **options)
+        sqlite_options = []
+        if meta.without_rowid:
+            sqlite_options.append('WITHOUT ROWID')
+        if meta.strict_tables:
+            sqlite_options.append('STRICT')
+        if sqlite_options:
+            if dialect.name != 'sqlite':
+                raise dialect.not_supported(' and '.join(sqlite_options) + ' tables')
+            parts.append(SQL(', '.join(sqlite_options)))
+        if meta.table_settings:
+            settings = meta.table_settings
+            if isinstance(settings, str):
+                settings = [settings]
+            parts.extend(SQL(s) for s in settings)
+        if table_options:
+            # engine-specific table options are written as key=value pairs (e.g. WITH (...))
+            opts = ', '.join('%s=%s' % (k, v) for k, v in table_options.items())
+            parts.append(SQL('WITH (%s)' % opts))
+        return NodeList(parts)
+
+    def create_table(self, safe: bool = True, **options: Any) -> None:
+        self._execute(self._create_table(safe=safe, **options))
+
+    def create_table_as(self, table_name: str, query: Any, safe: bool = True, **meta: Any
+                        ) -> None:
+        parts = [SQL('CREATE')]
+        if meta.get('temporary'):
+            parts.append(SQL('TEMPORARY'))
+        parts.append(SQL('TABLE'))
+        if safe:
+            parts.append(SQL('IF NOT EXISTS'))
+        parts.extend((Entity(table_name), SQL('AS'), query))
+        self._execute(NodeList(parts))
+
+    def _drop_table(self, safe: bool = True, **options: Any) -> NodeList:
+        parts = [SQL('DROP TABLE')]
+        if safe:
+            parts.append(SQL('IF EXISTS'))
+        parts.append(self.model._meta.table_entity())
+        if options.get('cascade'):
+            if self.database.dialect.name == 'sqlite':
+                pass   # SQLite has no CASCADE on DROP TABLE; dependants keep dangling keys
+            else:
+                parts.append(SQL('CASCADE'))
+        return NodeList(parts)
+
+    def drop_table(self, safe: bool = True, **options: Any) -> None:
+        options.pop('temporary', None)
+        self._execute(self._drop_table(safe=safe, **options))
+
+    def truncate_table(self, restart_identity: bool = False, cascade: bool = False) -> None:
+        meta = self.model._meta
+        if self.database.dialect.truncate_table:
+            parts = [SQL('TRUNCATE TABLE'), meta.table_entity()]
+            if restart_identity:
+                parts.append(SQL('RESTART IDENTITY'))
+            if cascade:
+                parts.append(SQL('CASCADE'))
+            self._execute(NodeList(parts))
+        else:
+            self._execute(NodeList((SQL('DELETE FROM'), meta.table_entity())))
+
+    # -- indexes --------------------------------------------------------------------------------
+    def create_indexes(self, safe: bool = True) -> None:
+        for index in fields_to_index(self.model._meta):
+            if isinstance(index, ModelIndexNode):
+                index = index.safe(safe)
+            self._execute(index)
+
+    def create_index(self, index: Any, safe: bool = True) -> None:
+        if isinstance(index, ModelIndexNode):
+            index = index.safe(safe)
+        self._execute(index)
+
+    def drop_indexes(self, safe: bool = True) -> None:
+        meta = self.model._meta
+        for index in fields_to_index(meta):
+            if isinstance(index, ModelIndexNode):
+                self.drop_index(index.name, safe)
+
+    def drop_index(self, name: str, safe: bool = True) -> None:
+        meta = self.model._meta
+        parts = [SQL('DROP INDEX')]
+        if safe and self.database.dialect.safe_drop_index:
+            parts.append(SQL('IF EXISTS'))
+        parts.append(Entity(meta.schema, name) if meta.schema else Entity(name))
+        self._execute(NodeList(parts))
+
+    # -- sequences (PostgreSQL) -------------------------------------------------------------------
+    def _sequence_fields(self) -> list:
+        return [f for f in self.model._meta.sorted_fields if f.sequence]
+
+    def create_sequence(self, field: Any) -> None:
+        if not self.database.dialect.sequences:
+            raise self.database.dialect.not_supported('sequences')
+        parts = [SQL('CREATE SEQUENCE IF NOT EXISTS'), self._sequence_entity(field)]
+        self._execute(NodeList(parts))
+
+    def drop_sequence(self, field: Any) -> None:
+        if not self.database.dialect.sequences:
+            raise self.database.dialect.not_supported('sequences')
+        self._execute(NodeList((SQL('DROP SEQUENCE IF EXISTS'),
+                                self._sequence_entity(field))))
+
+    def _sequence_entity(self, field: Any) -> Entity:
+        schema = self.model._meta.schema
+        return Entity(schema, field.sequence) if schema else Entity(field.sequence)
+
+    def create_sequences(self) -> None:
+        if self.database.dialect.sequences:
+            for field in self._sequence_fields():
+                self.create_sequence(field)
+
+    def drop_sequences(self) -> None:
+        if self.database.dialect.sequences:
+            for field in self._sequence_fields():
+                self.drop_sequence(field)
+
+    # -- foreign keys added after the fact (cycles) -----------------------------------------------
+    def create_foreign_key(self, field: Any) -> None:
+        dialect = self.database.dialect
+        if dialect.name == 'sqlite':
+            raise dialect.not_supported('ALTER TABLE ... ADD CONSTRAINT (SQLite declares '
+                                        'foreign keys only in CREATE TABLE)')
+        name = field.constraint_name or 'fk_%s_%s_refs_%s' % (
+            self.model._meta.table_name, field.column_name, field.rel_model._meta.table_name)
+        fk = field.foreign_key_constraint()
+        if not field.constraint_name:
+            fk = NodeList([SQL('CONSTRAINT'), Entity(name)] + fk.nodes)
+        self._execute(NodeList((SQL('ALTER TABLE'), self.model._meta.table_entity(),
+                                SQL('ADD'), fk)))
+
+    # -- all together -------------------------------------------------------------------------
+    def create_all(self, safe: bool = True, **table_options: Any) -> None:
+        self.create_sequences()
+        self.create_table(safe, **table_options)
+        self.create_indexes(safe=safe)
+
+    def drop_all(self, safe: bool = True, drop_sequences: bool = True, **options: Any) -> None:
+        self.drop_table(safe, **options)
+        if drop_sequences:
+            self.drop_sequences()
