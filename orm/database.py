@@ -176,33 +176,8 @@ class _BoundModelsContext:
 
 def _sort_models(models: Iterable) -> list:
     """Order models so that a model comes after the models it references."""
-    for modname in ('orm', 'orm.model', 'orm.schema'):
-        try:
-            module = __import__(modname, fromlist=['sort_models'])
-            sort_models = getattr(module, 'sort_models')
-        except (ImportError, AttributeError):
-            continue
-        return list(sort_models(models))
-
-    # Fallback: depth-first over foreign-key references (``_meta.refs``).
-    models = list(models)
-    names = {m: getattr(m._meta, 'table_name', m.__name__) for m in models}
-    done: set = set()
-    ordered: list = []
-
-    def visit(model: Any, path: tuple) -> None:
-        if model in done or model in path:
-            return
-        refs = getattr(model._meta, 'refs', None) or {}
-        for rel in sorted(set(refs.values()), key=lambda m: names.get(m, m.__name__)):
-            if rel in names and rel is not model:
-                visit(rel, path + (model,))
-        done.add(model)
-        ordered.append(model)
-
-    for model in sorted(models, key=lambda m: names[m]):
-        visit(model, ())
-    return ordered
+    from .model import sort_models   # lazily: the model layer sits above this module
+    return list(sort_models(models))
 
 
 def _model_base(database: Any) -> type:

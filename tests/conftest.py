@@ -28,7 +28,11 @@ import pytest
 
 from orm.database import Database, PostgresqlDatabase, SqliteDatabase
 
-PG_DSN = os.environ.get('ORM_PG_DSN', 'dbname=orm_test host=127.0.0.1 user=postgres')
+#: Without ORM_PG_DSN each pytest process gets a database of its own (dropped when the
+#: session ends), so concurrent runs on one server never empty each other's tables.
+_PRIVATE_PG_DB = 'ORM_PG_DSN' not in os.environ
+PG_DSN = os.environ.get('ORM_PG_DSN') or (
+    'dbname=orm_test_%d host=127.0.0.1 user=postgres' % os.getpid())
 IN_CI = os.environ.get('CI', '').lower() == 'true'
 PG_START_HINT = ('start it with:  pg_ctlcluster --skip-systemctl-redirect '
                  '$(ls /etc/postgresql) main start')
@@ -90,6 +94,25 @@ def _create_database(psycopg2: Any, params: dict) -> Optional[str]:
     except psycopg2.Error as exc:
         return 'could not create test database %r: %s' % (params['database'], exc)
     return None
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Drop the per-process test database created for this session."""
+    if not _PRIVATE_PG_DB or _pg_status.get('error', 'unchecked') is not None:
+        return
+    import psycopg2
+    params = pg_connect_kwargs()
+    try:
+        conn = psycopg2.connect(**dict(params, database='postgres'))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
+                            % params['database'].replace('"', '""'))
+        finally:
+            conn.close()
+    except psycopg2.Error:
+        pass   # leaving a test database behind is harmless
 
 
 def require_postgres() -> None:

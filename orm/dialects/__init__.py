@@ -1,6 +1,7 @@
 """SQL dialects: one class per engine, each a set of flags and small overrides."""
 from .base import Dialect
 from .postgres import PostgresDialect
+from .cockroach import CockroachDialect
 from .sqlite import SqliteDialect
 
-__all__ = ['Dialect', 'SqliteDialect', 'PostgresDialect']
+__all__ = ['Dialect', 'SqliteDialect', 'PostgresDialect', 'CockroachDialect']

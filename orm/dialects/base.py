@@ -182,8 +182,10 @@ class Dialect:
             with ctx.scope_values():
                 ctx.sql(NodeList(targets, ', ', parens=True))
             if on_conflict._conflict_where is not None:
+                # the predicate must match a partial index's WHERE, which SQLite checks
+                # against constants only: render its values as literals
                 ctx.literal(' WHERE ')
-                with ctx.scope_values():
+                with ctx.scope_values(literal_values=True):
                     ctx.sql(on_conflict._conflict_where)
 
     def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:

@@ -205,6 +205,9 @@ class Context:
             with self(converter=None):
                 value.__sql__(self)
             return self
+        if self.state.literal_values:   # where the engine wants constants, not parameters
+            self._sql.append(self.dialect.literal_value(value))
+            return self
         adapt = self.dialect.adapt_param
         if adapt is not None:
             value = adapt(value)

@@ -754,6 +754,8 @@ class Function(ColumnBase):
     """An SQL function call: ``fn.COUNT(x)``, with FILTER, OVER and ORDER BY options."""
 
     no_coerce_functions = {'sum', 'count', 'avg', 'cast', 'array_agg'}
+    #: functions that take a subquery itself, not its value: EXISTS(SELECT ...)
+    subquery_functions = {'exists', 'any', 'all', 'some', 'array'}
 
     def __init__(self, name: str, arguments: Iterable, coerce: bool = True,
                  python_value: Callable | None = None) -> None:
@@ -813,8 +815,10 @@ class Function(ColumnBase):
     def __sql__(self, ctx: Context) -> Context:
         ctx.literal(self.name + '(')
         n = len(self.arguments)
-        # a lone subquery argument is not parenthesised again: EXISTS(SELECT ...)
-        sole = self.arguments[0] if n == 1 else None
+        # EXISTS(SELECT ...) takes the query itself; elsewhere a subquery argument is a
+        # value and keeps its own parentheses: ABS((SELECT ...))
+        sole = self.arguments[0] if n == 1 and \
+            self.name.lower() in self.subquery_functions else None
         with ctx(in_function=True, converter=None, parentheses=False, sole_function_arg=sole):
             for i, arg in enumerate(self.arguments):
                 if i:

@@ -10,9 +10,9 @@ import re
 from typing import Any, Callable, Iterable, Iterator
 
 from .context import Context, SCOPE_COLUMN, SCOPE_NORMAL, SCOPE_SOURCE, SCOPE_VALUES
-from .nodes import (SQL, Column, ColumnBase, CommaNodeList, EnclosedNodeList, Entity,
-                    Expression, Node, NodeList, OP, Value, Window, ensure_node, ensure_tuple,
-                    mutator)
+from .nodes import (SQL, Alias, Column, ColumnBase, CommaNodeList, EnclosedNodeList,
+                    Entity, Expression, Node, NodeList, OP, Value, Window, ensure_node,
+                    ensure_tuple, mutator)
 from .sources import CTE, Join, JOIN, Source, Table, _ensure_source
 
 __all__ = ['BaseQuery', 'RawQuery', 'Query', 'SelectQuery', 'SelectBase', 'Select',
@@ -402,6 +402,7 @@ class SelectBase(SelectQuery, Source):
     def _wrap(self, ctx: Context, render: Callable) -> Context:
         """Render ``render()`` as a subquery where the position requires one."""
         in_source = ctx.scope == SCOPE_SOURCE
+        in_column = ctx.scope == SCOPE_COLUMN and self._alias
         if self._parenthesize(ctx) or in_source:
             ctx.literal('(')
             with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
@@ -410,6 +411,8 @@ class SelectBase(SelectQuery, Source):
             ctx.literal(')')
             if in_source:
                 self.apply_alias(ctx)
+            elif in_column:   # a scalar subquery in the select list: (SELECT ...) AS "name"
+                ctx.literal(' AS ' + ctx.dialect.quote_identifier(self._alias))
             return ctx
         with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
             with ctx.push_alias():
@@ -634,6 +637,13 @@ class Select(SelectBase):
     def lateral(self, lateral: bool = True) -> None:
         self._lateral = lateral
 
+    _as_of_system_time: Any = None
+
+    @mutator
+    def as_of_system_time(self, value: Any) -> None:
+        """Read as of a past moment (CockroachDB ``AS OF SYSTEM TIME``); ``None`` clears."""
+        self._as_of_system_time = value
+
     def _register_sources(self, ctx: Context) -> None:
         for source in self._from_list:
             for item in (source.sources() if isinstance(source, Join) else (source,)):
@@ -644,7 +654,11 @@ class Select(SelectBase):
                 if not item._alias:
                     ctx.alias_manager.add(item)
 
-    def _render_body(self, ctx: Context) -> None:
+    def _selection(self, in_expression: bool) -> tuple:
+        """The select list; ``in_expression``: the query is an operand (``IN (...)``)."""
+        return self._returning or (SQL('*'),)
+
+    def _render_body(self, ctx: Context, in_expression: bool = False) -> None:
         dialect = ctx.dialect
         self._render_ctes(ctx)
         self._register_sources(ctx)
@@ -658,12 +672,16 @@ class Select(SelectBase):
                 ctx.sql(EnclosedNodeList(self._distinct))
                 ctx.literal(' ')
         with ctx.scope_column():
-            columns = self._returning or (SQL('*'),)
-            ctx.sql(CommaNodeList(columns))
+            ctx.sql(CommaNodeList(self._selection(in_expression)))
         if self._from_list:
             ctx.literal(' FROM ')
             with ctx.scope_source():
                 ctx.sql(CommaNodeList(self._from_list))
+        if self._as_of_system_time is not None:
+            render_as_of = getattr(dialect, 'render_as_of_system_time', None)
+            if render_as_of is None:
+                raise dialect.not_supported('AS OF SYSTEM TIME')
+            render_as_of(ctx, self._as_of_system_time)
         if self._where is not None:
             ctx.literal(' WHERE ')
             ctx.sql(self._where)
@@ -690,7 +708,8 @@ class Select(SelectBase):
             return ctx
         if ctx.scope == SCOPE_SOURCE and self._lateral:
             ctx.literal('LATERAL ')
-        return self._wrap(ctx, lambda: self._render_body(ctx))
+        in_expression = self._parenthesize(ctx) and ctx.scope != SCOPE_SOURCE
+        return self._wrap(ctx, lambda: self._render_body(ctx, in_expression))
 
 
 # -- writes ---------------------------------------------------------------------------
@@ -717,9 +736,20 @@ class WriteQuery(Query):
             if not ctx.dialect.returning_clause:
                 raise ctx.dialect.not_supported('RETURNING')
             ctx.literal(' RETURNING ')
-            scope = SCOPE_COLUMN if ctx.dialect.returning_qualified else SCOPE_VALUES
-            with ctx(scope=scope):
-                ctx.sql(CommaNodeList(self._returning))
+            if ctx.dialect.returning_qualified:
+                with ctx(scope=SCOPE_COLUMN):
+                    ctx.sql(CommaNodeList(self._returning))
+                return ctx
+            # unqualified names; an alias still needs its  expr AS "name"  spelling
+            with ctx(scope=SCOPE_VALUES):
+                for i, node in enumerate(self._returning):
+                    if i:
+                        ctx.literal(', ')
+                    if isinstance(node, Alias):
+                        ctx.sql(node.node)
+                        ctx.literal(' AS ' + ctx.dialect.quote_identifier(node.name))
+                    else:
+                        ctx.sql(node)
         return ctx
 
     def _execute(self, database: Any) -> Any:
