@@ -69,7 +69,7 @@ def test_insert_many_dicts(people):
     result = people.insert_many([{'name': 'a', 'age': 1}, {'name': 'b', 'age': 2}]).execute()
     assert rows_of(people, people.id, people.name, people.age) == [(1, 'a', 1), (2, 'b', 2)]
     if engine_name(people._database) == 'postgres':
-        assert result == [1, 2]          # RETURNING gives every new key
+        assert list(result) == [(1,), (2,)]   # RETURNING gives every new key, as 1-tuples
     else:
         assert result == 2               # the last inserted rowid
 
@@ -84,6 +84,12 @@ def test_insert_many_tuples_with_fields(people):
 def test_insert_many_tuples_default_to_declared_columns(people):
     people.insert_many([(5, 'e', 50, 'X'), (6, 'f', 60, None)]).execute()
     assert rows_of(people) == [(5, 'e', 50, 'X'), (6, 'f', 60, None)]
+
+
+def test_insert_many_empty_returning_gives_rowcount(people):
+    count = people.insert_many([{'name': 'a'}, {'name': 'b'}]).returning().execute()
+    assert count == 2
+    assert rows_of(people, people.name) == [('a',), ('b',)]
 
 
 def test_insert_many_as_rowcount(people):

@@ -724,7 +724,9 @@ class WriteQuery(Query):
 
     @mutator
     def returning(self, *returning: Any) -> None:
-        self._returning = tuple(ensure_node(r, 'returning()') for r in returning) or None
+        # returning() with no columns means "no RETURNING at all": writes then report the
+        # number of rows affected (on PostgreSQL inserts would otherwise return keys)
+        self._returning = tuple(ensure_node(r, 'returning()') for r in returning)
         self._return_cursor = bool(returning)
 
     def _render_target_scope(self, ctx: Context) -> None:
@@ -1110,15 +1112,16 @@ class Insert(WriteQuery):
                 if self._query_type == Insert.SIMPLE:
                     row = cursor.fetchone()
                     return row[0] if row else None
-                return [row[0] for row in cursor.fetchall()] \
-                    if self._query_type == Insert.MULTI else clone._get_cursor_wrapper(cursor)
+                # several rows: an iterable of 1-tuples holding each new key, as peewee does
+                from ..results import CursorWrapper
+                return CursorWrapper(cursor)
         return super()._execute(database)
 
     def _get_primary_key(self) -> Any:
         return self.table._get_primary_key()
 
     def handle_result(self, database: Any, cursor: Any) -> Any:
-        if self._as_rowcount or self._query_type == Insert.QUERY:
+        if self._as_rowcount or self._query_type == Insert.QUERY or self._returning == ():
             return database.rows_affected(cursor)
         return database.last_insert_id(cursor, self._query_type)
 
