@@ -188,7 +188,11 @@ class Field(ColumnBase):
         if self.primary_key:
             accum.append(SQL('PRIMARY KEY'))
         if self.sequence:
-            accum.append(SQL("DEFAULT NEXTVAL('%s')" % self.sequence.replace("'", "''")))
+            sequence = self.sequence
+            schema = self.model._meta.schema if self.model is not None else None
+            if schema:   # the sequence is created in the model's schema
+                sequence = ctx.dialect.quote_path((schema, sequence))
+            accum.append(SQL("DEFAULT NEXTVAL('%s')" % sequence.replace("'", "''")))
         if self.constraints:
             accum.extend(self.constraints)
         if self.collation:
@@ -247,7 +251,7 @@ class FieldAlias(Field):
 def _coerce(kind: Callable, value: Any, field: Field) -> Any:
     try:
         return kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, decimal.InvalidOperation):
         raise ValueError('%s got %r, which is not a valid %s' %
                          (field, value, kind.__name__)) from None
 
@@ -435,7 +439,7 @@ class _FlagDescriptor(ColumnBase):
     def __get__(self, instance: Any, instance_type: type | None = None) -> Any:
         if instance is None:
             return self
-        return bool(getattr(instance, self._field.name) & self._value)
+        return bool((getattr(instance, self._field.name) or 0) & self._value)
 
     def __set__(self, instance: Any, is_set: bool) -> None:
         if is_set not in (True, False):
@@ -665,12 +669,18 @@ class JSONField(Field):
         return self.dumps(value)
 
     def python_value(self, value: Any) -> Any:
-        if isinstance(value, (str, bytes, bytearray)):
+        if isinstance(value, (str, bytes, bytearray)) and not self._decoded_by_driver():
             try:
                 return self.loads(value)
             except (TypeError, ValueError):
                 return value
         return value
+
+    def _decoded_by_driver(self) -> bool:
+        """Whether the driver already parsed the JSON (then a str is a JSON string)."""
+        database = getattr(getattr(self.model, '_meta', None), 'database', None)
+        dialect = getattr(database, 'dialect', None) if database is not None else None
+        return bool(getattr(dialect, 'json_decoded_by_driver', False))
 
 
 # -- dates and times ----------------------------------------------------------------------
@@ -826,6 +836,22 @@ class TimeField(_BaseFormattedField):
     second = _DatePartDescriptor('second')
 
 
+class _TimestampPartDescriptor(_DatePartDescriptor):
+    """``TimestampField.year`` etc.: the part of the datetime the stored number encodes."""
+
+    def __get__(self, field: Any, owner: type | None = None) -> Any:
+        if field is None:
+            return self
+        seconds = field
+        if field.resolution > 1:   # whole seconds; the divisor is not a timestamp value
+            seconds = Expression(field, OP.DIV, Value(field.resolution, _plain_value))
+        return _DatePart(_FromTimestamp(seconds), self.part)
+
+
+def _plain_value(value: Any) -> Any:
+    return value
+
+
 class TimestampField(BigIntegerField):
     """A datetime stored as an integer Unix timestamp (``resolution`` ticks a second)."""
 
@@ -891,12 +917,12 @@ class TimestampField(BigIntegerField):
     def from_timestamp(self) -> Any:
         return _FromTimestamp(self)
 
-    year = _DatePartDescriptor('year')
-    month = _DatePartDescriptor('month')
-    day = _DatePartDescriptor('day')
-    hour = _DatePartDescriptor('hour')
-    minute = _DatePartDescriptor('minute')
-    second = _DatePartDescriptor('second')
+    year = _TimestampPartDescriptor('year')
+    month = _TimestampPartDescriptor('month')
+    day = _TimestampPartDescriptor('day')
+    hour = _TimestampPartDescriptor('hour')
+    minute = _TimestampPartDescriptor('minute')
+    second = _TimestampPartDescriptor('second')
 
 
 class _FromTimestamp(ColumnBase):

@@ -422,9 +422,10 @@ class _SortedFieldList:
 
 
 # -- the metaclass ------------------------------------------------------------------------
+# table-specific options (table_name, depends_on, without_rowid) are not inherited
 _INHERITED_META = {'constraints', 'database', 'indexes', 'only_save_dirty', 'options',
-                   'schema', 'table_function', 'temporary', 'without_rowid', 'strict_tables',
-                   'legacy_table_names', 'depends_on', 'table_settings'}
+                   'schema', 'table_function', 'temporary', 'strict_tables',
+                   'legacy_table_names', 'table_settings'}
 _MODEL_BASE = '_metaclass_helper_'
 
 
@@ -840,7 +841,13 @@ class Model(metaclass=ModelBase):
     def dirty_fields(self) -> list:
         return [f for f in self._meta.sorted_fields if f.name in self._dirty]
 
-    def dependencies(self, search_nullable: bool = True) -> Iterator:
+    def dependencies(self, search_nullable: bool = True, *, _unlink_nullable: bool = False
+                     ) -> Iterator:
+        """``(condition, foreign key)`` for every row depending on this one, deepest first.
+
+        ``_unlink_nullable`` (used by ``delete_instance``): rows referencing through a
+        nullable key will only have it set to NULL, so their own dependents are kept.
+        """
         model_class = type(self)
         stack = [(type(self), None)]
         queries: dict = {}
@@ -859,7 +866,8 @@ class Model(metaclass=ModelBase):
                             .where(node))
                 if not fk.null or search_nullable:
                     queries.setdefault(rel_model, []).append((node, fk))
-                    stack.append((rel_model, subquery))
+                    if not (fk.null and _unlink_nullable):
+                        stack.append((rel_model, subquery))
         for m in reversed(sort_models(queries)):
             for sq, fk in queries[m]:
                 yield sq, fk
@@ -870,7 +878,7 @@ class Model(metaclass=ModelBase):
             raise ValueError('%s has no primary key, so delete_instance() cannot find the row'
                              % type(self).__name__)
         if recursive:
-            for query, fk in self.dependencies():
+            for query, fk in self.dependencies(_unlink_nullable=not delete_nullable):
                 model = fk.model
                 if fk.null and not delete_nullable:
                     model.update(**{fk.name: None}).where(query).execute()

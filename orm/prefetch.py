@@ -1,11 +1,15 @@
 """prefetch(): load related rows for a whole result in one query per relation (no N+1)."""
 from __future__ import annotations
 
+import functools
+import operator
 from collections import defaultdict
 from typing import Any
 
 from .model import ModelAlias, is_model
 from .sql.nodes import attrdict
+from .sql.queries import Select
+from .sql.sources import JOIN
 
 __all__ = ['PREFETCH_TYPE', 'PrefetchQuery', 'prefetch', 'prefetch_add_subquery']
 
@@ -25,6 +29,7 @@ class PrefetchQuery:
         self.field_to_name = field_to_name
         self.model = model or query.model
         self.parent = parent
+        self.restricted = query       # the query as run: restricted by its parent's rows
         self.instances: list = []
 
     def __repr__(self) -> str:
@@ -73,22 +78,44 @@ def prefetch_add_subquery(sq: Any, subqueries: Any, prefetch_type: int = PREFETC
 
 
 def _restrict(pq: PrefetchQuery, prefetch_type: int) -> Any:
-    """The subquery limited to rows related to the parent query's rows."""
-    parent = pq.parent
-    fk = pq.fields[0]
-    if pq.is_backref:
-        # children: fk IN (SELECT parent key FROM parent query)
-        inner = parent.query.select(fk.rel_field).order_by()
-        child_col, parent_col = fk, fk.rel_field
-    else:
-        inner = parent.query.select(fk).order_by()
-        child_col, parent_col = fk.rel_field, fk
-    if prefetch_type == PREFETCH_TYPE.JOIN:
-        sub = inner.distinct().alias('_prefetch_%s' % fk.name)
-        column = getattr(sub.c, parent_col.column_name)
-        query = pq.query.join(sub, on=(child_col == column), attr='_prefetch_join')
-        return query.switch(pq.query.model)
-    return pq.query.where(child_col << inner)
+    """The subquery limited to rows related to the parent query's (restricted) rows.
+
+    With several foreign keys between the two models (``Message.sender`` and
+    ``Message.receiver``) a row qualifies through any of them.
+    """
+    parent_query = pq.parent.restricted
+    limited = parent_query._limit is not None or parent_query._offset is not None
+    several = len(pq.fields) > 1
+    query = pq.query
+    conditions = []
+    for fk in pq.fields:
+        if pq.is_backref:
+            # children: fk IN (SELECT parent key FROM parent query)
+            child_col, parent_col = fk, fk.rel_field
+        else:
+            child_col, parent_col = fk.rel_field, fk
+        inner = parent_query.select(parent_col)
+        if not limited:
+            inner = inner.order_by()          # with LIMIT, the order decides which rows
+        if prefetch_type == PREFETCH_TYPE.WHERE:
+            conditions.append(child_col << inner)
+            continue
+        name = '_prefetch_%s' % fk.name
+        if limited:
+            # DISTINCT cannot sit beside an ORDER BY on other columns: wrap the query
+            wrapped = inner.alias(name + '_rows')
+            inner = Select([wrapped], [getattr(wrapped.c, parent_col.column_name)])
+        sub = inner.distinct().alias(name)
+        key = getattr(sub.c, parent_col.column_name)
+        # distinct keys: each join matches a row at most once, so nothing is repeated
+        query = query.switch(pq.query.model).join(
+            sub, JOIN.LEFT_OUTER if several else JOIN.INNER, on=(child_col == key),
+            attr=name)
+        if several:
+            conditions.append(key.is_null(False))
+    if conditions:
+        query = query.where(functools.reduce(operator.or_, conditions))
+    return query.switch(pq.query.model)
 
 
 def prefetch(sq: Any, *subqueries: Any, prefetch_type: int = PREFETCH_TYPE.WHERE) -> list:
@@ -96,15 +123,18 @@ def prefetch(sq: Any, *subqueries: Any, prefetch_type: int = PREFETCH_TYPE.WHERE
 
     ``prefetch(User.select(), Tweet.select())`` gives users whose ``tweets`` backref is a
     list already loaded; a foreign key pointing the other way is set to the loaded object.
+    Each subquery is restricted to the rows related to the (restricted) query before it.
     """
     if not subqueries:
         return list(sq)
     if prefetch_type not in (PREFETCH_TYPE.WHERE, PREFETCH_TYPE.JOIN):
         raise ValueError('prefetch_type must be PREFETCH_TYPE.WHERE or PREFETCH_TYPE.JOIN')
     chain = prefetch_add_subquery(sq, subqueries, prefetch_type)
+    chain[0].restricted = chain[0].query
     chain[0].instances = list(chain[0].query)
     for pq in chain[1:]:
-        pq.instances = list(_restrict(pq, prefetch_type))
+        pq.restricted = _restrict(pq, prefetch_type)
+        pq.instances = list(pq.restricted)
         _attach(pq)
     return chain[0].instances
 

@@ -5,13 +5,12 @@ import functools
 import operator
 from typing import Any, Iterable
 
-from .exceptions import DoesNotExist
 from .fields import Field, FieldAlias
 from .model import DJANGO_MAP, DQ, Model, ModelAlias, is_model
-from .relations import ForeignKeyField
+from .relations import BackrefAccessor, ForeignKeyField
 from .sql.context import Context
-from .sql.nodes import (Alias, BindTo, Column, ColumnBase, Expression, Function, Node,
-                        OP, SQL, WrappedNode, ensure_tuple, mutator)
+from .sql.nodes import (Alias, Column, ColumnBase, Expression, Negated, Node, SQL,
+                        mutator)
 from .sql.queries import (ROW, CompoundSelectQuery, Delete, Insert, RawQuery, Select,
                           SelectQuery, Update, chunked, database_required)
 from .sql.sources import JOIN, Join, Table
@@ -19,7 +18,8 @@ from . import results
 
 __all__ = ['ModelSelect', 'ModelCompoundSelectQuery', 'ModelUpdate', 'ModelInsert',
            'ModelDelete', 'ModelRaw', 'NoopModelSelect', 'BaseModelSelect',
-           'ManyToManyModelSelect', 'get_by_id', 'bulk_create', 'bulk_update']
+           'ManyToManyModelSelect', 'ManyToManyQuery', 'get_by_id', 'bulk_create',
+           'bulk_update']
 
 
 def _model_of(source: Any) -> Any:
@@ -32,6 +32,13 @@ class _ModelQueryHelper:
     """Row-type handling shared by every model query."""
 
     default_row_type = ROW.MODEL
+
+    @mutator
+    def objects(self, constructor: Any = None) -> None:
+        """Rows as one flat object each: the model (or ``constructor(**row)``), with
+        every selected column, joined ones included, set as a plain attribute."""
+        self._row_type = ROW.CONSTRUCTOR
+        self._constructor = _model_of(self.model) if constructor is None else constructor
 
     def _model_cursor_wrapper(self, cursor: Any, row_type: Any = None) -> Any:
         row_type = row_type or self._row_type or self.default_row_type
@@ -102,9 +109,6 @@ class BaseModelSelect(_ModelQueryHelper):
 
     def _resolve_database(self) -> Any:
         return self._database
-
-    def __getattribute__(self, name: str) -> Any:
-        return object.__getattribute__(self, name)
 
 
 class ModelCompoundSelectQuery(BaseModelSelect, CompoundSelectQuery):
@@ -282,10 +286,8 @@ class ModelSelect(BaseModelSelect, Select):
     def join(self, dest: Any, join_type: str = JOIN.INNER, on: Any = None, src: Any = None,
              attr: str | None = None) -> None:
         src = self._join_ctx if src is None else src
-        if join_type == JOIN.LATERAL or join_type == JOIN.LEFT_LATERAL:
-            on = on if on is not None else None
-            constructor = dict
-            attr = attr or getattr(dest, '_alias', None) or 'lateral'
+        if join_type in (JOIN.LATERAL, JOIN.LEFT_LATERAL):
+            pass    # columns selected from a lateral subquery land on the row's model
         elif join_type != JOIN.CROSS:
             on, attr, constructor = self._normalize_join(src, dest, on, attr)
             if attr:
@@ -293,10 +295,8 @@ class ModelSelect(BaseModelSelect, Select):
                 self._joins[src].append((dest, attr, constructor, join_type))
         elif on is not None:
             raise ValueError('CROSS joins take no "on" clause')
-        else:
-            constructor = None
-        if join_type != JOIN.CROSS or True:
-            self._join_ctx = dest if join_type != JOIN.CROSS else self._join_ctx
+        if join_type != JOIN.CROSS:
+            self._join_ctx = dest
         item = self._from_list.pop()
         self._from_list.append(Join(item, dest, join_type, on))
 
@@ -340,7 +340,9 @@ class ModelSelect(BaseModelSelect, Select):
                 # a simple lookup on the model itself
                 model_attr = _lookup_field(curr, key)
             else:
-                for piece in key.split('__'):
+                pieces = key.split('__')
+                for n, piece in enumerate(pieces):
+                    last = n == len(pieces) - 1
                     for dest, attr, _, _ in self._joins.get(curr, ()):
                         try:
                             model_attr = getattr(curr, piece, None)
@@ -351,13 +353,16 @@ class ModelSelect(BaseModelSelect, Select):
                             curr = dest
                             break
                     else:
+                        backref = getattr(_model_of(curr), piece, None)
+                        if not last and isinstance(backref, BackrefAccessor):
+                            # user__tweets__content: join to the rows that refer to curr
+                            curr = backref.rel_model
+                            joins.append(backref)
+                            continue
                         model_attr = _lookup_field(curr, piece)
-                        if value is not None and isinstance(model_attr, fks):
+                        if not last and isinstance(model_attr, fks):
                             curr = model_attr.rel_model
                             joins.append(model_attr)
-                        elif getattr(curr._meta, 'backrefs', None) and \
-                                isinstance(getattr(curr, piece, None), _BackrefLike):
-                            pass
                 accum.append(op(model_attr, value))
                 continue
             accum.append(op(model_attr, value))
@@ -385,11 +390,14 @@ class ModelSelect(BaseModelSelect, Select):
             if node._negated:
                 expr = ~expr
             return expr, joins
-        if isinstance(node, Expression) and (isinstance(node.lhs, DQ) or
-                                             isinstance(node.rhs, DQ)):
+        if isinstance(node, Expression) and (_contains_dq(node.lhs) or
+                                             _contains_dq(node.rhs)):
             lhs, lj = self._dq_to_node(query, node.lhs)
             rhs, rj = self._dq_to_node(query, node.rhs)
             return Expression(lhs, node.op, rhs), lj + rj
+        if isinstance(node, Negated) and _contains_dq(node.node):
+            inner, joins = self._dq_to_node(query, node.node)
+            return Negated(inner), joins
         if isinstance(node, Node):
             return node, []
         raise TypeError('filter() takes DQ objects, expressions or keyword lookups, got %r'
@@ -398,12 +406,26 @@ class ModelSelect(BaseModelSelect, Select):
     def create_table(self, name: str, safe: bool = True, **meta: Any) -> Any:
         return self.model._schema.create_table_as(name, self, safe, **meta)
 
-    def __sql_selection__(self, ctx: Context, is_subquery: bool = False) -> Any:
-        return ctx.sql(self._returning)
+    def _selection(self, in_expression: bool) -> tuple:
+        # ``Tweet.user.in_(User.select())``: a default selection used as an operand
+        # stands for the primary key, so the subquery returns one column.
+        if in_expression and self._is_default and self._returning and \
+                len(self._returning) > 1:
+            meta = _model_of(self.model)._meta
+            if meta.primary_key is not False and not meta.composite_key:
+                return (getattr(self.model, meta.primary_key.name),)
+        return super()._selection(in_expression)
 
 
-class _BackrefLike:
-    pass
+def _contains_dq(node: Any) -> bool:
+    """Whether ``node`` is a DQ or combines DQs with ``&``, ``|`` or ``~``."""
+    if isinstance(node, DQ):
+        return True
+    if isinstance(node, Expression):
+        return _contains_dq(node.lhs) or _contains_dq(node.rhs)
+    if isinstance(node, Negated):
+        return _contains_dq(node.node)
+    return False
 
 
 def _lookup_field(model: Any, name: str) -> Any:
@@ -435,7 +457,6 @@ class ManyToManyModelSelect(ModelSelect):
     _instance: Any = None
 
     def _id_list(self, model_or_id_list: Any) -> list:
-        rel_model = self._accessor.rel_model
         if isinstance(model_or_id_list, (list, tuple, set)):
             items = list(model_or_id_list)
         else:
@@ -461,8 +482,7 @@ class ManyToManyModelSelect(ModelSelect):
         if src_id is None:
             raise ValueError('save %r before adding related rows' % self._instance)
         if isinstance(value, SelectQuery):
-            query = value.columns(SQL(repr(src_id)) if False else
-                                  _const(src_id, acc.src_fk), acc.dest_fk.rel_field)
+            query = value.columns(_const(src_id, acc.src_fk), acc.dest_fk.rel_field)
             acc.through_model.insert_from(
                 fields=[acc.src_fk, acc.dest_fk], query=query).execute()
             return
@@ -490,6 +510,10 @@ class ManyToManyModelSelect(ModelSelect):
         acc = self._accessor
         src_id = getattr(self._instance, acc.src_fk.rel_field.name)
         return acc.through_model._delete_query().where(acc.src_fk == src_id).execute()
+
+
+#: peewee's name for the query a many-to-many accessor returns
+ManyToManyQuery = ManyToManyModelSelect
 
 
 def _const(value: Any, field: Field) -> Node:
@@ -529,19 +553,12 @@ class ModelDelete(_ModelWriteQueryHelper, Delete):
 class ModelInsert(_ModelWriteQueryHelper, Insert):
     default_row_type = ROW.TUPLE
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self._returning is None and self.model._meta.database is not None:
-            pass
-        self._default_row_type = ROW.TUPLE
-
     def _default_columns(self) -> list:
         return [f for f in self.model._meta.sorted_fields
                 if not (f.primary_key and self.model._meta.auto_increment)]
 
     def _prepare_rows(self) -> tuple:
         insert = self._insert
-        meta = self.model._meta
         if isinstance(insert, dict):
             data = self._with_defaults(insert)
             self._query_type = Insert.SIMPLE
@@ -554,32 +571,50 @@ class ModelInsert(_ModelWriteQueryHelper, Insert):
         if not rows:
             raise ValueError('insert_many() was given no rows')
         self._query_type = Insert.MULTI
+        defaults = self.model._meta.defaults
         if isinstance(rows[0], dict):
-            normalized = [self._with_defaults(self.model._normalize_data(row, {}))
-                          for row in rows]
-            columns = list(normalized[0])
+            normalized = [self.model._normalize_data(row, {}) for row in rows]
+            # every field any row names, then the fields that have defaults
+            columns: list = []
+            seen: set = set()
+            for row in normalized:
+                for field in row:
+                    if field not in seen:
+                        seen.add(field)
+                        columns.append(field)
+            columns.extend(f for f in defaults if f not in seen)
             values = []
             for n, row in enumerate(normalized):
-                if set(row) != set(columns):
-                    missing = [f.name for f in columns if f not in row]
-                    extra = [f.name for f in row if f not in columns]
-                    raise ValueError('row %d of insert_many() differs from the first row '
-                                     '(missing %s, extra %s)' % (n, missing, extra))
-                values.append([row[c] for c in columns])
+                values.append([row[f] if f in row else self._missing_value(f, n)
+                               for f in columns])
             return columns, values
         if isinstance(rows[0], Model):
             raise TypeError('insert_many() takes dicts or tuples; use bulk_create() for '
                             'model instances')
         fields = self._columns or self._default_columns()
         columns = [getattr(self.model, f) if isinstance(f, str) else f for f in fields]
+        given = len(columns)
+        named = set(map(id, columns))     # by identity: == on a field builds an expression
+        columns.extend(f for f in defaults if id(f) not in named)
         values = []
         for n, row in enumerate(rows):
             row = tuple(row)
-            if len(row) != len(columns):
-                raise ValueError('row %d of insert_many() has %d values for %d fields'
-                                 % (n, len(row), len(columns)))
-            values.append(row)
+            short = [f.name for f in columns[len(row):given] if f not in defaults]
+            if len(row) > given or short:
+                hint = ' (%s has no default)' % ', '.join(short) if short else ''
+                raise ValueError('row %d of insert_many() has %d values for %d fields%s'
+                                 % (n, len(row), given, hint))
+            values.append(row + tuple(self._missing_value(f, n) for f in columns[len(row):]))
         return columns, values
+
+    def _missing_value(self, field: Any, n: int) -> Any:
+        """The value of ``field`` for row ``n`` of insert_many(), which does not give it."""
+        if field in self.model._meta.defaults:
+            return field.get_default()
+        if getattr(field, 'null', False):
+            return None
+        raise ValueError('row %d of insert_many() has no value for %s, which is not nullable '
+                         'and has no default' % (n, field.name))
 
     def _with_defaults(self, data: dict) -> dict:
         meta = self.model._meta
@@ -596,10 +631,6 @@ class ModelInsert(_ModelWriteQueryHelper, Insert):
         if pk is False or pk is None or self.model._meta.composite_key:
             return None
         return pk
-
-
-class _ModelInsertTable:
-    pass
 
 
 class ModelRaw(_ModelQueryHelper, RawQuery):
@@ -627,8 +658,6 @@ def get_by_id(model: type, pk: Any) -> Any:
     meta = model._meta
     if meta.primary_key is False:
         raise ValueError('%s has no primary key; use get() with a condition' % model.__name__)
-    if meta.composite_key:
-        return model.select().where(meta.primary_key == pk).get()
     return model.select().where(meta.primary_key == pk).get()
 
 
@@ -645,8 +674,9 @@ def bulk_create(model: type, model_list: Iterable, batch_size: int | None = None
         pk_name = meta.primary_key.name
         field_names.remove(pk_name)
     db = meta.database_required()
+    # with RETURNING (PostgreSQL, SQLite 3.35+) the new keys are read back in row order
     returns_pk = db.dialect.returning_clause and meta.primary_key is not False and \
-        not meta.composite_key and db.dialect.insert_returns_pk
+        not meta.composite_key
     fields = [meta.fields[name] for name in field_names]
     for batch in batches:
         for obj in batch:

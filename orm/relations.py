@@ -1,16 +1,15 @@
 """Relations between models: foreign keys, backrefs and many-to-many fields."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from .fields import (AutoField, BigAutoField, Field, FieldAccessor, IntegerField,
                      BigIntegerField, MetaField, ObjectIdAccessor)
 from .sql.context import Context
-from .sql.nodes import SQL, Entity, Node, NodeList, Value
+from .sql.nodes import SQL, Entity, NodeList
 
 __all__ = ['ForeignKeyField', 'ForeignKeyAccessor', 'BackrefAccessor', 'DeferredForeignKey',
-           'ManyToManyField', 'ManyToManyFieldAccessor', 'DeferredThroughModel',
-           'ManyToManyQuery']
+           'ManyToManyField', 'ManyToManyFieldAccessor', 'DeferredThroughModel']
 
 
 def _is_model_instance(obj: Any) -> bool:
@@ -179,9 +178,14 @@ class ForeignKeyField(Field):
         parts: list = []
         if self.constraint_name:
             parts.extend((SQL('CONSTRAINT'), Entity(self.constraint_name)))
+        rel_meta = self.rel_model._meta
+        if ctx is not None and not ctx.dialect.references_schema_prefix:
+            target = Entity(rel_meta.table_name)   # same schema as the referencing table
+        else:
+            target = rel_meta.table_entity()
         parts.extend([
             SQL('FOREIGN KEY'), NodeList((Entity(self.column_name),), parens=True),
-            SQL('REFERENCES'), self.rel_model._meta.table_entity(),
+            SQL('REFERENCES'), target,
             NodeList((Entity(self.rel_field.column_name),), parens=True)])
         if self.on_delete:
             parts.append(SQL('ON DELETE %s' % self.on_delete))
@@ -265,23 +269,6 @@ class DeferredThroughModel:
         for src_model, m2mfield, name in self._refs:
             m2mfield.through_model = through_model
             src_model._meta.add_field(name, m2mfield)
-
-
-class ManyToManyQuery:
-    """Methods added to the query ``obj.m2m_field`` returns: add / remove / clear."""
-
-
-def _pk_values(values: Any, rel_model: type) -> list:
-    if isinstance(values, Node):
-        return values
-    if _is_model_instance(values) or not isinstance(values, (list, tuple, set)):
-        values = [values]
-    out = []
-    for value in values:
-        if _is_model_instance(value):
-            value = value._pk
-        out.append(value)
-    return out
 
 
 class ManyToManyFieldAccessor(FieldAccessor):

@@ -303,9 +303,15 @@ class ModelCursorWrapper(_ModelRowsBase):
         if self.model not in sources:
             sources.insert(0, self.model)
         self.sources = sources
+        # a joined subquery of a model (``join(Tweet.select(...).alias('t'), on=...)``)
+        # builds that model, as the join recorded; other sources build dicts
+        join_constructors = {dest: constructor for joins in self.joins.values()
+                             for dest, _, constructor, _ in joins}
         self.constructors = []
         for src in sources:
             target = src.model if isinstance(src, ModelAlias) else src
+            if not (isinstance(target, type) and hasattr(target, '_meta')):
+                target = join_constructors.get(src, dict)
             if isinstance(target, type) and hasattr(target, '_meta'):
                 self.constructors.append((src, target, True))
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable
 
+from .fields import Field
 from .sql.context import Context
 from .sql.nodes import (SQL, ColumnBase, CommaNodeList, EnclosedNodeList, Entity, Node,
                         NodeList, ValueLiterals)
@@ -73,11 +74,15 @@ class ModelIndexNode(Node):
             return self._name
         names = []
         for item in self._expressions():
-            column = getattr(item, 'column_name', None)
+            column = getattr(item, 'column_name', None) if isinstance(item, Field) else None
             if column:
                 names.append(column)
             else:
-                names.append('expr%s' % hashlib.md5(repr(item).encode()).hexdigest()[:6])
+                # an expression: named by a digest of its SQL, so the name is stable
+                from .dialects.base import Dialect
+                sql, params = Dialect().compile(item)
+                text = sql + repr(params)
+                names.append('expr%s' % hashlib.md5(text.encode()).hexdigest()[:6])
         return make_index_name(self.model._meta.table_name, names)
 
     def __sql__(self, ctx: Context) -> Context:
@@ -92,7 +97,11 @@ class ModelIndexNode(Node):
             ctx.literal(dialect.quote_identifier(self.name))
         ctx.literal(' ON ')
         with ctx.scope_values():
-            ctx.sql(meta.table)
+            if meta.schema and dialect.index_schema_prefix:
+                # SQLite: the schema goes on the index name; the table is named bare
+                ctx.literal(dialect.quote_identifier(meta.table_name))
+            else:
+                ctx.sql(meta.table)
             if self._using and dialect.name != 'sqlite':
                 using = ''.join(c for c in self._using if c.isalnum() or c == '_')
                 ctx.literal(' USING ' + using)

@@ -48,6 +48,8 @@ class Dialect:
     safe_create_index = True              # CREATE INDEX IF NOT EXISTS
     safe_drop_index = True                # DROP INDEX IF EXISTS
     index_schema_prefix = False           # CREATE INDEX "schema"."name" ON ...
+    references_schema_prefix = True       # REFERENCES "schema"."table" (SQLite: bare name)
+    json_decoded_by_driver = False        # json columns arrive parsed (psycopg2), not as text
     sequences = False
     truncate_table = False
     commit_select = False

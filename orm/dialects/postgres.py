@@ -26,6 +26,7 @@ class PostgresDialect(Dialect):
     sequences = True
     truncate_table = True
     commit_select = True
+    json_decoded_by_driver = True
     # psycopg2 reads % as a placeholder marker, so a literal % is written %%
     operations = {'REGEXP': '~', 'IREGEXP': '~*', '%': '%%', 'ILIKE': 'ILIKE'}
     field_types = dict(Dialect.field_types, AUTO='SERIAL', BIGAUTO='BIGSERIAL',

@@ -22,6 +22,7 @@ class SqliteDialect(Dialect):
     supports_update_from = _VERSION >= (3, 33, 0)
     supports_materialized_cte = _VERSION >= (3, 35, 0)
     index_schema_prefix = True
+    references_schema_prefix = False
     upsert_select_needs_where = True
     # LIKE is case-insensitive in SQLite, so `%` (LIKE) uses GLOB and `**` (ILIKE) uses LIKE
     operations = {'LIKE': 'GLOB', 'ILIKE': 'LIKE', 'IREGEXP': 'REGEXP'}

@@ -294,7 +294,13 @@ class CTE(Source):
         if not columns:
             raise ValueError('select_from() needs at least one column')
         from .queries import Select
-        return Select((self,), columns).with_cte(self)
+        query = Select((self,), columns).with_cte(self)
+        query._database = getattr(self._query, '_database', None)
+        model = getattr(self._query, 'model', None)
+        if model is not None:
+            # a CTE over a model query: rows are built by that model (peewee does so)
+            query = query.objects(model)
+        return query
 
     def _get_hash(self) -> int:
         return hash((self.__class__, self._name, id(self._query)))
