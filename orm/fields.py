@@ -111,8 +111,9 @@ class Field(ColumnBase):
         self._order = Field._field_counter
         self._sort_key = (self.primary_key and 1 or 2), self._order
 
-    def __hash__(self) -> int:
-        return hash('%s.%s' % (getattr(self.model, '__name__', '?'), self.name))
+    # fields are dict keys all over the model layer: hash by identity (cheap, and a field
+    # is only ever equal to itself; == builds an SQL expression instead)
+    __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         if self.model is not None and self.name:
