@@ -41,11 +41,12 @@ from .fields import (AnyField, AutoField, BareField, BigAutoField, BigBitField,
                      VirtualField, format_date_time, safe_python_value, simple_date_time)
 from .relations import (BackrefAccessor, DeferredForeignKey, DeferredThroughModel,
                         ForeignKeyAccessor, ForeignKeyField, ManyToManyField,
-                        ManyToManyFieldAccessor, ManyToManyQuery)
+                        ManyToManyFieldAccessor)
 from .model import (DJANGO_MAP, DQ, CompositeKey, Metadata, Model, ModelAlias, ModelBase,
                     ModelDescriptor, ModelIndex, SubclassAwareMetadata, classmethod_only,
                     is_model, make_identifier, make_snake_case, sort_models)
-from .query import (BaseModelSelect, ManyToManyModelSelect, ModelCompoundSelectQuery,
+from .query import (BaseModelSelect, ManyToManyModelSelect, ManyToManyQuery,
+                    ModelCompoundSelectQuery,
                     ModelDelete, ModelInsert, ModelRaw, ModelSelect, ModelUpdate,
                     NoopModelSelect)
 from .schema import SchemaManager, make_index_name
