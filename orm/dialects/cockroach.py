@@ -74,9 +74,11 @@ class CockroachDialect(PostgresDialect):
     def insert_verb(self, on_conflict: Any) -> str:
         if self._is_replace(on_conflict):
             if self.on_postgres:
-                raise self.not_supported(
-                    'INSERT OR REPLACE (UPSERT) on a PostgreSQL server; use '
-                    'on_conflict(conflict_target=[...], preserve=[...])')
+                from ..exceptions import NotSupportedError
+                raise NotSupportedError(
+                    'on_conflict_replace() / replace() becomes UPSERT, which needs '
+                    'CockroachDB; this database is connected to a PostgreSQL server. Use '
+                    'on_conflict(conflict_target=[...], preserve=[...]) instead')
             return 'UPSERT'
         return 'INSERT'
 
@@ -89,8 +91,9 @@ class CockroachDialect(PostgresDialect):
                 raise self.not_supported('ON CONFLICT ON CONSTRAINT before CockroachDB 22.1 '
                                          '(use conflict_target=[columns])')
         for target in on_conflict._conflict_target or ():
+            # a column name, a column or a model field (which carries its column_name)
             if not isinstance(target, (str, Column, Entity)) and \
-                    not hasattr(target, 'column_name'):
+                    'column_name' not in getattr(target, '__dict__', ()):
                 raise self.not_supported(
                     'an expression as ON CONFLICT target (%r); name the columns of a '
                     'unique index instead' % (target,))

@@ -1,0 +1,933 @@
+"""CockroachDB support: :class:`CockroachDatabase`, its fields and retrying transactions.
+
+CockroachDB speaks PostgreSQL's wire protocol, so :class:`CockroachDatabase` runs on the
+``psycopg2`` driver like :class:`orm.PostgresqlDatabase`; it adds what differs:
+
+* defaults for a local cluster (port 26257, user ``root``);
+* server version detection from ``SELECT version()`` (a PostgreSQL server is accepted too,
+  which is handy for development: the CockroachDB-only options then fail clearly);
+* ``atomic()`` / ``transaction()`` with ``system_time=`` (``AS OF SYSTEM TIME``) and
+  ``priority=`` (``low`` / ``normal`` / ``high``);
+* :func:`run_transaction`, ``db.run_transaction()`` and ``@db.retry_transaction()``, which
+  run a callback in a transaction and run it again in a fresh one when the server reports
+  a serialization conflict (SQLSTATE ``40001``), with exponential backoff and jitter;
+* the fields :class:`UUIDKeyField` (``gen_random_uuid()``), :class:`RowIDField`
+  (``unique_rowid()``), :class:`ArrayField` and :class:`JSONField` (JSONB);
+* introspection built on ``information_schema`` and plain ``pg_catalog`` joins.
+
+Example::
+
+    from playhouse.cockroachdb import CockroachDatabase
+
+    db = CockroachDatabase('my_app', host='10.1.0.8')
+
+    def transfer(db):
+        src = Account.get(Account.id == 1)
+        ...
+
+    db.run_transaction(transfer, max_attempts=5)
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import threading
+import time
+import uuid
+from typing import Any, Callable, Iterable, Optional
+
+from orm import (SQL, BigIntegerField, ColumnBase, ColumnMetadata, Expression, Field,
+                 ForeignKeyMetadata, ImproperlyConfigured, IndexMetadata, IntegerField,
+                 InterfaceError, Node, NotSupportedError, OperationalError,
+                 PostgresqlDatabase, UUIDField, ViewMetadata)
+from orm import JSONField as _TextJSONField
+from orm.database import _isolation_sql          # normalises isolation-level arguments
+from orm.dialects.cockroach import CockroachDialect, parse_cockroach_version
+from orm.transactions import _atomic, _transaction
+
+__all__ = [
+    'CockroachDatabase', 'PooledCockroachDatabase', 'CockroachDialect',
+    'run_transaction', 'ExceededMaxAttempts', 'AmbiguousCommitError',
+    'NestedTransactionError', 'RETRYABLE_SQLSTATES',
+    'UUIDKeyField', 'RowIDField', 'ArrayField', 'JSONField',
+]
+
+logger = logging.getLogger('orm.cockroachdb')
+
+#: SQLSTATEs after which the whole transaction is known to have been rolled back and may
+#: simply be run again: serialization failure (CockroachDB's "restart transaction" errors
+#: included) and PostgreSQL's deadlock detection.
+RETRYABLE_SQLSTATES = frozenset({'40001', '40P01'})
+#: CockroachDB's "statement completion unknown": the outcome is ambiguous.
+AMBIGUOUS_SQLSTATE = '40003'
+#: Savepoints (and so nested atomic() blocks) arrived in CockroachDB 20.1.
+NESTED_TRANSACTION_MIN_VERSION = (20, 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Exceptions
+# ---------------------------------------------------------------------------------------
+
+class ExceededMaxAttempts(OperationalError):
+    """:func:`run_transaction` gave up: every attempt hit a retryable conflict.
+
+    The last attempt was rolled back, so nothing the callback did was kept.  ``attempts``
+    is the number of attempts made; ``last_error`` (also ``__cause__``) the last conflict.
+    """
+
+    def __init__(self, message: str, attempts: int = 0,
+                 last_error: Optional[BaseException] = None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_error = last_error
+
+
+class AmbiguousCommitError(OperationalError):
+    """The transaction may or may not have been committed (result unknown).
+
+    Raised when the connection was lost while ``COMMIT`` was running, or when CockroachDB
+    reports SQLSTATE ``40003`` (statement completion unknown).  It is never retried
+    automatically: running the callback again could apply it twice.  Check the data (or
+    make the callback idempotent) before deciding what to do.
+    """
+
+    def __init__(self, message: str, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+class NestedTransactionError(InterfaceError):
+    """:func:`run_transaction` was called while a transaction was already open."""
+
+
+# ---------------------------------------------------------------------------------------
+# Fields
+# ---------------------------------------------------------------------------------------
+
+class _ServerDefault(Node):
+    """``DEFAULT <function>()`` in a column definition, checked against the engine."""
+
+    def __init__(self, function: str, engines: tuple, hint: str) -> None:
+        self.function = function
+        self.engines = engines
+        self.hint = hint
+
+    def __sql__(self, ctx: Any) -> Any:
+        dialect = ctx.dialect
+        engine = 'postgres' if getattr(dialect, 'on_postgres', False) else dialect.name
+        if engine not in self.engines:
+            raise NotSupportedError('DEFAULT %s() is not available on %s; %s'
+                                    % (self.function, dialect.display_name, self.hint))
+        return ctx.literal('DEFAULT %s()' % self.function)
+
+
+def _server_generated_key(field_name: str, kwargs: dict, default: _ServerDefault) -> dict:
+    if kwargs.get('default') is not None:
+        raise ValueError('%s values are generated by the server (%s()); drop default=, '
+                         'or use a plain field with primary_key=True and your own default'
+                         % (field_name, default.function))
+    if kwargs.get('primary_key') is False:
+        raise ValueError('%s is always a primary key' % field_name)
+    kwargs['primary_key'] = True
+    kwargs['constraints'] = [default] + list(kwargs.get('constraints') or ())
+    return kwargs
+
+
+class UUIDKeyField(UUIDField):
+    """A UUID primary key filled in by the server with ``gen_random_uuid()``.
+
+    Like an auto-incrementing key, it is left out of INSERTs when unset and read back
+    with ``RETURNING``.  Works on CockroachDB and PostgreSQL 13+.
+    """
+
+    auto_increment = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        default = _ServerDefault('gen_random_uuid', ('cockroach', 'postgres'),
+                                 'use UUIDField(primary_key=True, default=uuid.uuid4)')
+        super().__init__(*args, **_server_generated_key('UUIDKeyField', kwargs, default))
+
+
+class RowIDField(BigIntegerField):
+    """CockroachDB's 64-bit row id as primary key (``DEFAULT unique_rowid()``).
+
+    Values are unique and roughly ordered by insertion time, but not consecutive.
+    """
+
+    auto_increment = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        default = _ServerDefault('unique_rowid', ('cockroach',),
+                                 'use AutoField or BigAutoField there')
+        super().__init__(*args, **_server_generated_key('RowIDField', kwargs, default))
+
+
+class _Literal(Node):
+    """A bound value rendered as ``CAST(%s AS <type of field>)``."""
+
+    def __init__(self, value: Any, type_of: Callable[[Any], str]) -> None:
+        self.value = value
+        self.type_of = type_of
+
+    def __sql__(self, ctx: Any) -> Any:
+        ctx.literal('CAST(')
+        ctx.value(self.value, _identity)
+        return ctx.literal(' AS %s)' % self.type_of(ctx))
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class _ArraySubscript(ColumnBase):
+    """``"col"[i]``, ``"col"[a:b]``, ``"col"[i][j]`` (SQL's 1-based, inclusive bounds)."""
+
+    def __init__(self, field: 'ArrayField', subscripts: tuple) -> None:
+        self.field = field
+        self.subscripts = subscripts
+
+    def __getitem__(self, item: Any) -> '_ArraySubscript':
+        return _ArraySubscript(self.field, self.subscripts + (_subscript(item),))
+
+    def __sql__(self, ctx: Any) -> Any:
+        with ctx(parentheses=True):
+            ctx.sql(self.field)
+        for bounds in self.subscripts:
+            if len(bounds) == 1:
+                ctx.literal('[%d]' % bounds[0])
+            else:
+                low, high = bounds
+                ctx.literal('[%s:%s]' % ('' if low is None else low,
+                                         '' if high is None else high))
+        return ctx
+
+
+def _subscript(item: Any) -> tuple:
+    """A Python index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 3)``."""
+    if isinstance(item, slice):
+        if item.step not in (None, 1):
+            raise ValueError('array slices take no step')
+        low = None if item.start is None else int(item.start) + 1
+        high = None if item.stop is None else int(item.stop)
+        return (low, high)
+    return (int(item) + 1,)
+
+
+class ArrayField(Field):
+    """An array column of ``field_class`` values (``INT[]``, ``TEXT[][]`` ...).
+
+    Python lists go in and come out.  ``field[i]`` / ``field[a:b]`` index the array with
+    Python's 0-based positions (``field[0]`` is the first item); ``contains(*items)``
+    (``@>``), ``contained_by(*items)`` (``<@``) and ``contains_any(*items)`` /
+    ``overlap`` (``&&``) test membership.
+    """
+
+    def __init__(self, field_class: type = IntegerField, field_kwargs: Optional[dict] = None,
+                 dimensions: int = 1, convert_values: bool = False, *args: Any,
+                 **kwargs: Any) -> None:
+        if not isinstance(dimensions, int) or dimensions < 1:
+            raise ValueError('dimensions must be a positive integer, got %r' % (dimensions,))
+        self._item_field = field_class(**(field_kwargs or {}))
+        self.dimensions = dimensions
+        self.convert_values = convert_values
+        self.field_type = self._item_field.field_type
+        super().__init__(*args, **kwargs)
+
+    def ddl_datatype(self, ctx: Any) -> SQL:
+        item = self._item_field.ddl_datatype(ctx)
+        return SQL('%s%s' % (item.sql, '[]' * self.dimensions))
+
+    def _array_type(self, ctx: Any) -> str:
+        return self.ddl_datatype(ctx).sql
+
+    def _convert(self, value: Any, convert: Callable, depth: int) -> Any:
+        if depth > 1 and isinstance(value, (list, tuple)):
+            return [self._convert(v, convert, depth - 1) for v in value]
+        if depth == 1 and isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, Node):
+            return value
+        if not isinstance(value, (list, tuple)):
+            raise ValueError('%s expects a list, got %r' % (self, value))
+        if self.convert_values:
+            return self._convert(value, self._item_field.db_value, self.dimensions)
+        return list(value)
+
+    def _value_converter(self) -> Callable:
+        # bind lists as CAST(%s AS <type>[]): PostgreSQL has no varchar[] = text[]
+        def convert(value: Any) -> Any:
+            value = self.db_value(value)
+            if value is None or isinstance(value, Node):
+                return value
+            return _Literal(value, self._array_type)
+        return convert
+
+    def python_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.convert_values:
+            return self._convert(value, self._item_field.python_value, self.dimensions)
+        return value
+
+    def __getitem__(self, item: Any) -> _ArraySubscript:
+        return _ArraySubscript(self, (_subscript(item),))
+
+    def _items(self, items: tuple) -> _Literal:
+        if len(items) == 1 and isinstance(items[0], (list, tuple)):
+            items = tuple(items[0])
+        return _Literal(self.db_value(list(items)), self._array_type)
+
+    def contains(self, *items: Any) -> Expression:
+        """The array holds every one of ``items`` (``@>``)."""
+        return Expression(self, '@>', self._items(items))
+
+    def contained_by(self, *items: Any) -> Expression:
+        """Every element of the array is among ``items`` (``<@``)."""
+        return Expression(self, '<@', self._items(items))
+
+    def contains_any(self, *items: Any) -> Expression:
+        """The array holds at least one of ``items`` (``&&``)."""
+        return Expression(self, '&&', self._items(items))
+
+    overlap = contains_any
+
+
+def _jsonb(ctx: Any) -> str:
+    return 'JSONB'
+
+
+class _JSONLookup(ColumnBase):
+    """``"data"->'a'->>'b'``: a key / index path into a JSONB value."""
+
+    def __init__(self, field: 'JSONField', path: tuple, as_json: bool = False) -> None:
+        self.field = field
+        self.path = path
+        self._as_json = as_json
+
+    def __getitem__(self, key: Any) -> '_JSONLookup':
+        return _JSONLookup(self.field, self.path + (key,), self._as_json)
+
+    def as_json(self, as_json: bool = True) -> '_JSONLookup':
+        """Return the value as JSONB (``->``) instead of text (``->>``)."""
+        return _JSONLookup(self.field, self.path, as_json)
+
+    def __sql__(self, ctx: Any) -> Any:
+        with ctx(parentheses=True):
+            ctx.literal('(')
+            ctx.sql(self.field)
+            last = len(self.path) - 1
+            for i, key in enumerate(self.path):
+                ctx.literal(' -> ' if i < last or self._as_json else ' ->> ')
+                ctx.value(key, _identity)
+            return ctx.literal(')')
+
+
+class JSONField(_TextJSONField):
+    """JSON stored as ``JSONB``: ``field['key']`` lookups, containment and key tests."""
+
+    field_type = 'JSONB'
+
+    def __getitem__(self, key: Any) -> _JSONLookup:
+        return _JSONLookup(self, (key,))
+
+    def path(self, *keys: Any) -> _JSONLookup:
+        """``field.path('a', 'b')`` is ``field['a']['b']``."""
+        if not keys:
+            raise ValueError('path() needs at least one key')
+        return _JSONLookup(self, tuple(keys))
+
+    def _json(self, value: Any) -> _Literal:
+        return _Literal(self.dumps(value), _jsonb)
+
+    def contains(self, other: Any) -> Expression:
+        """Holds ``other`` (a dict or list: ``@>``); a string tests for that key."""
+        if isinstance(other, (dict, list, tuple)):
+            return Expression(self, '@>', self._json(other))
+        return self.has_key(other)
+
+    def contained_by(self, other: Any) -> Expression:
+        return Expression(self, '<@', self._json(other))
+
+    def has_key(self, key: str) -> Expression:
+        return Expression(self, '?', _Literal(key, lambda ctx: 'TEXT'))
+
+    def has_any_keys(self, *keys: str) -> Expression:
+        return Expression(self, '?|', _Literal(list(keys), lambda ctx: 'TEXT[]'))
+
+    def has_all_keys(self, *keys: str) -> Expression:
+        return Expression(self, '?&', _Literal(list(keys), lambda ctx: 'TEXT[]'))
+
+    def concat(self, data: Any) -> Expression:
+        """The value merged with ``data`` (``||``), for use in updates."""
+        return Expression(self, '||', self._json(data))
+
+    def remove(self, *keys: str) -> Expression:
+        """The value without ``keys`` (``-``), for use in updates."""
+        node: Any = self
+        for key in keys:
+            node = Expression(node, '-', _Literal(key, lambda ctx: 'TEXT'))
+        return node
+
+
+# ---------------------------------------------------------------------------------------
+# Retrying transactions
+# ---------------------------------------------------------------------------------------
+
+def _errors(exc: BaseException) -> Iterable[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling."""
+    seen: set = set()
+    while exc is not None and id(exc) not in seen and len(seen) < 16:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _sqlstate(exc: BaseException) -> Optional[str]:
+    for error in _errors(exc):
+        code = getattr(error, 'pgcode', None) or getattr(error, 'sqlstate', None)
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an error it came from) is a serialization conflict to retry."""
+    return any(getattr(e, 'pgcode', None) in RETRYABLE_SQLSTATES for e in _errors(exc))
+
+
+def _is_ambiguous_sqlstate(exc: BaseException) -> bool:
+    return any(getattr(e, 'pgcode', None) == AMBIGUOUS_SQLSTATE for e in _errors(exc))
+
+
+def _commit_outcome_unknown(db: Any, exc: BaseException) -> bool:
+    """A COMMIT failed: could it have been applied all the same?
+
+    The server answers a COMMIT it refused with an error that carries an SQLSTATE and
+    leaves the connection usable.  Without an answer (connection lost: no SQLSTATE, or
+    class 08 / 57 / 58) nobody knows whether it was applied.
+    """
+    if _is_ambiguous_sqlstate(exc):
+        return True
+    code = _sqlstate(exc)
+    if code is None or code[:2] in ('08', '57', '58'):
+        return True
+    try:
+        return not db.is_connection_usable()
+    except Exception:
+        return True
+
+
+def _drop_broken_connection(db: Any) -> None:
+    """Close the calling thread's connection if it is unusable, so the next use reconnects."""
+    try:
+        if db.is_closed() or db.is_connection_usable():
+            return
+    except Exception:
+        pass
+    for _ in range(2):
+        try:
+            db.close()
+            return
+        except Exception:
+            try:
+                db.connection().close()   # the driver connection; the server rolls back
+            except Exception:
+                pass
+
+
+def _backoff_delay(db: Any, retry: int) -> float:
+    """Full-jitter exponential backoff: uniform(0, min(max_delay, base * 2**(retry-1)))."""
+    base = getattr(db, 'retry_base_delay', CockroachDatabase.retry_base_delay)
+    cap = getattr(db, 'retry_max_delay', CockroachDatabase.retry_max_delay)
+    ceiling = min(cap, base * (2 ** min(retry - 1, 32)))
+    return random.uniform(0, ceiling) if ceiling > 0 else 0.0
+
+
+def _record_attempts(db: Any, attempts: int) -> None:
+    record = getattr(db, '_record_transaction_attempts', None)
+    if record is not None:
+        record(attempts)
+
+
+def run_transaction(db: Any, callback: Callable[[Any], Any], max_attempts: Optional[int] = None,
+                    system_time: Any = None, priority: Any = None,
+                    isolation_level: Any = None) -> Any:
+    """Run ``callback(db)`` in a transaction; run it again in a fresh one on conflicts.
+
+    When a statement -- or the COMMIT itself -- fails with a serialization conflict
+    (SQLSTATE ``40001``, or ``40P01`` deadlock on PostgreSQL), the transaction is rolled
+    back, the thread sleeps a random delay growing exponentially with each attempt
+    (``db.retry_base_delay`` .. ``db.retry_max_delay`` seconds) and ``callback`` runs
+    again from the start.  Any other exception rolls back and propagates at once.
+
+    :param max_attempts: attempts before giving up with :class:`ExceededMaxAttempts`
+        (default: ``db.max_attempts``, 10 unless configured).
+    :param system_time: run as of a past moment (CockroachDB ``AS OF SYSTEM TIME``;
+        read-only).
+    :param priority: ``'low'``, ``'normal'`` or ``'high'`` (CockroachDB).
+    :param isolation_level: isolation level of each attempt's transaction.
+    :returns: what the successful attempt of ``callback`` returned.
+    :raises NestedTransactionError: when a transaction is already open on this thread.
+    :raises AmbiguousCommitError: when the COMMIT's outcome is unknown (not retried).
+
+    ``callback`` may run several times, so it must be safe to repeat: do the database
+    work inside it and keep side effects outside (or make them idempotent).  The number
+    of attempts of the last call is ``db.last_transaction_attempts``.
+    """
+    if max_attempts is None:
+        max_attempts = getattr(db, 'max_attempts', CockroachDatabase.max_attempts)
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or \
+            max_attempts < 1:
+        raise ValueError('max_attempts must be a positive integer, got %r' % (max_attempts,))
+    if not callable(callback):
+        raise TypeError('run_transaction() needs a callable taking the database, got %r'
+                        % (callback,))
+    if db.in_transaction():
+        raise NestedTransactionError(
+            'run_transaction() cannot run inside another transaction (or manual_commit() '
+            'block): it must own the whole transaction to roll it back and run it again. '
+            'Call it outside atomic()/transaction(); inside the callback, use atomic() for '
+            'savepoints.')
+    options: dict = {}
+    if isolation_level is not None:
+        options['isolation_level'] = isolation_level
+    if system_time is not None:
+        options['system_time'] = system_time
+    if priority is not None:
+        options['priority'] = priority
+    if (system_time is not None or priority is not None) and \
+            not isinstance(getattr(db, 'dialect', None), CockroachDialect):
+        raise NotSupportedError('system_time= and priority= need a CockroachDatabase, got %r'
+                                % (db,))
+    sleep = getattr(db, 'retry_sleep', None) or time.sleep
+
+    last_error: Optional[BaseException] = None
+    for attempt in range(1, max_attempts + 1):
+        _record_attempts(db, attempt)
+        if attempt > 1:
+            delay = _backoff_delay(db, attempt - 1)
+            logger.debug('run_transaction: attempt %d after %s; retrying in %.4fs',
+                         attempt, last_error.__class__.__name__, delay)
+            if delay:
+                sleep(delay)
+        txn = db.transaction(**options)
+        try:
+            txn.__enter__()                               # BEGIN
+        except BaseException:
+            _drop_broken_connection(db)
+            raise
+        try:
+            result = callback(db)
+        except BaseException as exc:
+            try:
+                txn.__exit__(type(exc), exc, exc.__traceback__)   # ROLLBACK
+            except Exception:
+                pass                           # could not roll back: the connection is gone
+            _drop_broken_connection(db)
+            if isinstance(exc, Exception) and is_retryable(exc):
+                last_error = exc
+                continue
+            if isinstance(exc, Exception) and _is_ambiguous_sqlstate(exc):
+                raise AmbiguousCommitError(
+                    'The outcome of the transaction is unknown (SQLSTATE 40003, statement '
+                    'completion unknown) on attempt %d; it was not retried. Check whether '
+                    'its changes were applied.' % attempt, attempts=attempt) from exc
+            raise
+        try:
+            txn.__exit__(None, None, None)                # COMMIT (rolls back on failure)
+        except Exception as exc:
+            if is_retryable(exc):
+                last_error = exc
+                continue
+            if _commit_outcome_unknown(db, exc):
+                _drop_broken_connection(db)
+                raise AmbiguousCommitError(
+                    'COMMIT failed without a definite answer (%s: %s) on attempt %d: the '
+                    'transaction may or may not have been applied, so it was not retried. '
+                    'Check whether its changes are there before running it again.'
+                    % (type(exc).__name__, str(exc).strip() or 'no message', attempt),
+                    attempts=attempt) from exc
+            raise
+        return result
+    raise ExceededMaxAttempts(
+        'run_transaction() gave up after %d attempt%s: each ended in a serialization '
+        'conflict and was rolled back (last error: %s). Raise max_attempts, lower '
+        'contention, or use priority="high".'
+        % (max_attempts, '' if max_attempts == 1 else 's', str(last_error).strip()),
+        attempts=max_attempts, last_error=last_error) from last_error
+
+
+# ---------------------------------------------------------------------------------------
+# Transactions with CockroachDB options
+# ---------------------------------------------------------------------------------------
+
+def _check_outermost(db: Any, kwargs: dict, what: str) -> None:
+    if db.transaction_depth() > 0 and (kwargs.get('system_time') is not None or
+                                       kwargs.get('priority') is not None):
+        raise ValueError(
+            '%s(system_time=..., priority=...) is nested inside an open transaction; these '
+            'options apply to a whole transaction, so give them to the outermost block'
+            % what)
+
+
+class _cockroach_atomic(_atomic):
+    def __enter__(self) -> Any:
+        _check_outermost(self.db, self._kwargs, 'atomic')
+        return super().__enter__()
+
+
+class _cockroach_transaction(_transaction):
+    def __enter__(self) -> Any:
+        _check_outermost(self.db, self._kwargs, 'transaction')
+        return super().__enter__()
+
+
+# ---------------------------------------------------------------------------------------
+# Database
+# ---------------------------------------------------------------------------------------
+
+def _is_dsn(database: Optional[str]) -> bool:
+    return bool(database) and ('=' in database or
+                               database.startswith(('postgres://', 'postgresql://',
+                                                    'cockroachdb://')))
+
+
+def _yes(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ('yes', 'true', 't', '1')
+    return bool(value)
+
+
+class CockroachDatabase(PostgresqlDatabase):
+    """A CockroachDB cluster, through the ``psycopg2`` driver.
+
+    :param database: database name (or a ``postgresql://`` URI / libpq DSN).
+    :param max_attempts: default attempts of :meth:`run_transaction` (10).
+    :param retry_base_delay: first backoff ceiling, in seconds (0.02); doubled on each
+        further retry.
+    :param retry_max_delay: largest backoff ceiling, in seconds (2.0).
+    :param kwargs: :class:`~orm.PostgresqlDatabase` options and ``psycopg2.connect()``
+        arguments; ``port`` defaults to 26257 and ``user`` to ``root``.
+
+    ``server_version`` is ``major * 10000 + minor * 100 + patch`` (``230111`` for v23.1.11)
+    and ``server_version_info`` the tuple; ``server_flavor`` is ``'cockroach'``, or
+    ``'postgres'`` when pointed at a PostgreSQL server (then PostgreSQL's own version).
+    """
+
+    dialect_class = CockroachDialect
+    default_port = 26257
+    default_user = 'root'
+
+    max_attempts = 10
+    retry_base_delay = 0.02
+    retry_max_delay = 2.0
+    #: called with the backoff delay in seconds (tests may replace it)
+    retry_sleep: Optional[Callable[[float], Any]] = None
+
+    def __init__(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
+        self._attempts_local = threading.local()
+        self._server_info: Optional[tuple] = None
+        self._injected_defaults: set = set()
+        super().__init__(database, *args, **kwargs)
+
+    def init(self, database: Optional[str], max_attempts: Optional[int] = None,
+             retry_base_delay: Optional[float] = None, retry_max_delay: Optional[float] = None,
+             **kwargs: Any) -> None:
+        """Set the database name, retry settings and connection arguments."""
+        if max_attempts is not None:
+            if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or \
+                    max_attempts < 1:
+                raise ValueError('max_attempts must be a positive integer, got %r'
+                                 % (max_attempts,))
+            self.max_attempts = max_attempts
+        if retry_base_delay is not None:
+            self.retry_base_delay = float(retry_base_delay)
+        if retry_max_delay is not None:
+            self.retry_max_delay = float(retry_max_delay)
+        self._server_info = None
+        super().init(database, **kwargs)
+        for name in self._injected_defaults:
+            self.connect_params.pop(name, None)
+        self._injected_defaults = set()
+        if database and not _is_dsn(database):
+            for name, value in (('port', self.default_port), ('user', self.default_user)):
+                if name not in self.connect_params:
+                    self.connect_params[name] = value
+                    self._injected_defaults.add(name)
+        for name in kwargs:
+            self._injected_defaults.discard(name)
+
+    def _connect(self) -> Any:
+        database = self.database or ''
+        if database.startswith('cockroachdb://'):   # libpq knows only postgres[ql]://
+            self.database = 'postgresql://' + database[len('cockroachdb://'):]
+            try:
+                return super()._connect()
+            finally:
+                self.database = database
+        return super()._connect()
+
+    # -- server version ----------------------------------------------------------------
+    def _set_server_version(self, conn: Any) -> None:
+        if self._server_info is None:
+            with conn.cursor() as cursor:
+                cursor.execute('SELECT version()')
+                text = cursor.fetchone()[0]
+            version = parse_cockroach_version(text)
+            if version is not None:
+                number = version[0] * 10000 + version[1] * 100 + version[2]
+                self._server_info = ('cockroach', number, version, text)
+            else:
+                number = conn.server_version
+                if number >= 100000:
+                    info = (number // 10000, number % 10000)
+                else:
+                    info = (number // 10000, number // 100 % 100, number % 100)
+                self._server_info = ('postgres', number, info, text)
+        flavor, number, info, _text = self._server_info
+        self.server_version = number
+        self.dialect.server_flavor = flavor
+        self.dialect.server_version = info
+
+    def _initialize_connection(self, conn: Any) -> None:
+        super()._initialize_connection(conn)
+        # UUID columns (UUIDKeyField values read back with RETURNING) as uuid.UUID
+        import psycopg2.extensions as ext
+        uuid_type = ext.new_type((2950,), 'ORM_UUID',
+                                 lambda value, cur: None if value is None else uuid.UUID(value))
+        ext.register_type(uuid_type, conn)
+        ext.register_type(ext.new_array_type((2951,), 'ORM_UUID[]', uuid_type), conn)
+
+    @property
+    def server_version_info(self) -> Optional[tuple]:
+        """``(23, 1, 11)`` on CockroachDB, ``(15, 4)`` on PostgreSQL; ``None`` before
+        connecting."""
+        return self._server_info[2] if self._server_info else None
+
+    @property
+    def server_flavor(self) -> Optional[str]:
+        """``'cockroach'`` or ``'postgres'`` once connected, else ``None``."""
+        return self._server_info[0] if self._server_info else None
+
+    @property
+    def server_version_text(self) -> Optional[str]:
+        """What ``SELECT version()`` said."""
+        return self._server_info[3] if self._server_info else None
+
+    @property
+    def is_cockroach(self) -> bool:
+        """Whether the server is CockroachDB (``True`` before connecting)."""
+        return self.server_flavor != 'postgres'
+
+    # -- transactions ------------------------------------------------------------------
+    def begin(self, system_time: Any = None, priority: Any = None,
+              isolation_level: Any = None) -> None:
+        """``BEGIN`` with ``AS OF SYSTEM TIME``, ``PRIORITY`` and an isolation level."""
+        level = _isolation_sql(isolation_level) or self.isolation_level
+        self.connection()        # (auto)connect first: the server flavor shapes the BEGIN
+        sql, params = self.dialect.begin_statement(level, priority, system_time)
+        self.execute_sql(sql, params)
+
+    def atomic(self, system_time: Any = None, priority: Any = None,
+               isolation_level: Any = None) -> _atomic:
+        """A transaction when outermost (``AS OF SYSTEM TIME system_time``, with
+        ``priority``), a savepoint when nested."""
+        return _cockroach_atomic(self, system_time=system_time, priority=priority,
+                                 isolation_level=isolation_level)
+
+    def transaction(self, system_time: Any = None, priority: Any = None,
+                    isolation_level: Any = None) -> _transaction:
+        """A transaction begun with the given system time, priority and isolation level."""
+        return _cockroach_transaction(self, system_time=system_time, priority=priority,
+                                      isolation_level=isolation_level)
+
+    def savepoint(self, sid: Optional[str] = None) -> Any:
+        version = self.server_version_info
+        if self.server_flavor == 'cockroach' and version is not None and \
+                tuple(version[:2]) < NESTED_TRANSACTION_MIN_VERSION:
+            raise NotSupportedError(
+                'CockroachDB %s has no savepoints, so atomic() blocks cannot nest; upgrade '
+                'to 20.1+, or use run_transaction() / transaction(), which wrap only the '
+                'outermost block.' % '.'.join(map(str, version)))
+        return super().savepoint(sid)
+
+    # -- retries -----------------------------------------------------------------------
+    def run_transaction(self, callback: Callable[[Any], Any],
+                        max_attempts: Optional[int] = None, system_time: Any = None,
+                        priority: Any = None, isolation_level: Any = None) -> Any:
+        """Run ``callback(db)`` in a transaction, retried on conflicts
+        (see :func:`run_transaction`)."""
+        return run_transaction(self, callback, max_attempts, system_time, priority,
+                               isolation_level)
+
+    def retry_transaction(self, max_attempts: Any = None, system_time: Any = None,
+                          priority: Any = None, isolation_level: Any = None) -> Callable:
+        """Decorator: each call of the function runs through :meth:`run_transaction`.
+
+        The function receives the database first, then the call's own arguments::
+
+            @db.retry_transaction(max_attempts=5)
+            def add_points(db, user_id, points): ...
+
+            add_points(42, 10)
+        """
+        if callable(max_attempts):              # used bare: @db.retry_transaction
+            return self.retry_transaction()(max_attempts)
+
+        def decorator(fn: Callable) -> Callable:
+            @functools.wraps(fn)
+            def inner(*args: Any, **kwargs: Any) -> Any:
+                return run_transaction(self, lambda db: fn(db, *args, **kwargs),
+                                       max_attempts, system_time, priority, isolation_level)
+            return inner
+        return decorator
+
+    @property
+    def last_transaction_attempts(self) -> Optional[int]:
+        """Attempts made by this thread's last :meth:`run_transaction` (``None``: none yet)."""
+        return getattr(self._attempts_local, 'attempts', None)
+
+    def _record_transaction_attempts(self, attempts: int) -> None:
+        self._attempts_local.attempts = attempts
+
+    # -- introspection -----------------------------------------------------------------
+    def _hidden_filter(self, alias: str) -> str:
+        # CockroachDB lists hidden columns (the implicit "rowid" key) in information_schema
+        return (' AND NOT %s.is_hidden::BOOL' % alias) if self.server_flavor == 'cockroach' \
+            else ''
+
+    def get_tables(self, schema: Optional[str] = None) -> list:
+        cursor = self.execute_sql(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = COALESCE(%s, current_schema()) "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name", (schema,))
+        return [row[0] for row in cursor.fetchall()]
+
+    def get_views(self, schema: Optional[str] = None) -> list:
+        cursor = self.execute_sql(
+            "SELECT table_name, view_definition FROM information_schema.views "
+            "WHERE table_schema = COALESCE(%s, current_schema()) ORDER BY table_name",
+            (schema,))
+        return [ViewMetadata(name, 'CREATE VIEW %s AS %s' % (
+                    self.quote_identifier(name), (definition or '').strip().rstrip(';').strip()))
+                for name, definition in cursor.fetchall()]
+
+    def get_columns(self, table: str, schema: Optional[str] = None) -> list:
+        cursor = self.execute_sql(
+            "SELECT c.column_name, c.is_nullable, c.data_type, c.column_default "
+            "FROM information_schema.columns c "
+            "WHERE c.table_name = %s AND c.table_schema = COALESCE(%s, current_schema())"
+            + self._hidden_filter('c') + " ORDER BY c.ordinal_position", (table, schema))
+        primary_keys = set(self.get_primary_keys(table, schema))
+        return [ColumnMetadata(name, data_type, is_nullable == 'YES', name in primary_keys,
+                               table, default)
+                for name, is_nullable, data_type, default in cursor.fetchall()]
+
+    def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:
+        cursor = self.execute_sql(
+            "SELECT k.column_name FROM information_schema.table_constraints t "
+            "JOIN information_schema.key_column_usage k "
+            "  ON k.constraint_schema = t.constraint_schema "
+            " AND k.constraint_name = t.constraint_name "
+            " AND k.table_schema = t.table_schema AND k.table_name = t.table_name "
+            "JOIN information_schema.columns c "
+            "  ON c.table_schema = k.table_schema AND c.table_name = k.table_name "
+            " AND c.column_name = k.column_name "
+            "WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_name = %s "
+            "AND t.table_schema = COALESCE(%s, current_schema())"
+            + self._hidden_filter('c') + " ORDER BY k.ordinal_position", (table, schema))
+        return [row[0] for row in cursor.fetchall()]
+
+    def get_foreign_keys(self, table: str, schema: Optional[str] = None) -> list:
+        # plain joins only, paired up in Python: no LATERAL / multi-argument unnest
+        cursor = self.execute_sql(
+            "SELECT con.conname, con.conrelid, con.conkey, fc.relname, con.confrelid, "
+            "con.confkey FROM pg_catalog.pg_constraint con "
+            "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid "
+            "WHERE con.contype = 'f' AND c.relname = %s "
+            "AND n.nspname = COALESCE(%s, current_schema()) ORDER BY con.conname",
+            (table, schema))
+        constraints = cursor.fetchall()
+        if not constraints:
+            return []
+        relids = sorted({row[1] for row in constraints} | {row[4] for row in constraints})
+        cursor = self.execute_sql(
+            'SELECT attrelid, attnum, attname FROM pg_catalog.pg_attribute '
+            'WHERE attrelid IN (%s)' % ', '.join(['%s'] * len(relids)), relids)
+        names = {(relid, num): name for relid, num, name in cursor.fetchall()}
+        result = []
+        for _name, relid, keys, dest_table, dest_relid, dest_keys in constraints:
+            for key, dest_key in zip(_int_list(keys), _int_list(dest_keys)):
+                result.append(ForeignKeyMetadata(names.get((relid, key)), dest_table,
+                                                 names.get((dest_relid, dest_key)), table))
+        return result
+
+    def get_indexes(self, table: str, schema: Optional[str] = None) -> list:
+        if self.server_flavor != 'cockroach':
+            return super().get_indexes(table, schema)
+        definitions = dict(self.execute_sql(
+            "SELECT indexname, indexdef FROM pg_catalog.pg_indexes "
+            "WHERE tablename = %s AND schemaname = COALESCE(%s, current_schema())",
+            (table, schema)).fetchall())
+        cursor = self.execute_sql(
+            "SELECT index_name, non_unique, column_name, storing, implicit "
+            "FROM information_schema.statistics "
+            "WHERE table_name = %s AND table_schema = COALESCE(%s, current_schema()) "
+            "ORDER BY index_name, seq_in_index", (table, schema))
+        indexes: dict = {}
+        for name, non_unique, column, storing, implicit in cursor.fetchall():
+            columns, _ = indexes.setdefault(name, ([], not _yes(non_unique)))
+            if not _yes(storing) and not _yes(implicit):
+                columns.append(column)
+        return [IndexMetadata(name, definitions.get(name), columns, unique, table)
+                for name, (columns, unique) in sorted(indexes.items())]
+
+    def sequence_exists(self, seq: str, schema: Optional[str] = None) -> bool:
+        cursor = self.execute_sql(
+            "SELECT COUNT(*) FROM information_schema.sequences "
+            "WHERE sequence_name = %s AND sequence_schema = COALESCE(%s, current_schema())",
+            (seq, schema))
+        return bool(cursor.fetchone()[0])
+
+
+def _int_list(value: Any) -> list:
+    """An ``int2[]`` / ``int2vector`` value as a list of ints (drivers differ)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.strip('{}').replace(',', ' ').split()
+    return [int(v) for v in value]
+
+
+# ---------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------
+
+try:                                          # playhouse.pool arrives with issue 7
+    from playhouse.pool import PooledDatabase as _PooledDatabase   # type: ignore
+except ImportError:
+    _PooledDatabase = None
+
+if _PooledDatabase is not None:
+    class PooledCockroachDatabase(_PooledDatabase, CockroachDatabase):  # type: ignore
+        """:class:`CockroachDatabase` with a connection pool (see ``playhouse.pool``)."""
+else:
+    class PooledCockroachDatabase(CockroachDatabase):  # type: ignore[no-redef]
+        """Placeholder: connection pooling is not available yet.
+
+        orm has no ``playhouse.pool`` yet (it is planned with the playhouse extensions,
+        issue 7).  Creating this class raises :class:`ImproperlyConfigured`; use
+        :class:`CockroachDatabase` meanwhile.
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise ImproperlyConfigured(
+                'PooledCockroachDatabase needs connection pooling (playhouse.pool), which '
+                'orm does not provide yet (planned in issue 7, the playhouse extensions). '
+                'Use CockroachDatabase meanwhile: it keeps one connection per thread.')
