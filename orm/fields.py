@@ -14,7 +14,7 @@ import struct
 import socket
 import time
 import uuid
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, overload
 
 from .sql.context import Context, SCOPE_VALUES
 from .sql.nodes import (SQL, Column, ColumnBase, Entity, Expression, Function, Node,
@@ -69,6 +69,9 @@ class ObjectIdAccessor:
         setattr(instance, self.field.name, value)
 
 
+_F = TypeVar('_F', bound='Field')
+
+
 class Field(ColumnBase):
     """Base of all fields.  Subclasses set ``field_type`` and override ``adapt`` and
     ``python_value``/``db_value`` as needed."""
@@ -115,6 +118,16 @@ class Field(ColumnBase):
     # is only ever equal to itself; == builds an SQL expression instead)
     __hash__ = object.__hash__
 
+    if TYPE_CHECKING:
+        # For type checkers only (at run time the model class holds a FieldAccessor):
+        # ``User.username`` is the field, ``user.username`` a value that can be assigned.
+        @overload
+        def __get__(self: _F, instance: None, owner: Any = None) -> _F: ...
+        @overload
+        def __get__(self, instance: object, owner: Any = None) -> Any: ...
+        def __get__(self, instance: Any, owner: Any = None) -> Any: ...
+        def __set__(self, instance: Any, value: Any) -> None: ...
+
     def __repr__(self) -> str:
         if self.model is not None and self.name:
             return '<%s: %s.%s>' % (type(self).__name__, self.model.__name__, self.name)
@@ -140,6 +153,24 @@ class Field(ColumnBase):
 
     def python_value(self, value: Any) -> Any:
         return value if value is None else self.adapt(value)
+
+    #: dialects whose driver already hands back this field's Python type, so rows need no
+    #: python_value() call (a subclass that overrides python_value or adapt without
+    #: declaring its own native_dialects loses this, so its conversion always runs)
+    native_dialects: tuple = ('sqlite', 'postgres', 'cockroach')
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if ('python_value' in cls.__dict__ or 'adapt' in cls.__dict__) and \
+                'native_dialects' not in cls.__dict__:
+            cls.native_dialects = ()
+
+    def row_converter(self, dialect: Any) -> Callable | None:
+        """The converter for values of this field read from ``dialect``'s driver."""
+        if dialect is not None and dialect.name in self.native_dialects and \
+                'python_value' not in self.__dict__ and 'adapt' not in self.__dict__:
+            return None
+        return self.python_value
 
     def to_value(self, value: Any) -> Value:
         return Value(value, self.db_value, unpack=False)
@@ -233,6 +264,9 @@ class FieldAlias(Field):
     def python_value(self, value: Any) -> Any:
         return self.field.python_value(value)
 
+    def row_converter(self, dialect: Any) -> Callable | None:
+        return self.field.row_converter(dialect)
+
     def db_value(self, value: Any) -> Any:
         return self.field.db_value(value)
 
@@ -259,6 +293,7 @@ def _coerce(kind: Callable, value: Any, field: Field) -> Any:
 
 class IntegerField(Field):
     field_type = 'INT'
+    native_dialects = ('sqlite', 'postgres', 'cockroach')
 
     def adapt(self, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -313,6 +348,7 @@ class PrimaryKeyField(AutoField):
 
 class FloatField(Field):
     field_type = 'FLOAT'
+    native_dialects = ('sqlite', 'postgres', 'cockroach')
 
     def adapt(self, value: Any) -> Any:
         if isinstance(value, float) or isinstance(value, Node):
@@ -326,6 +362,7 @@ class DoubleField(FloatField):
 
 class DecimalField(Field):
     field_type = 'DECIMAL'
+    native_dialects = ('postgres', 'cockroach')
 
     def __init__(self, max_digits: int = 10, decimal_places: int = 5, auto_round: bool = False,
                  rounding: str | None = None, *args: Any, **kwargs: Any) -> None:
@@ -349,6 +386,20 @@ class DecimalField(Field):
             value = value.quantize(self._exp, rounding=self.rounding)
         return value
 
+    def row_converter(self, dialect: Any) -> Callable | None:
+        converter = super().row_converter(dialect)
+        if converter is None or type(self).python_value is not DecimalField.python_value \
+                or 'python_value' in self.__dict__:
+            return converter
+        # SQLite hands back floats/ints: convert them without the generic checks
+        make, exp, rounding = decimal.Decimal, self._exp, self.rounding
+
+        def convert(value: Any) -> Any:
+            if type(value) is float or type(value) is int:
+                return make(repr(value)).quantize(exp, rounding=rounding)
+            return converter(value)
+        return convert
+
     def python_value(self, value: Any) -> Any:
         if value is None:
             return None
@@ -362,6 +413,7 @@ class DecimalField(Field):
 
 # -- strings and bytes ----------------------------------------------------------------------
 class _StringField(Field):
+    native_dialects = ('sqlite', 'postgres', 'cockroach')
     def adapt(self, value: Any) -> Any:
         if isinstance(value, str) or isinstance(value, Node):
             return value
@@ -623,6 +675,7 @@ class IPField(BigIntegerField):
 
 class BooleanField(Field):
     field_type = 'BOOL'
+    native_dialects = ('postgres', 'cockroach')
 
     def adapt(self, value: Any) -> Any:
         if isinstance(value, Node):
@@ -748,16 +801,45 @@ class _BaseFormattedField(Field):
 
 
 class _Truncate(ColumnBase):
+    """``field.truncate(part)``: read back as a ``datetime`` (a ``date`` for DateField),
+    whatever the engine returns (SQLite's ``date_trunc`` gives text)."""
+
     def __init__(self, node: Any, part: str) -> None:
         self.node = node
         self.part = part
+
+    @property
+    def _converter(self) -> Callable | None:  # type: ignore[override]
+        if isinstance(self.node, DateField):
+            return _truncated_date
+        if isinstance(self.node, DateTimeField):
+            return _truncated_datetime
+        return None
 
     def __sql__(self, ctx: Context) -> Context:
         return ctx.sql(ctx.dialect.truncate_date(self.part, self.node))
 
 
+_TRUNCATED_FORMATS = ('%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S',
+                      '%Y-%m-%d')
+
+
+def _truncated_datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        return format_date_time(value, _TRUNCATED_FORMATS)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return datetime.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _truncated_date(value: Any) -> Any:
+    value = _truncated_datetime(value)
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
 class DateTimeField(_BaseFormattedField):
     field_type = 'DATETIME'
+    native_dialects = ('postgres', 'cockroach')
     formats = ('%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S.%f',
                '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d')
 
@@ -799,6 +881,7 @@ class _Timestamp(ColumnBase):
 
 class DateField(_BaseFormattedField):
     field_type = 'DATE'
+    native_dialects = ('postgres', 'cockroach')
     formats = ('%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f')
 
     def adapt(self, value: Any) -> Any:
@@ -819,6 +902,7 @@ class DateField(_BaseFormattedField):
 
 class TimeField(_BaseFormattedField):
     field_type = 'TIME'
+    native_dialects = ('postgres', 'cockroach')
     formats = ('%H:%M:%S.%f', '%H:%M:%S', '%H:%M', '%Y-%m-%d %H:%M:%S.%f',
                '%Y-%m-%d %H:%M:%S')
 

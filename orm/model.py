@@ -6,7 +6,7 @@ import re
 import sys
 import threading
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 
 from .exceptions import DoesNotExist, ImproperlyConfigured, IntegrityError
 from .fields import AutoField, Field, FieldAccessor, MetaField
@@ -16,18 +16,14 @@ from .sql.context import Context
 from .sql.nodes import (SQL, Column, ColumnBase, Entity, Expression, Node, NodeList, OP,
                         Value, attrdict, ensure_tuple)
 from .sql.sources import Table
-
-try:
-    from typing import dataclass_transform
-except ImportError:  # Python 3.10: no runtime effect needed, type checkers read the stub
-    def dataclass_transform(**kwargs: Any) -> Callable:  # type: ignore[no-redef]
-        return lambda cls: cls
+from .shapes import insert_row, update_row
 
 __all__ = ['Model', 'ModelBase', 'Metadata', 'SubclassAwareMetadata', 'CompositeKey',
            'ModelAlias', 'ModelIndex', 'DQ', 'DJANGO_MAP', 'sort_models', 'classmethod_only',
            'is_model', 'make_snake_case', 'make_identifier', 'ModelDescriptor', 'Load']
 
 M = TypeVar('M', bound='Model')
+_DoesNotExist = DoesNotExist   # Model.DoesNotExist is declared with this (the name is taken)
 
 DJANGO_MAP = attrdict({
     'eq': operator.eq,
@@ -267,6 +263,7 @@ class Metadata:
     @table.deleter
     def table(self) -> None:
         self._table = None
+        self._shape_cache = {}     # compiled statements of the old table shape (orm.shapes)
 
     def table_entity(self) -> Entity:
         if self.schema:
@@ -370,14 +367,21 @@ class Metadata:
 
     def set_database(self, database: Any) -> None:
         self.database = database
+        self._shape_cache = {}
         if self._table is not None:
             self._table._database = database
         for hook in self._db_hooks:
             hook(database)
 
     def add_index(self, *fields: Any, **kwargs: Any) -> None:
-        if len(fields) == 1 and hasattr(fields[0], '__sql__') and \
-                not isinstance(fields[0], Field):
+        """Add an index: a finished one (``SQL``, ``Index`` or ``Model.index(...)``), or
+        fields / expressions / names with ``name=``, ``unique=``, ``where=``, ``using=``."""
+        from .schema import ModelIndexNode
+        from .sql.queries import Index
+        if len(fields) == 1 and isinstance(fields[0], (SQL, Index, ModelIndexNode)):
+            if kwargs:
+                raise ValueError('add_index() options (%s) apply to fields or expressions, '
+                                 'not to a finished index' % ', '.join(sorted(kwargs)))
             self.indexes.append(fields[0])
         else:
             self.indexes.append(ModelIndex(self.model, fields, **kwargs))
@@ -429,11 +433,19 @@ _INHERITED_META = {'constraints', 'database', 'indexes', 'only_save_dirty', 'opt
 _MODEL_BASE = '_metaclass_helper_'
 
 
-@dataclass_transform(kw_only_default=True, field_specifiers=(Field,))
+# Deliberately not declared with typing.dataclass_transform: type checkers would then build
+# each model's constructor from its *annotated* attributes only, so pyright rejects
+# ``User(username='a')`` for a plain ``username = CharField()`` model and mypy rejects every
+# field that is not annotated.  Model.__init__ takes the fields as keyword arguments.
 class ModelBase(type):
     """Builds ``_meta`` from the class body, its ``Meta`` and its bases' fields."""
 
     inheritable = _INHERITED_META
+
+    if TYPE_CHECKING:
+        # attributes the metaclass adds (backrefs, ``<fk>_id`` accessors, many-to-many
+        # backrefs) are not in the class body: type checkers see them as Any
+        def __getattr__(cls, name: str) -> Any: ...
 
     def __new__(cls, name: str, bases: tuple, attrs: dict, **kwargs: Any) -> Any:
         meta_options: dict = {}
@@ -458,6 +470,12 @@ class ModelBase(type):
             for k in base_meta.__dict__:
                 if k in all_inheritable and k not in meta_options:
                     meta_options[k] = base_meta.__dict__[k]
+            # a metadata class may keep the database in a property (ThreadSafeDatabaseMetadata);
+            # subclasses are built with their base's metadata class
+            if 'database' not in meta_options:
+                meta_options['database'] = base_meta.database
+            if 'model_metadata_class' not in meta_options and type(base_meta) is not Metadata:
+                meta_options['model_metadata_class'] = type(base_meta)
             if 'schema' not in meta_options and base_meta._schema:
                 meta_options['schema'] = base_meta._schema
             for (k, v) in b.__dict__.items():
@@ -570,8 +588,17 @@ class Model(metaclass=ModelBase):
 
     __data__: dict
     __rel__: dict
-    _meta: Metadata
-    DoesNotExist: type
+    _dirty: set
+    _meta: ClassVar[Metadata]
+    DoesNotExist: ClassVar[type[_DoesNotExist]]
+
+    if TYPE_CHECKING:
+        #: the automatic primary key (absent when a model declares its own)
+        id: Any
+
+        # attributes added when the class is built (backrefs, ``<fk>_id`` accessors) and
+        # values set by ``select(expr.alias('name'))`` are not declared: Any to checkers
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.pop('__no_default__', None):
@@ -809,6 +836,7 @@ class Model(metaclass=ModelBase):
                 return False
 
         self._populate_unsaved_relations(field_dict)
+        saved = set(field_dict)
         rows = 1
 
         if self._meta.auto_increment and pk_value is None:
@@ -822,16 +850,28 @@ class Model(metaclass=ModelBase):
                 field_dict.pop(pk_field.name, None)
             if not field_dict:
                 raise ValueError('no data to save for %r: set a field first' % self)
-            rows = self.update(**field_dict).where(self._pk_expr()).execute()
+            if _overrides(type(self), 'update'):
+                rows = self.update(**field_dict).where(self._pk_expr()).execute()
+            else:
+                rows = update_row(type(self), field_dict, pk_value)
         elif pk_field is not None:
-            pk = self.insert(**field_dict).execute()
+            if _overrides(type(self), 'insert'):
+                pk = self.insert(**field_dict).execute()
+            else:
+                pk = insert_row(type(self), field_dict)
             if pk is not None and (self._meta.auto_increment or pk_value is None):
                 self._pk = pk
                 pk_value = pk
         else:
             self.insert(**field_dict).execute()
 
-        self._dirty.clear()
+        if only is None:
+            self._dirty.clear()
+        else:
+            # only the saved fields are clean now; the others keep their changes
+            self._dirty.difference_update(saved)
+            if pk_field is not None and not self._meta.composite_key:
+                self._dirty.discard(pk_field.name)
         return rows
 
     def is_dirty(self) -> bool:
@@ -964,7 +1004,10 @@ class Model(metaclass=ModelBase):
 class _SchemaDescriptor:
     def __get__(self, instance: Any, owner: type) -> Any:
         from .schema import SchemaManager
-        return SchemaManager(owner)
+        # Meta.schema_manager_class (as in peewee) swaps the DDL generator, e.g. for the
+        # virtual tables of playhouse.sqlite_ext
+        manager = getattr(owner._meta, 'schema_manager_class', None) or SchemaManager
+        return manager(owner)
 
 
 Model._schema = _SchemaDescriptor()  # type: ignore[attr-defined]
@@ -1051,6 +1094,11 @@ class DQ(ColumnBase):
 
 
 Load = None  # peewee's (internal) Load marker; kept for import compatibility
+
+
+def _overrides(model: type, name: str) -> bool:
+    """True when ``model`` redefines the classmethod ``name`` (then it must be called)."""
+    return getattr(model, name).__func__ is not getattr(Model, name).__func__
 
 
 def sort_models(models: Iterable) -> list:

@@ -107,6 +107,13 @@ class BaseModelSelect(_ModelQueryHelper):
                                           'SQL: %s\nParams: %s' %
                                           (clone.model.__name__, sql, params)) from None
 
+    def get_or_none(self, database: Any = None) -> Any:
+        """Like ``get()``, but ``None`` when no row matches."""
+        try:
+            return self.get(database)
+        except self.model.DoesNotExist:
+            return None
+
     def _resolve_database(self) -> Any:
         return self._database
 
@@ -171,6 +178,17 @@ class ModelSelect(BaseModelSelect, Select):
     def select_extend(self, *columns: Any) -> 'ModelSelect':
         self._is_default = False
         return super().select_extend(*_normalize_selection(columns))
+
+    @property
+    def selected_columns(self) -> tuple:
+        """The select list (fields and expressions); assigning replaces it in place."""
+        return self._returning
+
+    @selected_columns.setter
+    def selected_columns(self, value: Iterable) -> None:
+        self._is_default = False
+        self._returning = _normalize_selection(value)
+        self._cursor_wrapper = None
 
     @mutator
     def switch(self, ctx: Any = None) -> None:
@@ -658,6 +676,10 @@ def get_by_id(model: type, pk: Any) -> Any:
     meta = model._meta
     if meta.primary_key is False:
         raise ValueError('%s has no primary key; use get() with a condition' % model.__name__)
+    if model.select.__func__ is Model.select.__func__ and \
+            not results._has_own_init(model):    # (rows of those run their __init__)
+        from . import shapes      # the statement is cached by shape (orm/shapes.py)
+        return shapes.get_by_id(model, pk)
     return model.select().where(meta.primary_key == pk).get()
 
 

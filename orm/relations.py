@@ -38,6 +38,9 @@ class ForeignKeyAccessor(FieldAccessor):
 
     def __get__(self, instance: Any, instance_type: type | None = None) -> Any:
         if instance is not None:
+            rel = instance.__rel__
+            if self.name in rel:           # loaded by a join or an earlier access
+                return rel[self.name]
             return self.get_rel_instance(instance)
         return self.field
 
@@ -134,6 +137,10 @@ class ForeignKeyField(Field):
         if _is_model_instance(value):
             return value
         return self.rel_field.python_value(value)
+
+    def row_converter(self, dialect: Any) -> Any:
+        # values read from the database are keys: convert them as the referenced field does
+        return self.rel_field.row_converter(dialect)
 
     def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
         if not self.column_name:
@@ -287,6 +294,18 @@ class ManyToManyFieldAccessor(FieldAccessor):
                              % (self.through_model.__name__, self.rel_model.__name__))
         self.src_fk = src_fks[0]
         self.dest_fk = dest_fks[0]
+        if self.model is self.rel_model:
+            # self-referential: the through model's first key to the model is the "from"
+            # side (the instance owning the field), the second the "to" side; the backref
+            # field reads the same rows the other way round
+            if len(src_fks) < 2:
+                raise ValueError('through model %s of the self-referential many-to-many '
+                                 '%s.%s needs two foreign keys to %s'
+                                 % (self.through_model.__name__, self.model.__name__, name,
+                                    self.model.__name__))
+            self.src_fk, self.dest_fk = src_fks[0], src_fks[1]
+            if field._is_backref:
+                self.src_fk, self.dest_fk = self.dest_fk, self.src_fk
 
     def __get__(self, instance: Any, instance_type: type | None = None, force_query: bool = False
                 ) -> Any:
@@ -374,16 +393,25 @@ class ManyToManyField(MetaField):
     def _create_through_model(self) -> type:
         lhs, rhs = self.get_models()
         tables = [model._meta.table_name for model in (lhs, rhs)]
+        params = {'on_delete': self._on_delete, 'on_update': self._on_update}
+        if lhs is rhs:
+            # ManyToManyField('self'): keys from_<name> (the owner) and to_<name>, with no
+            # backrefs (both would land on the same model under one name)
+            names = ('from_' + lhs._meta.name, 'to_' + lhs._meta.name)
+            fks = (ForeignKeyField(lhs, backref='+', **params),
+                   ForeignKeyField(rhs, backref='+', **params))
+        else:
+            names = (lhs._meta.name, rhs._meta.name)
+            fks = (ForeignKeyField(lhs, **params), ForeignKeyField(rhs, **params))
         meta_options = {
             'database': self.model._meta.database,
             'schema': self.model._meta.schema,
             'table_name': '%s_%s_through' % tuple(tables),
-            'indexes': (((lhs._meta.name, rhs._meta.name), True),),
+            'indexes': ((names, True),),
         }
-        params = {'on_delete': self._on_delete, 'on_update': self._on_update}
         attrs = {
-            lhs._meta.name: ForeignKeyField(lhs, **params),
-            rhs._meta.name: ForeignKeyField(rhs, **params),
+            names[0]: fks[0],
+            names[1]: fks[1],
             'Meta': type('Meta', (object,), meta_options),
         }
         klass_name = '%s%sThrough' % (lhs.__name__, rhs.__name__)

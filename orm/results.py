@@ -26,7 +26,9 @@ class ResultIterator:
         if self.index < wrapper.count:
             obj = wrapper.row_cache[self.index]
         elif not wrapper.populated:
-            wrapper.iterate()
+            wrapper.fill_batch()
+            if self.index >= wrapper.count:
+                raise StopIteration
             obj = wrapper.row_cache[self.index]
         else:
             raise StopIteration
@@ -36,6 +38,13 @@ class ResultIterator:
 
 class CursorWrapper:
     """Rows as tuples.  Subclasses override ``process_row`` (and ``initialize``)."""
+
+    #: rows read from the driver at a time while iterating (results stay lazy, but the
+    #: per-row cost of fetchone() is paid once per batch)
+    batch_size = 256
+    #: the dialect the query ran on, set by the query; lets adapters skip converters for
+    #: values the driver already returns in the right Python type
+    dialect: Any = None
 
     def __init__(self, cursor: Any) -> None:
         self.cursor = cursor
@@ -48,7 +57,22 @@ class CursorWrapper:
     def __iter__(self) -> Iterator:
         if self.populated:
             return iter(self.row_cache)
-        return ResultIterator(self)
+        return self._iter_rows()
+
+    def _iter_rows(self) -> Iterator:
+        # a generator: cheaper per row than an iterator object's __next__
+        index = 0
+        while True:
+            cache = self.row_cache
+            count = self.count
+            while index < count:
+                yield cache[index]
+                index += 1
+            if self.populated:
+                return
+            self.fill_batch()
+            if self.count == count:
+                return
 
     def __getitem__(self, item: Any) -> Any:
         if isinstance(item, slice):
@@ -89,6 +113,25 @@ class CursorWrapper:
             self.row_cache.append(result)
         return result
 
+    def fill_batch(self) -> None:
+        """Read and process the next batch of rows into the cache."""
+        if self.populated:
+            return
+        cursor = self.cursor
+        if cursor.description is None:
+            rows = []
+        else:
+            rows = cursor.fetchmany(self.batch_size)
+        if rows:
+            if not self.initialized:
+                self.initialize()
+                self.initialized = True
+            self.row_cache.extend(self.process_rows(rows))
+            self.count = len(self.row_cache)
+        if len(rows) < self.batch_size:
+            self.populated = True
+            cursor.close()
+
     def iterator(self) -> Iterator:
         """Iterate without caching rows (for large results)."""
         while True:
@@ -124,6 +167,11 @@ class CursorWrapper:
     def process_row(self, row: tuple) -> Any:
         return row
 
+    def process_rows(self, rows: list) -> list:
+        """Process a batch of rows (subclasses may override with a tighter loop)."""
+        process = self.process_row
+        return [process(row) for row in rows]
+
 
 class DictCursorWrapper(CursorWrapper):
     """Rows as dicts keyed by column name."""
@@ -155,7 +203,8 @@ class ObjectCursorWrapper(DictCursorWrapper):
 
 
 # -- model rows ----------------------------------------------------------------------------
-def _column_info(node: Any, default_source: Any, description_name: str) -> tuple:
+def _column_info(node: Any, default_source: Any, description_name: str,
+                 dialect: Any = None) -> tuple:
     """(source key, attribute name, converter or None, is a field) for one selected node."""
     from .fields import Field, FieldAlias
     from .sql.nodes import Alias, BindTo, Column, Function, WrappedNode
@@ -166,13 +215,13 @@ def _column_info(node: Any, default_source: Any, description_name: str) -> tuple
         node = node.node
     if isinstance(node, Field):
         source = node.source if isinstance(node, FieldAlias) else node.model
-        converter = node.python_value
+        converter = node.row_converter(dialect)
         info = (source, node.name, converter, True)
     elif isinstance(node, Alias):
         inner = node.node
         converter = None
         if isinstance(inner, Field):
-            converter = inner.python_value
+            converter = inner.row_converter(dialect)
         elif getattr(inner, '_coerce', True):
             converter = getattr(inner, '_converter', None)
         info = (source, node._alias, converter, False)
@@ -198,7 +247,7 @@ class _ModelRowsBase(CursorWrapper):
     def initialize(self) -> None:
         names = self.columns
         if self.select and len(self.select) == len(names):
-            self.column_info = [_column_info(node, self.model, name)
+            self.column_info = [_column_info(node, self.model, name, self.dialect)
                                 for node, name in zip(self.select, names)]
         else:
             # raw SQL: match columns to the model's fields by column name
@@ -209,16 +258,25 @@ class _ModelRowsBase(CursorWrapper):
             for name in names:
                 field = meta.columns.get(name) if meta is not None else None
                 if field is not None:
-                    info.append((self.model, field.name, field.python_value, True))
+                    info.append((self.model, field.name, field.row_converter(self.dialect),
+                                 True))
                 else:
                     info.append((self.model, name, None, False))
             self.column_info = info
         self.keys = [attr for _, attr, _, _ in self.column_info]
         self.converters = [conv for _, _, conv, _ in self.column_info]
+        self.conversions = [(i, conv) for i, conv in enumerate(self.converters) if conv]
 
-    def _convert(self, row: tuple) -> list:
-        return [v if conv is None or v is None else conv(v)
-                for v, conv in zip(row, self.converters)]
+    def _convert(self, row: tuple) -> Any:
+        """The row with converters applied (only to the columns that have one)."""
+        if not self.conversions:
+            return row
+        values = list(row)
+        for i, conv in self.conversions:
+            value = values[i]
+            if value is not None:
+                values[i] = conv(value)
+        return values
 
 
 class ModelDictCursorWrapper(_ModelRowsBase):
@@ -240,13 +298,24 @@ class ModelNamedTupleCursorWrapper(_ModelRowsBase):
         return self.tuple_class(*self._convert(row))
 
 
-def _new_instance(model: type) -> Any:
+_OUTER_JOINS = frozenset(('LEFT OUTER JOIN', 'RIGHT OUTER JOIN', 'FULL JOIN', 'FULL OUTER JOIN',
+                          'LEFT JOIN LATERAL'))
+
+
+def _new_instance(model: type, data: dict | None = None) -> Any:
     """A model instance with no defaults applied (values come from the row)."""
     inst = model.__new__(model)
-    inst.__data__ = {}
-    inst.__rel__ = {}
-    inst._dirty = set()
+    inst.__dict__ = {'__data__': {} if data is None else data, '__rel__': {},
+                     '_dirty': set()}
     return inst
+
+
+def _has_own_init(model: Any) -> bool:
+    """Whether ``model`` overrides ``Model.__init__``: rows of such a model are built
+    through its constructor (``model(__no_default__=True, **row)``) so that the override
+    runs for them too, as it does in peewee (``playhouse.signals`` relies on it)."""
+    from .model import Model
+    return isinstance(model, type) and model.__init__ is not Model.__init__
 
 
 class ModelObjectCursorWrapper(_ModelRowsBase):
@@ -264,16 +333,43 @@ class ModelObjectCursorWrapper(_ModelRowsBase):
             fields = self.constructor._meta.fields
             self.is_field = [name in fields and (is_field or src is self.constructor)
                              for (src, name, _, is_field) in self.column_info]
-            self.all_fields = all(self.is_field)
+            self.own_init = _has_own_init(self.constructor)
+            self.all_fields = all(self.is_field) and not self.own_init
+
+    def process_rows(self, rows: list) -> list:
+        if not (self.is_model and self.all_fields):
+            return super().process_rows(rows)
+        # the hot path of Model.select(): one dict per row, converters only where needed
+        keys = self.keys
+        conversions = self.conversions
+        model = self.constructor
+        new = model.__new__
+        out = []
+        append = out.append
+        for row in rows:
+            if conversions:
+                row = list(row)
+                for i, conv in conversions:
+                    value = row[i]
+                    if value is not None:
+                        row[i] = conv(value)
+            inst = new(model)
+            inst.__dict__ = {'__data__': dict(zip(keys, row)), '__rel__': {},
+                             '_dirty': set()}
+            append(inst)
+        return out
 
     def process_row(self, row: tuple) -> Any:
         if not self.is_model:
             return self.constructor(**dict(zip(self.keys, self._convert(row))))
-        inst = _new_instance(self.constructor)
         values = self._convert(row)
         if self.all_fields:
-            inst.__data__ = dict(zip(self.keys, values))
+            return _new_instance(self.constructor, dict(zip(self.keys, values)))
+        if self.own_init:
+            inst = self.constructor(__no_default__=True, **dict(zip(self.keys, values)))
+            inst._dirty.clear()
             return inst
+        inst = _new_instance(self.constructor)
         data = inst.__data__
         for key, value, is_field in zip(self.keys, values, self.is_field):
             if is_field:
@@ -316,12 +412,20 @@ class ModelCursorWrapper(_ModelRowsBase):
                 self.constructors.append((src, target, True))
             else:
                 self.constructors.append((src, dict, False))
-        self.plan = []
-        for (src, attr, _, is_field) in self.column_info:
-            target = src.model if isinstance(src, ModelAlias) else src
-            field_here = is_field and isinstance(target, type) and \
-                attr in getattr(target, '_meta').fields
-            self.plan.append((src, attr, field_here))
+        # per source: which row positions are its fields, which are extra attributes
+        constructor_of = {src: (target, is_model) for src, target, is_model in
+                          self.constructors}
+        groups = {src: ([], []) for src in sources}
+        for i, (src, attr, _, is_field) in enumerate(self.column_info):
+            target, is_model = constructor_of[src]
+            if is_model and is_field and attr in target._meta.fields:
+                groups[src][0].append((i, attr))
+            else:
+                groups[src][1].append((i, attr))
+        self.groups = [(src, target, is_model, groups[src][0], groups[src][1])
+                       for src, target, is_model in self.constructors]
+        positions = {src: [i for i, _ in fields + extra]
+                     for src, (fields, extra) in groups.items()}
         self.links = []
         for src, joins in self.joins.items():
             for dest, attr, constructor, join_type in joins:
@@ -331,28 +435,112 @@ class ModelCursorWrapper(_ModelRowsBase):
                 if meta is not None and attr in meta.fields and \
                         meta.fields[attr] in meta.refs:
                     fk = meta.fields[attr]
-                self.links.append((src, dest, attr, fk))
+                # only an OUTER join can produce a row with nothing on the joined side
+                outer = join_type in _OUTER_JOINS
+                self.links.append((src, dest, attr, fk, outer and positions.get(dest)))
+        self.links.reverse()
+
+    def process_rows(self, rows: list) -> list:
+        builder = self.__dict__.get('_builder')
+        if builder is None:
+            builder = self._builder = self._compile_builder()
+        return builder(rows)
+
+    def _compile_builder(self) -> Callable:
+        """Generate a function that turns a batch of rows into object graphs.
+
+        The plan (which row positions feed which object, how objects link) is fixed for a
+        result, so it is written out once as straight-line code instead of being
+        interpreted for every row.  Names and values reach the code only as ``repr()``
+        literals of attribute names or through the namespace, never as raw text.
+        """
+        ns: dict = {'_set': setattr}
+        lines = ['def build(rows):', '    out = []', '    append = out.append',
+                 '    for row in rows:']
+        if self.conversions:
+            lines.append('        row = list(row)')
+            for i, conv in self.conversions:
+                ns['c%d' % i] = conv
+                lines.append('        v = row[%d]' % i)
+                lines.append('        if v is not None: row[%d] = c%d(v)' % (i, i))
+        names = {}
+        for k, (src, target, is_model, fields, extra) in enumerate(self.groups):
+            names[src] = name = 'o%d' % k
+            data = '{%s}' % ', '.join('%r: row[%d]' % (attr, i) for i, attr in fields)
+            if is_model:
+                ns['M%d' % k] = target
+                own_init = _has_own_init(target)
+                if own_init:
+                    lines.append('        %s = M%d(__no_default__=True)' % (name, k))
+                    lines.append('        %s.__data__.update(%s)' % (name, data))
+                else:
+                    lines.append('        %s = M%d.__new__(M%d)' % (name, k, k))
+                    lines.append("        %s.__dict__ = {'__data__': %s, '__rel__': {}, "
+                                 "'_dirty': set()}" % (name, data))
+                for i, attr in extra:
+                    lines.append('        _set(%s, %r, row[%d])' % (name, attr, i))
+                if extra or own_init:
+                    lines.append('        %s._dirty.clear()' % name)
+            else:
+                lines.append('        %s = %s' % (name, data))
+                for i, attr in extra:
+                    lines.append('        %s[%r] = row[%d]' % (name, attr, i))
+        for src, dest, attr, fk, outer_positions in self.links:
+            if src not in names or dest not in names:
+                continue
+            o, d = names[src], names[dest]
+            if outer_positions:
+                test = ' and '.join('row[%d] is None' % i for i in outer_positions)
+                lines.append('        d = None if (%s) else %s' % (test, d))
+            else:
+                lines.append('        d = %s' % d)
+            src_is_dict = not dict((g[0], g[2]) for g in self.groups)[src]
+            if src_is_dict:
+                lines.append('        %s[%r] = d' % (o, attr))
+            elif fk is not None:
+                lines.append('        if d is not None:')
+                lines.append('            %s.__rel__[%r] = d' % (o, attr))
+                lines.append('            if %r not in %s.__data__:' % (attr, o))
+                lines.append('                %s.__data__[%r] = d.__data__.get(%r)'
+                             % (o, attr, fk.rel_field.name))
+                lines.append('        elif %s.__data__.get(%r) is None:' % (o, attr))
+                lines.append('            %s.__rel__[%r] = None' % (o, attr))
+            else:
+                lines.append('        %s.__dict__[%r] = d' % (o, attr))
+        lines.append('        append(%s)' % names[self.model])
+        lines.append('    return out')
+        exec(compile('\n'.join(lines), '<orm row builder>', 'exec'), ns)
+        return ns['build']
 
     def process_row(self, row: tuple) -> Any:
+        values = self._convert(row)
         objects = {}
-        for src, target, is_model in self.constructors:
-            objects[src] = _new_instance(target) if is_model else {}
-        seen = set()
-        for (src, attr, is_field), value in zip(self.plan, self._convert(row)):
-            inst = objects[src]
-            if value is not None:
-                seen.add(src)
-            if type(inst) is dict:
-                inst[attr] = value
-            elif is_field:
-                inst.__data__[attr] = value
+        for src, target, is_model, fields, extra in self.groups:
+            if is_model:
+                if _has_own_init(target):
+                    inst = target(__no_default__=True)
+                    inst.__data__.update({attr: values[i] for i, attr in fields})
+                    inst._dirty.clear()
+                else:
+                    inst = target.__new__(target)
+                    inst.__dict__ = {'__data__': {attr: values[i] for i, attr in fields},
+                                     '__rel__': {}, '_dirty': set()}
+                if extra:
+                    for i, attr in extra:
+                        setattr(inst, attr, values[i])
+                    inst._dirty.clear()
             else:
-                setattr(inst, attr, value)
-        for src, dest, attr, fk in reversed(self.links):
-            if src not in objects or dest not in objects:
+                inst = {attr: values[i] for i, attr in fields}
+                for i, attr in extra:
+                    inst[attr] = values[i]
+            objects[src] = inst
+        for src, dest, attr, fk, outer_positions in self.links:
+            inst = objects.get(src)
+            if inst is None or dest not in objects:
                 continue
-            inst = objects[src]
-            dest_obj = objects[dest] if dest in seen else None
+            dest_obj = objects[dest]
+            if outer_positions and all(values[i] is None for i in outer_positions):
+                dest_obj = None       # the OUTER join found no row
             if type(inst) is dict:
                 inst[attr] = dest_obj
             elif fk is not None:
@@ -364,7 +552,4 @@ class ModelCursorWrapper(_ModelRowsBase):
                     inst.__rel__[attr] = None
             else:
                 inst.__dict__[attr] = dest_obj
-        for obj in objects.values():
-            if type(obj) is not dict:
-                obj._dirty.clear()
         return objects[self.model]

@@ -186,6 +186,7 @@ class RawQuery(BaseQuery):
         if self._cursor_wrapper is None:
             cursor = database.execute(self)
             self._cursor_wrapper = self._get_cursor_wrapper(cursor)
+            self._cursor_wrapper.dialect = database.dialect
         return self._cursor_wrapper
 
 
@@ -340,6 +341,7 @@ class SelectBase(SelectQuery, Source):
         if self._cursor_wrapper is None:
             cursor = database.execute(self)
             self._cursor_wrapper = self._get_cursor_wrapper(cursor)
+            self._cursor_wrapper.dialect = database.dialect
         return self._cursor_wrapper
 
     @database_required
@@ -564,6 +566,16 @@ class Select(SelectBase):
 
     select = columns
 
+    @property
+    def selected_columns(self) -> tuple | None:
+        """The select list; assigning replaces it in place (``columns()`` copies)."""
+        return self._returning
+
+    @selected_columns.setter
+    def selected_columns(self, value: Iterable) -> None:
+        self._returning = tuple(ensure_node(c, 'selected_columns') for c in value)
+        self._cursor_wrapper = None
+
     @mutator
     def select_extend(self, *columns: Any) -> None:
         self._returning = (self._returning or ()) + \
@@ -722,12 +734,21 @@ class WriteQuery(Query):
         self._return_cursor = bool(returning)
         super().__init__(**kwargs)
 
+    #: marks INSERT/UPDATE/DELETE for a CTE (only some engines take them in WITH)
+    _writes_rows = True
+
     @mutator
     def returning(self, *returning: Any) -> None:
         # returning() with no columns means "no RETURNING at all": writes then report the
         # number of rows affected (on PostgreSQL inserts would otherwise return keys)
         self._returning = tuple(ensure_node(r, 'returning()') for r in returning)
         self._return_cursor = bool(returning)
+
+    def cte(self, name: str, recursive: bool = False, columns: Iterable | None = None,
+            materialized: bool | None = None) -> CTE:
+        """This write as a common table expression, for a ``WITH`` clause (PostgreSQL):
+        ``WITH moved AS (DELETE ... RETURNING ...) INSERT INTO ... SELECT ... FROM moved``."""
+        return CTE(name, self, recursive=recursive, columns=columns, materialized=materialized)
 
     def _render_target_scope(self, ctx: Context) -> None:
         # columns of the target table are qualified by the table's own name
@@ -756,12 +777,21 @@ class WriteQuery(Query):
 
     def _execute(self, database: Any) -> Any:
         if self._returning and self._return_cursor:
-            if self._cursor_wrapper is None:
-                cursor = database.execute(self)
-                self._cursor_wrapper = self._get_cursor_wrapper(cursor)
-            return self._cursor_wrapper
+            return self.execute_returning(database)
         cursor = database.execute(self)
         return self.handle_result(database, cursor)
+
+    @database_required
+    def execute_returning(self, database: Any) -> Any:
+        """Run the query and return the rows of its ``RETURNING`` clause."""
+        if not self._returning:
+            raise ValueError('execute_returning() needs a RETURNING clause: call '
+                             'returning(...) with the columns to return first')
+        if self._cursor_wrapper is None:
+            cursor = database.execute(self)
+            self._cursor_wrapper = self._get_cursor_wrapper(cursor)
+            self._cursor_wrapper.dialect = database.dialect
+        return self._cursor_wrapper
 
     def handle_result(self, database: Any, cursor: Any) -> Any:
         return database.rows_affected(cursor)
