@@ -193,9 +193,13 @@ class Field(ColumnBase):
     def __sql__(self, ctx: Context) -> Context:
         if self.model is None:
             raise TypeError('field %r is not bound to a model' % self)
-        if ctx.scope == SCOPE_VALUES:
-            return ctx.literal(ctx.dialect.quote_identifier(self.column_name))
-        return ctx.sql(self.column)
+        quote = ctx.dialect.quote_identifier
+        if ctx.state.scope == SCOPE_VALUES:
+            return ctx.literal(quote(self.column_name))
+        # the column qualified by its table's alias, without building a Column node
+        table = self.model._meta.table
+        alias = table._alias or ctx.alias_manager.get(table)
+        return ctx.literal(quote(alias) + '.' + quote(self.column_name))
 
     def get_modifiers(self) -> list | None:
         return None

@@ -21,34 +21,35 @@ SCOPE_COLUMN = 16  # select list / RETURNING: aliases render as  expr AS "alias"
 
 
 class State:
-    """One frame of rendering options.  Unknown options read as ``None``."""
+    """One frame of rendering options.  Unknown options read as ``None``.
 
-    __slots__ = ('scope', 'parentheses', 'subquery', 'converter', 'in_function', '_extra')
+    Backed by the instance ``__dict__`` so that deriving a frame is two dict operations:
+    compiling pushes many frames, and this is on the hot path.
+    """
 
     def __init__(self, scope: int = SCOPE_NORMAL, parentheses: bool = False,
                  subquery: bool = False, converter: Callable | None = None,
                  in_function: bool = False, **extra: Any) -> None:
-        self.scope = scope
-        self.parentheses = parentheses
-        self.subquery = subquery
-        self.converter = converter
-        self.in_function = in_function
-        self._extra = extra
+        values = self.__dict__
+        values['scope'] = scope
+        values['parentheses'] = parentheses
+        values['subquery'] = subquery
+        values['converter'] = converter
+        values['in_function'] = in_function
+        values.update(extra)
 
     def __getattr__(self, name: str) -> Any:
-        # only reached for names not in __slots__
-        try:
-            return self._extra[name]
-        except KeyError:
-            return None
+        # only reached for options nobody set
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return None
 
     def __call__(self, **overrides: Any) -> 'State':
-        values = {'scope': self.scope, 'parentheses': self.parentheses,
-                  'subquery': self.subquery, 'converter': self.converter,
-                  'in_function': self.in_function}
-        values.update(self._extra)
+        state = State.__new__(State)
+        values = self.__dict__.copy()
         values.update(overrides)
-        return State(**values)
+        state.__dict__ = values
+        return state
 
 
 class AliasManager:

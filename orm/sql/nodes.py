@@ -270,6 +270,15 @@ class ColumnBase(Node):
     def iregexp(self, rhs: Any) -> 'Expression':
         return Expression(self, OP.IREGEXP, rhs)
 
+    def like(self, rhs: Any) -> 'Expression':
+        """Case-sensitive match, same as ``column % pattern``: ``LIKE`` (wildcards ``%``
+        and ``_``), spelled ``GLOB`` on SQLite (wildcards ``*`` and ``?``)."""
+        return Expression(self, OP.LIKE, rhs)
+
+    def ilike(self, rhs: Any) -> 'Expression':
+        """Case-insensitive match with ``%`` and ``_``, same as ``column ** pattern``."""
+        return Expression(self, OP.ILIKE, rhs)
+
     def concat(self, rhs: Any) -> 'StringExpression':
         return StringExpression(self, OP.CONCAT, rhs)
 
@@ -417,11 +426,11 @@ class Column(ColumnBase):
 def _source_reference(ctx: Context, source: Any) -> None:
     """Render the name by which a source's columns are qualified (its alias)."""
     apply_column = getattr(source, 'apply_column', None)
+    if apply_column is not None and not isinstance(source, type):
+        apply_column(ctx)          # an alias reference reads the same in every scope
+        return
     with ctx.scope_normal():
-        if apply_column is not None and not isinstance(source, type):
-            apply_column(ctx)
-        else:
-            ctx.sql(source)
+        ctx.sql(source)
 
 
 class WrappedNode(ColumnBase):
@@ -652,19 +661,23 @@ class Expression(ColumnBase):
             rhs = Null
         if dialect.rewrite_operand is not None:
             rhs = dialect.rewrite_operand(op, rhs)
-        with ctx(parentheses=True, converter=None):
-            if not self.flat:
-                ctx.literal('(')
-            ctx.sql(lhs)
-            rendered = dialect.render_operator(op)
-            ctx.literal(' %s ' % rendered)
-            with ctx(converter=converter):
-                if isinstance(rhs, Node):
-                    ctx.sql(rhs)
-                else:
-                    ctx.value(rhs, converter)
-            if not self.flat:
-                ctx.literal(')')
+        # frames are swapped by hand (and only when they change): this is the hottest node
+        state = ctx.state
+        if state.converter is not None:
+            ctx.state = state(converter=None)
+        if not self.flat:
+            ctx.literal('(')
+        ctx.sql(lhs)
+        ctx.literal(' %s ' % dialect.render_operator(op))
+        if converter is not ctx.state.converter:
+            ctx.state = state(converter=converter)
+        if isinstance(rhs, Node):
+            ctx.sql(rhs)
+        else:
+            ctx.value(rhs, converter)
+        if not self.flat:
+            ctx.literal(')')
+        ctx.state = state
         return ctx
 
 
