@@ -150,8 +150,8 @@ class CursorWrapper:
                 self.initialize()
                 self.initialized = True
             rows = self.cursor.fetchall() if self.cursor.description is not None else []
-            process = self.process_row
-            self.row_cache.extend(process(row) for row in rows)
+            if rows:
+                self.row_cache.extend(self.process_rows(rows))
             self.count = len(self.row_cache)
             self.populated = True
             self.cursor.close()
@@ -474,7 +474,8 @@ class ModelCursorWrapper(_ModelRowsBase):
                     lines.append('        %s = M%d(__no_default__=True)' % (name, k))
                     lines.append('        %s.__data__.update(%s)' % (name, data))
                 else:
-                    lines.append('        %s = M%d.__new__(M%d)' % (name, k, k))
+                    ns['new%d' % k] = target.__new__
+                    lines.append('        %s = new%d(M%d)' % (name, k, k))
                     lines.append("        %s.__dict__ = {'__data__': %s, '__rel__': {}, "
                                  "'_dirty': set()}" % (name, data))
                 for i, attr in extra:
@@ -489,6 +490,11 @@ class ModelCursorWrapper(_ModelRowsBase):
             if src not in names or dest not in names:
                 continue
             o, d = names[src], names[dest]
+            src_fields = {attr for _, attr in dict((g[0], g[3]) for g in self.groups)[src]}
+            if fk is not None and not outer_positions and attr in src_fields:
+                # inner join, key column selected: the related object is always there
+                lines.append('        %s.__rel__[%r] = %s' % (o, attr, d))
+                continue
             if outer_positions:
                 test = ' and '.join('row[%d] is None' % i for i in outer_positions)
                 lines.append('        d = None if (%s) else %s' % (test, d))
