@@ -240,6 +240,8 @@ class Database:
     #: Class-level field-type / operation mappings merged with the arguments.
     field_types: dict = {}
     operations: dict = {}
+    #: the server's version (``None`` until known: PostgreSQL sets it on connecting)
+    server_version: Any = None
 
     commit_select = _DialectFlag(False)
     compound_select_parentheses = _DialectFlag(None)

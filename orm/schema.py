@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, Iterable
 
 from .fields import Field
@@ -9,7 +10,14 @@ from .sql.context import Context
 from .sql.nodes import (SQL, ColumnBase, CommaNodeList, EnclosedNodeList, Entity, Node,
                         NodeList, ValueLiterals)
 
-__all__ = ['SchemaManager', 'ModelIndexNode', 'make_index_name', 'fields_to_index']
+__all__ = ['SchemaManager', 'ModelIndexNode', 'make_index_name', 'index_name_prefix',
+           'fields_to_index']
+
+
+def index_name_prefix(meta: Any) -> str:
+    """What generated index names start with, as in peewee: the lower-cased model name
+    (``Meta.legacy_table_names``, the default), else the table name."""
+    return meta.name if meta.legacy_table_names else meta.table_name
 
 
 def make_index_name(table_name: str, columns: Iterable[str]) -> str:
@@ -74,16 +82,21 @@ class ModelIndexNode(Node):
             return self._name
         names = []
         for item in self._expressions():
+            if isinstance(item, Node) and not isinstance(item, Field):
+                item = item.unwrap()           # Article.title.desc() is named after title
             column = getattr(item, 'column_name', None) if isinstance(item, Field) else None
             if column:
                 names.append(column)
+            elif isinstance(item, SQL) and not item.params and item.sql.split():
+                names.append(item.sql.split()[0])   # a name from Meta.indexes: 'title DESC'
             else:
                 # an expression: named by a digest of its SQL, so the name is stable
                 from .dialects.base import Dialect
                 sql, params = Dialect().compile(item)
                 text = sql + repr(params)
                 names.append('expr%s' % hashlib.md5(text.encode()).hexdigest()[:6])
-        return make_index_name(self.model._meta.table_name, names)
+        return make_index_name(index_name_prefix(self.model._meta),
+                               [re.sub(r'[^\w]+', '', n) for n in names])
 
     def __sql__(self, ctx: Context) -> Context:
         dialect = ctx.dialect
@@ -211,7 +224,17 @@ class SchemaManager:
                 settings = [settings]
             parts.extend(SQL(s) for s in settings)
         if table_options:
-            # engine-specific table options are written as key=value pairs (e.g. WITH (...))
+            if not dialect.table_storage_options:
+                from .exceptions import NotSupportedError
+                raise NotSupportedError(
+                    '%s: table options %s are storage parameters written as CREATE TABLE '
+                    '... WITH (name=value), which %s does not have. Set Meta.options (or '
+                    'pass create_table() options) only for PostgreSQL; on SQLite use '
+                    'Meta.without_rowid, Meta.strict_tables or Meta.table_settings'
+                    % (self.model.__name__, ', '.join('%s=%r' % kv for kv in
+                                                      table_options.items()),
+                       dialect.display_name))
+            # storage parameters are written as key=value pairs: WITH (fillfactor=70)
             opts = ', '.join('%s=%s' % (k, v) for k, v in table_options.items())
             parts.append(SQL('WITH (%s)' % opts))
         return NodeList(parts)

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .fields import Field
 from .sql.nodes import AsIs, Node
 from .sql.queries import Insert
 
 __all__ = ['get_by_id', 'insert_row', 'update_row', 'shape_cache']
+
+_BASE_CONVERTER = Field._value_converter
 
 
 class _Marker:
@@ -114,7 +117,10 @@ def _cacheable(values: Any) -> bool:
 
 def _unknown(fields: list) -> bool:
     # not `None in fields`: == on a field builds an SQL expression, which is always truthy
-    return any(field is None for field in fields)
+    # a field with its own _value_converter may bind values through a node (such as
+    # CAST(%s AS UUID[]) for arrays), which a cached shape would leave out: no cache
+    return any(field is None or type(field)._value_converter is not _BASE_CONVERTER
+               for field in fields)
 
 
 def _returns_pk(meta: Any, dialect: Any) -> Any:

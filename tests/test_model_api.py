@@ -516,10 +516,9 @@ def test_does_not_exist_per_model(blog):
 
 
 def test_typing_support():
-    transform = getattr(ModelBase, '__dataclass_transform__', None)
-    assert transform is not None, 'ModelBase is not decorated with dataclass_transform'
-    assert transform['kw_only_default'] is True
-    assert orm.Field in transform['field_specifiers']
+    # not a dataclass_transform (type checkers would reject peewee-style constructors);
+    # tests/test_typing.py runs mypy on model code
+    assert not hasattr(ModelBase, '__dataclass_transform__')
     package_dir = os.path.dirname(inspect.getfile(orm))
     assert os.path.isfile(os.path.join(package_dir, 'py.typed'))
 

@@ -43,6 +43,8 @@ class Dialect:
     supports_update_from = False
     supports_update_limit = False
     supports_materialized_cte = False
+    supports_writable_cte = False         # WITH x AS (INSERT/UPDATE/DELETE ... RETURNING)
+    table_storage_options = False         # CREATE TABLE ... WITH (fillfactor=70)
     values_alias_columns = False          # (VALUES ...) AS v ("a", "b")
     upsert_select_needs_where = False     # INSERT ... SELECT ... ON CONFLICT parse quirk
     safe_create_index = True              # CREATE INDEX IF NOT EXISTS

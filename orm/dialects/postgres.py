@@ -22,6 +22,8 @@ class PostgresDialect(Dialect):
     subquery_alias_required = True
     supports_update_from = True
     supports_materialized_cte = True
+    supports_writable_cte = True
+    table_storage_options = True
     values_alias_columns = True
     sequences = True
     truncate_table = True

@@ -335,6 +335,11 @@ class CTE(Source):
                     ctx.literal(' AS ' + quote(self._alias))
                 return ctx
             return ctx.literal(quote(self._alias or self._name))
+        if getattr(self._query, '_writes_rows', False) and \
+                not ctx.dialect.supports_writable_cte:
+            raise ctx.dialect.not_supported(
+                'INSERT, UPDATE or DELETE in a WITH clause (common table expression %r)'
+                % self._name)
         ctx.literal(quote(self._name))
         if self._columns:
             ctx.literal(' (%s)' % ', '.join(quote(c) for c in self._columns))
