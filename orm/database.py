@@ -1562,20 +1562,13 @@ class DatabaseProxy(Proxy):
         """A base model class bound to this proxy."""
         return _model_base(self)
 
-    def connection_context(self) -> ConnectionContext:
-        return ConnectionContext(self)
-
-    def atomic(self, *args: Any, **kwargs: Any) -> _atomic:
-        return _atomic(self, *args, **kwargs)
-
-    def manual_commit(self) -> _manual_commit:
-        return _manual_commit(self)
-
-    def transaction(self, *args: Any, **kwargs: Any) -> _transaction:
-        return _transaction(self, *args, **kwargs)
-
-    def savepoint(self, sid: Optional[str] = None) -> _savepoint:
-        return _savepoint(self, sid)
+    # usable before initialize(): the helpers wrap the proxy and reach the real database
+    # only when entered, so these are the Database methods themselves
+    connection_context = Database.connection_context
+    atomic = Database.atomic
+    manual_commit = Database.manual_commit
+    transaction = Database.transaction
+    savepoint = Database.savepoint
 
     def __repr__(self) -> str:
         obj = object.__getattribute__(self, 'obj')

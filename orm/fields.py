@@ -773,17 +773,25 @@ class _DatePartDescriptor:
         return _DatePart(field, self.part)
 
 
-class _DatePart(ColumnBase):
-    def __init__(self, node: Any, part: str) -> None:
-        self.node = node
-        self.part = part
+class _DialectCall(ColumnBase):
+    """An expression each engine spells its own way: ``ctx.dialect.<helper>(*args)``
+    (date parts, truncation, timestamps), read back through ``converter``."""
+
+    def __init__(self, helper: str, *args: Any, converter: Callable | None = None) -> None:
+        self.helper = helper
+        self.args = args
+        self._result_converter = converter
 
     @property
-    def _converter(self) -> Callable:  # type: ignore[override]
-        return _to_int_if_whole
+    def _converter(self) -> Callable | None:  # type: ignore[override]
+        return self._result_converter
 
     def __sql__(self, ctx: Context) -> Context:
-        return ctx.sql(ctx.dialect.extract_date(self.part, self.node))
+        return ctx.sql(getattr(ctx.dialect, self.helper)(*self.args))
+
+
+def _DatePart(node: Any, part: str) -> _DialectCall:
+    return _DialectCall('extract_date', part, node, converter=_to_int_if_whole)
 
 
 def _to_int_if_whole(value: Any) -> Any:
@@ -804,24 +812,15 @@ class _BaseFormattedField(Field):
         return _Truncate(self, part)
 
 
-class _Truncate(ColumnBase):
+def _Truncate(node: Any, part: str) -> _DialectCall:
     """``field.truncate(part)``: read back as a ``datetime`` (a ``date`` for DateField),
     whatever the engine returns (SQLite's ``date_trunc`` gives text)."""
-
-    def __init__(self, node: Any, part: str) -> None:
-        self.node = node
-        self.part = part
-
-    @property
-    def _converter(self) -> Callable | None:  # type: ignore[override]
-        if isinstance(self.node, DateField):
-            return _truncated_date
-        if isinstance(self.node, DateTimeField):
-            return _truncated_datetime
-        return None
-
-    def __sql__(self, ctx: Context) -> Context:
-        return ctx.sql(ctx.dialect.truncate_date(self.part, self.node))
+    converter = None
+    if isinstance(node, DateField):
+        converter = _truncated_date
+    elif isinstance(node, DateTimeField):
+        converter = _truncated_datetime
+    return _DialectCall('truncate_date', part, node, converter=converter)
 
 
 _TRUNCATED_FORMATS = ('%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S',
@@ -875,12 +874,8 @@ class DateTimeField(_BaseFormattedField):
     second = _DatePartDescriptor('second')
 
 
-class _Timestamp(ColumnBase):
-    def __init__(self, node: Any) -> None:
-        self.node = node
-
-    def __sql__(self, ctx: Context) -> Context:
-        return ctx.sql(ctx.dialect.to_timestamp(self.node))
+def _Timestamp(node: Any) -> _DialectCall:
+    return _DialectCall('to_timestamp', node)
 
 
 class DateField(_BaseFormattedField):
@@ -1014,12 +1009,8 @@ class TimestampField(BigIntegerField):
     second = _TimestampPartDescriptor('second')
 
 
-class _FromTimestamp(ColumnBase):
-    def __init__(self, node: Any) -> None:
-        self.node = node
-
-    def __sql__(self, ctx: Context) -> Context:
-        return ctx.sql(ctx.dialect.from_timestamp(self.node))
+def _FromTimestamp(node: Any) -> _DialectCall:
+    return _DialectCall('from_timestamp', node)
 
 
 # -- fields that are not columns ---------------------------------------------------------

@@ -238,6 +238,16 @@ def _column_info(node: Any, default_source: Any, description_name: str,
     return info
 
 
+def convert_row(row: tuple, conversions: list) -> list:
+    """``row`` as a list with ``(position, converter)`` applied to non-NULL values."""
+    values = list(row)
+    for i, conv in conversions:
+        value = values[i]
+        if value is not None:
+            values[i] = conv(value)
+    return values
+
+
 class _ModelRowsBase(CursorWrapper):
     def __init__(self, cursor: Any, model: Any, columns: Any) -> None:
         super().__init__(cursor)
@@ -269,14 +279,7 @@ class _ModelRowsBase(CursorWrapper):
 
     def _convert(self, row: tuple) -> Any:
         """The row with converters applied (only to the columns that have one)."""
-        if not self.conversions:
-            return row
-        values = list(row)
-        for i, conv in self.conversions:
-            value = values[i]
-            if value is not None:
-                values[i] = conv(value)
-        return values
+        return convert_row(row, self.conversions) if self.conversions else row
 
 
 class ModelDictCursorWrapper(_ModelRowsBase):
@@ -310,12 +313,18 @@ def _new_instance(model: type, data: dict | None = None) -> Any:
     return inst
 
 
+_MODEL_INIT: Any = None
+
+
 def _has_own_init(model: Any) -> bool:
     """Whether ``model`` overrides ``Model.__init__``: rows of such a model are built
     through its constructor (``model(__no_default__=True, **row)``) so that the override
     runs for them too, as it does in peewee (``playhouse.signals`` relies on it)."""
-    from .model import Model
-    return isinstance(model, type) and model.__init__ is not Model.__init__
+    global _MODEL_INIT
+    if _MODEL_INIT is None:
+        from .model import Model
+        _MODEL_INIT = Model.__init__
+    return isinstance(model, type) and model.__init__ is not _MODEL_INIT
 
 
 class ModelObjectCursorWrapper(_ModelRowsBase):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .fields import Field
+from .results import convert_row
 from .sql.nodes import AsIs, Node
 from .sql.queries import Insert
 
@@ -96,11 +97,7 @@ def get_by_id(model: type, pk: Any) -> Any:
         raise model.DoesNotExist('%s instance matching query does not exist:\nSQL: %s\n'
                                  'Params: %s' % (model.__name__, sql, params))
     if conversions:
-        row = list(row)
-        for i, conv in conversions:
-            value = row[i]
-            if value is not None:
-                row[i] = conv(value)
+        row = convert_row(row, conversions)
     inst = model.__new__(model)
     inst.__dict__ = {'__data__': dict(zip(keys, row)), '__rel__': {}, '_dirty': set()}
     return inst

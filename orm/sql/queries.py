@@ -754,6 +754,17 @@ class WriteQuery(Query):
         # columns of the target table are qualified by the table's own name
         ctx.alias_manager.set(self.table, self.table._name)
 
+    def _render_tail(self, ctx: Context, verb: str) -> None:
+        """``[WHERE ...] [ORDER BY ... LIMIT ...] [RETURNING ...]`` of UPDATE / DELETE."""
+        if self._where is not None:
+            ctx.literal(' WHERE ')
+            ctx.sql(self._where)
+        if self._order_by or self._limit is not None:
+            if not ctx.dialect.supports_update_limit:
+                raise ctx.dialect.not_supported('ORDER BY / LIMIT on %s' % verb)
+            self._apply_ordering(ctx)
+        self._apply_returning(ctx)
+
     def _apply_returning(self, ctx: Context) -> Context:
         if self._returning:
             if not ctx.dialect.returning_clause:
@@ -886,14 +897,7 @@ class Update(WriteQuery):
                 ctx.literal(' FROM ')
                 with ctx.scope_source():
                     ctx.sql(CommaNodeList(self._from))
-            if self._where is not None:
-                ctx.literal(' WHERE ')
-                ctx.sql(self._where)
-            if self._order_by or self._limit is not None:
-                if not ctx.dialect.supports_update_limit:
-                    raise ctx.dialect.not_supported('ORDER BY / LIMIT on UPDATE')
-                self._apply_ordering(ctx)
-            self._apply_returning(ctx)
+            self._render_tail(ctx, 'UPDATE')
 
 
 class Delete(WriteQuery):
@@ -906,14 +910,7 @@ class Delete(WriteQuery):
         with ctx.scope_values():
             ctx.sql(self.table)
         with ctx(subquery=True):
-            if self._where is not None:
-                ctx.literal(' WHERE ')
-                ctx.sql(self._where)
-            if self._order_by or self._limit is not None:
-                if not ctx.dialect.supports_update_limit:
-                    raise ctx.dialect.not_supported('ORDER BY / LIMIT on DELETE')
-                self._apply_ordering(ctx)
-            self._apply_returning(ctx)
+            self._render_tail(ctx, 'DELETE')
 
 
 class OnConflict(Node):
