@@ -161,8 +161,16 @@ class Field(ColumnBase):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if ('python_value' in cls.__dict__ or 'adapt' in cls.__dict__) and \
-                'native_dialects' not in cls.__dict__:
+        if 'native_dialects' in cls.__dict__:
+            return
+        # the class that declared the inherited native_dialects vouched for its own
+        # conversion only: if this class converts differently (its own python_value or
+        # adapt, or a mixin's ahead of the field class), every value must be converted
+        owner = next(k for k in cls.__mro__ if 'native_dialects' in k.__dict__)
+        if not owner.__dict__['native_dialects']:
+            return
+        if cls.python_value is not getattr(owner, 'python_value', None) or \
+                cls.adapt is not getattr(owner, 'adapt', None):
             cls.native_dialects = ()
 
     def row_converter(self, dialect: Any) -> Callable | None:

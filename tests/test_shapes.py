@@ -162,3 +162,24 @@ def test_overridden_query_methods_are_honoured(db):
     assert Visible.get_by_id(shown.id).name == 'shown'
     with pytest.raises(Visible.DoesNotExist):
         Visible.get_by_id(gone.id)                    # the override's filter applies
+
+
+def test_a_mixin_converter_ahead_of_a_field_class_always_runs(db):
+    class Upper:
+        def python_value(self, value):
+            return None if value is None else value.upper()
+
+    class UpperField(Upper, CharField):
+        pass
+
+    class Shout(Model):
+        word = UpperField()
+
+        class Meta:
+            database = db
+
+    db.create_tables([Shout])
+    Shout.create(word='hello')
+    assert Shout.select().get().word == 'HELLO'
+    assert Shout.get_by_id(1).word == 'HELLO'
+    assert list(Shout.select(Shout.word).tuples()) == [('HELLO',)]
