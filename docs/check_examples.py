@@ -11,7 +11,8 @@ must match). An rST comment just before a block changes how it is run:
 ``.. check: postgres``
     run in a separate namespace shared by the page's PostgreSQL blocks, only when
     PostgreSQL is reachable (``ORM_PG_DSN``, default
-    ``dbname=orm_test host=127.0.0.1 user=postgres``); ``--require-postgres``
+    ``dbname=orm_test host=127.0.0.1 user=postgres``, the database the pages
+    use; it is created when missing); ``--require-postgres``
     turns a missing server into a failure.
 ``.. check: fresh``
     run in a new namespace that later blocks then share.
@@ -57,13 +58,36 @@ def blocks(path: str):
         marker = None
 
 
+PAGES_DSN = 'dbname=orm_test host=127.0.0.1 user=postgres'
+
+
 def postgres_available() -> bool:
+    """True when the pages' database (``orm_test``) is reachable; created if missing."""
     try:
         import psycopg2
-        psycopg2.connect(os.environ.get(
-            'ORM_PG_DSN', 'dbname=orm_test host=127.0.0.1 user=postgres')).close()
+    except ImportError:
+        return False
+    dsn = os.environ.get('ORM_PG_DSN', PAGES_DSN)
+    try:
+        psycopg2.connect(dsn).close()
         return True
-    except Exception:
+    except psycopg2.OperationalError as exc:
+        if 'does not exist' not in str(exc):
+            return False
+    try:
+        from psycopg2.extensions import parse_dsn
+        params = parse_dsn(dsn)
+        name = params.pop('dbname')
+        admin = psycopg2.connect(dbname='postgres', **params)
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                cur.execute('CREATE DATABASE "%s"' % name.replace('"', '""'))
+        finally:
+            admin.close()
+        psycopg2.connect(dsn).close()
+        return True
+    except psycopg2.Error:
         return False
 
 
