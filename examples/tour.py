@@ -17,6 +17,7 @@ import tempfile
 # the API is peewee's: an application can also `import orm as peewee`
 from orm import (JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField,
                  ManyToManyField, Model, SqliteDatabase, TextField, fn, prefetch)
+from playhouse.migrate import SchemaMigrator, migrate
 
 path = os.environ.get('ORM_TOUR_DB') or os.path.join(tempfile.mkdtemp(), 'tour.db')
 db = SqliteDatabase(path, pragmas={'foreign_keys': 1, 'journal_mode': 'wal'})
@@ -90,8 +91,10 @@ def main() -> int:
     print('  tagged python:', [t.content for t in python.tweets])
 
     step('migrate: add a column that keeps every existing row')
-    # schema v2: tweets get a like counter, NOT NULL with a default for old rows
-    db.execute_sql('ALTER TABLE "tweet" ADD COLUMN "likes" INTEGER NOT NULL DEFAULT 0')
+    # schema v2: tweets get a like counter, NOT NULL with a default that fills the old rows
+    # (on SQLite this rebuilds the table, foreign keys checked before they come back on)
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column('tweet', 'likes', IntegerField(default=0)))
     Tweet._meta.add_field('likes', IntegerField(default=0))
     Tweet.update(likes=Tweet.likes + 5).where(Tweet.user == bob).execute()
     for tweet in Tweet.select().order_by(Tweet.likes.desc(), Tweet.id).limit(2):

@@ -1,0 +1,1080 @@
+"""Schema migrations: change existing tables without losing their rows.
+
+A *migrator* knows how one engine spells each change; its methods return
+:class:`Operation` objects, and :func:`migrate` runs a batch of them::
+
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)   # Sqlite/Postgresql/CockroachDB
+    migrate(
+        migrator.add_column('tweet', 'likes', IntegerField(default=0)),
+        migrator.rename_column('tweet', 'content', 'body'),
+        migrator.add_index('tweet', ('user_id', 'created'), unique=False),
+    )
+
+``migrate()`` runs the whole batch in one transaction where the engine allows it
+(SQLite and PostgreSQL; CockroachDB runs each statement by itself).
+
+SQLite's ``ALTER TABLE`` can add, rename and drop little, so the other changes
+(NOT NULL, defaults, column types, constraints, foreign keys, dropping columns)
+rebuild the table the way SQLite's documentation describes: foreign keys off, a
+new table with the changed definition, rows copied, the old table dropped and the
+new one renamed into place, indexes and triggers created again, then
+``PRAGMA foreign_key_check`` before foreign keys come back on.  ``PRAGMA
+foreign_keys`` cannot change inside a transaction, so :meth:`migration_context`
+turns foreign keys off *before* it begins the transaction, checks them before it
+commits and turns them back on afterwards.  Inside a transaction opened by the
+application, a rebuild of a table that other tables reference is refused with an
+explanation (the rebuild would otherwise fire ``ON DELETE`` actions).
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import re
+from collections import namedtuple
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+from orm import (SQL, Entity, ForeignKeyField, IntegrityError, Node, NodeList,
+                 NotSupportedError, OperationalError, make_index_name)
+
+from playhouse._sqlite_ddl import TableDef, mentions, render_atoms
+
+__all__ = [
+    'CockroachDBMigrator', 'MySQLColumn', 'MySQLMigrator', 'Operation', 'PostgresqlMigrator',
+    'SchemaMigrator', 'SqliteMigrator', 'make_index_name', 'migrate', 'operation',
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Operations
+# ---------------------------------------------------------------------------------------
+
+class Operation:
+    """One schema change, recorded by a migrator method and run later by :func:`migrate`.
+
+    ``run()`` performs it in the migrator's :meth:`~SchemaMigrator.migration_context`.
+    """
+
+    def __init__(self, migrator: 'SchemaMigrator', method: str, *args: Any,
+                 **kwargs: Any) -> None:
+        self.migrator = migrator
+        self.method = method
+        self.args = args
+        self.kwargs = kwargs
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args]
+        parts.extend('%s=%r' % item for item in self.kwargs.items())
+        return '<Operation %s(%s)>' % (self.method, ', '.join(parts))
+
+    def execute(self, node: Any) -> None:
+        self.migrator.execute(node)
+
+    def _handle_result(self, result: Any) -> None:
+        if result is None:
+            return
+        if isinstance(result, Operation):
+            result._apply()
+        elif isinstance(result, (list, tuple)):
+            for item in result:
+                self._handle_result(item)
+        elif isinstance(result, (Node, str)):
+            self.execute(result)
+        elif callable(result):
+            self._handle_result(result())
+        else:
+            raise TypeError('operation %s returned %r, which is not SQL' % (self.method, result))
+
+    def _apply(self) -> None:
+        method = getattr(self.migrator, self.method)
+        self._handle_result(method(*self.args, with_context=True, **self.kwargs))
+
+    def run(self) -> None:
+        """Perform the change (in its own transaction when none is open)."""
+        with self.migrator.migration_context():
+            self._apply()
+
+
+def operation(fn: Callable) -> Callable:
+    """Decorate a migrator method so that calling it records an :class:`Operation`.
+
+    The method itself runs when the operation does (``with_context=True``) and may
+    execute statements directly or return SQL nodes, strings, operations or lists of
+    them to be executed.
+    """
+    @functools.wraps(fn)
+    def inner(self: 'SchemaMigrator', *args: Any, with_context: bool = False,
+              **kwargs: Any) -> Any:
+        if with_context:
+            return fn(self, *args, **kwargs)
+        return Operation(self, fn.__name__, *args, **kwargs)
+    return inner
+
+
+def migrate(*operations: Operation, **kwargs: Any) -> None:
+    """Run ``operations`` in order, as one transaction where the engine allows it.
+
+    On failure nothing of the batch is kept (on engines with transactional DDL) and
+    the error propagates.
+    """
+    if not operations:
+        return
+    for op in operations:
+        if not isinstance(op, Operation):
+            raise TypeError('migrate() takes operations (the results of migrator methods, '
+                            'e.g. migrator.add_column(...)), got %r' % (op,))
+    first = operations[0].migrator
+    with first.migration_context():
+        for op in operations:
+            if op.migrator is first:
+                op._apply()
+            else:
+                op.run()
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+def _table_name(table: Any) -> str:
+    """A table name from a string or a model class."""
+    if isinstance(table, str):
+        return table
+    meta = getattr(table, '_meta', None)
+    if meta is not None:
+        return meta.table_name
+    raise TypeError('expected a table name or a model class, got %r' % (table,))
+
+
+def _column_list(columns: Any) -> list:
+    if isinstance(columns, str):
+        return [columns]
+    out = []
+    for column in columns:
+        out.append(column if isinstance(column, str) else column.column_name)
+    return out
+
+
+def _unwrap(database: Any) -> Any:
+    """The database behind a :class:`orm.Proxy` / :class:`orm.DatabaseProxy`."""
+    seen = 0
+    while hasattr(database, 'initialize') and hasattr(database, 'attach_callback'):
+        target = object.__getattribute__(database, 'obj')
+        if target is None:
+            raise ValueError('the database proxy is not initialised yet: call '
+                             'proxy.initialize(db) before making a migrator')
+        database = target
+        seen += 1
+        if seen > 10:
+            break
+    return database
+
+
+# ---------------------------------------------------------------------------------------
+# The generic migrator (standard ALTER TABLE; PostgreSQL uses it nearly unchanged)
+# ---------------------------------------------------------------------------------------
+
+class SchemaMigrator:
+    """Schema changes for one database.  Use :meth:`from_database` to get the right kind.
+
+    Every public change method returns an :class:`Operation`; pass them to
+    :func:`migrate`.  Table arguments take a table name or a model class.
+    """
+
+    #: whether DDL may run inside a transaction (False: each statement commits by itself)
+    transactional_ddl = True
+
+    def __init__(self, database: Any) -> None:
+        self.database = _unwrap(database)
+
+    def __repr__(self) -> str:
+        return '<%s for %r>' % (type(self).__name__, self.database)
+
+    @classmethod
+    def from_database(cls, database: Any) -> 'SchemaMigrator':
+        """The migrator for ``database``'s engine (proxies are followed)."""
+        database = _unwrap(database)
+        dialect = getattr(database, 'dialect', None)
+        name = getattr(dialect, 'name', None)
+        if name == 'cockroach':
+            return CockroachDBMigrator(database)
+        if name == 'postgres':
+            return PostgresqlMigrator(database)
+        if name == 'sqlite':
+            return SqliteMigrator(database)
+        if name == 'mysql':
+            return MySQLMigrator(database)
+        raise ValueError('no migrator for %r: SQLite, PostgreSQL and CockroachDB are '
+                         'supported' % (database,))
+
+    # -- running ----------------------------------------------------------------------
+    def make_context(self) -> Any:
+        """A rendering context for DDL (values are written as literals)."""
+        return self.database.get_sql_context(literal_values=True)
+
+    def render(self, node: Any) -> str:
+        """SQL text of ``node`` for this database, values written as literals."""
+        sql, params = self.make_context().sql(node).query()
+        if params:
+            raise ValueError('DDL cannot take bound parameters: %r' % (node,))
+        return sql
+
+    def execute(self, node: Any, params: Optional[Sequence] = None) -> Any:
+        """Execute an SQL node or a string of SQL."""
+        if isinstance(node, str):
+            return self.database.execute_sql(node, params)
+        return self.database.execute(node)
+
+    @contextlib.contextmanager
+    def migration_context(self) -> Iterator['SchemaMigrator']:
+        """A transaction (a savepoint when one is open) around a batch of changes."""
+        if not self.transactional_ddl:
+            yield self
+            return
+        with self.database.atomic():
+            yield self
+
+    # -- rendering helpers --------------------------------------------------------------
+    def quote(self, name: str) -> str:
+        return self.database.dialect.quote_identifier(name)
+
+    def _alter_table(self, table: Any) -> list:
+        return [SQL('ALTER TABLE'), Entity(_table_name(table))]
+
+    def _alter_column(self, table: Any, column: str) -> list:
+        return self._alter_table(table) + [SQL('ALTER COLUMN'), Entity(column)]
+
+    def _default_sql(self, default: Any) -> str:
+        """SQL text of a column default: nodes as SQL, other values as literals."""
+        if default is None:
+            raise ValueError('a default of None is no default: use drop_column_default()')
+        if callable(default) and not isinstance(default, Node):
+            default = default()
+        if isinstance(default, Node):
+            return self.render(default)
+        return self.database.dialect.literal_value(default)
+
+    def _prepare_field(self, field: Any, column_name: str) -> Any:
+        """A copy of ``field`` named ``column_name``, ready to render its column DDL."""
+        field = copy.copy(field)
+        field.column_name = column_name
+        if not getattr(field, 'name', None):
+            field.name = column_name
+        if isinstance(field, ForeignKeyField):
+            rel = field.rel_model
+            if isinstance(rel, str):
+                raise ValueError('add_column() needs the ForeignKeyField\'s model class, '
+                                 'not %r' % rel)
+            if field.rel_field is None:
+                field.rel_field = rel._meta.primary_key
+            elif isinstance(field.rel_field, str):
+                field.rel_field = rel._meta.fields[field.rel_field]
+        return field
+
+    def _column_ddl(self, field: Any) -> str:
+        return self.render(field.ddl(self.make_context()))
+
+    def _inline_fk_sql(self, field: Any) -> str:
+        rel_meta = field.rel_model._meta
+        sql = ' REFERENCES %s (%s)' % (self.quote(rel_meta.table_name),
+                                      self.quote(field.rel_field.column_name))
+        if field.on_delete:
+            sql += ' ON DELETE %s' % field.on_delete
+        if field.on_update:
+            sql += ' ON UPDATE %s' % field.on_update
+        return sql
+
+    def add_inline_fk_sql(self, ctx: Any, field: Any) -> Any:
+        """Append ``REFERENCES ...`` for a foreign-key field to ``ctx``."""
+        return ctx.literal(self._inline_fk_sql(field))
+
+    # -- columns --------------------------------------------------------------------------
+    @operation
+    def apply_default(self, table: Any, column_name: str, field: Any) -> Any:
+        """``UPDATE table SET column = <field's default>`` (fills existing rows)."""
+        default = field.default
+        if callable(default):
+            default = default()
+        value = field.db_value(default) if hasattr(field, 'db_value') else default
+        return NodeList([SQL('UPDATE'), Entity(_table_name(table)), SQL('SET'),
+                         Entity(column_name), SQL('='), SQL(self.database.param, [value])])
+
+    def _check_addable(self, table: str, column_name: str, field: Any) -> bool:
+        """Whether the column must be added nullable, filled, then made NOT NULL."""
+        has_db_default = any('DEFAULT' in self.render(c).upper()
+                             for c in (field.constraints or ()))
+        if field.null or has_db_default:
+            return False
+        if field.default is None:
+            raise ValueError(
+                'cannot add NOT NULL column %s.%s without a default: existing rows need a '
+                'value. Give the field default=... (used to fill them), or null=True'
+                % (table, column_name))
+        return True
+
+    @operation
+    def add_column(self, table: Any, column_name: str, field: Any) -> list:
+        """Add a column.  A NOT NULL field with ``default=`` fills the existing rows."""
+        table = _table_name(table)
+        field = self._prepare_field(field, column_name)
+        fill = self._check_addable(table, column_name, field)
+        ops: list = []
+        column = copy.copy(field)
+        if fill:
+            column.null = True
+        ddl = self._column_ddl(column)
+        if isinstance(field, ForeignKeyField):
+            ddl += self._inline_fk_sql(field)
+        ops.append(NodeList(self._alter_table(table) + [SQL('ADD COLUMN'), SQL(ddl)]))
+        if fill:
+            ops.append(self.apply_default(table, column_name, field))
+            ops.append(self.add_not_null(table, column_name))
+        if field.unique or field.index:
+            ops.append(self.add_index(table, (column_name,), unique=bool(field.unique),
+                                      using=field.index_type))
+        return ops
+
+    # peewee's name for the plain ALTER TABLE ... ADD COLUMN
+    def alter_add_column(self, table: Any, column_name: str, field: Any) -> Any:
+        field = self._prepare_field(field, column_name)
+        ddl = self._column_ddl(field)
+        if isinstance(field, ForeignKeyField):
+            ddl += self._inline_fk_sql(field)
+        return NodeList(self._alter_table(table) + [SQL('ADD COLUMN'), SQL(ddl)])
+
+    @operation
+    def drop_column(self, table: Any, column_name: str, cascade: bool = True) -> Any:
+        """Drop a column (and, with ``cascade``, what depends on it)."""
+        parts = self._alter_table(table) + [SQL('DROP COLUMN'), Entity(column_name)]
+        if cascade:
+            parts.append(SQL('CASCADE'))
+        return NodeList(parts)
+
+    def _rename_column(self, table: Any, old_name: str, new_name: str) -> Any:
+        return NodeList(self._alter_table(table) + [
+            SQL('RENAME COLUMN'), Entity(old_name), SQL('TO'), Entity(new_name)])
+
+    @operation
+    def rename_column(self, table: Any, old_name: str, new_name: str) -> Any:
+        return self._rename_column(table, old_name, new_name)
+
+    @operation
+    def add_not_null(self, table: Any, column: str) -> Any:
+        """Make a column NOT NULL (fails if a row holds NULL there)."""
+        return NodeList(self._alter_column(table, column) + [SQL('SET NOT NULL')])
+
+    @operation
+    def drop_not_null(self, table: Any, column: str) -> Any:
+        return NodeList(self._alter_column(table, column) + [SQL('DROP NOT NULL')])
+
+    @operation
+    def add_column_default(self, table: Any, column: str, default: Any) -> Any:
+        """Give a column a server-side default: a value (written as a literal) or an SQL
+        node such as ``SQL('CURRENT_TIMESTAMP')``."""
+        return NodeList(self._alter_column(table, column) + [
+            SQL('SET DEFAULT'), SQL(self._default_sql(default))])
+
+    @operation
+    def drop_column_default(self, table: Any, column: str) -> Any:
+        return NodeList(self._alter_column(table, column) + [SQL('DROP DEFAULT')])
+
+    def _cast_sql(self, column: str, field: Any, cast: Any) -> str:
+        """The expression converting the old values: ``cast`` is a type name
+        (``'INTEGER'``), an SQL node, or a string of SQL."""
+        if isinstance(cast, Node):
+            return self.render(cast)
+        if isinstance(cast, str) and re.match(r'^[A-Za-z][A-Za-z0-9_ ]*(\([0-9, ]*\))?$',
+                                              cast.strip()):
+            return 'CAST(%s AS %s)' % (self.quote(column), cast.strip())
+        return str(cast)
+
+    def _type_sql(self, field: Any) -> str:
+        return self.render(field.ddl_datatype(self.make_context()))
+
+    @operation
+    def alter_column_type(self, table: Any, column: str, field: Any, cast: Any = None) -> Any:
+        """Change a column's type to ``field``'s; ``cast`` converts the values (a type
+        name, an SQL node or SQL text).  Nullability is left as it is."""
+        field = self._prepare_field(field, column)
+        parts = self._alter_column(table, column) + [SQL('TYPE'), SQL(self._type_sql(field))]
+        if cast is not None:
+            parts.extend([SQL('USING'), SQL(self._cast_sql(column, field, cast))])
+        return NodeList(parts)
+
+    # -- tables ------------------------------------------------------------------------------
+    @operation
+    def rename_table(self, old_name: Any, new_name: str) -> Any:
+        return NodeList(self._alter_table(old_name) + [SQL('RENAME TO'), Entity(new_name)])
+
+    # -- indexes -----------------------------------------------------------------------------
+    @operation
+    def add_index(self, table: Any, columns: Any, unique: bool = False,
+                  using: Optional[str] = None) -> Any:
+        """``CREATE [UNIQUE] INDEX <table>_<columns> ON table (columns)``."""
+        return self._add_index(table, columns, unique, using)
+
+    def _add_index(self, table: Any, columns: Any, unique: bool = False,
+                   using: Optional[str] = None) -> Any:
+        table = _table_name(table)
+        columns = _column_list(columns)
+        parts = [SQL('CREATE UNIQUE INDEX' if unique else 'CREATE INDEX'),
+                 Entity(make_index_name(table, columns)), SQL('ON'), Entity(table)]
+        if using and self.database.dialect.name != 'sqlite':
+            parts.append(SQL('USING %s' % re.sub(r'\W', '', using)))
+        parts.append(NodeList([Entity(c) for c in columns], ', ', parens=True))
+        return NodeList(parts)
+
+    @operation
+    def drop_index(self, table: Any, index_name: str) -> Any:
+        return NodeList([SQL('DROP INDEX'), Entity(index_name)])
+
+    # -- constraints -------------------------------------------------------------------------
+    def _constraint_sql(self, constraint: Any) -> str:
+        if isinstance(constraint, Node):
+            return self.render(constraint)
+        return str(constraint)
+
+    @operation
+    def add_constraint(self, table: Any, name: str, constraint: Any) -> Any:
+        """``ALTER TABLE ADD CONSTRAINT name <constraint>``: ``constraint`` is an SQL node
+        (``Check('price > 0')``, ``SQL('UNIQUE (a, b)')``) or SQL text."""
+        text = self._constraint_sql(constraint)
+        if re.match(r'^\s*CONSTRAINT\b', text, re.I):
+            raise ValueError('pass the constraint without "CONSTRAINT <name>": the name is '
+                             'the second argument')
+        return NodeList(self._alter_table(table) + [
+            SQL('ADD CONSTRAINT'), Entity(name), SQL(text)])
+
+    @operation
+    def drop_constraint(self, table: Any, name: str) -> Any:
+        return NodeList(self._alter_table(table) + [SQL('DROP CONSTRAINT'), Entity(name)])
+
+    def _unique_name(self, table: str, columns: list) -> str:
+        return make_index_name(table, list(columns) + ['uniq'])
+
+    @operation
+    def add_unique(self, table: Any, *column_names: str) -> Any:
+        """A UNIQUE constraint named ``<table>_<columns>_uniq``."""
+        if not column_names:
+            raise ValueError('add_unique() needs at least one column')
+        table = _table_name(table)
+        columns = ', '.join(self.quote(c) for c in column_names)
+        return self.add_constraint(table, self._unique_name(table, list(column_names)),
+                                   SQL('UNIQUE (%s)' % columns))
+
+    def _fk_name(self, table: str, column_name: str, rel: str) -> str:
+        return 'fk_%s_%s_refs_%s' % (table, column_name, rel)
+
+    def _fk_clause(self, column_name: str, rel: str, rel_column: str,
+                   on_delete: Optional[str], on_update: Optional[str]) -> str:
+        sql = 'FOREIGN KEY (%s) REFERENCES %s (%s)' % (
+            self.quote(column_name), self.quote(rel), self.quote(rel_column))
+        for label, action in (('DELETE', on_delete), ('UPDATE', on_update)):
+            if action:
+                action = str(action).upper()
+                if action not in ('CASCADE', 'RESTRICT', 'SET NULL', 'SET DEFAULT',
+                                  'NO ACTION'):
+                    raise ValueError('unknown ON %s action %r' % (label, action))
+                sql += ' ON %s %s' % (label, action)
+        return sql
+
+    @operation
+    def add_foreign_key_constraint(self, table: Any, column_name: str, rel: Any,
+                                   rel_column: str = 'id', on_delete: Optional[str] = None,
+                                   on_update: Optional[str] = None,
+                                   constraint_name: Optional[str] = None) -> Any:
+        """``FOREIGN KEY (column) REFERENCES rel (rel_column)`` on an existing column."""
+        table, rel = _table_name(table), _table_name(rel)
+        name = constraint_name or self._fk_name(table, column_name, rel)
+        return self.add_constraint(table, name, SQL(self._fk_clause(
+            column_name, rel, rel_column, on_delete, on_update)))
+
+    def get_foreign_key_constraint(self, table: str, column_name: str) -> list:
+        """Names of the foreign-key constraints on ``table.column_name``."""
+        raise NotImplementedError
+
+    @operation
+    def drop_foreign_key_constraint(self, table: Any, column_name: str) -> Any:
+        table = _table_name(table)
+        names = self.get_foreign_key_constraint(table, column_name)
+        if not names:
+            raise ValueError('%s.%s has no foreign key constraint' % (table, column_name))
+        return [self.drop_constraint(table, name) for name in names]
+
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL and CockroachDB
+# ---------------------------------------------------------------------------------------
+
+class PostgresqlMigrator(SchemaMigrator):
+    """PostgreSQL: standard ALTER TABLE, all of it transactional."""
+
+    def _primary_key_columns(self, table: str) -> list:
+        return self.database.get_primary_keys(table)
+
+    @operation
+    def set_search_path(self, schema_name: str) -> Any:
+        return SQL('SET search_path TO %s' % self.quote(schema_name))
+
+    def get_foreign_key_constraint(self, table: str, column_name: str) -> list:
+        cursor = self.database.execute_sql(
+            "SELECT con.conname FROM pg_catalog.pg_constraint con "
+            "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(con.conkey) "
+            "WHERE con.contype = 'f' AND c.relname = %s AND n.nspname = current_schema() "
+            "AND a.attname = %s AND array_length(con.conkey, 1) = 1 "
+            "ORDER BY con.conname", (table, column_name))
+        return [row[0] for row in cursor.fetchall()]
+
+    @operation
+    def rename_table(self, old_name: Any, new_name: str) -> list:
+        """Rename the table, its serial sequences and its primary-key index."""
+        old_name = _table_name(old_name)
+        ops: list = [NodeList(self._alter_table(old_name) + [SQL('RENAME TO'),
+                                                             Entity(new_name)])]
+        cursor = self.database.execute_sql(
+            "SELECT a.attname, pg_get_serial_sequence(quote_ident(c.relname), a.attname) "
+            "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = %s AND n.nspname = current_schema() AND a.attnum > 0 "
+            "AND NOT a.attisdropped", (old_name,))
+        for column, sequence in cursor.fetchall():
+            if not sequence:
+                continue
+            seq_name = sequence.rsplit('.', 1)[-1].strip('"')
+            if seq_name == '%s_%s_seq' % (old_name, column):
+                ops.append(NodeList([SQL('ALTER SEQUENCE'), Entity(seq_name), SQL('RENAME TO'),
+                                     Entity('%s_%s_seq' % (new_name, column))]))
+        cursor = self.database.execute_sql(
+            "SELECT con.conname FROM pg_catalog.pg_constraint con "
+            "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE con.contype = 'p' AND c.relname = %s AND n.nspname = current_schema()",
+            (old_name,))
+        row = cursor.fetchone()
+        if row and row[0] == '%s_pkey' % old_name:
+            ops.append(NodeList([SQL('ALTER INDEX'), Entity(row[0]), SQL('RENAME TO'),
+                                 Entity('%s_pkey' % new_name)]))
+        return ops
+
+
+class CockroachDBMigrator(PostgresqlMigrator):
+    """CockroachDB: PostgreSQL's forms; each statement runs (and commits) by itself,
+    because CockroachDB restricts schema changes inside transactions."""
+
+    transactional_ddl = False
+
+    def _on_cockroach(self) -> bool:
+        return not getattr(self.database.dialect, 'on_postgres', False)
+
+    @operation
+    def drop_index(self, table: Any, index_name: str) -> Any:
+        if self._on_cockroach():
+            return SQL('DROP INDEX %s@%s' % (self.quote(_table_name(table)),
+                                             self.quote(index_name)))
+        return NodeList([SQL('DROP INDEX'), Entity(index_name)])
+
+
+# ---------------------------------------------------------------------------------------
+# MySQL (no orm backend; rendered for compatibility with peewee's module)
+# ---------------------------------------------------------------------------------------
+
+class MySQLColumn(namedtuple('_MySQLColumn', ('name', 'definition', 'null', 'pk', 'default',
+                                              'extra'))):
+    """A column as MySQL's ``DESCRIBE`` reports it."""
+
+    def sql(self, column_name: Optional[str] = None, is_null: Optional[bool] = None) -> str:
+        if is_null is None:
+            is_null = self.null
+        parts = ['`%s`' % (column_name or self.name).replace('`', '``'), self.definition]
+        if not is_null:
+            parts.append('NOT NULL')
+        if self.pk:
+            parts.append('PRIMARY KEY')
+        if self.extra:
+            parts.append(self.extra)
+        return ' '.join(parts)
+
+
+class MySQLMigrator(SchemaMigrator):
+    """MySQL's spellings (``MODIFY``, ``RENAME TABLE``, ``DROP INDEX ... ON``).
+
+    orm has no MySQL backend; this class exists so code written for peewee imports."""
+
+    def _get_column_definition(self, table: str, column_name: str) -> MySQLColumn:
+        cursor = self.database.execute_sql('DESCRIBE `%s`;' % table.replace('`', '``'))
+        for name, definition, null, pk, default, extra in cursor.fetchall():
+            if name == column_name:
+                return MySQLColumn(name, definition, null == 'YES', pk == 'PRI', default,
+                                   extra)
+        raise ValueError('%s has no column %s' % (table, column_name))
+
+    def get_foreign_key_constraint(self, table: str, column_name: str) -> list:
+        cursor = self.database.execute_sql(
+            'SELECT constraint_name FROM information_schema.key_column_usage WHERE '
+            'table_schema = DATABASE() AND table_name = %s AND column_name = %s AND '
+            'referenced_table_name IS NOT NULL', (table, column_name))
+        return [row[0] for row in cursor.fetchall()]
+
+    @operation
+    def drop_foreign_key_constraint(self, table: Any, column_name: str) -> Any:
+        table = _table_name(table)
+        return [NodeList(self._alter_table(table) + [SQL('DROP FOREIGN KEY'), Entity(name)])
+                for name in self.get_foreign_key_constraint(table, column_name)]
+
+    @operation
+    def rename_table(self, old_name: Any, new_name: str) -> Any:
+        return NodeList([SQL('RENAME TABLE'), Entity(_table_name(old_name)), SQL('TO'),
+                         Entity(new_name)])
+
+    def _modify(self, table: str, column: str, is_null: bool) -> Any:
+        definition = self._get_column_definition(table, column)
+        return NodeList(self._alter_table(table) + [
+            SQL('MODIFY'), SQL(definition.sql(is_null=is_null))])
+
+    @operation
+    def add_not_null(self, table: Any, column: str) -> Any:
+        return self._modify(_table_name(table), column, False)
+
+    @operation
+    def drop_not_null(self, table: Any, column: str) -> Any:
+        return self._modify(_table_name(table), column, True)
+
+    @operation
+    def alter_column_type(self, table: Any, column: str, field: Any, cast: Any = None) -> Any:
+        if cast is not None:
+            raise ValueError('MySQL converts column values itself: cast= is not supported')
+        field = self._prepare_field(field, column)
+        return NodeList(self._alter_table(table) + [SQL('MODIFY'),
+                                                    SQL(self._column_ddl(field))])
+
+    @operation
+    def drop_index(self, table: Any, index_name: str) -> Any:
+        return NodeList([SQL('DROP INDEX'), Entity(index_name), SQL('ON'),
+                         Entity(_table_name(table))])
+
+
+# ---------------------------------------------------------------------------------------
+# SQLite: the table rebuild (the CREATE TABLE parser is in playhouse._sqlite_ddl)
+# ---------------------------------------------------------------------------------------
+
+_SqliteObject = namedtuple('_SqliteObject', ('type', 'name', 'sql'))
+
+
+class SqliteMigrator(SchemaMigrator):
+    """SQLite: ``ALTER TABLE`` where it suffices (add and rename columns, rename tables),
+    the documented table rebuild for the rest.  Works with foreign keys enforced."""
+
+    #: name prefix of the temporary table a rebuild creates
+    rebuild_prefix = '__orm_rebuild_'
+
+    # -- transactions and foreign keys --------------------------------------------------
+    def _foreign_keys_on(self) -> bool:
+        return bool(self.database.execute_sql('PRAGMA foreign_keys').fetchone()[0])
+
+    @contextlib.contextmanager
+    def migration_context(self) -> Iterator['SqliteMigrator']:
+        """One transaction around a batch of changes.
+
+        When no transaction is open and foreign keys are enforced, they are turned off
+        first (SQLite ignores ``PRAGMA foreign_keys`` inside a transaction), checked
+        with ``PRAGMA foreign_key_check`` before the commit -- a violation raises
+        :class:`orm.IntegrityError` and rolls everything back -- and turned on again
+        afterwards.  Inside an open transaction this is a savepoint.
+        """
+        db = self.database
+        if db.in_transaction():
+            with db.atomic():
+                yield self
+            return
+        fk_on = self._foreign_keys_on()
+        if fk_on:
+            db.execute_sql('PRAGMA foreign_keys = OFF')
+        try:
+            with db.atomic():
+                yield self
+                if fk_on:
+                    self.check_foreign_keys()
+        finally:
+            if fk_on:
+                db.execute_sql('PRAGMA foreign_keys = ON')
+
+    def check_foreign_keys(self, table: Optional[str] = None) -> None:
+        """Raise :class:`orm.IntegrityError` listing rows whose foreign keys point at
+        nothing (``PRAGMA foreign_key_check``, for one table or all of them)."""
+        sql = 'PRAGMA foreign_key_check'
+        if table:
+            sql += '(%s)' % self.quote(table)
+        rows = self.database.execute_sql(sql).fetchall()
+        if not rows:
+            return
+        shown = ['%s (rowid %s) -> %s' % (child, rowid, parent)
+                 for child, rowid, parent, _fkid in rows[:10]]
+        more = ' and %d more' % (len(rows) - 10) if len(rows) > 10 else ''
+        raise IntegrityError(
+            'foreign key check failed after the schema change: %d row(s) refer to rows that '
+            'do not exist: %s%s. The migration was rolled back.'
+            % (len(rows), ', '.join(shown), more))
+
+    # -- reading the schema ----------------------------------------------------------------
+    def _get_create_table(self, table: str) -> tuple:
+        row = self.database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name = ? "
+            "COLLATE NOCASE", (table,)).fetchone()
+        if row is None:
+            raise ValueError('no table named %r' % table)
+        return row
+
+    def _get_column_names(self, table: str) -> list:
+        return [c.name for c in self.database.get_columns(table)]
+
+    def _dependents(self, table: str) -> list:
+        rows = self.database.execute_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? COLLATE NOCASE "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
+            (table,)).fetchall()
+        return [_SqliteObject(*row) for row in rows]
+
+    def _referencing_tables(self, table: str) -> list:
+        out = []
+        for name in self.database.get_tables():
+            rows = self.database.execute_sql(
+                'PRAGMA foreign_key_list(%s)' % self.quote(name)).fetchall()
+            if any(row[2].lower() == table.lower() for row in rows):
+                out.append(name)
+        return out
+
+    # -- the rebuild ------------------------------------------------------------------------
+    def _rebuild(self, table: Any, change: Callable[[TableDef], Any],
+                 copy_exprs: Optional[dict] = None,
+                 keep: Optional[Callable[[_SqliteObject], bool]] = None) -> None:
+        """Rebuild ``table`` with the definition ``change`` produces from the current one.
+
+        ``copy_exprs`` maps new column names to the SQL that fills them from the old
+        table (default: the same column); ``keep`` filters the indexes and triggers that
+        are created again.
+        """
+        db = self.database
+        table = _table_name(table)
+        table, create_sql = self._get_create_table(table)
+        tdef = TableDef(create_sql)
+        old_columns = {c.name.lower() for c in tdef.columns() if not c.generated}
+        change(tdef)
+        if not tdef.columns():
+            raise ValueError('cannot remove the last column of %s' % table)
+
+        if self._foreign_keys_on():
+            referencing = self._referencing_tables(table)
+            if referencing:
+                raise NotSupportedError(
+                    'changing table %r needs SQLite\'s table rebuild, which must run with '
+                    'foreign keys off; PRAGMA foreign_keys cannot change inside a '
+                    'transaction, and %s refer(s) to this table. Run migrate() outside '
+                    'db.atomic() (it opens its own transaction), or wrap your changes in '
+                    'migrator.migration_context() instead of a transaction.'
+                    % (table, ', '.join(repr(t) for t in referencing)))
+
+        dependents = self._dependents(table)
+        temp = self.rebuild_prefix + table
+        if db.table_exists(temp):
+            raise OperationalError('table %r exists, left over by an interrupted rebuild: '
+                                   'drop it and run the migration again' % temp)
+        copy_exprs = copy_exprs or {}
+        targets, sources = [], []
+        for column in tdef.columns():
+            if column.generated:
+                continue
+            expr = copy_exprs.get(column.name)
+            if expr is None and column.name.lower() in old_columns:
+                expr = self.quote(column.name)
+            if expr is not None:
+                targets.append(self.quote(column.name))
+                sources.append(expr)
+
+        seq = None
+        if db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+                          ).fetchone():
+            row = db.execute_sql('SELECT seq FROM sqlite_sequence WHERE name = ?',
+                                 (table,)).fetchone()
+            seq = row[0] if row else None
+
+        with db.atomic():
+            db.execute_sql(tdef.render(self.quote(temp)))
+            if targets:
+                try:
+                    db.execute_sql('INSERT INTO %s (%s) SELECT %s FROM %s' % (
+                        self.quote(temp), ', '.join(targets), ', '.join(sources),
+                        self.quote(table)))
+                except IntegrityError as exc:
+                    raise IntegrityError(
+                        'cannot change table %r: its rows do not fit the new definition '
+                        '(%s)' % (table, str(exc).replace(temp, table))) from exc
+            db.execute_sql('DROP TABLE %s' % self.quote(table))
+            # Rename the new table into place.  Legacy mode keeps SQLite from checking
+            # every view and trigger against the schema while the table is missing (they
+            # may name it); nothing refers to the temporary name, so nothing else changes,
+            # and the REFERENCES clauses of other tables, which name the table, now point
+            # at the new one.
+            legacy = db.execute_sql('PRAGMA legacy_alter_table').fetchone()[0]
+            db.execute_sql('PRAGMA legacy_alter_table = ON')
+            try:
+                db.execute_sql('ALTER TABLE %s RENAME TO %s' % (self.quote(temp),
+                                                                 self.quote(table)))
+            finally:
+                db.execute_sql('PRAGMA legacy_alter_table = %s' % ('ON' if legacy else 'OFF'))
+            if seq is not None:       # AUTOINCREMENT: keep the high-water mark
+                db.execute_sql('DELETE FROM sqlite_sequence WHERE name IN (?, ?)',
+                               (table, temp))
+                db.execute_sql('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)',
+                               (table, seq))
+            for obj in dependents:
+                if keep is None or keep(obj):
+                    db.execute_sql(obj.sql)
+
+    # -- operations that ALTER TABLE does -----------------------------------------------------
+    def _sqlite_version(self) -> tuple:
+        text = self.database.execute_sql('SELECT sqlite_version()').fetchone()[0]
+        return tuple(int(part) for part in text.split('.')[:3])
+
+    def _rename(self, node: Any) -> None:
+        """Run an ``ALTER TABLE ... RENAME`` with legacy mode off, so that SQLite also
+        renames the references in other tables' foreign keys, triggers and views."""
+        db = self.database
+        legacy = db.execute_sql('PRAGMA legacy_alter_table').fetchone()[0]
+        if legacy:
+            db.execute_sql('PRAGMA legacy_alter_table = OFF')
+        try:
+            self.execute(node)
+        finally:
+            if legacy:
+                db.execute_sql('PRAGMA legacy_alter_table = ON')
+
+    @operation
+    def rename_column(self, table: Any, old_name: str, new_name: str) -> None:
+        if self._sqlite_version() < (3, 25, 0):
+            raise NotSupportedError('renaming a column needs SQLite 3.25 or later')
+        self._rename(self._rename_column(table, old_name, new_name))
+
+    @operation
+    def rename_table(self, old_name: Any, new_name: str) -> None:
+        self._rename(NodeList(self._alter_table(old_name) + [SQL('RENAME TO'),
+                                                             Entity(new_name)]))
+
+    @operation
+    def add_index(self, table: Any, columns: Any, unique: bool = False,
+                  using: Optional[str] = None) -> Any:
+        # SQLite reads a quoted name that matches no column as a string literal and
+        # would index a constant: check the names first
+        table = _table_name(table)
+        known = {name.lower() for name in self._get_column_names(table)}
+        if not known:
+            raise ValueError('no table named %r' % table)
+        missing = [c for c in _column_list(columns) if c.lower() not in known]
+        if missing:
+            raise ValueError('cannot index %s: no column %s' % (
+                table, ', '.join(repr(c) for c in missing)))
+        return self._add_index(table, columns, unique, using)
+
+    @operation
+    def drop_index(self, table: Any, index_name: str) -> Any:
+        return NodeList([SQL('DROP INDEX'), Entity(index_name)])
+
+    # -- operations that need the rebuild ---------------------------------------------------
+    @operation
+    def drop_column(self, table: Any, column_name: str, cascade: bool = True,
+                    legacy: bool = False) -> None:
+        """Drop a column by rebuilding the table.  Indexes, triggers and table
+        constraints naming the column go with it when ``cascade`` (else: an error)."""
+        table = _table_name(table)
+        dropped: list = []
+
+        def change(tdef: TableDef) -> None:
+            column = tdef.column(column_name)
+            if column.has('PRIMARY'):
+                raise ValueError('cannot drop %s.%s: it is the primary key'
+                                 % (table, column_name))
+            kept = []
+            for item in tdef.items:
+                if item is column:
+                    continue
+                mentions = (item.kind == 'constraint' and column_name.lower() in item.names())
+                if mentions:
+                    dropped.append(item.render())
+                    continue
+                if item.kind == 'column':
+                    checks = [c for c in item.clauses if c.kind in ('CHECK', 'GENERATED')
+                              and column_name.lower() in c.names()]
+                    if checks:
+                        if any(c.kind == 'GENERATED' for c in checks):
+                            raise ValueError('cannot drop %s.%s: generated column %s uses it'
+                                             % (table, column_name, item.name))
+                        dropped.extend(render_atoms(c.atoms) for c in checks)
+                        item.clauses = [c for c in item.clauses if c not in checks]
+                kept.append(item)
+            tdef.items = kept
+
+        def keep(obj: _SqliteObject) -> bool:
+            if mentions(obj.sql, column_name):
+                dropped.append('%s %s' % (obj.type, obj.name))
+                return False
+            return True
+
+        views = [_SqliteObject(*row) for row in self.database.execute_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE type = 'view'").fetchall()
+            if mentions(row[2], table) and mentions(row[2], column_name)]
+
+        def guarded_change(tdef: TableDef) -> None:
+            change(tdef)
+            if not cascade:
+                doomed = [o for o in self._dependents(table) if mentions(o.sql, column_name)]
+                if dropped or doomed or views:
+                    raise ValueError(
+                        'cannot drop %s.%s without cascade: %s depend(s) on it'
+                        % (table, column_name, ', '.join(
+                            dropped + ['%s %s' % (o.type, o.name) for o in doomed + views])))
+            for view in views:      # like PostgreSQL's DROP COLUMN ... CASCADE
+                self.database.execute_sql('DROP VIEW %s' % self.quote(view.name))
+
+        self._rebuild(table, guarded_change, keep=keep)
+
+    @operation
+    def add_not_null(self, table: Any, column: str) -> None:
+        """Make a column NOT NULL (rebuild; fails with IntegrityError if a row holds NULL)."""
+        def change(tdef: TableDef) -> None:
+            col = tdef.column(column)
+            if not col.has('NOT NULL'):
+                col.remove('NULL')
+                col.add('NOT NULL', 'NOT NULL')
+        self._rebuild(table, change)
+
+    @operation
+    def drop_not_null(self, table: Any, column: str) -> None:
+        def change(tdef: TableDef) -> None:
+            tdef.column(column).remove('NOT NULL')
+        self._rebuild(table, change)
+
+    def _sqlite_default(self, default: Any) -> str:
+        text = self._default_sql(default)
+        if isinstance(default, Node) and not re.match(
+                r"^(?:[A-Za-z_]+|[-+]?[0-9.]+|'(?:[^']|'')*'|\(.*\))$", text.strip(), re.S):
+            text = '(%s)' % text
+        return text
+
+    @operation
+    def add_column_default(self, table: Any, column: str, default: Any) -> None:
+        text = self._sqlite_default(default)
+
+        def change(tdef: TableDef) -> None:
+            col = tdef.column(column)
+            col.remove('DEFAULT')
+            col.add('DEFAULT', 'DEFAULT ' + text)
+        self._rebuild(table, change)
+
+    @operation
+    def drop_column_default(self, table: Any, column: str) -> None:
+        def change(tdef: TableDef) -> None:
+            tdef.column(column).remove('DEFAULT')
+        self._rebuild(table, change)
+
+    @operation
+    def alter_column_type(self, table: Any, column: str, field: Any, cast: Any = None) -> None:
+        """Change a column's declared type (rebuild); ``cast`` converts the values on the
+        copy (a type name, an SQL node or SQL text).  Nullability is left as it is."""
+        field = self._prepare_field(field, column)
+        type_sql = self._type_sql(field)
+        copy_exprs = {}
+
+        def change(tdef: TableDef) -> None:
+            col = tdef.column(column)
+            col.set_type(type_sql)
+            if cast is not None:
+                copy_exprs[col.name] = self._cast_sql(col.name, field, cast)
+        # change() runs before the copy, so copy_exprs is filled in time
+        self._rebuild(table, change, copy_exprs=copy_exprs)
+
+    @operation
+    def add_constraint(self, table: Any, name: str, constraint: Any) -> None:
+        """Add a table constraint (rebuild); rows that break it raise IntegrityError."""
+        text = self._constraint_sql(constraint)
+        if re.match(r'^\s*CONSTRAINT\b', text, re.I):
+            raise ValueError('pass the constraint without "CONSTRAINT <name>": the name is '
+                             'the second argument')
+
+        def change(tdef: TableDef) -> None:
+            for item in tdef.items:
+                if (getattr(item, 'name', None) or '').lower() == name.lower() \
+                        and item.kind == 'constraint':
+                    raise ValueError('table already has a constraint named %r' % name)
+            tdef.add_constraint('CONSTRAINT %s %s' % (self.quote(name), text))
+        self._rebuild(table, change)
+
+    @operation
+    def drop_constraint(self, table: Any, name: str) -> None:
+        """Drop a named table or column constraint (rebuild)."""
+        def change(tdef: TableDef) -> None:
+            before = len(tdef.items)
+            tdef.items = [item for item in tdef.items
+                          if not (item.kind == 'constraint' and item.name
+                                  and item.name.lower() == name.lower())]
+            found = before != len(tdef.items)
+            for col in tdef.columns():
+                kept = [c for c in col.clauses
+                        if not (c.name and c.name.lower() == name.lower())]
+                found = found or len(kept) != len(col.clauses)
+                col.clauses = kept
+            if not found:
+                raise ValueError('table %s has no constraint named %r'
+                                 % (_table_name(table), name))
+        self._rebuild(table, change)
+
+    @operation
+    def add_unique(self, table: Any, *column_names: str) -> Any:
+        if not column_names:
+            raise ValueError('add_unique() needs at least one column')
+        table = _table_name(table)
+        columns = ', '.join(self.quote(c) for c in column_names)
+        return self.add_constraint(table, self._unique_name(table, list(column_names)),
+                                   'UNIQUE (%s)' % columns)
+
+    @operation
+    def add_foreign_key_constraint(self, table: Any, column_name: str, rel: Any,
+                                   rel_column: str = 'id', on_delete: Optional[str] = None,
+                                   on_update: Optional[str] = None,
+                                   constraint_name: Optional[str] = None) -> Any:
+        """Add a foreign key to an existing column (rebuild).  Rows whose value has no
+        parent row make the foreign-key check fail and the change roll back."""
+        table, rel = _table_name(table), _table_name(rel)
+        name = constraint_name or self._fk_name(table, column_name, rel)
+        return self.add_constraint(table, name, self._fk_clause(
+            column_name, rel, rel_column, on_delete, on_update))
+
+    def get_foreign_key_constraint(self, table: str, column_name: str) -> list:
+        rows = self.database.execute_sql(
+            'PRAGMA foreign_key_list(%s)' % self.quote(table)).fetchall()
+        return [row[2] for row in rows if row[3].lower() == column_name.lower()]
+
+    @operation
+    def drop_foreign_key_constraint(self, table: Any, column_name: str) -> None:
+        """Remove the foreign key(s) on ``table.column_name`` (rebuild)."""
+        table = _table_name(table)
+
+        def change(tdef: TableDef) -> None:
+            found = False
+            kept = []
+            for item in tdef.items:
+                if item.kind == 'constraint' and item.type == 'FOREIGN' and \
+                        [c.lower() for c in item.columns] == [column_name.lower()]:
+                    found = True
+                    continue
+                kept.append(item)
+            tdef.items = kept
+            col = tdef.column(column_name)
+            if col.remove('REFERENCES'):
+                found = True
+            if not found:
+                raise ValueError('%s.%s has no foreign key constraint' % (table, column_name))
+        self._rebuild(table, change)
+

@@ -1,0 +1,1040 @@
+"""Reflection: read a live database's schema and turn it into model classes or source.
+
+::
+
+    from playhouse.reflection import Introspector, print_model
+
+    introspector = Introspector.from_database(db)
+    models = introspector.generate_models()       # {table name: model class}
+    Tweet = models['tweets']
+    for tweet in Tweet.select().join(models['users']):
+        ...
+    print_model(Tweet)
+
+``python -m playhouse.reflection DATABASE`` (or the ``orm-pwiz`` console script) prints
+Python source for the models of a SQLite file or a PostgreSQL / CockroachDB database;
+``--help`` lists the options.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import getpass
+import keyword
+import re
+import sys
+from collections import namedtuple
+from typing import Any, Iterable, Optional
+
+from orm import (SQL, AutoField, BareField, BigAutoField, BigIntegerField, BlobField,
+                 BooleanField, CharField, CompositeKey, DateField, DateTimeField,
+                 DecimalField, DoubleField, Field, FixedCharField,
+                 FloatField, ForeignKeyField, IntegerField, JSONField, Model,
+                 SmallIntegerField, TextField, TimeField, UUIDField)
+
+__all__ = [
+    'CockroachDBMetadata', 'Column', 'DatabaseMetadata', 'Introspector', 'Metadata',
+    'MySQLMetadata', 'PostgresqlMetadata', 'SqliteMetadata', 'UnknownField',
+    'generate_models', 'get_table_sql', 'introspect', 'print_model', 'print_table_sql',
+]
+
+
+class UnknownField(BareField):
+    """A column whose type orm does not map; values pass through unchanged."""
+
+
+#: names a generated field may not take (they would hide model attributes)
+_RESERVED = frozenset(name for name in dir(Model) if not name.startswith('__')
+                      and name not in Model._meta.fields) | {'DoesNotExist', '_meta', '_schema'}
+
+
+def _identifier(name: str) -> str:
+    name = re.sub(r'\W+', '_', name).strip('_') or 'field'
+    if name[0].isdigit():
+        name = '_' + name
+    return name
+
+
+# ---------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------
+
+class Column:
+    """One column of an introspected table, and how to declare it as a field."""
+
+    def __init__(self, name: str, field_class: type, raw_column_type: str, nullable: bool,
+                 primary_key: bool = False, column_name: Optional[str] = None,
+                 index: bool = False, unique: bool = False, default: Optional[str] = None,
+                 extra_parameters: Optional[dict] = None) -> None:
+        self.name = name
+        self.field_class = field_class
+        self.raw_column_type = raw_column_type
+        self.nullable = nullable
+        self.primary_key = primary_key
+        self.column_name = column_name or name
+        self.index = index
+        self.unique = unique
+        self.default = default
+        self.extra_parameters = dict(extra_parameters or {})
+        # foreign-key attributes, set by set_foreign_key()
+        self.rel_model: Optional[str] = None
+        self.rel_table: Optional[str] = None
+        self.to_field: Optional[str] = None
+        self.related_name: Optional[str] = None
+        self.foreign_key: Any = None
+        self.table: Optional[str] = None
+        #: part of a primary key of several columns (declared with CompositeKey)
+        self.composite_key = False
+        self.on_delete: Optional[str] = None
+        self.on_update: Optional[str] = None
+
+    def __repr__(self) -> str:
+        attrs = ['field_class', 'raw_column_type', 'nullable', 'primary_key', 'column_name']
+        keyword_args = ', '.join('%s=%r' % (attr, getattr(self, attr)) for attr in attrs)
+        return 'Column(%s, %s)' % (self.name, keyword_args)
+
+    def is_primary_key(self) -> bool:
+        return self.field_class is AutoField or self.field_class is BigAutoField \
+            or (self.primary_key and not self.composite_key)
+
+    def is_foreign_key(self) -> bool:
+        return self.field_class is ForeignKeyField
+
+    def is_self_referential_fk(self) -> bool:
+        return self.is_foreign_key() and self.rel_table == self.table
+
+    def set_foreign_key(self, foreign_key: Any, model_names: dict, dest: Any = None,
+                        related_name: Optional[str] = None) -> None:
+        """Make this column a foreign key to ``foreign_key.dest_table``."""
+        self.foreign_key = foreign_key
+        self.field_class = ForeignKeyField
+        self.rel_table = foreign_key.dest_table
+        self.rel_model = ('self' if foreign_key.dest_table == foreign_key.table
+                          else model_names[foreign_key.dest_table])
+        self.to_field = dest.name if dest is not None else None
+        self.related_name = related_name
+
+    def get_field_parameters(self) -> dict:
+        """Keyword arguments of the field declaration, as source text."""
+        params: dict = {}
+        if self.extra_parameters:
+            params.update((k, repr(v)) for k, v in self.extra_parameters.items())
+        if self.nullable:
+            params['null'] = 'True'
+        if self.field_class is ForeignKeyField or self.name != self.column_name:
+            params['column_name'] = repr(self.column_name)
+        if self.primary_key and not self.composite_key and \
+                self.field_class not in (AutoField, BigAutoField):
+            params['primary_key'] = 'True'
+        if self.is_foreign_key():
+            params['model'] = repr(self.rel_model) if self.rel_model == 'self' \
+                else self.rel_model
+            if self.to_field:
+                params['field'] = repr(self.to_field)
+            if self.related_name:
+                params['backref'] = repr(self.related_name)
+            if self.on_delete:
+                params['on_delete'] = repr(self.on_delete)
+            if self.on_update:
+                params['on_update'] = repr(self.on_update)
+        if self.default is not None and not self.is_primary_key():
+            params['constraints'] = '[SQL(%r)]' % ('DEFAULT %s' % self.default)
+        if not self.is_primary_key():
+            if self.unique:
+                params['unique'] = 'True'
+            elif self.index and not self.is_foreign_key():
+                params['index'] = 'True'
+            elif self.is_foreign_key() and not self.index:
+                params['index'] = 'False'
+        return params
+
+    def get_field(self) -> str:
+        """``name = FieldClass(...)`` source for this column."""
+        params = self.get_field_parameters()
+        if self.is_foreign_key():
+            model = params.pop('model')
+            args = [model] + ['%s=%s' % item for item in sorted(params.items())]
+            return '%s = ForeignKeyField(%s)' % (self.name, ', '.join(args))
+        args = ['%s=%s' % item for item in sorted(params.items())]
+        return '%s = %s(%s)' % (self.name, self.field_class.__name__, ', '.join(args))
+
+    def field_kwargs(self) -> dict:
+        """Keyword arguments of the field as Python values (for generate_models)."""
+        kwargs: dict = dict(self.extra_parameters)
+        if self.nullable:
+            kwargs['null'] = True
+        if self.name != self.column_name or self.is_foreign_key():
+            kwargs['column_name'] = self.column_name
+        if self.primary_key and not self.composite_key and \
+                self.field_class not in (AutoField, BigAutoField):
+            kwargs['primary_key'] = True
+        if self.default is not None and not self.is_primary_key():
+            kwargs['constraints'] = [SQL('DEFAULT %s' % self.default)]
+        if self.is_foreign_key():
+            if self.on_delete:
+                kwargs['on_delete'] = self.on_delete
+            if self.on_update:
+                kwargs['on_update'] = self.on_update
+        if not self.is_primary_key():
+            if self.unique:
+                kwargs['unique'] = True
+            elif self.index:
+                kwargs['index'] = True
+            elif self.is_foreign_key():
+                kwargs['index'] = False
+        return kwargs
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the schema of each engine
+# ---------------------------------------------------------------------------------------
+
+class Metadata:
+    """Schema queries for one database; engines override :meth:`get_column_types`."""
+
+    column_map: dict = {}
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+        self.requires_extension = False
+
+    def execute(self, sql: str, *params: Any) -> Any:
+        return self.database.execute_sql(sql, params)
+
+    def get_column_types(self, table: str, schema: Optional[str] = None) -> tuple:
+        """``({column: field class}, {column: extra field kwargs}, {column: auto?})``."""
+        raise NotImplementedError
+
+    def _clean_default(self, field_class: type, default: Any) -> Optional[str]:
+        if default is None:
+            return None
+        default = str(default).strip()
+        if default.upper() == 'NULL' or default.lower().startswith('nextval('):
+            return None
+        return default
+
+    def get_columns(self, table: str, schema: Optional[str] = None) -> dict:
+        """``{column name: Column}`` in table order."""
+        types, extras, autos = self.get_column_types(table, schema)
+        primary_keys = self.get_primary_keys(table, schema)
+        columns: dict = {}
+        for meta in self.database.get_columns(table, schema):
+            field_class = types.get(meta.name, UnknownField)
+            is_pk = meta.name in primary_keys
+            if is_pk and len(primary_keys) == 1 and autos.get(meta.name):
+                field_class = BigAutoField if field_class is BigIntegerField else AutoField
+            columns[meta.name] = column = Column(
+                meta.name, field_class, meta.data_type, meta.null and not is_pk,
+                primary_key=is_pk, column_name=meta.name,
+                default=self._clean_default(field_class, meta.default),
+                extra_parameters=extras.get(meta.name))
+            column.composite_key = is_pk and len(primary_keys) > 1
+        return columns
+
+    def get_foreign_keys(self, table: str, schema: Optional[str] = None) -> list:
+        return self.database.get_foreign_keys(table, schema)
+
+    def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:
+        return self.database.get_primary_keys(table, schema)
+
+    def get_foreign_key_actions(self, table: str, schema: Optional[str] = None) -> dict:
+        """``{column: (on_delete, on_update)}`` for foreign keys with actions other than
+        NO ACTION."""
+        return {}
+
+    def get_indexes(self, table: str, schema: Optional[str] = None) -> list:
+        return self.database.get_indexes(table, schema)
+
+    def get_views(self, schema: Optional[str] = None) -> list:
+        return self.database.get_views(schema)
+
+    def get_tables(self, schema: Optional[str] = None) -> list:
+        return self.database.get_tables(schema)
+
+
+def _length_params(field_class: type, args: list) -> dict:
+    """max_length / max_digits / decimal_places from a type's arguments."""
+    extra: dict = {}
+    if issubclass(field_class, CharField) and args:
+        if args[0] != 255:
+            extra['max_length'] = args[0]
+    elif issubclass(field_class, DecimalField) and args:
+        if args[0] != 10:
+            extra['max_digits'] = args[0]
+        scale = args[1] if len(args) > 1 else 0
+        if scale != 5:
+            extra['decimal_places'] = scale
+    return extra
+
+
+class SqliteMetadata(Metadata):
+    """SQLite: declared types mapped by name, then by SQLite's affinity rules."""
+
+    column_map = {
+        'bigint': BigIntegerField, 'blob': BlobField, 'bool': BooleanField,
+        'boolean': BooleanField, 'char': FixedCharField, 'character': FixedCharField,
+        'date': DateField, 'datetime': DateTimeField, 'decimal': DecimalField,
+        'double': DoubleField, 'double precision': DoubleField, 'float': FloatField,
+        'int': IntegerField, 'integer': IntegerField, 'json': JSONField,
+        'numeric': DecimalField, 'real': FloatField, 'smallint': SmallIntegerField,
+        'text': TextField, 'time': TimeField, 'timestamp': DateTimeField,
+        'varchar': CharField, 'nvarchar': CharField, 'character varying': CharField,
+        'uuid': UUIDField, 'clob': TextField,
+    }
+
+    def _map_col(self, column_type: str) -> tuple:
+        raw = (column_type or '').strip()
+        match = re.match(r'^([^(]*?)\s*(?:\(([^)]*)\))?\s*$', raw)
+        base = (match.group(1) if match else raw).lower().replace('unsigned', '').strip()
+        args = []
+        if match and match.group(2):
+            for part in match.group(2).split(','):
+                part = part.strip()
+                if part.isdigit():
+                    args.append(int(part))
+        if not base:
+            return BareField, {}
+        field_class = self.column_map.get(base)
+        if field_class is None:
+            # SQLite's affinity rules (section 3.1 of its datatype documentation)
+            if 'int' in base:
+                field_class = IntegerField
+            elif any(word in base for word in ('char', 'clob', 'text')):
+                field_class = TextField
+            elif 'blob' in base:
+                field_class = BlobField
+            elif any(word in base for word in ('real', 'floa', 'doub')):
+                field_class = FloatField
+            else:
+                field_class = UnknownField
+        return field_class, _length_params(field_class, args)
+
+    def get_column_types(self, table: str, schema: Optional[str] = None) -> tuple:
+        types, extras, autos = {}, {}, {}
+        for meta in self.database.get_columns(table, schema):
+            field_class, extra = self._map_col(meta.data_type)
+            types[meta.name] = field_class
+            if extra:
+                extras[meta.name] = extra
+            # an INTEGER PRIMARY KEY is the rowid: an auto-incrementing key
+            autos[meta.name] = (meta.data_type or '').strip().upper() == 'INTEGER'
+        return types, extras, autos
+
+    def get_foreign_key_actions(self, table: str, schema: Optional[str] = None) -> dict:
+        prefix = '%s.' % self.database.quote_identifier(schema) if schema else ''
+        rows = self.database.execute_sql('PRAGMA %sforeign_key_list(%s)' % (
+            prefix, self.database.quote_identifier(table))).fetchall()
+        out = {}
+        for row in rows:
+            on_update, on_delete = (_action(row[5]), _action(row[6]))
+            if on_delete or on_update:
+                out[row[3]] = (on_delete, on_update)
+        return out
+
+
+def _action(text: Any) -> Optional[str]:
+    text = (text or '').upper()
+    return None if text in ('', 'NO ACTION') else text
+
+
+_PG_ACTIONS = {'a': None, 'r': 'RESTRICT', 'c': 'CASCADE', 'n': 'SET NULL', 'd': 'SET DEFAULT'}
+
+
+class PostgresqlMetadata(Metadata):
+    """PostgreSQL: ``information_schema`` types, lengths and serial / identity keys."""
+
+    column_map = {
+        'bigint': BigIntegerField, 'boolean': BooleanField, 'bytea': BlobField,
+        'character': FixedCharField, 'character varying': CharField, 'date': DateField,
+        'double precision': DoubleField, 'integer': IntegerField, 'json': JSONField,
+        'jsonb': JSONField, 'numeric': DecimalField, 'real': FloatField,
+        'smallint': SmallIntegerField, 'text': TextField,
+        'time without time zone': TimeField, 'time with time zone': TimeField,
+        'timestamp without time zone': DateTimeField,
+        'timestamp with time zone': DateTimeField, 'uuid': UUIDField,
+    }
+
+    def get_column_types(self, table: str, schema: Optional[str] = None) -> tuple:
+        cursor = self.database.execute_sql(
+            "SELECT column_name, data_type, character_maximum_length, numeric_precision, "
+            "numeric_scale, column_default, is_identity "
+            "FROM information_schema.columns WHERE table_name = %s "
+            "AND table_schema = COALESCE(%s, current_schema())", (table, schema))
+        types, extras, autos = {}, {}, {}
+        for name, data_type, length, precision, scale, default, identity in cursor.fetchall():
+            field_class = self.column_map.get(data_type, UnknownField)
+            types[name] = field_class
+            args = [length] if length is not None else []
+            if data_type == 'numeric' and precision is not None:
+                args = [precision, scale or 0]
+            extra = _length_params(field_class, args)
+            if extra:
+                extras[name] = extra
+            autos[name] = (field_class in (IntegerField, BigIntegerField) and (
+                identity == 'YES' or str(default or '').startswith('nextval(')))
+        return types, extras, autos
+
+    def get_foreign_key_actions(self, table: str, schema: Optional[str] = None) -> dict:
+        cursor = self.database.execute_sql(
+            "SELECT a.attname, con.confdeltype, con.confupdtype "
+            "FROM pg_catalog.pg_constraint con "
+            "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = con.conkey[1] "
+            "WHERE con.contype = 'f' AND array_length(con.conkey, 1) = 1 AND c.relname = %s "
+            "AND n.nspname = COALESCE(%s, current_schema())", (table, schema))
+        out = {}
+        for column, on_delete, on_update in cursor.fetchall():
+            actions = (_PG_ACTIONS.get(on_delete), _PG_ACTIONS.get(on_update))
+            if any(actions):
+                out[column] = actions
+        return out
+
+
+class CockroachDBMetadata(PostgresqlMetadata):
+    """CockroachDB: PostgreSQL's catalog; ``INT`` is 64-bit and ``unique_rowid()`` keys."""
+
+    column_map = dict(PostgresqlMetadata.column_map, bigint=BigIntegerField,
+                      jsonb=JSONField)
+
+    def get_column_types(self, table: str, schema: Optional[str] = None) -> tuple:
+        types, extras, autos = super().get_column_types(table, schema)
+        for meta in self.database.get_columns(table, schema):
+            if 'unique_rowid()' in str(meta.default or ''):
+                autos[meta.name] = True
+        return types, extras, autos
+
+    def _clean_default(self, field_class: type, default: Any) -> Optional[str]:
+        if default is not None and 'unique_rowid()' in str(default):
+            return None
+        return super()._clean_default(field_class, default)
+
+
+class MySQLMetadata(Metadata):
+    """MySQL's type names (orm has no MySQL backend; kept for peewee compatibility)."""
+
+    column_map = {
+        'bigint': BigIntegerField, 'blob': BlobField, 'bool': BooleanField,
+        'boolean': BooleanField, 'char': CharField, 'date': DateField,
+        'datetime': DateTimeField, 'decimal': DecimalField, 'double': DoubleField,
+        'float': FloatField, 'int': IntegerField, 'integer': IntegerField,
+        'longblob': BlobField, 'longtext': TextField, 'mediumint': IntegerField,
+        'mediumtext': TextField, 'smallint': SmallIntegerField, 'text': TextField,
+        'time': TimeField, 'timestamp': DateTimeField, 'tinyint': IntegerField,
+        'varchar': CharField,
+    }
+
+    def __init__(self, database: Any, **kwargs: Any) -> None:
+        super().__init__(database)
+
+    def get_column_types(self, table: str, schema: Optional[str] = None) -> tuple:
+        types: dict = {}
+        extras: dict = {}
+        autos: dict = {}
+        for meta in self.database.get_columns(table, schema):
+            base = re.split(r'[\s(]', (meta.data_type or '').lower())[0]
+            types[meta.name] = self.column_map.get(base, UnknownField)
+            autos[meta.name] = 'int' in base
+        return types, extras, autos
+
+
+_DatabaseMetadata = namedtuple('_DatabaseMetadata', (
+    'columns', 'primary_keys', 'foreign_keys', 'model_names', 'indexes'))
+
+
+class DatabaseMetadata(_DatabaseMetadata):
+    """What :meth:`Introspector.introspect` found: per-table dicts of columns, primary
+    keys, foreign keys, model names and indexes."""
+
+    def _usable(self, table: str) -> list:
+        pk = list(self.primary_keys.get(table) or [])
+        out = []
+        for index in self.indexes.get(table, []):
+            columns = list(index.columns or [])
+            if not columns or any(c is None or c not in self.columns[table] for c in columns):
+                continue     # an index on expressions
+            if index.unique and columns == pk:
+                continue     # the primary key's own index
+            out.append(index)
+        return out
+
+    def multi_column_indexes(self, table: str) -> list:
+        """``[((columns...), unique), ...]`` for indexes on more than one column."""
+        return [(tuple(index.columns), bool(index.unique))
+                for index in self._usable(table) if len(index.columns) > 1]
+
+    def column_indexes(self, table: str) -> dict:
+        """``{column: unique}`` for single-column indexes."""
+        out: dict = {}
+        for index in self._usable(table):
+            if len(index.columns) == 1:
+                column = index.columns[0]
+                out[column] = out.get(column, False) or bool(index.unique)
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# The introspector
+# ---------------------------------------------------------------------------------------
+
+def _metadata_for(database: Any) -> Metadata:
+    name = getattr(getattr(database, 'dialect', None), 'name', None)
+    if name == 'cockroach':
+        return CockroachDBMetadata(database)
+    if name == 'postgres':
+        return PostgresqlMetadata(database)
+    if name == 'sqlite':
+        return SqliteMetadata(database)
+    if name == 'mysql':
+        return MySQLMetadata(database)
+    raise ValueError('cannot introspect %r: SQLite, PostgreSQL and CockroachDB are '
+                     'supported' % (database,))
+
+
+class Introspector:
+    """Reads a database's tables and builds models (or model source) from them."""
+
+    pk_classes = (AutoField, BigAutoField)
+
+    def __init__(self, metadata: Metadata, schema: Optional[str] = None) -> None:
+        self.metadata = metadata
+        self.schema = schema
+
+    def __repr__(self) -> str:
+        return '<Introspector: %s>' % self.metadata.database
+
+    @classmethod
+    def from_database(cls, database: Any, schema: Optional[str] = None) -> 'Introspector':
+        """An introspector for ``database`` (proxies are followed)."""
+        while hasattr(database, 'initialize') and hasattr(database, 'attach_callback'):
+            database = object.__getattribute__(database, 'obj')
+        return cls(_metadata_for(database), schema=schema)
+
+    # -- facts about the database ----------------------------------------------------------
+    def get_database_class(self) -> type:
+        return type(self.metadata.database)
+
+    def get_database_name(self) -> str:
+        return self.metadata.database.database
+
+    def get_database_kwargs(self) -> dict:
+        """Connection arguments worth writing into generated source (no password)."""
+        kwargs = dict(getattr(self.metadata.database, 'connect_params', None) or {})
+        kwargs.pop('password', None)
+        return {k: v for k, v in kwargs.items()
+                if k in ('host', 'port', 'user', 'pragmas', 'sslmode') and v is not None}
+
+    def get_additional_imports(self) -> str:
+        """Imports the generated source needs beyond ``from orm import *`` (the database
+        class of an extension module, e.g. ``playhouse.cockroachdb``)."""
+        cls = self.get_database_class()
+        module = cls.__module__
+        if module == 'orm' or module.startswith('orm.'):
+            return ''
+        return 'from %s import %s\n' % (module, cls.__name__)
+
+    # -- naming ------------------------------------------------------------------------------
+    def make_model_name(self, table: str, snake_case: bool = True) -> str:
+        """``blog_posts`` -> ``BlogPosts``."""
+        words = re.sub(r'[^\w]+', '_', table)
+        if snake_case:
+            name = ''.join(part[:1].upper() + part[1:] for part in words.split('_') if part)
+        else:
+            name = words
+        name = name or 'Table'
+        if not (name[0].isalpha() or name[0] == '_'):
+            name = 'T' + name
+        return name
+
+    def make_column_name(self, column: str, is_foreign_key: bool = False,
+                         snake_case: bool = True) -> str:
+        """``UserID`` -> ``user_id``; a foreign key ``user_id`` -> ``user``."""
+        name = column.strip()
+        if snake_case:
+            name = re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)
+            name = re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', name).lower()
+        name = _identifier(name)
+        if is_foreign_key:
+            if name.lower().endswith('_id') and len(name) > 3:
+                name = name[:-3]
+            elif name.lower() == 'id':
+                name = name + '_ref'
+        if keyword.iskeyword(name) or name in _RESERVED:
+            name += '_'
+        return name
+
+    # -- introspection ------------------------------------------------------------------------
+    def introspect(self, table_names: Optional[Iterable[str]] = None,
+                   literal_column_names: bool = False, include_views: bool = False,
+                   snake_case: bool = True) -> DatabaseMetadata:
+        """Read tables (all, or ``table_names``), their columns, keys and indexes."""
+        tables = self.metadata.get_tables(self.schema)
+        if include_views:
+            tables = sorted(set(tables) | {v.name for v in self.metadata.get_views(self.schema)})
+        if table_names is not None:
+            wanted = set(table_names)
+            tables = [t for t in tables if t in wanted]
+            # tables those refer to come along, so foreign keys resolve
+            queue = list(tables)
+            seen = set(tables)
+            while queue:
+                for fk in self.metadata.get_foreign_keys(queue.pop(), self.schema):
+                    if fk.dest_table not in seen:
+                        seen.add(fk.dest_table)
+                        tables.append(fk.dest_table)
+                        queue.append(fk.dest_table)
+            tables = sorted(tables)
+
+        model_names: dict = {}
+        used_names: set = set()
+        for table in tables:
+            name = self.make_model_name(table, snake_case)
+            base, n = name, 1
+            while name in used_names or name in ('BaseModel', 'UnknownField', 'Model'):
+                n += 1
+                name = '%s%d' % (base, n)
+            used_names.add(name)
+            model_names[table] = name
+
+        columns, primary_keys, foreign_keys, indexes = {}, {}, {}, {}
+        for table in tables:
+            columns[table] = self.metadata.get_columns(table, self.schema)
+            primary_keys[table] = self.metadata.get_primary_keys(table, self.schema)
+            foreign_keys[table] = [fk for fk in self.metadata.get_foreign_keys(table,
+                                                                              self.schema)
+                                   if fk.dest_table in model_names]
+            indexes[table] = self.metadata.get_indexes(table, self.schema)
+        metadata = DatabaseMetadata(columns, primary_keys, foreign_keys, model_names, indexes)
+
+        for table in tables:
+            table_columns = columns[table]
+            fk_columns = {fk.column: fk for fk in foreign_keys[table]}
+            actions = self.metadata.get_foreign_key_actions(table, self.schema) \
+                if fk_columns else {}
+            single = metadata.column_indexes(table)
+            # how many foreign keys go from this table to each other table
+            per_dest: dict = {}
+            for fk in foreign_keys[table]:
+                per_dest[fk.dest_table] = per_dest.get(fk.dest_table, 0) + 1
+            taken: set = set()
+            for column_name, column in table_columns.items():
+                column.table = table
+                if column_name in single:
+                    column.unique = single[column_name]
+                    column.index = not column.unique
+                is_fk = column_name in fk_columns
+                if literal_column_names:
+                    attr = _identifier(column_name)
+                    if keyword.iskeyword(attr) or attr in _RESERVED:
+                        attr += '_'
+                else:
+                    attr = self.make_column_name(column_name, is_fk, snake_case)
+                    if is_fk and (attr in table_columns or attr in taken):
+                        attr = self.make_column_name(column_name, False, snake_case)
+                base, n = attr, 1
+                while attr in taken:
+                    n += 1
+                    attr = '%s_%d' % (base, n)
+                taken.add(attr)
+                column.name = attr
+                if is_fk:
+                    fk = fk_columns[column_name]
+                    dest_columns = columns.get(fk.dest_table, {})
+                    dest = dest_columns.get(fk.dest_column)
+                    related_name = None
+                    if per_dest[fk.dest_table] > 1 or fk.dest_table == table:
+                        related_name = '%s_%s_set' % (self.make_column_name(
+                            table, False, snake_case), attr)
+                    column.set_foreign_key(fk, model_names, dest, related_name)
+                    column.on_delete, column.on_update = actions.get(column_name,
+                                                                     (None, None))
+                    if dest is not None and dest.is_primary_key():
+                        column.to_field = None    # the default: the primary key
+                    column.extra_parameters.pop('max_length', None)
+        # dest columns' attribute names are known now: name non-pk targets by attribute
+        for table in tables:
+            for fk in foreign_keys[table]:
+                column = columns[table][fk.column]
+                dest = columns.get(fk.dest_table, {}).get(fk.dest_column)
+                if dest is not None and not dest.is_primary_key():
+                    column.to_field = dest.name
+        return metadata
+
+    # -- models -------------------------------------------------------------------------------
+    def _model_order(self, metadata: DatabaseMetadata) -> tuple:
+        """Tables ordered so referenced tables come first; foreign keys that close a
+        cycle are returned as ``deferred`` ``{(table, column)}``."""
+        order: list = []
+        deferred: set = set()
+        state: dict = {}
+
+        def visit(table: str) -> None:
+            state[table] = 'active'
+            for fk in sorted(metadata.foreign_keys[table], key=lambda f: f.column):
+                dest = fk.dest_table
+                if dest == table:
+                    continue
+                if state.get(dest) == 'active':
+                    deferred.add((table, fk.column))
+                elif dest not in state:
+                    visit(dest)
+            state[table] = 'done'
+            order.append(table)
+
+        for table in sorted(metadata.model_names):
+            if table not in state:
+                visit(table)
+        return order, deferred
+
+    def generate_models(self, skip_invalid: bool = False,
+                        table_names: Optional[Iterable[str]] = None,
+                        literal_column_names: bool = False, bare_fields: bool = False,
+                        include_views: bool = False) -> dict:
+        """Working model classes for the tables: ``{table name: model}``.
+
+        Foreign keys are resolved, self-references included; a cycle of foreign keys is
+        closed by adding the last key after both models exist.
+        """
+        metadata = self.introspect(table_names=table_names,
+                                   literal_column_names=literal_column_names,
+                                   include_views=include_views)
+        database = self.metadata.database
+        schema = self.schema
+
+        class BaseModel(Model):
+            class Meta:
+                pass
+        BaseModel._meta.set_database(database)
+        if schema:
+            BaseModel._meta.schema = schema
+
+        order, deferred = self._model_order(metadata)
+        models: dict = {}
+        late: list = []
+
+        def make_field(table: str, column: Column) -> Field:
+            kwargs = column.field_kwargs()
+            if column.is_foreign_key():
+                if column.rel_model == 'self':
+                    rel = 'self'
+                else:
+                    rel = models[column.rel_table]
+                if column.to_field:
+                    kwargs['field'] = column.to_field
+                if column.related_name:
+                    kwargs['backref'] = column.related_name
+                else:
+                    kwargs['backref'] = _free_backref(
+                        rel if rel != 'self' else None, metadata.model_names[table])
+                return ForeignKeyField(rel, **kwargs)
+            field_class = column.field_class
+            if bare_fields and not column.is_primary_key():
+                field_class = BareField
+                for key in ('max_length', 'max_digits', 'decimal_places'):
+                    kwargs.pop(key, None)
+            return field_class(**kwargs)
+
+        for table in order:
+            try:
+                attrs: dict = {}
+                columns = metadata.columns[table]
+                pk = metadata.primary_keys[table]
+                meta_attrs: dict = {'table_name': table}
+                for column in columns.values():
+                    if (table, column.column_name) in deferred:
+                        late.append((table, column))
+                        continue
+                    attrs[column.name] = make_field(table, column)
+                if len(pk) > 1:
+                    names = [columns[c].name for c in pk]
+                    meta_attrs['primary_key'] = CompositeKey(*names)
+                elif not pk:
+                    meta_attrs['primary_key'] = False
+                multi = metadata.multi_column_indexes(table)
+                if multi:
+                    meta_attrs['indexes'] = [
+                        (tuple(columns[c].name for c in cols), unique) for cols, unique in multi]
+                attrs['Meta'] = type('Meta', (), meta_attrs)
+                attrs['__module__'] = __name__
+                models[table] = type(metadata.model_names[table], (BaseModel,), attrs)
+            except Exception:
+                if not skip_invalid:
+                    raise
+        for table, column in late:
+            model = models.get(table)
+            if model is None or column.rel_table not in models:
+                continue
+            field = make_field(table, column)
+            if column.primary_key:
+                model._meta.set_primary_key(column.name, field)
+            else:
+                model._meta.add_field(column.name, field)
+        return models
+
+
+def _free_backref(rel_model: Any, model_name: str) -> Optional[str]:
+    """The default backref (``<model>_set``) unless the target already has that name."""
+    name = '%s_set' % model_name.lower()
+    if rel_model is not None and hasattr(rel_model, name):
+        n = 2
+        while hasattr(rel_model, '%s%d' % (name, n)):
+            n += 1
+        return '%s%d' % (name, n)
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Source generation (the model generator behind the command line)
+# ---------------------------------------------------------------------------------------
+
+def _database_source(introspector: Introspector) -> str:
+    db_class = introspector.get_database_class().__name__
+    kwargs = introspector.get_database_kwargs()
+    args = [repr(introspector.get_database_name())]
+    args.extend('%s=%r' % item for item in sorted(kwargs.items()))
+    return 'database = %s(%s)' % (db_class, ', '.join(args))
+
+
+def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] = None,
+                    preserve_order: bool = False, include_views: bool = False,
+                    ignore_unknown: bool = False, snake_case: bool = True,
+                    info: bool = False, literal_column_names: bool = False) -> str:
+    """Python source declaring a model per table of the introspected database."""
+    metadata = introspector.introspect(table_names=tables, include_views=include_views,
+                                       snake_case=snake_case,
+                                       literal_column_names=literal_column_names)
+    order, deferred = introspector._model_order(metadata)
+    lines: list = []
+    if info:
+        lines.append('# Generated by playhouse.reflection on %s from %s %r.' % (
+            datetime.datetime.now().strftime('%Y-%m-%d %H:%M'),
+            introspector.get_database_class().__name__, introspector.get_database_name()))
+    lines.append('from orm import *')
+    extra = introspector.get_additional_imports()
+    if extra:
+        lines.append(extra.rstrip('\n'))
+    lines.extend(['', _database_source(introspector), ''])
+    uses_unknown = any(c.field_class is UnknownField
+                       for cols in metadata.columns.values() for c in cols.values())
+    if uses_unknown and not ignore_unknown:
+        lines.extend(['', 'class UnknownField(BareField):',
+                      '    """A column of a type orm does not map."""', ''])
+    lines.extend(['', 'class BaseModel(Model):', '    class Meta:',
+                  '        database = database'])
+    if introspector.schema:
+        lines.append('        schema = %r' % introspector.schema)
+    lines.append('')
+    for table in order:
+        columns = metadata.columns[table]
+        model_name = metadata.model_names[table]
+        lines.extend(['', 'class %s(BaseModel):' % model_name])
+        column_list = list(columns.values())
+        if not preserve_order:
+            column_list.sort(key=lambda c: (not c.primary_key, c.name != 'id'))
+        pk = metadata.primary_keys[table]
+        body = 0
+        for column in column_list:
+            if column.field_class is UnknownField and ignore_unknown:
+                continue
+            if column.field_class in (AutoField, BigAutoField) and column.name == 'id' \
+                    and column.column_name == 'id' and column.field_class is AutoField:
+                continue       # the implicit primary key
+            if (table, column.column_name) in deferred:
+                params = column.get_field_parameters()
+                params.pop('model')
+                args = [repr(metadata.model_names[column.rel_table])]
+                args += ['%s=%s' % item for item in sorted(params.items())]
+                source = '%s = DeferredForeignKey(%s)' % (column.name, ', '.join(args))
+            else:
+                source = column.get_field()
+            comment = ''
+            if column.field_class is UnknownField:
+                comment = '  # %s' % column.raw_column_type
+            lines.append('    %s%s' % (source, comment))
+            body += 1
+        meta_lines = ['        table_name = %r' % table]
+        if len(pk) > 1:
+            meta_lines.append('        primary_key = CompositeKey(%s)' % ', '.join(
+                repr(columns[c].name) for c in pk))
+        elif not pk:
+            meta_lines.append('        primary_key = False')
+        multi = metadata.multi_column_indexes(table)
+        if multi:
+            meta_lines.append('        indexes = (')
+            for cols, unique in multi:
+                names = ', '.join(repr(columns[c].name) for c in cols)
+                meta_lines.append('            ((%s%s), %s),' % (
+                    names, ',' if len(cols) == 1 else '', unique))
+            meta_lines.append('        )')
+        if body:
+            lines.append('')
+        lines.append('    class Meta:')
+        lines.extend(meta_lines)
+        lines.append('')
+    return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+def print_models(introspector: Introspector, tables: Optional[Iterable[str]] = None,
+                 preserve_order: bool = False, include_views: bool = False,
+                 ignore_unknown: bool = False, snake_case: bool = True,
+                 info: bool = False) -> None:
+    sys.stdout.write(generate_source(introspector, tables, preserve_order, include_views,
+                                     ignore_unknown, snake_case, info))
+
+
+# ---------------------------------------------------------------------------------------
+# Module-level helpers
+# ---------------------------------------------------------------------------------------
+
+def introspect(database: Any, schema: Optional[str] = None) -> DatabaseMetadata:
+    return Introspector.from_database(database, schema=schema).introspect()
+
+
+def generate_models(database: Any, schema: Optional[str] = None, **options: Any) -> dict:
+    """``{table name: model class}`` for ``database``'s tables."""
+    return Introspector.from_database(database, schema=schema).generate_models(**options)
+
+
+def print_model(model: Any, indexes: bool = True, inline_indexes: bool = False) -> None:
+    """Print a model's table, columns, keys and indexes in a compact form::
+
+        tweets
+          id AUTO PK
+          user_id INT FK: Users.id
+          content TEXT
+    """
+    meta = model._meta
+    lines = [meta.table_name]
+    index_list = meta.fields_to_index() if indexes else []
+    single: dict = {}
+    for index in index_list:
+        fields = getattr(index, '_fields', None) or []
+        if len(fields) == 1 and isinstance(fields[0], Field):
+            single[fields[0].column_name] = bool(getattr(index, '_unique', False))
+    for field in meta.sorted_fields:
+        parts = ['  %s %s' % (field.column_name, field.field_type)]
+        if field.primary_key or (meta.composite_key and field.name in
+                                 meta.primary_key.field_names):
+            parts.append('PK')
+        if isinstance(field, ForeignKeyField):
+            parts.append('FK: %s.%s' % (field.rel_model.__name__,
+                                        field.rel_field.column_name))
+        if field.null:
+            parts.append('NULL')
+        if inline_indexes and field.column_name in single:
+            parts.append('UNIQUE' if single[field.column_name] else 'INDEX')
+        lines.append(' '.join(parts))
+    if indexes and not inline_indexes and index_list:
+        lines.extend(['', 'index(es)'])
+        for index in index_list:
+            fields = getattr(index, '_fields', None) or []
+            names = ', '.join(getattr(f, 'column_name', None) or str(f) for f in fields)
+            lines.append('  %s%s' % (names, ' UNIQUE' if getattr(index, '_unique', False)
+                                     else ''))
+    print('\n'.join(lines))
+
+
+def get_table_sql(model: Any) -> str:
+    """The ``CREATE TABLE`` statement of ``model`` for its database, values inlined."""
+    database = model._meta.database
+    ctx = database.get_sql_context(literal_values=True) if database is not None else None
+    node = model._schema._create_table(safe=True)
+    if ctx is None:
+        from orm import Context
+        ctx = Context(literal_values=True)
+    sql, params = ctx.sql(node).query()
+    return sql
+
+
+def print_table_sql(model: Any) -> None:
+    print(get_table_sql(model))
+
+
+# ---------------------------------------------------------------------------------------
+# Command line:  python -m playhouse.reflection [options] DATABASE
+# ---------------------------------------------------------------------------------------
+
+_ENGINES = {
+    'sqlite': 'sqlite', 'sqlite3': 'sqlite',
+    'postgres': 'postgresql', 'postgresql': 'postgresql', 'pg': 'postgresql',
+    'cockroachdb': 'cockroachdb', 'crdb': 'cockroachdb', 'cockroach': 'cockroachdb',
+}
+
+
+def connect_database(database: str, engine: Optional[str] = None, **kwargs: Any) -> Any:
+    """A database object from a URL (``postgresql://user@host/db``), or from a name or
+    file path with ``engine`` (``sqlite`` when omitted)."""
+    if '://' in database:
+        from playhouse.db_url import connect
+        return connect(database)
+    engine = _ENGINES.get((engine or 'sqlite').lower())
+    if engine is None:
+        raise ValueError('unknown engine; use one of sqlite, postgresql, cockroachdb')
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if engine == 'sqlite':
+        from orm import SqliteDatabase
+        return SqliteDatabase(database)
+    if engine == 'postgresql':
+        from orm import PostgresqlDatabase
+        return PostgresqlDatabase(database, **kwargs)
+    from playhouse.cockroachdb import CockroachDatabase
+    return CockroachDatabase(database, **kwargs)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='python -m playhouse.reflection',
+        description='Print orm model classes for the tables of a live database.',
+        epilog='examples:  %(prog)s app.db   |   %(prog)s -e postgresql -H localhost '
+               '-u postgres my_app   |   %(prog)s postgresql://postgres@localhost/my_app')
+    parser.add_argument('database', help='SQLite file, database name, or database URL')
+    parser.add_argument('-e', '--engine', help='sqlite (default), postgresql or cockroachdb')
+    parser.add_argument('-H', '--host')
+    parser.add_argument('-p', '--port', type=int)
+    parser.add_argument('-u', '--user')
+    parser.add_argument('-P', '--password', action='store_true',
+                        help='prompt for a password')
+    parser.add_argument('-s', '--schema', help='schema to read (PostgreSQL)')
+    parser.add_argument('-t', '--tables',
+                        help='comma-separated tables (those they refer to come too)')
+    parser.add_argument('-v', '--views', action='store_true', help='include views')
+    parser.add_argument('-i', '--info', action='store_true',
+                        help='start with a comment saying where the models came from')
+    parser.add_argument('-o', '--preserve-order', action='store_true',
+                        help='keep the columns in table order')
+    parser.add_argument('-I', '--ignore-unknown', action='store_true',
+                        help='leave out columns of types orm does not map')
+    parser.add_argument('-L', '--legacy-naming', action='store_true',
+                        help='do not turn names into snake_case / CamelCase')
+    return parser
+
+
+def main(argv: Optional[list] = None) -> int:
+    args = _parser().parse_args(argv)
+    password = getpass.getpass() if args.password else None
+    try:
+        database = connect_database(args.database, args.engine, host=args.host,
+                                    port=args.port, user=args.user, password=password)
+        if getattr(database, 'dialect', None) is not None and \
+                database.dialect.name == 'sqlite':
+            import os
+            if args.database != ':memory:' and '://' not in args.database and \
+                    not os.path.exists(args.database):
+                raise ValueError('no SQLite database file at %r' % args.database)
+        database.connect()
+    except Exception as exc:
+        sys.stderr.write('error: cannot open %s: %s\n' % (args.database, exc))
+        return 2
+    try:
+        introspector = Introspector.from_database(database, schema=args.schema)
+        tables = [t.strip() for t in args.tables.split(',')] if args.tables else None
+        print_models(introspector, tables=tables, preserve_order=args.preserve_order,
+                     include_views=args.views, ignore_unknown=args.ignore_unknown,
+                     snake_case=not args.legacy_naming, info=args.info)
+    finally:
+        database.close()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,698 @@
+"""playhouse.migrate: every operation on tables that hold rows and are referenced by others.
+
+Engines: SQLite (memory and file) with ``pragmas={'foreign_keys': 1}``, and PostgreSQL.
+The schema is ``author <- book <- review`` (``ON DELETE CASCADE``) plus a ``shelf`` table
+that also refers to ``book``.  After each change the tests read back every row, the
+foreign keys, indexes, defaults and NOT NULL flags through introspection, and check the
+behaviour: bad foreign keys and NULLs are refused, cascades still cascade.
+"""
+from __future__ import annotations
+
+import pytest
+
+import orm
+from conftest import ENGINE_KINDS, _close_all, clean_database, make_database
+from orm import (SQL, BigIntegerField, CharField, Check, DatabaseProxy, ForeignKeyField,
+                 IntegerField, IntegrityError, Model, NotSupportedError, TextField)
+from playhouse.migrate import (CockroachDBMigrator, MySQLColumn, Operation,
+                               PostgresqlMigrator, SchemaMigrator, SqliteMigrator,
+                               make_index_name, migrate, operation)
+
+AUTHORS = [(1, 'ann', 'ann@x', 30), (2, 'bob', None, None), (3, 'cy', 'cy@x', 41)]
+BOOKS = [(1, 1, 'alpha', 10, None), (2, 1, 'beta', 20, 'n'), (3, 2, 'gamma', 0, None),
+         (4, 3, 'delta', 5, 'm')]
+REVIEWS = [(1, 1, 5), (2, 1, 3), (3, 2, 4), (4, 4, 1), (5, 3, 2)]
+SHELVES = [(1, 1), (2, 4)]
+
+SCHEMA = {
+    'sqlite': [
+        'CREATE TABLE author (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL, '
+        'email VARCHAR(100), age INTEGER)',
+        'CREATE TABLE book (id INTEGER NOT NULL PRIMARY KEY, author_id INTEGER NOT NULL, '
+        'title VARCHAR(100) NOT NULL, price INTEGER NOT NULL, note TEXT, '
+        'FOREIGN KEY (author_id) REFERENCES author (id) ON DELETE CASCADE)',
+        'CREATE TABLE review (id INTEGER NOT NULL PRIMARY KEY, book_id INTEGER NOT NULL '
+        'REFERENCES book (id) ON DELETE CASCADE, stars INTEGER NOT NULL)',
+        'CREATE TABLE shelf (id INTEGER NOT NULL PRIMARY KEY, book_id INTEGER '
+        'REFERENCES book (id))',
+    ],
+    'postgres': [
+        'CREATE TABLE author (id SERIAL PRIMARY KEY, name VARCHAR(50) NOT NULL, '
+        'email VARCHAR(100), age INTEGER)',
+        'CREATE TABLE book (id SERIAL PRIMARY KEY, author_id INTEGER NOT NULL, '
+        'title VARCHAR(100) NOT NULL, price INTEGER NOT NULL, note TEXT, '
+        'FOREIGN KEY (author_id) REFERENCES author (id) ON DELETE CASCADE)',
+        'CREATE TABLE review (id SERIAL PRIMARY KEY, book_id INTEGER NOT NULL '
+        'REFERENCES book (id) ON DELETE CASCADE, stars INTEGER NOT NULL)',
+        'CREATE TABLE shelf (id SERIAL PRIMARY KEY, book_id INTEGER REFERENCES book (id))',
+    ],
+}
+INDEXES = [
+    'CREATE INDEX book_author_id ON book (author_id)',
+    'CREATE INDEX book_title ON book (title)',
+    'CREATE INDEX review_book_id ON review (book_id)',
+]
+
+
+@pytest.fixture
+def mdb(engine: str, tmp_path):
+    kind = ENGINE_KINDS[engine]
+    kwargs = {'pragmas': {'foreign_keys': 1}} if kind == 'sqlite' else {}
+    database = make_database(engine, tmp_path, **kwargs)
+    database.connect()
+    clean_database(database)
+    for sql in SCHEMA[kind] + INDEXES:
+        database.execute_sql(sql)
+    p = database.param
+    for table, rows in (('author', AUTHORS), ('book', BOOKS), ('review', REVIEWS),
+                        ('shelf', SHELVES)):
+        for row in rows:
+            database.execute_sql('INSERT INTO %s VALUES (%s)' % (
+                table, ', '.join([p] * len(row))), row)
+    if kind == 'postgres':
+        for table in ('author', 'book', 'review', 'shelf'):
+            database.execute_sql("SELECT setval('%s_id_seq', 100)" % table)
+    yield database
+    _close_all(database)
+
+
+def kind(db) -> str:
+    return db.dialect.name
+
+
+def rows(db, table: str, columns: str = '*') -> list:
+    return [tuple(r) for r in db.execute_sql(
+        'SELECT %s FROM %s ORDER BY id' % (columns, table)).fetchall()]
+
+
+def insert(db, table: str, **values):
+    p = db.param
+    return db.execute_sql('INSERT INTO %s (%s) VALUES (%s)' % (
+        table, ', '.join(values), ', '.join([p] * len(values))), list(values.values()))
+
+
+def columns(db, table: str) -> dict:
+    return {c.name: c for c in db.get_columns(table)}
+
+
+def indexes(db, table: str) -> dict:
+    return {i.name: (tuple(i.columns), i.unique) for i in db.get_indexes(table)
+            if not i.name.endswith('_pkey')}
+
+
+def fks(db, table: str) -> set:
+    return {(fk.column, fk.dest_table, fk.dest_column) for fk in db.get_foreign_keys(table)}
+
+
+def assert_fk_enforced(db, table: str, **values) -> None:
+    """Inserting ``values`` (with a dangling reference) must fail."""
+    with pytest.raises(IntegrityError):
+        with db.atomic():
+            insert(db, table, **values)
+
+
+def assert_intact(db, skip: tuple = ()) -> None:
+    """Everything the test did not change is as the fixture made it."""
+    if 'author' not in skip:
+        assert rows(db, 'author') == AUTHORS
+    if 'book' not in skip:
+        assert rows(db, 'book') == BOOKS
+        assert fks(db, 'book') == {('author_id', 'author', 'id')}
+        assert indexes(db, 'book') == {'book_author_id': (('author_id',), False),
+                                       'book_title': (('title',), False)}
+    if 'review' not in skip:
+        assert rows(db, 'review') == REVIEWS
+        assert fks(db, 'review') == {('book_id', 'book', 'id')}
+        assert indexes(db, 'review') == {'review_book_id': (('book_id',), False)}
+    assert rows(db, 'shelf') == SHELVES
+    assert fks(db, 'shelf') == {('book_id', 'book', 'id')}
+    if kind(db) == 'sqlite':
+        assert db.pragma('foreign_keys') == 1
+        assert db.execute_sql('PRAGMA foreign_key_check').fetchall() == []
+        assert not [t for t in db.get_tables() if t.startswith('__orm')]
+    assert not db.in_transaction()
+
+
+def assert_cascade_works(db) -> None:
+    """Deleting author 1 still cascades to their books and those books' reviews."""
+    db.execute_sql('DELETE FROM shelf WHERE book_id IN (SELECT id FROM book '
+                   'WHERE author_id = 1)')
+    books = [r[0] for r in db.execute_sql(
+        'SELECT id FROM book WHERE author_id <> 1 ORDER BY id').fetchall()]
+    reviews = [r[0] for r in db.execute_sql(
+        'SELECT review.id FROM review JOIN book ON book.id = review.book_id '
+        'WHERE book.author_id <> 1 ORDER BY review.id').fetchall()]
+    assert books and reviews
+    db.execute_sql('DELETE FROM author WHERE id = 1')
+    assert [r[0] for r in rows(db, 'book', 'id')] == books
+    assert [r[0] for r in rows(db, 'review', 'id')] == reviews
+
+
+@pytest.fixture
+def migrator(mdb):
+    return SchemaMigrator.from_database(mdb)
+
+
+# ---------------------------------------------------------------------------------------
+# from_database, operations, migrate()
+# ---------------------------------------------------------------------------------------
+
+def test_from_database_picks_the_engine(mdb):
+    expected = SqliteMigrator if kind(mdb) == 'sqlite' else PostgresqlMigrator
+    assert type(SchemaMigrator.from_database(mdb)) is expected
+    proxy = DatabaseProxy()
+    proxy.initialize(mdb)
+    assert type(SchemaMigrator.from_database(proxy)) is expected
+    assert SchemaMigrator.from_database(proxy).database is mdb
+
+
+def test_methods_record_operations(migrator):
+    op = migrator.add_column('book', 'isbn', CharField(null=True))
+    assert isinstance(op, Operation)
+    assert op.method == 'add_column' and op.args[0] == 'book'
+    assert 'add_column' in repr(op)
+    with pytest.raises(TypeError, match='operations'):
+        migrate('ALTER TABLE book ADD COLUMN x INTEGER')
+
+
+def test_make_index_name_is_exported():
+    assert make_index_name('book', ['author_id', 'title']) == 'book_author_id_title'
+    assert len(make_index_name('t' * 80, ['c'])) <= 64
+
+
+# ---------------------------------------------------------------------------------------
+# add_column
+# ---------------------------------------------------------------------------------------
+
+def test_add_nullable_column(mdb, migrator):
+    migrate(migrator.add_column('book', 'isbn', CharField(max_length=20, null=True)))
+    assert rows(mdb, 'book') == [b + (None,) for b in BOOKS]
+    assert columns(mdb, 'book')['isbn'].null is True
+    assert_intact(mdb, skip=('book', 'review'))
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+    assert rows(mdb, 'review') == REVIEWS
+    assert_cascade_works(mdb)
+
+
+def test_add_not_null_column_fills_existing_rows(mdb, migrator):
+    migrate(migrator.add_column('book', 'copies', IntegerField(default=7)),
+            migrator.add_column('author', 'country', CharField(default='NZ')))
+    assert rows(mdb, 'book', 'id, copies') == [(b[0], 7) for b in BOOKS]
+    assert rows(mdb, 'author', 'country') == [('NZ',)] * 3
+    cols = columns(mdb, 'book')
+    assert cols['copies'].null is False
+    # the model default filled the rows; no server default is left behind
+    assert cols['copies'].default is None
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'book', author_id=1, title='t', price=1)   # copies missing
+    insert(mdb, 'book', author_id=1, title='t', price=1, copies=2)
+    assert rows(mdb, 'review') == REVIEWS and rows(mdb, 'shelf') == SHELVES
+    assert fks(mdb, 'review') == {('book_id', 'book', 'id')}
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+    assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+    assert_cascade_works(mdb)
+
+
+def test_add_not_null_column_with_callable_default(mdb, migrator):
+    migrate(migrator.add_column('review', 'weight', IntegerField(default=lambda: 3)))
+    assert rows(mdb, 'review', 'weight') == [(3,)] * 5
+
+
+def test_add_not_null_column_without_default_is_refused(mdb, migrator):
+    with pytest.raises(ValueError, match='default'):
+        migrate(migrator.add_column('book', 'isbn', CharField()))
+    assert_intact(mdb)
+
+
+def test_add_foreign_key_column(mdb, migrator):
+    migrate(migrator.add_column('book', 'editor_id',
+                                ForeignKeyField(orm_author_model(mdb), null=True,
+                                                on_delete='SET NULL')))
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id'), ('editor_id', 'author', 'id')}
+    assert indexes(mdb, 'book')['book_editor_id'] == (('editor_id',), False)
+    mdb.execute_sql('UPDATE book SET editor_id = 3 WHERE id = 1')
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            mdb.execute_sql('UPDATE book SET editor_id = 99 WHERE id = 2')
+    mdb.execute_sql('DELETE FROM shelf')
+    mdb.execute_sql('DELETE FROM author WHERE id = 3')      # deletes book 4, nulls editor
+    assert rows(mdb, 'book', 'id, editor_id') == [(1, None), (2, None), (3, None)]
+
+
+def orm_author_model(db):
+    class Author(Model):
+        name = CharField()
+
+        class Meta:
+            database = db
+            table_name = 'author'
+    return Author
+
+
+def test_add_unique_column_creates_unique_index(mdb, migrator):
+    migrate(migrator.add_column('author', 'slug', CharField(null=True, unique=True)))
+    assert indexes(mdb, 'author')['author_slug'] == (('slug',), True)
+    mdb.execute_sql("UPDATE author SET slug = 'a' WHERE id = 1")
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            mdb.execute_sql("UPDATE author SET slug = 'a' WHERE id = 2")
+
+
+# ---------------------------------------------------------------------------------------
+# drop_column, rename_column
+# ---------------------------------------------------------------------------------------
+
+def test_drop_column(mdb, migrator):
+    migrate(migrator.drop_column('book', 'note'))
+    assert rows(mdb, 'book') == [b[:4] for b in BOOKS]
+    assert 'note' not in columns(mdb, 'book')
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+    assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
+    assert_intact(mdb, skip=('book',))
+    assert_fk_enforced(mdb, 'shelf', book_id=999)
+    assert_cascade_works(mdb)
+
+
+def test_drop_indexed_column_drops_its_index(mdb, migrator):
+    migrate(migrator.drop_column('book', 'title'))
+    assert rows(mdb, 'book') == [(b[0], b[1], b[3], b[4]) for b in BOOKS]
+    assert set(indexes(mdb, 'book')) == {'book_author_id'}
+    assert_intact(mdb, skip=('book',))
+
+
+def test_drop_foreign_key_column(mdb, migrator):
+    migrate(migrator.drop_column('shelf', 'book_id'))
+    assert rows(mdb, 'shelf') == [(1,), (2,)]
+    assert fks(mdb, 'shelf') == set()
+    mdb.execute_sql('DELETE FROM review')
+    mdb.execute_sql('DELETE FROM book')        # nothing refers to books from shelf now
+    assert rows(mdb, 'book') == []
+
+
+def test_rename_column(mdb, migrator):
+    migrate(migrator.rename_column('book', 'title', 'name'),
+            migrator.rename_column('book', 'author_id', 'writer_id'),
+            migrator.rename_column('author', 'id', 'author_pk'))
+    cols = columns(mdb, 'book')
+    assert 'name' in cols and 'title' not in cols and 'writer_id' in cols
+    assert rows(mdb, 'book') == BOOKS
+    assert fks(mdb, 'book') == {('writer_id', 'author', 'author_pk')}
+    assert indexes(mdb, 'book') == {'book_author_id': (('writer_id',), False),
+                                    'book_title': (('name',), False)}
+    assert_intact(mdb, skip=('author', 'book'))
+    assert_fk_enforced(mdb, 'book', writer_id=99, name='x', price=1)
+    mdb.execute_sql('DELETE FROM shelf')
+    mdb.execute_sql('DELETE FROM author WHERE author_pk = 1')
+    assert [r[0] for r in rows(mdb, 'book', 'id')] == [3, 4]
+
+
+# ---------------------------------------------------------------------------------------
+# NOT NULL and defaults
+# ---------------------------------------------------------------------------------------
+
+def test_add_and_drop_not_null(mdb, migrator):
+    mdb.execute_sql("UPDATE author SET email = 'none' WHERE email IS NULL")
+    migrate(migrator.add_not_null('author', 'email'), migrator.drop_not_null('book', 'title'))
+    assert columns(mdb, 'author')['email'].null is False
+    assert columns(mdb, 'book')['title'].null is True
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'author', name='dee')
+    insert(mdb, 'book', author_id=2, price=1)              # title may be NULL now
+    assert rows(mdb, 'author', 'email') == [('ann@x',), ('none',), ('cy@x',)]
+    assert rows(mdb, 'book')[:4] == BOOKS
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+    assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
+    assert rows(mdb, 'review') == REVIEWS and rows(mdb, 'shelf') == SHELVES
+    assert_cascade_works(mdb)
+
+
+def test_add_not_null_with_null_rows_fails_and_rolls_back(mdb, migrator):
+    with pytest.raises(IntegrityError):
+        migrate(migrator.drop_not_null('book', 'title'),
+                migrator.add_not_null('author', 'email'))     # bob's email is NULL
+    assert columns(mdb, 'book')['title'].null is False         # the first change undone
+    assert columns(mdb, 'author')['email'].null is True
+    assert_intact(mdb)
+
+
+def test_add_and_drop_column_default(mdb, migrator):
+    migrate(migrator.add_column_default('book', 'price', 42),
+            migrator.add_column_default('author', 'name', "o'neil"))
+    cols = columns(mdb, 'book')
+    assert cols['price'].default is not None and '42' in cols['price'].default
+    insert(mdb, 'book', author_id=1, title='new')
+    insert(mdb, 'author', email='z@x')
+    assert rows(mdb, 'book')[-1][3] == 42
+    assert rows(mdb, 'author')[-1][1] == "o'neil"
+    assert rows(mdb, 'book')[:4] == BOOKS and rows(mdb, 'author')[:3] == AUTHORS
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+    assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
+    assert cols['price'].null is False
+
+    migrate(migrator.drop_column_default('book', 'price'))
+    assert columns(mdb, 'book')['price'].default is None
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'book', author_id=1, title='newer')    # NOT NULL, no default
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+
+
+def test_column_default_from_sql(mdb, migrator):
+    migrate(migrator.add_column('review', 'created', CharField(null=True)),
+            migrator.add_column_default('review', 'created', SQL('CURRENT_TIMESTAMP')))
+    insert(mdb, 'review', book_id=1, stars=5)
+    created = rows(mdb, 'review', 'created')
+    assert created[:5] == [(None,)] * 5 and created[5][0]
+
+
+# ---------------------------------------------------------------------------------------
+# Types, tables, indexes
+# ---------------------------------------------------------------------------------------
+
+def test_alter_column_type(mdb, migrator):
+    migrate(migrator.alter_column_type('author', 'age', BigIntegerField()),
+            migrator.alter_column_type('book', 'title', TextField()))
+    types = {c.name: c.data_type.lower() for c in mdb.get_columns('book')}
+    assert types['title'] == 'text'
+    age_type = columns(mdb, 'author')['age'].data_type.lower()
+    assert age_type == 'bigint'
+    assert columns(mdb, 'book')['title'].null is False           # nullability kept
+    assert columns(mdb, 'author')['age'].null is True
+    assert_intact(mdb)
+    assert_cascade_works(mdb)
+
+
+def test_alter_column_type_with_cast(mdb, migrator):
+    migrate(migrator.add_column('book', 'code', CharField(null=True)))
+    mdb.execute_sql("UPDATE book SET code = '0' || CAST(id AS TEXT)" if kind(mdb) == 'sqlite'
+                    else "UPDATE book SET code = '0' || id::text")
+    migrate(migrator.alter_column_type('book', 'code', IntegerField(null=True),
+                                       cast='INTEGER'))
+    assert rows(mdb, 'book', 'code') == [(1,), (2,), (3,), (4,)]
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+
+
+def test_rename_table(mdb, migrator):
+    migrate(migrator.rename_table('author', 'writer'))
+    tables = mdb.get_tables()
+    assert 'writer' in tables and 'author' not in tables
+    assert rows(mdb, 'writer') == AUTHORS
+    assert fks(mdb, 'book') == {('author_id', 'writer', 'id')}
+    assert_intact(mdb, skip=('author', 'book'))
+    assert rows(mdb, 'book') == BOOKS
+    insert(mdb, 'writer', name='dee')                 # the key sequence still works
+    assert_fk_enforced(mdb, 'book', author_id=999, title='x', price=1)
+    mdb.execute_sql('DELETE FROM shelf')
+    mdb.execute_sql('DELETE FROM writer WHERE id = 1')
+    assert [r[0] for r in rows(mdb, 'book', 'id')] == [3, 4]
+    # the old name is free again
+    mdb.execute_sql(SCHEMA[kind(mdb) if kind(mdb) == 'sqlite' else 'postgres'][0])
+
+
+def test_add_and_drop_index(mdb, migrator):
+    migrate(migrator.add_index('review', ('book_id', 'stars'), unique=True),
+            migrator.add_index('author', ('email',)),
+            migrator.drop_index('book', 'book_title'))
+    assert indexes(mdb, 'review')['review_book_id_stars'] == (('book_id', 'stars'), True)
+    assert indexes(mdb, 'author') == {'author_email': (('email',), False)}
+    assert set(indexes(mdb, 'book')) == {'book_author_id'}
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'review', book_id=1, stars=5)
+    assert rows(mdb, 'review') == REVIEWS and rows(mdb, 'book') == BOOKS
+
+
+# ---------------------------------------------------------------------------------------
+# Constraints and foreign keys
+# ---------------------------------------------------------------------------------------
+
+def test_add_and_drop_check_constraint(mdb, migrator):
+    migrate(migrator.add_constraint('book', 'price_positive', Check('price >= 0')))
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'book', author_id=1, title='x', price=-1)
+    assert rows(mdb, 'book') == BOOKS
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+    assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
+    assert_intact(mdb)
+    migrate(migrator.drop_constraint('book', 'price_positive'))
+    insert(mdb, 'book', author_id=1, title='x', price=-1)
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+
+
+def test_constraint_broken_by_existing_rows_rolls_back(mdb, migrator):
+    with pytest.raises(IntegrityError):
+        migrate(migrator.add_column('book', 'isbn', CharField(null=True)),
+                migrator.add_constraint('book', 'cheap', Check('price < 15')))
+    assert 'isbn' not in columns(mdb, 'book')
+    assert_intact(mdb)
+
+
+def test_add_unique(mdb, migrator):
+    migrate(migrator.add_unique('author', 'name'))
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'author', name='ann')
+    uniques = [cols for cols, unique in indexes(mdb, 'author').values() if unique]
+    assert ('name',) in uniques
+    assert_intact(mdb)
+    assert_cascade_works(mdb)
+
+
+def test_add_foreign_key_constraint(mdb, migrator):
+    mdb.execute_sql('CREATE TABLE loan (id INTEGER PRIMARY KEY, book_ref INTEGER)')
+    mdb.execute_sql('INSERT INTO loan VALUES (1, 2), (2, 4), (3, NULL)')
+    migrate(migrator.add_foreign_key_constraint('loan', 'book_ref', 'book', 'id',
+                                                on_delete='CASCADE'))
+    assert fks(mdb, 'loan') == {('book_ref', 'book', 'id')}
+    assert_fk_enforced(mdb, 'loan', id=9, book_ref=999)
+    mdb.execute_sql('DELETE FROM review WHERE book_id = 2')
+    mdb.execute_sql('DELETE FROM shelf')
+    mdb.execute_sql('DELETE FROM book WHERE id = 2')
+    assert rows(mdb, 'loan') == [(2, 4), (3, None)]
+
+    migrate(migrator.drop_foreign_key_constraint('loan', 'book_ref'))
+    assert fks(mdb, 'loan') == set()
+    insert(mdb, 'loan', id=9, book_ref=999)
+
+
+def test_foreign_key_over_orphans_fails_and_rolls_back(mdb, migrator):
+    mdb.execute_sql('CREATE TABLE loan (id INTEGER PRIMARY KEY, book_ref INTEGER)')
+    mdb.execute_sql('INSERT INTO loan VALUES (1, 2), (2, 77)')
+    with pytest.raises(IntegrityError) as info:
+        migrate(migrator.add_foreign_key_constraint('loan', 'book_ref', 'book', 'id'))
+    if kind(mdb) == 'sqlite':
+        assert 'foreign key check failed' in str(info.value)
+        assert 'loan' in str(info.value)
+    assert fks(mdb, 'loan') == set()
+    assert rows(mdb, 'loan') == [(1, 2), (2, 77)]
+    assert_intact(mdb)
+
+
+def test_drop_foreign_key_of_referencing_table(mdb, migrator):
+    migrate(migrator.drop_foreign_key_constraint('book', 'author_id'))
+    assert fks(mdb, 'book') == set()
+    assert rows(mdb, 'book') == BOOKS
+    insert(mdb, 'book', author_id=99, title='orphan', price=1)
+    assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
+    assert fks(mdb, 'review') == {('book_id', 'book', 'id')}
+
+
+# ---------------------------------------------------------------------------------------
+# Transactions
+# ---------------------------------------------------------------------------------------
+
+def test_a_failing_batch_changes_nothing(mdb, migrator):
+    with pytest.raises(orm.DatabaseError):
+        migrate(migrator.add_column('book', 'isbn', CharField(null=True)),
+                migrator.rename_column('author', 'name', 'full_name'),
+                migrator.drop_column('book', 'note'),
+                migrator.rename_column('book', 'no_such_column', 'x'))
+    assert set(columns(mdb, 'author')) == {'id', 'name', 'email', 'age'}
+    assert 'isbn' not in columns(mdb, 'book') and 'note' in columns(mdb, 'book')
+    assert_intact(mdb)
+
+
+def test_operation_run_alone(mdb, migrator):
+    migrator.add_column('author', 'bio', TextField(null=True)).run()
+    assert 'bio' in columns(mdb, 'author')
+    assert_intact(mdb, skip=('author',))
+
+
+@pytest.mark.engines('sqlite')
+def test_sqlite_index_on_a_missing_column_is_refused(mdb, migrator):
+    # SQLite would read the quoted name as a string and index a constant
+    with pytest.raises(ValueError, match='no_such_column'):
+        migrate(migrator.add_index('book', ('no_such_column',)))
+    assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
+
+
+def test_custom_operation(mdb, migrator):
+    class Custom(type(migrator)):
+        @operation
+        def touch(self, table):
+            return SQL('UPDATE %s SET price = price + 1' % table)
+    custom = Custom(mdb)
+    migrate(custom.touch('book'), custom.add_index('book', ('price',)))
+    assert rows(mdb, 'book', 'price') == [(11,), (21,), (1,), (6,)]
+
+
+# ---------------------------------------------------------------------------------------
+# SQLite specifics of the table rebuild
+# ---------------------------------------------------------------------------------------
+
+pytestmark_sqlite = pytest.mark.engines('sqlite')
+
+
+@pytestmark_sqlite
+def test_rebuild_keeps_triggers_views_and_autoincrement(mdb, migrator):
+    mdb.execute_sql('CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, msg TEXT)')
+    mdb.execute_sql("INSERT INTO log (msg) VALUES ('a'), ('b'), ('c')")
+    mdb.execute_sql('DELETE FROM log WHERE id = 3')
+    mdb.execute_sql("CREATE TRIGGER book_log AFTER INSERT ON book BEGIN "
+                    "INSERT INTO log (msg) VALUES ('book ' || new.title); END")
+    mdb.execute_sql('CREATE VIEW cheap AS SELECT b.title, a.name FROM book b '
+                    'JOIN author a ON a.id = b.author_id WHERE b.price < 15')
+    legacy = mdb.execute_sql('PRAGMA legacy_alter_table').fetchone()[0]
+    migrate(migrator.drop_not_null('book', 'note'), migrator.add_not_null('log', 'msg'),
+            migrator.add_column_default('author', 'age', 18))
+    insert(mdb, 'book', author_id=1, title='zeta', price=1)
+    assert rows(mdb, 'log') == [(1, 'a'), (2, 'b'), (4, 'book zeta')]   # sequence kept
+    assert sorted(rows_of(mdb, 'SELECT title, name FROM cheap')) == [
+        ('alpha', 'ann'), ('delta', 'cy'), ('gamma', 'bob'), ('zeta', 'ann')]
+    assert mdb.execute_sql('PRAGMA legacy_alter_table').fetchone()[0] == legacy
+    assert_intact(mdb, skip=('book',))
+
+
+def rows_of(db, sql):
+    return [tuple(r) for r in db.execute_sql(sql).fetchall()]
+
+
+@pytestmark_sqlite
+def test_rebuild_of_self_referencing_table(mdb, migrator):
+    mdb.execute_sql('CREATE TABLE category (id INTEGER PRIMARY KEY, name TEXT, '
+                    'parent_id INTEGER REFERENCES category (id) ON DELETE CASCADE)')
+    mdb.execute_sql("INSERT INTO category VALUES (1, 'root', NULL), (2, 'kid', 1), "
+                    "(3, 'grandkid', 2)")
+    migrate(migrator.add_not_null('category', 'name'), migrator.drop_column('book', 'note'))
+    assert fks(mdb, 'category') == {('parent_id', 'category', 'id')}
+    assert_fk_enforced(mdb, 'category', name='x', parent_id=99)
+    mdb.execute_sql('DELETE FROM category WHERE id = 1')
+    assert rows(mdb, 'category') == []
+    assert_intact(mdb, skip=('book',))
+
+
+@pytestmark_sqlite
+def test_rebuild_inside_an_open_transaction(mdb, migrator):
+    # a referenced table cannot be rebuilt while foreign keys are on in a transaction
+    with pytest.raises(NotSupportedError, match='foreign keys'):
+        with mdb.atomic():
+            migrate(migrator.drop_not_null('book', 'title'))
+    assert columns(mdb, 'book')['title'].null is False
+    # a table nothing refers to can
+    with mdb.atomic():
+        migrate(migrator.add_not_null('shelf', 'book_id'))
+    assert columns(mdb, 'shelf')['book_id'].null is False
+    # with foreign keys off the application runs the show
+    mdb.execute_sql('PRAGMA foreign_keys = OFF')
+    with mdb.atomic():
+        migrate(migrator.drop_not_null('book', 'title'))
+    mdb.execute_sql('PRAGMA foreign_keys = ON')
+    assert columns(mdb, 'book')['title'].null is True
+    assert_intact(mdb, skip=('book',))
+    assert fks(mdb, 'review') == {('book_id', 'book', 'id')}
+
+
+@pytestmark_sqlite
+def test_migration_context_checks_foreign_keys(mdb, migrator):
+    with pytest.raises(IntegrityError, match='foreign key check failed'):
+        with migrator.migration_context():
+            mdb.execute_sql('INSERT INTO review (book_id, stars) VALUES (999, 1)')
+    assert rows(mdb, 'review') == REVIEWS
+    assert mdb.pragma('foreign_keys') == 1
+
+
+@pytestmark_sqlite
+def test_drop_column_without_cascade_refuses_dependents(mdb, migrator):
+    with pytest.raises(ValueError, match='book_title'):
+        migrate(migrator.drop_column('book', 'title', cascade=False))
+    migrate(migrator.drop_column('book', 'note', cascade=False))
+    assert 'note' not in columns(mdb, 'book')
+    assert_intact(mdb, skip=('book',))
+
+
+@pytestmark_sqlite
+def test_rebuild_keeps_unusual_definitions(mdb, migrator):
+    mdb.execute_sql(
+        'CREATE TABLE "odd table" ("the id" INTEGER PRIMARY KEY, '
+        '"a,b" TEXT DEFAULT \'x, (y)\' NOT NULL CHECK ("a,b" <> \'\'), '
+        'code VARCHAR(10) COLLATE NOCASE UNIQUE, '
+        '-- a comment, with a comma\n'
+        'amount DECIMAL(10, 2) DEFAULT -1.5, '
+        'CONSTRAINT amount_ok CHECK (amount < 1000))')
+    mdb.execute_sql('INSERT INTO "odd table" ("the id", code) VALUES (1, \'Q\')')
+    migrate(migrator.drop_column_default('odd table', 'amount'),
+            migrator.add_not_null('odd table', 'code'))
+    cols = columns(mdb, 'odd table')
+    assert cols['amount'].default is None
+    assert cols['a,b'].default == "'x, (y)'"
+    assert cols['code'].null is False
+    assert rows_of(mdb, 'SELECT * FROM "odd table"') == [(1, 'x, (y)', 'Q', -1.5)]
+    with pytest.raises(IntegrityError):        # UNIQUE ... COLLATE NOCASE kept
+        insert_q(mdb, '"odd table"', code='q')
+    with pytest.raises(IntegrityError):        # the named CHECK kept
+        insert_q(mdb, '"odd table"', code='z', amount=5000)
+    migrate(migrator.drop_constraint('odd table', 'amount_ok'))
+    insert_q(mdb, '"odd table"', code='z', amount=5000)
+
+
+def insert_q(db, table, **values):
+    with db.atomic():
+        db.execute_sql('INSERT INTO %s (%s) VALUES (%s)' % (
+            table, ', '.join(values), ', '.join('?' * len(values))), list(values.values()))
+
+
+# ---------------------------------------------------------------------------------------
+# CockroachDB migrator (on the PostgreSQL server) and the MySQL helpers
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.engines('postgres')
+def test_cockroach_migrator_on_postgres(mdb):
+    from conftest import pg_connect_kwargs
+    from playhouse.cockroachdb import CockroachDatabase
+    params = pg_connect_kwargs()
+    params.setdefault('port', 5432)
+    name = params.pop('database')
+    crdb = CockroachDatabase(name, **params)
+    try:
+        migrator = SchemaMigrator.from_database(crdb)
+        assert type(migrator) is CockroachDBMigrator
+        migrate(migrator.add_column('book', 'copies', IntegerField(default=1)),
+                migrator.add_index('book', ('copies',)),
+                migrator.drop_index('book', 'book_copies'))
+        assert rows(crdb, 'book', 'copies') == [(1,)] * 4
+        assert columns(crdb, 'book')['copies'].null is False
+    finally:
+        crdb.close()
+
+
+def test_mysql_column_sql():
+    column = MySQLColumn('name', 'varchar(50)', True, False, None, '')
+    assert column.sql() == '`name` varchar(50)'
+    assert column.sql(column_name='title', is_null=False) == '`title` varchar(50) NOT NULL'
+
+
+@pytestmark_sqlite
+def test_renames_follow_references_even_in_legacy_mode(mdb, migrator):
+    mdb.execute_sql('PRAGMA legacy_alter_table = ON')
+    migrate(migrator.rename_table('book', 'volume'),
+            migrator.rename_column('volume', 'id', 'volume_id'))
+    assert mdb.execute_sql('PRAGMA legacy_alter_table').fetchone()[0] == 1
+    mdb.execute_sql('PRAGMA legacy_alter_table = OFF')
+    assert fks(mdb, 'review') == {('book_id', 'volume', 'volume_id')}
+    assert fks(mdb, 'shelf') == {('book_id', 'volume', 'volume_id')}
+    assert rows_of(mdb, 'SELECT * FROM volume ORDER BY volume_id') == BOOKS
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
