@@ -143,6 +143,8 @@ def insert_row(model: type, field_dict: dict) -> Any:
     for field, name in zip(fields, names):
         value = field_dict[name] if name in field_dict else field.get_default()
         values.append(field.db_value(value))
+    if not _cacheable(values):   # a db_value() that returns SQL (e.g. fn.json(...))
+        return model.insert(**field_dict).execute()
     dialect = db.dialect
     cache = shape_cache(meta)
     key = ('insert', dialect, tuple(names))
@@ -189,5 +191,7 @@ def update_row(model: type, field_dict: dict, pk_value: Any) -> int:
         plan = cache[key] = (sql, params, positions)
     sql, template, positions = plan
     values = [f.db_value(field_dict[f.name]) for f in fields] + [pk.db_value(pk_value)]
+    if not _cacheable(values):   # a db_value() that returns SQL (e.g. fn.json(...))
+        return model.update(**field_dict).where(pk == pk_value).execute()
     cursor = db.execute_sql(sql, _bind(template, positions, values, dialect))
     return db.rows_affected(cursor)

@@ -4,6 +4,8 @@ Engines (fixture ids):
 
 * ``sqlite-memory`` -- ``SqliteDatabase(':memory:')``
 * ``sqlite-file``   -- ``SqliteDatabase(<tmp_path>/test.db)``
+* ``apsw``          -- ``playhouse.apsw_ext.APSWDatabase(<tmp_path>/test-apsw.db)``
+  (skipped when the ``apsw`` package is not installed)
 * ``postgres``      -- ``PostgresqlDatabase`` on ``$ORM_PG_DSN``
   (default ``dbname=orm_test host=127.0.0.1 user=postgres``); the database is
   created when missing and its ``public`` schema is emptied before each test.
@@ -15,8 +17,12 @@ To add an engine (e.g. ``apsw``): write a factory ``_make_<name>(tmp_path)``
 returning an unconnected database object, register it in ``ENGINE_FACTORIES``
 and add its id to ``ENGINES`` (and to ``ENGINE_KINDS`` for ``engine_name``).
 
-Restrict a test to some engine kinds with ``@pytest.mark.engines('postgres')``
-(kinds: ``sqlite``, ``postgres``, later ``apsw``).
+Restrict a test to some engines with ``@pytest.mark.engines(...)``.  Its arguments
+may be engine kinds (``sqlite``, ``postgres``), drivers (``sqlite3``, ``apsw``,
+``psycopg2``) or engine ids (``sqlite-file`` ...): the test runs on an engine that
+matches any of them.  APSW *is* SQLite, so its kind is ``sqlite`` and
+``engines('sqlite')`` tests run on it too; a test about the ``sqlite3`` module itself
+says ``engines('sqlite3')``.
 """
 from __future__ import annotations
 
@@ -38,9 +44,13 @@ PG_START_HINT = ('start it with:  pg_ctlcluster --skip-systemctl-redirect '
                  '$(ls /etc/postgresql) main start')
 
 #: Engine ids the ``db`` fixture is parametrized with, in order.
-ENGINES = ['sqlite-memory', 'sqlite-file', 'postgres']
+ENGINES = ['sqlite-memory', 'sqlite-file', 'apsw', 'postgres']
 #: Engine id -> engine kind (what ``engine_name(db)`` returns for it).
-ENGINE_KINDS = {'sqlite-memory': 'sqlite', 'sqlite-file': 'sqlite', 'postgres': 'postgres'}
+ENGINE_KINDS = {'sqlite-memory': 'sqlite', 'sqlite-file': 'sqlite', 'apsw': 'sqlite',
+                'postgres': 'postgres'}
+#: Engine id -> driver module (``engine_driver(db)``; also accepted by ``engines(...)``).
+ENGINE_DRIVERS = {'sqlite-memory': 'sqlite3', 'sqlite-file': 'sqlite3', 'apsw': 'apsw',
+                  'postgres': 'psycopg2'}
 
 
 # ---------------------------------------------------------------------------------------
@@ -138,6 +148,12 @@ def _make_sqlite_file(tmp_path: Any, **kwargs: Any) -> Database:
     return SqliteDatabase(str(tmp_path / 'test.db'), **kwargs)
 
 
+def _make_apsw(tmp_path: Any, **kwargs: Any) -> Database:
+    pytest.importorskip('apsw', reason='the apsw driver is not installed (pip install apsw)')
+    from playhouse.apsw_ext import APSWDatabase
+    return APSWDatabase(str(tmp_path / 'test-apsw.db'), **kwargs)
+
+
 def _make_postgres(tmp_path: Any, **kwargs: Any) -> Database:
     require_postgres()
     params = pg_connect_kwargs()
@@ -149,6 +165,7 @@ def _make_postgres(tmp_path: Any, **kwargs: Any) -> Database:
 ENGINE_FACTORIES: dict[str, Callable[..., Database]] = {
     'sqlite-memory': _make_sqlite_memory,
     'sqlite-file': _make_sqlite_file,
+    'apsw': _make_apsw,
     'postgres': _make_postgres,
 }
 
@@ -161,7 +178,7 @@ def make_database(engine: str, tmp_path: Any, **kwargs: Any) -> Database:
 
 
 def engine_name(db: Any) -> str:
-    """The engine kind of ``db``: ``'sqlite'``, ``'postgres'`` (later ``'apsw'``)."""
+    """The engine kind of ``db``: ``'sqlite'`` (also for APSW) or ``'postgres'``."""
     engine_id = getattr(db, 'test_engine_id', None)
     if engine_id in ENGINE_KINDS:
         return ENGINE_KINDS[engine_id]
@@ -170,6 +187,18 @@ def engine_name(db: Any) -> str:
     if isinstance(db, SqliteDatabase):
         return 'sqlite'
     return type(db).__name__
+
+
+def engine_driver(db: Any) -> str:
+    """The driver of ``db``: ``'sqlite3'``, ``'apsw'`` or ``'psycopg2'``."""
+    engine_id = getattr(db, 'test_engine_id', None)
+    if engine_id in ENGINE_DRIVERS:
+        return ENGINE_DRIVERS[engine_id]
+    if type(db).__name__ == 'APSWDatabase':
+        return 'apsw'
+    if isinstance(db, PostgresqlDatabase):
+        return 'psycopg2'
+    return 'sqlite3'
 
 
 def clean_database(db: Database) -> None:
@@ -196,13 +225,14 @@ def _close_all(db: Database) -> None:
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line(
-        'markers', 'engines(*kinds): run the test only on these engine kinds '
-                   '(sqlite, postgres, apsw)')
+        'markers', 'engines(*names): run the test only on engines matching one of these '
+                   'kinds (sqlite, postgres), drivers (sqlite3, apsw, psycopg2) or ids')
 
 
 def _check_marker(request: Any, engine: str) -> None:
     marker = request.node.get_closest_marker('engines')
-    if marker is not None and ENGINE_KINDS[engine] not in marker.args:
+    tags = {engine, ENGINE_KINDS[engine], ENGINE_DRIVERS[engine]}
+    if marker is not None and not tags.intersection(marker.args):
         pytest.skip('test applies to %s only' % ', '.join(marker.args))
 
 
@@ -250,9 +280,9 @@ def make_db(engine: str, tmp_path: Any) -> Any:
         _close_all(database)
 
 
-@pytest.fixture(params=['sqlite-memory', 'sqlite-file'])
+@pytest.fixture(params=['sqlite-memory', 'sqlite-file', 'apsw'])
 def sqlite_db(request: Any, tmp_path: Any) -> Any:
-    """A connected SQLite database (memory and file)."""
+    """A connected SQLite database (sqlite3 memory and file, and APSW)."""
     database = _open(request.param, tmp_path)
     yield database
     _close_all(database)

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import engine_name, make_database, pg_connect_kwargs
+from conftest import engine_driver, engine_name, make_database, pg_connect_kwargs
 from orm.database import (
     ConnectionContext,
     Database,
@@ -355,8 +355,8 @@ def test_integrity_error_wraps_driver_error(db):
     assert isinstance(exc, DatabaseError) and isinstance(exc, PeeweeException)
     cause = exc.__cause__
     assert cause is exc.orig
-    assert type(cause).__name__ in ('IntegrityError', 'UniqueViolation')
-    assert type(cause).__module__.split('.')[0] in ('sqlite3', 'psycopg2')
+    assert type(cause).__name__ in ('IntegrityError', 'UniqueViolation', 'ConstraintError')
+    assert type(cause).__module__.split('.')[0] in ('sqlite3', 'psycopg2', 'apsw')
     assert exc.args == cause.args
     if engine_name(db) == 'postgres':
         assert exc.pgcode == '23505'
@@ -548,8 +548,12 @@ def test_server_version(db):
         major = int(db.execute_sql('SHOW server_version_num').fetchone()[0]) // 10000
         assert info[0] == major
     else:
-        assert db.server_version == sqlite3.sqlite_version_info
-        assert db.dialect.server_version == sqlite3.sqlite_version_info
+        expected = sqlite3.sqlite_version_info
+        if engine_driver(db) == 'apsw':   # APSW ships its own SQLite
+            import apsw
+            expected = tuple(int(p) for p in apsw.sqlite_lib_version().split('.')[:3])
+        assert db.server_version == expected
+        assert db.dialect.server_version == expected
 
 
 def test_bind_and_create_tables_delegate_to_models(db):

@@ -1,0 +1,1385 @@
+"""SQLite extensions: JSON1 / JSONB fields, full-text search (FTS3/4 and FTS5), virtual
+tables, table-valued functions written in Python, and a few SQLite-flavoured fields.
+
+Use :class:`SqliteExtDatabase` (a :class:`orm.SqliteDatabase` that also registers the
+full-text ranking functions and the table functions declared with
+:meth:`SqliteExtDatabase.table_function`)::
+
+    from playhouse.sqlite_ext import SqliteExtDatabase, JSONField, FTS5Model, SearchField
+
+    db = SqliteExtDatabase('app.db')
+
+    class Config(db.Model):
+        data = JSONField()
+
+    class Note(FTS5Model):
+        title = SearchField()
+        body = SearchField()
+
+        class Meta:
+            database = db
+
+Everything here uses only orm's public API.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+import re
+import sqlite3
+import struct
+import zlib
+from typing import Any, Callable, Iterable, Optional
+
+from orm import (SQL, AutoField, Column, ColumnBase, DateTimeField, DecimalField,
+                 EnclosedNodeList, Entity, Expression, Field, Function, ImproperlyConfigured,
+                 Model, Node, NodeList, SchemaManager, SqliteDatabase, TextField, Value,
+                 VirtualField, fn)
+from orm import JSONField as _CoreJSONField
+from orm.sql.nodes import Alias
+
+from . import _vtab
+
+from orm import *  # noqa: E402,F401,F403  (``from playhouse.sqlite_ext import *`` gives orm's names)
+import orm as _orm  # noqa: E402
+
+__all__ = sorted(set(_orm.__all__) | {
+    'AutoIncrementField', 'BaseFTSModel', 'ClosureTable', 'CSqliteExtDatabase', 'DocIDField',
+    'FTS5Model', 'FTSModel', 'ISODateTimeField', 'JSONBField', 'JSONBPath', 'JSONField',
+    'JSONPath', 'RowIDField', 'SearchField', 'SqliteExtDatabase', 'TableFunction',
+    'TDecimalField', 'VirtualModel', 'VirtualTableSchemaManager', 'bm25', 'bm25f',
+    'jsonb_dumps', 'jsonb_loads', 'lucene', 'match', 'rank'})
+
+_SQLITE_VERSION = sqlite3.sqlite_version_info
+FTS_VERSION = 4 if _SQLITE_VERSION >= (3, 7, 4) else 3
+FTS3_MATCHINFO = 'pcx'
+FTS4_MATCHINFO = 'pcnalx'
+FTS5_MIN_SQLITE_VERSION = (3, 9, 0)
+JSONB_MIN_SQLITE_VERSION = (3, 45, 0)
+
+
+def _as_is(value: Any) -> Any:
+    """A converter that leaves a bound value as it is (no field conversion)."""
+    return value
+
+
+def match(lhs: Any, rhs: Any) -> Expression:
+    """``lhs MATCH rhs`` (full-text search)."""
+    return Expression(lhs, 'MATCH', rhs)
+
+
+# ---------------------------------------------------------------------------------------
+# Fields
+# ---------------------------------------------------------------------------------------
+
+class RowIDField(AutoField):
+    """The implicit ``rowid`` of a SQLite table as the primary key (must be named rowid)."""
+
+    required_name = 'rowid'
+
+    def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
+        if name != self.required_name:
+            raise ValueError('%s must be named "%s", not "%s"'
+                             % (type(self).__name__, self.required_name, name))
+        self.column_name = self.required_name
+        super().bind(model, name, set_attribute)
+
+
+class DocIDField(RowIDField):
+    """The ``docid`` of an FTS3/4 table (an alias of its rowid)."""
+
+    required_name = 'docid'
+
+
+class AutoIncrementField(AutoField):
+    """``INTEGER PRIMARY KEY AUTOINCREMENT``: keys of deleted rows are never reused."""
+
+    def ddl(self, ctx: Any) -> NodeList:
+        return NodeList((super().ddl(ctx), SQL('AUTOINCREMENT')))
+
+
+class TDecimalField(DecimalField):
+    """A decimal stored as TEXT, so no digit is lost to floating point."""
+
+    field_type = 'TEXT'
+
+    def get_modifiers(self) -> None:   # type: ignore[override]
+        return None
+
+    def db_value(self, value: Any) -> Any:
+        value = super().db_value(value)
+        if value is None or isinstance(value, Node):
+            return value
+        return str(value)
+
+
+class ISODateTimeField(DateTimeField):
+    """A datetime stored as ISO 8601 text, keeping microseconds and the UTC offset."""
+
+    def db_value(self, value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            return value.isoformat()
+        return super().db_value(value)
+
+    def python_value(self, value: Any) -> Any:
+        if isinstance(value, str) and value:
+            try:
+                return datetime.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return super().python_value(value)
+
+
+# ---------------------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------------------
+
+_PLAIN_KEY = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+
+
+def _path_part(key: Any) -> str:
+    """One step of a JSON path: ``[0]``, ``[#]``, ``.key`` or ``."odd key"``."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return '[%d]' % key
+    key = str(key)
+    if key.startswith('[') and key.endswith(']'):
+        return key
+    if _PLAIN_KEY.match(key):
+        return '.' + key
+    return '."%s"' % key.replace('\\', '\\\\').replace('"', '\\"')
+
+
+class _TableValued(Function):
+    """A table-valued function call (``json_each``, ``json_tree`` ...) usable in FROM.
+
+    ``alias()`` gives a source whose columns are reachable as ``alias.c.name``.
+    """
+
+    def alias(self, alias: Optional[str]) -> Node:
+        if alias is None:
+            return self
+        return _SourceAlias(self, alias)
+
+
+class _AliasColumns:
+    __slots__ = ('_alias',)
+
+    def __init__(self, alias: str) -> None:
+        self._alias = alias
+
+    def __getattr__(self, name: str) -> Entity:
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return Entity(self._alias, name)
+
+    __getitem__ = __getattr__
+
+
+class _SourceAlias(Alias):
+    @property
+    def c(self) -> _AliasColumns:
+        return _AliasColumns(self._alias)
+
+
+class JSONPath(ColumnBase):
+    """A path inside a :class:`JSONField`: ``Model.data['a'][0]`` or ``data.path('a', 0)``.
+
+    Renders as ``json_extract(column, '$.a[0]')``; the methods build the updates and
+    table-valued functions for that path.
+    """
+
+    _extract = 'json_extract'
+    _prefix = 'json'
+
+    def __init__(self, field: Field, path: Iterable = ()) -> None:
+        self._field = field
+        self._path = tuple(path)
+
+    @property
+    def path(self) -> Value:
+        return Value('$' + ''.join(_path_part(p) for p in self._path), converter=_as_is)
+
+    def __getitem__(self, key: Any) -> 'JSONPath':   # type: ignore[override]
+        return type(self)(self._field, self._path + (key,))
+
+    def _value(self, value: Any, as_json: Optional[bool]) -> Any:
+        if isinstance(value, Node):
+            return value
+        if as_json or (as_json is None and isinstance(value, (list, dict, bool))):
+            return self._field._json_value(value)
+        return Value(value, converter=_as_is)
+
+    def _func(self, name: str) -> Any:
+        return getattr(fn, '%s_%s' % (self._prefix, name))
+
+    def append(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        """Append ``value`` to the array at this path."""
+        path = Value(self.path.value + '[#]', converter=_as_is)
+        return self._func('set')(self._field, path, self._value(value, as_json))
+
+    def insert(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        """Set this path to ``value`` only where it does not exist yet."""
+        return self._func('insert')(self._field, self.path, self._value(value, as_json))
+
+    def set(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        """Set (create or overwrite) this path to ``value``."""
+        return self._func('set')(self._field, self.path, self._value(value, as_json))
+
+    def replace(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        """Overwrite this path with ``value`` only where it exists."""
+        return self._func('replace')(self._field, self.path, self._value(value, as_json))
+
+    def update(self, value: Any) -> Function:
+        """Merge ``value`` (a dict) into the object at this path (RFC 7396 merge patch)."""
+        patch = Value(self._field._json_dumps(value), converter=_as_is)
+        if not self._path:
+            return self._func('patch')(self._field, patch)
+        return self.set(fn.json_patch(self, patch))
+
+    def remove(self) -> Function:
+        """Remove this path."""
+        return self._func('remove')(self._field, self.path)
+
+    def json_type(self) -> Function:
+        """The JSON type name at this path (``'object'``, ``'integer'`` ...)."""
+        return fn.json_type(self._field, self.path)
+
+    def length(self) -> Function:
+        """The length of the array at this path."""
+        return fn.json_array_length(self._field, self.path)
+
+    def children(self) -> _TableValued:
+        """``json_each(column, path)``: one row per direct child (use in FROM)."""
+        return _TableValued('json_each', (self._field, self.path))
+
+    def tree(self) -> _TableValued:
+        """``json_tree(column, path)``: one row per descendant (use in FROM)."""
+        return _TableValued('json_tree', (self._field, self.path))
+
+    def extract(self) -> Function:
+        return Function(self._extract, (self._field, self.path))
+
+    def extract_json(self) -> Expression:
+        """``column -> path``: the value at this path as JSON text (SQLite >= 3.38)."""
+        return Expression(self._field, '->', self.path)
+
+    def extract_text(self) -> Expression:
+        """``column ->> path``: the value at this path as an SQL value (SQLite >= 3.38)."""
+        return Expression(self._field, '->>', self.path)
+
+    def __sql__(self, ctx: Any) -> Any:
+        return ctx.sql(Function(self._extract, (self._field, self.path)))
+
+
+class JSONField(_CoreJSONField):
+    """JSON stored as text, queried with SQLite's JSON1 functions.
+
+    ``Model.data['a']['b']`` (or ``Model.data.path('a', 'b')``) is a :class:`JSONPath`;
+    ``set``, ``replace``, ``insert``, ``append``, ``update`` and ``remove`` build the
+    values of an ``UPDATE``; ``children()`` / ``tree()`` are table-valued functions.
+    """
+
+    path_class = JSONPath
+    unpack = False
+
+    def __init__(self, json_dumps: Optional[Callable] = None,
+                 json_loads: Optional[Callable] = None, **kwargs: Any) -> None:
+        kwargs.pop('dumps', None)
+        kwargs.pop('loads', None)
+        self._json_dumps = json_dumps or _compact_dumps
+        self._json_loads = json_loads or json.loads
+        super().__init__(self._json_dumps, self._json_loads, **kwargs)
+
+    def _json_value(self, value: Any) -> Node:
+        """``value`` as a JSON value inside SQL (not a string)."""
+        return fn.json(Value(self._json_dumps(value), converter=_as_is))
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, Node):
+            return value
+        return self._json_dumps(value)
+
+    def python_value(self, value: Any) -> Any:
+        if isinstance(value, (str, bytes, bytearray)):
+            try:
+                return self._json_loads(value)
+            except (TypeError, ValueError):
+                return value
+        return value
+
+    # -- paths ---------------------------------------------------------------------------
+    def __getitem__(self, key: Any) -> JSONPath:   # type: ignore[override]
+        return self.path_class(self)[key]
+
+    def path(self, *keys: Any) -> JSONPath:
+        return self.path_class(self, keys)
+
+    def _root(self) -> JSONPath:
+        return self.path_class(self)
+
+    def extract(self, *paths: str) -> Function:
+        """``json_extract(column, path...)`` for ``'$.a'``-style paths."""
+        # several paths give a JSON array (decoded by the field); one path gives an SQL
+        # value for scalars, which must not be decoded again
+        return Function(self.path_class._extract,
+                        (self,) + tuple(Value(p, converter=_as_is) for p in paths),
+                        coerce=len(paths) > 1)
+
+    def extract_json(self, path: str) -> Expression:
+        return Expression(self, '->', Value(path, converter=_as_is))
+
+    def extract_text(self, path: str) -> Expression:
+        return Expression(self, '->>', Value(path, converter=_as_is))
+
+    def append(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        return self._root().append(value, as_json)
+
+    def insert(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        return self._root().insert(value, as_json)
+
+    def set(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        return self._root().set(value, as_json)
+
+    def replace(self, value: Any, as_json: Optional[bool] = None) -> Function:
+        return self._root().replace(value, as_json)
+
+    def update(self, data: Any) -> Function:
+        return self._root().update(data)
+
+    def remove(self, *paths: Any) -> Function:
+        """Remove ``paths`` (``'$.a'`` strings); without any, the whole value."""
+        if not paths:
+            return self._root().remove()
+        return getattr(fn, '%s_remove' % self.path_class._prefix)(
+            self, *[Value(p, converter=_as_is) for p in paths])
+
+    def json_type(self) -> Function:
+        return fn.json_type(self)
+
+    def length(self, path: Optional[str] = None) -> Function:
+        if path is None:
+            return fn.json_array_length(self)
+        return fn.json_array_length(self, Value(path, converter=_as_is))
+
+    def children(self) -> _TableValued:
+        return _TableValued('json_each', (self,))
+
+    def tree(self) -> _TableValued:
+        return _TableValued('json_tree', (self,))
+
+
+def _compact_dumps(value: Any) -> str:
+    return json.dumps(value, separators=(',', ':'))
+
+
+# -- JSONB --------------------------------------------------------------------------------
+# SQLite's binary JSON (3.45+): each element is a header -- type in the low nibble, payload
+# size (or how many size bytes follow) in the high nibble -- and a payload.
+_JB_NULL, _JB_TRUE, _JB_FALSE, _JB_INT, _JB_INT5, _JB_FLOAT, _JB_FLOAT5 = range(7)
+_JB_TEXT, _JB_TEXTJ, _JB_TEXT5, _JB_TEXTRAW, _JB_ARRAY, _JB_OBJECT = range(7, 13)
+
+
+def _jb_header(kind: int, size: int) -> bytes:
+    if size <= 11:
+        return bytes(((size << 4) | kind,))
+    if size <= 0xFF:
+        return bytes((0xC0 | kind, size))
+    if size <= 0xFFFF:
+        return bytes((0xD0 | kind,)) + struct.pack('>H', size)
+    if size <= 0xFFFFFFFF:
+        return bytes((0xE0 | kind,)) + struct.pack('>I', size)
+    return bytes((0xF0 | kind,)) + struct.pack('>Q', size)
+
+
+def _jb_encode(value: Any, out: bytearray) -> None:
+    if value is None:
+        out.append(_JB_NULL)
+    elif value is True:
+        out.append(_JB_TRUE)
+    elif value is False:
+        out.append(_JB_FALSE)
+    elif isinstance(value, int):
+        text = str(int(value)).encode('ascii')
+        out += _jb_header(_JB_INT, len(text)) + text
+    elif isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError('JSON cannot hold %r' % value)
+        text = repr(value).encode('ascii')
+        out += _jb_header(_JB_FLOAT, len(text)) + text
+    elif isinstance(value, str):
+        text = value.encode('utf-8')
+        out += _jb_header(_JB_TEXTRAW, len(text)) + text
+    elif isinstance(value, dict):
+        body = bytearray()
+        for key, item in value.items():
+            if not isinstance(key, str):
+                key = json.dumps(key) if not isinstance(key, (int, float)) else str(key)
+            _jb_encode(key, body)
+            _jb_encode(item, body)
+        out += _jb_header(_JB_OBJECT, len(body)) + body
+    elif isinstance(value, (list, tuple)):
+        body = bytearray()
+        for item in value:
+            _jb_encode(item, body)
+        out += _jb_header(_JB_ARRAY, len(body)) + body
+    else:
+        raise TypeError('Object of type %s is not JSON serializable' % type(value).__name__)
+
+
+def jsonb_dumps(value: Any) -> bytes:
+    """Encode a Python value as SQLite JSONB (a BLOB the ``jsonb_*`` functions read)."""
+    out = bytearray()
+    _jb_encode(value, out)
+    return bytes(out)
+
+
+def _jb_text5(text: str) -> str:
+    """Decode a JSON5 string payload (adds \\x escapes and line continuations to JSON)."""
+    text = re.sub(r'\\\r?\n|\\[\u2028\u2029]', '', text)
+    text = re.sub(r'\\x([0-9A-Fa-f]{2})', lambda m: '\\u00' + m.group(1), text)
+    text = text.replace("\\'", "'").replace('\\0', '\\u0000').replace('\\v', '\\u000b')
+    return json.loads('"%s"' % text)
+
+
+def _jb_number5(text: str, integer: bool) -> Any:
+    text = text.strip()
+    sign = -1 if text.startswith('-') else 1
+    body = text.lstrip('+-')
+    if body.lower().startswith('0x'):
+        return sign * int(body, 16)
+    if body in ('Infinity', 'Inf'):
+        return sign * math.inf
+    if body == 'NaN':
+        return math.nan
+    return sign * (int(body) if integer else float(body))
+
+
+def _jb_decode(data: bytes, pos: int) -> tuple:
+    first = data[pos]
+    kind, size = first & 0x0F, first >> 4
+    pos += 1
+    if size >= 12:
+        width = {12: 1, 13: 2, 14: 4, 15: 8}[size]
+        size = int.from_bytes(data[pos:pos + width], 'big')
+        pos += width
+    end = pos + size
+    payload = data[pos:end]
+    if kind == _JB_NULL:
+        return None, end
+    if kind == _JB_TRUE:
+        return True, end
+    if kind == _JB_FALSE:
+        return False, end
+    if kind == _JB_INT:
+        return int(payload), end
+    if kind == _JB_FLOAT:
+        return float(payload), end
+    if kind in (_JB_INT5, _JB_FLOAT5):
+        return _jb_number5(payload.decode('ascii'), kind == _JB_INT5), end
+    if kind in (_JB_TEXT, _JB_TEXTRAW):
+        return payload.decode('utf-8'), end
+    if kind == _JB_TEXTJ:
+        return json.loads('"%s"' % payload.decode('utf-8')), end
+    if kind == _JB_TEXT5:
+        return _jb_text5(payload.decode('utf-8')), end
+    if kind == _JB_ARRAY:
+        items = []
+        while pos < end:
+            item, pos = _jb_decode(data, pos)
+            items.append(item)
+        return items, end
+    if kind == _JB_OBJECT:
+        obj = {}
+        while pos < end:
+            key, pos = _jb_decode(data, pos)
+            obj[key], pos = _jb_decode(data, pos)
+        return obj, end
+    raise ValueError('malformed JSONB (element type %d)' % kind)
+
+
+def jsonb_loads(data: Any) -> Any:
+    """Decode SQLite JSONB (bytes) into Python values."""
+    data = bytes(data)
+    if not data:
+        raise ValueError('empty JSONB value')
+    value, end = _jb_decode(data, 0)
+    if end != len(data):
+        raise ValueError('malformed JSONB (trailing bytes)')
+    return value
+
+
+class JSONBPath(JSONPath):
+    """A path inside a :class:`JSONBField`; updates use the ``jsonb_*`` functions."""
+
+    _extract = 'jsonb_extract'
+    _prefix = 'jsonb'
+
+    def json(self) -> Function:
+        """The value at this path as JSON text."""
+        return Function('json', (Function('jsonb_extract', (self._field, self.path)),),
+                        coerce=False)
+
+
+class JSONBField(JSONField):
+    """JSON stored in SQLite's binary JSONB format (SQLite >= 3.45).
+
+    Values are encoded to JSONB in Python, so they bind as plain BLOB parameters; rows
+    read back are decoded to Python objects.  ``field.json()`` selects the JSON text.
+    """
+
+    field_type = 'JSONB'
+    path_class = JSONBPath
+
+    def _json_value(self, value: Any) -> Node:
+        return Value(jsonb_dumps(value), converter=_as_is)
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, Node):
+            return value
+        return jsonb_dumps(value)
+
+    def python_value(self, value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            try:
+                return jsonb_loads(value)
+            except (ValueError, IndexError, UnicodeDecodeError):
+                return bytes(value)
+        return super().python_value(value)
+
+    def json(self) -> Function:
+        """``json(column)``: the stored value as JSON text."""
+        return Function('json', (self,), coerce=False)
+
+    def update(self, data: Any) -> Function:
+        return self._root().update(data)
+
+
+# ---------------------------------------------------------------------------------------
+# Virtual tables and full-text search
+# ---------------------------------------------------------------------------------------
+
+class VirtualTableSchemaManager(SchemaManager):
+    """DDL for virtual tables: ``CREATE VIRTUAL TABLE t USING module (...)``."""
+
+    def _create_virtual_table(self, safe: bool = True, **options: Any) -> NodeList:
+        model = self.model
+        meta = model._meta
+        options = model.clean_options(dict(meta.options or {}, **options))
+        parts: list = [SQL('CREATE VIRTUAL TABLE')]
+        if safe:
+            parts.append(SQL('IF NOT EXISTS'))
+        parts.append(meta.table_entity())
+        parts.append(SQL('USING'))
+        module = meta.extension_module
+        if isinstance(module, Node):
+            parts.append(module)
+            return NodeList(parts)
+        if not module:
+            raise ImproperlyConfigured('%s needs Meta.extension_module (e.g. "fts5")'
+                                       % model.__name__)
+        arguments: list = [SQL(arg) for arg in (meta.prefix_arguments or ())]
+        for field in meta.sorted_fields:
+            if isinstance(field, RowIDField) or getattr(field, '_hidden', False):
+                continue
+            column: list = [Entity(field.column_name)]
+            if model._include_column_types and field.field_type not in ('SEARCH', ''):
+                datatype = field.ddl_datatype(self._create_context())
+                if datatype is not None and datatype.sql:
+                    column.append(datatype)
+            if field.unindexed:
+                column.append(SQL('UNINDEXED'))
+            arguments.append(NodeList(column))
+        arguments.extend(SQL(arg) for arg in (meta.arguments or ()))
+        for key, value in options.items():
+            arguments.append(NodeList((SQL(str(key)), SQL('='), _option_value(value)),
+                                      glue=''))
+        parts.append(NodeList((SQL(str(module)), EnclosedNodeList(arguments)), glue=''))
+        return NodeList(parts)
+
+    def _create_table(self, safe: bool = True, **options: Any) -> NodeList:
+        if issubclass(self.model, VirtualModel):
+            options.pop('temporary', None)
+            return self._create_virtual_table(safe, **options)
+        return super()._create_table(safe, **options)
+
+    def create_indexes(self, safe: bool = True) -> None:
+        if not issubclass(self.model, VirtualModel):
+            super().create_indexes(safe)
+
+
+def _option_value(value: Any) -> Node:
+    if isinstance(value, Node):
+        return value
+    if isinstance(value, type) and hasattr(value, '_meta'):
+        return Entity(value._meta.table_name)
+    if isinstance(value, bool):
+        return SQL('1' if value else '0')
+    if isinstance(value, (int, float)):
+        return SQL(repr(value))
+    return SQL(str(value))
+
+
+class VirtualModel(Model):
+    """Base class of models stored in a virtual table (``Meta.extension_module``).
+
+    ``Meta.arguments`` / ``Meta.prefix_arguments`` add raw arguments after / before the
+    columns; ``Meta.options`` become ``key=value`` arguments.
+    """
+
+    _include_column_types = False
+
+    class Meta:
+        arguments = None
+        extension_module = None
+        prefix_arguments = None
+        primary_key = False
+        schema_manager_class = VirtualTableSchemaManager
+
+    @classmethod
+    def clean_options(cls, options: dict) -> dict:
+        return options
+
+
+class SearchField(Field):
+    """A column of a full-text index (untyped; ``unindexed=True`` stores without indexing)."""
+
+    field_type = 'SEARCH'
+
+    def __init__(self, unindexed: bool = False, column_name: Optional[str] = None,
+                 **kwargs: Any) -> None:
+        if kwargs:
+            raise ValueError('SearchField takes only unindexed= and column_name=; full-text '
+                             'columns have no type, constraints or defaults (got %s)'
+                             % ', '.join(sorted(kwargs)))
+        super().__init__(unindexed=unindexed, column_name=column_name, null=True)
+
+    def match(self, term: str) -> Expression:
+        """``column MATCH term``: full-text search restricted to this column."""
+        return match(self, term)
+
+    @property
+    def fts_column_index(self) -> int:
+        columns = [f for f in self.model._meta.sorted_fields
+                   if isinstance(f, SearchField)]
+        for i, field in enumerate(columns):
+            if field.name == self.name:
+                return i
+        raise ValueError('%r is not a column of %s' % (self, self.model.__name__))
+
+    def highlight(self, left: str, right: str) -> Function:
+        """FTS5 ``highlight()`` of this column, matches wrapped in ``left`` / ``right``."""
+        return fn.highlight(self.model._fts_entity(), self.fts_column_index, left, right)
+
+    def snippet(self, left: str, right: str, over_length: str = '...',
+                max_tokens: int = 16) -> Function:
+        """FTS5 ``snippet()`` of this column."""
+        max_tokens = max(1, min(int(max_tokens), 64))
+        return fn.snippet(self.model._fts_entity(), self.fts_column_index, left, right,
+                          over_length, max_tokens)
+
+
+class BaseFTSModel(VirtualModel):
+    """Shared behaviour of FTS3/4 and FTS5 models."""
+
+    @classmethod
+    def _fts_entity(cls) -> Column:
+        # the hidden column named after the table, qualified by the table's alias in the
+        # query: "t1"."note" (an FTS table referenced through an alias has no other name)
+        return Column(cls._meta.table, cls._meta.table_name)
+
+    @classmethod
+    def clean_options(cls, options: dict) -> dict:
+        options = dict(options)
+        content = options.get('content')
+        prefix = options.get('prefix')
+        tokenize = options.get('tokenize')
+        if isinstance(content, str) and content == '':
+            options['content'] = SQL("''")     # a contentless table
+        elif isinstance(content, Field):
+            options['content'] = Entity(content.model._meta.table_name, content.column_name)
+        elif isinstance(content, type) and hasattr(content, '_meta'):
+            options['content'] = SQL("'%s'" % content._meta.table_name.replace("'", "''"))
+        if prefix:
+            if isinstance(prefix, (list, tuple)):
+                prefix = ','.join(str(p) for p in prefix)
+            options['prefix'] = SQL("'%s'" % str(prefix).strip("' "))
+        if tokenize and str(cls._meta.extension_module).lower() == 'fts5':
+            # FTS5 takes the tokenizer as one string; FTS3/4 take it bare
+            options['tokenize'] = SQL("'%s'" % str(tokenize).strip("'\"").replace("'", "''"))
+        return options
+
+    @classmethod
+    def match(cls, term: str) -> Expression:
+        """``table MATCH term``: rows matching the full-text query ``term``."""
+        return match(cls._fts_entity(), term)
+
+    @classmethod
+    def _fts_command(cls, command: str, *values: Any) -> Any:
+        """``INSERT INTO t(t [, rank]) VALUES ('command' [, value])``."""
+        table = cls._meta.table_entity()
+        columns = [Entity(cls._meta.table_name)]
+        if values:
+            columns.append(Entity('rank'))
+        db = cls._meta.database
+        ctx = db.get_sql_context()
+        ctx.sql(NodeList((SQL('INSERT INTO'), table, EnclosedNodeList(columns), SQL('VALUES'),
+                          EnclosedNodeList([Value(command)] +
+                                           [Value(v) for v in values]))))
+        sql, params = ctx.query()
+        return db.execute_sql(sql, params)
+
+    @classmethod
+    def optimize(cls) -> Any:
+        """Merge the index b-trees into one (faster queries, slow to run)."""
+        return cls._fts_command('optimize')
+
+    @classmethod
+    def rebuild(cls) -> Any:
+        """Rebuild the index from the content table."""
+        return cls._fts_command('rebuild')
+
+    @classmethod
+    def integrity_check(cls, rank: Optional[int] = None) -> Any:
+        """Check the index against the content; raises on corruption."""
+        if rank is None:
+            return cls._fts_command('integrity-check')
+        return cls._fts_command('integrity-check', rank)
+
+    @classmethod
+    def merge(cls, blocks: int = 200, segments: int = 8) -> Any:
+        if str(cls._meta.extension_module).lower() == 'fts5':
+            return cls._fts_command('merge', blocks)
+        return cls._fts_command('merge=%d,%d' % (int(blocks), int(segments)))
+
+    @classmethod
+    def automerge(cls, state: Any = True) -> Any:
+        if str(cls._meta.extension_module).lower() == 'fts5':
+            return cls._fts_command('automerge', int(state))
+        return cls._fts_command('automerge=%d' % int(state))
+
+
+def _weights_list(cls: type, weights: Any) -> list:
+    """Per-column weights from a list or a ``{field or name: weight}`` dict."""
+    if not weights:
+        return []
+    if isinstance(weights, dict):
+        columns = [f for f in cls._meta.sorted_fields if isinstance(f, SearchField)]
+        lookup = {}
+        for key, value in weights.items():
+            lookup[key.name if isinstance(key, Field) else key] = value
+        return [lookup.get(f.name, 1.0) for f in columns]
+    return list(weights)
+
+
+class FTSModel(BaseFTSModel):
+    """A full-text index in an FTS3/FTS4 virtual table (``docid`` is the key).
+
+    Ranking uses the Python ``fts_rank`` / ``fts_bm25`` ... functions that
+    :class:`SqliteExtDatabase` registers (``rank_functions=True``, the default).
+    Scores are negated, so ascending order puts the best match first.
+    """
+
+    docid = DocIDField()
+
+    class Meta:
+        extension_module = 'FTS%s' % FTS_VERSION
+
+    @classmethod
+    def _matchinfo(cls, fmt: str) -> Function:
+        return fn.matchinfo(cls._fts_entity(), fmt)
+
+    @classmethod
+    def rank(cls, *weights: Any) -> Function:
+        """Simple relevance (matches per column, weighted), negated."""
+        return fn.fts_rank(cls._matchinfo(FTS3_MATCHINFO), *weights)
+
+    @classmethod
+    def bm25(cls, *weights: Any) -> Function:
+        """Okapi BM25 relevance, negated (needs FTS4)."""
+        return fn.fts_bm25(cls._matchinfo(FTS4_MATCHINFO), *weights)
+
+    @classmethod
+    def bm25f(cls, *weights: Any) -> Function:
+        return fn.fts_bm25f(cls._matchinfo(FTS4_MATCHINFO), *weights)
+
+    @classmethod
+    def lucene(cls, *weights: Any) -> Function:
+        return fn.fts_lucene(cls._matchinfo(FTS4_MATCHINFO), *weights)
+
+    @classmethod
+    def _search(cls, term: str, weights: Any, with_score: bool, score_alias: str,
+                score_fn: Callable, explicit_ordering: bool) -> Any:
+        score = score_fn(*_weights_list(cls, weights))
+        selection = (cls, score.alias(score_alias)) if with_score else ()
+        query = cls.select(*selection).where(cls.match(term))
+        if explicit_ordering:
+            return query
+        return query.order_by(SQL(_quote(score_alias)) if with_score else score)
+
+    @classmethod
+    def search(cls, term: str, weights: Any = None, with_score: bool = False,
+               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        """Rows matching ``term``, best first (by :meth:`rank`)."""
+        return cls._search(term, weights, with_score, score_alias, cls.rank,
+                           explicit_ordering)
+
+    @classmethod
+    def search_bm25(cls, term: str, weights: Any = None, with_score: bool = False,
+                    score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        """Rows matching ``term``, best first by BM25."""
+        return cls._search(term, weights, with_score, score_alias, cls.bm25,
+                           explicit_ordering)
+
+    @classmethod
+    def search_bm25f(cls, term: str, weights: Any = None, with_score: bool = False,
+                     score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        return cls._search(term, weights, with_score, score_alias, cls.bm25f,
+                           explicit_ordering)
+
+    @classmethod
+    def search_lucene(cls, term: str, weights: Any = None, with_score: bool = False,
+                      score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        return cls._search(term, weights, with_score, score_alias, cls.lucene,
+                           explicit_ordering)
+
+
+def _quote(name: str) -> str:
+    return '"%s"' % name.replace('"', '""')
+
+
+# what FTS5 accepts outside quoted strings: barewords (letters, digits, "_", the SUB
+# character 0x1A and non-ASCII), whitespace and the query syntax characters
+_FTS5_BAREWORD = re.compile(r'[\w\s*():^+{}\x1a\u0080-\U0010ffff]')
+
+
+class FTS5Model(BaseFTSModel):
+    """A full-text index in an FTS5 virtual table (``rowid`` is the key).
+
+    Every field must be a :class:`SearchField`.  ``search()`` orders by FTS5's built-in
+    ``rank`` (BM25, lower is better); ``search_bm25()`` takes per-column weights.
+    """
+
+    rowid = RowIDField()
+
+    class Meta:
+        extension_module = 'fts5'
+
+    _error_messages = {
+        'field_type': ('Besides the rowid primary key, only SearchField may be used with '
+                       'FTS5 models (%s has %s %s).'),
+        'index': 'FTS5 columns cannot be indexed, unique or constrained (%s.%s).',
+        'pk': 'FTS5 models must use the default rowid primary key (%s).',
+    }
+
+    @classmethod
+    def validate_model(cls) -> None:
+        pk = cls._meta.primary_key
+        if pk is not False and pk is not None and not isinstance(pk, RowIDField):
+            raise ImproperlyConfigured(cls._error_messages['pk'] % cls.__name__)
+        for field in cls._meta.fields.values():
+            if isinstance(field, RowIDField):
+                continue
+            if not isinstance(field, SearchField):
+                raise ImproperlyConfigured(cls._error_messages['field_type'] % (
+                    cls.__name__, type(field).__name__, field.name))
+            if field.index or field.unique:
+                raise ImproperlyConfigured(cls._error_messages['index'] % (
+                    cls.__name__, field.name))
+
+    @classmethod
+    def fts5_installed(cls) -> bool:
+        """Whether the SQLite library of the model's database has FTS5."""
+        db = cls._meta.database
+        version = getattr(db, 'server_version', None) or _SQLITE_VERSION
+        if tuple(version)[:3] < FTS5_MIN_SQLITE_VERSION:
+            return False
+        try:
+            db.execute_sql('CREATE VIRTUAL TABLE temp.__orm_fts5_probe USING fts5(x)')
+            db.execute_sql('DROP TABLE temp.__orm_fts5_probe')
+        except Exception:
+            return False
+        return True
+
+    @staticmethod
+    def validate_query(query: str) -> bool:
+        """Whether ``query`` is free of characters FTS5 rejects outside quoted strings."""
+        tokens = _quote_split(query)
+        if tokens is None:
+            return False
+        for token, quoted in tokens:
+            if not quoted and any(not _FTS5_BAREWORD.match(ch) for ch in token):
+                return False
+        return True
+
+    @staticmethod
+    def clean_query(query: str, replace: str = chr(26)) -> str:
+        """``query`` with characters FTS5 rejects (outside quotes) replaced.
+
+        An unbalanced double quote is replaced too, so any user input becomes a
+        valid query.
+        """
+        tokens = _quote_split(query)
+        if tokens is None:   # unbalanced quotes: drop the quoting
+            tokens = [(query.replace('"', replace), False)]
+        out = []
+        for token, quoted in tokens:
+            if quoted:
+                out.append(token)
+            else:
+                out.append(''.join(ch if _FTS5_BAREWORD.match(ch) else replace
+                                   for ch in token))
+        return ''.join(out)
+
+    @classmethod
+    def rank(cls, *weights: Any) -> Any:
+        """The relevance: FTS5's ``rank`` column, or ``bm25()`` with ``weights``."""
+        if weights:
+            return fn.bm25(cls._fts_entity(), *weights)
+        return Column(cls._meta.table, 'rank')
+
+    @classmethod
+    def bm25(cls, *weights: Any) -> Function:
+        return fn.bm25(cls._fts_entity(), *weights)
+
+    @classmethod
+    def search(cls, term: str, weights: Any = None, with_score: bool = False,
+               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        """Rows matching ``term`` (cleaned with :meth:`clean_query`), best first."""
+        return cls.search_bm25(FTS5Model.clean_query(term), weights, with_score,
+                               score_alias, explicit_ordering)
+
+    @classmethod
+    def search_bm25(cls, term: str, weights: Any = None, with_score: bool = False,
+                    score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        """Rows matching ``term``, best first by BM25 (``weights`` per column)."""
+        score = cls.rank(*_weights_list(cls, weights))
+        selection = (cls, score.alias(score_alias)) if with_score else ()
+        query = cls.select(*selection).where(cls.match(FTS5Model.clean_query(term)))
+        if explicit_ordering:
+            return query
+        return query.order_by(SQL(_quote(score_alias)) if with_score else score)
+
+    @classmethod
+    def _fts_config(cls, key: str, value: Any) -> Any:
+        return cls._fts_command(key, value)
+
+    @classmethod
+    def set_pgsz(cls, value: int) -> Any:
+        return cls._fts_config('pgsz', int(value))
+
+    @classmethod
+    def set_rank(cls, rank_expression: str) -> Any:
+        return cls._fts_config('rank', rank_expression)
+
+    @classmethod
+    def delete_all(cls) -> Any:
+        """Empty a contentless (or external-content) index."""
+        return cls._fts_command('delete-all')
+
+    @classmethod
+    def VocabModel(cls, table_type: str = 'row', table: Optional[str] = None) -> type:
+        """A model over an ``fts5vocab`` table of this index (``row``, ``col``,
+        ``instance``); create it with ``create_table()``."""
+        if table_type not in ('row', 'col', 'instance'):
+            raise ValueError('table_type must be "row", "col" or "instance"')
+        name = table or '%s_v' % cls._meta.table_name
+        attrs: dict = {'term': _VocabField(_hidden=True), 'doc': _VocabField(_hidden=True)}
+        if table_type == 'row':
+            attrs['cnt'] = _VocabField(_hidden=True)
+        elif table_type == 'col':
+            attrs.update(col=_VocabField(_hidden=True), cnt=_VocabField(_hidden=True))
+        else:
+            attrs.update(col=_VocabField(_hidden=True), offset=_VocabField(_hidden=True))
+
+        class Meta:
+            database = cls._meta.database
+            table_name = name
+            extension_module = SQL('fts5vocab(%s, %s)' % (
+                _quote(cls._meta.table_name), _quote(table_type)))
+            primary_key = False
+
+        attrs['Meta'] = Meta
+        attrs['__module__'] = cls.__module__
+        return type('%sVocab' % cls.__name__, (VirtualModel,), attrs)
+
+
+class _VocabField(Field):
+    field_type = ''
+
+
+def _quote_split(query: str) -> Optional[list]:
+    """Split ``query`` into ``(text, quoted)`` runs; ``None`` if quotes are unbalanced."""
+    out = []
+    buf: list = []
+    quoted = False
+    i = 0
+    while i < len(query):
+        ch = query[i]
+        if ch == '"':
+            if quoted and query[i + 1:i + 2] == '"':   # "" inside a string
+                buf.append('""')
+                i += 2
+                continue
+            if quoted:
+                buf.append(ch)
+                out.append((''.join(buf), True))
+                buf = []
+            else:
+                if buf:
+                    out.append((''.join(buf), False))
+                buf = [ch]
+            quoted = not quoted
+        else:
+            buf.append(ch)
+        i += 1
+    if quoted:
+        return None
+    if buf:
+        out.append((''.join(buf), False))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Ranking functions for FTS3/4 (from matchinfo blobs)
+# ---------------------------------------------------------------------------------------
+
+def _parse_matchinfo(blob: Any) -> list:
+    data = bytes(blob)
+    return list(struct.unpack('@%dI' % (len(data) // 4), data))
+
+
+def _weights(raw: tuple, ncol: int) -> list:
+    weights = [float(w) for w in raw[:ncol]]
+    return weights + [1.0] * (ncol - len(weights))
+
+
+def rank(raw_match_info: Any, *raw_weights: Any) -> float:
+    """Relevance from ``matchinfo(t, 'pcx')``: hits per column over hits in all rows,
+    weighted per column; negated so that smaller is better."""
+    info = _parse_matchinfo(raw_match_info)
+    nphrase, ncol = info[0], info[1]
+    weights = _weights(raw_weights, ncol)
+    score = 0.0
+    for phrase in range(nphrase):
+        base = 2 + phrase * ncol * 3
+        for col in range(ncol):
+            hits_row, hits_all = info[base + 3 * col], info[base + 3 * col + 1]
+            if hits_row and hits_all:
+                score += weights[col] * hits_row / hits_all
+    return -score
+
+
+def _bm25(raw_match_info: Any, raw_weights: tuple, k1: float, b: float,
+          idf_floor: Optional[float]) -> float:
+    # matchinfo(t, 'pcnalx'): phrases, columns, rows, average tokens per column,
+    # tokens per column in this row, then (hits here, hits everywhere, rows hit) triples
+    info = _parse_matchinfo(raw_match_info)
+    nphrase, ncol, nrows = info[0], info[1], info[2]
+    averages = info[3:3 + ncol]
+    lengths = info[3 + ncol:3 + 2 * ncol]
+    hits = 3 + 2 * ncol
+    weights = _weights(raw_weights, ncol)
+    score = 0.0
+    for phrase in range(nphrase):
+        for col in range(ncol):
+            base = hits + 3 * (col + phrase * ncol)
+            tf, docs_hit = info[base], info[base + 2]
+            if not tf or not weights[col]:
+                continue
+            idf = math.log((nrows - docs_hit + 0.5) / (docs_hit + 0.5))
+            if idf_floor is not None:
+                idf = max(idf, idf_floor)
+            avg = averages[col] or 1
+            norm = tf + k1 * (1 - b + b * lengths[col] / avg)
+            score += weights[col] * idf * tf * (k1 + 1) / norm
+    return -score
+
+
+def bm25(raw_match_info: Any, *raw_weights: Any) -> float:
+    """Okapi BM25 from ``matchinfo(t, 'pcnalx')``, negated (k1=1.2, b=0.75)."""
+    return _bm25(raw_match_info, raw_weights, 1.2, 0.75, None)
+
+
+def bm25f(raw_match_info: Any, *raw_weights: Any) -> float:
+    """BM25 whose IDF never drops below a small positive value, negated."""
+    return _bm25(raw_match_info, raw_weights, 1.2, 0.75, 1e-6)
+
+
+def lucene(raw_match_info: Any, *raw_weights: Any) -> float:
+    """Lucene-style TF-IDF from ``matchinfo(t, 'pcnalx')``, negated."""
+    info = _parse_matchinfo(raw_match_info)
+    nphrase, ncol, nrows = info[0], info[1], info[2]
+    lengths = info[3 + ncol:3 + 2 * ncol]
+    hits = 3 + 2 * ncol
+    weights = _weights(raw_weights, ncol)
+    score = 0.0
+    for phrase in range(nphrase):
+        for col in range(ncol):
+            base = hits + 3 * (col + phrase * ncol)
+            tf, docs_hit = info[base], info[base + 2]
+            if not tf:
+                continue
+            idf = 1 + math.log(nrows / (docs_hit + 1.0)) if nrows else 1.0
+            norm = 1 / math.sqrt(lengths[col]) if lengths[col] else 0.0
+            score += weights[col] * math.sqrt(tf) * idf * idf * norm
+    return -score
+
+
+def _hash(name: str) -> Callable:
+    def digest(value: Any) -> Optional[str]:
+        if value is None:
+            return None
+        data = value if isinstance(value, bytes) else str(value).encode('utf-8')
+        return hashlib.new(name, data).hexdigest()
+    return digest
+
+
+def _adler32(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    return zlib.adler32(value if isinstance(value, bytes) else str(value).encode('utf-8'))
+
+
+def _crc32(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    return zlib.crc32(value if isinstance(value, bytes) else str(value).encode('utf-8'))
+
+
+def _json_contains(src: Any, obj: Any) -> int:
+    """``json_contains(doc, fragment)``: whether ``fragment`` is contained in ``doc``."""
+    try:
+        source = json.loads(src) if isinstance(src, (str, bytes)) else src
+        target = json.loads(obj) if isinstance(obj, (str, bytes)) else obj
+    except ValueError:
+        return 0
+    return 1 if _contains(source, target) else 0
+
+
+def _contains(source: Any, target: Any) -> bool:
+    if isinstance(target, dict):
+        return isinstance(source, dict) and all(
+            key in source and _contains(source[key], value) for key, value in target.items())
+    if isinstance(target, list):
+        if not isinstance(source, list):
+            return False
+        return all(any(_contains(item, want) for item in source) for want in target)
+    if isinstance(source, list):
+        return target in source
+    return source == target
+
+
+# ---------------------------------------------------------------------------------------
+# Table-valued functions
+# ---------------------------------------------------------------------------------------
+
+class TableFunction:
+    """A table-valued function implemented in Python.
+
+    Subclasses declare ``columns`` (the output columns) and ``params`` (the arguments,
+    all optional), implement ``initialize(**params)`` and ``iterate(idx)`` -- which
+    returns one row (a tuple) per call and raises ``StopIteration`` when done -- and are
+    registered with :meth:`SqliteExtDatabase.table_function`::
+
+        @db.table_function('series')
+        class Series(TableFunction):
+            columns = ['value']
+            params = ['start', 'stop']
+
+            def initialize(self, start=0, stop=10):
+                self.current, self.stop = start, stop
+
+            def iterate(self, idx):
+                if self.current > self.stop:
+                    raise StopIteration
+                self.current += 1
+                return (self.current - 1,)
+
+        db.execute_sql('SELECT value FROM series(1, 3)').fetchall()
+    """
+
+    columns: Optional[list] = None
+    params: Optional[list] = None
+    name: Optional[str] = None
+    print_tracebacks = False
+
+    @classmethod
+    def register(cls, conn: Any) -> None:
+        """Register on a raw ``sqlite3`` or ``apsw`` connection."""
+        _vtab.register(conn, cls, cls.name)
+
+    @classmethod
+    def get_table_columns_declaration(cls) -> str:
+        return _vtab.declaration(cls)
+
+    def initialize(self, **filters: Any) -> None:
+        raise NotImplementedError
+
+    def iterate(self, idx: int) -> tuple:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------
+# The database
+# ---------------------------------------------------------------------------------------
+
+class SqliteExtDatabase(SqliteDatabase):
+    """:class:`orm.SqliteDatabase` with the SQLite extensions of this module.
+
+    :param rank_functions: register ``fts_rank``, ``fts_bm25``, ``fts_bm25f`` and
+        ``fts_lucene`` (used by :class:`FTSModel`); default ``True``.
+    :param hash_functions: register ``md5``, ``sha1``, ``sha256``, ``sha512``,
+        ``adler32`` and ``crc32``.
+    :param json_contains: register ``json_contains(doc, fragment)``.
+    :param regexp_function: accepted for compatibility (``REGEXP`` always works).
+    :param c_extensions: accepted for compatibility; everything is pure Python.
+    """
+
+    def __init__(self, database: Optional[str], c_extensions: Any = None,
+                 rank_functions: bool = True, hash_functions: bool = False,
+                 regexp_function: bool = False, bloomfilter: bool = False,
+                 json_contains: bool = False, *args: Any, **kwargs: Any) -> None:
+        self._table_functions: dict = {}
+        super().__init__(database, *args, **kwargs)
+        if rank_functions:
+            self.register_function(rank, 'fts_rank')
+            self.register_function(bm25, 'fts_bm25')
+            self.register_function(bm25f, 'fts_bm25f')
+            self.register_function(lucene, 'fts_lucene')
+        if hash_functions:
+            for name in ('md5', 'sha1', 'sha256', 'sha512'):
+                self.register_function(_hash(name), name, 1, deterministic=True)
+            self.register_function(_adler32, 'adler32', 1, deterministic=True)
+            self.register_function(_crc32, 'crc32', 1, deterministic=True)
+        if json_contains:
+            self.register_function(_json_contains, 'json_contains', 2, deterministic=True)
+
+    def _add_conn_hooks(self, conn: Any) -> None:
+        super()._add_conn_hooks(conn)
+        self._load_table_functions(conn)
+
+    def _load_table_functions(self, conn: Any) -> None:
+        for name, klass in self._table_functions.items():
+            _vtab.register(conn, klass, name)
+
+    def register_table_function(self, klass: type, name: Optional[str] = None) -> type:
+        """Register ``klass`` (a :class:`TableFunction`) now and on every new connection."""
+        name = name or klass.name or klass.__name__.lower()
+        if klass.name is None:
+            klass.name = name
+        self._table_functions[name] = klass
+        conn = self._current_conn()
+        if conn is not None:
+            _vtab.register(conn, klass, name)
+        return klass
+
+    def table_function(self, name: Optional[str] = None) -> Callable:
+        """Class decorator registering a :class:`TableFunction`."""
+        def decorator(klass: type) -> type:
+            return self.register_table_function(klass, name)
+        return decorator
+
+    def unregister_table_function(self, name: str) -> bool:
+        """Stop registering ``name`` on new connections (open ones keep it)."""
+        return self._table_functions.pop(name, None) is not None
+
+
+#: peewee's name for the C-accelerated variant; here everything is pure Python.
+CSqliteExtDatabase = SqliteExtDatabase
+
+
+# ---------------------------------------------------------------------------------------
+# Closure tables (the transitive_closure extension)
+# ---------------------------------------------------------------------------------------
+
+def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: Any = None,
+                 referencing_key: Any = None) -> type:
+    """A model over SQLite's ``transitive_closure`` virtual table for a self-referencing
+    ``model_class`` (load the extension with ``db.load_extension('closure')``).
+
+    The model has ``descendants(node, depth=None, include_node=False)``,
+    ``ancestors(node, depth=None, include_node=False)`` and
+    ``siblings(node, include_node=False)``.
+    """
+    from orm import ForeignKeyField, IntegerField
+
+    if referencing_class is None:
+        referencing_class = model_class
+    if foreign_key is None:
+        for field in referencing_class._meta.refs:
+            if field.rel_model is model_class:
+                foreign_key = field
+                break
+        else:
+            raise ValueError('Unable to find self-referential foreign key on %s.'
+                             % model_class.__name__)
+    if referencing_key is None:
+        referencing_key = model_class._meta.primary_key
+    if not isinstance(foreign_key, ForeignKeyField) and referencing_class is model_class:
+        raise ValueError('foreign_key must be a ForeignKeyField of %s'
+                         % model_class.__name__)
+
+    class BaseClosureTable(VirtualModel):
+        depth = VirtualField(IntegerField, _hidden=True)
+        id = VirtualField(IntegerField, _hidden=True)
+        idcolumn = VirtualField(IntegerField, _hidden=True)
+        parentcolumn = VirtualField(IntegerField, _hidden=True)
+        root = VirtualField(IntegerField, _hidden=True)
+        tablename = VirtualField(TextField, _hidden=True)
+
+        class Meta:
+            extension_module = 'transitive_closure'
+
+        @classmethod
+        def descendants(cls, node: Any, depth: Optional[int] = None,
+                        include_node: bool = False) -> Any:
+            query = (model_class.select(model_class, cls.depth.alias('depth'))
+                     .join(cls, on=(model_class._meta.primary_key == cls.id))
+                     .where(cls.root == node).objects())
+            if depth is not None:
+                query = query.where(cls.depth == depth)
+            elif not include_node:
+                query = query.where(cls.depth > 0)
+            return query
+
+        @classmethod
+        def ancestors(cls, node: Any, depth: Optional[int] = None,
+                      include_node: bool = False) -> Any:
+            query = (model_class.select(model_class, cls.depth.alias('depth'))
+                     .join(cls, on=(model_class._meta.primary_key == cls.root))
+                     .where(cls.id == node).objects())
+            if depth:
+                query = query.where(cls.depth == depth)
+            elif not include_node:
+                query = query.where(cls.depth > 0)
+            return query
+
+        @classmethod
+        def siblings(cls, node: Any, include_node: bool = False) -> Any:
+            if referencing_class is model_class:
+                fk_value = node.__data__.get(foreign_key.name)
+                query = model_class.select().where(foreign_key == fk_value)
+            else:
+                siblings = (referencing_class.select(referencing_key)
+                            .join(cls, on=(foreign_key == cls.root))
+                            .where((cls.id == node) & (cls.depth == 1)))
+                query = (model_class.select()
+                         .where(model_class._meta.primary_key.in_(siblings)))
+            if not include_node:
+                query = query.where(model_class._meta.primary_key != node)
+            return query
+
+    class Meta:
+        database = referencing_class._meta.database
+        options = {
+            'tablename': referencing_class._meta.table_name,
+            'idcolumn': referencing_key.column_name,
+            'parentcolumn': foreign_key.column_name,
+        }
+        primary_key = False
+
+    name = '%sClosure' % model_class.__name__
+    return type(name, (BaseClosureTable,), {'Meta': Meta, '__module__': model_class.__module__})
+
