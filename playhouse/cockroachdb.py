@@ -37,14 +37,15 @@ import time
 import uuid
 from typing import Any, Callable, Iterable, Optional
 
-from orm import (SQL, BigIntegerField, ColumnBase, ColumnMetadata, Expression, Field,
-                 ForeignKeyMetadata, ImproperlyConfigured, IndexMetadata, IntegerField,
+from orm import (BigIntegerField, ColumnMetadata, Field, ForeignKeyMetadata, IndexMetadata,
                  InterfaceError, Node, NotSupportedError, OperationalError,
                  PostgresqlDatabase, UUIDField, ViewMetadata)
-from orm import JSONField as _TextJSONField
 from orm.database import _isolation_sql          # normalises isolation-level arguments
 from orm.dialects.cockroach import CockroachDialect, parse_cockroach_version
 from orm.transactions import _atomic, _transaction
+from playhouse.pool import PooledDatabase as _PooledDatabase
+from playhouse.postgres_ext import ArrayField as _PgArrayField
+from playhouse.postgres_ext import BinaryJSONField
 
 __all__ = [
     'CockroachDatabase', 'PooledCockroachDatabase', 'CockroachDialect',
@@ -163,59 +164,9 @@ class RowIDField(BigIntegerField):
         super().__init__(*args, **_server_generated_key('RowIDField', kwargs, default))
 
 
-class _Literal(Node):
-    """A bound value rendered as ``CAST(%s AS <type of field>)``."""
-
-    def __init__(self, value: Any, type_of: Callable[[Any], str]) -> None:
-        self.value = value
-        self.type_of = type_of
-
-    def __sql__(self, ctx: Any) -> Any:
-        ctx.literal('CAST(')
-        ctx.value(self.value, _identity)
-        return ctx.literal(' AS %s)' % self.type_of(ctx))
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-class _ArraySubscript(ColumnBase):
-    """``"col"[i]``, ``"col"[a:b]``, ``"col"[i][j]`` (SQL's 1-based, inclusive bounds)."""
-
-    def __init__(self, field: 'ArrayField', subscripts: tuple) -> None:
-        self.field = field
-        self.subscripts = subscripts
-
-    def __getitem__(self, item: Any) -> '_ArraySubscript':
-        return _ArraySubscript(self.field, self.subscripts + (_subscript(item),))
-
-    def __sql__(self, ctx: Any) -> Any:
-        with ctx(parentheses=True):
-            ctx.sql(self.field)
-        for bounds in self.subscripts:
-            if len(bounds) == 1:
-                ctx.literal('[%d]' % bounds[0])
-            else:
-                low, high = bounds
-                ctx.literal('[%s:%s]' % ('' if low is None else low,
-                                         '' if high is None else high))
-        return ctx
-
-
-def _subscript(item: Any) -> tuple:
-    """A Python index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 3)``."""
-    if isinstance(item, slice):
-        if item.step not in (None, 1):
-            raise ValueError('array slices take no step')
-        low = None if item.start is None else int(item.start) + 1
-        high = None if item.stop is None else int(item.stop)
-        return (low, high)
-    return (int(item) + 1,)
-
-
-class ArrayField(Field):
-    """An array column of ``field_class`` values (``INT[]``, ``TEXT[][]`` ...).
+class ArrayField(_PgArrayField):
+    """An array column of ``field_class`` values (``INT[]``, ``TEXT[][]`` ...): the
+    :class:`playhouse.postgres_ext.ArrayField`, without an index unless ``index=True``.
 
     Python lists go in and come out.  ``field[i]`` / ``field[a:b]`` index the array with
     Python's 0-based positions (``field[0]`` is the first item); ``contains(*items)``
@@ -223,154 +174,22 @@ class ArrayField(Field):
     ``overlap`` (``&&``) test membership.
     """
 
-    def __init__(self, field_class: type = IntegerField, field_kwargs: Optional[dict] = None,
-                 dimensions: int = 1, convert_values: bool = False, *args: Any,
-                 **kwargs: Any) -> None:
-        if not isinstance(dimensions, int) or dimensions < 1:
-            raise ValueError('dimensions must be a positive integer, got %r' % (dimensions,))
-        self._item_field = field_class(**(field_kwargs or {}))
-        self.dimensions = dimensions
-        self.convert_values = convert_values
-        self.field_type = self._item_field.field_type
+    __hash__ = Field.__hash__
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault('index', False)
         super().__init__(*args, **kwargs)
 
-    def ddl_datatype(self, ctx: Any) -> SQL:
-        item = self._item_field.ddl_datatype(ctx)
-        return SQL('%s%s' % (item.sql, '[]' * self.dimensions))
 
-    def _array_type(self, ctx: Any) -> str:
-        return self.ddl_datatype(ctx).sql
+class JSONField(BinaryJSONField):
+    """JSON stored as ``JSONB`` (:class:`playhouse.postgres_ext.BinaryJSONField`, without
+    an index unless ``index=True``): ``field['key']`` lookups, containment and key tests."""
 
-    def _convert(self, value: Any, convert: Callable, depth: int) -> Any:
-        if depth > 1 and isinstance(value, (list, tuple)):
-            return [self._convert(v, convert, depth - 1) for v in value]
-        if depth == 1 and isinstance(value, (list, tuple)):
-            return [convert(v) for v in value]
-        return value
+    __hash__ = Field.__hash__
 
-    def db_value(self, value: Any) -> Any:
-        if value is None or isinstance(value, Node):
-            return value
-        if not isinstance(value, (list, tuple)):
-            raise ValueError('%s expects a list, got %r' % (self, value))
-        if self.convert_values:
-            return self._convert(value, self._item_field.db_value, self.dimensions)
-        return list(value)
-
-    def _value_converter(self) -> Callable:
-        # bind lists as CAST(%s AS <type>[]): PostgreSQL has no varchar[] = text[]
-        def convert(value: Any) -> Any:
-            value = self.db_value(value)
-            if value is None or isinstance(value, Node):
-                return value
-            return _Literal(value, self._array_type)
-        return convert
-
-    def python_value(self, value: Any) -> Any:
-        if value is None:
-            return None
-        if self.convert_values:
-            return self._convert(value, self._item_field.python_value, self.dimensions)
-        return value
-
-    def __getitem__(self, item: Any) -> _ArraySubscript:
-        return _ArraySubscript(self, (_subscript(item),))
-
-    def _items(self, items: tuple) -> _Literal:
-        if len(items) == 1 and isinstance(items[0], (list, tuple)):
-            items = tuple(items[0])
-        return _Literal(self.db_value(list(items)), self._array_type)
-
-    def contains(self, *items: Any) -> Expression:
-        """The array holds every one of ``items`` (``@>``)."""
-        return Expression(self, '@>', self._items(items))
-
-    def contained_by(self, *items: Any) -> Expression:
-        """Every element of the array is among ``items`` (``<@``)."""
-        return Expression(self, '<@', self._items(items))
-
-    def contains_any(self, *items: Any) -> Expression:
-        """The array holds at least one of ``items`` (``&&``)."""
-        return Expression(self, '&&', self._items(items))
-
-    overlap = contains_any
-
-
-def _jsonb(ctx: Any) -> str:
-    return 'JSONB'
-
-
-class _JSONLookup(ColumnBase):
-    """``"data"->'a'->>'b'``: a key / index path into a JSONB value."""
-
-    def __init__(self, field: 'JSONField', path: tuple, as_json: bool = False) -> None:
-        self.field = field
-        self.path = path
-        self._as_json = as_json
-
-    def __getitem__(self, key: Any) -> '_JSONLookup':
-        return _JSONLookup(self.field, self.path + (key,), self._as_json)
-
-    def as_json(self, as_json: bool = True) -> '_JSONLookup':
-        """Return the value as JSONB (``->``) instead of text (``->>``)."""
-        return _JSONLookup(self.field, self.path, as_json)
-
-    def __sql__(self, ctx: Any) -> Any:
-        with ctx(parentheses=True):
-            ctx.literal('(')
-            ctx.sql(self.field)
-            last = len(self.path) - 1
-            for i, key in enumerate(self.path):
-                ctx.literal(' -> ' if i < last or self._as_json else ' ->> ')
-                ctx.value(key, _identity)
-            return ctx.literal(')')
-
-
-class JSONField(_TextJSONField):
-    """JSON stored as ``JSONB``: ``field['key']`` lookups, containment and key tests."""
-
-    field_type = 'JSONB'
-
-    def __getitem__(self, key: Any) -> _JSONLookup:
-        return _JSONLookup(self, (key,))
-
-    def path(self, *keys: Any) -> _JSONLookup:
-        """``field.path('a', 'b')`` is ``field['a']['b']``."""
-        if not keys:
-            raise ValueError('path() needs at least one key')
-        return _JSONLookup(self, tuple(keys))
-
-    def _json(self, value: Any) -> _Literal:
-        return _Literal(self.dumps(value), _jsonb)
-
-    def contains(self, other: Any) -> Expression:
-        """Holds ``other`` (a dict or list: ``@>``); a string tests for that key."""
-        if isinstance(other, (dict, list, tuple)):
-            return Expression(self, '@>', self._json(other))
-        return self.has_key(other)
-
-    def contained_by(self, other: Any) -> Expression:
-        return Expression(self, '<@', self._json(other))
-
-    def has_key(self, key: str) -> Expression:
-        return Expression(self, '?', _Literal(key, lambda ctx: 'TEXT'))
-
-    def has_any_keys(self, *keys: str) -> Expression:
-        return Expression(self, '?|', _Literal(list(keys), lambda ctx: 'TEXT[]'))
-
-    def has_all_keys(self, *keys: str) -> Expression:
-        return Expression(self, '?&', _Literal(list(keys), lambda ctx: 'TEXT[]'))
-
-    def concat(self, data: Any) -> Expression:
-        """The value merged with ``data`` (``||``), for use in updates."""
-        return Expression(self, '||', self._json(data))
-
-    def remove(self, *keys: str) -> Expression:
-        """The value without ``keys`` (``-``), for use in updates."""
-        node: Any = self
-        for key in keys:
-            node = Expression(node, '-', _Literal(key, lambda ctx: 'TEXT'))
-        return node
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault('index', False)
+        super().__init__(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -909,25 +728,5 @@ def _int_list(value: Any) -> list:
 # Pooling
 # ---------------------------------------------------------------------------------------
 
-try:                                          # playhouse.pool arrives with issue 7
-    from playhouse.pool import PooledDatabase as _PooledDatabase   # type: ignore
-except ImportError:
-    _PooledDatabase = None
-
-if _PooledDatabase is not None:
-    class PooledCockroachDatabase(_PooledDatabase, CockroachDatabase):  # type: ignore
-        """:class:`CockroachDatabase` with a connection pool (see ``playhouse.pool``)."""
-else:
-    class PooledCockroachDatabase(CockroachDatabase):  # type: ignore[no-redef]
-        """Placeholder: connection pooling is not available yet.
-
-        orm has no ``playhouse.pool`` yet (it is planned with the playhouse extensions,
-        issue 7).  Creating this class raises :class:`ImproperlyConfigured`; use
-        :class:`CockroachDatabase` meanwhile.
-        """
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            raise ImproperlyConfigured(
-                'PooledCockroachDatabase needs connection pooling (playhouse.pool), which '
-                'orm does not provide yet (planned in issue 7, the playhouse extensions). '
-                'Use CockroachDatabase meanwhile: it keeps one connection per thread.')
+class PooledCockroachDatabase(_PooledDatabase, CockroachDatabase):
+    """:class:`CockroachDatabase` with a connection pool (see ``playhouse.pool``)."""

@@ -356,10 +356,12 @@ def test_retry_settings():
             CockroachDatabase('app', max_attempts=bad)
 
 
-def test_pooled_database_points_to_the_pool_issue():
-    with pytest.raises(orm.ImproperlyConfigured, match='playhouse.pool'):
-        PooledCockroachDatabase('app')
-    assert issubclass(PooledCockroachDatabase, CockroachDatabase)
+def test_pooled_cockroach_database_uses_the_pool():
+    from playhouse.pool import PooledDatabase
+    db = PooledCockroachDatabase('app', max_connections=3, stale_timeout=60)
+    assert isinstance(db, PooledDatabase) and isinstance(db, CockroachDatabase)
+    assert db.max_connections == 3 and db.stale_timeout == 60
+    assert db.connect_params == {'port': 26257, 'user': 'root'}
 
 
 def test_exceptions_hierarchy():

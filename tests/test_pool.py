@@ -1,0 +1,446 @@
+"""playhouse.pool: checkout / check-in, limits, waiting, stale and dead connections, and a
+many-threads stress test on PostgreSQL and on a SQLite file."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import orm
+from orm import IntegerField, Model, OperationalError, TextField
+from playhouse.pool import (MaxConnectionsExceeded, PoolConnection, PooledDatabase,
+                            PooledMySQLDatabase, PooledPostgresqlDatabase,
+                            PooledSqliteDatabase, locked, make_int)
+
+from conftest import pg_connect_kwargs, require_postgres
+
+
+class Note(Model):
+    thread = IntegerField()
+    seq = IntegerField()
+    body = TextField(default='')
+
+    class Meta:
+        indexes = ((('thread', 'seq'), True),)
+
+
+def sqlite_pool(tmp_path, **kwargs):
+    kwargs.setdefault('pragmas', {'journal_mode': 'wal'})
+    return PooledSqliteDatabase(str(tmp_path / 'pool.db'), **kwargs)
+
+
+def pg_pool(**kwargs):
+    require_postgres()
+    params = pg_connect_kwargs()
+    params.update(kwargs)
+    return PooledPostgresqlDatabase(params.pop('database'), **params)
+
+
+def in_thread(fn, *args):
+    """Run ``fn`` in another thread; return what it returned or raise what it raised."""
+    out: dict = {}
+
+    def run():
+        try:
+            out['value'] = fn(*args)
+        except BaseException as exc:   # handed back to the test
+            out['error'] = exc
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), 'thread did not finish'
+    if 'error' in out:
+        raise out['error']
+    return out.get('value')
+
+
+def counts(db):
+    stats = db.pool_stats()
+    return stats['idle'], stats['in_use']
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+def test_make_int_and_locked():
+    assert make_int('12') == 12 and make_int(3) == 3 and make_int(None) is None
+    assert make_int('1.5') == 1.5
+    with pytest.raises(ValueError):
+        make_int('many')
+
+    class Thing:
+        def __init__(self):
+            self._pool_lock = threading.RLock()
+
+        @locked
+        def owned(self):
+            return self._pool_lock._is_owned()
+
+    assert Thing().owned()
+    conn = PoolConnection(1.0, 'c', 2.0)
+    assert (conn.timestamp, conn.connection, conn.checked_out) == (1.0, 'c', 2.0)
+
+
+def test_options_are_checked(tmp_path):
+    db = sqlite_pool(tmp_path, max_connections='4', stale_timeout='30', timeout='0')
+    assert (db.max_connections, db.stale_timeout, db.timeout) == (4, 30, float('inf'))
+    assert PooledSqliteDatabase(':memory:').max_connections == 20
+    assert PooledSqliteDatabase(':memory:', max_connections=None).max_connections is None
+    for bad in ({'max_connections': 0}, {'stale_timeout': -1}, {'timeout': -2}):
+        with pytest.raises(ValueError):
+            sqlite_pool(tmp_path, **bad)
+    db.init(str(tmp_path / 'other.db'), max_connections=2)
+    assert db.max_connections == 2 and db.stale_timeout == 30
+    assert 'max_connections' not in db.connect_params
+
+
+def test_mysql_is_refused_clearly():
+    with pytest.raises(orm.ImproperlyConfigured, match='MySQL'):
+        PooledMySQLDatabase('app')
+
+
+# ---------------------------------------------------------------------------------------
+# SQLite
+# ---------------------------------------------------------------------------------------
+
+def test_connections_are_reused(tmp_path):
+    db = sqlite_pool(tmp_path)
+    db.connect()
+    first = db.connection()
+    assert counts(db) == (0, 1)
+    db.close()
+    assert counts(db) == (1, 0)
+    with db.connection_context():
+        assert db.connection() is first          # the same driver connection came back
+        assert db.execute_sql('SELECT 1').fetchone() == (1,)
+    # another thread gets it too (connections are opened with check_same_thread=False)
+
+    def other_thread():
+        with db.connection_context():
+            return db.connection() is first and db.execute_sql('SELECT 2').fetchone()
+    assert in_thread(other_thread) == (2,)
+    assert db.pool_stats()['opened'] == 1
+
+
+def test_max_connections_without_timeout_raises_at_once(tmp_path):
+    db = sqlite_pool(tmp_path, max_connections=1)
+    db.connect()
+    started = time.monotonic()
+    with pytest.raises(MaxConnectionsExceeded, match='max_connections=1'):
+        in_thread(db.connect)
+    assert time.monotonic() - started < 1
+    assert issubclass(MaxConnectionsExceeded, ValueError)
+    db.close()
+    in_thread(lambda: (db.connect(), db.close()))
+
+
+def test_timeout_waits_for_a_connection_to_come_back(tmp_path):
+    db = sqlite_pool(tmp_path, max_connections=1, timeout=5)
+    holding = threading.Event()
+
+    def hold_then_release():
+        db.connect()
+        holding.set()
+        time.sleep(0.3)
+        db.close()
+
+    holder = threading.Thread(target=hold_then_release)
+    holder.start()
+    assert holding.wait(10)
+    started = time.monotonic()
+    db.connect()                                 # waits for the holder's check-in
+    waited = time.monotonic() - started
+    holder.join(10)
+    db.close()
+    assert 0.15 < waited < 4
+    assert counts(db) == (1, 0)
+    assert db.pool_stats()['opened'] == 1
+
+
+def test_timeout_expires(tmp_path):
+    db = sqlite_pool(tmp_path, max_connections=1, timeout=0.3)
+    db.connect()
+    started = time.monotonic()
+    with pytest.raises(MaxConnectionsExceeded, match='timeout'):
+        in_thread(db.connect)
+    assert 0.25 < time.monotonic() - started < 3
+    db.close()
+
+
+def test_stale_connections_are_recycled(tmp_path):
+    db = sqlite_pool(tmp_path, stale_timeout=0.1)
+    db.connect()
+    first = db.connection()
+    db.close()
+    time.sleep(0.2)
+    db.connect()
+    assert db.connection() is not first
+    db.close()
+    stats = db.pool_stats()
+    assert (stats['opened'], stats['closed'], stats['idle']) == (2, 1, 1)
+
+
+def test_closed_connection_is_discarded_at_check_in_and_out(tmp_path):
+    db = sqlite_pool(tmp_path)
+    db.connect()
+    db.connection().close()                      # the driver connection died under us
+    db.close()
+    assert counts(db) == (0, 0)
+    db.connect()
+    conn = db.connection()
+    db.close()
+    conn.close()                                 # dies while idle in the pool
+    db.connect()
+    assert db.connection() is not conn
+    assert db.execute_sql('SELECT 1').fetchone() == (1,)
+    db.close()
+
+
+def test_open_transaction_is_rolled_back_at_check_in(tmp_path):
+    db = sqlite_pool(tmp_path)
+    db.bind([Note])
+    db.create_tables([Note])                     # connects (autoconnect)
+    db.begin()                                   # a transaction begun by hand
+    Note.create(thread=1, seq=1)
+    db.close()                                   # not committed: rolled back
+    db.connect()
+    assert not db.in_transaction()
+    assert Note.select().count() == 0
+    with pytest.raises(OperationalError, match='transaction'):
+        with db.atomic():                        # atomic() blocks must be left first
+            db.close()
+    db.close()
+
+
+def test_manual_close_close_idle_stale_and_all(tmp_path):
+    db = sqlite_pool(tmp_path)
+    db.connect()
+    first = db.connection()
+    assert db.manual_close()
+    assert counts(db) == (0, 0) and db.is_closed()
+    db.connect()
+    assert db.connection() is not first
+    db.close()
+
+    def hold():
+        db.connect()                             # never closed: a leaked connection
+    for _ in range(3):
+        in_thread(hold)                          # the first takes the idle connection
+    assert counts(db) == (0, 3)
+    in_thread(lambda: (db.connect(), db.close()))
+    assert counts(db) == (1, 3)
+    assert db.close_stale(age=60) == 0
+    time.sleep(0.05)
+    assert db.close_stale(age=0.01) == 3         # the three leaked ones
+    assert counts(db) == (1, 0)
+    assert db.close_idle() == 1
+    assert counts(db) == (0, 0)
+    db.connect()
+    in_thread(hold)
+    assert counts(db) == (0, 2)
+    assert db.close_all() == 2
+    assert counts(db) == (0, 0) and db.is_closed()
+    stats = db.pool_stats()
+    assert stats['opened'] == stats['closed'] == 7
+
+
+def test_mixin_on_a_custom_database(tmp_path):
+    class MyPooled(PooledDatabase, orm.SqliteDatabase):
+        pass
+
+    db = MyPooled(str(tmp_path / 'mine.db'), max_connections=2,
+                  check_same_thread=False)
+    with db.connection_context():
+        assert db.execute_sql('SELECT 2').fetchone() == (2,)
+    assert counts(db) == (1, 0)
+
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------
+
+def backend_pid(db):
+    return db.execute_sql('SELECT pg_backend_pid()').fetchone()[0]
+
+
+def test_pg_reuse_and_rollback_at_check_in(pg_db):
+    db = pg_pool(max_connections=2)
+    db.bind([Note])
+    db.create_tables([Note])
+    db.close()
+    with db.connection_context():
+        pid = backend_pid(db)
+    db.connect()
+    assert backend_pid(db) == pid                # the same server session
+    db.begin()
+    Note.create(thread=1, seq=1)
+    db.close()                                   # INTRANS: rolled back, then pooled
+    db.connect()
+    assert backend_pid(db) == pid
+    assert db.connection().get_transaction_status() == 0
+    assert Note.select().count() == 0
+    # a failed statement leaves the transaction aborted; check-in recovers it
+    db.begin()
+    with pytest.raises(orm.ProgrammingError):
+        db.execute_sql('SELECT * FROM no_such_table')
+    db.close()
+    db.connect()
+    assert backend_pid(db) == pid and Note.select().count() == 0
+    db.close()
+    db.close_all()
+
+
+def test_pg_dead_connections_are_discarded(pg_db):
+    db = pg_pool(max_connections=2)
+    with db.connection_context():
+        pid = backend_pid(db)
+    assert counts(db) == (1, 0)
+    pg_db.execute_sql('SELECT pg_terminate_backend(%s)', (pid,))
+    time.sleep(0.1)
+    with db.connection_context():                # the killed idle one is not handed out
+        new_pid = backend_pid(db)
+    assert new_pid != pid
+    # killed while in use: the statement fails, and check-in drops the connection
+    db.connect()
+    pg_db.execute_sql('SELECT pg_terminate_backend(%s)', (new_pid,))
+    time.sleep(0.1)
+    with pytest.raises((orm.OperationalError, orm.InterfaceError)):
+        db.execute_sql('SELECT 1')
+    db.close()
+    assert counts(db) == (0, 0)
+    with db.connection_context():
+        assert db.execute_sql('SELECT 1').fetchone() == (1,)
+    stats = db.pool_stats()
+    assert stats['opened'] - stats['closed'] == stats['idle'] == 1
+    db.close_all()
+
+
+# ---------------------------------------------------------------------------------------
+# Stress: many threads, few connections
+# ---------------------------------------------------------------------------------------
+
+THREADS = 16
+TRANSACTIONS = 50
+MAX_CONNECTIONS = 4
+
+
+def stress(db, lock_type=None):
+    """16 threads x 50 transactions through a pool of 4; returns observed figures."""
+    errors: list = []
+    peak = {'in_use': 0, 'waits': 0}
+    peak_lock = threading.Lock()
+
+    def worker(thread_no):
+        try:
+            for seq in range(TRANSACTIONS):
+                with db.connection_context():
+                    in_use = db.pool_stats()['in_use']
+                    with peak_lock:
+                        peak['in_use'] = max(peak['in_use'], in_use)
+                    with db.atomic(*([lock_type] if lock_type else [])):
+                        Note.create(thread=thread_no, seq=seq, body='x' * 20)
+                        Note.update(body=Note.body + '!').where(
+                            (Note.thread == thread_no) & (Note.seq == seq)).execute()
+        except BaseException as exc:
+            errors.append(exc)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads), 'stress threads hung'
+    assert not errors, errors[:3]
+    peak['seconds'] = time.monotonic() - started
+    return peak
+
+
+def check_after_stress(db, peak):
+    with db.connection_context():
+        assert Note.select().count() == THREADS * TRANSACTIONS          # no row lost
+        assert Note.select().where(~Note.body.endswith('!')).count() == 0
+        seen = {(n.thread, n.seq) for n in Note.select(Note.thread, Note.seq)}
+        assert seen == {(t, s) for t in range(THREADS) for s in range(TRANSACTIONS)}
+    stats = db.pool_stats()
+    assert stats['in_use'] == 0                                         # no leak
+    assert 1 <= stats['idle'] <= MAX_CONNECTIONS
+    assert stats['opened'] - stats['closed'] == stats['idle']
+    assert peak['in_use'] <= MAX_CONNECTIONS
+    assert stats['waits'] > 0                    # threads did queue for connections
+    return stats
+
+
+def test_stress_sqlite_file(tmp_path):
+    db = sqlite_pool(tmp_path, max_connections=MAX_CONNECTIONS, timeout=30)
+    db.bind([Note])
+    db.create_tables([Note])
+    db.close()
+    peak = stress(db, 'IMMEDIATE')
+    stats = check_after_stress(db, peak)
+    print('sqlite stress: %d txns in %.2fs, peak in use %d, opened %d, idle %d, waits %d'
+          % (THREADS * TRANSACTIONS, peak['seconds'], peak['in_use'], stats['opened'],
+             stats['idle'], stats['waits']))
+    assert db.close_all() == stats['idle']
+
+
+def test_stress_postgres(pg_db):
+    db = pg_pool(max_connections=MAX_CONNECTIONS, timeout=30,
+                 application_name='orm_pool_stress')
+    db.bind([Note])
+    db.create_tables([Note])
+    db.close()
+    backends = []
+    sampling = threading.Event()
+
+    def sample():
+        try:
+            for _ in range(2000):               # bounded: at most ~20 s
+                if sampling.is_set():
+                    return
+                backends.append(pool_backends(pg_db))
+                time.sleep(0.01)
+        finally:
+            pg_db.close()                        # this thread's own connection
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        peak = stress(db)
+    finally:
+        sampling.set()
+        sampler.join(30)
+    stats = check_after_stress(db, peak)
+    assert backends and max(backends) <= MAX_CONNECTIONS
+    print('postgres stress: %d txns in %.2fs, peak in use %d, peak backends %d, opened %d, '
+          'waits %d' % (THREADS * TRANSACTIONS, peak['seconds'], peak['in_use'],
+                        max(backends), stats['opened'], stats['waits']))
+    assert pool_backends(pg_db) == stats['idle']
+    assert db.close_all() == stats['idle']
+    for _ in range(50):                          # the server notices within moments
+        if pool_backends(pg_db) == 0:
+            break
+        time.sleep(0.05)
+    assert pool_backends(pg_db) == 0
+
+
+def pool_backends(pg_db):
+    return pg_db.execute_sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = 'orm_pool_stress'").fetchone()[0]
+
+
+def test_docs_page_examples():
+    import os
+    import subprocess
+    import sys
+    from conftest import PG_DSN
+    require_postgres()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run(
+        [sys.executable, 'docs/check_examples.py', '--require-postgres', 'docs/pool.rst'],
+        cwd=root, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=root, ORM_PG_DSN=PG_DSN))
+    assert result.returncode == 0, result.stdout + result.stderr
