@@ -1,0 +1,818 @@
+"""A schemaless, dictionary-oriented API over a relational database.
+
+.. code-block:: python
+
+    from playhouse.dataset import DataSet
+
+    db = DataSet('sqlite:///:memory:')      # a URL or a Database object
+    people = db['people']                   # the table is created when missing
+    people.insert(name='Huey', age=3)       # ... and so are new columns
+    people.find_one(name='Huey')            # {'id': 1, 'name': 'Huey', 'age': 3}
+    db.freeze(people.all(), format='json', filename='people.json')
+    db['copy'].thaw(format='json', filename='people.json')
+
+Existing tables are read with the database's introspection (``get_tables()``,
+``get_columns()``, ``get_primary_keys()``); each table gets a model class
+(:attr:`Table.model_class`) built on the fly. Rows are plain dictionaries.
+
+Import and export formats are ``csv``, ``tsv`` and ``json``; add others by
+subclassing :class:`Exporter` / :class:`Importer` and registering them in
+:meth:`DataSet.get_export_formats` / :meth:`DataSet.get_import_formats`.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import datetime
+import decimal
+import json
+import operator
+import re
+import uuid
+from functools import reduce
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+from orm import (SQL, AutoField, BareField, BigIntegerField, BlobField, BooleanField,
+                 CompositeKey, Database, DateField, DateTimeField, DecimalField, DoubleField,
+                 Field, FloatField, ImproperlyConfigured, IntegerField, Model,
+                 NodeList, SmallIntegerField, SqliteDatabase, TextField, TimeField,
+                 UUIDField, make_identifier)
+
+__all__ = ['CSVExporter', 'CSVImporter', 'DataSet', 'Exporter', 'Importer', 'JSONExporter',
+           'JSONImporter', 'TSVExporter', 'TSVImporter', 'Table']
+
+
+# ---------------------------------------------------------------------------------------
+# types
+# ---------------------------------------------------------------------------------------
+
+#: (fragment of a reported column type, field class), most specific first
+_TYPE_FRAGMENTS: list = [
+    ('bigint', BigIntegerField), ('int8', BigIntegerField), ('bigserial', BigIntegerField),
+    ('smallint', SmallIntegerField), ('int2', SmallIntegerField),
+    ('interval', BareField), ('point', BareField),
+    ('int', IntegerField), ('serial', IntegerField),
+    ('bool', BooleanField),
+    ('double', DoubleField), ('float', FloatField), ('real', FloatField),
+    ('decimal', DecimalField), ('numeric', DecimalField),
+    ('timestamp', DateTimeField), ('datetime', DateTimeField), ('date', DateField),
+    ('time', TimeField),
+    ('uuid', UUIDField),
+    ('char', TextField), ('clob', TextField), ('text', TextField), ('json', TextField),
+    ('blob', BlobField), ('bytea', BlobField), ('binary', BlobField),
+]
+
+
+def field_class_for(data_type: str) -> type:
+    """The field class for a column type as the database reports it."""
+    lowered = (data_type or '').lower()
+    for fragment, field_class in _TYPE_FRAGMENTS:
+        if fragment in lowered:
+            return field_class
+    return BareField
+
+
+_INT32 = 2 ** 31 - 1
+
+
+def _value_field_class(value: Any) -> Optional[type]:
+    """The field class for a Python value (``None`` when the value does not tell)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return BooleanField
+    if isinstance(value, int):
+        return BigIntegerField if abs(value) > _INT32 else IntegerField
+    if isinstance(value, float):
+        return FloatField
+    if isinstance(value, decimal.Decimal):
+        return DecimalField
+    if isinstance(value, datetime.datetime):
+        return DateTimeField
+    if isinstance(value, datetime.date):
+        return DateField
+    if isinstance(value, datetime.time):
+        return TimeField
+    if isinstance(value, uuid.UUID):
+        return UUIDField
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return BlobField
+    return TextField
+
+
+_INT_TEXT = re.compile(r'^[-+]?\d+$')
+_FLOAT_TEXT = re.compile(r'^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$')
+_BOOL_TEXT = {'true': True, 'false': False}
+
+
+def _text_field_class(text: str) -> type:
+    """The field class a text value (read from CSV or JSON) looks like."""
+    if _INT_TEXT.match(text):
+        return BigIntegerField if abs(int(text)) > _INT32 else IntegerField
+    if _FLOAT_TEXT.match(text):
+        return FloatField
+    if text.lower() in _BOOL_TEXT:
+        return BooleanField
+    for parse, field_class in ((datetime.date.fromisoformat, DateField),
+                               (datetime.datetime.fromisoformat, DateTimeField),
+                               (datetime.time.fromisoformat, TimeField)):
+        if any(c.isdigit() for c in text) and ('-' in text or ':' in text):
+            try:
+                parse(text)
+            except ValueError:
+                continue
+            return field_class
+    return TextField
+
+
+# widening order when values of one column disagree
+_NUMERIC = {IntegerField: 0, BigIntegerField: 1, FloatField: 2, DecimalField: 2}
+
+
+def _merge_field_class(current: Optional[type], new: Optional[type]) -> Optional[type]:
+    if current is None or current is new:
+        return new if current is None else current
+    if new is None:
+        return current
+    if current in _NUMERIC and new in _NUMERIC:
+        return current if _NUMERIC[current] >= _NUMERIC[new] else new
+    if {current, new} == {DateField, DateTimeField}:
+        return DateTimeField
+    return TextField
+
+
+def _guess_field_class(values: Iterable, parse_text: bool) -> type:
+    """One field class for every value of a new column."""
+    guess: Optional[type] = None
+    for value in values:
+        if value is None or value == '':
+            continue
+        if isinstance(value, str) and parse_text:
+            kind: Optional[type] = _text_field_class(value)
+        else:
+            kind = _value_field_class(value)
+        guess = _merge_field_class(guess, kind)
+        if guess is TextField:
+            break
+    return guess or TextField
+
+
+def _new_field(field_class: type) -> Field:
+    """An instance of ``field_class`` for a column added by the DataSet (nullable)."""
+    if field_class is DecimalField:
+        return DecimalField(max_digits=38, decimal_places=10, null=True)
+    return field_class(null=True)
+
+
+def _from_text(field: Field, value: Any) -> Any:
+    """``value`` (possibly text from a file) converted for ``field``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value == '' and not isinstance(field, TextField):
+            return None
+        try:
+            if isinstance(field, BooleanField):
+                lowered = value.strip().lower()
+                if lowered in ('1', 'true', 't', 'yes', 'y', 'on'):
+                    return True
+                if lowered in ('0', 'false', 'f', 'no', 'n', 'off'):
+                    return False
+                return value
+            if isinstance(field, (IntegerField,)) and not isinstance(field, AutoField):
+                return int(value) if _INT_TEXT.match(value.strip()) else \
+                    int(float(value))
+            if isinstance(field, AutoField):
+                return int(value)
+            if isinstance(field, FloatField):
+                return float(value)
+            if isinstance(field, DecimalField):
+                return decimal.Decimal(value)
+            if isinstance(field, DateTimeField):
+                return datetime.datetime.fromisoformat(value)
+            if isinstance(field, DateField):
+                return datetime.date.fromisoformat(value[:10])
+            if isinstance(field, TimeField):
+                return datetime.time.fromisoformat(value)
+            if isinstance(field, UUIDField):
+                return uuid.UUID(value)
+            if isinstance(field, BlobField):
+                return base64.b64decode(value.encode('ascii'), validate=True)
+        except (ValueError, ArithmeticError, UnicodeEncodeError):
+            return value
+        return value
+    if isinstance(value, (dict, list)) and isinstance(field, (TextField, BareField)):
+        return json.dumps(value)
+    return value
+
+
+def _collides(name: str) -> bool:
+    """Whether a column name cannot be a model attribute (it would hide Model's API)."""
+    return not name.isidentifier() or name.startswith('_') or hasattr(Model, name)
+
+
+# ---------------------------------------------------------------------------------------
+# DataSet
+# ---------------------------------------------------------------------------------------
+
+class DataSet:
+    """A database seen as a collection of :class:`Table` objects.
+
+    :param url: a database URL (``sqlite:///path.db``, ``postgresql://...``; see
+        :mod:`playhouse.db_url`) or a :class:`~orm.Database` object.
+    :param include_views: list views in :attr:`tables` too (read them like tables).
+    :param schema: the schema to work in (PostgreSQL), default the current one.
+    :param kwargs: passed to ``playhouse.db_url.connect()`` with a URL.
+    """
+
+    def __init__(self, url: Any, include_views: bool = False,
+                 schema: Optional[str] = None, **kwargs: Any) -> None:
+        if isinstance(url, Database) or hasattr(url, 'execute_sql'):
+            self._database = url
+            self._database_path = getattr(url, 'database', None)
+        else:
+            self._database_path = url
+            self._database = _connect_url(url, **kwargs)
+        self._include_views = include_views
+        self._schema = schema
+        self._models: dict = {}
+        self._export_formats = self.get_export_formats()
+        self._import_formats = self.get_import_formats()
+
+    def __repr__(self) -> str:
+        return '<DataSet: %s>' % (self._database_path,)
+
+    @property
+    def database(self) -> Any:
+        """The underlying :class:`~orm.Database`."""
+        return self._database
+
+    def get_export_formats(self) -> dict:
+        """``{format name: Exporter class}``; override to add formats."""
+        return {'csv': CSVExporter, 'json': JSONExporter, 'tsv': TSVExporter}
+
+    def get_import_formats(self) -> dict:
+        """``{format name: Importer class}``; override to add formats."""
+        return {'csv': CSVImporter, 'json': JSONImporter, 'tsv': TSVImporter}
+
+    # -- tables ----------------------------------------------------------------------------
+    @property
+    def tables(self) -> list:
+        """The names of the tables (and views, with ``include_views``), read afresh."""
+        tables = list(self._database.get_tables(schema=self._schema))
+        if self._include_views:
+            tables.extend(view.name for view in
+                          self._database.get_views(schema=self._schema))
+        return sorted(tables)
+
+    def __contains__(self, table: str) -> bool:
+        return table in self.tables
+
+    def __getitem__(self, table: str) -> 'Table':
+        """The table named ``table``, created (with an ``id`` key) when missing."""
+        if table not in self._models:
+            if table in self.tables:
+                self._models[table] = self._introspect(table)
+            else:
+                self._models[table] = self._create(table)
+        return Table(self, table, self._models[table])
+
+    def update_cache(self, table: Optional[str] = None) -> None:
+        """Read the structure of ``table`` (of every known table when omitted) again."""
+        names = [table] if table is not None else list(self._models)
+        existing = set(self.tables)
+        for name in names:
+            if name in existing:
+                self._models[name] = self._introspect(name)
+            else:
+                self._models.pop(name, None)
+
+    def _model_class(self, table: str, attrs: dict, meta: dict) -> type:
+        meta_options = {'database': self._database, 'table_name': table}
+        if self._schema:
+            meta_options['schema'] = self._schema
+        meta_options.update(meta)
+        attrs = dict(attrs, __module__=__name__, Meta=type('Meta', (), meta_options))
+        return type(str('DataSet_' + make_identifier(table)), (Model,), attrs)
+
+    def _create(self, table: str) -> type:
+        model = self._model_class(table, {'id': AutoField()}, {})
+        model.create_table()
+        return model
+
+    def _introspect(self, table: str) -> type:
+        db = self._database
+        columns = db.get_columns(table, schema=self._schema)
+        primary_keys = list(db.get_primary_keys(table, schema=self._schema))
+        attrs: dict = {}
+        meta: dict = {}
+        later = []
+        for column in columns:
+            field_class = field_class_for(column.data_type)
+            if len(primary_keys) == 1 and column.name == primary_keys[0]:
+                if issubclass(field_class, IntegerField) and not _collides(column.name):
+                    attrs[column.name] = AutoField()
+                    continue
+                field = field_class(primary_key=True)
+            else:
+                field = field_class(null=column.null)
+            if field.primary_key and not _collides(column.name):
+                attrs[column.name] = field
+            else:
+                later.append((column.name, field))
+        if len(primary_keys) > 1:
+            meta['primary_key'] = CompositeKey(*primary_keys)
+        elif not primary_keys:
+            meta['primary_key'] = False
+        model = self._model_class(table, attrs, meta)
+        for name, field in later:
+            model._meta.add_field(name, field, set_attribute=not _collides(name))
+        return model
+
+    # -- statements ------------------------------------------------------------------------
+    def query(self, sql: str, params: Any = None, commit: Any = True) -> Any:
+        """Run ``sql`` with ``params``; returns the driver cursor."""
+        return self._database.execute_sql(sql, params)
+
+    def transaction(self) -> '_Transaction':
+        """A transaction (a savepoint when nested): ``with ds.transaction() as txn:``;
+        ``txn.commit()`` / ``txn.rollback()`` as with ``atomic()``. Columns added inside
+        a block that is rolled back are forgotten again."""
+        return _Transaction(self)
+
+    def connect(self, reuse_if_open: bool = False) -> bool:
+        """Open the connection (it is otherwise opened on first use)."""
+        return self._database.connect(reuse_if_open=reuse_if_open)
+
+    def close(self) -> bool:
+        """Close the connection."""
+        return self._database.close()
+
+    def __enter__(self) -> 'DataSet':
+        self.connect(reuse_if_open=True)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self._database.is_closed():
+            self.close()
+
+    # -- import / export -------------------------------------------------------------------
+    def _check_arguments(self, filename: Optional[str], file_obj: Any, format: str,
+                         formats: dict) -> None:
+        if (filename is None) == (file_obj is None):
+            raise ValueError('give exactly one of filename= and file_obj=')
+        if format not in formats:
+            raise ValueError('unknown format %r: use one of %s'
+                             % (format, ', '.join(sorted(formats))))
+
+    def freeze(self, query: Any, format: str = 'csv', filename: Optional[str] = None,
+               file_obj: Any = None, encoding: str = 'utf8', **kwargs: Any) -> None:
+        """Write the rows of ``query`` (e.g. ``table.all()`` or ``table.find(...)``) to
+        ``filename`` or ``file_obj`` as ``format``; ``kwargs`` go to the exporter."""
+        self._check_arguments(filename, file_obj, format, self._export_formats)
+        exporter = self._export_formats[format](query)
+        if filename is not None:
+            with open(filename, 'w', encoding=encoding, newline='') as fh:
+                exporter.export(fh, **kwargs)
+        else:
+            exporter.export(file_obj, **kwargs)
+
+    def thaw(self, table: str, format: str = 'csv', filename: Optional[str] = None,
+             file_obj: Any = None, strict: bool = False, encoding: str = 'utf8',
+             **kwargs: Any) -> int:
+        """Load rows from ``filename`` or ``file_obj`` in ``format`` into ``table``;
+        returns the number of rows loaded.
+
+        With ``strict``, values for columns the table does not have are dropped;
+        otherwise the columns are added (their types guessed from the values).
+        """
+        self._check_arguments(filename, file_obj, format, self._import_formats)
+        importer = self._import_formats[format](self[table], strict)
+        if filename is not None:
+            with open(filename, 'r', encoding=encoding, newline='') as fh:
+                return importer.load(fh, **kwargs)
+        return importer.load(file_obj, **kwargs)
+
+
+class _Transaction:
+    """``db.atomic()`` that re-reads the tables' columns when it rolls back (the DDL of
+    columns added inside it is rolled back too)."""
+
+    def __init__(self, dataset: DataSet) -> None:
+        self.dataset = dataset
+        self._atomic = dataset._database.atomic()
+        self._txn: Any = None
+
+    def __enter__(self) -> '_Transaction':
+        self._txn = self._atomic.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self._atomic.__exit__(exc_type, exc, tb)
+        finally:
+            if exc_type is not None:
+                self.dataset.update_cache()
+
+    def commit(self, *args: Any, **kwargs: Any) -> Any:
+        return self._txn.commit(*args, **kwargs)
+
+    def rollback(self, *args: Any, **kwargs: Any) -> Any:
+        result = self._txn.rollback(*args, **kwargs)
+        self.dataset.update_cache()
+        return result
+
+
+def _connect_url(url: str, **kwargs: Any) -> Any:
+    try:
+        from playhouse.db_url import connect
+    except ImportError:
+        connect = None
+    if connect is not None:
+        return connect(url, **kwargs)
+    # without playhouse.db_url: SQLite URLs only
+    match = re.match(r'^sqlite:///(.*)$', url)
+    if match is None:
+        raise ImproperlyConfigured('DataSet(%r): this URL needs playhouse.db_url; pass a '
+                                   'Database object instead' % url)
+    return SqliteDatabase(match.group(1) or ':memory:', **kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# Table
+# ---------------------------------------------------------------------------------------
+
+class Table:
+    """The rows of one table as dictionaries. Columns appear as values for them are
+    written (:meth:`insert`, :meth:`update`)."""
+
+    def __init__(self, dataset: DataSet, name: str, model_class: type) -> None:
+        self.dataset = dataset
+        self.name = name
+        self._model_class = model_class
+
+    @property
+    def model_class(self) -> type:
+        """The model class built for the table (rebuilt when the DataSet re-reads it)."""
+        return self.dataset._models.get(self.name, self._model_class)
+
+    def __repr__(self) -> str:
+        return '<Table: %s>' % self.name
+
+    @property
+    def columns(self) -> list:
+        """The column names, key first."""
+        return [f.name for f in self.model_class._meta.sorted_fields]
+
+    def __len__(self) -> int:
+        return self.model_class.select().count()
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.all().iterator())
+
+    # -- schema ----------------------------------------------------------------------------
+    def _field(self, name: str) -> Field:
+        try:
+            return self.model_class._meta.fields[name]
+        except KeyError:
+            raise KeyError('table %r has no column %r; its columns are: %s'
+                           % (self.name, name, ', '.join(self.columns))) from None
+
+    def _add_columns(self, new: dict) -> None:
+        """Add ``{name: field class}`` as nullable columns (ALTER TABLE ... ADD COLUMN)."""
+        model = self.model_class
+        meta = model._meta
+        db = self.dataset._database
+        for name, field_class in new.items():
+            field = _new_field(field_class)
+            meta.add_field(name, field, set_attribute=not _collides(name))
+            ctx = db.get_sql_context()
+            ctx.sql(NodeList([SQL('ALTER TABLE'), meta.table_entity(), SQL('ADD COLUMN'),
+                              field.ddl(ctx)]))
+            sql, params = ctx.query()
+            db.execute_sql(sql, params)
+
+    def _migrate_new_columns(self, data: dict) -> None:
+        new = {key: _guess_field_class([value], parse_text=False)
+               for key, value in data.items() if key not in self.model_class._meta.fields}
+        if new:
+            self._add_columns(new)
+
+    def create_index(self, columns: Iterable[str], unique: bool = False) -> None:
+        """Create an index on ``columns`` (a list of column names)."""
+        if isinstance(columns, str):
+            columns = [columns]
+        fields = [self._field(name) for name in columns]
+        index = self.model_class.index(*fields, unique=unique)
+        self.model_class._schema.create_index(index)
+
+    # -- rows ------------------------------------------------------------------------------
+    def _condition(self, query: dict, conjunction: Callable = operator.and_) -> Any:
+        return reduce(conjunction, [self._field(key) == value
+                                    for key, value in query.items()])
+
+    def _ordered(self, query: Any) -> Any:
+        pk = self.model_class._meta.primary_key
+        if pk is False or pk is None:
+            return query
+        if self.model_class._meta.composite_key:
+            return query.order_by(*[self._field(n) for n in pk.field_names])
+        return query.order_by(pk)
+
+    def all(self) -> Any:
+        """A query of every row, as dictionaries (in primary-key order)."""
+        return self._ordered(self.model_class.select()).dicts()
+
+    def find(self, **query: Any) -> Any:
+        """A query of the rows whose columns equal the given values."""
+        select = self.all()
+        if query:
+            select = select.where(self._condition(query))
+        return select
+
+    def find_one(self, **query: Any) -> Optional[dict]:
+        """The first row matching, or ``None``."""
+        try:
+            return self.find(**query).get()
+        except self.model_class.DoesNotExist:
+            return None
+
+    def insert(self, **data: Any) -> Any:
+        """Insert a row, adding columns for new keys; returns the new primary key."""
+        self._migrate_new_columns(data)
+        return self.model_class.insert(**data).execute()
+
+    def update(self, columns: Optional[Iterable[str]] = None,
+               conjunction: Optional[Callable] = None, **data: Any) -> int:
+        """Update rows with ``data``, adding columns for new keys.
+
+        The keys named in ``columns`` select the rows to update (all rows when none are
+        named), combined with ``conjunction`` (default ``operator.and_``); returns the
+        number of rows updated.
+        """
+        self._migrate_new_columns(data)
+        filters = {}
+        for name in columns or ():
+            if name not in data:
+                raise ValueError('update(columns=[%r]) needs a value for %r' % (name, name))
+            filters[name] = data.pop(name)
+        query = self.model_class.update(**data)
+        if filters:
+            query = query.where(self._condition(filters, conjunction or operator.and_))
+        return query.execute()
+
+    def delete(self, **query: Any) -> int:
+        """Delete the rows whose columns equal the given values (all rows when none are
+        given); returns the number deleted."""
+        delete = self.model_class.delete()
+        if query:
+            delete = delete.where(self._condition(query))
+        return delete.execute()
+
+    # -- by primary key ---------------------------------------------------------------------
+    def _pk_name(self) -> str:
+        pk = self.model_class._meta.primary_key
+        if pk is False or pk is None or self.model_class._meta.composite_key:
+            raise TypeError('table %r has no single-column primary key to index by'
+                            % self.name)
+        return pk.name
+
+    def __getitem__(self, key: Any) -> dict:
+        row = self.find_one(**{self._pk_name(): key})
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __setitem__(self, key: Any, data: dict) -> None:
+        name = self._pk_name()
+        if self.find_one(**{name: key}) is not None:
+            self.update(columns=[name], **dict(data, **{name: key}))
+        else:
+            self.insert(**dict(data, **{name: key}))
+            self._sync_sequence()
+
+    def __delitem__(self, key: Any) -> None:
+        if not self.delete(**{self._pk_name(): key}):
+            raise KeyError(key)
+
+    def _sync_sequence(self) -> None:
+        """After explicit keys were inserted, move PostgreSQL's key sequence past them."""
+        db = self.dataset._database
+        meta = self.model_class._meta
+        pk = meta.primary_key
+        if db.dialect.name != 'postgres' or not isinstance(pk, AutoField):
+            return
+        table = meta.table_name if not meta.schema else '%s.%s' % (
+            db.quote_identifier(meta.schema), db.quote_identifier(meta.table_name))
+        if not meta.schema:
+            table = db.quote_identifier(table)
+        db.execute_sql(
+            'SELECT setval(pg_get_serial_sequence(%%s, %%s), COALESCE(MAX(%s), 1), '
+            'MAX(%s) IS NOT NULL) FROM %s' % (
+                db.quote_identifier(pk.column_name), db.quote_identifier(pk.column_name),
+                table), (table, pk.column_name))
+
+    # -- import / export -------------------------------------------------------------------
+    def freeze(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`DataSet.freeze` of every row of the table."""
+        return self.dataset.freeze(self.all(), *args, **kwargs)
+
+    def thaw(self, *args: Any, **kwargs: Any) -> int:
+        """:meth:`DataSet.thaw` into this table."""
+        return self.dataset.thaw(self.name, *args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# exporters
+# ---------------------------------------------------------------------------------------
+
+def _stream(query: Any) -> tuple:
+    """(column names, iterator of row dicts) of ``query``, without loading it all."""
+    rows = iter(query.dicts().iterator())
+    first = next(rows, None)
+    if first is not None:
+        names = list(first.keys())
+
+        def chained() -> Iterator[dict]:
+            yield first
+            yield from rows
+        return names, chained()
+    names = []
+    for node in getattr(query, '_returning', None) or ():
+        name = getattr(node, '_alias', None) or getattr(node, 'name', None)
+        if name:
+            names.append(name)
+    return names, iter(())
+
+
+def _text_value(value: Any) -> Any:
+    """A value as it is written to a text format."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode('ascii')
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    return value
+
+
+class Exporter:
+    """Writes the rows of a query to a file; subclasses implement :meth:`export`."""
+
+    def __init__(self, query: Any) -> None:
+        self.query = query
+
+    def export(self, file_obj: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+
+class JSONExporter(Exporter):
+    """A JSON list of objects. Dates and times are written in ISO 8601, decimals and
+    UUIDs as strings, bytes in base64; ``kwargs`` go to :func:`json.dump` (e.g.
+    ``indent=2``)."""
+
+    def __init__(self, query: Any, iso8601_datetimes: bool = True) -> None:
+        super().__init__(query)
+        self.iso8601_datetimes = iso8601_datetimes
+
+    def _default(self, value: Any) -> Any:
+        if isinstance(value, (datetime.datetime, datetime.date, datetime.time)) and \
+                not self.iso8601_datetimes:
+            return str(value)
+        converted = _text_value(value)
+        if converted is value:
+            raise TypeError('cannot write %r (%s) as JSON' % (value, type(value).__name__))
+        return converted
+
+    def export(self, file_obj: Any, **kwargs: Any) -> None:
+        kwargs.setdefault('default', self._default)
+        _names, rows = _stream(self.query)
+        json.dump(list(rows), file_obj, **kwargs)
+
+
+class CSVExporter(Exporter):
+    """Comma-separated values with a header row (``header=False`` to leave it out);
+    ``NULL`` is written as an empty field; ``kwargs`` go to :func:`csv.writer`."""
+
+    delimiter = ','
+
+    def export(self, file_obj: Any, header: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault('delimiter', self.delimiter)
+        writer = csv.writer(file_obj, **kwargs)
+        names, rows = _stream(self.query)
+        if header:
+            writer.writerow(names)
+        for row in rows:
+            writer.writerow(['' if row[name] is None else _text_value(row[name])
+                             for name in names])
+
+
+class TSVExporter(CSVExporter):
+    """Tab-separated values (see :class:`CSVExporter`)."""
+
+    delimiter = '\t'
+
+
+# ---------------------------------------------------------------------------------------
+# importers
+# ---------------------------------------------------------------------------------------
+
+class Importer:
+    """Loads rows from a file into a :class:`Table`; subclasses implement
+    :meth:`load` (usually by reading rows and calling :meth:`insert_rows`).
+
+    :param table: the destination table.
+    :param strict: drop values for columns the table does not have (otherwise the
+        columns are added, typed after the values).
+    """
+
+    batch_size = 200
+
+    def __init__(self, table: Table, strict: bool = False) -> None:
+        self.table = table
+        self.strict = strict
+
+    def load(self, file_obj: Any, **kwargs: Any) -> int:
+        raise NotImplementedError
+
+    def insert_rows(self, rows: list, parse_text: bool = True) -> int:
+        """Insert ``rows`` (dicts), adding or skipping unknown columns; returns the count."""
+        table = self.table
+        meta = table.model_class._meta
+        if self.strict:
+            rows = [{k: v for k, v in row.items() if k in meta.fields} for row in rows]
+        else:
+            new: dict = {}
+            for row in rows:
+                for key in row:
+                    if key not in meta.fields and key not in new:
+                        new[key] = None
+            if new:
+                table._add_columns({
+                    key: _guess_field_class((row.get(key) for row in rows), parse_text)
+                    for key in new})
+        fields = meta.fields
+        converted = [{key: _from_text(fields[key], value) for key, value in row.items()}
+                     for row in rows if row]
+        pk = meta.primary_key
+        explicit_keys = isinstance(pk, AutoField) and any(
+            row.get(pk.name) is not None for row in converted)
+        with table.dataset._database.atomic():
+            for start in range(0, len(converted), self.batch_size):
+                batch = converted[start:start + self.batch_size]
+                # rows with the same keys go together (insert_many needs one shape)
+                by_shape: dict = {}
+                for row in batch:
+                    by_shape.setdefault(tuple(row), []).append(row)
+                for shape_rows in by_shape.values():
+                    table.model_class.insert_many(shape_rows).execute()
+            if explicit_keys:
+                table._sync_sequence()
+        return len(converted)
+
+
+class JSONImporter(Importer):
+    """Loads a JSON list of objects; ``kwargs`` go to :func:`json.load`."""
+
+    def load(self, file_obj: Any, **kwargs: Any) -> int:
+        data = json.load(file_obj, **kwargs)
+        if isinstance(data, dict):
+            data = [data]
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise ValueError('JSON import needs a list of objects')
+        return self.insert_rows(data)
+
+
+class CSVImporter(Importer):
+    """Loads comma-separated values. With ``header=True`` (default) the first row
+    names the columns; otherwise the values fill the table's columns in order. Empty
+    fields are read as ``NULL``; ``kwargs`` go to :func:`csv.reader`."""
+
+    delimiter = ','
+
+    def load(self, file_obj: Any, header: bool = True, **kwargs: Any) -> int:
+        kwargs.setdefault('delimiter', self.delimiter)
+        reader = csv.reader(file_obj, **kwargs)
+        if header:
+            try:
+                names = next(reader)
+            except StopIteration:
+                return 0
+        else:
+            names = self.table.columns
+        rows = []
+        for values in reader:
+            if not values:
+                continue
+            # CSV cannot tell NULL from '': an empty field is NULL
+            rows.append({name: (value if value != '' else None)
+                         for name, value in zip(names, values)})
+        if not rows:
+            return 0
+        return self.insert_rows(rows)
+
+
+class TSVImporter(CSVImporter):
+    """Tab-separated values (see :class:`CSVImporter`)."""
+
+    delimiter = '\t'
