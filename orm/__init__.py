@@ -23,10 +23,11 @@ from .sql.queries import (ROW, BaseQuery, CompoundSelectQuery, Delete, ForUpdate
                           Insert, OnConflict, Query, RawQuery, Select, SelectBase,
                           SelectQuery, Update, chunked, database_required)
 from .sql.sources import CTE, JOIN, BaseTable, ColumnFactory, Join, Source, Table, ValuesList
-from .dialects import Dialect, PostgresDialect, SqliteDialect
+from .dialects import CockroachDialect, Dialect, PostgresDialect, SqliteDialect
+from .dialects.cockroach import parse_cockroach_version
 from .database import (ColumnMetadata, ConnectionContext, Database, DatabaseProxy,
                        ForeignKeyMetadata, IndexMetadata, PostgresqlDatabase, Proxy,
-                       SqliteDatabase, ViewMetadata)
+                       SqliteDatabase, ViewMetadata, isolation_level_sql)
 from .results import (CursorWrapper, DictCursorWrapper, ModelCursorWrapper,
                       ModelDictCursorWrapper, ModelNamedTupleCursorWrapper,
                       ModelObjectCursorWrapper, ModelTupleCursorWrapper,
@@ -50,6 +51,9 @@ from .query import (BaseModelSelect, ManyToManyModelSelect, ManyToManyQuery,
                     ModelDelete, ModelInsert, ModelRaw, ModelSelect, ModelUpdate,
                     NoopModelSelect)
 from .schema import SchemaManager, make_index_name
+# Transaction context managers under peewee's module-level names, for databases that
+# extend them (playhouse.cockroachdb).
+from .transactions import _atomic, _manual_commit, _savepoint, _transaction
 from .prefetch import PREFETCH_TYPE, PrefetchQuery, prefetch, prefetch_add_subquery
 
 __version__ = '0.1.0'

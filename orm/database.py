@@ -1220,7 +1220,7 @@ _ISOLATION_LEVELS = {
 _ISOLATION_NAMES = frozenset(_ISOLATION_LEVELS.values())
 
 
-def _isolation_sql(level: Any) -> Optional[str]:
+def isolation_level_sql(level: Any) -> Optional[str]:
     """Normalise a psycopg2 ISOLATION_LEVEL_* constant or a name; ``None`` = default."""
     if level is None or level == 0:   # ISOLATION_LEVEL_DEFAULT / _AUTOCOMMIT
         return None
@@ -1276,7 +1276,7 @@ class PostgresqlDatabase(Database):
         """Set the database name, connection options and driver arguments."""
         self._register_unicode = register_unicode
         self._encoding = encoding
-        self._isolation_level = _isolation_sql(isolation_level)
+        self._isolation_level = isolation_level_sql(isolation_level)
         super().init(database, **kwargs)
 
     @property
@@ -1357,7 +1357,7 @@ class PostgresqlDatabase(Database):
     # -- transactions ------------------------------------------------------------------
     def begin(self, isolation_level: Any = None) -> None:
         """``BEGIN [ISOLATION LEVEL ...]`` (default: the database's isolation_level)."""
-        level = _isolation_sql(isolation_level) or self._isolation_level
+        level = isolation_level_sql(isolation_level) or self._isolation_level
         if level:
             self.execute_sql('BEGIN ISOLATION LEVEL %s' % level)
         else:

@@ -40,9 +40,9 @@ from typing import Any, Callable, Iterable, Optional
 from orm import (BigIntegerField, ColumnMetadata, Field, ForeignKeyMetadata, IndexMetadata,
                  InterfaceError, Node, NotSupportedError, OperationalError,
                  PostgresqlDatabase, UUIDField, ViewMetadata)
-from orm.database import _isolation_sql          # normalises isolation-level arguments
-from orm.dialects.cockroach import CockroachDialect, parse_cockroach_version
-from orm.transactions import _atomic, _transaction
+# Hooks orm exports for extension databases (see the API page):
+from orm import (CockroachDialect, _atomic, _transaction, isolation_level_sql,
+                 parse_cockroach_version)
 from playhouse.pool import PooledDatabase as _PooledDatabase
 from playhouse.postgres_ext import ArrayField as _PgArrayField
 from playhouse.postgres_ext import BinaryJSONField
@@ -546,7 +546,7 @@ class CockroachDatabase(PostgresqlDatabase):
     def begin(self, system_time: Any = None, priority: Any = None,
               isolation_level: Any = None) -> None:
         """``BEGIN`` with ``AS OF SYSTEM TIME``, ``PRIORITY`` and an isolation level."""
-        level = _isolation_sql(isolation_level) or self.isolation_level
+        level = isolation_level_sql(isolation_level) or self.isolation_level
         self.connection()        # (auto)connect first: the server flavor shapes the BEGIN
         sql, params = self.dialect.begin_statement(level, priority, system_time)
         self.execute_sql(sql, params)

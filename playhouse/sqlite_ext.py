@@ -38,7 +38,7 @@ from orm import (SQL, AutoField, Column, ColumnBase, DateTimeField, DecimalField
                  Model, Node, NodeList, SchemaManager, SqliteDatabase, TextField, Value,
                  VirtualField, fn)
 from orm import JSONField as _CoreJSONField
-from orm.sql.nodes import Alias
+from orm import Alias
 
 from . import _vtab
 
