@@ -26,8 +26,9 @@ Array, JSONB, hstore and tsvector fields get a ``GIN`` index by default
 
 Values compared with these fields are sent as typed parameters
 (``CAST(%s AS JSONB)``, ``CAST(%s AS INTEGER[])`` ...), so PostgreSQL never has to
-guess a parameter's type.  Positions in arrays are Python's: ``tags[0]`` is the first
-element and ``tags[1:3]`` the second and third.
+guess a parameter's type.  Positions in arrays count from 0 and, as in peewee, both
+ends of a slice are inclusive: ``tags[0]`` is the first element and ``tags[1:3]`` the
+second to fourth.
 """
 from __future__ import annotations
 
@@ -139,9 +140,12 @@ class ArrayValue(_TypedValue):
 
 
 def _bounds(item: Any) -> Any:
-    """A Python index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 3)``.
+    """A 0-based index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 4)``.
 
-    Strings ``'2'`` / ``'1:3'`` are read the same way; a node is used as the SQL index.
+    As in peewee, both bounds of a slice are inclusive 0-based positions (``1:3`` is the
+    second to fourth elements), so code written for peewee reads the same elements; an
+    open bound stays open.  Strings ``'2'`` / ``'1:3'`` are read the same way; a node is
+    used as the SQL index unchanged.
     """
     if isinstance(item, Node):
         return item
@@ -161,7 +165,7 @@ def _bounds(item: Any) -> Any:
                 raise ValueError('array slice bounds must be non-negative integers, got %r'
                                  % (item,))
         low = None if item.start is None else item.start + 1
-        high = None if item.stop is None else item.stop
+        high = None if item.stop is None else item.stop + 1
         return (low, high)
     if isinstance(item, bool) or not isinstance(item, int):
         raise TypeError('arrays are indexed by integers or slices, got %r' % (item,))
@@ -217,8 +221,9 @@ def parse_array(text: str) -> list:
 class ObjectSlice(ColumnBase):
     """``"col"[i]``, ``"col"[a:b]``, ``"col"[i][j]``: elements or slices of an array.
 
-    Positions are Python's (0-based, end excluded) and rendered as SQL's 1-based,
-    inclusive bounds: ``tags[0]`` is ``tags[1]``, ``tags[1:3]`` is ``tags[2:3]``.
+    Positions count from 0 and both slice bounds are inclusive, as in peewee; they are
+    rendered as SQL's 1-based bounds: ``tags[0]`` is ``tags[1]``, ``tags[1:3]`` is
+    ``tags[2:4]``.
     """
 
     def __init__(self, node: Any, parts: tuple) -> None:

@@ -288,7 +288,7 @@ def test_array_operators_sql():
     assert '("t1"."tags" <@ CAST(%s AS VARCHAR(20)[]))' in \
         sql(KV.select().where(KV.tags.contained_by('x')))[0]
     assert sql(KV.select(KV.tags[0], KV.tags[1:3], KV.tags[:2], KV.grid[0][1]))[0] == (
-        'SELECT "t1"."tags"[1], "t1"."tags"[2:3], "t1"."tags"[:2], "t1"."grid"[1][2] '
+        'SELECT "t1"."tags"[1], "t1"."tags"[2:4], "t1"."tags"[:3], "t1"."grid"[1][2] '
         'FROM "kv" AS "t1"')
     assert sql(KV.select().where(KV.tags == ['q']))[1] == [['q']]
     with pytest.raises(ValueError):
@@ -483,7 +483,7 @@ def test_models_on_postgresql(crdb):
         assert keys(KV.select().where(KV.tags.contained_by('x', 'y', 'z'))) == ['a', 'b']
         assert keys(KV.select().where(KV.tags == [])) == ['b']
         assert list(KV.select(KV.tags[0], KV.tags[0:1], KV.grid[1][0]).where(KV.key == 'a')
-                    .tuples()) == [('x', ['x'], 3)]
+                    .tuples()) == [('x', ['x', 'y'], 3)]   # inclusive bounds
         assert list(KV.select(KV.data['a']['b'], KV.data['n'][1], KV.data['a'].as_json())
                     .where(KV.key == 'a').tuples()) == [('c', '2', {'b': 'c'})]
         assert keys(KV.select().where(KV.data.contains({'n': [2]}))) == ['a']
