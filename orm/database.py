@@ -242,6 +242,9 @@ class Database:
     operations: dict = {}
     #: the server's version (``None`` until known: PostgreSQL sets it on connecting)
     server_version: Any = None
+    #: turns the driver's exceptions into orm's (a database on another driver, such as
+    #: ``playhouse.apsw_ext``, names its own)
+    _exception_wrapper: Any = __exception_wrapper__
 
     commit_select = _DialectFlag(False)
     compound_select_parentheses = _DialectFlag(None)
@@ -356,7 +359,7 @@ class Database:
                     return False
                 raise OperationalError('Connection already opened.')
             self._state.reset()
-            with __exception_wrapper__:
+            with self._exception_wrapper:
                 conn = self._connect()
                 try:
                     self._set_server_version(conn)
@@ -385,7 +388,7 @@ class Database:
                     'Attempting to close database while transaction is open: '
                     'commit or roll back (leave the atomic() block) first.')
             try:
-                with __exception_wrapper__:
+                with self._exception_wrapper:
                     self._close(self._state.conn)
             finally:
                 self._state.reset()
@@ -449,7 +452,7 @@ class Database:
         ``commit`` is accepted for compatibility and ignored.
         """
         logger.debug((sql, params))
-        with __exception_wrapper__:
+        with self._exception_wrapper:
             cursor = self.cursor()
             try:
                 cursor.execute(sql, params or ())
@@ -1088,7 +1091,7 @@ class SqliteDatabase(Database):
         self._extensions.add(extension)
         conn = self._current_conn()
         if conn is not None:
-            with __exception_wrapper__:
+            with self._exception_wrapper:
                 conn.enable_load_extension(True)
                 conn.load_extension(extension)
 

@@ -261,6 +261,8 @@ class APSWDatabase(SqliteExtDatabase):
         and ``apsw.Connection`` arguments (``flags``, ``vfs``, ``statementcachesize``).
     """
 
+    _exception_wrapper = _wrap
+
     def __init__(self, database: Optional[str], **kwargs: Any) -> None:
         if apsw is None:
             raise ImproperlyConfigured('APSWDatabase needs the apsw driver: pip install apsw')
@@ -387,18 +389,6 @@ class APSWDatabase(SqliteExtDatabase):
     def unregister_collation(self, name: str) -> bool:
         return self._unregister(self._collations, name,
                                 lambda conn, e: conn.create_collation(name, None))
-
-    def load_extension(self, extension: str) -> None:
-        """Load a SQLite extension now (if connected) and on every new connection."""
-        self._extensions.add(extension)
-        conn = self._current_conn()
-        if conn is not None:
-            with _wrap:
-                conn.enable_load_extension(True)
-                conn.load_extension(extension)
-
-    def _current_conn(self) -> Any:
-        return None if self._state.closed else self._state.conn
 
     # -- virtual tables --------------------------------------------------------------------
     def register_module(self, mod_name: str, mod_inst: Any) -> None:

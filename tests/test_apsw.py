@@ -92,6 +92,17 @@ def test_missing_database_name_is_explained():
 
 
 # -- round trips of each type ----------------------------------------------------------------
+def test_driver_errors_on_connect_and_load_extension_are_orm_errors(tmp_path):
+    db = APSWDatabase(str(tmp_path / 'missing-dir' / 'app.db'))
+    with pytest.raises(orm.OperationalError):
+        db.connect()
+    db = APSWDatabase(':memory:')
+    db.connect()
+    with pytest.raises(orm.DatabaseError):
+        db.load_extension(str(tmp_path / 'no_such_extension'))
+    db.close()
+
+
 def test_field_conversions_round_trip(adb):
     Person = make_models(adb)
     token = uuid.uuid4()
