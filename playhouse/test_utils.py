@@ -61,7 +61,6 @@ class count_queries:
     def __init__(self, only_select: bool = False, current_thread: bool = False) -> None:
         self.only_select = only_select
         self.current_thread = current_thread
-        self.count = 0
         self._handler: Optional[_QueryLogHandler] = None
         self._queries: list = []
         self._old_level = logging.NOTSET
@@ -75,6 +74,11 @@ class count_queries:
     @property
     def queries(self) -> list:
         return self.get_queries()
+
+    @property
+    def count(self) -> int:
+        """How many statements ran (so far, when read inside the block)."""
+        return len(self._handler.queries if self._handler is not None else self._queries)
 
     def __enter__(self) -> 'count_queries':
         thread = threading.get_ident() if self.current_thread else None
@@ -91,7 +95,6 @@ class count_queries:
         logger.removeHandler(handler)
         logger.setLevel(self._old_level)
         self._queries = list(handler.queries)
-        self.count = len(self._queries)
 
 
 class assert_query_count(count_queries):

@@ -1,9 +1,10 @@
 """Test helpers shared by the model-layer tests.
 
-``count_queries`` counts the statements a block runs by listening to the ``orm``
-logger, where every statement is logged at DEBUG as ``(sql, params)``::
+``count_queries`` counts the statements a block runs; it is
+:class:`playhouse.test_utils.count_queries` (which listens to the ``orm`` logger) with
+the database as an optional first argument, for readability::
 
-    with count_queries() as counter:
+    with count_queries(db) as counter:
         list(Tweet.select())
     assert counter.count == 1
 
@@ -12,61 +13,23 @@ lists the statements seen (handy in assertion messages).
 """
 from __future__ import annotations
 
-import contextlib
-import logging
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
-__all__ = ['QueryCounter', 'count_queries']
+from playhouse.test_utils import count_queries as _count_queries
+
+__all__ = ['count_queries']
 
 
-class QueryCounter(logging.Handler):
-    """A logging handler that records each ``(sql, params)`` the ``orm`` logger emits."""
+class count_queries(_count_queries):
+    """``count_queries(db=None, only_select=False)``; ``db`` is for readability only:
+    statements of every database go through the one ``orm`` logger."""
 
-    def __init__(self, only_select: bool = False, database: Any = None) -> None:
-        super().__init__(logging.DEBUG)
-        self.only_select = only_select
-        self.database = database
-        self.queries: list = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.msg
-        if not (isinstance(message, tuple) and len(message) == 2):
-            return
-        sql = message[0]
-        if not isinstance(sql, str):
-            return
-        if self.only_select and not sql.lstrip().upper().startswith(('SELECT', 'WITH')):
-            return
-        self.queries.append(message)
-
-    @property
-    def count(self) -> int:
-        return len(self.queries)
+    def __init__(self, db: Optional[Any] = None, only_select: bool = False) -> None:
+        super().__init__(only_select=only_select)
 
     @property
     def sql(self) -> list:
-        return [sql for sql, _ in self.queries]
+        return [sql for sql, _ in self.get_queries()]
 
     def __repr__(self) -> str:
-        return '<QueryCounter %d: %r>' % (self.count, self.sql)
-
-
-@contextlib.contextmanager
-def count_queries(db: Optional[Any] = None, only_select: bool = False
-                  ) -> Iterator[QueryCounter]:
-    """Count the statements executed inside the block (``only_select``: SELECTs only).
-
-    ``db`` is accepted for readability (``count_queries(db)``); statements of every
-    database go through the one ``orm`` logger.
-    """
-    logger = logging.getLogger('orm')
-    handler = QueryCounter(only_select=only_select, database=db)
-    old_level = logger.level
-    logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > logging.DEBUG:
-        logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
+        return '<count_queries %d: %r>' % (self.count, self.sql)

@@ -30,6 +30,20 @@ def make_models(db):
     return User, Tweet
 
 
+def test_count_is_live_inside_the_block(db):
+    User, _ = make_models(db)
+    with count_queries() as counter:
+        assert counter.count == 0
+        User.get(User.username == 'huey')
+        assert counter.count == 1
+        list(User.select())
+        assert counter.count == 2
+    assert counter.count == 2
+    with count_queries():
+        list(User.select())
+    assert counter.count == 2          # a finished counter stays as it was
+
+
 def test_count_queries(db):
     User, Tweet = make_models(db)
     with count_queries() as counter:
