@@ -890,7 +890,7 @@ class SqliteDatabase(Database):
         for name, (fn, num_params, deterministic) in self._functions.items():
             self._create_function(conn, name, fn, num_params, deterministic)
         for name, (klass, num_params) in self._aggregates.items():
-            conn.create_aggregate(name, num_params, klass)
+            self._create_aggregate(conn, name, klass, num_params)
         for name, fn in self._collations.items():
             conn.create_collation(name, fn)
         for name, (klass, num_params) in self._window_functions.items():
@@ -921,7 +921,8 @@ class SqliteDatabase(Database):
         return key
 
     @staticmethod
-    def _create_function(conn: sqlite3.Connection, name: str, fn: Callable, num_params: int,
+    def _create_function(conn: sqlite3.Connection, name: str, fn: Optional[Callable],
+                         num_params: int,
                          deterministic: Optional[bool]) -> None:
         if deterministic:
             try:
@@ -930,6 +931,13 @@ class SqliteDatabase(Database):
             except sqlite3.NotSupportedError:
                 pass
         conn.create_function(name, num_params, fn)
+
+    # The driver calls below are the only ones a database on another SQLite driver
+    # (playhouse.apsw_ext) has to override; ``None`` for the callable removes it.
+    @staticmethod
+    def _create_aggregate(conn: sqlite3.Connection, name: str, klass: Optional[type],
+                          num_params: int) -> None:
+        conn.create_aggregate(name, num_params, klass)
 
     @staticmethod
     def _create_window_function(conn: sqlite3.Connection, name: str, klass: Any,
@@ -1017,7 +1025,7 @@ class SqliteDatabase(Database):
         self._aggregates[name] = (klass, num_params)
         conn = self._current_conn()
         if conn is not None:
-            conn.create_aggregate(name, num_params, klass)
+            self._create_aggregate(conn, name, klass, num_params)
 
     def aggregate(self, name: Optional[str] = None, num_params: int = -1) -> Callable:
         """Class-decorator form of :meth:`register_aggregate`."""
@@ -1067,13 +1075,15 @@ class SqliteDatabase(Database):
 
     def unregister_function(self, name: str) -> bool:
         """Remove a scalar function (new connections lack it; calls on the open one fail)."""
-        return self._unregister(self._functions, name,
-                                lambda conn, e: conn.create_function(name, e[1], None))
+        return self._unregister(
+            self._functions, name,
+            lambda conn, e: self._create_function(conn, name, None, e[1], False))
 
     def unregister_aggregate(self, name: str) -> bool:
         """Remove an aggregate registered with :meth:`register_aggregate`."""
-        return self._unregister(self._aggregates, name,
-                                lambda conn, e: conn.create_aggregate(name, e[1], None))
+        return self._unregister(
+            self._aggregates, name,
+            lambda conn, e: self._create_aggregate(conn, name, None, e[1]))
 
     def unregister_collation(self, name: str) -> bool:
         """Remove a collation registered with :meth:`register_collation`."""

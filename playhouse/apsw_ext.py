@@ -315,24 +315,9 @@ class APSWDatabase(SqliteExtDatabase):
         return True
 
     def _add_conn_hooks(self, conn: Any) -> None:
-        for name, filename in self._attached.items():
-            conn.execute('ATTACH DATABASE ? AS %s' % self.quote_identifier(name), (filename,))
-        self._set_pragmas(conn)
-        for name, (fn, num_params, deterministic) in self._functions.items():
-            self._create_function(conn, name, fn, num_params, deterministic)
-        for name, (klass, num_params) in self._aggregates.items():
-            _create_aggregate(conn, name, klass, num_params)
-        for name, fn in self._collations.items():
-            conn.create_collation(name, fn)
-        for name, (klass, num_params) in self._window_functions.items():
-            self._create_window_function(conn, name, klass, num_params)
+        super()._add_conn_hooks(conn)
         for name, module in self._modules.items():
             conn.create_module(name, module)
-        if self._extensions:
-            conn.enable_load_extension(True)
-            for extension in self._extensions:
-                conn.load_extension(extension)
-        self._load_table_functions(conn)
 
     def cursor(self, commit: Any = None, named_cursor: Optional[str] = None) -> APSWCursor:
         if self.is_closed():
@@ -344,6 +329,18 @@ class APSWDatabase(SqliteExtDatabase):
     def _create_function(conn: Any, name: str, fn: Optional[Callable], num_params: int,
                          deterministic: Optional[bool]) -> None:
         conn.create_scalar_function(name, fn, num_params, deterministic=bool(deterministic))
+
+    @staticmethod
+    def _create_aggregate(conn: Any, name: str, klass: Optional[type], num_params: int) -> None:
+        if klass is None:
+            conn.create_aggregate_function(name, None, num_params)
+            return
+
+        def factory() -> tuple:
+            instance = klass()
+            return (instance, lambda ctx, *args: instance.step(*args),
+                    lambda ctx: instance.finalize())
+        conn.create_aggregate_function(name, factory, num_params)
 
     @staticmethod
     def _create_window_function(conn: Any, name: str, klass: Any, num_params: int) -> None:
@@ -359,36 +356,6 @@ class APSWDatabase(SqliteExtDatabase):
                     lambda ctx: instance.value(),
                     lambda ctx, *args: instance.inverse(*args))
         conn.create_window_function(name, factory, num_params)
-
-    def register_aggregate(self, klass: type, name: Optional[str] = None,
-                           num_params: int = -1) -> None:
-        """Register an aggregate (a class with ``step()`` and ``finalize()``)."""
-        name = name or klass.__name__
-        self._aggregates[name] = (klass, num_params)
-        conn = self._current_conn()
-        if conn is not None:
-            _create_aggregate(conn, name, klass, num_params)
-
-    def register_collation(self, fn: Callable, name: Optional[str] = None) -> None:
-        """Register a collation ``fn(a, b) -> negative | 0 | positive``."""
-        name = name or fn.__name__
-        self._collations[name] = fn
-        conn = self._current_conn()
-        if conn is not None:
-            conn.create_collation(name, fn)
-
-    def unregister_function(self, name: str) -> bool:
-        return self._unregister(self._functions, name,
-                                lambda conn, e: conn.create_scalar_function(name, None, e[1]))
-
-    def unregister_aggregate(self, name: str) -> bool:
-        return self._unregister(
-            self._aggregates, name,
-            lambda conn, e: conn.create_aggregate_function(name, None, e[1]))
-
-    def unregister_collation(self, name: str) -> bool:
-        return self._unregister(self._collations, name,
-                                lambda conn, e: conn.create_collation(name, None))
 
     # -- virtual tables --------------------------------------------------------------------
     def register_module(self, mod_name: str, mod_inst: Any) -> None:
@@ -423,18 +390,6 @@ class APSWDatabase(SqliteExtDatabase):
             self.backup(target, pages)
         finally:
             target.close()
-
-
-def _create_aggregate(conn: Any, name: str, klass: Optional[type], num_params: int) -> None:
-    if klass is None:
-        conn.create_aggregate_function(name, None, num_params)
-        return
-
-    def factory() -> tuple:
-        instance = klass()
-        return (instance, lambda ctx, *args: instance.step(*args),
-                lambda ctx: instance.finalize())
-    conn.create_aggregate_function(name, factory, num_params)
 
 
 def _version_tuple(version: str) -> tuple:
