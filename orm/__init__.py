@@ -26,8 +26,9 @@ from .sql.sources import CTE, JOIN, BaseTable, ColumnFactory, Join, Source, Tabl
 from .dialects import CockroachDialect, Dialect, PostgresDialect, SqliteDialect
 from .dialects.cockroach import parse_cockroach_version
 from .database import (ColumnMetadata, ConnectionContext, Database, DatabaseProxy,
-                       ForeignKeyMetadata, IndexMetadata, PostgresqlDatabase, Proxy,
-                       SqliteDatabase, ViewMetadata, isolation_level_sql)
+                       ForeignKeyMetadata, IndexMetadata, Proxy, ViewMetadata)
+from .sqlite_db import SqliteDatabase
+from .postgres_db import PostgresqlDatabase, isolation_level_sql
 from .results import (CursorWrapper, DictCursorWrapper, ModelCursorWrapper,
                       ModelDictCursorWrapper, ModelNamedTupleCursorWrapper,
                       ModelObjectCursorWrapper, ModelTupleCursorWrapper,

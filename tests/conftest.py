@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from orm.database import Database, PostgresqlDatabase, SqliteDatabase
+from orm import Database, PostgresqlDatabase, SqliteDatabase
 
 #: Without ORM_PG_DSN each pytest process gets a database of its own (dropped when the
 #: session ends), so concurrent runs on one server never empty each other's tables.

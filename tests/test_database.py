@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from conftest import engine_driver, engine_name, make_database, pg_connect_kwargs
-from orm.database import (
+from orm import (
     ConnectionContext,
     Database,
     DatabaseProxy,

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from conftest import engine_name
-from orm.database import SqliteDatabase
+from orm import SqliteDatabase
 from orm.exceptions import IntegrityError, InternalError, OperationalError
 from orm.transactions import _atomic, _manual_commit, _savepoint, _transaction
 

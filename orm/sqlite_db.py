@@ -1,0 +1,545 @@
+"""SQLite databases on the standard library's ``sqlite3`` driver: pragmas, user functions,
+aggregates, collations and window functions registered on every connection, introspection."""
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import sqlite3
+from typing import Any, Callable, Optional
+
+from .database import (SENTINEL, ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata,
+                       ViewMetadata, logger)
+from .dialects.sqlite import SqliteDialect
+from .exceptions import ImproperlyConfigured, NotSupportedError, OperationalError
+from .transactions import _atomic, _transaction
+
+__all__ = ['SqliteDatabase']
+
+_IDENT_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+_PRAGMA_WORD_RE = re.compile(r'^-?[A-Za-z0-9_.]+$')
+_LOCK_TYPES = ('DEFERRED', 'IMMEDIATE', 'EXCLUSIVE')
+
+
+def _pragma_value(value: Any) -> str:
+    if value is None or value is False:
+        return '0'
+    if value is True:
+        return '1'
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if _PRAGMA_WORD_RE.match(text):
+        return text
+    return "'%s'" % text.replace("'", "''")
+
+
+def _parse_datetime(value: Any) -> Optional[datetime.datetime]:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day)
+    if isinstance(value, datetime.time):
+        return datetime.datetime.combine(datetime.date(1900, 1, 1), value)
+    if isinstance(value, bytes):
+        value = value.decode('utf-8', 'replace')
+    text = str(value).strip()
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.datetime.combine(datetime.date(1900, 1, 1),
+                                         datetime.time.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+_DATE_PARTS = ('year', 'month', 'day', 'hour', 'minute', 'second')
+
+
+def _sqlite_date_part(lookup: str, value: Any) -> Any:
+    """``date_part(lookup, value)``: one field of a date/time stored as text."""
+    dt = _parse_datetime(value)
+    if dt is None or lookup is None:
+        return None
+    lookup = str(lookup).lower()
+    if lookup in _DATE_PARTS:
+        return getattr(dt, lookup)
+    if lookup in ('dow', 'weekday'):
+        return (dt.weekday() + 1) % 7
+    if lookup == 'doy':
+        return dt.timetuple().tm_yday
+    if lookup == 'week':
+        return dt.isocalendar()[1]
+    if lookup == 'quarter':
+        return (dt.month - 1) // 3 + 1
+    return None
+
+
+_TRUNC_FORMATS = {
+    'year': '%Y-01-01 00:00:00',
+    'month': '%Y-%m-01 00:00:00',
+    'day': '%Y-%m-%d 00:00:00',
+    'hour': '%Y-%m-%d %H:00:00',
+    'minute': '%Y-%m-%d %H:%M:00',
+    'second': '%Y-%m-%d %H:%M:%S',
+}
+
+
+def _sqlite_date_trunc(lookup: str, value: Any) -> Any:
+    """``date_trunc(lookup, value)``: a date/time truncated to ``lookup``, as text."""
+    dt = _parse_datetime(value)
+    if dt is None or lookup is None:
+        return None
+    lookup = str(lookup).lower()
+    if lookup == 'quarter':
+        return '%04d-%02d-01 00:00:00' % (dt.year, (dt.month - 1) // 3 * 3 + 1)
+    fmt = _TRUNC_FORMATS.get(lookup)
+    return None if fmt is None else dt.strftime(fmt)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_regex(pattern: str) -> 're.Pattern':
+    return re.compile(pattern)
+
+
+def _sqlite_regexp(pattern: Any, value: Any) -> Any:
+    """``value REGEXP pattern`` (SQLite calls ``regexp(pattern, value)``)."""
+    if pattern is None or value is None:
+        return None
+    if isinstance(pattern, bytes):
+        pattern = pattern.decode('utf-8', 'replace')
+    if isinstance(value, bytes):
+        value = value.decode('utf-8', 'replace')
+    elif not isinstance(value, str):
+        value = str(value)
+    return 1 if _compile_regex(str(pattern)).search(value) else 0
+
+
+def _pragma_property(name: str, doc: str) -> property:
+    def fget(self: 'SqliteDatabase') -> Any:
+        return self.pragma(name)
+
+    def fset(self: 'SqliteDatabase', value: Any) -> None:
+        self.pragma(name, value)
+
+    return property(fget, fset, doc=doc)
+
+
+class SqliteDatabase(Database):
+    """SQLite through the standard library's :mod:`sqlite3` driver.
+
+    :param database: file name, or ``':memory:'``.
+    :param pragmas: dict or list of ``(name, value)`` pairs applied on every
+        new connection, e.g. ``{'journal_mode': 'wal', 'foreign_keys': 1}``.
+    :param timeout: busy timeout in seconds.
+    :param returning_clause: override whether ``RETURNING`` is used.
+    :param kwargs: :class:`Database` options and :func:`sqlite3.connect` arguments.
+
+    User-defined functions, aggregates, collations and window functions are
+    registered on the open connection and on every later one.  A ``regexp``
+    function is always registered, so ``x REGEXP 'pattern'`` works, together
+    with ``date_part(lookup, value)`` and ``date_trunc(lookup, value)``.
+    """
+
+    dialect_class = SqliteDialect
+    server_version_info: tuple = sqlite3.sqlite_version_info
+
+    def __init__(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
+        self._pragmas: list = []
+        self._timeout: float = 5
+        self._functions: dict = {}
+        self._aggregates: dict = {}
+        self._collations: dict = {}
+        self._window_functions: dict = {}
+        self._extensions: set = set()
+        self._attached: dict = {}
+        kwargs.pop('c_extensions', None)
+        kwargs.pop('rank_functions', None)
+        kwargs.pop('regexp_function', None)
+        kwargs.pop('bloomfilter', None)
+        kwargs.pop('json_contains', None)
+        super().__init__(database, *args, **kwargs)
+        self.server_version = sqlite3.sqlite_version_info
+        self.dialect.server_version = sqlite3.sqlite_version_info
+        self.register_function(_sqlite_regexp, 'regexp', 2, deterministic=True)
+        self.register_function(_sqlite_date_part, 'date_part', 2, deterministic=True)
+        self.register_function(_sqlite_date_trunc, 'date_trunc', 2, deterministic=True)
+
+    def init(self, database: Optional[str], pragmas: Any = None, timeout: Optional[float] = 5,
+             returning_clause: Optional[bool] = None, **kwargs: Any) -> None:
+        """Set the database file, pragmas, busy timeout and driver arguments."""
+        if pragmas is not None:
+            items = pragmas.items() if isinstance(pragmas, dict) else pragmas
+            self._pragmas = [(self._pragma_key(k), v) for k, v in items]
+        if timeout is not None:
+            self._timeout = timeout
+        if returning_clause is not None:
+            self.returning_clause = returning_clause
+        if not getattr(self, 'thread_safe', True):
+            kwargs.setdefault('check_same_thread', False)
+        super().init(database, **kwargs)
+
+    # -- connections -------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        if not self.database:
+            raise ImproperlyConfigured('SqliteDatabase needs a file name or ":memory:".')
+        conn = sqlite3.connect(self.database, timeout=self._timeout, isolation_level=None,
+                               **self.connect_params)
+        try:
+            self._add_conn_hooks(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _set_server_version(self, conn: Any) -> None:
+        self.server_version = sqlite3.sqlite_version_info
+        self.dialect.server_version = sqlite3.sqlite_version_info
+
+    def _driver_in_transaction(self, conn: Any) -> bool:
+        return conn.in_transaction
+
+    def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
+        for name, filename in self._attached.items():
+            conn.execute('ATTACH DATABASE ? AS %s' % self.quote_identifier(name), (filename,))
+        self._set_pragmas(conn)
+        for name, (fn, num_params, deterministic) in self._functions.items():
+            self._create_function(conn, name, fn, num_params, deterministic)
+        for name, (klass, num_params) in self._aggregates.items():
+            self._create_aggregate(conn, name, klass, num_params)
+        for name, fn in self._collations.items():
+            conn.create_collation(name, fn)
+        for name, (klass, num_params) in self._window_functions.items():
+            self._create_window_function(conn, name, klass, num_params)
+        if self._extensions:
+            conn.enable_load_extension(True)
+            for extension in self._extensions:
+                conn.load_extension(extension)
+
+    def _set_pragmas(self, conn: sqlite3.Connection) -> None:
+        for key, value in self._pragmas:
+            sql = 'PRAGMA %s = %s' % (key, _pragma_value(value))
+            logger.debug((sql, None))
+            conn.execute(sql).close()
+
+    def _pragma_key(self, key: str, schema: Optional[str] = None) -> str:
+        key = str(key)
+        if '.' in key and schema is None:
+            prefix, _, name = key.rpartition('.')
+            if prefix.startswith('"') and prefix.endswith('"'):
+                schema, key = prefix[1:-1].replace('""', '"'), name
+            elif _IDENT_RE.match(prefix):
+                schema, key = prefix, name
+        if not _IDENT_RE.match(key):
+            raise ValueError('Invalid PRAGMA name: %r' % key)
+        if schema is not None:
+            return '%s.%s' % (self.quote_identifier(schema), key)
+        return key
+
+    @staticmethod
+    def _create_function(conn: sqlite3.Connection, name: str, fn: Optional[Callable],
+                         num_params: int,
+                         deterministic: Optional[bool]) -> None:
+        if deterministic:
+            try:
+                conn.create_function(name, num_params, fn, deterministic=True)
+                return
+            except sqlite3.NotSupportedError:
+                pass
+        conn.create_function(name, num_params, fn)
+
+    # The driver calls below are the only ones a database on another SQLite driver
+    # (playhouse.apsw_ext) has to override; ``None`` for the callable removes it.
+    @staticmethod
+    def _create_aggregate(conn: sqlite3.Connection, name: str, klass: Optional[type],
+                          num_params: int) -> None:
+        conn.create_aggregate(name, num_params, klass)
+
+    @staticmethod
+    def _create_window_function(conn: sqlite3.Connection, name: str, klass: Any,
+                                num_params: int) -> None:
+        create = getattr(conn, 'create_window_function', None)
+        if create is None:
+            raise NotSupportedError('Window functions need Python >= 3.11 with '
+                                    'SQLite >= 3.25.0.')
+        create(name, num_params, klass)
+
+    def _current_conn(self) -> Optional[sqlite3.Connection]:
+        return None if self._state.closed else self._state.conn
+
+    # -- pragmas -----------------------------------------------------------------------
+    def pragma(self, key: str, value: Any = SENTINEL, permanent: bool = False,
+               schema: Optional[str] = None) -> Any:
+        """Read (no ``value``) or set a PRAGMA on the current connection.
+
+        :param permanent: also apply the pragma to every new connection.
+        :returns: the first column of the first row returned, or ``None``.
+        """
+        name = self._pragma_key(key, schema)
+        sql = 'PRAGMA %s' % name
+        if value is not SENTINEL:
+            sql += ' = %s' % _pragma_value(value)
+            if permanent:
+                pragmas = dict(self._pragmas)
+                pragmas[name] = value
+                self._pragmas = list(pragmas.items())
+        elif permanent:
+            raise ValueError('A permanent pragma needs a value.')
+        row = self.execute_sql(sql).fetchone()
+        if row:
+            return row[0]
+        return None
+
+    cache_size = _pragma_property('cache_size', 'The cache_size pragma.')
+    foreign_keys = _pragma_property('foreign_keys', 'The foreign_keys pragma.')
+    journal_mode = _pragma_property('journal_mode', 'The journal_mode pragma.')
+    journal_size_limit = _pragma_property('journal_size_limit', 'The journal_size_limit pragma.')
+    mmap_size = _pragma_property('mmap_size', 'The mmap_size pragma.')
+    page_size = _pragma_property('page_size', 'The page_size pragma.')
+    read_uncommitted = _pragma_property('read_uncommitted', 'The read_uncommitted pragma.')
+    synchronous = _pragma_property('synchronous', 'The synchronous pragma.')
+    wal_autocheckpoint = _pragma_property('wal_autocheckpoint', 'The wal_autocheckpoint pragma.')
+    application_id = _pragma_property('application_id', 'The application_id pragma.')
+    user_version = _pragma_property('user_version', 'The user_version pragma.')
+    data_version = _pragma_property('data_version', 'The data_version pragma.')
+
+    @property
+    def timeout(self) -> float:
+        """Busy timeout in seconds (applies to the open connection and new ones)."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        if self._timeout == seconds:
+            return
+        self._timeout = seconds
+        if not self.is_closed():
+            self.execute_sql('PRAGMA busy_timeout = %d' % int(seconds * 1000))
+
+    # -- user-defined functions --------------------------------------------------------
+    def register_function(self, fn: Callable, name: Optional[str] = None,
+                          num_params: int = -1, deterministic: Optional[bool] = None) -> None:
+        """Register a scalar SQL function implemented in Python."""
+        name = name or fn.__name__
+        self._functions[name] = (fn, num_params, deterministic)
+        conn = self._current_conn()
+        if conn is not None:
+            self._create_function(conn, name, fn, num_params, deterministic)
+
+    def func(self, name: Optional[str] = None, num_params: int = -1,
+             deterministic: Optional[bool] = None) -> Callable:
+        """Decorator form of :meth:`register_function`."""
+        def decorator(fn: Callable) -> Callable:
+            self.register_function(fn, name, num_params, deterministic)
+            return fn
+        return decorator
+
+    def register_aggregate(self, klass: type, name: Optional[str] = None,
+                           num_params: int = -1) -> None:
+        """Register an aggregate (a class with ``step()`` and ``finalize()``)."""
+        name = name or klass.__name__
+        self._aggregates[name] = (klass, num_params)
+        conn = self._current_conn()
+        if conn is not None:
+            self._create_aggregate(conn, name, klass, num_params)
+
+    def aggregate(self, name: Optional[str] = None, num_params: int = -1) -> Callable:
+        """Class-decorator form of :meth:`register_aggregate`."""
+        def decorator(klass: type) -> type:
+            self.register_aggregate(klass, name, num_params)
+            return klass
+        return decorator
+
+    def register_collation(self, fn: Callable, name: Optional[str] = None) -> None:
+        """Register a collation ``fn(a, b) -> negative | 0 | positive``."""
+        name = name or fn.__name__
+        self._collations[name] = fn
+        conn = self._current_conn()
+        if conn is not None:
+            conn.create_collation(name, fn)
+
+    def collation(self, name: Optional[str] = None) -> Callable:
+        """Decorator form of :meth:`register_collation`."""
+        def decorator(fn: Callable) -> Callable:
+            self.register_collation(fn, name)
+            return fn
+        return decorator
+
+    def register_window_function(self, klass: type, name: Optional[str] = None,
+                                 num_params: int = -1) -> None:
+        """Register a window function (``step``, ``inverse``, ``value``, ``finalize``)."""
+        name = name or klass.__name__
+        self._window_functions[name] = (klass, num_params)
+        conn = self._current_conn()
+        if conn is not None:
+            self._create_window_function(conn, name, klass, num_params)
+
+    def window_function(self, name: Optional[str] = None, num_params: int = -1) -> Callable:
+        """Class-decorator form of :meth:`register_window_function`."""
+        def decorator(klass: type) -> type:
+            self.register_window_function(klass, name, num_params)
+            return klass
+        return decorator
+
+    def _unregister(self, registry: dict, name: str,
+                    remove: Callable[[sqlite3.Connection, Any], None]) -> bool:
+        entry = registry.pop(name, None)
+        conn = self._current_conn()
+        if entry is not None and conn is not None:
+            remove(conn, entry)
+        return entry is not None
+
+    def unregister_function(self, name: str) -> bool:
+        """Remove a scalar function (new connections lack it; calls on the open one fail)."""
+        return self._unregister(
+            self._functions, name,
+            lambda conn, e: self._create_function(conn, name, None, e[1], False))
+
+    def unregister_aggregate(self, name: str) -> bool:
+        """Remove an aggregate registered with :meth:`register_aggregate`."""
+        return self._unregister(
+            self._aggregates, name,
+            lambda conn, e: self._create_aggregate(conn, name, None, e[1]))
+
+    def unregister_collation(self, name: str) -> bool:
+        """Remove a collation registered with :meth:`register_collation`."""
+        return self._unregister(self._collations, name,
+                                lambda conn, e: conn.create_collation(name, None))
+
+    def unregister_window_function(self, name: str) -> bool:
+        """Remove a window function registered with :meth:`register_window_function`."""
+        return self._unregister(
+            self._window_functions, name,
+            lambda conn, e: self._create_window_function(conn, name, None, e[1]))
+
+    def load_extension(self, extension: str) -> None:
+        """Load a SQLite extension now (if connected) and on every new connection."""
+        self._extensions.add(extension)
+        conn = self._current_conn()
+        if conn is not None:
+            with self._exception_wrapper:
+                conn.enable_load_extension(True)
+                conn.load_extension(extension)
+
+    def unload_extension(self, extension: str) -> None:
+        """Stop loading ``extension`` on new connections."""
+        self._extensions.discard(extension)
+
+    # -- attached databases ------------------------------------------------------------
+    def attach(self, filename: str, name: str) -> bool:
+        """Attach ``filename`` as schema ``name`` now and on every new connection."""
+        if name in ('main', 'temp'):
+            raise ValueError('Cannot attach a database named %r (reserved).' % name)
+        if name in self._attached:
+            if self._attached[name] == filename:
+                return False
+            raise OperationalError('A database named %r is already attached.' % name)
+        self._attached[name] = filename
+        if not self.is_closed():
+            self.execute_sql('ATTACH DATABASE %s AS %s' % (self.param,
+                                                           self.quote_identifier(name)),
+                             (filename,))
+        return True
+
+    def detach(self, name: str) -> bool:
+        """Detach the database attached as ``name``."""
+        if name not in self._attached:
+            return False
+        del self._attached[name]
+        if not self.is_closed():
+            self.execute_sql('DETACH DATABASE %s' % self.quote_identifier(name))
+        return True
+
+    # -- transactions ------------------------------------------------------------------
+    def begin(self, lock_type: Optional[str] = None) -> None:
+        """``BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE]``."""
+        if lock_type:
+            lock = str(lock_type).upper()
+            if lock not in _LOCK_TYPES:
+                raise ValueError('lock_type must be one of %s, got %r'
+                                 % (', '.join(_LOCK_TYPES), lock_type))
+            self.execute_sql('BEGIN %s' % lock)
+        else:
+            self.execute_sql('BEGIN')
+
+    def atomic(self, lock_type: Optional[str] = None) -> _atomic:
+        """A transaction (with ``lock_type``) when outermost, a savepoint when nested."""
+        return _atomic(self, lock_type=lock_type)
+
+    def transaction(self, lock_type: Optional[str] = None) -> _transaction:
+        """A transaction begun with ``BEGIN <lock_type>``."""
+        return _transaction(self, lock_type=lock_type)
+
+    # -- introspection -----------------------------------------------------------------
+    def _master(self, schema: Optional[str]) -> str:
+        if schema:
+            return '%s.sqlite_master' % self.quote_identifier(schema)
+        return 'sqlite_master'
+
+    def _pragma_prefix(self, schema: Optional[str]) -> str:
+        return '%s.' % self.quote_identifier(schema) if schema else ''
+
+    def get_tables(self, schema: Optional[str] = None) -> list:
+        cursor = self.execute_sql(
+            "SELECT name FROM %s WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%%' "
+            "ESCAPE '\\'" % self._master(schema))
+        return sorted(row[0] for row in cursor.fetchall())
+
+    def get_views(self, schema: Optional[str] = None) -> list:
+        cursor = self.execute_sql(
+            "SELECT name, sql FROM %s WHERE type = 'view'" % self._master(schema))
+        return [ViewMetadata(name, sql) for name, sql in sorted(cursor.fetchall())]
+
+    def _table_info(self, table: str, schema: Optional[str]) -> list:
+        return self.execute_sql('PRAGMA %stable_info(%s)' % (
+            self._pragma_prefix(schema), self.quote_identifier(table))).fetchall()
+
+    def get_columns(self, table: str, schema: Optional[str] = None) -> list:
+        return [ColumnMetadata(name, data_type, not (notnull or pk), bool(pk), table, default)
+                for _cid, name, data_type, notnull, default, pk
+                in self._table_info(table, schema)]
+
+    def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:
+        rows = [row for row in self._table_info(table, schema) if row[5]]
+        return [row[1] for row in sorted(rows, key=lambda row: row[5])]
+
+    def get_indexes(self, table: str, schema: Optional[str] = None) -> list:
+        prefix = self._pragma_prefix(schema)
+        sql_by_name = dict(self.execute_sql(
+            "SELECT name, sql FROM %s WHERE type = 'index' AND tbl_name = %s"
+            % (self._master(schema), self.param), (table,)).fetchall())
+        index_list = self.execute_sql('PRAGMA %sindex_list(%s)' % (
+            prefix, self.quote_identifier(table))).fetchall()
+        result = []
+        for row in index_list:
+            name, unique = row[1], row[2]
+            info = self.execute_sql('PRAGMA %sindex_info(%s)' % (
+                prefix, self.quote_identifier(name))).fetchall()
+            columns = [col_name for _seq, _cid, col_name in sorted(info)]
+            result.append(IndexMetadata(name, sql_by_name.get(name), columns, bool(unique),
+                                        table))
+        return sorted(result, key=lambda index: index.name)
+
+    def get_foreign_keys(self, table: str, schema: Optional[str] = None) -> list:
+        rows = self.execute_sql('PRAGMA %sforeign_key_list(%s)' % (
+            self._pragma_prefix(schema), self.quote_identifier(table))).fetchall()
+        result = []
+        for row in sorted(rows, key=lambda r: (r[0], r[1])):
+            _id, seq, dest_table, column, dest_column = row[:5]
+            if dest_column is None:  # REFERENCES t without columns: t's primary key
+                dest_pk = self.get_primary_keys(dest_table, schema)
+                dest_column = dest_pk[seq] if seq < len(dest_pk) else None
+            result.append(ForeignKeyMetadata(column, dest_table, dest_column, table))
+        return result
+
+    def sequence_exists(self, seq: str) -> bool:
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------
