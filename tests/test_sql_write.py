@@ -86,6 +86,21 @@ def test_insert_many_tuples_default_to_declared_columns(people):
     assert rows_of(people) == [(5, 'e', 50, 'X'), (6, 'f', 60, None)]
 
 
+def test_insert_many_mixes_plain_rows_with_rows_holding_expressions(people):
+    # plain rows take the fast path; a row holding a node is rendered value by value
+    query = people.insert_many([
+        ('a', 1, 'x'),
+        ('b', people.select(fn.COUNT(people.id)), fn.UPPER('y')),
+        ('c', SQL('40 + 2'), None),
+        ('d', 4, Value('z')),
+    ], fields=[people.name, people.age, people.city])
+    sql, params = query.sql()
+    assert sql.count('VALUES') == 1 and sql.count('), (') == 3
+    query.execute()
+    assert rows_of(people, people.name, people.age, people.city) == [
+        ('a', 1, 'x'), ('b', 0, 'Y'), ('c', 42, None), ('d', 4, 'z')]   # COUNT sees the table before
+
+
 def test_insert_many_empty_returning_gives_rowcount(people):
     count = people.insert_many([{'name': 'a'}, {'name': 'b'}]).returning().execute()
     assert count == 2

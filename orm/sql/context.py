@@ -36,6 +36,7 @@ class State:
         values['subquery'] = subquery
         values['converter'] = converter
         values['in_function'] = in_function
+        values['literal_values'] = False   # read for every bound value: keep it off __getattr__
         values.update(extra)
 
     def __getattr__(self, name: str) -> Any:

@@ -279,6 +279,44 @@ class Query(BaseQuery):
         return ctx
 
 
+def _render_value_rows(ctx: Context, rows: Any, converters: list) -> None:
+    """``(?, ?), (?, ?) ...`` for INSERT ... VALUES, binding each row's converted values.
+
+    Rows of plain values (the usual case) take a fast path: one placeholder string per
+    row and the converted values appended in one go.  A row holding a node (or a value
+    its converter turns into one) is rendered value by value.
+    """
+    dialect = ctx.dialect
+    adapt = dialect.adapt_param
+    fast = not ctx.state.literal_values
+    placeholders = '(%s)' % ', '.join([dialect.param] * len(converters))
+    sql = ctx._sql
+    params = ctx._values
+    for i, row in enumerate(rows):
+        if fast:
+            out = []
+            for convert, value in zip(converters, row):
+                if isinstance(value, Node):
+                    break
+                value = convert(value)
+                if hasattr(value, '__sql__') and not isinstance(value, type):
+                    break
+                out.append(value if adapt is None else adapt(value))
+            else:
+                sql.append(', ' + placeholders if i else placeholders)
+                params.extend(out)
+                continue
+        ctx.literal(', (' if i else '(')
+        for j, value in enumerate(row):
+            if j:
+                ctx.literal(', ')
+            if isinstance(value, Node):
+                ctx.sql(value)
+            else:
+                ctx.value(value, converters[j])
+        ctx.literal(')')
+
+
 def _plain(value: Any) -> Any:
     return value
 
@@ -1108,18 +1146,9 @@ class Insert(WriteQuery):
             with ctx.scope_values():
                 ctx.sql(CommaNodeList(columns))
             ctx.literal(') VALUES ')
-            converters = [c._value_converter() for c in columns]
+            converters = [c._value_converter() or _plain for c in columns]
             with ctx(subquery=True):
-                for i, row in enumerate(rows):
-                    ctx.literal(', (' if i else '(')
-                    for j, value in enumerate(row):
-                        if j:
-                            ctx.literal(', ')
-                        if isinstance(value, Node):
-                            ctx.sql(value)
-                        else:
-                            ctx.value(value, converters[j] or _plain)
-                    ctx.literal(')')
+                _render_value_rows(ctx, rows, converters)
         if oc is not None:
             with ctx(subquery=True):
                 dialect.render_on_conflict(ctx, oc, self)
