@@ -104,12 +104,15 @@ def get_by_id(model: type, pk: Any) -> Any:
 
 
 # -- save(): INSERT and UPDATE ----------------------------------------------------------------
+def _is_sql(value: Any) -> bool:
+    """A value that renders as SQL rather than binding as a parameter (model instances
+    bind their key)."""
+    return isinstance(value, Node) or (hasattr(value, '__sql__') and
+                                       not hasattr(value, '_meta'))
+
+
 def _cacheable(values: Any) -> bool:
-    for value in values:
-        if isinstance(value, Node) or (hasattr(value, '__sql__') and
-                                       not hasattr(value, '_meta')):
-            return False
-    return True
+    return not any(_is_sql(value) for value in values)
 
 
 def _unknown(fields: list) -> bool:
@@ -128,38 +131,53 @@ def _returns_pk(meta: Any, dialect: Any) -> Any:
     return None
 
 
+def _insert_plan(model: type, dialect: Any, keys: tuple) -> Any:
+    """The compiled INSERT for rows setting ``keys`` (plus unset fields with defaults, as
+    insert() adds them), or ``False`` when this shape cannot be cached."""
+    meta = model._meta
+    names = list(keys) + [f.name for f in meta.defaults if f.name not in keys]
+    fields = [meta.fields.get(name) for name in names]
+    if _unknown(fields):
+        return False
+    returning = _returns_pk(meta, dialect)
+    query = model.insert({f: AsIs(_Marker(i)) for i, f in enumerate(fields)})
+    if returning is not None:
+        query = query.returning(returning)
+    sql, params = dialect.compile(query)
+    positions = _positions(params, len(fields))
+    if positions is None:
+        return False
+    return fields, fields[len(keys):], sql, params, positions, returning is not None
+
+
 def insert_row(model: type, field_dict: dict) -> Any:
     """INSERT one row of ``{field name: value}``; returns the new primary key (or id)."""
     meta = model._meta
     db = meta.database
-    names = list(field_dict)
-    for field in meta.defaults:            # unset fields with defaults, as insert() does
-        if field.name not in field_dict:
-            names.append(field.name)
-    fields = [meta.fields.get(name) for name in names]
-    if db is None or _unknown(fields) or not _cacheable(field_dict.values()):
-        return model.insert(**field_dict).execute()
-    values = []
-    for field, name in zip(fields, names):
-        value = field_dict[name] if name in field_dict else field.get_default()
-        values.append(field.db_value(value))
-    if not _cacheable(values):   # a db_value() that returns SQL (e.g. fn.json(...))
+    if db is None:
         return model.insert(**field_dict).execute()
     dialect = db.dialect
     cache = shape_cache(meta)
-    key = ('insert', dialect, tuple(names))
+    key = ('insert', dialect, tuple(field_dict))
     plan = cache.get(key)
     if plan is None:
-        returning = _returns_pk(meta, dialect)
-        query = model.insert({f: AsIs(_Marker(i)) for i, f in enumerate(fields)})
-        if returning is not None:
-            query = query.returning(returning)
-        sql, params = dialect.compile(query)
-        positions = _positions(params, len(fields))
-        if positions is None:
+        plan = cache[key] = _insert_plan(model, dialect, key[2])
+    if plan is False:
+        return model.insert(**field_dict).execute()
+    fields, defaulted, sql, template, positions, returning = plan
+    raw = list(field_dict.values())
+    for field in defaulted:
+        raw.append(field.get_default())
+    values = []
+    for field, value in zip(fields, raw):
+        # SQL given as a value (or returned by db_value(), e.g. fn.json(...)) is not a
+        # parameter: such rows take the query path
+        if _is_sql(value):
             return model.insert(**field_dict).execute()
-        plan = cache[key] = (sql, params, positions, returning is not None)
-    sql, template, positions, returning = plan
+        value = field.db_value(value)
+        if _is_sql(value):
+            return model.insert(**field_dict).execute()
+        values.append(value)
     cursor = db.execute_sql(sql, _bind(template, positions, values, dialect))
     if returning:
         row = cursor.fetchone()

@@ -183,3 +183,28 @@ def test_a_mixin_converter_ahead_of_a_field_class_always_runs(db):
     assert Shout.select().get().word == 'HELLO'
     assert Shout.get_by_id(1).word == 'HELLO'
     assert list(Shout.select(Shout.word).tuples()) == [('HELLO',)]
+
+
+def test_insert_shape_is_shared_by_plain_and_expression_rows_and_defaults_run_each_time(db):
+    calls = []
+
+    def next_rank():
+        calls.append(1)
+        return len(calls) * 10
+
+    class Base(Model):
+        class Meta:
+            database = db
+
+    class Player(Base):
+        name = CharField()
+        rank = IntegerField(default=next_rank)
+
+    db.create_tables([Player])
+    Player.create(name='a')                        # compiles the ('name',) shape
+    Player.create(name=fn.UPPER('b'))              # same columns, SQL value: query path
+    Player.create(name='c')                        # back on the cached shape
+    rows = list(Player.select(Player.name, Player.rank).order_by(Player.id).tuples())
+    assert rows == [('a', 10), ('B', 20), ('c', 30)]
+    # defaults are filled in when the instance is built, so all three share one shape
+    assert len([k for k in shape_cache(Player._meta) if k[0] == 'insert']) == 1
