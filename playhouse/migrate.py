@@ -37,7 +37,7 @@ from collections import namedtuple
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from orm import (SQL, Entity, ForeignKeyField, IntegrityError, Node, NodeList,
-                 NotSupportedError, OperationalError, make_index_name)
+                 NotSupportedError, OperationalError, Value, make_index_name)
 
 from playhouse._sqlite_ddl import TableDef, mentions, render_atoms
 
@@ -185,27 +185,31 @@ class SchemaMigrator:
 
     #: whether DDL may run inside a transaction (False: each statement commits by itself)
     transactional_ddl = True
+    #: whether a foreign key of a new column is added by a separate ADD CONSTRAINT
+    explicit_create_foreign_key = False
 
-    def __init__(self, database: Any) -> None:
+    def __init__(self, database: Any, schema: Optional[str] = None) -> None:
         self.database = _unwrap(database)
+        self.schema = schema
 
     def __repr__(self) -> str:
         return '<%s for %r>' % (type(self).__name__, self.database)
 
     @classmethod
-    def from_database(cls, database: Any) -> 'SchemaMigrator':
-        """The migrator for ``database``'s engine (proxies are followed)."""
+    def from_database(cls, database: Any, schema: Optional[str] = None) -> 'SchemaMigrator':
+        """The migrator for ``database``'s engine (proxies are followed); ``schema`` names
+        the schema holding the tables (PostgreSQL and CockroachDB)."""
         database = _unwrap(database)
         dialect = getattr(database, 'dialect', None)
         name = getattr(dialect, 'name', None)
         if name == 'cockroach':
-            return CockroachDBMigrator(database)
+            return CockroachDBMigrator(database, schema=schema)
         if name == 'postgres':
-            return PostgresqlMigrator(database)
+            return PostgresqlMigrator(database, schema=schema)
         if name == 'sqlite':
-            return SqliteMigrator(database)
+            return SqliteMigrator(database, schema=schema)
         if name == 'mysql':
-            return MySQLMigrator(database)
+            return MySQLMigrator(database, schema=schema)
         raise ValueError('no migrator for %r: SQLite, PostgreSQL and CockroachDB are '
                          'supported' % (database,))
 
@@ -228,30 +232,45 @@ class SchemaMigrator:
         return self.database.execute(node)
 
     @contextlib.contextmanager
-    def migration_context(self) -> Iterator['SchemaMigrator']:
-        """A transaction (a savepoint when one is open) around a batch of changes."""
-        if not self.transactional_ddl:
+    def migration_context(self, atomic: bool = True) -> Iterator['SchemaMigrator']:
+        """A transaction (a savepoint when one is open) around a batch of changes;
+        none when ``atomic`` is false or the engine cannot run DDL in one."""
+        if not (atomic and self.transactional_ddl):
             yield self
             return
         with self.database.atomic():
             yield self
 
+    def migrate(self, *operations: 'Operation') -> None:
+        """Run ``operations`` like the module-level :func:`migrate`."""
+        migrate(*operations)
+
     # -- rendering helpers --------------------------------------------------------------
     def quote(self, name: str) -> str:
         return self.database.dialect.quote_identifier(name)
 
+    def _table(self, table: Any, schema: Optional[str] = None) -> Any:
+        """The table's name as an SQL node, qualified by the migrator's schema."""
+        schema = schema or self.schema
+        if schema:
+            return Entity(schema, _table_name(table))
+        return Entity(_table_name(table))
+
     def _alter_table(self, table: Any) -> list:
-        return [SQL('ALTER TABLE'), Entity(_table_name(table))]
+        return [SQL('ALTER TABLE'), self._table(table)]
 
     def _alter_column(self, table: Any, column: str) -> list:
         return self._alter_table(table) + [SQL('ALTER COLUMN'), Entity(column)]
 
     def _default_sql(self, default: Any) -> str:
-        """SQL text of a column default: nodes as SQL, other values as literals."""
+        """SQL text of a column default: nodes as SQL, other values as literals.  A
+        string in parentheses, such as ``"(datetime('now'))"``, is an SQL expression."""
         if default is None:
             raise ValueError('a default of None is no default: use drop_column_default()')
         if callable(default) and not isinstance(default, Node):
             default = default()
+        if isinstance(default, str) and default.startswith('(') and default.endswith(')'):
+            return default
         if isinstance(default, Node):
             return self.render(default)
         return self.database.dialect.literal_value(default)
@@ -278,7 +297,7 @@ class SchemaMigrator:
 
     def _inline_fk_sql(self, field: Any) -> str:
         rel_meta = field.rel_model._meta
-        sql = ' REFERENCES %s (%s)' % (self.quote(rel_meta.table_name),
+        sql = ' REFERENCES %s (%s)' % (self.render(self._table(rel_meta.table_name)),
                                       self.quote(field.rel_field.column_name))
         if field.on_delete:
             sql += ' ON DELETE %s' % field.on_delete
@@ -298,8 +317,8 @@ class SchemaMigrator:
         if callable(default):
             default = default()
         value = field.db_value(default) if hasattr(field, 'db_value') else default
-        return NodeList([SQL('UPDATE'), Entity(_table_name(table)), SQL('SET'),
-                         Entity(column_name), SQL('='), SQL(self.database.param, [value])])
+        return NodeList([SQL('UPDATE'), self._table(table), SQL('SET'),
+                         Entity(column_name), SQL('='), Value(value)])
 
     def _check_addable(self, table: str, column_name: str, field: Any) -> bool:
         """Whether the column must be added nullable, filled, then made NOT NULL."""
@@ -315,22 +334,31 @@ class SchemaMigrator:
         return True
 
     @operation
-    def add_column(self, table: Any, column_name: str, field: Any) -> list:
-        """Add a column.  A NOT NULL field with ``default=`` fills the existing rows."""
+    def add_column(self, table: Any, column_name: str, field: Any,
+                   allow_not_null: bool = False) -> list:
+        """Add a column.  A NOT NULL field with ``default=`` fills the existing rows
+        (added nullable, filled, then made NOT NULL).  ``allow_not_null=True`` adds the
+        column as defined in one statement, no default needed (the engine refuses it
+        when the table holds rows and the column has no server default)."""
         table = _table_name(table)
         field = self._prepare_field(field, column_name)
-        fill = self._check_addable(table, column_name, field)
+        fill = False if allow_not_null else self._check_addable(table, column_name, field)
         ops: list = []
         column = copy.copy(field)
         if fill:
             column.null = True
         ddl = self._column_ddl(column)
-        if isinstance(field, ForeignKeyField):
+        is_fk = isinstance(field, ForeignKeyField)
+        if is_fk and not self.explicit_create_foreign_key:
             ddl += self._inline_fk_sql(field)
         ops.append(NodeList(self._alter_table(table) + [SQL('ADD COLUMN'), SQL(ddl)]))
         if fill:
             ops.append(self.apply_default(table, column_name, field))
             ops.append(self.add_not_null(table, column_name))
+        if is_fk and self.explicit_create_foreign_key:
+            ops.append(self.add_foreign_key_constraint(
+                table, column_name, field.rel_model._meta.table_name,
+                field.rel_field.column_name, field.on_delete, field.on_update))
         if field.unique or field.index:
             ops.append(self.add_index(table, (column_name,), unique=bool(field.unique),
                                       using=field.index_type))
@@ -411,24 +439,70 @@ class SchemaMigrator:
     # -- indexes -----------------------------------------------------------------------------
     @operation
     def add_index(self, table: Any, columns: Any, unique: bool = False,
-                  using: Optional[str] = None) -> Any:
-        """``CREATE [UNIQUE] INDEX <table>_<columns> ON table (columns)``."""
-        return self._add_index(table, columns, unique, using)
+                  using: Optional[str] = None, where: Any = None,
+                  nulls_distinct: Optional[bool] = None) -> Any:
+        """``CREATE [UNIQUE] INDEX <table>_<columns> ON table (columns)``; ``where`` makes
+        a partial index, ``nulls_distinct=False`` a unique index in which NULLs are
+        equal (PostgreSQL 15+)."""
+        return self._add_index(table, columns, unique, using, where, nulls_distinct)
+
+    def _where_sql(self, where: Any) -> str:
+        """An index predicate: columns unqualified, values written as literals."""
+        if isinstance(where, str):
+            return where
+        ctx = self.make_context()
+        with ctx.scope_values():
+            ctx.sql(where)
+        sql, params = ctx.query()
+        if params:
+            raise ValueError('an index predicate cannot take bound parameters: %r' % where)
+        return sql
 
     def _add_index(self, table: Any, columns: Any, unique: bool = False,
-                   using: Optional[str] = None) -> Any:
+                   using: Optional[str] = None, where: Any = None,
+                   nulls_distinct: Optional[bool] = None) -> Any:
         table = _table_name(table)
         columns = _column_list(columns)
         parts = [SQL('CREATE UNIQUE INDEX' if unique else 'CREATE INDEX'),
-                 Entity(make_index_name(table, columns)), SQL('ON'), Entity(table)]
+                 Entity(make_index_name(table, columns)), SQL('ON'), self._table(table)]
         if using and self.database.dialect.name != 'sqlite':
             parts.append(SQL('USING %s' % re.sub(r'\W', '', using)))
         parts.append(NodeList([Entity(c) for c in columns], ', ', parens=True))
+        if nulls_distinct is not None:
+            if not unique:
+                raise ValueError('nulls_distinct= applies to unique indexes only')
+            if self.database.dialect.name == 'sqlite':
+                raise NotSupportedError('SQLite has no NULLS [NOT] DISTINCT for indexes')
+            parts.append(SQL('NULLS DISTINCT' if nulls_distinct else 'NULLS NOT DISTINCT'))
+        if where is not None:
+            parts.extend([SQL('WHERE'), SQL(self._where_sql(where))])
         return NodeList(parts)
 
     @operation
     def drop_index(self, table: Any, index_name: str) -> Any:
-        return NodeList([SQL('DROP INDEX'), Entity(index_name)])
+        return NodeList([SQL('DROP INDEX'), self._table(index_name)])
+
+    # -- tables and raw SQL ------------------------------------------------------------------
+    @operation
+    def drop_table(self, table: Any, safe: bool = False, cascade: bool = False,
+                   schema: Optional[str] = None) -> Any:
+        """``DROP TABLE [IF EXISTS] table [CASCADE]``."""
+        parts = [SQL('DROP TABLE IF EXISTS' if safe else 'DROP TABLE'),
+                 self._table(table, schema)]
+        if cascade:
+            parts.append(SQL('CASCADE'))
+        return NodeList(parts)
+
+    @operation
+    def sql(self, sql: Any, params: Optional[Sequence] = None) -> None:
+        """Run a statement of your own (e.g. a data fix) as a step of the batch;
+        ``params`` are bound by the driver, so use its placeholder."""
+        if isinstance(sql, Node):
+            if params:
+                raise ValueError('params= goes with SQL text, not with an SQL node')
+            self.database.execute(sql)
+        else:
+            self.database.execute_sql(sql, params)
 
     # -- constraints -------------------------------------------------------------------------
     def _constraint_sql(self, constraint: Any) -> str:
@@ -470,7 +544,7 @@ class SchemaMigrator:
     def _fk_clause(self, column_name: str, rel: str, rel_column: str,
                    on_delete: Optional[str], on_update: Optional[str]) -> str:
         sql = 'FOREIGN KEY (%s) REFERENCES %s (%s)' % (
-            self.quote(column_name), self.quote(rel), self.quote(rel_column))
+            self.quote(column_name), self.render(self._table(rel)), self.quote(rel_column))
         for label, action in (('DELETE', on_delete), ('UPDATE', on_update)):
             if action:
                 action = str(action).upper()
@@ -524,9 +598,10 @@ class PostgresqlMigrator(SchemaMigrator):
             "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
             "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(con.conkey) "
-            "WHERE con.contype = 'f' AND c.relname = %s AND n.nspname = current_schema() "
+            "WHERE con.contype = 'f' AND c.relname = %s "
+            "AND n.nspname = COALESCE(%s, current_schema()) "
             "AND a.attname = %s AND array_length(con.conkey, 1) = 1 "
-            "ORDER BY con.conname", (table, column_name))
+            "ORDER BY con.conname", (table, self.schema, column_name))
         return [row[0] for row in cursor.fetchall()]
 
     @operation
@@ -536,36 +611,51 @@ class PostgresqlMigrator(SchemaMigrator):
         ops: list = [NodeList(self._alter_table(old_name) + [SQL('RENAME TO'),
                                                              Entity(new_name)])]
         cursor = self.database.execute_sql(
-            "SELECT a.attname, pg_get_serial_sequence(quote_ident(c.relname), a.attname) "
+            "SELECT a.attname, pg_get_serial_sequence("
+            "quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) "
             "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = %s AND n.nspname = current_schema() AND a.attnum > 0 "
-            "AND NOT a.attisdropped", (old_name,))
+            "WHERE c.relname = %s AND n.nspname = COALESCE(%s, current_schema()) "
+            "AND a.attnum > 0 AND NOT a.attisdropped", (old_name, self.schema))
         for column, sequence in cursor.fetchall():
             if not sequence:
                 continue
             seq_name = sequence.rsplit('.', 1)[-1].strip('"')
             if seq_name == '%s_%s_seq' % (old_name, column):
-                ops.append(NodeList([SQL('ALTER SEQUENCE'), Entity(seq_name), SQL('RENAME TO'),
+                ops.append(NodeList([SQL('ALTER SEQUENCE'), self._table(seq_name),
+                                     SQL('RENAME TO'),
                                      Entity('%s_%s_seq' % (new_name, column))]))
         cursor = self.database.execute_sql(
             "SELECT con.conname FROM pg_catalog.pg_constraint con "
             "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE con.contype = 'p' AND c.relname = %s AND n.nspname = current_schema()",
-            (old_name,))
+            "WHERE con.contype = 'p' AND c.relname = %s "
+            "AND n.nspname = COALESCE(%s, current_schema())", (old_name, self.schema))
         row = cursor.fetchone()
         if row and row[0] == '%s_pkey' % old_name:
-            ops.append(NodeList([SQL('ALTER INDEX'), Entity(row[0]), SQL('RENAME TO'),
+            ops.append(NodeList([SQL('ALTER INDEX'), self._table(row[0]), SQL('RENAME TO'),
                                  Entity('%s_pkey' % new_name)]))
         return ops
 
 
 class CockroachDBMigrator(PostgresqlMigrator):
-    """CockroachDB: PostgreSQL's forms; each statement runs (and commits) by itself,
-    because CockroachDB restricts schema changes inside transactions."""
+    """CockroachDB: PostgreSQL's forms, with CockroachDB's differences.
+
+    * each statement runs (and commits) by itself: CockroachDB restricts schema changes
+      inside transactions, so a failing batch keeps the statements before the failure;
+    * a foreign-key column is added, then constrained by ``ADD CONSTRAINT ... FOREIGN
+      KEY`` (a separate statement);
+    * indexes are dropped as ``DROP INDEX table@index``;
+    * a type change that rewrites the column first enables
+      ``enable_experimental_alter_column_type_general`` for the session;
+    * ``rename_table`` renames only the table (CockroachDB keys have no serial
+      sequence to rename).
+
+    On a plain PostgreSQL server (same wire protocol) PostgreSQL's forms are used.
+    """
 
     transactional_ddl = False
+    explicit_create_foreign_key = True
 
     def _on_cockroach(self) -> bool:
         return not getattr(self.database.dialect, 'on_postgres', False)
@@ -573,9 +663,23 @@ class CockroachDBMigrator(PostgresqlMigrator):
     @operation
     def drop_index(self, table: Any, index_name: str) -> Any:
         if self._on_cockroach():
-            return SQL('DROP INDEX %s@%s' % (self.quote(_table_name(table)),
+            return SQL('DROP INDEX %s@%s' % (self.render(self._table(table)),
                                              self.quote(index_name)))
-        return NodeList([SQL('DROP INDEX'), Entity(index_name)])
+        return NodeList([SQL('DROP INDEX'), self._table(index_name)])
+
+    @operation
+    def alter_column_type(self, table: Any, column: str, field: Any, cast: Any = None) -> Any:
+        change = super().alter_column_type(table, column, field, cast, with_context=True)
+        if self._on_cockroach():
+            return [SQL('SET enable_experimental_alter_column_type_general = true'), change]
+        return change
+
+    @operation
+    def rename_table(self, old_name: Any, new_name: str) -> Any:
+        if self._on_cockroach():
+            return NodeList(self._alter_table(old_name) + [SQL('RENAME TO'),
+                                                           Entity(new_name)])
+        return super().rename_table(old_name, new_name, with_context=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -671,13 +775,21 @@ class SqliteMigrator(SchemaMigrator):
     #: name prefix of the temporary table a rebuild creates
     rebuild_prefix = '__orm_rebuild_'
 
+    def __init__(self, database: Any, schema: Optional[str] = None) -> None:
+        if schema:
+            raise ValueError('SqliteMigrator takes no schema: the table rebuild works on '
+                             'the main database (drop_table() takes schema= for an '
+                             'attached one)')
+        super().__init__(database)
+
     # -- transactions and foreign keys --------------------------------------------------
     def _foreign_keys_on(self) -> bool:
         return bool(self.database.execute_sql('PRAGMA foreign_keys').fetchone()[0])
 
     @contextlib.contextmanager
-    def migration_context(self) -> Iterator['SqliteMigrator']:
-        """One transaction around a batch of changes.
+    def migration_context(self, atomic: bool = True) -> Iterator['SqliteMigrator']:
+        """One transaction around a batch of changes (none when ``atomic`` is false;
+        each table rebuild still runs in a transaction of its own).
 
         When no transaction is open and foreign keys are enforced, they are turned off
         first (SQLite ignores ``PRAGMA foreign_keys`` inside a transaction), checked
@@ -694,7 +806,7 @@ class SqliteMigrator(SchemaMigrator):
         if fk_on:
             db.execute_sql('PRAGMA foreign_keys = OFF')
         try:
-            with db.atomic():
+            with (db.atomic() if atomic else contextlib.nullcontext()):
                 yield self
                 if fk_on:
                     self.check_foreign_keys()
@@ -853,7 +965,11 @@ class SqliteMigrator(SchemaMigrator):
                 db.execute_sql('PRAGMA legacy_alter_table = ON')
 
     @operation
-    def rename_column(self, table: Any, old_name: str, new_name: str) -> None:
+    def rename_column(self, table: Any, old_name: str, new_name: str,
+                      legacy: bool = False) -> None:
+        """``ALTER TABLE ... RENAME COLUMN`` (SQLite 3.25+); references in indexes,
+        triggers, views and other tables' foreign keys follow.  ``legacy`` is accepted
+        for peewee compatibility and changes nothing."""
         if self._sqlite_version() < (3, 25, 0):
             raise NotSupportedError('renaming a column needs SQLite 3.25 or later')
         self._rename(self._rename_column(table, old_name, new_name))
@@ -865,7 +981,8 @@ class SqliteMigrator(SchemaMigrator):
 
     @operation
     def add_index(self, table: Any, columns: Any, unique: bool = False,
-                  using: Optional[str] = None) -> Any:
+                  using: Optional[str] = None, where: Any = None,
+                  nulls_distinct: Optional[bool] = None) -> Any:
         # SQLite reads a quoted name that matches no column as a string literal and
         # would index a constant: check the names first
         table = _table_name(table)
@@ -876,11 +993,23 @@ class SqliteMigrator(SchemaMigrator):
         if missing:
             raise ValueError('cannot index %s: no column %s' % (
                 table, ', '.join(repr(c) for c in missing)))
-        return self._add_index(table, columns, unique, using)
+        return self._add_index(table, columns, unique, using, where, nulls_distinct)
 
     @operation
     def drop_index(self, table: Any, index_name: str) -> Any:
         return NodeList([SQL('DROP INDEX'), Entity(index_name)])
+
+    @operation
+    def drop_table(self, table: Any, safe: bool = False, cascade: bool = False,
+                   schema: Optional[str] = None) -> Any:
+        """``DROP TABLE``; inside :func:`migrate` rows of other tables left pointing at
+        the dropped one fail the foreign-key check and roll the batch back."""
+        if cascade:
+            raise NotSupportedError('SQLite has no DROP TABLE ... CASCADE: drop or change '
+                                    'the referencing tables first')
+        return NodeList([SQL('DROP TABLE IF EXISTS' if safe else 'DROP TABLE'),
+                         Entity(schema, _table_name(table)) if schema
+                         else Entity(_table_name(table))])
 
     # -- operations that need the rebuild ---------------------------------------------------
     @operation

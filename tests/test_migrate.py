@@ -72,6 +72,7 @@ def mdb(engine: str, tmp_path):
     if kind == 'postgres':
         for table in ('author', 'book', 'review', 'shelf'):
             database.execute_sql("SELECT setval('%s_id_seq', 100)" % table)
+    database._migrate_baseline = {t: column_meta(database, t) for t in TABLES}
     yield database
     _close_all(database)
 
@@ -95,6 +96,29 @@ def columns(db, table: str) -> dict:
     return {c.name: c for c in db.get_columns(table)}
 
 
+TABLES = ('author', 'book', 'review', 'shelf')
+
+
+def column_meta(db, table: str) -> dict:
+    """Each column's (type, nullable, default) as the engine reports it."""
+    return {c.name: (c.data_type.lower(), c.null, c.default) for c in db.get_columns(table)}
+
+
+def assert_columns_unchanged(db, changed: tuple = (), gone: tuple = ()) -> None:
+    """Every column's type, NOT NULL flag and default is as the fixture made it, except
+    the ``'table.column'`` entries of ``changed`` (altered, added, renamed or dropped)
+    and the tables in ``gone``."""
+    changed = {c.lower() for c in changed}
+    for table in TABLES:
+        if table in gone:
+            continue
+        before, after = db._migrate_baseline[table], column_meta(db, table)
+        for name in set(before) | set(after):
+            if '%s.%s' % (table, name.lower()) in changed:
+                continue
+            assert before.get(name) == after.get(name), (table, name)
+
+
 def indexes(db, table: str) -> dict:
     return {i.name: (tuple(i.columns), i.unique) for i in db.get_indexes(table)
             if not i.name.endswith('_pkey')}
@@ -111,8 +135,11 @@ def assert_fk_enforced(db, table: str, **values) -> None:
             insert(db, table, **values)
 
 
-def assert_intact(db, skip: tuple = ()) -> None:
-    """Everything the test did not change is as the fixture made it."""
+def assert_intact(db, skip: tuple = (), changed: tuple = (), gone: tuple = ()) -> None:
+    """Everything the test did not change is as the fixture made it: the rows, foreign
+    keys and indexes of the tables not in ``skip``; every column's type, NOT NULL and
+    default but those in ``changed`` (see :func:`assert_columns_unchanged`)."""
+    assert_columns_unchanged(db, changed, gone)
     if 'author' not in skip:
         assert rows(db, 'author') == AUTHORS
     if 'book' not in skip:
@@ -188,7 +215,7 @@ def test_add_nullable_column(mdb, migrator):
     migrate(migrator.add_column('book', 'isbn', CharField(max_length=20, null=True)))
     assert rows(mdb, 'book') == [b + (None,) for b in BOOKS]
     assert columns(mdb, 'book')['isbn'].null is True
-    assert_intact(mdb, skip=('book', 'review'))
+    assert_intact(mdb, skip=('book', 'review'), changed=('book.isbn',))
     assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
     assert rows(mdb, 'review') == REVIEWS
     assert_cascade_works(mdb)
@@ -212,12 +239,17 @@ def test_add_not_null_column_fills_existing_rows(mdb, migrator):
     assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
     assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
     assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+    assert_columns_unchanged(mdb, changed=('book.copies', 'author.country'))
     assert_cascade_works(mdb)
 
 
 def test_add_not_null_column_with_callable_default(mdb, migrator):
     migrate(migrator.add_column('review', 'weight', IntegerField(default=lambda: 3)))
     assert rows(mdb, 'review', 'weight') == [(3,)] * 5
+    assert columns(mdb, 'review')['weight'].null is False
+    assert_intact(mdb, skip=('review',), changed=('review.weight',))
+    assert rows(mdb, 'review', 'id, book_id, stars') == REVIEWS
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1, weight=1)
 
 
 def test_add_not_null_column_without_default_is_refused(mdb, migrator):
@@ -232,6 +264,8 @@ def test_add_foreign_key_column(mdb, migrator):
                                                 on_delete='SET NULL')))
     assert fks(mdb, 'book') == {('author_id', 'author', 'id'), ('editor_id', 'author', 'id')}
     assert indexes(mdb, 'book')['book_editor_id'] == (('editor_id',), False)
+    assert rows(mdb, 'book') == [b + (None,) for b in BOOKS]
+    assert_intact(mdb, skip=('book',), changed=('book.editor_id',))
     mdb.execute_sql('UPDATE book SET editor_id = 3 WHERE id = 1')
     with pytest.raises(IntegrityError):
         with mdb.atomic():
@@ -239,6 +273,20 @@ def test_add_foreign_key_column(mdb, migrator):
     mdb.execute_sql('DELETE FROM shelf')
     mdb.execute_sql('DELETE FROM author WHERE id = 3')      # deletes book 4, nulls editor
     assert rows(mdb, 'book', 'id, editor_id') == [(1, None), (2, None), (3, None)]
+
+
+def test_add_not_null_foreign_key_column_fills_rows(mdb, migrator):
+    Author = orm_author_model(mdb)
+    with pytest.raises(IntegrityError):          # the default points at no author
+        migrate(migrator.add_column('book', 'editor_id', ForeignKeyField(Author, default=99)))
+    assert 'editor_id' not in columns(mdb, 'book')
+    migrate(migrator.add_column('book', 'editor_id', ForeignKeyField(Author, default=2)))
+    assert rows(mdb, 'book') == [b + (2,) for b in BOOKS]
+    assert columns(mdb, 'book')['editor_id'].null is False
+    assert fks(mdb, 'book') == {('author_id', 'author', 'id'), ('editor_id', 'author', 'id')}
+    assert indexes(mdb, 'book')['book_editor_id'] == (('editor_id',), False)
+    assert_intact(mdb, skip=('book',), changed=('book.editor_id',))
+    assert_fk_enforced(mdb, 'book', author_id=1, title='x', price=1, editor_id=42)
 
 
 def orm_author_model(db):
@@ -254,6 +302,8 @@ def orm_author_model(db):
 def test_add_unique_column_creates_unique_index(mdb, migrator):
     migrate(migrator.add_column('author', 'slug', CharField(null=True, unique=True)))
     assert indexes(mdb, 'author')['author_slug'] == (('slug',), True)
+    assert_intact(mdb, skip=('author',), changed=('author.slug',))
+    assert rows(mdb, 'author') == [a + (None,) for a in AUTHORS]
     mdb.execute_sql("UPDATE author SET slug = 'a' WHERE id = 1")
     with pytest.raises(IntegrityError):
         with mdb.atomic():
@@ -270,7 +320,7 @@ def test_drop_column(mdb, migrator):
     assert 'note' not in columns(mdb, 'book')
     assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
     assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
-    assert_intact(mdb, skip=('book',))
+    assert_intact(mdb, skip=('book',), changed=('book.note',))
     assert_fk_enforced(mdb, 'shelf', book_id=999)
     assert_cascade_works(mdb)
 
@@ -279,13 +329,15 @@ def test_drop_indexed_column_drops_its_index(mdb, migrator):
     migrate(migrator.drop_column('book', 'title'))
     assert rows(mdb, 'book') == [(b[0], b[1], b[3], b[4]) for b in BOOKS]
     assert set(indexes(mdb, 'book')) == {'book_author_id'}
-    assert_intact(mdb, skip=('book',))
+    assert_intact(mdb, skip=('book',), changed=('book.title',))
 
 
 def test_drop_foreign_key_column(mdb, migrator):
     migrate(migrator.drop_column('shelf', 'book_id'))
     assert rows(mdb, 'shelf') == [(1,), (2,)]
     assert fks(mdb, 'shelf') == set()
+    assert_columns_unchanged(mdb, changed=('shelf.book_id',))
+    assert rows(mdb, 'book') == BOOKS and rows(mdb, 'review') == REVIEWS
     mdb.execute_sql('DELETE FROM review')
     mdb.execute_sql('DELETE FROM book')        # nothing refers to books from shelf now
     assert rows(mdb, 'book') == []
@@ -301,7 +353,13 @@ def test_rename_column(mdb, migrator):
     assert fks(mdb, 'book') == {('writer_id', 'author', 'author_pk')}
     assert indexes(mdb, 'book') == {'book_author_id': (('writer_id',), False),
                                     'book_title': (('name',), False)}
-    assert_intact(mdb, skip=('author', 'book'))
+    assert rows_of(mdb, 'SELECT * FROM author ORDER BY author_pk') == AUTHORS
+    assert_intact(mdb, skip=('author', 'book'), changed=(
+        'book.title', 'book.name', 'book.author_id', 'book.writer_id', 'author.id',
+        'author.author_pk'))
+    assert column_meta(mdb, 'book')['name'] == mdb._migrate_baseline['book']['title']
+    assert column_meta(mdb, 'book')['writer_id'] == \
+        mdb._migrate_baseline['book']['author_id']
     assert_fk_enforced(mdb, 'book', writer_id=99, name='x', price=1)
     mdb.execute_sql('DELETE FROM shelf')
     mdb.execute_sql('DELETE FROM author WHERE author_pk = 1')
@@ -326,6 +384,8 @@ def test_add_and_drop_not_null(mdb, migrator):
     assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
     assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
     assert rows(mdb, 'review') == REVIEWS and rows(mdb, 'shelf') == SHELVES
+    assert_columns_unchanged(mdb, changed=('author.email', 'book.title'))
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
     assert_cascade_works(mdb)
 
 
@@ -351,6 +411,8 @@ def test_add_and_drop_column_default(mdb, migrator):
     assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
     assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
     assert cols['price'].null is False
+    assert_columns_unchanged(mdb, changed=('book.price', 'author.name'))
+    assert rows(mdb, 'review') == REVIEWS and rows(mdb, 'shelf') == SHELVES
 
     migrate(migrator.drop_column_default('book', 'price'))
     assert columns(mdb, 'book')['price'].default is None
@@ -358,6 +420,7 @@ def test_add_and_drop_column_default(mdb, migrator):
         with mdb.atomic():
             insert(mdb, 'book', author_id=1, title='newer')    # NOT NULL, no default
     assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+    assert_columns_unchanged(mdb, changed=('author.name',))
 
 
 def test_column_default_from_sql(mdb, migrator):
@@ -381,7 +444,7 @@ def test_alter_column_type(mdb, migrator):
     assert age_type == 'bigint'
     assert columns(mdb, 'book')['title'].null is False           # nullability kept
     assert columns(mdb, 'author')['age'].null is True
-    assert_intact(mdb)
+    assert_intact(mdb, changed=('author.age', 'book.title'))
     assert_cascade_works(mdb)
 
 
@@ -392,7 +455,9 @@ def test_alter_column_type_with_cast(mdb, migrator):
     migrate(migrator.alter_column_type('book', 'code', IntegerField(null=True),
                                        cast='INTEGER'))
     assert rows(mdb, 'book', 'code') == [(1,), (2,), (3,), (4,)]
-    assert fks(mdb, 'book') == {('author_id', 'author', 'id')}
+    assert columns(mdb, 'book')['code'].data_type.lower() == 'integer'
+    assert_intact(mdb, skip=('book',), changed=('book.code',))
+    assert rows(mdb, 'book', 'id, author_id, title, price, note') == BOOKS
 
 
 def test_rename_table(mdb, migrator):
@@ -401,8 +466,10 @@ def test_rename_table(mdb, migrator):
     assert 'writer' in tables and 'author' not in tables
     assert rows(mdb, 'writer') == AUTHORS
     assert fks(mdb, 'book') == {('author_id', 'writer', 'id')}
-    assert_intact(mdb, skip=('author', 'book'))
+    assert_intact(mdb, skip=('author', 'book'), gone=('author',))
     assert rows(mdb, 'book') == BOOKS
+    assert {k: v[:2] for k, v in column_meta(mdb, 'writer').items()} == {
+        k: v[:2] for k, v in mdb._migrate_baseline['author'].items()}
     insert(mdb, 'writer', name='dee')                 # the key sequence still works
     assert_fk_enforced(mdb, 'book', author_id=999, title='x', price=1)
     mdb.execute_sql('DELETE FROM shelf')
@@ -423,6 +490,9 @@ def test_add_and_drop_index(mdb, migrator):
         with mdb.atomic():
             insert(mdb, 'review', book_id=1, stars=5)
     assert rows(mdb, 'review') == REVIEWS and rows(mdb, 'book') == BOOKS
+    assert_intact(mdb, skip=('author', 'book', 'review'))
+    assert fks(mdb, 'review') == {('book_id', 'book', 'id')}
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -473,6 +543,8 @@ def test_add_foreign_key_constraint(mdb, migrator):
     mdb.execute_sql('DELETE FROM shelf')
     mdb.execute_sql('DELETE FROM book WHERE id = 2')
     assert rows(mdb, 'loan') == [(2, 4), (3, None)]
+    assert_columns_unchanged(mdb)
+    assert rows(mdb, 'review') == [r for r in REVIEWS if r[1] != 2]
 
     migrate(migrator.drop_foreign_key_constraint('loan', 'book_ref'))
     assert fks(mdb, 'loan') == set()
@@ -499,6 +571,8 @@ def test_drop_foreign_key_of_referencing_table(mdb, migrator):
     insert(mdb, 'book', author_id=99, title='orphan', price=1)
     assert set(indexes(mdb, 'book')) == {'book_author_id', 'book_title'}
     assert fks(mdb, 'review') == {('book_id', 'book', 'id')}
+    assert_intact(mdb, skip=('book',))
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -519,7 +593,7 @@ def test_a_failing_batch_changes_nothing(mdb, migrator):
 def test_operation_run_alone(mdb, migrator):
     migrator.add_column('author', 'bio', TextField(null=True)).run()
     assert 'bio' in columns(mdb, 'author')
-    assert_intact(mdb, skip=('author',))
+    assert_intact(mdb, skip=('author',), changed=('author.bio',))
 
 
 @pytest.mark.engines('sqlite')
@@ -564,7 +638,7 @@ def test_rebuild_keeps_triggers_views_and_autoincrement(mdb, migrator):
     assert sorted(rows_of(mdb, 'SELECT title, name FROM cheap')) == [
         ('alpha', 'ann'), ('delta', 'cy'), ('gamma', 'bob'), ('zeta', 'ann')]
     assert mdb.execute_sql('PRAGMA legacy_alter_table').fetchone()[0] == legacy
-    assert_intact(mdb, skip=('book',))
+    assert_intact(mdb, skip=('book',), changed=('book.note', 'author.age'))
 
 
 def rows_of(db, sql):
@@ -582,7 +656,7 @@ def test_rebuild_of_self_referencing_table(mdb, migrator):
     assert_fk_enforced(mdb, 'category', name='x', parent_id=99)
     mdb.execute_sql('DELETE FROM category WHERE id = 1')
     assert rows(mdb, 'category') == []
-    assert_intact(mdb, skip=('book',))
+    assert_intact(mdb, skip=('book',), changed=('book.note',))
 
 
 @pytestmark_sqlite
@@ -602,7 +676,8 @@ def test_rebuild_inside_an_open_transaction(mdb, migrator):
         migrate(migrator.drop_not_null('book', 'title'))
     mdb.execute_sql('PRAGMA foreign_keys = ON')
     assert columns(mdb, 'book')['title'].null is True
-    assert_intact(mdb, skip=('book',))
+    assert_intact(mdb, skip=('book',), changed=('book.title', 'shelf.book_id'))
+    assert rows(mdb, 'book') == BOOKS
     assert fks(mdb, 'review') == {('book_id', 'book', 'id')}
 
 
@@ -621,7 +696,7 @@ def test_drop_column_without_cascade_refuses_dependents(mdb, migrator):
         migrate(migrator.drop_column('book', 'title', cascade=False))
     migrate(migrator.drop_column('book', 'note', cascade=False))
     assert 'note' not in columns(mdb, 'book')
-    assert_intact(mdb, skip=('book',))
+    assert_intact(mdb, skip=('book',), changed=('book.note',))
 
 
 @pytestmark_sqlite
@@ -675,6 +750,21 @@ def test_cockroach_migrator_on_postgres(mdb):
                 migrator.drop_index('book', 'book_copies'))
         assert rows(crdb, 'book', 'copies') == [(1,)] * 4
         assert columns(crdb, 'book')['copies'].null is False
+        # a foreign-key column gets a separate ADD CONSTRAINT; statements commit one by
+        # one (no transaction around the batch)
+        migrate(migrator.add_column('book', 'editor_id',
+                                    ForeignKeyField(orm_author_model(crdb), null=True)),
+                migrator.rename_table('shelf', 'rack'))
+        assert fks(crdb, 'book') == {('author_id', 'author', 'id'),
+                                     ('editor_id', 'author', 'id')}
+        assert_fk_enforced(crdb, 'book', author_id=1, title='x', price=1, editor_id=99)
+        assert rows(crdb, 'rack') == SHELVES
+        with pytest.raises(orm.DatabaseError):
+            migrate(migrator.add_column('author', 'bio', TextField(null=True)),
+                    migrator.add_not_null('author', 'email'))
+        assert 'bio' in columns(crdb, 'author')      # kept: CockroachDB form is not atomic
+        migrate(migrator.drop_foreign_key_constraint('book', 'editor_id'))
+        assert fks(crdb, 'book') == {('author_id', 'author', 'id')}
     finally:
         crdb.close()
 
@@ -696,3 +786,186 @@ def test_renames_follow_references_even_in_legacy_mode(mdb, migrator):
     assert fks(mdb, 'shelf') == {('book_id', 'volume', 'volume_id')}
     assert rows_of(mdb, 'SELECT * FROM volume ORDER BY volume_id') == BOOKS
     assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+
+
+# ---------------------------------------------------------------------------------------
+# Referenced tables: a change that would leave dangling foreign keys is refused
+# ---------------------------------------------------------------------------------------
+
+def test_change_leaving_dangling_references_is_refused_and_rolled_back(mdb, migrator):
+    # renumbering book.id would leave review and shelf rows pointing at nothing
+    with pytest.raises(orm.DatabaseError) as info:
+        migrate(migrator.add_column('book', 'isbn', CharField(null=True)),
+                migrator.alter_column_type('book', 'id', IntegerField(), cast='id + 100'),
+                migrator.add_column('author', 'bio', TextField(null=True)))
+    if kind(mdb) == 'sqlite':
+        assert isinstance(info.value, IntegrityError)
+        message = str(info.value)
+        assert 'foreign key check failed' in message and 'rolled back' in message
+        assert 'review' in message and 'shelf' in message
+    assert 'isbn' not in columns(mdb, 'book') and 'bio' not in columns(mdb, 'author')
+    assert_intact(mdb)
+    assert_cascade_works(mdb)
+
+
+def test_failure_in_the_middle_undoes_the_earlier_operations(mdb, migrator):
+    ops = [migrator.add_column('book', 'isbn', CharField(null=True)),
+           migrator.add_index('book', ('price',)),
+           migrator.drop_not_null('review', 'stars'),
+           migrator.add_not_null('author', 'email'),          # fails: bob has no email
+           migrator.rename_table('shelf', 'rack'),
+           migrator.add_column_default('book', 'price', 1)]
+    with pytest.raises(IntegrityError):
+        migrate(*ops)
+    assert 'isbn' not in columns(mdb, 'book')
+    assert 'rack' not in mdb.get_tables() and 'shelf' in mdb.get_tables()
+    assert_intact(mdb)                 # indexes, NOT NULL, defaults: all as before
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+
+
+def test_drop_column_cascade_takes_dependent_views(mdb, migrator):
+    mdb.execute_sql('CREATE VIEW noted AS SELECT id, note FROM book WHERE note IS NOT NULL')
+    with pytest.raises((ValueError, orm.DatabaseError)):
+        migrate(migrator.drop_column('book', 'note', cascade=False))
+    assert 'note' in columns(mdb, 'book')
+    assert [v.name for v in mdb.get_views()] == ['noted']
+    assert rows_of(mdb, 'SELECT * FROM noted ORDER BY id') == [(2, 'n'), (4, 'm')]
+    migrate(migrator.drop_column('book', 'note'))
+    assert [v.name for v in mdb.get_views()] == []
+    assert rows(mdb, 'book') == [b[:4] for b in BOOKS]
+    assert_intact(mdb, skip=('book',), changed=('book.note',))
+    assert_fk_enforced(mdb, 'review', book_id=999, stars=1)
+
+
+# ---------------------------------------------------------------------------------------
+# peewee 4 additions: migrator.migrate(), sql(), drop_table(), partial indexes, schemas
+# ---------------------------------------------------------------------------------------
+
+def test_sql_operation_interleaves_data_fixes(mdb, migrator):
+    p = mdb.param
+    migrator.migrate(
+        migrator.add_column('author', 'score', IntegerField(null=True)),
+        migrator.sql('UPDATE author SET score = %s WHERE age IS NOT NULL' % p, (5,)),
+        migrator.sql('UPDATE author SET score = 0 WHERE score IS NULL'),
+        migrator.add_not_null('author', 'score'))
+    assert rows(mdb, 'author', 'score') == [(5,), (0,), (5,)]
+    assert columns(mdb, 'author')['score'].null is False
+    assert rows(mdb, 'author', 'id, name, email, age') == AUTHORS
+    assert_intact(mdb, skip=('author',), changed=('author.score',))
+
+
+def test_drop_table(mdb, migrator):
+    mdb.execute_sql('CREATE TABLE scratch (id INTEGER PRIMARY KEY)')
+    migrate(migrator.drop_table('scratch'), migrator.drop_table('nothing', safe=True))
+    assert 'scratch' not in mdb.get_tables()
+    # dropping a referenced table would leave rows pointing at nothing
+    if kind(mdb) == 'sqlite':
+        with pytest.raises(NotSupportedError):
+            migrate(migrator.drop_table('shelf', cascade=True))
+        with pytest.raises(IntegrityError, match='foreign key check failed'):
+            migrate(migrator.drop_table('author'))
+    else:
+        with pytest.raises(orm.DatabaseError):
+            migrate(migrator.drop_table('author'))
+        migrate(migrator.drop_table('author', cascade=True))     # drops book's FK
+        assert fks(mdb, 'book') == set()
+        return
+    assert_intact(mdb)
+
+
+def test_partial_index(mdb, migrator):
+    migrate(migrator.drop_index('book', 'book_title'),
+            migrator.add_index('book', ('title',), unique=True,
+                               where=SQL('note IS NOT NULL')))
+    assert indexes(mdb, 'book')['book_title'] == (('title',), True)
+    insert(mdb, 'book', author_id=1, title='alpha', price=1)          # note NULL: allowed
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'book', author_id=1, title='beta', price=1, note='x')
+    assert rows(mdb, 'book')[:4] == BOOKS
+    # an expression predicate is written with bare column names and literal values
+    book = orm.Table('book')
+    migrate(migrator.add_index('book', ('price',), unique=True,
+                               where=(book.c.price > 5) & (book.c.note == 'n')))
+    assert indexes(mdb, 'book')['book_price'] == (('price',), True)
+    insert(mdb, 'book', author_id=1, title='x', price=20)              # note NULL: allowed
+    with pytest.raises(IntegrityError):
+        with mdb.atomic():
+            insert(mdb, 'book', author_id=1, title='y', price=20, note='n')
+    if kind(mdb) == 'postgres':             # NULLS NOT DISTINCT (PostgreSQL 15+)
+        migrate(migrator.add_index('author', ('email',), unique=True,
+                                   nulls_distinct=False))
+        with pytest.raises(IntegrityError):
+            with mdb.atomic():
+                insert(mdb, 'author', name='dee')                   # a second NULL email
+    else:
+        with pytest.raises(NotSupportedError):
+            migrate(migrator.add_index('author', ('email',), unique=True,
+                                       nulls_distinct=False))
+    assert rows(mdb, 'author') == AUTHORS
+
+
+def test_add_column_allow_not_null_uses_the_server_default(mdb, migrator):
+    migrate(migrator.add_column('book', 'copies',
+                                IntegerField(constraints=[SQL('DEFAULT 2')]),
+                                allow_not_null=True))
+    assert rows(mdb, 'book', 'copies') == [(2,)] * 4
+    assert columns(mdb, 'book')['copies'].null is False
+    with pytest.raises(orm.DatabaseError):      # rows exist and there is no default
+        migrate(migrator.add_column('book', 'pages', IntegerField(), allow_not_null=True))
+    assert 'pages' not in columns(mdb, 'book')
+
+
+def test_parenthesised_string_default_is_sql(mdb, migrator):
+    expr = "(1 + 2)"
+    migrate(migrator.add_column('review', 'weight', IntegerField(null=True)),
+            migrator.add_column_default('review', 'weight', expr),
+            migrator.add_column_default('author', 'email', 'none'))
+    insert(mdb, 'review', book_id=1, stars=1)
+    insert(mdb, 'author', name='dee')
+    assert rows(mdb, 'review', 'weight')[-1] == (3,)
+    assert rows(mdb, 'author', 'email')[-1] == ('none',)
+
+
+@pytest.mark.engines('sqlite')
+def test_migration_context_without_a_transaction(mdb, migrator):
+    with migrator.migration_context(atomic=False):
+        assert not mdb.in_transaction()
+        assert mdb.pragma('foreign_keys') == 0
+        migrator.drop_not_null('book', 'title').run()
+    assert mdb.pragma('foreign_keys') == 1
+    assert columns(mdb, 'book')['title'].null is True
+    assert_intact(mdb, skip=('book',), changed=('book.title',))
+    assert rows(mdb, 'book') == BOOKS
+    with pytest.raises(ValueError, match='schema'):
+        SchemaMigrator.from_database(mdb, schema='other')
+
+
+@pytest.mark.engines('postgres')
+def test_postgres_schema_argument(mdb):
+    mdb.execute_sql('CREATE SCHEMA app')
+    mdb.execute_sql('CREATE TABLE app.author (id SERIAL PRIMARY KEY, name TEXT NOT NULL)')
+    mdb.execute_sql('CREATE TABLE app.book (id SERIAL PRIMARY KEY, author_id INTEGER, '
+                    'title TEXT)')
+    mdb.execute_sql("INSERT INTO app.author (name) VALUES ('ann'), ('bob')")
+    mdb.execute_sql("INSERT INTO app.book (author_id, title) VALUES (1, 'x'), (2, 'y')")
+    m = SchemaMigrator.from_database(mdb, schema='app')
+    migrate(m.add_column('book', 'copies', IntegerField(default=1)),
+            m.add_foreign_key_constraint('book', 'author_id', 'author', 'id'),
+            m.add_index('book', ('title',)),
+            m.rename_column('book', 'title', 'name'),
+            m.rename_table('author', 'writer'))
+    assert [tuple(r) for r in mdb.execute_sql(
+        'SELECT id, author_id, name, copies FROM app.book ORDER BY id')] == [
+        (1, 1, 'x', 1), (2, 2, 'y', 1)]
+    assert {(f.column, f.dest_table) for f in mdb.get_foreign_keys('book', schema='app')} \
+        == {('author_id', 'writer')}
+    assert 'book_title' in {i.name for i in mdb.get_indexes('book', schema='app')}
+    mdb.execute_sql("INSERT INTO app.writer (name) VALUES ('cy')")     # sequence renamed
+    assert mdb.execute_sql("SELECT to_regclass('app.writer_id_seq') IS NOT NULL"
+                           ).fetchone()[0]
+    migrate(m.drop_foreign_key_constraint('book', 'author_id'), m.drop_index('book',
+                                                                             'book_title'))
+    assert mdb.get_foreign_keys('book', schema='app') == []
+    # the public tables were not touched
+    assert_intact(mdb)

@@ -411,6 +411,17 @@ def test_cli_end_to_end_sqlite(tmp_path, monkeypatch, capsys):
     assert code == 1 and 'failed' in err        # tag table does not exist: down fails
     code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'create', 'fix data')
     assert code == 0 and os.path.exists(str(project / 'migrations' / '0003_fix_data.py'))
+    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'create', 'more')
+    assert code == 0 and os.path.exists(str(project / 'migrations' / '0004_more.py'))
+    # up to a target: 0003 only, 0004 stays pending
+    result = cli(project, *db_args, 'up', '0003')
+    assert result.returncode == 0, result.stderr
+    assert 'Applying 0003_fix_data ... done' in result.stdout
+    assert '0004_more' not in result.stdout
+    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'status')
+    assert '[x] 0003_fix_data' in out and '[ ] 0004_more' in out
+    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'down')
+    assert code == 0 and 'Reverting 0003_fix_data ... done' in out
 
     check = SqliteDatabase(str(project / 'app.db'))
     assert [c.name for c in check.get_columns('tweet')] == ['id', 'user_id', 'content']
