@@ -1,17 +1,33 @@
-"""Table-valued functions (eponymous virtual tables) implemented in Python.
+"""Virtual tables implemented in Python, on ``sqlite3`` and on ``apsw`` connections.
 
-:class:`playhouse.sqlite_ext.TableFunction` subclasses are registered on a connection
-through one of two back ends:
+Two kinds of module are built on this layer:
+
+* :class:`playhouse.sqlite_ext.TableFunction` subclasses -- eponymous-only virtual
+  tables used as table-valued functions (``SELECT * FROM series(1, 10)``);
+* general modules such as the ``transitive_closure`` implementation in
+  :mod:`playhouse._sqlite_closure`, used with ``CREATE VIRTUAL TABLE t USING m(args)``.
+
+A *module* is any object with
+
+* ``eponymous_only`` -- ``True`` when the module cannot back ``CREATE VIRTUAL TABLE``;
+* ``connect(runner, args)`` -- returns a *table*; ``args`` are the strings given in
+  ``USING m(arg, ...)`` and ``runner.rows(sql, params)`` queries the same connection.
+
+A *table* has ``declaration`` (the ``CREATE TABLE x(...)`` SQLite is told),
+``best_index(constraints)`` and ``open()`` (returns a *cursor* with
+``filter(idx_num, idx_str, args)``, ``eof``, ``next()``, ``column(i)``, ``rowid()``).
+``best_index`` receives ``[(column, op, usable), ...]`` and returns
+``(usage, idx_num, idx_str, cost)``, ``usage[i]`` being ``None`` (constraint ``i`` is
+not used) or ``(position, omit)``: its value is passed to ``filter`` at 0-based
+``position``, and ``omit`` tells SQLite it need not check the constraint again.
+
+Two back ends run modules:
 
 * an ``apsw`` connection: APSW's own virtual-table API (``create_module``);
 * a standard-library ``sqlite3`` connection: the SQLite C API called through
   :mod:`ctypes` (``sqlite3_create_module_v2``), because the ``sqlite3`` module exposes
   no virtual-table API.  This needs the shared ``libsqlite3`` the ``_sqlite3`` module is
   linked against (Linux, Windows); elsewhere :class:`NotSupportedError` says so.
-
-Both back ends share the query-planning logic: every entry of ``TableFunction.params``
-is a HIDDEN column, ``fn(a, b)`` in a FROM clause constrains those columns with ``=``,
-and the constrained values reach ``initialize(**params)``.
 """
 from __future__ import annotations
 
@@ -21,15 +37,22 @@ import os
 import sqlite3
 import sys
 import threading
+import traceback
 from typing import Any, Optional
 
 from orm import NotSupportedError
 
-__all__ = ['register', 'declaration']
+__all__ = ['register', 'register_module', 'declaration']
 
 SQLITE_OK = 0
 SQLITE_ERROR = 1
+SQLITE_ROW = 100
+SQLITE_DONE = 101
 SQLITE_INDEX_CONSTRAINT_EQ = 2
+SQLITE_INDEX_CONSTRAINT_GT = 4
+SQLITE_INDEX_CONSTRAINT_LE = 8
+SQLITE_INDEX_CONSTRAINT_LT = 16
+SQLITE_INDEX_CONSTRAINT_GE = 32
 
 
 def _column_name(spec: str) -> str:
@@ -49,7 +72,7 @@ def declaration(klass: type) -> str:
 
 
 def best_index(klass: type, constraints: list) -> tuple:
-    """Plan a scan from ``[(column, op, usable), ...]``.
+    """Plan a table-function scan from ``[(column, op, usable), ...]``.
 
     Returns ``(argv, idx_num, cost)``: ``argv[i]`` is the 0-based position at which the
     value of constraint ``i`` is passed to ``filter`` (``None``: not used); ``idx_num`` is
@@ -91,14 +114,22 @@ class _Scan:
         self.eof = True
         self.values: dict = {}
 
-    def filter(self, idx_num: int, args: Any) -> None:
+    def filter(self, idx_num: int, idx_str: Optional[str], args: Any) -> None:
         params = [_column_name(p) for p in self.klass.params or ()]
         names = [name for i, name in enumerate(params) if idx_num & (1 << i)]
         self.values = dict(zip(names, args or ()))
-        self.instance = self.klass()
-        self.instance.initialize(**self.values)
         self.idx = 0
+        try:
+            self.instance = self.klass()
+            self.instance.initialize(**self.values)
+        except Exception:
+            self._report()
+            raise
         self._fetch()
+
+    def _report(self) -> None:
+        if getattr(self.klass, 'print_tracebacks', False):
+            traceback.print_exc()
 
     def _fetch(self) -> None:
         try:
@@ -107,6 +138,9 @@ class _Scan:
             self.eof = True
             self.row = ()
             return
+        except Exception:
+            self._report()
+            raise
         if not isinstance(row, (tuple, list)):
             row = (row,)
         self.row = tuple(row)
@@ -115,6 +149,12 @@ class _Scan:
     def next(self) -> None:
         self.idx += 1
         self._fetch()
+
+    def rowid(self) -> int:
+        return self.idx
+
+    def close(self) -> None:
+        self.instance = None
 
     def column(self, i: int) -> Any:
         ncols = len(self.klass.columns)
@@ -128,53 +168,137 @@ class _Scan:
         return None
 
 
+class _FunctionTable:
+    """The table of a table function (the same for every connection)."""
+
+    def __init__(self, klass: type) -> None:
+        self.klass = klass
+        self.declaration = declaration(klass)
+
+    def best_index(self, constraints: list) -> tuple:
+        argv, idx_num, cost = best_index(self.klass, constraints)
+        usage = [None if position is None else (position, True) for position in argv]
+        return usage, idx_num, None, cost
+
+    def open(self) -> _Scan:
+        return _Scan(self.klass)
+
+
+class FunctionModule:
+    """A module serving one :class:`~playhouse.sqlite_ext.TableFunction` class."""
+
+    eponymous_only = True
+
+    def __init__(self, klass: type) -> None:
+        self.klass = klass
+        self.table = _FunctionTable(klass)
+
+    def connect(self, runner: Any, args: tuple) -> _FunctionTable:
+        return self.table
+
+
 def register(conn: Any, klass: type, name: Optional[str] = None) -> None:
     """Register table function ``klass`` on a ``sqlite3`` or ``apsw`` connection."""
     name = name or klass.name or klass.__name__.lower()
     if not klass.columns:
         raise ValueError('%s must declare columns = [...]' % klass.__name__)
+    module = _function_modules.get(klass)
+    if module is None or module.table.declaration != declaration(klass):
+        module = _function_modules[klass] = FunctionModule(klass)
+    register_module(conn, name, module)
+
+
+_function_modules: dict = {}
+
+
+def register_module(conn: Any, name: str, module: Any) -> None:
+    """Register virtual-table ``module`` as ``name`` on a ``sqlite3``/``apsw`` connection.
+
+    A module registered under a name already in use replaces the previous one.
+    """
     if type(conn).__module__.split('.')[0] == 'apsw':
-        _register_apsw(conn, klass, name)
+        conn.create_module(name, _ApswModule(module),
+                           eponymous_only=bool(module.eponymous_only))
     elif isinstance(conn, sqlite3.Connection):
-        _Sqlite3Modules.get().register(conn, klass, name)
+        _Sqlite3Modules.get().register(conn, module, name)
     else:
-        raise NotSupportedError('Cannot register table functions on %r' % (conn,))
+        raise NotSupportedError('Cannot register virtual tables on %r' % (conn,))
 
 
 # -- APSW -------------------------------------------------------------------------------------
-class _ApswCursor(_Scan):
-    __slots__ = ()
+class _ApswRunner:
+    __slots__ = ('connection',)
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def rows(self, sql: str, params: tuple = ()) -> list:
+        return list(self.connection.execute(sql, params))
+
+
+def _as_sql_error(exc: BaseException) -> BaseException:
+    """An exception raised by Python module code, as the SQLite error APSW reports.
+
+    On ``sqlite3`` such an error reaches the caller as ``OperationalError('Type: msg')``;
+    on APSW the same ``apsw.SQLError`` (wrapped by the database as OperationalError).
+    """
+    import apsw
+    if isinstance(exc, apsw.Error):
+        return exc
+    return apsw.SQLError('%s: %s' % (type(exc).__name__, exc))
+
+
+class _ApswCursor:
+    __slots__ = ('cursor',)
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
 
     def Filter(self, indexnum: int, indexname: Any, constraintargs: Any) -> None:
-        self.filter(indexnum, constraintargs)
+        try:
+            self.cursor.filter(indexnum, indexname, tuple(constraintargs or ()))
+        except Exception as exc:
+            _stop(self.cursor)
+            raise _as_sql_error(exc) from exc
 
     def Eof(self) -> bool:
-        return self.eof
+        return bool(self.cursor.eof)
 
     def Next(self) -> None:
-        self.next()
+        try:
+            self.cursor.next()
+        except Exception as exc:
+            _stop(self.cursor)
+            raise _as_sql_error(exc) from exc
 
     def Column(self, number: int) -> Any:
-        return _sqlite_value(self.column(number))
+        try:
+            if number < 0:
+                return self.cursor.rowid()
+            return _sqlite_value(self.cursor.column(number))
+        except Exception as exc:
+            raise _as_sql_error(exc) from exc
 
     def Rowid(self) -> int:
-        return self.idx
+        return self.cursor.rowid()
 
     def Close(self) -> None:
-        self.instance = None
+        close = getattr(self.cursor, 'close', None)
+        if close is not None:
+            close()
 
 
 class _ApswTable:
-    def __init__(self, klass: type) -> None:
-        self.klass = klass
+    def __init__(self, table: Any) -> None:
+        self.table = table
 
     def BestIndex(self, constraints: Any, orderbys: Any) -> Any:
-        argv, idx_num, cost = best_index(
-            self.klass, [(column, op, True) for column, op in constraints])
-        return (argv, idx_num, None, False, cost)
+        usage, idx_num, idx_str, cost = self.table.best_index(
+            [(column, op, True) for column, op in constraints])
+        return (list(usage), idx_num, idx_str, False, cost)
 
     def Open(self) -> _ApswCursor:
-        return _ApswCursor(self.klass)
+        return _ApswCursor(self.table.open())
 
     def Disconnect(self) -> None:
         pass
@@ -183,18 +307,18 @@ class _ApswTable:
 
 
 class _ApswModule:
-    def __init__(self, klass: type) -> None:
-        self.klass = klass
+    def __init__(self, module: Any) -> None:
+        self.module = module
 
     def Connect(self, connection: Any, modulename: str, databasename: str, tablename: str,
                 *args: Any) -> tuple:
-        return declaration(self.klass), _ApswTable(self.klass)
+        try:
+            table = self.module.connect(_ApswRunner(connection), tuple(args))
+        except Exception as exc:
+            raise _as_sql_error(exc) from exc
+        return table.declaration, _ApswTable(table)
 
     Create = Connect
-
-
-def _register_apsw(conn: Any, klass: type, name: str) -> None:
-    conn.create_module(name, _ApswModule(klass), eponymous_only=True)
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -250,7 +374,7 @@ _XBESTINDEX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(_In
 _XVTAB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
 _XOPEN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p))
 _XCURSOR = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
-_XFILTER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+_XFILTER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
                             ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
 _XCOLUMN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
 _XROWID = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64))
@@ -258,7 +382,7 @@ _XROWID = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.
 
 class _Module(ctypes.Structure):
     _fields_ = [('iVersion', ctypes.c_int),
-                ('xCreate', ctypes.c_void_p),
+                ('xCreate', _XCONNECT),
                 ('xConnect', _XCONNECT),
                 ('xBestIndex', _XBESTINDEX),
                 ('xDisconnect', _XVTAB),
@@ -300,8 +424,59 @@ def _find_library() -> Optional[str]:
     return None
 
 
+class _RawRunner:
+    """Runs a query on the ``sqlite3 *`` handle a virtual table was connected with."""
+
+    __slots__ = ('owner', 'db')
+
+    def __init__(self, owner: '_Sqlite3Modules', db: int) -> None:
+        self.owner = owner
+        self.db = db
+
+    def rows(self, sql: str, params: tuple = ()) -> list:
+        lib = self.owner.lib
+        stmt = ctypes.c_void_p()
+        data = sql.encode('utf-8')
+        rc = lib.sqlite3_prepare_v2(self.db, data, len(data), ctypes.byref(stmt), None)
+        if rc != SQLITE_OK:
+            raise sqlite3.OperationalError(self._message())
+        try:
+            for i, value in enumerate(params, 1):
+                self._bind(stmt, i, value)
+            rows = []
+            ncols = lib.sqlite3_column_count(stmt)
+            while True:
+                rc = lib.sqlite3_step(stmt)
+                if rc == SQLITE_DONE:
+                    return rows
+                if rc != SQLITE_ROW:
+                    raise sqlite3.OperationalError(self._message())
+                rows.append(tuple(self.owner._column(stmt, i) for i in range(ncols)))
+        finally:
+            lib.sqlite3_finalize(stmt)
+
+    def _message(self) -> str:
+        message = self.owner.lib.sqlite3_errmsg(self.db)
+        return message.decode('utf-8', 'replace') if message else 'SQLite error'
+
+    def _bind(self, stmt: Any, i: int, value: Any) -> None:
+        lib = self.owner.lib
+        value = _sqlite_value(value)
+        if value is None:
+            lib.sqlite3_bind_null(stmt, i)
+        elif isinstance(value, int) and -(1 << 63) <= value < (1 << 63):
+            lib.sqlite3_bind_int64(stmt, i, value)
+        elif isinstance(value, float):
+            lib.sqlite3_bind_double(stmt, i, value)
+        elif isinstance(value, bytes):
+            lib.sqlite3_bind_blob(stmt, i, value, len(value), _SQLITE_TRANSIENT)
+        else:
+            data = str(value).encode('utf-8')
+            lib.sqlite3_bind_text(stmt, i, data, len(data), _SQLITE_TRANSIENT)
+
+
 class _Sqlite3Modules:
-    """The ctypes bindings and the modules registered through them (one per class)."""
+    """The ctypes bindings and the modules registered through them."""
 
     _instance: Optional['_Sqlite3Modules'] = None
     _lock = threading.Lock()
@@ -315,46 +490,62 @@ class _Sqlite3Modules:
 
     def __init__(self) -> None:
         if sys.implementation.name != 'cpython':
-            raise NotSupportedError('Table functions on the sqlite3 module need CPython; '
+            raise NotSupportedError('Virtual tables on the sqlite3 module need CPython; '
                                     'use playhouse.apsw_ext.APSWDatabase instead.')
         path = _find_library()
         if path is None:
             raise NotSupportedError(
-                'Table functions need the SQLite virtual-table API, which the sqlite3 '
+                'Virtual tables need the SQLite virtual-table API, which the sqlite3 '
                 'module does not expose and whose shared library could not be found on '
                 'this platform; use playhouse.apsw_ext.APSWDatabase instead.')
         lib = ctypes.CDLL(path)
         lib.sqlite3_libversion_number.restype = ctypes.c_int
         if lib.sqlite3_libversion_number() != _version_number(sqlite3.sqlite_version_info):
             raise NotSupportedError('%s is not the SQLite library of the sqlite3 module; '
-                                    'use playhouse.apsw_ext.APSWDatabase for table '
-                                    'functions.' % path)
+                                    'use playhouse.apsw_ext.APSWDatabase for virtual '
+                                    'tables.' % path)
         self.lib = lib
         self._declare(lib)
-        self.modules: dict = {}       # class -> _Module (kept alive for the process)
-        self.vtabs: dict = {}         # address -> (_Vtab, class)
-        self.cursors: dict = {}       # address -> (_VtabCursor, _Scan)
+        self.modules: dict = {}       # id(module) -> (module, _Module), kept alive
+        self.vtabs: dict = {}         # address -> (_Vtab, table)
+        self.cursors: dict = {}       # address -> (_VtabCursor, cursor)
 
     @staticmethod
     def _declare(lib: Any) -> None:
-        vp, ci, cp = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
+        vp, ci, cp, i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int64
         signatures = {
             'sqlite3_create_module_v2': (ci, [vp, cp, ctypes.POINTER(_Module), vp, vp]),
             'sqlite3_declare_vtab': (ci, [vp, cp]),
             'sqlite3_value_type': (ci, [vp]),
-            'sqlite3_value_int64': (ctypes.c_int64, [vp]),
+            'sqlite3_value_int64': (i64, [vp]),
             'sqlite3_value_double': (ctypes.c_double, [vp]),
             'sqlite3_value_text': (vp, [vp]),
             'sqlite3_value_blob': (vp, [vp]),
             'sqlite3_value_bytes': (ci, [vp]),
             'sqlite3_result_null': (None, [vp]),
-            'sqlite3_result_int64': (None, [vp, ctypes.c_int64]),
+            'sqlite3_result_int64': (None, [vp, i64]),
             'sqlite3_result_double': (None, [vp, ctypes.c_double]),
             'sqlite3_result_text': (None, [vp, cp, ci, vp]),
             'sqlite3_result_blob': (None, [vp, cp, ci, vp]),
             'sqlite3_result_error': (None, [vp, cp, ci]),
             'sqlite3_mprintf': (vp, None),
             'sqlite3_db_filename': (cp, [vp, cp]),
+            'sqlite3_prepare_v2': (ci, [vp, cp, ci, ctypes.POINTER(vp), vp]),
+            'sqlite3_bind_null': (ci, [vp, ci]),
+            'sqlite3_bind_int64': (ci, [vp, ci, i64]),
+            'sqlite3_bind_double': (ci, [vp, ci, ctypes.c_double]),
+            'sqlite3_bind_text': (ci, [vp, ci, cp, ci, vp]),
+            'sqlite3_bind_blob': (ci, [vp, ci, cp, ci, vp]),
+            'sqlite3_step': (ci, [vp]),
+            'sqlite3_column_count': (ci, [vp]),
+            'sqlite3_column_type': (ci, [vp, ci]),
+            'sqlite3_column_int64': (i64, [vp, ci]),
+            'sqlite3_column_double': (ctypes.c_double, [vp, ci]),
+            'sqlite3_column_text': (vp, [vp, ci]),
+            'sqlite3_column_blob': (vp, [vp, ci]),
+            'sqlite3_column_bytes': (ci, [vp, ci]),
+            'sqlite3_finalize': (ci, [vp]),
+            'sqlite3_errmsg': (cp, [vp]),
         }
         for name, (restype, argtypes) in signatures.items():
             func = getattr(lib, name)
@@ -363,59 +554,72 @@ class _Sqlite3Modules:
                 func.argtypes = argtypes
 
     # -- registration --------------------------------------------------------------------------
-    def register(self, conn: sqlite3.Connection, klass: type, name: str) -> None:
+    def register(self, conn: sqlite3.Connection, module: Any, name: str) -> None:
         db = _connection_handle(conn)
-        module = self.modules.get(klass)
-        if module is None:
-            module = self.modules[klass] = self._make_module(klass)
+        entry = self.modules.get(id(module))
+        if entry is None or entry[0] is not module:
+            entry = self.modules[id(module)] = (module, self._make_module(module))
             # SQLite keeps pointers to the module and its callbacks until the last
             # connection using it closes -- possibly while the interpreter is tearing
             # down: make them immortal so they are never freed under SQLite's feet
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(module))
-        rc = self.lib.sqlite3_create_module_v2(db, name.encode('utf-8'), ctypes.byref(module),
-                                               None, None)
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(entry))
+        rc = self.lib.sqlite3_create_module_v2(db, name.encode('utf-8'),
+                                               ctypes.byref(entry[1]), None, None)
         if rc != SQLITE_OK:
-            raise sqlite3.OperationalError('could not register table function %r (error %d)'
-                                           % (name, rc))
+            raise sqlite3.OperationalError('could not register virtual table module %r '
+                                           '(error %d)' % (name, rc))
 
     def _error(self, vtab_address: Optional[int], exc: BaseException) -> int:
         entry = self.vtabs.get(vtab_address) if vtab_address else None
         if entry is not None:
-            message = ('%s: %s' % (type(exc).__name__, exc)).encode('utf-8', 'replace')
-            entry[0].zErrMsg = self.lib.sqlite3_mprintf(b'%s', ctypes.c_char_p(message))
+            entry[0].zErrMsg = self._mprintf(exc)
         return SQLITE_ERROR
 
-    def _make_module(self, klass: type) -> _Module:
+    def _mprintf(self, exc: BaseException) -> int:
+        message = ('%s: %s' % (type(exc).__name__, exc)).encode('utf-8', 'replace')
+        return self.lib.sqlite3_mprintf(b'%s', ctypes.c_char_p(message))
+
+    def _make_module(self, pymodule: Any) -> _Module:
         lib = self.lib
         vtabs, cursors = self.vtabs, self.cursors
-        decl = declaration(klass).encode('utf-8')
 
         def x_connect(db: int, aux: int, argc: int, argv: Any, pp_vtab: Any, pz_err: Any
                       ) -> int:
             try:
-                rc = lib.sqlite3_declare_vtab(db, decl)
+                args = tuple(argv[i].decode('utf-8', 'replace') for i in range(3, argc))
+                table = pymodule.connect(_RawRunner(self, db), args)
+                rc = lib.sqlite3_declare_vtab(db, table.declaration.encode('utf-8'))
                 if rc != SQLITE_OK:
                     return rc
                 vtab = _Vtab()
                 address = ctypes.addressof(vtab)
-                vtabs[address] = (vtab, klass)
+                vtabs[address] = (vtab, table)
                 pp_vtab[0] = address
                 return SQLITE_OK
-            except BaseException:   # never let an exception cross into C
+            except BaseException as exc:   # never let an exception cross into C
+                try:
+                    pz_err[0] = self._mprintf(exc)
+                except BaseException:
+                    pass
                 return SQLITE_ERROR
 
         def x_best_index(p_vtab: int, info_p: Any) -> int:
             try:
                 info = info_p.contents
+                table = vtabs[p_vtab][1]
                 constraints = [(c.iColumn, c.op, bool(c.usable))
                                for c in info.aConstraint[:info.nConstraint]]
-                argv, idx_num, cost = best_index(klass, constraints)
-                for i, position in enumerate(argv):
-                    if position is not None:
-                        usage = info.aConstraintUsage[i]
-                        usage.argvIndex = position + 1
-                        usage.omit = 1
+                usage, idx_num, idx_str, cost = table.best_index(constraints)
+                for i, use in enumerate(usage):
+                    if use is not None:
+                        out = info.aConstraintUsage[i]
+                        out.argvIndex = use[0] + 1
+                        out.omit = 1 if use[1] else 0
                 info.idxNum = idx_num
+                if idx_str is not None:
+                    info.idxStr = lib.sqlite3_mprintf(
+                        b'%s', ctypes.c_char_p(str(idx_str).encode('utf-8')))
+                    info.needToFreeIdxStr = 1
                 info.estimatedCost = cost
                 return SQLITE_OK
             except BaseException as exc:
@@ -432,7 +636,7 @@ class _Sqlite3Modules:
             try:
                 cursor = _VtabCursor()
                 address = ctypes.addressof(cursor)
-                cursors[address] = (cursor, _Scan(klass))
+                cursors[address] = (cursor, vtabs[p_vtab][1].open())
                 pp_cursor[0] = address
                 return SQLITE_OK
             except BaseException as exc:
@@ -440,19 +644,24 @@ class _Sqlite3Modules:
 
         def x_close(p_cursor: int, ok: int = SQLITE_OK) -> int:
             try:
-                cursors.pop(p_cursor, None)
+                entry = cursors.pop(p_cursor, None)
+                close = getattr(entry[1], 'close', None) if entry else None
+                if close is not None:
+                    close()
             except BaseException:   # interpreter shutdown
                 pass
             return ok
 
-        def x_filter(p_cursor: int, idx_num: int, idx_str: int, argc: int, argv: Any) -> int:
+        def x_filter(p_cursor: int, idx_num: int, idx_str: Optional[bytes], argc: int,
+                     argv: Any) -> int:
             cursor, scan = cursors[p_cursor]
             try:
-                args = [self._value(argv[i]) for i in range(argc)]
-                scan.filter(idx_num, args)
+                args = tuple(self._value(argv[i]) for i in range(argc))
+                text = idx_str.decode('utf-8') if idx_str is not None else None
+                scan.filter(idx_num, text, args)
                 return SQLITE_OK
             except BaseException as exc:
-                scan.eof = True
+                _stop(scan)
                 return self._error(cursor.pVtab, exc)
 
         def x_next(p_cursor: int) -> int:
@@ -461,7 +670,7 @@ class _Sqlite3Modules:
                 scan.next()
                 return SQLITE_OK
             except BaseException as exc:
-                scan.eof = True
+                _stop(scan)
                 return self._error(cursor.pVtab, exc)
 
         def x_eof(p_cursor: int) -> int:
@@ -477,13 +686,19 @@ class _Sqlite3Modules:
                 return self._error(cursor.pVtab, exc)
 
         def x_rowid(p_cursor: int, p_rowid: Any) -> int:
-            p_rowid[0] = cursors[p_cursor][1].idx
-            return SQLITE_OK
+            try:
+                p_rowid[0] = cursors[p_cursor][1].rowid()
+                return SQLITE_OK
+            except BaseException:
+                return SQLITE_ERROR
 
         module = _Module()
         module.iVersion = 1
-        module.xCreate = None     # eponymous-only: usable as name(args) without CREATE
-        module.xConnect = _XCONNECT(x_connect)
+        connect = _XCONNECT(x_connect)
+        # xCreate NULL: eponymous-only, usable as name(args) but not in CREATE VIRTUAL
+        # TABLE; the same function for both: eponymous and creatable
+        module.xCreate = _XCONNECT() if pymodule.eponymous_only else connect
+        module.xConnect = connect
         module.xBestIndex = _XBESTINDEX(x_best_index)
         module.xDisconnect = _XVTAB(x_disconnect)
         module.xDestroy = _XVTAB(x_disconnect)
@@ -494,6 +709,10 @@ class _Sqlite3Modules:
         module.xEof = _XCURSOR(x_eof)
         module.xColumn = _XCOLUMN(x_column)
         module.xRowid = _XROWID(x_rowid)
+        # the structure holds raw pointers: keep the Python callback objects alive with it
+        module._callbacks = (connect, module.xBestIndex, module.xDisconnect,  # type: ignore
+                             module.xDestroy, module.xOpen, module.xClose, module.xFilter,
+                             module.xNext, module.xEof, module.xColumn, module.xRowid)
         return module
 
     # -- values --------------------------------------------------------------------------------
@@ -511,6 +730,23 @@ class _Sqlite3Modules:
         if kind == 4:
             blob = lib.sqlite3_value_blob(value)
             size = lib.sqlite3_value_bytes(value)
+            return ctypes.string_at(blob, size) if blob else b''
+        return None
+
+    def _column(self, stmt: Any, i: int) -> Any:
+        lib = self.lib
+        kind = lib.sqlite3_column_type(stmt, i)
+        if kind == 1:
+            return lib.sqlite3_column_int64(stmt, i)
+        if kind == 2:
+            return lib.sqlite3_column_double(stmt, i)
+        if kind == 3:
+            text = lib.sqlite3_column_text(stmt, i)
+            size = lib.sqlite3_column_bytes(stmt, i)
+            return ctypes.string_at(text, size).decode('utf-8', 'replace') if text else ''
+        if kind == 4:
+            blob = lib.sqlite3_column_blob(stmt, i)
+            size = lib.sqlite3_column_bytes(stmt, i)
             return ctypes.string_at(blob, size) if blob else b''
         return None
 
@@ -534,6 +770,14 @@ class _Sqlite3Modules:
             lib.sqlite3_result_blob(context, value, len(value), _SQLITE_TRANSIENT)
 
 
+def _stop(scan: Any) -> None:
+    """End a scan whose filter/next failed (SQLite may still ask for eof)."""
+    try:
+        scan.eof = True
+    except BaseException:
+        pass
+
+
 def _version_number(info: tuple) -> int:
     major, minor, patch = (tuple(info) + (0, 0, 0))[:3]
     return major * 1000000 + minor * 1000 + patch
@@ -544,7 +788,7 @@ def _connection_handle(conn: sqlite3.Connection) -> int:
     try:
         conn.total_changes   # raises ProgrammingError on a closed connection
     except sqlite3.ProgrammingError:
-        raise NotSupportedError('Cannot register a table function on a closed connection.')
+        raise NotSupportedError('Cannot register a virtual table on a closed connection.')
     handle = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
     if not handle:
         raise NotSupportedError('The sqlite3 connection has no database handle.')

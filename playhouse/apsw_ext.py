@@ -373,23 +373,8 @@ class APSWDatabase(SqliteExtDatabase):
             conn.create_module(mod_name, None)
         return found
 
-    # -- backups -----------------------------------------------------------------------------
-    def backup(self, destination: 'APSWDatabase', pages: int = -1) -> None:
-        """Copy this database into ``destination`` (another :class:`APSWDatabase`)."""
-        source = self.connection()
-        target = destination.connection()
-        with _wrap:
-            with target.backup('main', source, 'main') as job:
-                while not job.done:
-                    job.step(pages)
-
-    def backup_to_file(self, filename: str, pages: int = -1) -> None:
-        """Copy this database into the file ``filename``."""
-        target = APSWDatabase(filename)
-        try:
-            self.backup(target, pages)
-        finally:
-            target.close()
+    # backup(), backup_to_file(), blob_open() and the commit / rollback / update hooks
+    # come from SqliteExtDatabase (playhouse._sqlite_hooks) and use APSW's own API.
 
 
 def _version_tuple(version: str) -> tuple:

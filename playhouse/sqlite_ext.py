@@ -35,22 +35,24 @@ from typing import Any, Callable, Iterable, Optional
 
 from orm import (SQL, AutoField, Column, ColumnBase, DateTimeField, DecimalField,
                  EnclosedNodeList, Entity, Expression, Field, Function, ImproperlyConfigured,
-                 Model, Node, NodeList, SchemaManager, SqliteDatabase, TextField, Value,
-                 VirtualField, fn)
+                 Model, Node, NodeList, NotSupportedError, SchemaManager, SqliteDatabase,
+                 TextField, Value, VirtualField, fn)
 from orm import JSONField as _CoreJSONField
 from orm import Alias
 
-from . import _vtab
+from . import _sqlite_closure, _vtab
+from ._sqlite_hooks import Blob, ConnectionHooks, ZeroBlob
 
 from orm import *  # noqa: E402,F401,F403  (``from playhouse.sqlite_ext import *`` gives orm's names)
 import orm as _orm  # noqa: E402
 
 __all__ = sorted(set(_orm.__all__) | {
-    'AutoIncrementField', 'BaseFTSModel', 'ClosureTable', 'CSqliteExtDatabase', 'DocIDField',
+    'AutoIncrementField', 'BaseFTSModel', 'Blob', 'ClosureTable', 'CSqliteExtDatabase',
+    'DocIDField',
     'FTS5Model', 'FTSModel', 'ISODateTimeField', 'JSONBField', 'JSONBPath', 'JSONField',
     'JSONPath', 'RowIDField', 'SearchField', 'SqliteExtDatabase', 'TableFunction',
     'TDecimalField', 'VirtualModel', 'VirtualTableSchemaManager', 'bm25', 'bm25f',
-    'jsonb_dumps', 'jsonb_loads', 'lucene', 'match', 'rank'})
+    'ZeroBlob', 'jsonb_dumps', 'jsonb_loads', 'lucene', 'match', 'rank'})
 
 _SQLITE_VERSION = sqlite3.sqlite_version_info
 FTS_VERSION = 4 if _SQLITE_VERSION >= (3, 7, 4) else 3
@@ -979,12 +981,14 @@ class FTS5Model(BaseFTSModel):
         return cls._fts_command('delete-all')
 
     @classmethod
-    def VocabModel(cls, table_type: str = 'row', table: Optional[str] = None) -> type:
+    def VocabModel(cls, table_type: str = 'row', table: Optional[str] = None,
+                   table_name: Optional[str] = None) -> type:
         """A model over an ``fts5vocab`` table of this index (``row``, ``col``,
-        ``instance``); create it with ``create_table()``."""
+        ``instance``) named ``table`` (alias ``table_name``; default ``<index>_v``);
+        create it with ``create_table()``."""
         if table_type not in ('row', 'col', 'instance'):
             raise ValueError('table_type must be "row", "col" or "instance"')
-        name = table or '%s_v' % cls._meta.table_name
+        name = table or table_name or '%s_v' % cls._meta.table_name
         attrs: dict = {'term': _VocabField(_hidden=True), 'doc': _VocabField(_hidden=True)}
         if table_type == 'row':
             attrs['cnt'] = _VocabField(_hidden=True)
@@ -1225,7 +1229,7 @@ class TableFunction:
 # The database
 # ---------------------------------------------------------------------------------------
 
-class SqliteExtDatabase(SqliteDatabase):
+class SqliteExtDatabase(ConnectionHooks, SqliteDatabase):
     """:class:`orm.SqliteDatabase` with the SQLite extensions of this module.
 
     :param rank_functions: register ``fts_rank``, ``fts_bm25``, ``fts_bm25f`` and
@@ -1235,6 +1239,10 @@ class SqliteExtDatabase(SqliteDatabase):
     :param json_contains: register ``json_contains(doc, fragment)``.
     :param regexp_function: accepted for compatibility (``REGEXP`` always works).
     :param c_extensions: accepted for compatibility; everything is pure Python.
+
+    It also has what peewee's ``CSqliteExtDatabase`` adds: :meth:`on_commit`,
+    :meth:`on_rollback`, :meth:`on_update`, :meth:`changes`, :attr:`autocommit`,
+    :meth:`backup`, :meth:`backup_to_file` and :meth:`blob_open`.
     """
 
     def __init__(self, database: Optional[str], c_extensions: Any = None,
@@ -1257,8 +1265,26 @@ class SqliteExtDatabase(SqliteDatabase):
             self.register_function(_json_contains, 'json_contains', 2, deterministic=True)
 
     def _add_conn_hooks(self, conn: Any) -> None:
+        # before the extensions (loaded by the base class): a real ``closure``
+        # extension registers its transitive_closure module over this one
+        self._register_closure_module(conn)
         super()._add_conn_hooks(conn)
         self._load_table_functions(conn)
+        self._install_hooks(conn)
+
+    _closure_unavailable: set = set()   # drivers without a virtual-table route
+
+    @staticmethod
+    def _register_closure_module(conn: Any) -> None:
+        driver = type(conn).__module__
+        if driver in SqliteExtDatabase._closure_unavailable:
+            return
+        try:
+            _sqlite_closure.register(conn)
+        except (NotSupportedError, OSError, AttributeError):
+            # no virtual-table API here: ClosureTable then needs the C extension;
+            # do not try again on every connection
+            SqliteExtDatabase._closure_unavailable.add(driver)
 
     def _load_table_functions(self, conn: Any) -> None:
         for name, klass in self._table_functions.items():
@@ -1296,8 +1322,10 @@ CSqliteExtDatabase = SqliteExtDatabase
 
 def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: Any = None,
                  referencing_key: Any = None) -> type:
-    """A model over SQLite's ``transitive_closure`` virtual table for a self-referencing
-    ``model_class`` (load the extension with ``db.load_extension('closure')``).
+    """A model over a ``transitive_closure`` virtual table for a self-referencing
+    ``model_class``.  :class:`SqliteExtDatabase` registers a Python implementation of
+    the module on every connection (see :mod:`playhouse._sqlite_closure`); SQLite's C
+    extension, if loaded with ``db.load_extension('closure')``, replaces it.
 
     The model has ``descendants(node, depth=None, include_node=False)``,
     ``ancestors(node, depth=None, include_node=False)`` and
@@ -1307,6 +1335,9 @@ def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: 
 
     if referencing_class is None:
         referencing_class = model_class
+
+    def _node_id(node: Any) -> Any:
+        return node.get_id() if isinstance(node, Model) else node
     if foreign_key is None:
         for field in referencing_class._meta.refs:
             if field.rel_model is model_class:
@@ -1324,8 +1355,8 @@ def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: 
     class BaseClosureTable(VirtualModel):
         depth = VirtualField(IntegerField, _hidden=True)
         id = VirtualField(IntegerField, _hidden=True)
-        idcolumn = VirtualField(IntegerField, _hidden=True)
-        parentcolumn = VirtualField(IntegerField, _hidden=True)
+        idcolumn = VirtualField(TextField, _hidden=True)
+        parentcolumn = VirtualField(TextField, _hidden=True)
         root = VirtualField(IntegerField, _hidden=True)
         tablename = VirtualField(TextField, _hidden=True)
 
@@ -1337,7 +1368,7 @@ def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: 
                         include_node: bool = False) -> Any:
             query = (model_class.select(model_class, cls.depth.alias('depth'))
                      .join(cls, on=(model_class._meta.primary_key == cls.id))
-                     .where(cls.root == node).objects())
+                     .where(cls.root == _node_id(node)).objects())
             if depth is not None:
                 query = query.where(cls.depth == depth)
             elif not include_node:
@@ -1349,7 +1380,7 @@ def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: 
                       include_node: bool = False) -> Any:
             query = (model_class.select(model_class, cls.depth.alias('depth'))
                      .join(cls, on=(model_class._meta.primary_key == cls.root))
-                     .where(cls.id == node).objects())
+                     .where(cls.id == _node_id(node)).objects())
             if depth:
                 query = query.where(cls.depth == depth)
             elif not include_node:
@@ -1359,16 +1390,18 @@ def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: 
         @classmethod
         def siblings(cls, node: Any, include_node: bool = False) -> Any:
             if referencing_class is model_class:
+                if not isinstance(node, model_class):
+                    node = model_class.get_by_id(node)
                 fk_value = node.__data__.get(foreign_key.name)
                 query = model_class.select().where(foreign_key == fk_value)
             else:
                 siblings = (referencing_class.select(referencing_key)
                             .join(cls, on=(foreign_key == cls.root))
-                            .where((cls.id == node) & (cls.depth == 1)))
+                            .where((cls.id == _node_id(node)) & (cls.depth == 1)))
                 query = (model_class.select()
                          .where(model_class._meta.primary_key.in_(siblings)))
             if not include_node:
-                query = query.where(model_class._meta.primary_key != node)
+                query = query.where(model_class._meta.primary_key != _node_id(node))
             return query
 
     class Meta:

@@ -342,6 +342,14 @@ def test_fts5_maintenance_commands_and_vocab(posts, db):
     counts = dict(Vocab.select(Vocab.term, Vocab.doc).where(Vocab.term.in_(['pasta',
                                                                            'water'])).tuples())
     assert counts == {'pasta': 1, 'water': 2}
+    Instances = Post.VocabModel('instance', table_name='post_inst')
+    assert Instances._meta.table_name == 'post_inst'
+    Instances.create_table()
+    rows = sorted(Instances.select(Instances.doc, Instances.col, Instances.offset)
+                  .where(Instances.term == 'pasta').tuples())
+    assert rows == [(2, 'body', 5), (2, 'body', 9), (2, 'title', 1)]
+    with pytest.raises(ValueError, match='table_type'):
+        Post.VocabModel('rows')
     Post.delete().where(Post.rowid == 3).execute()
     assert [p.rowid for p in Post.search('water')] == [2]
 
@@ -539,7 +547,7 @@ def test_table_functions(db):
     assert not db.unregister_table_function('series')
 
 
-def test_table_function_errors_are_reported(db):
+def test_table_function_errors_are_reported(db, capsys):
     @db.table_function('broken')
     class Broken(TableFunction):
         columns = ['x']
@@ -556,9 +564,13 @@ def test_table_function_errors_are_reported(db):
             return idx
 
     assert db.execute_sql('SELECT x FROM broken(2)').fetchall() == [(0,), (1,)]
-    with pytest.raises(Exception, match='n is required'):
+    with pytest.raises(OperationalError, match='ValueError: n is required'):
         db.execute_sql('SELECT x FROM broken()').fetchall()
     assert db.execute_sql('SELECT 1').fetchone() == (1,)
+    Broken.print_tracebacks = True   # peewee's flag: also print the traceback
+    with pytest.raises(OperationalError, match='n is required'):
+        db.execute_sql('SELECT x FROM broken()').fetchall()
+    assert 'ValueError: n is required' in capsys.readouterr().err
     with pytest.raises(ValueError, match='columns'):
         db.register_table_function(type('NoColumns', (TableFunction,), {}))
 
@@ -583,29 +595,12 @@ def test_rank_hash_and_json_contains_functions(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
-# Closure tables
+# Closure tables (queries against trees: tests/test_sqlite_closure.py)
 # ---------------------------------------------------------------------------------------
 
 class Category(Model):
     name = CharField()
     parent = ForeignKeyField('self', null=True, backref='children')
-
-
-def test_closure_table(db):
-    bind(db, Category)
-    try:
-        db.load_extension('closure')
-    except Exception:
-        pytest.skip('the transitive_closure extension (closure.so) is not available')
-    Closure = ClosureTable(Category)
-    Closure.bind(db)
-    Closure.create_table()
-    root = Category.create(name='root')
-    child = Category.create(name='child', parent=root)
-    grandchild = Category.create(name='grandchild', parent=child)
-    assert [c.name for c in Closure.descendants(root)] == ['child', 'grandchild']
-    assert [c.name for c in Closure.ancestors(grandchild)] == ['root', 'child']
-    assert [c.name for c in Closure.siblings(child, include_node=True)] == ['child']
 
 
 def test_closure_table_model_definition():

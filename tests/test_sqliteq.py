@@ -252,3 +252,46 @@ def test_thread_helper_and_writer_objects(tmp_path):
     assert stop.event.is_set() and job.fetchall() == []
     assert db.table_exists('t')
     db.close()
+
+
+def test_bounded_queue_with_failing_writes_loses_nothing(tmp_path):
+    """queue_max_size=2 makes writers wait for room; every other thread also sends
+    writes that fail (duplicates): each caller gets its own error, the writer goes on,
+    and every good row is there."""
+    db = SqliteQueueDatabase(str(tmp_path / 'bounded.db'), queue_max_size=2,
+                             results_timeout=60)
+    Item.bind(db)
+    db.create_tables([Item])
+    n_threads, per_thread = 10, 25
+    outcomes: dict = {}
+    start = threading.Barrier(n_threads)
+
+    def work(t):
+        duplicates = 0
+        try:
+            start.wait()
+            for i in range(per_thread):
+                Item.create(thread=t, n=i)
+                if t % 2:
+                    try:
+                        Item.create(thread=t, n=i)
+                    except IntegrityError:
+                        duplicates += 1
+            outcomes[t] = duplicates
+        except Exception as exc:   # pragma: no cover - reported below
+            outcomes[t] = exc
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert outcomes == {t: per_thread if t % 2 else 0 for t in range(n_threads)}
+        assert db.stop() is True
+        assert count(tmp_path / 'bounded.db') == n_threads * per_thread
+    finally:
+        db.stop()
+        db.close()
