@@ -1028,6 +1028,14 @@ class ModelAlias(Node):
         cache = self.__dict__['_field_cache']
         if attr in cache:
             return cache[attr]
+        # descriptors that build expressions (hybrid attributes) are bound to the alias,
+        # so their SQL names the alias's columns
+        for klass in self.model.__mro__:
+            found = klass.__dict__.get(attr)
+            if found is not None:
+                if isinstance(found, ModelDescriptor):
+                    return found.__get__(None, self)
+                break
         model_attr = getattr(self.model, attr)
         if isinstance(model_attr, Field):
             from .fields import FieldAlias

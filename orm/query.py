@@ -11,8 +11,8 @@ from .relations import BackrefAccessor, ForeignKeyField
 from .sql.context import Context
 from .sql.nodes import (Alias, Column, ColumnBase, Expression, Negated, Node, SQL,
                         mutator)
-from .sql.queries import (ROW, CompoundSelectQuery, Delete, Insert, RawQuery, Select,
-                          SelectQuery, Update, chunked, database_required)
+from .sql.queries import (ROW, CompoundSelectQuery, Delete, Insert, NoRowsToInsert, RawQuery,
+                          Select, SelectQuery, Update, chunked, database_required)
 from .sql.sources import JOIN, Join, Table
 from . import results
 
@@ -569,7 +569,9 @@ class ModelDelete(_ModelWriteQueryHelper, Delete):
 
 
 class ModelInsert(_ModelWriteQueryHelper, Insert):
-    default_row_type = ROW.TUPLE
+    # rows of an explicit returning(...) are model instances, as peewee documents (the
+    # keys PostgreSQL returns by default come back as tuples: see Insert._execute)
+    default_row_type = ROW.MODEL
 
     def _default_columns(self) -> list:
         return [f for f in self.model._meta.sorted_fields
@@ -587,7 +589,7 @@ class ModelInsert(_ModelWriteQueryHelper, Insert):
             return super()._prepare_rows()
         rows = list(insert)
         if not rows:
-            raise ValueError('insert_many() was given no rows')
+            raise NoRowsToInsert('insert_many() was given no rows')
         self._query_type = Insert.MULTI
         defaults = self.model._meta.defaults
         if isinstance(rows[0], dict):

@@ -16,16 +16,22 @@
 
 ``Interval(start=1, end=5).length`` is ``4``; ``Interval.length`` is the expression
 ``end - start``, usable in ``where()``, ``order_by()`` and ``select()``.
+
+Both are :class:`orm.ModelDescriptor` subclasses: a model alias
+(``Outer = Interval.alias()``) that hands itself to model descriptors as the class gets
+the expression over its own columns (``Outer.length``).
 """
 from __future__ import annotations
 
 import functools
 from typing import Any, Callable, Optional
 
+from orm import ModelDescriptor
+
 __all__ = ['hybrid_method', 'hybrid_property']
 
 
-class hybrid_method:
+class hybrid_method(ModelDescriptor):
     """A method run on instances as written and, called on the class, returning the SQL
     expression (the same function with the class as ``self``, or the one given with
     :meth:`expression`)."""
@@ -46,7 +52,7 @@ class hybrid_method:
         return self
 
 
-class hybrid_property:
+class hybrid_property(ModelDescriptor):
     """A property computed in Python on instances and, read on the class, the SQL
     expression (``fget`` with the class as ``self``, or the function given with
     :meth:`expression`). :meth:`setter` and :meth:`deleter` work as for ``property``."""

@@ -113,9 +113,16 @@ def test_insert_many_as_rowcount(people):
     assert count == 3
 
 
+def test_insert_many_of_no_rows_is_a_no_op(people):
+    # as in peewee: executing insert_many([]) runs nothing and returns None
+    assert people.insert_many([]).execute() is None
+    assert people.insert_many(iter([])).execute() is None
+    assert rows_of(people, people.name) == []
+    with pytest.raises(ValueError, match='no rows'):      # there is no SQL to show
+        people.insert_many([]).sql()
+
+
 def test_insert_many_errors(people):
-    with pytest.raises(ValueError, match='no rows'):
-        people.insert_many([]).execute()
     with pytest.raises(ValueError, match='lacks column'):
         people.insert_many([{'name': 'a', 'age': 1}, {'name': 'b'}]).execute()
     with pytest.raises(ValueError, match='has columns'):
@@ -248,6 +255,26 @@ def test_on_conflict_with_partial_index_target(db, kv):
         conflict_target=[tags.name], conflict_where=(tags.live == 1),
         update={tags.hits: tags.hits + 1}).execute()
     assert rows_of(tags, tags.id, tags.hits) == [(1, 2)]
+
+
+def test_on_conflict_partial_index_predicate_given_as_sql_with_params(db):
+    # the predicate must be written with constants: SQL's parameters become literals
+    db.execute_sql('CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT, live INTEGER, '
+                   'hits INTEGER)')
+    db.execute_sql('CREATE UNIQUE INDEX tags_live_name ON tags (name) WHERE live = 1')
+    tags = Table('tags', ('id', 'name', 'live', 'hits')).bind(db)
+    tags.insert(id=1, name="o'x", live=1, hits=1).execute()
+    query = tags.insert(id=2, name="o'x", live=1, hits=1).on_conflict(
+        conflict_target=[tags.name],
+        conflict_where=SQL('live = %s' % db.dialect.param, [1]),
+        update={tags.hits: tags.hits + 1})
+    assert 'WHERE live = 1' in query.sql()[0]
+    query.execute()
+    assert rows_of(tags, tags.id, tags.hits) == [(1, 2)]
+    with pytest.raises(ValueError, match='placeholder'):
+        tags.insert(id=3, name='y', live=1).on_conflict(
+            conflict_target=[tags.name], conflict_where=SQL('live = 1', [1]),
+            update={tags.hits: 0}).sql()
 
 
 def test_upsert_from_select(db, kv):

@@ -20,6 +20,18 @@ SCOPE_CTE = 8      # WITH clause: a CTE renders its definition
 SCOPE_COLUMN = 16  # select list / RETURNING: aliases render as  expr AS "alias"
 
 
+_NO_KEY = object()
+
+
+def _instance_key(value: Any) -> Any:
+    """The primary key of a model instance (duck-typed: this layer knows no models),
+    else ``_NO_KEY``."""
+    if isinstance(value, type) or getattr(type(value), '_meta', None) is None:
+        return _NO_KEY
+    get_id = getattr(value, 'get_id', None)
+    return _NO_KEY if get_id is None else get_id()
+
+
 class State:
     """One frame of rendering options.  Unknown options read as ``None``.
 
@@ -201,7 +213,15 @@ class Context:
         if converter is None:
             converter = self.state.converter
         if converter is not None:
-            value = converter(value)
+            try:
+                value = converter(value)
+            except (TypeError, ValueError):
+                # a model instance compared with a column (User.id == user) stands for
+                # its primary key, as in peewee; looked at only once conversion failed
+                key = _instance_key(value)
+                if key is _NO_KEY:
+                    raise
+                value = converter(key)
         if hasattr(value, '__sql__') and not isinstance(value, type):
             # a converter may turn a value into a node (e.g. a subquery or expression)
             with self(converter=None):

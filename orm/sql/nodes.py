@@ -333,10 +333,27 @@ class SQL(ColumnBase):
         self.params = list(params) if params is not None else None
 
     def __sql__(self, ctx: Context) -> Context:
+        if self.params and ctx.state.literal_values:
+            return self._render_literals(ctx)
         ctx.literal(self.sql)
         if self.params:
             for param in self.params:
                 ctx.value(param, converter=_identity, add_param=False)
+        return ctx
+
+    def _render_literals(self, ctx: Context) -> Context:
+        # where the engine wants constants (e.g. a partial index's predicate), the
+        # placeholders are replaced by the values written as SQL literals
+        dialect = ctx.dialect
+        parts = self.sql.split(dialect.param)
+        if len(parts) != len(self.params) + 1:
+            raise ValueError('SQL(%r) has %d placeholder(s) (%s) for %d parameter(s)' % (
+                self.sql, len(parts) - 1, dialect.param, len(self.params)))
+        out = [parts[0]]
+        for value, tail in zip(self.params, parts[1:]):
+            out.append(dialect.literal_value(value))
+            out.append(tail)
+        ctx.literal(''.join(out))
         return ctx
 
     def __repr__(self) -> str:
@@ -583,6 +600,12 @@ class Cast(WrappedNode):
         super().__init__(node if isinstance(node, Node) else Value(node))
         self._cast = _check_word(cast, 'type for CAST')
         self._coerce = False
+        self._converter = None
+
+    def _value_converter(self) -> None:
+        # the cast changes the type: a value compared with it is not the column's type
+        # (CAST(id AS TEXT) = '1' binds '1', not the integer 1)
+        return None
 
     def __sql__(self, ctx: Context) -> Context:
         ctx.literal('CAST(')
@@ -659,6 +682,17 @@ class Expression(ColumnBase):
             rhs = Value(values, converter=converter)
         elif op in (OP.IS, OP.IS_NOT) and rhs is None:
             rhs = Null
+        elif type(rhs) is tuple and isinstance(lhs, NodeList) and lhs.parens:
+            if len(rhs) != len(lhs.nodes):
+                raise ValueError('a row value of %d columns is compared with a tuple of %d '
+                                 'values' % (len(lhs.nodes), len(rhs)))
+            # a row value compared with a tuple: Tuple(a, b) == (1, 2) -> (a, b) = (?, ?),
+            # each value converted by the column it lines up with
+            rhs = EnclosedNodeList([
+                v if isinstance(v, Node) else
+                Value(v, converter=n._value_converter() if isinstance(n, ColumnBase) else None,
+                      unpack=False)
+                for n, v in zip(lhs.nodes, rhs)])
         if dialect.rewrite_operand is not None:
             rhs = dialect.rewrite_operand(op, rhs)
         # frames are swapped by hand (and only when they change): this is the hottest node

@@ -391,10 +391,12 @@ class SelectBase(SelectQuery, Source):
 
     @database_required
     def first(self, database: Any, n: int = 1) -> Any:
-        query = self
+        # as peewee documents: the LIMIT is applied to this query itself, so repeated
+        # calls with the same n reuse the cached result instead of running it again
         if self._limit != n:
-            query = self.limit(n)
-        return query.peek(database, n=n)
+            self._limit = n
+            self._cursor_wrapper = None
+        return self.peek(database, n=n)
 
     @database_required
     def scalar(self, database: Any, as_tuple: bool = False, as_dict: bool = False) -> Any:
@@ -758,7 +760,9 @@ class Select(SelectBase):
             return ctx
         if ctx.scope == SCOPE_SOURCE and self._lateral:
             ctx.literal('LATERAL ')
-        in_expression = self._parenthesize(ctx) and ctx.scope != SCOPE_SOURCE
+        # an operand (IN (...), EXISTS(...), a scalar subquery): a model's default
+        # selection then stands for its primary key
+        in_expression = ctx.scope != SCOPE_SOURCE and bool(ctx.state.subquery)
         return self._wrap(ctx, lambda: self._render_body(ctx, in_expression))
 
 
@@ -1017,6 +1021,10 @@ class OnConflict(Node):
         return bool(self._update or self._preserve)
 
 
+class NoRowsToInsert(ValueError):
+    """insert_many() got no rows: executing the query does nothing (``sql()`` raises)."""
+
+
 class Insert(WriteQuery):
     """``INSERT INTO table (cols) VALUES ... | SELECT ... [ON CONFLICT ...] [RETURNING]``."""
 
@@ -1086,7 +1094,7 @@ class Insert(WriteQuery):
             rows = list(insert)
             self._query_type = Insert.MULTI
             if not rows:
-                raise ValueError('insert_many() was given no rows')
+                raise NoRowsToInsert('insert_many() was given no rows')
         first = rows[0]
         if isinstance(first, dict):
             keys = list(first)
@@ -1156,6 +1164,13 @@ class Insert(WriteQuery):
             self._apply_returning(ctx)
 
     def _execute(self, database: Any) -> Any:
+        try:
+            return self._execute_rows(database)
+        except NoRowsToInsert:
+            # as in peewee: insert_many() of an empty list runs nothing and returns None
+            return None
+
+    def _execute_rows(self, database: Any) -> Any:
         dialect = database.dialect
         if self._returning is None and dialect.returning_clause and \
                 dialect.insert_returns_pk and not self._as_rowcount:
