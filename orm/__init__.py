@@ -26,10 +26,14 @@ from .sql.sources import CTE, JOIN, BaseTable, ColumnFactory, Join, Source, Tabl
 from .dialects import CockroachDialect, Dialect, PostgresDialect, SqliteDialect
 from .dialects.cockroach import parse_cockroach_version
 from .database import (ColumnMetadata, ConnectionContext, Database, DatabaseProxy,
-                       ForeignKeyMetadata, IndexMetadata, Proxy, ViewMetadata)
+                       ForeignKeyMetadata, IndexMetadata, Proxy, QueryEvent, ViewMetadata)
 from .sqlite_db import SqliteDatabase
 from .postgres_db import PostgresqlDatabase, isolation_level_sql
-from .results import (CursorWrapper, DictCursorWrapper, ModelCursorWrapper,
+from .postgres_adapters import PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter
+from .json_methods import (BaseJSONMethods, JSONPath, MySQLJSONMethods, PostgresqlJSONMethods,
+                           SqliteJSONMethods)
+from .results import (BaseModelCursorWrapper, CursorWrapper, DictCursorWrapper,
+                      ModelCursorWrapper,
                       ModelDictCursorWrapper, ModelNamedTupleCursorWrapper,
                       ModelObjectCursorWrapper, ModelTupleCursorWrapper,
                       NamedTupleCursorWrapper, ObjectCursorWrapper, ResultIterator)
@@ -37,6 +41,7 @@ from .fields import (AnyField, AutoField, BareField, BigAutoField, BigBitField,
                      BigBitFieldAccessor, BigBitFieldData, BigIntegerField, BinaryUUIDField,
                      BitField, BlobField, BooleanField, CharField, DateField, DateTimeField,
                      DecimalField, DoubleField, Field, FieldAccessor, FieldAlias,
+                     FieldDatabaseHook,
                      FixedCharField, FloatField, IdentityField, IntegerField, IPField,
                      JSONField, MetaField, ObjectIdAccessor, PrimaryKeyField,
                      SmallIntegerField, TextField, TimeField, TimestampField, UUIDField,
@@ -56,6 +61,8 @@ from .schema import SchemaManager, make_index_name
 # extend them (playhouse.cockroachdb).
 from .transactions import _atomic, _manual_commit, _savepoint, _transaction
 from .prefetch import PREFETCH_TYPE, PrefetchQuery, prefetch, prefetch_add_subquery
+# eager loading; also gives ModelSelect its with_related() method
+from .loading import Load, load_related
 
 __version__ = '0.1.0'
 
@@ -96,9 +103,10 @@ __all__ = [
     'DoubleField', 'EXCLUDED', 'Entity', 'Field', 'FixedCharField', 'FloatField',
     'ForeignKeyField', 'IPField', 'IdentityField', 'ImproperlyConfigured', 'Index',
     'IntegerField', 'IntegrityError', 'InterfaceError', 'InternalError', 'JOIN', 'JSONField',
-    'ManyToManyField', 'Model', 'ModelIndex', 'NotSupportedError', 'OP', 'OperationalError',
-    'PREFETCH_TYPE', 'PostgresqlDatabase', 'PrimaryKeyField', 'ProgrammingError', 'Proxy',
-    'QualifiedNames', 'SQL', 'SchemaManager', 'Select', 'SmallIntegerField',
+    'Load', 'ManyToManyField', 'Model', 'ModelIndex', 'NotSupportedError', 'OP',
+    'OperationalError', 'PREFETCH_TYPE', 'PostgresqlDatabase', 'PrimaryKeyField',
+    'ProgrammingError', 'Proxy',
+    'QualifiedNames', 'QueryEvent', 'SQL', 'SchemaManager', 'Select', 'SmallIntegerField',
     'SqliteDatabase', 'Table', 'TextField', 'TimeField', 'TimestampField', 'Tuple',
     'UUIDField', 'Value', 'ValuesList', 'Window', 'chunked', 'fn', 'prefetch',
 ]

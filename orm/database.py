@@ -17,6 +17,7 @@ import functools
 import itertools
 import logging
 import threading
+import time
 from collections import namedtuple
 from types import TracebackType
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
@@ -38,6 +39,7 @@ __all__ = [
     'ForeignKeyMetadata',
     'ViewMetadata',
     'ConnectionContext',
+    'QueryEvent',
     'Database',
     'Proxy',
     'DatabaseProxy',
@@ -71,6 +73,49 @@ def chunked(iterable: Iterable, n: int) -> Iterator[list]:
 
 def _quote_ident(name: str) -> str:
     return '"%s"' % str(name).replace('"', '""')
+
+
+# ---------------------------------------------------------------------------------------
+# Query events
+# ---------------------------------------------------------------------------------------
+
+class QueryEvent:
+    """What one statement did: passed to each query hook of the database.
+
+    * ``database`` -- the database that ran it;
+    * ``sql``, ``params`` -- the statement and its parameters, as sent to the driver;
+    * ``start`` -- when it started (:func:`time.perf_counter` seconds);
+    * ``duration`` -- how long the driver took, in seconds;
+    * ``error`` -- the exception it raised (orm's class, the driver's as ``__cause__``),
+      or ``None``;
+    * ``cursor`` -- the driver cursor (``None`` when the statement failed).
+
+    Hooks run in the thread that ran the statement, after the driver returned
+    (rows of a ``SELECT`` are read later, while the result is iterated).
+    """
+
+    __slots__ = ('database', 'sql', 'params', 'start', 'duration', 'error', 'cursor')
+
+    def __init__(self, database: Any, sql: str, params: Any, start: float,
+                 duration: float, error: Optional[BaseException] = None,
+                 cursor: Any = None) -> None:
+        self.database = database
+        self.sql = sql
+        self.params = params
+        self.start = start
+        self.duration = duration
+        self.error = error
+        self.cursor = cursor
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the statement ran without error."""
+        return self.error is None
+
+    def __repr__(self) -> str:
+        return '<QueryEvent %s %r %.6fs%s>' % (
+            type(self.database).__name__, self.sql, self.duration,
+            ' error=%s' % type(self.error).__name__ if self.error is not None else '')
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,6 +187,21 @@ class ConnectionContext:
             with ConnectionContext(self.db):
                 return fn(*args, **kwargs)
         return inner
+
+
+class _QueryHookContext:
+    """``with db.query_hook(fn):`` -- ``fn`` is a query hook for the block."""
+
+    def __init__(self, db: Any, hook: Callable) -> None:
+        self.db = db
+        self.hook = hook
+
+    def __enter__(self) -> Callable:
+        self.db.add_query_hook(self.hook)
+        return self.hook
+
+    def __exit__(self, *exc: Any) -> None:
+        self.db.remove_query_hook(self.hook)
 
 
 class _BoundModelsContext:
@@ -230,6 +290,9 @@ class Database:
     """
 
     dialect_class: type = Dialect
+    #: the JSON vocabulary of :class:`~orm.JSONField` on this engine (``None``: the
+    #: field stores JSON text and has no JSON operations)
+    json_methods_class: Optional[type] = None
     #: Class-level field-type / operation mappings merged with the arguments.
     field_types: dict = {}
     operations: dict = {}
@@ -238,6 +301,10 @@ class Database:
     #: turns the driver's exceptions into orm's (a database on another driver, such as
     #: ``playhouse.apsw_ext``, names its own)
     _exception_wrapper: Any = __exception_wrapper__
+
+    #: callables run with a :class:`QueryEvent` after each statement (see
+    #: :meth:`add_query_hook`); empty unless hooks were added
+    _query_hooks: tuple = ()
 
     commit_select = _DialectFlag(False)
     compound_select_parentheses = _DialectFlag(None)
@@ -445,6 +512,8 @@ class Database:
         ``commit`` is accepted for compatibility and ignored.
         """
         logger.debug((sql, params))
+        if self._query_hooks:
+            return self._execute_sql_with_hooks(sql, params)
         with self._exception_wrapper:
             cursor = self.cursor()
             try:
@@ -456,6 +525,60 @@ class Database:
                     self.rollback()
                 raise
         return cursor
+
+    def _execute_sql_with_hooks(self, sql: str, params: Optional[Sequence]) -> Any:
+        start = time.perf_counter()
+        try:
+            with self._exception_wrapper:
+                cursor = self.cursor()
+                try:
+                    cursor.execute(sql, params or ())
+                except Exception:
+                    if self.autorollback and not self._state.transactions:
+                        self.rollback()
+                    raise
+        except Exception as exc:
+            self._run_query_hooks(QueryEvent(self, sql, params, start,
+                                             time.perf_counter() - start, error=exc))
+            raise
+        self._run_query_hooks(QueryEvent(self, sql, params, start,
+                                         time.perf_counter() - start, cursor=cursor))
+        return cursor
+
+    def _run_query_hooks(self, event: QueryEvent) -> None:
+        for hook in tuple(self._query_hooks):
+            hook(event)
+
+    # -- query hooks -------------------------------------------------------------------
+    def add_query_hook(self, hook: Callable[[QueryEvent], Any]) -> Callable[[QueryEvent], Any]:
+        """Call ``hook(event)`` with a :class:`QueryEvent` after every statement this
+        database runs (in every thread).  Returns ``hook``, so it works as a decorator.
+
+        An exception raised by a hook propagates to the code that ran the statement.
+        """
+        if not callable(hook):
+            raise TypeError('add_query_hook() needs a callable taking a QueryEvent, got %r'
+                            % (hook,))
+        self._query_hooks = tuple(self._query_hooks) + (hook,)
+        return hook
+
+    def remove_query_hook(self, hook: Callable[[QueryEvent], Any]) -> bool:
+        """Stop calling ``hook``; returns whether it was registered."""
+        hooks = list(self._query_hooks)
+        if hook not in hooks:
+            return False
+        hooks.remove(hook)
+        self._query_hooks = tuple(hooks)
+        return True
+
+    def query_hook(self, hook: Callable[[QueryEvent], Any]) -> '_QueryHookContext':
+        """Context manager running ``hook`` for the statements of a block::
+
+            events = []
+            with db.query_hook(events.append):
+                User.create(username='huey')
+        """
+        return _QueryHookContext(self, hook)
 
     def get_context_options(self) -> dict:
         """Default options of a SQL rendering context."""

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, overload
 
+from .database import Proxy
 from .sql.context import Context, SCOPE_VALUES
 from .sql.nodes import (SQL, Column, ColumnBase, Entity, Expression, Function, Node,
                         NodeList, OP, Value, fn)
@@ -27,8 +28,8 @@ __all__ = [
     'FixedCharField', 'TextField', 'BlobField', 'BitField', 'BigBitField',
     'BigBitFieldData', 'BigBitFieldAccessor', 'UUIDField', 'BinaryUUIDField',
     'DateTimeField', 'DateField', 'TimeField', 'TimestampField', 'IPField', 'BooleanField',
-    'JSONField', 'VirtualField', 'MetaField', 'FieldAlias', 'format_date_time',
-    'simple_date_time', 'safe_python_value',
+    'JSONField', 'FieldDatabaseHook', 'VirtualField', 'MetaField', 'FieldAlias',
+    'format_date_time', 'simple_date_time', 'safe_python_value',
 ]
 
 
@@ -718,8 +719,70 @@ class AnyField(Field):
         return SQL('TEXT')
 
 
-class JSONField(Field):
-    """JSON stored as text (SQLite) or ``json`` (PostgreSQL)."""
+class FieldDatabaseHook:
+    """Mixin for a field whose behaviour depends on the database of its model.
+
+    ``_db_hook(database)`` runs with the database the model is bound to (a
+    :class:`DatabaseProxy` is seen through to its database; ``None`` when there is
+    none) before the field is used with it, and again whenever the model has been
+    bound to another database since.  A subclass overrides ``_db_hook`` to choose
+    its per-engine behaviour; ``_check_db_hook()`` returns the current database.
+    """
+
+    _hooked_database: Any = ()   # () = never hooked (None is "no database")
+
+    def _db_hook(self, database: Any) -> None:
+        """Adapt the field to ``database`` (``None``: the model has no database)."""
+
+    def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
+        super().bind(model, name, set_attribute)  # type: ignore[misc]
+        # run the hook now, and again whenever the model is bound to another database
+        # (Model.bind / bind_ctx); a DatabaseProxy initialised later is noticed on use
+        hooks = getattr(getattr(model, '_meta', None), '_db_hooks', None)
+        if isinstance(hooks, list):
+            hooks.append(self._database_changed)
+        self._check_db_hook()
+
+    def _database_changed(self, database: Any) -> None:
+        self._check_db_hook()
+
+    def _bound_database(self) -> Any:
+        meta = getattr(getattr(self, 'model', None), '_meta', None)
+        database = getattr(meta, 'database', None)
+        if isinstance(database, Proxy):                   # a DatabaseProxy: its target
+            database = object.__getattribute__(database, 'obj')
+        return database
+
+    def _check_db_hook(self) -> Any:
+        database = self._bound_database()
+        if database is not self._hooked_database:
+            self._hooked_database = database
+            self._db_hook(database)
+        return database
+
+
+def _adopts_json_methods(cls: type) -> bool:
+    """Whether a JSONField class takes its column type and conversions from the JSON
+    methods of its database (a subclass converting values itself keeps its own)."""
+    for klass in cls.__mro__:
+        if klass is JSONField:
+            return True
+        if 'db_value' in klass.__dict__ or 'field_type' in klass.__dict__:
+            return False
+    return False
+
+
+class JSONField(FieldDatabaseHook, Field):
+    """JSON documents: ``TEXT`` on SQLite, ``JSONB`` on PostgreSQL.
+
+    :param dumps: serialise a Python value (default :func:`json.dumps`).
+    :param loads: parse stored text (default :func:`json.loads`).
+
+    ``Model.data['a'][0]`` (or ``Model.data.path('a', 0)``) is a :class:`JSONPath`;
+    :meth:`update`, :meth:`contains`, :meth:`has_key` ... build engine-specific SQL
+    through the database's JSON methods (:class:`SqliteJSONMethods`,
+    :class:`PostgresqlJSONMethods`).  Comparisons (``==``) compare JSON values.
+    """
 
     field_type = 'JSON'
 
@@ -727,14 +790,53 @@ class JSONField(Field):
                  *args: Any, **kwargs: Any) -> None:
         self.dumps = dumps or json.dumps
         self.loads = loads or json.loads
+        self._json_methods: Any = None
+        self._wrap: Callable | None = None
+        self._read: Callable | None = None
         super().__init__(*args, **kwargs)
+
+    # peewee's spellings
+    @property
+    def _dumps(self) -> Callable:
+        return self.dumps
+
+    @property
+    def _loads(self) -> Callable:
+        return self.loads
+
+    def _db_hook(self, database: Any) -> None:
+        methods_class = getattr(database, 'json_methods_class', None)
+        if methods_class is None:
+            self._json_methods = self._wrap = self._read = None
+            self.__dict__.pop('field_type', None)
+            return
+        methods = methods_class(database)
+        self._json_methods = methods
+        self._wrap = methods.make_value_wrapper(self.dumps)
+        self._read = methods.make_value_reader(self.loads)
+        if _adopts_json_methods(type(self)):
+            self.field_type = methods.field_type
+
+    @property
+    def json_methods(self) -> Any:
+        """The JSON methods of the model's database (``None`` without a database)."""
+        self._check_db_hook()
+        return self._json_methods
 
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
+        self._check_db_hook()
+        if self._wrap is not None:
+            return self._wrap(value)
         return self.dumps(value)
 
     def python_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        self._check_db_hook()
+        if self._read is not None:
+            return self._read(value)
         if isinstance(value, (str, bytes, bytearray)) and not self._decoded_by_driver():
             try:
                 return self.loads(value)
@@ -747,6 +849,86 @@ class JSONField(Field):
         database = getattr(getattr(self.model, '_meta', None), 'database', None)
         dialect = getattr(database, 'dialect', None) if database is not None else None
         return bool(getattr(dialect, 'json_decoded_by_driver', False))
+
+    def ddl_datatype(self, ctx: Context) -> SQL:
+        if _adopts_json_methods(type(self)):
+            from .json_methods import DIALECT_JSON_METHODS
+            methods_class = DIALECT_JSON_METHODS.get(ctx.dialect.name)
+            if methods_class is not None:
+                return SQL(ctx.dialect.field_types.get(methods_class.field_type,
+                                                       methods_class.field_type))
+        return super().ddl_datatype(ctx)
+
+    def _deferred(self, build: Callable) -> Any:
+        from .json_methods import JSONExpression
+        return JSONExpression(self, build)
+
+    def to_value(self, value: Any, case: bool = False) -> Any:   # type: ignore[override]
+        """``value`` as a parameter; typed where the engine needs it (``CASE ... THEN``
+        in ``bulk_update()`` on PostgreSQL)."""
+        if value is None or isinstance(value, Node):
+            return Value(value, self.db_value, unpack=False)
+        dumps = self.dumps
+
+        def build(methods: Any) -> Any:
+            typed = methods.cast_for_case(value, dumps)
+            return typed if typed is not None else Value(value, self.db_value, unpack=False)
+        return self._deferred(build)
+
+    # -- paths and operations -----------------------------------------------------------
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        from .json_methods import JSONPath
+        return JSONPath(self, (key,))
+
+    def path(self, *keys: Any) -> Any:
+        """The :class:`JSONPath` of ``keys``: ``data.path('a', 0)`` is ``data['a'][0]``."""
+        from .json_methods import JSONPath
+        return JSONPath(self, keys)
+
+    def _op(self, name: str, *args: Any) -> Any:
+        return self._deferred(lambda methods: getattr(methods, name)(self, (), *args))
+
+    def __eq__(self, rhs: Any) -> Any:  # type: ignore[override]
+        if rhs is None or isinstance(rhs, Node):
+            return super().__eq__(rhs)
+        return self._deferred(lambda methods: methods.compare(self, (), OP.EQ, rhs))
+
+    def __ne__(self, rhs: Any) -> Any:  # type: ignore[override]
+        if rhs is None or isinstance(rhs, Node):
+            return super().__ne__(rhs)
+        return self._deferred(lambda methods: methods.compare(self, (), OP.NE, rhs))
+
+    __hash__ = Field.__hash__
+
+    def update(self, value: Any) -> Any:
+        """The document merged with ``value`` (for ``Model.update()``): a deep
+        RFC 7396 merge on SQLite (``None`` deletes a key), a top-level merge
+        (``||``) on PostgreSQL."""
+        return self._deferred(lambda methods: methods.update(self, value))
+
+    def length(self) -> Any:
+        """The length of the top-level array."""
+        return self._op('length')
+
+    def contains(self, value: Any) -> Any:  # type: ignore[override]
+        """Whether the document contains ``value`` (``@>`` on PostgreSQL)."""
+        return self._op('contains', value)
+
+    def contained_by(self, value: Any) -> Any:
+        """Whether ``value`` contains the document (``<@``; PostgreSQL only)."""
+        return self._op('contained_by', value)
+
+    def has_key(self, key: Any) -> Any:
+        """Whether the top-level object has ``key``."""
+        return self._op('has_key', key)
+
+    def has_keys(self, key_list: Iterable) -> Any:
+        """Whether the top-level object has every key of ``key_list``."""
+        return self._op('has_keys', list(key_list))
+
+    def has_any_keys(self, key_list: Iterable) -> Any:
+        """Whether the top-level object has one of the keys of ``key_list``."""
+        return self._op('has_any_keys', list(key_list))
 
 
 # -- dates and times ----------------------------------------------------------------------

@@ -1,87 +1,96 @@
-"""PostgreSQL databases on psycopg2: isolation levels, server version, sequences, introspection."""
+"""PostgreSQL databases (psycopg2 or psycopg 3): isolation levels, server version, sequences,
+introspection.  Driver specifics live in :mod:`orm.postgres_adapters`."""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from .database import ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata, ViewMetadata
 from .dialects.postgres import PostgresDialect
-from .exceptions import ImproperlyConfigured, InternalError
+from .exceptions import InternalError
+from .json_methods import PostgresqlJSONMethods
+from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSACTION_INTRANS,
+                                PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter,
+                                choose_adapter, isolation_level_sql)
 from .transactions import _atomic, _transaction
 
-__all__ = ['PostgresqlDatabase', 'isolation_level_sql']
-
-_ISOLATION_LEVELS = {
-    1: 'READ COMMITTED',
-    2: 'REPEATABLE READ',
-    3: 'SERIALIZABLE',
-    4: 'READ UNCOMMITTED',
-}
-_ISOLATION_NAMES = frozenset(_ISOLATION_LEVELS.values())
-
-
-def isolation_level_sql(level: Any) -> Optional[str]:
-    """Normalise a psycopg2 ISOLATION_LEVEL_* constant or a name; ``None`` = default."""
-    if level is None or level == 0:   # ISOLATION_LEVEL_DEFAULT / _AUTOCOMMIT
-        return None
-    if isinstance(level, int):
-        try:
-            return _ISOLATION_LEVELS[level]
-        except KeyError:
-            raise ValueError('Unknown isolation level constant: %r' % level) from None
-    name = ' '.join(str(level).replace('_', ' ').upper().split())
-    if name not in _ISOLATION_NAMES:
-        raise ValueError('Unknown isolation level %r: use one of %s' % (
-            level, ', '.join(sorted(_ISOLATION_NAMES))))
-    return name
-
-
-def _import_psycopg2() -> Any:
-    try:
-        import psycopg2
-        import psycopg2.extensions
-    except ImportError:
-        raise ImproperlyConfigured(
-            'PostgresqlDatabase needs the psycopg2 driver: pip install "orm[postgres]" '
-            '(or pip install psycopg2-binary).') from None
-    return psycopg2
-
+__all__ = ['PostgresqlDatabase', 'Psycopg2Adapter', 'Psycopg3Adapter', 'isolation_level_sql']
 
 class PostgresqlDatabase(Database):
-    """PostgreSQL through the :mod:`psycopg2` driver.
+    """PostgreSQL through the ``psycopg2`` or the ``psycopg`` (version 3) driver.
 
     :param database: database name (or a libpq DSN / URI).
-    :param register_unicode: register psycopg2's unicode adapters.
+    :param register_unicode: register psycopg2's unicode adapters (psycopg 3 always
+        decodes text).
     :param encoding: client encoding to set on each connection.
     :param isolation_level: default isolation level of transactions: a
-        ``psycopg2.extensions.ISOLATION_LEVEL_*`` constant or a name such as
-        ``'SERIALIZABLE'`` or ``'repeatable read'``.
-    :param kwargs: :class:`Database` options and ``psycopg2.connect`` arguments.
+        ``psycopg2.extensions.ISOLATION_LEVEL_*`` constant, a ``psycopg.IsolationLevel``
+        member or a name such as ``'SERIALIZABLE'`` or ``'repeatable read'``.
+    :param prefer_psycopg3: use psycopg 3 when both drivers are installed (by default
+        psycopg2 is used when installed, psycopg 3 otherwise).
+    :param kwargs: :class:`Database` options and the driver's ``connect()`` arguments.
 
     ``server_version`` is the server's integer version (``150004``);
-    ``server_version_info`` the tuple ``(15, 4)``.
+    ``server_version_info`` the tuple ``(15, 4)``.  The driver adapter in use is
+    ``db.adapter`` (a :class:`~orm.Psycopg2Adapter` or :class:`~orm.Psycopg3Adapter`).
     """
 
     dialect_class = PostgresDialect
+    #: the JSON vocabulary of JSONField on this engine
+    json_methods_class: type = PostgresqlJSONMethods
+    #: adapter classes for each driver (a subclass may plug in its own)
+    psycopg2_adapter: type = Psycopg2Adapter
+    psycopg3_adapter: type = Psycopg3Adapter
+    #: default of the ``prefer_psycopg3`` argument
+    prefer_psycopg3 = False
 
     def __init__(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
         self._register_unicode = True
         self._encoding: Optional[str] = None
         self._isolation_level: Optional[str] = None
+        self._driver_adapter: Any = None
         super().__init__(database, *args, **kwargs)
 
     def init(self, database: Optional[str], register_unicode: bool = True,
              encoding: Optional[str] = None, isolation_level: Any = None,
-             **kwargs: Any) -> None:
+             prefer_psycopg3: Optional[bool] = None, **kwargs: Any) -> None:
         """Set the database name, connection options and driver arguments."""
         self._register_unicode = register_unicode
         self._encoding = encoding
         self._isolation_level = isolation_level_sql(isolation_level)
+        if prefer_psycopg3 is None:
+            prefer_psycopg3 = self.prefer_psycopg3
         super().init(database, **kwargs)
+        # chosen after super().init(), which closes a connection opened by the old adapter
+        self._driver_adapter = choose_adapter(self.psycopg2_adapter, self.psycopg3_adapter,
+                                              bool(prefer_psycopg3))
+
+    @property
+    def adapter(self) -> PostgresAdapter:
+        """The driver adapter in use."""
+        return self._driver_adapter
+
+    # ``db._adapter`` (peewee's name) is the driver adapter, unless a subclass assigns an
+    # adapter object of its own to it (the connection always goes through the driver
+    # adapter chosen by ``init()``)
+    @property
+    def _adapter(self) -> Any:
+        if '_adapter_override' in self.__dict__:
+            return self.__dict__['_adapter_override']
+        return self._driver_adapter
+
+    @_adapter.setter
+    def _adapter(self, value: Any) -> None:
+        self.__dict__['_adapter_override'] = value
 
     @property
     def isolation_level(self) -> Optional[str]:
         """Default isolation level of transactions (``None`` = server default)."""
         return self._isolation_level
+
+    def set_isolation_level(self, isolation_level: Any) -> None:
+        """Change the default isolation level of the transactions begun from now on
+        (``None``: the server default)."""
+        self._isolation_level = isolation_level_sql(isolation_level)
 
     @property
     def server_version_info(self) -> Optional[tuple]:
@@ -90,49 +99,39 @@ class PostgresqlDatabase(Database):
 
     # -- connections -------------------------------------------------------------------
     def _connect(self) -> Any:
-        psycopg2 = _import_psycopg2()
-        params = dict(self.connect_params)
-        database = self.database or ''
-        if '=' in database or database.startswith(('postgres://', 'postgresql://')):
-            conn = psycopg2.connect(database, **params)
-        else:
-            conn = psycopg2.connect(database=database, **params)
+        adapter = self._driver_adapter
+        conn = adapter.connect(self.database or '', **self.connect_params)
         try:
-            conn.autocommit = True
-            if self._register_unicode:
-                psycopg2.extensions.register_type(psycopg2.extensions.UNICODE, conn)
-                psycopg2.extensions.register_type(psycopg2.extensions.UNICODEARRAY, conn)
-            if self._encoding:
-                conn.set_client_encoding(self._encoding)
+            adapter.setup_connection(conn, self._register_unicode, self._encoding)
         except BaseException:
             conn.close()
             raise
         return conn
 
     def _set_server_version(self, conn: Any) -> None:
-        self.server_version = conn.server_version
-        self.dialect.server_version = _pg_version_tuple(conn.server_version)
+        version = self._driver_adapter.server_version(conn)
+        self.server_version = version
+        self.dialect.server_version = _pg_version_tuple(version)
 
     def _driver_in_transaction(self, conn: Any) -> bool:
-        # 1 ACTIVE, 2 INTRANS, 3 INERROR (psycopg2.extensions.TRANSACTION_STATUS_*)
-        return conn.get_transaction_status() in (1, 2, 3)
+        return self._driver_adapter.transaction_status(conn) in (
+            TRANSACTION_ACTIVE, TRANSACTION_INTRANS, TRANSACTION_INERROR)
 
     def is_connection_usable(self) -> bool:
         if self._state.closed:
             return False
         conn = self._state.conn
-        if conn.closed:
+        if self._driver_adapter.is_closed(conn):
             return False
-        # IDLE 0, ACTIVE 1, INTRANS 2 are usable; INERROR 3 and UNKNOWN 4 are not.
-        return conn.get_transaction_status() < 3
+        # IDLE, ACTIVE and INTRANS are usable; INERROR and UNKNOWN are not.
+        return self._driver_adapter.transaction_status(conn) < TRANSACTION_INERROR
 
     def cursor(self, commit: Any = None, named_cursor: Optional[str] = None) -> Any:
         if self.is_closed():
             self._autoconnect()
         if named_cursor:
-            # A server-side cursor; WITH HOLD so that it also works outside BEGIN/COMMIT
-            # (the driver connection is in autocommit mode).
-            return self._state.conn.cursor(name=named_cursor, withhold=True)
+            name = named_cursor if isinstance(named_cursor, str) else None
+            return self._driver_adapter.server_side_cursor(self._state.conn, name)
         return self._state.conn.cursor()
 
     def last_insert_id(self, cursor: Any, query_type: Any = None) -> Any:
@@ -172,8 +171,8 @@ class PostgresqlDatabase(Database):
         """
         if self._state.closed:
             return
-        status = self._state.conn.get_transaction_status()
-        if status == 3:   # TRANSACTION_STATUS_INERROR
+        status = self._driver_adapter.transaction_status(self._state.conn)
+        if status == TRANSACTION_INERROR:
             self.execute_sql('ROLLBACK')
             error = InternalError(
                 'Cannot commit: an earlier statement failed and aborted the transaction, '
@@ -181,7 +180,7 @@ class PostgresqlDatabase(Database):
                 'atomic() (a savepoint) to recover from their errors.')
             error.pgcode = '25P02'
             raise error
-        if status in (1, 2):
+        if status in (TRANSACTION_ACTIVE, TRANSACTION_INTRANS):
             self.execute_sql('COMMIT')
 
     def atomic(self, isolation_level: Any = None) -> _atomic:

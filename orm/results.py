@@ -6,7 +6,7 @@ import collections
 from typing import Any, Callable, Iterator
 
 __all__ = ['CursorWrapper', 'DictCursorWrapper', 'NamedTupleCursorWrapper',
-           'ObjectCursorWrapper', 'ResultIterator']
+           'ObjectCursorWrapper', 'ResultIterator', 'BaseModelCursorWrapper']
 
 
 class ResultIterator:
@@ -248,7 +248,16 @@ def convert_row(row: tuple, conversions: list) -> list:
     return values
 
 
-class _ModelRowsBase(CursorWrapper):
+class BaseModelCursorWrapper(DictCursorWrapper):
+    """Base of the model-aware row adapters: matches the selected columns to the model's
+    fields and their converters.
+
+    After ``initialize()``: ``ncols`` (number of columns), ``keys`` (attribute name per
+    column), ``converters`` (``python_value`` per column, ``None`` where the driver
+    already returns the Python value), ``fields`` (the field per column, ``None`` for
+    expressions).  ``process_row`` gives a dict of converted values.
+    """
+
     def __init__(self, cursor: Any, model: Any, columns: Any) -> None:
         super().__init__(cursor)
         self.model = model
@@ -274,6 +283,7 @@ class _ModelRowsBase(CursorWrapper):
                     info.append((self.model, name, None, False))
             self.column_info = info
         self.keys = [attr for _, attr, _, _ in self.column_info]
+        self.ncols = len(self.keys)
         self.converters = [conv for _, _, conv, _ in self.column_info]
         self.conversions = [(i, conv) for i, conv in enumerate(self.converters) if conv]
 
@@ -281,18 +291,41 @@ class _ModelRowsBase(CursorWrapper):
         """The row with converters applied (only to the columns that have one)."""
         return convert_row(row, self.conversions) if self.conversions else row
 
+    @property
+    def fields(self) -> list:
+        """The field read by each column (``None`` for other expressions)."""
+        from .fields import Field
+        from .sql.nodes import Alias, BindTo
+        if self.select and len(self.select) == len(self.keys):
+            found = []
+            for node in self.select:
+                while isinstance(node, (Alias, BindTo)):
+                    node = node.node
+                found.append(node if isinstance(node, Field) else None)
+            return found
+        meta = getattr(self.model, '_meta', None)
+        return [meta.columns.get(name) if meta is not None else None
+                for name in self.columns]
 
-class ModelDictCursorWrapper(_ModelRowsBase):
+    def process_row(self, row: tuple) -> Any:
+        return dict(zip(self.keys, self._convert(row)))
+
+
+#: the former name, for modules that imported it
+_ModelRowsBase = BaseModelCursorWrapper
+
+
+class ModelDictCursorWrapper(BaseModelCursorWrapper):
     def process_row(self, row: tuple) -> dict:
         return dict(zip(self.keys, self._convert(row)))
 
 
-class ModelTupleCursorWrapper(_ModelRowsBase):
+class ModelTupleCursorWrapper(BaseModelCursorWrapper):
     def process_row(self, row: tuple) -> tuple:
         return tuple(self._convert(row))
 
 
-class ModelNamedTupleCursorWrapper(_ModelRowsBase):
+class ModelNamedTupleCursorWrapper(BaseModelCursorWrapper):
     def initialize(self) -> None:
         super().initialize()
         self.tuple_class = collections.namedtuple('Row', self.keys, rename=True)
@@ -327,7 +360,7 @@ def _has_own_init(model: Any) -> bool:
     return isinstance(model, type) and model.__init__ is not _MODEL_INIT
 
 
-class ModelObjectCursorWrapper(_ModelRowsBase):
+class ModelObjectCursorWrapper(BaseModelCursorWrapper):
     """Every column on one object: a model instance (or whatever ``constructor`` makes)."""
 
     def __init__(self, cursor: Any, model: Any, columns: Any, constructor: Any) -> None:
@@ -389,7 +422,7 @@ class ModelObjectCursorWrapper(_ModelRowsBase):
         return inst
 
 
-class ModelCursorWrapper(_ModelRowsBase):
+class ModelCursorWrapper(BaseModelCursorWrapper):
     """Rows of a joined query rebuilt into an object graph (``tweet.user.username``)."""
 
     def __init__(self, cursor: Any, model: Any, columns: Any, from_list: Any,

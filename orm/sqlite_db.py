@@ -12,6 +12,7 @@ from .database import (SENTINEL, ColumnMetadata, Database, ForeignKeyMetadata, I
                        ViewMetadata, logger)
 from .dialects.sqlite import SqliteDialect
 from .exceptions import ImproperlyConfigured, NotSupportedError, OperationalError
+from .json_methods import SqliteJSONMethods
 from .transactions import _atomic, _transaction
 
 __all__ = ['SqliteDatabase']
@@ -146,6 +147,8 @@ class SqliteDatabase(Database):
     """
 
     dialect_class = SqliteDialect
+    #: the JSON vocabulary of JSONField on this engine
+    json_methods_class: type = SqliteJSONMethods
     server_version_info: tuple = sqlite3.sqlite_version_info
 
     def __init__(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:

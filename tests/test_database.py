@@ -356,7 +356,7 @@ def test_integrity_error_wraps_driver_error(db):
     cause = exc.__cause__
     assert cause is exc.orig
     assert type(cause).__name__ in ('IntegrityError', 'UniqueViolation', 'ConstraintError')
-    assert type(cause).__module__.split('.')[0] in ('sqlite3', 'psycopg2', 'apsw')
+    assert type(cause).__module__.split('.')[0] in ('sqlite3', 'psycopg2', 'psycopg', 'apsw')
     assert exc.args == cause.args
     if engine_name(db) == 'postgres':
         assert exc.pgcode == '23505'
@@ -894,9 +894,20 @@ def test_pg_named_cursor(pg_db):
 
 def test_pg_missing_driver_is_improperly_configured(monkeypatch):
     monkeypatch.setitem(sys.modules, 'psycopg2', None)
+    monkeypatch.setitem(sys.modules, 'psycopg', None)
     db = PostgresqlDatabase('whatever')
     with pytest.raises(ImproperlyConfigured, match='orm\\[postgres\\]'):
         db.connect()
+
+
+def test_pg_falls_back_to_the_installed_driver(monkeypatch):
+    import orm
+    monkeypatch.setitem(sys.modules, 'psycopg2', None)
+    assert isinstance(PostgresqlDatabase('whatever').adapter, orm.Psycopg3Adapter)
+    monkeypatch.setitem(sys.modules, 'psycopg2', pytest.importorskip('psycopg2'))
+    monkeypatch.setitem(sys.modules, 'psycopg', None)
+    assert isinstance(PostgresqlDatabase('x', prefer_psycopg3=True).adapter,
+                      orm.Psycopg2Adapter)
 
 
 def test_pg_register_unicode_and_encoding(tmp_path):
