@@ -261,9 +261,13 @@ class DataSet:
         """The names of the tables (and views, with ``include_views``), read afresh."""
         tables = list(self._database.get_tables(schema=self._schema))
         if self._include_views:
-            tables.extend(view.name for view in
-                          self._database.get_views(schema=self._schema))
+            tables.extend(self.views)
         return sorted(tables)
+
+    @property
+    def views(self) -> list:
+        """The names of the views, read afresh (whatever ``include_views`` says)."""
+        return sorted(view.name for view in self._database.get_views(schema=self._schema))
 
     def __contains__(self, table: str) -> bool:
         return table in self.tables
@@ -331,7 +335,10 @@ class DataSet:
 
     # -- statements ------------------------------------------------------------------------
     def query(self, sql: str, params: Any = None, commit: Any = True) -> Any:
-        """Run ``sql`` with ``params``; returns the driver cursor."""
+        """Run ``sql`` with ``params``; returns the driver cursor.
+
+        ``commit`` is accepted for peewee compatibility and ignored: outside a
+        transaction each statement commits on its own (autocommit)."""
         return self._database.execute_sql(sql, params)
 
     def transaction(self) -> '_Transaction':

@@ -42,8 +42,9 @@ class KeyValue:
 
     :param key_field: the key column (default ``CharField(max_length=255)``); it must be
         declared with ``primary_key=True``.
-    :param value_field: the value column (default :class:`~playhouse.fields.PickleField`,
-        which stores any picklable object).
+    :param value_field: the value column (default a nullable
+        :class:`~playhouse.fields.PickleField`, which stores any picklable object,
+        ``None`` included).
     :param ordered: iterate in key order.
     :param database: where the table lives (default: a new in-memory SQLite database).
     :param table_name: the table (created when missing).
@@ -65,7 +66,7 @@ class KeyValue:
             raise ValueError('KeyValue key_field must be declared with primary_key=True '
                              '(e.g. CharField(primary_key=True))')
         if value_field is None:
-            value_field = PickleField()
+            value_field = PickleField(null=True)      # None is a value like any other
         self._database = database if database is not None else SqliteDatabase(':memory:')
         self._ordered = ordered
         self._table_name = table_name

@@ -46,6 +46,13 @@ from orm import (SQL, Cast, ColumnBase, DateTimeField, ExceptionWrapper, Express
 from orm import JSONField as _CoreJSONField
 from playhouse.pool import PooledDatabase
 
+import orm as _orm
+
+#: Whether orm's PostgresqlDatabase picks the driver itself (psycopg2 or psycopg 3,
+#: ``prefer_psycopg3=``).  Without it, orm runs on psycopg2 only.
+_CORE_CHOOSES_DRIVER = hasattr(PostgresqlDatabase, 'psycopg3_adapter') and \
+    getattr(_orm, 'Psycopg3Adapter', None) is not None
+
 __all__ = [
     'ArrayField', 'ArrayValue', 'BinaryJSONField', 'DateTimeTZField', 'FetchManyCursor',
     'HStoreField', 'IndexedFieldMixin', 'IntervalField', 'JSONField', 'Json', 'JsonLookup',
@@ -1005,7 +1012,13 @@ def ServerSide(query: Any, database: Any = None, array_size: Optional[int] = Non
     """Iterate a SELECT with a server-side cursor: rows stream in ``array_size`` batches
     and are not cached, so results larger than memory can be walked through.
 
-    Opens a transaction when none is open (committed when the loop ends or breaks).
+    When no transaction is open, one is opened for the loop: it is committed when the
+    loop runs to the end and rolled back when the loop is left early (``break``, or an
+    exception raised in the loop body), as peewee does -- the generator cannot tell
+    the two apart, and an error must not commit half of the loop's writes.  To keep
+    what a loop that may stop early wrote, open the transaction yourself
+    (``with db.atomic(): ...``); it is then left to you.  The cursor is released in
+    every case.
     """
     if database is None:
         database = query._database
@@ -1020,12 +1033,6 @@ def ServerSide(query: Any, database: Any = None, array_size: Optional[int] = Non
     try:
         for row in server_side._execute(database).iterator():
             yield row
-    except GeneratorExit:
-        server_side.close()
-        if own is not None:
-            own.__exit__(None, None, None)
-            own = None
-        raise
     except BaseException as exc:
         server_side.close()
         if own is not None:
@@ -1046,7 +1053,8 @@ class Psycopg2ExtAdapter:
 
     name = 'psycopg2'
 
-    def available(self) -> bool:
+    @classmethod
+    def available(cls) -> bool:
         return importlib.util.find_spec('psycopg2') is not None
 
     def server_side_cursor(self, conn: Any, name: str) -> Any:
@@ -1066,7 +1074,8 @@ class Psycopg3ExtAdapter:
 
     name = 'psycopg'
 
-    def available(self) -> bool:
+    @classmethod
+    def available(cls) -> bool:
         return importlib.util.find_spec('psycopg') is not None
 
     def require(self) -> Any:
@@ -1117,7 +1126,9 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
     :param register_hstore: register the ``hstore`` type on each connection (the
         extension must exist: ``CREATE EXTENSION hstore``).  :class:`HStoreField` works
         without it; other hstore values then come back as text.
-    :param prefer_psycopg3: use psycopg 3 when it is installed.
+    :param prefer_psycopg3: use psycopg 3 when both drivers are installed (when orm's
+        :class:`orm.PostgresqlDatabase` can run on psycopg 3; otherwise psycopg2 is
+        kept).
     """
 
     adapter_class: type = Psycopg2ExtAdapter
@@ -1126,7 +1137,7 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
         self._server_side_cursors = False
         self._register_hstore = False
         self._prefer_psycopg3 = False
-        self._adapter: Any = None
+        self._ext_adapter: Any = None
         super().__init__(database, *args, **kwargs)
 
     def init(self, database: Optional[str], server_side_cursors: Optional[bool] = None,
@@ -1138,7 +1149,9 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
             self._register_hstore = bool(register_hstore)
         if prefer_psycopg3 is not None:
             self._prefer_psycopg3 = bool(prefer_psycopg3)
-        self._adapter = None
+            if _CORE_CHOOSES_DRIVER:
+                kwargs['prefer_psycopg3'] = self._prefer_psycopg3
+        self._ext_adapter = None
         super().init(database, **kwargs)
 
     @property
@@ -1147,14 +1160,18 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
 
     @property
     def adapter(self) -> Any:
-        """The driver adapter in use (:class:`Psycopg2ExtAdapter`).
-
-        orm runs on psycopg2: ``prefer_psycopg3`` is accepted for compatibility and
-        keeps psycopg2 (use :class:`Psycopg3Database` to insist on psycopg 3).
-        """
-        if self._adapter is None:
-            self._adapter = self.adapter_class()
-        return self._adapter
+        """The extension adapter of the driver in use: :class:`Psycopg2ExtAdapter` or
+        :class:`Psycopg3ExtAdapter` (hstore registration, server-side cursors)."""
+        if self._ext_adapter is None:
+            adapter_class = self.adapter_class
+            if _CORE_CHOOSES_DRIVER:
+                driver = getattr(self, '_driver_adapter', None)
+                if isinstance(driver, _orm.Psycopg3Adapter):
+                    adapter_class = Psycopg3ExtAdapter
+                elif driver is not None:
+                    adapter_class = Psycopg2ExtAdapter
+            self._ext_adapter = adapter_class()
+        return self._ext_adapter
 
     def _connect(self) -> Any:
         conn = super()._connect()
@@ -1216,23 +1233,28 @@ class PooledPostgresqlExtDatabase(PooledDatabase, PostgresqlExtDatabase):
 
 
 class Psycopg3Database(PostgresqlExtDatabase):
-    """:class:`PostgresqlExtDatabase` on the psycopg 3 driver (``prefer_psycopg3=True``).
-
-    orm runs on psycopg2 today: connecting raises :class:`orm.ImproperlyConfigured`,
-    saying whether psycopg 3 is installed.  Use :class:`PostgresqlExtDatabase`.
+    """:class:`PostgresqlExtDatabase` on the psycopg 3 driver (``prefer_psycopg3=True``),
+    insisting on it: connecting raises :class:`orm.ImproperlyConfigured` when
+    ``psycopg`` is not installed (or when this orm runs on psycopg2 only).
     """
 
     adapter_class = Psycopg3ExtAdapter
+    prefer_psycopg3 = True
 
     def init(self, database: Optional[str], **kwargs: Any) -> None:
         kwargs.setdefault('prefer_psycopg3', True)
         super().init(database, **kwargs)
 
     def _connect(self) -> Any:
-        self.adapter.require()
-        raise ImproperlyConfigured(
-            'psycopg 3 is installed, but orm runs on the psycopg2 driver only for now: use '
-            'PostgresqlExtDatabase (pip install psycopg2-binary).')
+        Psycopg3ExtAdapter().require()
+        if not _CORE_CHOOSES_DRIVER:
+            raise ImproperlyConfigured(
+                'psycopg 3 is installed, but this orm runs on the psycopg2 driver only: '
+                'use PostgresqlExtDatabase (pip install psycopg2-binary).')
+        if not isinstance(getattr(self, '_driver_adapter', None), _orm.Psycopg3Adapter):
+            raise ImproperlyConfigured('Psycopg3Database: psycopg 3 was not chosen as '
+                                       'the driver (prefer_psycopg3=False was given?)')
+        return super()._connect()
 
 
 class PooledPsycopg3Database(PooledDatabase, Psycopg3Database):

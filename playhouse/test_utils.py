@@ -26,6 +26,36 @@ __all__ = ['count_queries', 'assert_query_count']
 logger = logging.getLogger('orm')
 
 
+class _Query(tuple):
+    """One statement seen: a ``(sql, params)`` tuple that also answers to the
+    ``logging.LogRecord`` attributes peewee's ``get_queries()`` gave (``q.msg`` is the
+    same tuple; ``q.record`` the record itself)."""
+
+    record: Optional[logging.LogRecord] = None
+
+    @property
+    def sql(self) -> str:
+        return self[0]
+
+    @property
+    def params(self) -> Any:
+        return self[1]
+
+    @property
+    def msg(self) -> tuple:
+        return tuple(self)
+
+    def getMessage(self) -> str:
+        return str(tuple(self))
+
+    def __getattr__(self, name: str) -> Any:
+        # the other LogRecord attributes (created, thread, levelname ...)
+        record = self.__dict__.get('record')
+        if record is None or name.startswith('__'):
+            raise AttributeError(name)
+        return getattr(record, name)
+
+
 class _QueryLogHandler(logging.Handler):
     """Collects the ``(sql, params)`` records the ``orm`` logger emits."""
 
@@ -44,7 +74,9 @@ class _QueryLogHandler(logging.Handler):
             return
         if self.only_select and not message[0].lstrip()[:6].upper() == 'SELECT':
             return
-        self.queries.append(message)
+        query = _Query(message)
+        query.record = record
+        self.queries.append(query)
 
 
 class count_queries:
@@ -55,7 +87,8 @@ class count_queries:
         block (statements of other threads go through the same logger).
 
     After the block, ``count`` is the number of statements and ``get_queries()`` their
-    ``(sql, params)`` tuples.
+    ``(sql, params)`` tuples (which also have the log record's attributes, as in
+    peewee: ``q.msg`` is ``(sql, params)``).
     """
 
     def __init__(self, only_select: bool = False, current_thread: bool = False) -> None:

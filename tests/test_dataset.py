@@ -255,3 +255,16 @@ def test_custom_formats(ds):
     assert out.getvalue() == 'a\nb\n'
     assert issubclass(JSONImporter, Importer) and issubclass(TSVImporter, Importer)
     assert issubclass(CSVExporter, Exporter)
+
+
+def test_views_and_include_views(db):
+    ds = DataSet(db)
+    ds['people'].insert(name='Huey', age=3)
+    ds['people'].insert(name='Mickey', age=5)
+    db.execute_sql('CREATE VIEW adults AS SELECT name, age FROM people WHERE age > 4')
+    assert ds.views == ['adults']
+    assert 'adults' not in ds.tables and 'adults' not in ds
+    with_views = DataSet(db, include_views=True)
+    assert with_views.tables == ['adults', 'people'] and 'adults' in with_views
+    assert list(with_views['adults'].all()) == [{'name': 'Mickey', 'age': 5}]
+    db.execute_sql('DROP VIEW adults')

@@ -232,6 +232,24 @@ def test_postgres_urls_connect(pg_db, scheme):
             db.close_all()
 
 
+@pytest.mark.parametrize('scheme, query', [
+    ('psycopg3', ''), ('psycopg3+pool', '?max_connections=2'),
+    ('postgresext', '?prefer_psycopg3=true'), ('postgresql', '?prefer_psycopg3=true')])
+def test_psycopg3_urls_connect(pg_db, scheme, query):
+    if not (hasattr(orm.PostgresqlDatabase, 'psycopg3_adapter') and
+            importlib.util.find_spec('psycopg') is not None):
+        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
+    db = connect(pg_url(scheme, query))
+    try:
+        assert db.execute_sql('SELECT current_database()').fetchone() == (
+            pg_connect_kwargs()['database'],)
+        assert type(db.connection()).__module__.split('.')[0] == 'psycopg'
+    finally:
+        db.close()
+        if hasattr(db, 'close_all'):
+            db.close_all()
+
+
 def test_cockroachdb_url_against_postgres(pg_db):
     # CockroachDatabase accepts a PostgreSQL server too (server_flavor 'postgres')
     db = connect(pg_url('cockroachdb'))

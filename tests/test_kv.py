@@ -108,3 +108,26 @@ def test_default_database_is_sqlite_memory():
     assert isinstance(kv.model._meta.database, SqliteDatabase)
     assert kv.model._meta.database.database == ':memory:'
     assert dict(kv) == {'a': 1}
+
+
+def test_value_types_round_trip(kv):
+    import datetime
+    import decimal
+    values = {
+        'none': None, 'int': 2 ** 40, 'float': 1.25, 'text': 'h\u00e9llo', 'bytes': b'\x00\xff',
+        'bool': False, 'date': datetime.date(2024, 2, 29),
+        'datetime': datetime.datetime(2024, 2, 29, 12, 30, 1, 500),
+        'decimal': decimal.Decimal('3.14'), 'set': {1, 2}, 'tuple': (1, 'a'),
+        'nested': {'list': [1, {'x': None}]},
+    }
+    kv.update(values)
+    fresh = KeyValue(database=kv.model._meta.database, table_name='kv_store')
+    for key, value in values.items():
+        got = fresh[key]
+        assert got == value and type(got) is type(value), key
+    assert 'none' in fresh and fresh.get('none', 'default') is None
+    assert fresh.setdefault('none', 'x') is None                 # stored None is a value
+    assert fresh.get(fresh.key.startswith('d'), 'unused') in (
+        [values['date'], values['datetime'], values['decimal']],
+        sorted([values['date'], values['datetime'], values['decimal']], key=repr))
+    assert stored(kv) == sorted(values)

@@ -2,6 +2,7 @@
 many-threads stress test on PostgreSQL and on a SQLite file."""
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 
@@ -30,11 +31,39 @@ def sqlite_pool(tmp_path, **kwargs):
     return PooledSqliteDatabase(str(tmp_path / 'pool.db'), **kwargs)
 
 
+#: psycopg 3 runs the PostgreSQL tests too when orm can drive it and it is installed
+PSYCOPG3_USABLE = hasattr(orm.PostgresqlDatabase, 'psycopg3_adapter') and \
+    importlib.util.find_spec('psycopg') is not None
+_driver = {'prefer_psycopg3': False}
+
+
+@pytest.fixture(params=['psycopg2', 'psycopg3'])
+def pg_driver(request, pg_db):
+    """Run a PostgreSQL pool test on each driver; yields the admin ``pg_db``."""
+    if request.param == 'psycopg3' and not PSYCOPG3_USABLE:
+        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
+    _driver['prefer_psycopg3'] = request.param == 'psycopg3'
+    yield pg_db
+    _driver['prefer_psycopg3'] = False
+
+
 def pg_pool(**kwargs):
     require_postgres()
     params = pg_connect_kwargs()
     params.update(kwargs)
-    return PooledPostgresqlDatabase(params.pop('database'), **params)
+    if _driver['prefer_psycopg3']:
+        params['prefer_psycopg3'] = True
+    db = PooledPostgresqlDatabase(params.pop('database'), **params)
+    if _driver['prefer_psycopg3']:
+        assert isinstance(db.adapter, orm.Psycopg3Adapter)
+    return db
+
+
+def transaction_status(conn):
+    """The driver connection's transaction status (0: idle), psycopg2 or psycopg 3."""
+    if hasattr(conn, 'get_transaction_status'):
+        return conn.get_transaction_status()
+    return int(conn.info.transaction_status)
 
 
 def in_thread(fn, *args):
@@ -265,7 +294,7 @@ def backend_pid(db):
     return db.execute_sql('SELECT pg_backend_pid()').fetchone()[0]
 
 
-def test_pg_reuse_and_rollback_at_check_in(pg_db):
+def test_pg_reuse_and_rollback_at_check_in(pg_driver):
     db = pg_pool(max_connections=2)
     db.bind([Note])
     db.create_tables([Note])
@@ -279,7 +308,7 @@ def test_pg_reuse_and_rollback_at_check_in(pg_db):
     db.close()                                   # INTRANS: rolled back, then pooled
     db.connect()
     assert backend_pid(db) == pid
-    assert db.connection().get_transaction_status() == 0
+    assert transaction_status(db.connection()) == 0
     assert Note.select().count() == 0
     # a failed statement leaves the transaction aborted; check-in recovers it
     db.begin()
@@ -292,7 +321,8 @@ def test_pg_reuse_and_rollback_at_check_in(pg_db):
     db.close_all()
 
 
-def test_pg_dead_connections_are_discarded(pg_db):
+def test_pg_dead_connections_are_discarded(pg_driver):
+    pg_db = pg_driver
     db = pg_pool(max_connections=2)
     with db.connection_context():
         pid = backend_pid(db)
@@ -386,7 +416,8 @@ def test_stress_sqlite_file(tmp_path):
     assert db.close_all() == stats['idle']
 
 
-def test_stress_postgres(pg_db):
+def test_stress_postgres(pg_driver):
+    pg_db = pg_driver
     db = pg_pool(max_connections=MAX_CONNECTIONS, timeout=30,
                  application_name='orm_pool_stress')
     db.bind([Note])

@@ -11,7 +11,8 @@ import uuid
 import pytest
 
 import orm
-from orm import (CharField, DecimalField, IntegerField, Model, TextField, UUIDField, fn)
+from orm import (SQL, CharField, DecimalField, IntegerField, Model, TextField, UUIDField,
+                 fn)
 from playhouse import cockroachdb
 from playhouse.postgres_ext import (ArrayField, ArrayValue, BinaryJSONField,
                                     DateTimeTZField, FetchManyCursor, HStoreField,
@@ -25,18 +26,41 @@ from playhouse.postgres_ext import (ArrayField, ArrayValue, BinaryJSONField,
 from conftest import pg_connect_kwargs, require_postgres
 
 
+from playhouse import postgres_ext as _postgres_ext
+
+#: psycopg 3 runs these tests too when orm can drive it and it is installed
+PSYCOPG3_USABLE = _postgres_ext._CORE_CHOOSES_DRIVER and \
+    importlib.util.find_spec('psycopg') is not None
+_driver = {'prefer_psycopg3': False}
+
+
 def ext_database(cls=PostgresqlExtDatabase, **kwargs):
     require_postgres()
     params = pg_connect_kwargs()
     params.update(kwargs)
+    if cls is not Psycopg3Database and cls is not PooledPsycopg3Database:
+        params.setdefault('prefer_psycopg3', _driver['prefer_psycopg3'])
     return cls(params.pop('database'), **params)
 
 
+@pytest.fixture(params=['psycopg2', 'psycopg3'])
+def driver(request):
+    """The driver the test's PostgresqlExtDatabase objects use."""
+    if request.param == 'psycopg3' and not PSYCOPG3_USABLE:
+        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
+    _driver['prefer_psycopg3'] = request.param == 'psycopg3'
+    yield request.param
+    _driver['prefer_psycopg3'] = False
+
+
 @pytest.fixture
-def db(pg_db):
-    """A PostgresqlExtDatabase on the (emptied) test database, hstore installed."""
+def db(pg_db, driver):
+    """A PostgresqlExtDatabase on the (emptied) test database, hstore installed, on
+    each driver."""
     pg_db.execute_sql('CREATE EXTENSION IF NOT EXISTS hstore')
     database = ext_database()
+    assert type(database.adapter).__name__ == (
+        'Psycopg3ExtAdapter' if driver == 'psycopg3' else 'Psycopg2ExtAdapter')
     yield database
     while database.transaction_depth():
         database.pop_transaction()
@@ -477,8 +501,51 @@ def test_server_side_generator_closed_early_ends_its_transaction(big):
     stream = ServerSide(Row.select().order_by(Row.n), array_size=100)
     assert [next(stream).n for _ in range(150)] == list(range(1, 151))
     assert db.in_transaction()
+    Row.create(n=-1, pad='written while streaming')
     stream.close()
+    # as in peewee: leaving the loop early rolls ServerSide's own transaction back
     assert not db.in_transaction() and open_cursors(db) == 0
+    assert Row.select().where(Row.n == -1).count() == 0
+
+
+def test_server_side_own_transaction_commits_a_full_loop_and_rolls_back_errors(big):
+    db = big
+    query = Row.select(Row.n).where(Row.n <= 300).order_by(Row.n).tuples()
+    for (n,) in ServerSide(query, array_size=100):
+        if n == 300:
+            Row.create(n=-1, pad='kept')                     # loop runs to the end
+    assert not db.in_transaction() and open_cursors(db) == 0
+    assert Row.select().where(Row.n == -1).count() == 1
+
+    with pytest.raises(ZeroDivisionError):
+        for (n,) in ServerSide(query, array_size=100):
+            Row.create(n=-2, pad='discarded')
+            if n == 150:
+                1 / 0                                        # error in the loop body
+    assert not db.in_transaction() and open_cursors(db) == 0
+    assert Row.select().where(Row.n == -2).count() == 0      # nothing half-written
+
+    with pytest.raises(orm.ProgrammingError):                # error running the query
+        list(ServerSide(Row.select().where(SQL('no_such_column = 1'))))
+    assert not db.in_transaction() and open_cursors(db) == 0
+
+
+def test_server_side_inside_the_callers_transaction(big):
+    db = big
+    with db.atomic():
+        rows = list(ServerSide(Row.select(Row.n).where(Row.n <= 2500).order_by(Row.n)
+                               .dicts(), array_size=1000))
+        assert rows[0] == {'n': 1} and len(rows) == 2500
+        # the cursor is released at the end of the loop; the transaction stays open
+        assert db.in_transaction() and open_cursors(db) == 0
+        for row in ServerSide(Row.select().order_by(Row.n), array_size=10):
+            Row.create(n=-3, pad='kept: the caller owns the transaction')
+            break
+        assert db.in_transaction() and open_cursors(db) == 0
+        last = list(ServerSide(Row.select(Row.n).order_by(Row.n.desc()).limit(1)
+                               .namedtuples()))
+        assert last[0].n == 100000
+    assert Row.select().where(Row.n == -3).count() == 1
 
 
 def test_server_side_cursors_option(big):
@@ -540,20 +607,43 @@ def test_pooled_ext_database(db):
 
 
 def test_psycopg3_names():
-    assert Psycopg2ExtAdapter().available()
+    assert Psycopg2ExtAdapter().available() and Psycopg2ExtAdapter.available()
     db = Psycopg3Database('app')
     assert isinstance(db, PostgresqlExtDatabase) and isinstance(db.adapter, Psycopg3ExtAdapter)
     pooled = PooledPsycopg3Database('app', max_connections=2)
-    for database in (db, pooled):
-        with pytest.raises(orm.ImproperlyConfigured, match='psycopg'):
-            database.connect()
+    ext = PostgresqlExtDatabase('app', prefer_psycopg3=True)
+    assert 'prefer_psycopg3' not in ext.connect_params
+    if not PSYCOPG3_USABLE:
+        # psycopg 3 missing (or orm on psycopg2 only): a clear error, psycopg2 is kept
+        for database in (db, pooled):
+            with pytest.raises(orm.ImproperlyConfigured, match='psycopg'):
+                database.connect()
+        assert isinstance(ext.adapter, Psycopg2ExtAdapter)
+    else:
+        assert isinstance(ext.adapter, Psycopg3ExtAdapter)
+        for database in (db, pooled):
+            with pytest.raises(orm.OperationalError):      # psycopg 3 tries: no db 'app'
+                database.connect()
     if importlib.util.find_spec('psycopg') is None:
         with pytest.raises(orm.ImproperlyConfigured, match='psycopg'):
             register_hstore_pg3(None)
-    # orm runs on psycopg2: prefer_psycopg3 is accepted and keeps it
-    ext = PostgresqlExtDatabase('app', prefer_psycopg3=True)
-    assert isinstance(ext.adapter, Psycopg2ExtAdapter)
-    assert 'prefer_psycopg3' not in ext.connect_params
+
+
+def test_psycopg3_database_on_the_server(pg_db):
+    if not PSYCOPG3_USABLE:
+        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
+    pg_db.execute_sql('CREATE EXTENSION IF NOT EXISTS hstore')
+    for cls in (Psycopg3Database, PooledPsycopg3Database):
+        database = ext_database(cls, register_hstore=True)
+        try:
+            setup(database, Item)
+            Item.create(attrs={'k': 'v', 'none': None})
+            assert Item.get().attrs == {'k': 'v', 'none': None}
+            assert type(database.connection()).__module__.split('.')[0] == 'psycopg'
+            assert [i.attrs['k'] for i in ServerSide(Item.select())] == ['v']
+            database.drop_tables([Item])
+        finally:
+            database.close()
 
 
 def test_docs_page_examples():

@@ -2,6 +2,7 @@
 insert_where, ReconnectMixin (a real dropped connection) and ThreadSafeDatabaseMetadata."""
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 
@@ -290,13 +291,24 @@ def _terminate(db):
     return pid
 
 
+PSYCOPG3_USABLE = hasattr(PostgresqlDatabase, 'psycopg3_adapter') and \
+    importlib.util.find_spec('psycopg') is not None
+
+
 @pytest.mark.engines('postgres')
-def test_reconnect_postgres(engine, tmp_path):
+@pytest.mark.parametrize('driver', ['psycopg2', 'psycopg3'])
+def test_reconnect_postgres(engine, tmp_path, driver):
+    if driver == 'psycopg3' and not PSYCOPG3_USABLE:
+        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
     db = make_database(engine, tmp_path)
     params = dict(db.connect_params)
+    if driver == 'psycopg3':
+        params['prefer_psycopg3'] = True
     rdb = ReconnectingPg(db.database, **params)
     plain = PostgresqlDatabase(db.database, **params)
     try:
+        if driver == 'psycopg3':
+            assert type(rdb.connection()).__module__.split('.')[0] == 'psycopg'
         rdb.execute_sql('CREATE TABLE rc (x INT)')
         rdb.execute_sql('INSERT INTO rc VALUES (1)')
         old_pid = _terminate(rdb)
@@ -319,9 +331,15 @@ def test_reconnect_postgres(engine, tmp_path):
 
 
 @pytest.mark.engines('postgres')
-def test_reconnect_not_inside_transaction(engine, tmp_path):
+@pytest.mark.parametrize('driver', ['psycopg2', 'psycopg3'])
+def test_reconnect_not_inside_transaction(engine, tmp_path, driver):
+    if driver == 'psycopg3' and not PSYCOPG3_USABLE:
+        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
     db = make_database(engine, tmp_path)
-    rdb = ReconnectingPg(db.database, **db.connect_params)
+    params = dict(db.connect_params)
+    if driver == 'psycopg3':
+        params['prefer_psycopg3'] = True
+    rdb = ReconnectingPg(db.database, **params)
     try:
         rdb.execute_sql('CREATE TABLE rc2 (x INT)')
         with pytest.raises((OperationalError, InterfaceError)):

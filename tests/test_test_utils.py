@@ -151,3 +151,19 @@ def test_current_thread_only(db, make_db):
     thread.join()
     other_db.close()
     assert mine.count == 1 and everyone.count == 2
+
+
+def test_queries_also_read_like_peewees_log_records(db):
+    User, _ = make_models(db)
+    with count_queries(only_select=True) as counter:
+        User.get(User.username == 'mickey')
+        User.update(username='MICKEY').where(User.username == 'mickey').execute()
+    [query] = counter.get_queries()
+    sql, params = query                                  # an (sql, params) tuple ...
+    assert query.msg == (sql, params)                    # ... with peewee's record.msg
+    assert query.sql == sql and query.params == params and 'mickey' in list(params)
+    assert query.msg[0].startswith('SELECT ') and query.levelname == 'DEBUG'
+    assert query.name == 'orm' and query.thread == threading.get_ident()
+    assert query.getMessage() == str((sql, params))
+    with pytest.raises(AttributeError):
+        query.no_such_attribute
