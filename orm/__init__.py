@@ -61,7 +61,7 @@ from .schema import SchemaManager, make_index_name
 # extend them (playhouse.cockroachdb).
 from .transactions import _atomic, _manual_commit, _savepoint, _transaction
 from .prefetch import PREFETCH_TYPE, PrefetchQuery, prefetch, prefetch_add_subquery
-# eager loading; also gives ModelSelect its with_related() method
+# eager loading (ModelSelect.with_related)
 from .loading import Load, load_related
 
 __version__ = '0.1.0'

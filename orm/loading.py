@@ -151,58 +151,15 @@ def load_related(instances: Iterable, loads: Sequence[Load], database: Any = Non
     return instances
 
 
-class _RelatedLoading:
-    """Mixed into a query class by ``with_related()``: after the query runs, its model
-    rows get their relations loaded."""
-
-    _related_loads: tuple = ()
-
-    def _execute(self, database: Any) -> Any:
-        fresh = self._cursor_wrapper is None
-        wrapper = super()._execute(database)  # type: ignore[misc]
-        if fresh and self._related_loads:
-            wrapper.fill_cache()
-            rows = [row for row in wrapper.row_cache if hasattr(row, '__data__')]
-            load_related(rows, self._related_loads, database)
-        return wrapper
-
-
-_loading_classes: dict = {}
-
-
-def _loading_class(cls: type) -> type:
-    if issubclass(cls, _RelatedLoading):
-        return cls
-    loading = _loading_classes.get(cls)
-    if loading is None:
-        loading = type(cls.__name__, (_RelatedLoading, cls),
-                       {'__module__': cls.__module__, '__doc__': cls.__doc__})
-        _loading_classes[cls] = loading
-    return loading
-
-
-def with_related(self: Any, *loads: Load) -> Any:
-    """A copy of this query that loads ``loads`` for the rows it returns (one more
-    query per relation; the result is read whole when first used)."""
+def check_loads(query: Any, loads: Sequence[Any]) -> tuple:
+    """``loads`` checked for ``query.with_related()``: Load objects starting from the
+    query's model."""
+    model = getattr(query, 'model', None)
     for load in loads:
         if not isinstance(load, Load):
             raise TypeError('with_related() takes Load objects, got %r' % (load,))
-        model = getattr(self, 'model', None)
         if model is not None and load.parent_model is not model and \
                 not issubclass(model, load.parent_model):
             raise ValueError('%r does not start from %s, the model of this query'
                              % (load, model.__name__))
-    clone = self.clone()
-    clone.__class__ = _loading_class(type(self))
-    clone._related_loads = tuple(getattr(self, '_related_loads', ())) + loads
-    return clone
-
-
-def _install() -> None:
-    """Give ``ModelSelect`` its ``with_related()`` method (unless it defines one)."""
-    from .query import ModelSelect
-    if 'with_related' not in vars(ModelSelect):
-        ModelSelect.with_related = with_related  # type: ignore[attr-defined]
-
-
-_install()
+    return tuple(loads)

@@ -20,7 +20,7 @@ from .shapes import insert_row, update_row
 
 __all__ = ['Model', 'ModelBase', 'Metadata', 'SubclassAwareMetadata', 'CompositeKey',
            'ModelAlias', 'ModelIndex', 'DQ', 'DJANGO_MAP', 'sort_models', 'classmethod_only',
-           'is_model', 'make_snake_case', 'make_identifier', 'ModelDescriptor', 'Load']
+           'is_model', 'make_snake_case', 'make_identifier', 'ModelDescriptor']
 
 M = TypeVar('M', bound='Model')
 _DoesNotExist = DoesNotExist   # Model.DoesNotExist is declared with this (the name is taken)
@@ -1101,7 +1101,6 @@ class DQ(ColumnBase):
         return node
 
 
-Load = None  # peewee's (internal) Load marker; kept for import compatibility
 
 
 def _overrides(model: type, name: str) -> bool:

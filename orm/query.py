@@ -160,11 +160,33 @@ class ModelSelect(BaseModelSelect, Select):
         super().__init__([model], fields)
         self._database = _model_of(model)._meta.database
 
+    #: relations to load for the rows, one query each (see with_related())
+    _related_loads: tuple = ()
+
     def clone(self) -> 'ModelSelect':
         clone = super().clone()
         if clone._joins:
             clone._joins = {k: list(v) for k, v in clone._joins.items()}
         return clone
+
+    def with_related(self, *loads: Any) -> 'ModelSelect':
+        """A copy of this query that also loads the relations ``loads`` (:class:`Load`)
+        for the rows it returns: one more query per relation, not one per row.  The
+        result is read whole when first used."""
+        from .loading import check_loads
+        clone = self.clone()
+        clone._related_loads = self._related_loads + check_loads(self, loads)
+        return clone
+
+    def _execute(self, database: Any) -> Any:
+        fresh = self._cursor_wrapper is None
+        wrapper = super()._execute(database)
+        if fresh and self._related_loads:
+            from .loading import load_related
+            wrapper.fill_cache()
+            rows = [row for row in wrapper.row_cache if hasattr(row, '__data__')]
+            load_related(rows, self._related_loads, database)
+        return wrapper
 
     def select(self, *fields_or_models: Any) -> 'ModelSelect':
         if fields_or_models or not self._is_default:
