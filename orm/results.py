@@ -221,6 +221,8 @@ def _column_info(node: Any, default_source: Any, description_name: str,
         inner = node.node
         converter = None
         if isinstance(inner, Field):
+            # an aliased field belongs to its own model's instance, like the bare field
+            source = inner.source if isinstance(inner, FieldAlias) else inner.model
             converter = inner.row_converter(dialect)
         elif getattr(inner, '_coerce', True):
             converter = getattr(inner, '_converter', None)
@@ -316,8 +318,21 @@ _ModelRowsBase = BaseModelCursorWrapper
 
 
 class ModelDictCursorWrapper(BaseModelCursorWrapper):
+    """Rows as dicts.  When two columns share a name (``Tweet.id`` and ``User.id`` in a
+    join), the first one selected keeps it, as in peewee."""
+
+    def initialize(self) -> None:
+        super().initialize()
+        first: dict = {}
+        for position, key in enumerate(self.keys):
+            first.setdefault(key, position)
+        self._firsts = None if len(first) == len(self.keys) else list(first.items())
+
     def process_row(self, row: tuple) -> dict:
-        return dict(zip(self.keys, self._convert(row)))
+        if self._firsts is None:
+            return dict(zip(self.keys, self._convert(row)))
+        values = self._convert(row)
+        return {key: values[position] for key, position in self._firsts}
 
 
 class ModelTupleCursorWrapper(BaseModelCursorWrapper):

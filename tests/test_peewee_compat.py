@@ -256,12 +256,6 @@ def test_row_types_on_joins(app):
     assert [(p.name, p.loud) for p in query][0] == ('fifi', 'BOB')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'orm/results.py (not owned here): in peewee an ALIASED field of a joined model, '
-    'Person.name.alias("owner_name"), lands on the related instance like the bare field '
-    '(pet.owner.owner_name); orm puts it on the Pet row (pet.owner_name). Fix: in '
-    '_column_info, the Alias branch should take its source from the wrapped Field '
-    '(field.model, or field.source for a FieldAlias)'))
 def test_aliased_joined_field_lands_on_related_instance(app):
     query = (Pet.select(Pet.name, Person.name.alias('owner_name')).join(Person)
              .where(Pet.name == 'fifi'))
@@ -269,10 +263,6 @@ def test_aliased_joined_field_lands_on_related_instance(app):
     assert pet.owner.owner_name == 'bob'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'orm/results.py (not owned here): peewee keeps the FIRST of duplicate column names in '
-    'dicts() rows ("don\'t overwrite dupes"), so Pet.select(Pet, Person).dicts() gives '
-    'the pet\'s id and name; orm lets the joined model\'s columns overwrite them'))
 def test_dicts_duplicate_column_names_keep_the_first(app):
     row = (Pet.select(Pet, Person).join(Person).where(Pet.name == 'tom').dicts().get())
     assert row['id'] == app.tom.id and row['name'] == 'tom' and row['age'] == 30
