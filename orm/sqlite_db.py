@@ -420,13 +420,16 @@ class SqliteDatabase(Database):
             lambda conn, e: self._create_window_function(conn, name, None, e[1]))
 
     def load_extension(self, extension: str) -> None:
-        """Load a SQLite extension now (if connected) and on every new connection."""
-        self._extensions.add(extension)
+        """Load a SQLite extension now (if connected) and on every new connection.
+
+        An extension that fails to load now is not remembered, so later connections
+        do not fail on it too."""
         conn = self._current_conn()
         if conn is not None:
             with self._exception_wrapper:
                 conn.enable_load_extension(True)
                 conn.load_extension(extension)
+        self._extensions.add(extension)
 
     def unload_extension(self, extension: str) -> None:
         """Stop loading ``extension`` on new connections."""

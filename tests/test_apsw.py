@@ -101,6 +101,9 @@ def test_driver_errors_on_connect_and_load_extension_are_orm_errors(tmp_path):
     with pytest.raises(orm.DatabaseError):
         db.load_extension(str(tmp_path / 'no_such_extension'))
     db.close()
+    db.connect()                   # the failed extension is not retried on new connections
+    assert db.execute_sql('SELECT 1').fetchone() == (1,)
+    db.close()
 
 
 def test_field_conversions_round_trip(adb):
