@@ -514,6 +514,9 @@ class Database:
         logger.debug((sql, params))
         if self._query_hooks:
             return self._execute_sql_with_hooks(sql, params)
+        return self._run_sql(sql, params)
+
+    def _run_sql(self, sql: str, params: Optional[Sequence]) -> Any:
         with self._exception_wrapper:
             cursor = self.cursor()
             try:
@@ -529,14 +532,7 @@ class Database:
     def _execute_sql_with_hooks(self, sql: str, params: Optional[Sequence]) -> Any:
         start = time.perf_counter()
         try:
-            with self._exception_wrapper:
-                cursor = self.cursor()
-                try:
-                    cursor.execute(sql, params or ())
-                except Exception:
-                    if self.autorollback and not self._state.transactions:
-                        self.rollback()
-                    raise
+            cursor = self._run_sql(sql, params)
         except Exception as exc:
             self._run_query_hooks(QueryEvent(self, sql, params, start,
                                              time.perf_counter() - start, error=exc))
