@@ -15,9 +15,9 @@ relations of the related rows in turn.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, Iterable, Optional, Sequence
 
+from .prefetch import link_related
 from .sql.nodes import fn
 from .sql.queries import Select
 
@@ -129,23 +129,7 @@ def load_related(instances: Iterable, loads: Sequence[Load], database: Any = Non
             if database is not None:
                 query = query.bind(database)
             related = list(query)
-        if load.is_backref:
-            by_key: dict = defaultdict(list)
-            for child in related:
-                by_key[child.__data__.get(fk.name)].append(child)
-            backref = fk.backref if fk.backref and fk.backref not in '+!' else None
-            for obj in instances:
-                children = by_key.get(obj.__data__.get(rel_name), [])
-                if backref:
-                    obj.__dict__[backref] = children
-                for child in children:
-                    child.__rel__[fk.name] = obj
-        else:
-            by_pk = {parent.__data__.get(rel_name): parent for parent in related}
-            for obj in instances:
-                value = obj.__data__.get(fk.name)
-                if value in by_pk:
-                    obj.__rel__[fk.name] = by_pk[value]
+        link_related(fk, instances, related, load.is_backref)
         if load.children:
             load_related(related, load.children, database)
     return instances

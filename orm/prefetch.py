@@ -139,24 +139,33 @@ def prefetch(sq: Any, *subqueries: Any, prefetch_type: int = PREFETCH_TYPE.WHERE
     return chain[0].instances
 
 
+def link_related(fk: Any, instances: list, related: list, is_backref: bool) -> None:
+    """Hang ``related`` rows on ``instances`` through the foreign key ``fk``.
+
+    ``is_backref``: ``related`` hold ``fk`` and point at ``instances`` (each instance
+    gets the list of its children under the backref name, each child its parent);
+    otherwise ``instances`` hold ``fk`` and each gets the row it points at.
+    """
+    rel_name = fk.rel_field.name
+    if is_backref:
+        by_key: dict = defaultdict(list)
+        for child in related:
+            by_key[child.__data__.get(fk.name)].append(child)
+        backref = fk.backref if fk.backref and fk.backref not in '+!' else None
+        for obj in instances:
+            children = by_key.get(obj.__data__.get(rel_name), [])
+            if backref:
+                obj.__dict__[backref] = children
+            for child in children:
+                child.__rel__[fk.name] = obj
+    else:
+        by_pk = {target.__data__.get(rel_name): target for target in related}
+        for obj in instances:
+            value = obj.__data__.get(fk.name)
+            if value in by_pk:
+                obj.__rel__[fk.name] = by_pk[value]
+
+
 def _attach(pq: PrefetchQuery) -> None:
-    parent = pq.parent
     for fk in pq.fields:
-        if pq.is_backref:
-            by_key: dict = defaultdict(list)
-            for child in pq.instances:
-                by_key[child.__data__.get(fk.name)].append(child)
-            rel_name = fk.rel_field.name
-            backref = fk.backref if fk.backref and fk.backref not in '+!' else None
-            for obj in parent.instances:
-                children = by_key.get(obj.__data__.get(rel_name), [])
-                if backref:
-                    obj.__dict__[backref] = children
-                for child in children:
-                    child.__rel__[fk.name] = obj
-        else:
-            by_key = {child.__data__.get(fk.rel_field.name): child for child in pq.instances}
-            for obj in parent.instances:
-                value = obj.__data__.get(fk.name)
-                if value in by_key:
-                    obj.__rel__[fk.name] = by_key[value]
+        link_related(fk, pq.parent.instances, pq.instances, pq.is_backref)
