@@ -135,7 +135,13 @@ class PostgresAdapter:
         raise NotImplementedError
 
     def is_closed(self, conn: Any) -> bool:
+        """Whether ``conn`` was closed (by the program, or by the driver on a lost link)."""
         return bool(conn.closed)
+
+    def is_broken(self, conn: Any) -> bool:
+        """Whether ``conn`` is closed or its link to the server is known to be lost
+        (transaction status ``UNKNOWN``)."""
+        return self.is_closed(conn) or self.transaction_status(conn) == TRANSACTION_UNKNOWN
 
     def cursor(self, conn: Any) -> Any:
         return conn.cursor()
@@ -162,6 +168,10 @@ class PostgresAdapter:
     def register_hstore(self, conn: Any) -> None:
         """Make ``hstore`` values arrive as dicts on ``conn``."""
         raise NotImplementedError
+
+    def register_uuid(self, conn: Any) -> None:
+        """Make ``uuid`` values (and arrays of them) arrive as :class:`uuid.UUID` on
+        ``conn`` (psycopg 3 does so already)."""
 
 
 class Psycopg2Adapter(PostgresAdapter):
@@ -198,8 +208,17 @@ class Psycopg2Adapter(PostgresAdapter):
     def json_type(self) -> type:
         return importlib.import_module('psycopg2.extras').Json
 
+    def register_uuid(self, conn: Any) -> None:
+        importlib.import_module('psycopg2.extras').register_uuid(conn_or_curs=conn)
+
     def register_hstore(self, conn: Any) -> None:
-        importlib.import_module('psycopg2.extras').register_hstore(conn, globally=False)
+        try:
+            importlib.import_module('psycopg2.extras').register_hstore(conn, globally=False)
+        except self.module.ProgrammingError as exc:
+            if 'hstore type not found' not in str(exc):
+                raise
+            raise ImproperlyConfigured('the hstore extension is not installed in this '
+                                       'database: run CREATE EXTENSION hstore') from exc
 
 
 class Psycopg3Adapter(PostgresAdapter):
@@ -259,6 +278,7 @@ class Psycopg3Adapter(PostgresAdapter):
         return importlib.import_module('psycopg.types.json').Jsonb
 
     def register_hstore(self, conn: Any) -> None:
+        self.module                 # ImproperlyConfigured when psycopg is not installed
         types = importlib.import_module('psycopg.types')
         hstore = importlib.import_module('psycopg.types.hstore')
         info = types.TypeInfo.fetch(conn, 'hstore')

@@ -1,7 +1,8 @@
 """CockroachDB support: :class:`CockroachDatabase`, its fields and retrying transactions.
 
 CockroachDB speaks PostgreSQL's wire protocol, so :class:`CockroachDatabase` runs on the
-``psycopg2`` driver like :class:`orm.PostgresqlDatabase`; it adds what differs:
+``psycopg2`` or the ``psycopg`` (version 3) driver like :class:`orm.PostgresqlDatabase`
+(``prefer_psycopg3=True`` picks psycopg 3); it adds what differs:
 
 * defaults for a local cluster (port 26257, user ``root``);
 * server version detection from ``SELECT version()`` (a PostgreSQL server is accepted too,
@@ -34,7 +35,6 @@ import logging
 import random
 import threading
 import time
-import uuid
 from typing import Any, Callable, Iterable, Optional
 
 from orm import (BigIntegerField, ColumnMetadata, Field, ForeignKeyMetadata, IndexMetadata,
@@ -205,21 +205,35 @@ def _errors(exc: BaseException) -> Iterable[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def _sqlstate(exc: BaseException) -> Optional[str]:
-    for error in _errors(exc):
-        code = getattr(error, 'pgcode', None) or getattr(error, 'sqlstate', None)
+def _error_sqlstate(error: BaseException) -> Optional[str]:
+    """The SQLSTATE one error carries: ``pgcode`` (psycopg2, orm's errors) or
+    ``sqlstate`` (psycopg 3)."""
+    for attr in ('pgcode', 'sqlstate'):
+        code = getattr(error, attr, None)
         if isinstance(code, str) and code:
             return code
     return None
 
 
+def _sqlstates(exc: BaseException) -> Iterable[str]:
+    """The SQLSTATEs of ``exc`` and of the errors it came from, outermost first."""
+    for error in _errors(exc):
+        code = _error_sqlstate(error)
+        if code is not None:
+            yield code
+
+
+def _sqlstate(exc: BaseException) -> Optional[str]:
+    return next(iter(_sqlstates(exc)), None)
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Whether ``exc`` (or an error it came from) is a serialization conflict to retry."""
-    return any(getattr(e, 'pgcode', None) in RETRYABLE_SQLSTATES for e in _errors(exc))
+    return any(code in RETRYABLE_SQLSTATES for code in _sqlstates(exc))
 
 
 def _is_ambiguous_sqlstate(exc: BaseException) -> bool:
-    return any(getattr(e, 'pgcode', None) == AMBIGUOUS_SQLSTATE for e in _errors(exc))
+    return any(code == AMBIGUOUS_SQLSTATE for code in _sqlstates(exc))
 
 
 def _commit_outcome_unknown(db: Any, exc: BaseException) -> bool:
@@ -422,15 +436,16 @@ def _yes(value: Any) -> bool:
 
 
 class CockroachDatabase(PostgresqlDatabase):
-    """A CockroachDB cluster, through the ``psycopg2`` driver.
+    """A CockroachDB cluster, through the ``psycopg2`` or ``psycopg`` (version 3) driver.
 
     :param database: database name (or a ``postgresql://`` URI / libpq DSN).
     :param max_attempts: default attempts of :meth:`run_transaction` (10).
     :param retry_base_delay: first backoff ceiling, in seconds (0.02); doubled on each
         further retry.
     :param retry_max_delay: largest backoff ceiling, in seconds (2.0).
-    :param kwargs: :class:`~orm.PostgresqlDatabase` options and ``psycopg2.connect()``
-        arguments; ``port`` defaults to 26257 and ``user`` to ``root``.
+    :param kwargs: :class:`~orm.PostgresqlDatabase` options (``prefer_psycopg3`` ...) and
+        the driver's ``connect()`` arguments; ``port`` defaults to 26257 and ``user`` to
+        ``root``.
 
     ``server_version`` is ``major * 10000 + minor * 100 + patch`` (``230111`` for v23.1.11)
     and ``server_version_info`` the tuple; ``server_flavor`` is ``'cockroach'``, or
@@ -501,7 +516,7 @@ class CockroachDatabase(PostgresqlDatabase):
                 number = version[0] * 10000 + version[1] * 100 + version[2]
                 self._server_info = ('cockroach', number, version, text)
             else:
-                number = conn.server_version
+                number = self.adapter.server_version(conn)
                 if number >= 100000:
                     info = (number // 10000, number % 10000)
                 else:
@@ -515,11 +530,7 @@ class CockroachDatabase(PostgresqlDatabase):
     def _initialize_connection(self, conn: Any) -> None:
         super()._initialize_connection(conn)
         # UUID columns (UUIDKeyField values read back with RETURNING) as uuid.UUID
-        import psycopg2.extensions as ext
-        uuid_type = ext.new_type((2950,), 'ORM_UUID',
-                                 lambda value, cur: None if value is None else uuid.UUID(value))
-        ext.register_type(uuid_type, conn)
-        ext.register_type(ext.new_array_type((2951,), 'ORM_UUID[]', uuid_type), conn)
+        self.adapter.register_uuid(conn)
 
     @property
     def server_version_info(self) -> Optional[tuple]:

@@ -43,8 +43,8 @@ import time
 from collections import namedtuple
 from typing import Any, Callable, Optional
 
-from orm import (ImproperlyConfigured, OperationalError, PostgresqlDatabase,
-                 SqliteDatabase)
+from orm import (ImproperlyConfigured, OperationalError, PostgresAdapter,
+                 PostgresqlDatabase, SqliteDatabase)
 
 __all__ = ['MaxConnectionsExceeded', 'PoolConnection', 'PooledDatabase',
            'PooledMySQLDatabase', 'PooledPostgresqlDatabase', 'PooledSqliteDatabase',
@@ -334,13 +334,14 @@ class PooledDatabase:
 
     def _is_closed(self, conn: Any) -> bool:
         """Whether ``conn`` is closed, or its server has hung up."""
-        closed = getattr(conn, 'closed', False)
-        if closed:
-            return True
+        adapter = getattr(self, 'adapter', None)
         try:
-            if hasattr(conn, 'get_transaction_status'):          # psycopg2
-                if conn.get_transaction_status() == 4:           # STATUS_UNKNOWN: broken
+            if isinstance(adapter, PostgresAdapter):    # psycopg2 or psycopg 3
+                # closed, or transaction status UNKNOWN: the link to the server is lost
+                if adapter.is_broken(conn):
                     return True
+            elif getattr(conn, 'closed', False):
+                return True
             elif hasattr(conn, 'total_changes'):                 # sqlite3
                 conn.total_changes                               # raises once closed
                 return False

@@ -33,25 +33,17 @@ second to fourth.
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import json
 import logging
 import re
-import uuid
 from typing import Any, Callable, Iterator, Optional
 
 from orm import (SQL, Cast, ColumnBase, DateTimeField, ExceptionWrapper, Expression,
                  Field, ImproperlyConfigured, IntegerField, InterfaceError, Node,
-                 NotSupportedError, PostgresqlDatabase, SelectBase, TextField, fn)
+                 NotSupportedError, PostgresqlDatabase, Psycopg2Adapter, Psycopg3Adapter,
+                 SelectBase, TextField, fn)
 from orm import JSONField as _CoreJSONField
 from playhouse.pool import PooledDatabase
-
-import orm as _orm
-
-#: Whether orm's PostgresqlDatabase picks the driver itself (psycopg2 or psycopg 3,
-#: ``prefer_psycopg3=``).  Without it, orm runs on psycopg2 only.
-_CORE_CHOOSES_DRIVER = hasattr(PostgresqlDatabase, 'psycopg3_adapter') and \
-    getattr(_orm, 'Psycopg3Adapter', None) is not None
 
 __all__ = [
     'ArrayField', 'ArrayValue', 'BinaryJSONField', 'DateTimeTZField', 'FetchManyCursor',
@@ -1048,74 +1040,21 @@ def ServerSide(query: Any, database: Any = None, array_size: Optional[int] = Non
 # Drivers
 # ---------------------------------------------------------------------------------------
 
-class Psycopg2ExtAdapter:
-    """What :class:`PostgresqlExtDatabase` needs from the ``psycopg2`` driver."""
-
-    name = 'psycopg2'
-
-    @classmethod
-    def available(cls) -> bool:
-        return importlib.util.find_spec('psycopg2') is not None
-
-    def server_side_cursor(self, conn: Any, name: str) -> Any:
-        # WITH HOLD: psycopg2 refuses other named cursors on an autocommit connection
-        # (orm's connections run in autocommit mode with explicit BEGIN/COMMIT).  Inside
-        # a transaction it streams as any cursor; it is closed before the transaction
-        # ends, or the server keeps its remaining rows until then.
-        return conn.cursor(name=name, withhold=True)
-
-    def register_hstore(self, conn: Any) -> None:
-        from psycopg2.extras import register_hstore
-        register_hstore(conn, globally=False)
+class Psycopg2ExtAdapter(Psycopg2Adapter):
+    """The ``psycopg2`` adapter of :class:`PostgresqlExtDatabase`: orm's
+    :class:`~orm.Psycopg2Adapter` (connections, hstore registration, server-side
+    cursors), a separate class so that a subclass can adjust it for the extension
+    database alone."""
 
 
-class Psycopg3ExtAdapter:
-    """What :class:`Psycopg3Database` needs from ``psycopg`` (version 3)."""
-
-    name = 'psycopg'
-
-    @classmethod
-    def available(cls) -> bool:
-        return importlib.util.find_spec('psycopg') is not None
-
-    def require(self) -> Any:
-        try:
-            import psycopg
-        except ImportError:
-            raise ImproperlyConfigured(
-                'Psycopg3Database needs the psycopg (version 3) driver: '
-                'pip install "psycopg[binary]"; or use PostgresqlExtDatabase, which runs '
-                'on psycopg2.') from None
-        return psycopg
-
-    def connect(self, database: str, **params: Any) -> Any:
-        psycopg = self.require()
-        if '=' in database or database.startswith(('postgres://', 'postgresql://')):
-            conn = psycopg.connect(database, autocommit=True, **params)
-        else:
-            conn = psycopg.connect(dbname=database, autocommit=True, **params)
-        return conn
-
-    def server_side_cursor(self, conn: Any, name: str) -> Any:
-        return conn.cursor(name=name, withhold=True)
-
-    def register_hstore(self, conn: Any) -> None:
-        register_hstore_pg3(conn)
+class Psycopg3ExtAdapter(Psycopg3Adapter):
+    """The ``psycopg`` (version 3) adapter of :class:`PostgresqlExtDatabase` (see
+    :class:`Psycopg2ExtAdapter`)."""
 
 
 def register_hstore_pg3(conn: Any) -> None:
     """Register the ``hstore`` type on a psycopg 3 connection (dicts in and out)."""
-    try:
-        from psycopg.types import TypeInfo
-        from psycopg.types.hstore import register_hstore
-    except ImportError:
-        raise ImproperlyConfigured('register_hstore_pg3 needs the psycopg (version 3) '
-                                   'driver: pip install "psycopg[binary]"') from None
-    info = TypeInfo.fetch(conn, 'hstore')
-    if info is None:
-        raise ImproperlyConfigured('the hstore extension is not installed in this database: '
-                                   'run CREATE EXTENSION hstore')
-    register_hstore(info, conn)
+    Psycopg3ExtAdapter().register_hstore(conn)
 
 
 class PostgresqlExtDatabase(PostgresqlDatabase):
@@ -1126,52 +1065,33 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
     :param register_hstore: register the ``hstore`` type on each connection (the
         extension must exist: ``CREATE EXTENSION hstore``).  :class:`HStoreField` works
         without it; other hstore values then come back as text.
-    :param prefer_psycopg3: use psycopg 3 when both drivers are installed (when orm's
-        :class:`orm.PostgresqlDatabase` can run on psycopg 3; otherwise psycopg2 is
-        kept).
+    :param prefer_psycopg3: use psycopg 3 when both drivers are installed (as
+        :class:`orm.PostgresqlDatabase`).
+
+    ``db.adapter`` is the driver adapter in use: a :class:`Psycopg2ExtAdapter` or a
+    :class:`Psycopg3ExtAdapter` (the ``psycopg2_adapter`` / ``psycopg3_adapter`` class
+    attributes).
     """
 
-    adapter_class: type = Psycopg2ExtAdapter
+    psycopg2_adapter: type = Psycopg2ExtAdapter
+    psycopg3_adapter: type = Psycopg3ExtAdapter
 
     def __init__(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
         self._server_side_cursors = False
         self._register_hstore = False
-        self._prefer_psycopg3 = False
-        self._ext_adapter: Any = None
         super().__init__(database, *args, **kwargs)
 
     def init(self, database: Optional[str], server_side_cursors: Optional[bool] = None,
-             register_hstore: Optional[bool] = None, prefer_psycopg3: Optional[bool] = None,
-             **kwargs: Any) -> None:
+             register_hstore: Optional[bool] = None, **kwargs: Any) -> None:
         if server_side_cursors is not None:
             self._server_side_cursors = bool(server_side_cursors)
         if register_hstore is not None:
             self._register_hstore = bool(register_hstore)
-        if prefer_psycopg3 is not None:
-            self._prefer_psycopg3 = bool(prefer_psycopg3)
-            if _CORE_CHOOSES_DRIVER:
-                kwargs['prefer_psycopg3'] = self._prefer_psycopg3
-        self._ext_adapter = None
         super().init(database, **kwargs)
 
     @property
     def server_side_cursors(self) -> bool:
         return self._server_side_cursors
-
-    @property
-    def adapter(self) -> Any:
-        """The extension adapter of the driver in use: :class:`Psycopg2ExtAdapter` or
-        :class:`Psycopg3ExtAdapter` (hstore registration, server-side cursors)."""
-        if self._ext_adapter is None:
-            adapter_class = self.adapter_class
-            if _CORE_CHOOSES_DRIVER:
-                driver = getattr(self, '_driver_adapter', None)
-                if isinstance(driver, _orm.Psycopg3Adapter):
-                    adapter_class = Psycopg3ExtAdapter
-                elif driver is not None:
-                    adapter_class = Psycopg2ExtAdapter
-            self._ext_adapter = adapter_class()
-        return self._ext_adapter
 
     def _connect(self) -> Any:
         conn = super()._connect()
@@ -1180,21 +1100,13 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
                 self.adapter.register_hstore(conn)
             except Exception as exc:
                 conn.close()
-                if 'hstore type not found' in str(exc):
+                if isinstance(exc, ImproperlyConfigured):   # no hstore extension
                     raise ImproperlyConfigured(
                         'register_hstore=True, but the hstore extension is not installed '
                         'in database %r: run CREATE EXTENSION hstore (as a superuser or '
                         'the database owner).' % (self.database,)) from exc
                 raise
         return conn
-
-    def cursor(self, commit: Any = None, named_cursor: Any = None) -> Any:
-        if not named_cursor:
-            return super().cursor(commit)
-        conn = self.connection()
-        name = named_cursor if isinstance(named_cursor, str) else \
-            'orm_ssc_%s' % uuid.uuid4().hex
-        return self.adapter.server_side_cursor(conn, name)
 
     def execute(self, query: Any, commit: Any = None, named_cursor: Any = None,
                 array_size: Optional[int] = None, **context_options: Any) -> Any:
@@ -1235,10 +1147,9 @@ class PooledPostgresqlExtDatabase(PooledDatabase, PostgresqlExtDatabase):
 class Psycopg3Database(PostgresqlExtDatabase):
     """:class:`PostgresqlExtDatabase` on the psycopg 3 driver (``prefer_psycopg3=True``),
     insisting on it: connecting raises :class:`orm.ImproperlyConfigured` when
-    ``psycopg`` is not installed (or when this orm runs on psycopg2 only).
+    ``psycopg`` is not installed.
     """
 
-    adapter_class = Psycopg3ExtAdapter
     prefer_psycopg3 = True
 
     def init(self, database: Optional[str], **kwargs: Any) -> None:
@@ -1246,14 +1157,14 @@ class Psycopg3Database(PostgresqlExtDatabase):
         super().init(database, **kwargs)
 
     def _connect(self) -> Any:
-        Psycopg3ExtAdapter().require()
-        if not _CORE_CHOOSES_DRIVER:
+        if not isinstance(self.adapter, Psycopg3Adapter):
+            if self.psycopg3_adapter.available():
+                raise ImproperlyConfigured('Psycopg3Database: psycopg 3 was not chosen as '
+                                           'the driver (prefer_psycopg3=False was given?)')
             raise ImproperlyConfigured(
-                'psycopg 3 is installed, but this orm runs on the psycopg2 driver only: '
-                'use PostgresqlExtDatabase (pip install psycopg2-binary).')
-        if not isinstance(getattr(self, '_driver_adapter', None), _orm.Psycopg3Adapter):
-            raise ImproperlyConfigured('Psycopg3Database: psycopg 3 was not chosen as '
-                                       'the driver (prefer_psycopg3=False was given?)')
+                'Psycopg3Database needs the psycopg (version 3) driver: pip install '
+                '"psycopg[binary]"; or use PostgresqlExtDatabase, which also runs on '
+                'psycopg2.')
         return super()._connect()
 
 

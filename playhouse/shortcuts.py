@@ -268,8 +268,11 @@ class ReconnectMixin:
         (OperationalError, 'server closed the connection unexpectedly'),
         (OperationalError, 'connection already closed'),
         (InterfaceError, 'connection already closed'),
+        (OperationalError, 'ssl connection has been closed unexpectedly'),
+        (OperationalError, 'no connection to the server'),       # libpq, either driver
         (OperationalError, 'the connection is closed'),          # psycopg 3
         (OperationalError, 'the connection is lost'),            # psycopg 3
+        (OperationalError, 'connection is bad'),                 # psycopg 3
         # SQLite: the driver connection was closed underneath the database object
         (ProgrammingError, 'cannot operate on a closed database'),
         (InterfaceError, 'cannot operate on a closed database'),

@@ -6,9 +6,12 @@ Engines (fixture ids):
 * ``sqlite-file``   -- ``SqliteDatabase(<tmp_path>/test.db)``
 * ``apsw``          -- ``playhouse.apsw_ext.APSWDatabase(<tmp_path>/test-apsw.db)``
   (skipped when the ``apsw`` package is not installed)
-* ``postgres``      -- ``PostgresqlDatabase`` on ``$ORM_PG_DSN``
-  (default ``dbname=orm_test host=127.0.0.1 user=postgres``); the database is
-  created when missing and its ``public`` schema is emptied before each test.
+* ``postgres``      -- ``PostgresqlDatabase`` on ``$ORM_PG_DSN`` through psycopg2
+  (default: a database ``orm_test_<pid>`` on ``host=127.0.0.1 user=postgres``); the
+  database is created when missing and its ``public`` schema is emptied before each test.
+* ``postgres-psycopg3`` -- the same database through psycopg 3
+  (``PostgresqlDatabase(..., prefer_psycopg3=True)``; skipped when ``psycopg`` is not
+  installed).
 
 When PostgreSQL is unreachable its tests are skipped, except under ``CI=true``
 where they fail with instructions to start the server.
@@ -19,10 +22,14 @@ and add its id to ``ENGINES`` (and to ``ENGINE_KINDS`` for ``engine_name``).
 
 Restrict a test to some engines with ``@pytest.mark.engines(...)``.  Its arguments
 may be engine kinds (``sqlite``, ``postgres``), drivers (``sqlite3``, ``apsw``,
-``psycopg2``) or engine ids (``sqlite-file`` ...): the test runs on an engine that
-matches any of them.  APSW *is* SQLite, so its kind is ``sqlite`` and
+``psycopg2``, ``psycopg3``) or engine ids (``sqlite-file`` ...): the test runs on an
+engine that matches any of them.  APSW *is* SQLite, so its kind is ``sqlite`` and
 ``engines('sqlite')`` tests run on it too; a test about the ``sqlite3`` module itself
-says ``engines('sqlite3')``.
+says ``engines('sqlite3')``.  Likewise both PostgreSQL engines are of kind
+``postgres``; a test about one driver says ``engines('psycopg2')`` (with a reason).
+
+The ``pg_db`` fixture is a connected PostgreSQL database on each driver (it honours
+the ``engines`` marker too).
 """
 from __future__ import annotations
 
@@ -32,7 +39,8 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from orm import Database, PostgresqlDatabase, SqliteDatabase
+from orm import (Database, DatabaseError, OperationalError, PostgresqlDatabase,
+                 Psycopg2Adapter, Psycopg3Adapter, SqliteDatabase)
 
 #: Without ORM_PG_DSN each pytest process gets a database of its own (dropped when the
 #: session ends), so concurrent runs on one server never empty each other's tables.
@@ -44,13 +52,16 @@ PG_START_HINT = ('start it with:  pg_ctlcluster --skip-systemctl-redirect '
                  '$(ls /etc/postgresql) main start')
 
 #: Engine ids the ``db`` fixture is parametrized with, in order.
-ENGINES = ['sqlite-memory', 'sqlite-file', 'apsw', 'postgres']
+ENGINES = ['sqlite-memory', 'sqlite-file', 'apsw', 'postgres', 'postgres-psycopg3']
+#: The PostgreSQL engine ids (``pg_db`` is parametrized with them).
+PG_ENGINES = ['postgres', 'postgres-psycopg3']
 #: Engine id -> engine kind (what ``engine_name(db)`` returns for it).
 ENGINE_KINDS = {'sqlite-memory': 'sqlite', 'sqlite-file': 'sqlite', 'apsw': 'sqlite',
-                'postgres': 'postgres'}
-#: Engine id -> driver module (``engine_driver(db)``; also accepted by ``engines(...)``).
+                'postgres': 'postgres', 'postgres-psycopg3': 'postgres'}
+#: Engine id -> driver (``engine_driver(db)``; also accepted by ``engines(...)``).
+#: ``psycopg3`` is the ``psycopg`` (version 3) module.
 ENGINE_DRIVERS = {'sqlite-memory': 'sqlite3', 'sqlite-file': 'sqlite3', 'apsw': 'apsw',
-                  'postgres': 'psycopg2'}
+                  'postgres': 'psycopg2', 'postgres-psycopg3': 'psycopg3'}
 
 
 # ---------------------------------------------------------------------------------------
@@ -59,8 +70,11 @@ ENGINE_DRIVERS = {'sqlite-memory': 'sqlite3', 'sqlite-file': 'sqlite3', 'apsw': 
 
 def pg_connect_kwargs(dsn: str = PG_DSN) -> dict:
     """``PG_DSN`` parsed into keyword arguments for ``PostgresqlDatabase``."""
-    from psycopg2.extensions import parse_dsn
-    params = parse_dsn(dsn)
+    try:
+        from psycopg2.extensions import parse_dsn
+    except ImportError:
+        from psycopg.conninfo import conninfo_to_dict as parse_dsn
+    params = dict(parse_dsn(dsn))
     params['database'] = params.pop('dbname', None) or 'orm_test'
     return params
 
@@ -68,40 +82,48 @@ def pg_connect_kwargs(dsn: str = PG_DSN) -> dict:
 _pg_status: dict = {}
 
 
+def _admin_execute(params: dict, *statements: str) -> None:
+    """Run ``statements`` on their own connection (whichever driver is installed)."""
+    params = dict(params)
+    admin = PostgresqlDatabase(params.pop('database'), **params)
+    try:
+        for sql in statements:
+            admin.execute_sql(sql)
+    finally:
+        admin.close()
+
+
 def _check_postgres() -> Optional[str]:
     """``None`` when the test database is reachable (created if missing), else why not."""
     if 'error' in _pg_status:
         return _pg_status['error']
     error: Optional[str] = None
-    try:
-        import psycopg2
-    except ImportError:
-        error = 'psycopg2 is not installed (pip install psycopg2-binary)'
+    if not (Psycopg2Adapter.available() or Psycopg3Adapter.available()):
+        error = ('no PostgreSQL driver is installed (pip install psycopg2-binary '
+                 '"psycopg[binary]")')
     else:
         params = pg_connect_kwargs()
         try:
-            psycopg2.connect(**params).close()
-        except psycopg2.OperationalError as exc:
+            _admin_execute(params, 'SELECT 1')
+        except OperationalError as exc:
             if 'does not exist' in str(exc):
-                error = _create_database(psycopg2, params)
+                error = _create_database(params)
             else:
                 error = 'PostgreSQL unreachable at %r: %s' % (PG_DSN, str(exc).strip())
     _pg_status['error'] = error
     return error
 
 
-def _create_database(psycopg2: Any, params: dict) -> Optional[str]:
-    admin = dict(params, database='postgres')
+def _quoted_name(params: dict) -> str:
+    return '"%s"' % params['database'].replace('"', '""')
+
+
+def _create_database(params: dict) -> Optional[str]:
     try:
-        conn = psycopg2.connect(**admin)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute('CREATE DATABASE "%s"' % params['database'].replace('"', '""'))
-        finally:
-            conn.close()
-        psycopg2.connect(**params).close()
-    except psycopg2.Error as exc:
+        _admin_execute(dict(params, database='postgres'),
+                       'CREATE DATABASE %s' % _quoted_name(params))
+        _admin_execute(params, 'SELECT 1')
+    except DatabaseError as exc:
         return 'could not create test database %r: %s' % (params['database'], exc)
     return None
 
@@ -110,18 +132,11 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     """Drop the per-process test database created for this session."""
     if not _PRIVATE_PG_DB or _pg_status.get('error', 'unchecked') is not None:
         return
-    import psycopg2
     params = pg_connect_kwargs()
     try:
-        conn = psycopg2.connect(**dict(params, database='postgres'))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
-                            % params['database'].replace('"', '""'))
-        finally:
-            conn.close()
-    except psycopg2.Error:
+        _admin_execute(dict(params, database='postgres'),
+                       'DROP DATABASE IF EXISTS %s WITH (FORCE)' % _quoted_name(params))
+    except DatabaseError:
         pass   # leaving a test database behind is harmless
 
 
@@ -162,11 +177,22 @@ def _make_postgres(tmp_path: Any, **kwargs: Any) -> Database:
     return PostgresqlDatabase(database, **params)
 
 
+def _make_postgres_psycopg3(tmp_path: Any, **kwargs: Any) -> Database:
+    pytest.importorskip('psycopg', reason='psycopg 3 is not installed '
+                                          '(pip install "psycopg[binary]")')
+    kwargs.setdefault('prefer_psycopg3', True)
+    db = _make_postgres(tmp_path, **kwargs)
+    if kwargs['prefer_psycopg3']:
+        assert isinstance(db.adapter, Psycopg3Adapter), db.adapter
+    return db
+
+
 ENGINE_FACTORIES: dict[str, Callable[..., Database]] = {
     'sqlite-memory': _make_sqlite_memory,
     'sqlite-file': _make_sqlite_file,
     'apsw': _make_apsw,
     'postgres': _make_postgres,
+    'postgres-psycopg3': _make_postgres_psycopg3,
 }
 
 
@@ -190,14 +216,14 @@ def engine_name(db: Any) -> str:
 
 
 def engine_driver(db: Any) -> str:
-    """The driver of ``db``: ``'sqlite3'``, ``'apsw'`` or ``'psycopg2'``."""
+    """The driver of ``db``: ``'sqlite3'``, ``'apsw'``, ``'psycopg2'`` or ``'psycopg3'``."""
+    if isinstance(db, PostgresqlDatabase):
+        return 'psycopg3' if isinstance(db.adapter, Psycopg3Adapter) else 'psycopg2'
     engine_id = getattr(db, 'test_engine_id', None)
     if engine_id in ENGINE_DRIVERS:
         return ENGINE_DRIVERS[engine_id]
     if type(db).__name__ == 'APSWDatabase':
         return 'apsw'
-    if isinstance(db, PostgresqlDatabase):
-        return 'psycopg2'
     return 'sqlite3'
 
 
@@ -226,7 +252,8 @@ def _close_all(db: Database) -> None:
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line(
         'markers', 'engines(*names): run the test only on engines matching one of these '
-                   'kinds (sqlite, postgres), drivers (sqlite3, apsw, psycopg2) or ids')
+                   'kinds (sqlite, postgres), drivers (sqlite3, apsw, psycopg2, psycopg3) '
+                   'or ids')
 
 
 def _check_marker(request: Any, engine: str) -> None:
@@ -296,10 +323,17 @@ def sqlite_file_db(tmp_path: Any) -> Any:
     _close_all(database)
 
 
+@pytest.fixture(params=PG_ENGINES)
+def pg_engine(request: Any) -> str:
+    """The engine id of the current ``pg_db`` parametrization (one per driver)."""
+    _check_marker(request, request.param)
+    return request.param
+
+
 @pytest.fixture
-def pg_db(tmp_path: Any) -> Any:
-    """A connected, empty PostgreSQL database."""
-    database = _open('postgres', tmp_path)
+def pg_db(pg_engine: str, tmp_path: Any) -> Any:
+    """A connected, empty PostgreSQL database, on each driver (psycopg2, psycopg 3)."""
+    database = _open(pg_engine, tmp_path)
     yield database
     _close_all(database)
 

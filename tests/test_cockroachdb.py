@@ -20,7 +20,7 @@ import uuid
 import pytest
 
 import orm
-from conftest import pg_connect_kwargs, require_postgres
+from conftest import ENGINE_DRIVERS, engine_driver, pg_connect_kwargs, require_postgres
 from helpers import count_queries
 from orm import (CharField, IntegerField, IntegrityError, Model, NotSupportedError,
                  OperationalError, PostgresqlDatabase, SqliteDatabase, TextField, fn)
@@ -375,13 +375,23 @@ def test_exceptions_hierarchy():
 # Against PostgreSQL at SERIALIZABLE isolation
 # ---------------------------------------------------------------------------------------
 
+class _Schema(str):
+    """A schema name that also says which driver the test's databases use."""
+
+    driver = 'psycopg2'
+
+
 @pytest.fixture
-def schema():
-    """A schema of the test's own (other sessions may empty "public" meanwhile)."""
+def schema(pg_engine):
+    """A schema of the test's own (other sessions may empty "public" meanwhile); the
+    databases ``_make`` builds on it use each driver in turn (psycopg2, psycopg 3)."""
     require_postgres()
+    if ENGINE_DRIVERS[pg_engine] == 'psycopg3':
+        pytest.importorskip('psycopg', reason='psycopg 3 is not installed')
     params = pg_connect_kwargs()
     database = params.pop('database')
-    name = 'crdb_%s' % uuid.uuid4().hex[:10]
+    name = _Schema('crdb_%s' % uuid.uuid4().hex[:10])
+    name.driver = ENGINE_DRIVERS[pg_engine]
     admin = PostgresqlDatabase(database, **params)
     admin.execute_sql('CREATE SCHEMA "%s"' % name)
     try:
@@ -396,8 +406,11 @@ def _make(schema, cls=CockroachDatabase, **kwargs):
     database = params.pop('database')
     params['options'] = '-c search_path=%s' % schema
     params.setdefault('port', 5432)      # not CockroachDB's 26257
+    params['prefer_psycopg3'] = getattr(schema, 'driver', 'psycopg2') == 'psycopg3'
     params.update(kwargs)
-    return cls(database, **params)
+    db = cls(database, **params)
+    assert engine_driver(db) == getattr(schema, 'driver', 'psycopg2')
+    return db
 
 
 @pytest.fixture
@@ -460,7 +473,7 @@ def _inserter(calls, name='x'):
 def test_server_detection_tolerates_postgresql(crdb):
     assert crdb.server_flavor is None and crdb.is_cockroach
     crdb.connect()
-    raw = crdb.connection().server_version
+    raw = crdb.adapter.server_version(crdb.connection())
     assert crdb.server_flavor == 'postgres' and not crdb.is_cockroach
     assert crdb.server_version == raw
     assert crdb.server_version_info[0] == raw // 10000
@@ -599,6 +612,39 @@ def test_other_errors_roll_back_and_propagate_at_once(items):
     with pytest.raises(KeyError):
         items.run_transaction(lambda db: {}['missing'])
     assert not items.in_transaction() and _count(items) == 1
+
+
+def test_sqlstate_read_from_the_raw_driver_errors(crdb):
+    """psycopg2 errors carry the SQLSTATE as ``pgcode``, psycopg 3 errors as ``sqlstate``
+    (orm's wrapped errors as both): the retry logic reads either."""
+    from playhouse.cockroachdb import _is_ambiguous_sqlstate, _sqlstate, is_retryable
+    conn = crdb.connection()
+    raw_errors = {}
+    for code in ('40001', '40003', '23505'):
+        cursor = conn.cursor()
+        try:
+            cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'synthetic' USING ERRCODE = '%s'; "
+                           "END $$" % code)
+        except Exception as exc:           # the driver's own exception, not wrapped
+            raw_errors[code] = exc
+        finally:
+            cursor.close()
+    module = 'psycopg' if engine_driver(crdb) == 'psycopg3' else 'psycopg2'
+    for code, exc in raw_errors.items():
+        assert type(exc).__module__.split('.')[0] == module
+        assert _sqlstate(exc) == code
+    assert is_retryable(raw_errors['40001']) and not is_retryable(raw_errors['23505'])
+    assert _is_ambiguous_sqlstate(raw_errors['40003'])
+    assert not _is_ambiguous_sqlstate(raw_errors['40001'])
+    # chained behind another exception, as when raised while handling it
+    try:
+        try:
+            raise raw_errors['40001']
+        except Exception as exc:
+            raise RuntimeError('wrapper') from exc
+    except RuntimeError as outer:
+        assert is_retryable(outer)
+    assert len(raw_errors) == 3
 
 
 def test_concurrent_counter_loses_no_increment(crdb):

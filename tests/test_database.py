@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import engine_driver, engine_name, make_database, pg_connect_kwargs
+from conftest import clean_database, engine_driver, engine_name, make_database, pg_connect_kwargs
 from orm import (
     ConnectionContext,
     Database,
@@ -429,6 +429,7 @@ def test_exception_wrapper_maps_apsw_errors():
 def test_autorollback_ends_hand_begun_transaction(engine, tmp_path):
     db = make_database(engine, tmp_path, autorollback=True)
     db.connect()
+    clean_database(db)
     try:
         create_kv(db)
         db.begin()
@@ -869,13 +870,14 @@ def test_pg_set_time_zone(pg_db):
     assert pg_db.execute_sql('SHOW TIME ZONE').fetchone()[0] == 'America/Chicago'
 
 
-def test_pg_dsn_as_database_name(tmp_path):
-    make_database('postgres', tmp_path)  # skip when unreachable
+def test_pg_dsn_as_database_name(pg_engine, tmp_path):
+    driver = engine_driver(make_database(pg_engine, tmp_path))  # skip when unreachable
     from conftest import PG_DSN
-    db = PostgresqlDatabase(PG_DSN)
+    db = PostgresqlDatabase(PG_DSN, prefer_psycopg3=(driver == 'psycopg3'))
     try:
         assert db.execute_sql('SELECT current_database()').fetchone()[0] == \
             pg_connect_kwargs()['database']
+        assert engine_driver(db) == driver
     finally:
         db.close()
 
@@ -902,16 +904,18 @@ def test_pg_missing_driver_is_improperly_configured(monkeypatch):
 
 def test_pg_falls_back_to_the_installed_driver(monkeypatch):
     import orm
+    psycopg2 = pytest.importorskip('psycopg2')
+    pytest.importorskip('psycopg')
     monkeypatch.setitem(sys.modules, 'psycopg2', None)
     assert isinstance(PostgresqlDatabase('whatever').adapter, orm.Psycopg3Adapter)
-    monkeypatch.setitem(sys.modules, 'psycopg2', pytest.importorskip('psycopg2'))
+    monkeypatch.setitem(sys.modules, 'psycopg2', psycopg2)
     monkeypatch.setitem(sys.modules, 'psycopg', None)
     assert isinstance(PostgresqlDatabase('x', prefer_psycopg3=True).adapter,
                       orm.Psycopg2Adapter)
 
 
-def test_pg_register_unicode_and_encoding(tmp_path):
-    db = make_database('postgres', tmp_path, encoding='UTF8', register_unicode=True)
+def test_pg_register_unicode_and_encoding(pg_engine, tmp_path):
+    db = make_database(pg_engine, tmp_path, encoding='UTF8', register_unicode=True)
     try:
         assert db.execute_sql('SHOW client_encoding').fetchone()[0] == 'UTF8'
         assert db.execute_sql('SELECT %s', ('ünï',)).fetchone()[0] == 'ünï'

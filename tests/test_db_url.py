@@ -15,7 +15,7 @@ from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 from playhouse.postgres_ext import (PooledPostgresqlExtDatabase, PostgresqlExtDatabase,
                                     Psycopg3Database)
 
-from conftest import pg_connect_kwargs, require_postgres
+from conftest import engine_driver, pg_connect_kwargs, require_postgres
 
 
 def pg_url(scheme='postgresql', query=''):
@@ -221,8 +221,12 @@ def test_sqlite_memory_and_pool_urls(tmp_path):
 @pytest.mark.parametrize('scheme', ['postgresql', 'postgres+pool', 'postgresext',
                                     'postgresqlext+pool'])
 def test_postgres_urls_connect(pg_db, scheme):
-    db = connect(pg_url(scheme, '?application_name=orm_db_url'))
+    psycopg3 = engine_driver(pg_db) == 'psycopg3'
+    db = connect(pg_url(scheme, '?application_name=orm_db_url&prefer_psycopg3=%s'
+                        % str(psycopg3).lower()))
     try:
+        assert type(db.connection()).__module__.split('.')[0] == (
+            'psycopg' if psycopg3 else 'psycopg2')
         assert db.execute_sql('SELECT current_database(), current_setting(%s)',
                               ('application_name',)).fetchone() == (
             pg_connect_kwargs()['database'], 'orm_db_url')
@@ -235,10 +239,8 @@ def test_postgres_urls_connect(pg_db, scheme):
 @pytest.mark.parametrize('scheme, query', [
     ('psycopg3', ''), ('psycopg3+pool', '?max_connections=2'),
     ('postgresext', '?prefer_psycopg3=true'), ('postgresql', '?prefer_psycopg3=true')])
+@pytest.mark.engines('psycopg3')    # URLs that choose psycopg 3 (pg_db: the test database)
 def test_psycopg3_urls_connect(pg_db, scheme, query):
-    if not (hasattr(orm.PostgresqlDatabase, 'psycopg3_adapter') and
-            importlib.util.find_spec('psycopg') is not None):
-        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
     db = connect(pg_url(scheme, query))
     try:
         assert db.execute_sql('SELECT current_database()').fetchone() == (
@@ -252,8 +254,10 @@ def test_psycopg3_urls_connect(pg_db, scheme, query):
 
 def test_cockroachdb_url_against_postgres(pg_db):
     # CockroachDatabase accepts a PostgreSQL server too (server_flavor 'postgres')
-    db = connect(pg_url('cockroachdb'))
+    psycopg3 = engine_driver(pg_db) == 'psycopg3'
+    db = connect(pg_url('cockroachdb', '?prefer_psycopg3=%s' % str(psycopg3).lower()))
     try:
+        assert engine_driver(db) == engine_driver(pg_db)
         assert db.execute_sql('SELECT 1').fetchone() == (1,)
         assert db.server_flavor == 'postgres'
     finally:

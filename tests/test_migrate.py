@@ -943,6 +943,7 @@ def test_migration_context_without_a_transaction(mdb, migrator):
 
 @pytest.mark.engines('postgres')
 def test_postgres_schema_argument(mdb):
+    mdb.execute_sql('DROP SCHEMA IF EXISTS app CASCADE')    # left by the other driver's run
     mdb.execute_sql('CREATE SCHEMA app')
     mdb.execute_sql('CREATE TABLE app.author (id SERIAL PRIMARY KEY, name TEXT NOT NULL)')
     mdb.execute_sql('CREATE TABLE app.book (id SERIAL PRIMARY KEY, author_id INTEGER, '

@@ -10,7 +10,8 @@ import textwrap
 
 import pytest
 
-from conftest import ENGINE_KINDS, _close_all, clean_database, make_database, pg_connect_kwargs
+from conftest import (ENGINE_KINDS, _close_all, clean_database, engine_driver, make_database,
+                      pg_connect_kwargs)
 from orm import CharField, ForeignKeyField, IntegerField, Model, SqliteDatabase, TextField
 from playhouse.migrations import Migration, MigrationError, Runner, main, run, template
 from playhouse.schema_diff import diff_models
@@ -435,9 +436,10 @@ def test_cli_end_to_end_sqlite(tmp_path, monkeypatch, capsys):
 @pytest.mark.engines('postgres')
 def test_cli_end_to_end_postgres(rdb, tmp_path, monkeypatch, capsys):
     params = pg_connect_kwargs()
-    url = 'postgresql://%s@%s:%s/%s' % (params.get('user', 'postgres'),
-                                        params.get('host', '127.0.0.1'),
-                                        params.get('port', 5432), params['database'])
+    url = 'postgresql://%s@%s:%s/%s?prefer_psycopg3=%s' % (
+        params.get('user', 'postgres'), params.get('host', '127.0.0.1'),
+        params.get('port', 5432), params['database'],
+        str(engine_driver(rdb) == 'psycopg3').lower())      # the CLI on rdb's driver
     project = tmp_path / 'app'
     write(project, 'pg_models_v1.py', MODELS_V1)
     db_args = ['--database', url, '--dir', 'migrations']

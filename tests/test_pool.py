@@ -2,7 +2,6 @@
 many-threads stress test on PostgreSQL and on a SQLite file."""
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 
@@ -14,7 +13,7 @@ from playhouse.pool import (MaxConnectionsExceeded, PoolConnection, PooledDataba
                             PooledMySQLDatabase, PooledPostgresqlDatabase,
                             PooledSqliteDatabase, locked, make_int)
 
-from conftest import pg_connect_kwargs, require_postgres
+from conftest import engine_driver, pg_connect_kwargs, require_postgres
 
 
 class Note(Model):
@@ -31,18 +30,13 @@ def sqlite_pool(tmp_path, **kwargs):
     return PooledSqliteDatabase(str(tmp_path / 'pool.db'), **kwargs)
 
 
-#: psycopg 3 runs the PostgreSQL tests too when orm can drive it and it is installed
-PSYCOPG3_USABLE = hasattr(orm.PostgresqlDatabase, 'psycopg3_adapter') and \
-    importlib.util.find_spec('psycopg') is not None
 _driver = {'prefer_psycopg3': False}
 
 
-@pytest.fixture(params=['psycopg2', 'psycopg3'])
-def pg_driver(request, pg_db):
-    """Run a PostgreSQL pool test on each driver; yields the admin ``pg_db``."""
-    if request.param == 'psycopg3' and not PSYCOPG3_USABLE:
-        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
-    _driver['prefer_psycopg3'] = request.param == 'psycopg3'
+@pytest.fixture
+def pg_driver(pg_db):
+    """Run a PostgreSQL pool test on each driver (the one of ``pg_db``); yields ``pg_db``."""
+    _driver['prefer_psycopg3'] = engine_driver(pg_db) == 'psycopg3'
     yield pg_db
     _driver['prefer_psycopg3'] = False
 
@@ -344,6 +338,23 @@ def test_pg_dead_connections_are_discarded(pg_driver):
         assert db.execute_sql('SELECT 1').fetchone() == (1,)
     stats = db.pool_stats()
     assert stats['opened'] - stats['closed'] == stats['idle'] == 1
+    db.close_all()
+
+
+def test_pg_broken_connection_is_detected_by_the_adapter(pg_driver):
+    """After the server dropped it, psycopg2 and psycopg 3 connections are both seen as
+    broken (closed, or transaction status UNKNOWN), without the socket check."""
+    db = pg_pool(max_connections=1)
+    db.connect()
+    conn = db.connection()
+    assert not db.adapter.is_broken(conn) and not db._is_closed(conn)
+    pg_driver.execute_sql('SELECT pg_terminate_backend(%s)', (backend_pid(db),))
+    time.sleep(0.1)
+    with pytest.raises((orm.OperationalError, orm.InterfaceError)):
+        db.execute_sql('SELECT 1')
+    assert db.adapter.is_broken(conn) and db._is_closed(conn)
+    db.close()
+    assert counts(db) == (0, 0)
     db.close_all()
 
 

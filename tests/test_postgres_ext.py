@@ -23,14 +23,10 @@ from playhouse.postgres_ext import (ArrayField, ArrayValue, BinaryJSONField,
                                     Psycopg3Database, Psycopg3ExtAdapter, ServerSide,
                                     ServerSideQuery, TSVectorField, register_hstore_pg3)
 
-from conftest import pg_connect_kwargs, require_postgres
+from conftest import engine_driver, pg_connect_kwargs, require_postgres
 
-
-from playhouse import postgres_ext as _postgres_ext
-
-#: psycopg 3 runs these tests too when orm can drive it and it is installed
-PSYCOPG3_USABLE = _postgres_ext._CORE_CHOOSES_DRIVER and \
-    importlib.util.find_spec('psycopg') is not None
+#: psycopg 3 is installed (the tests run on both drivers)
+PSYCOPG3_USABLE = importlib.util.find_spec('psycopg') is not None
 _driver = {'prefer_psycopg3': False}
 
 
@@ -43,13 +39,13 @@ def ext_database(cls=PostgresqlExtDatabase, **kwargs):
     return cls(params.pop('database'), **params)
 
 
-@pytest.fixture(params=['psycopg2', 'psycopg3'])
-def driver(request):
-    """The driver the test's PostgresqlExtDatabase objects use."""
-    if request.param == 'psycopg3' and not PSYCOPG3_USABLE:
-        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
-    _driver['prefer_psycopg3'] = request.param == 'psycopg3'
-    yield request.param
+@pytest.fixture
+def driver(pg_db):
+    """The driver the test's PostgresqlExtDatabase objects use: the one of ``pg_db``
+    (psycopg2 or psycopg3)."""
+    name = engine_driver(pg_db)
+    _driver['prefer_psycopg3'] = name == 'psycopg3'
+    yield name
     _driver['prefer_psycopg3'] = False
 
 
@@ -374,7 +370,7 @@ def test_hstore(db, register):
     db.close()
 
 
-def test_register_hstore_without_the_extension(pg_db):
+def test_register_hstore_without_the_extension(pg_db, driver):
     pg_db.execute_sql('DROP EXTENSION IF EXISTS hstore')
     db = ext_database(register_hstore=True)
     with pytest.raises(orm.ImproperlyConfigured, match='CREATE EXTENSION hstore'):
@@ -607,14 +603,20 @@ def test_pooled_ext_database(db):
 
 
 def test_psycopg3_names():
-    assert Psycopg2ExtAdapter().available() and Psycopg2ExtAdapter.available()
+    assert Psycopg2ExtAdapter.available()
+    assert issubclass(Psycopg2ExtAdapter, orm.Psycopg2Adapter)
+    assert issubclass(Psycopg3ExtAdapter, orm.Psycopg3Adapter)
+    assert PostgresqlExtDatabase.psycopg2_adapter is Psycopg2ExtAdapter
+    assert PostgresqlExtDatabase.psycopg3_adapter is Psycopg3ExtAdapter
     db = Psycopg3Database('app')
     assert isinstance(db, PostgresqlExtDatabase) and isinstance(db.adapter, Psycopg3ExtAdapter)
+    assert db._adapter is db.adapter
     pooled = PooledPsycopg3Database('app', max_connections=2)
     ext = PostgresqlExtDatabase('app', prefer_psycopg3=True)
     assert 'prefer_psycopg3' not in ext.connect_params
+    assert isinstance(PostgresqlExtDatabase('app').adapter, Psycopg2ExtAdapter)
     if not PSYCOPG3_USABLE:
-        # psycopg 3 missing (or orm on psycopg2 only): a clear error, psycopg2 is kept
+        # psycopg 3 missing: a clear error, psycopg2 is kept
         for database in (db, pooled):
             with pytest.raises(orm.ImproperlyConfigured, match='psycopg'):
                 database.connect()
@@ -624,14 +626,18 @@ def test_psycopg3_names():
         for database in (db, pooled):
             with pytest.raises(orm.OperationalError):      # psycopg 3 tries: no db 'app'
                 database.connect()
+        explicit = Psycopg3Database('app', prefer_psycopg3=False)
+        with pytest.raises(orm.ImproperlyConfigured, match='prefer_psycopg3=False'):
+            explicit.connect()
     if importlib.util.find_spec('psycopg') is None:
         with pytest.raises(orm.ImproperlyConfigured, match='psycopg'):
             register_hstore_pg3(None)
 
 
+@pytest.mark.engines('psycopg3')   # about psycopg 3; pg_db only prepares the database
 def test_psycopg3_database_on_the_server(pg_db):
     if not PSYCOPG3_USABLE:
-        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
+        pytest.skip('psycopg 3 is not installed')
     pg_db.execute_sql('CREATE EXTENSION IF NOT EXISTS hstore')
     for cls in (Psycopg3Database, PooledPsycopg3Database):
         database = ext_database(cls, register_hstore=True)

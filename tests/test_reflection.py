@@ -349,7 +349,8 @@ def test_cli_sqlite_file(tmp_path):
     assert missing.returncode == 2 and 'no SQLite database file' in missing.stderr
 
 
-@pytest.mark.engines('postgres')
+# the command line has no driver option: it runs on psycopg2 (the default when installed)
+@pytest.mark.engines('psycopg2')
 def test_cli_postgres(blog, tmp_path):
     params = pg_connect_kwargs()
     args = ['-e', 'postgresql', '-H', params.get('host', '127.0.0.1'),

@@ -2,13 +2,12 @@
 insert_where, ReconnectMixin (a real dropped connection) and ThreadSafeDatabaseMetadata."""
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 
 import pytest
 
-from conftest import make_database, pg_connect_kwargs
+from conftest import engine_driver, make_database, pg_connect_kwargs
 from orm import (CharField, ForeignKeyField, IntegerField, InterfaceError, ManyToManyField,
                  Model, OperationalError, PostgresqlDatabase, SQL, SqliteDatabase, TextField,
                  fn)
@@ -291,24 +290,16 @@ def _terminate(db):
     return pid
 
 
-PSYCOPG3_USABLE = hasattr(PostgresqlDatabase, 'psycopg3_adapter') and \
-    importlib.util.find_spec('psycopg') is not None
-
-
 @pytest.mark.engines('postgres')
-@pytest.mark.parametrize('driver', ['psycopg2', 'psycopg3'])
-def test_reconnect_postgres(engine, tmp_path, driver):
-    if driver == 'psycopg3' and not PSYCOPG3_USABLE:
-        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
+def test_reconnect_postgres(engine, tmp_path):
     db = make_database(engine, tmp_path)
-    params = dict(db.connect_params)
-    if driver == 'psycopg3':
-        params['prefer_psycopg3'] = True
+    driver = engine_driver(db)
+    params = dict(db.connect_params, prefer_psycopg3=(driver == 'psycopg3'))
     rdb = ReconnectingPg(db.database, **params)
     plain = PostgresqlDatabase(db.database, **params)
     try:
-        if driver == 'psycopg3':
-            assert type(rdb.connection()).__module__.split('.')[0] == 'psycopg'
+        assert type(rdb.connection()).__module__.split('.')[0] == (
+            'psycopg' if driver == 'psycopg3' else 'psycopg2')
         rdb.execute_sql('CREATE TABLE rc (x INT)')
         rdb.execute_sql('INSERT INTO rc VALUES (1)')
         old_pid = _terminate(rdb)
@@ -331,14 +322,10 @@ def test_reconnect_postgres(engine, tmp_path, driver):
 
 
 @pytest.mark.engines('postgres')
-@pytest.mark.parametrize('driver', ['psycopg2', 'psycopg3'])
-def test_reconnect_not_inside_transaction(engine, tmp_path, driver):
-    if driver == 'psycopg3' and not PSYCOPG3_USABLE:
-        pytest.skip('psycopg 3 is not installed (or orm runs on psycopg2 only)')
+def test_reconnect_not_inside_transaction(engine, tmp_path):
     db = make_database(engine, tmp_path)
-    params = dict(db.connect_params)
-    if driver == 'psycopg3':
-        params['prefer_psycopg3'] = True
+    driver = engine_driver(db)
+    params = dict(db.connect_params, prefer_psycopg3=(driver == 'psycopg3'))
     rdb = ReconnectingPg(db.database, **params)
     try:
         rdb.execute_sql('CREATE TABLE rc2 (x INT)')

@@ -407,9 +407,9 @@ def test_sqlite_immediate_lock_blocks_other_writer(sqlite_file_db):
     ('repeatable read', 'repeatable read'),
     (1, 'read committed'),
 ])
-def test_pg_isolation_level_database_default(level, expected, tmp_path):
+def test_pg_isolation_level_database_default(level, expected, pg_engine, tmp_path):
     from conftest import make_database
-    db = make_database('postgres', tmp_path, isolation_level=level)
+    db = make_database(pg_engine, tmp_path, isolation_level=level)
     try:
         with db.atomic():
             assert db.execute_sql('SHOW transaction_isolation').fetchone()[0] == expected
@@ -423,10 +423,16 @@ def test_pg_isolation_level_database_default(level, expected, tmp_path):
 
 
 def test_pg_isolation_level_per_transaction(pg_db):
-    import psycopg2.extensions as ext
+    from conftest import engine_driver
+    if engine_driver(pg_db) == 'psycopg3':        # each driver's own constant
+        import psycopg
+        repeatable_read = psycopg.IsolationLevel.REPEATABLE_READ
+    else:
+        import psycopg2.extensions as ext
+        repeatable_read = ext.ISOLATION_LEVEL_REPEATABLE_READ
     with pg_db.atomic(isolation_level='SERIALIZABLE'):
         assert pg_db.execute_sql('SHOW transaction_isolation').fetchone()[0] == 'serializable'
-    with pg_db.transaction(isolation_level=ext.ISOLATION_LEVEL_REPEATABLE_READ):
+    with pg_db.transaction(isolation_level=repeatable_read):
         assert pg_db.execute_sql('SHOW transaction_isolation').fetchone()[0] == \
             'repeatable read'
     with pg_db.atomic():
@@ -441,7 +447,7 @@ def test_pg_serialization_failure_has_sqlstate(pg_db, tmp_path):
     from conftest import make_database
     setup_table(pg_db)
     add(pg_db, 1, 'a')
-    other = make_database('postgres', tmp_path)
+    other = make_database(pg_db.test_engine_id, tmp_path)      # the same driver
     try:
         with pytest.raises(OperationalError) as info:
             with pg_db.atomic(isolation_level='SERIALIZABLE'):
