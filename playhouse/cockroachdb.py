@@ -8,13 +8,16 @@ CockroachDB speaks PostgreSQL's wire protocol, so :class:`CockroachDatabase` run
 * server version detection from ``SELECT version()`` (a PostgreSQL server is accepted too,
   which is handy for development: the CockroachDB-only options then fail clearly);
 * ``atomic()`` / ``transaction()`` with ``system_time=`` (``AS OF SYSTEM TIME``) and
-  ``priority=`` (``low`` / ``normal`` / ``high``);
+  ``priority=`` (``low`` / ``normal`` / ``high``), and ``set_transaction_priority()``
+  (``SET TRANSACTION PRIORITY``) inside an open transaction;
 * :func:`run_transaction`, ``db.run_transaction()`` and ``@db.retry_transaction()``, which
   run a callback in a transaction and run it again in a fresh one when the server reports
   a serialization conflict (SQLSTATE ``40001``), with exponential backoff and jitter;
 * the fields :class:`UUIDKeyField` (``gen_random_uuid()``), :class:`RowIDField`
   (``unique_rowid()``), :class:`ArrayField` and :class:`JSONField` (JSONB);
-* introspection built on ``information_schema`` and plain ``pg_catalog`` joins.
+* introspection built on ``information_schema`` and plain ``pg_catalog`` joins, with
+  CockroachDB's type names (``INT8``, ``STRING``) read as PostgreSQL's (``bigint``,
+  ``text``).
 
 Example::
 
@@ -38,7 +41,7 @@ import time
 from typing import Any, Callable, Iterable, Optional
 
 from orm import (BigIntegerField, ColumnMetadata, Field, ForeignKeyMetadata, IndexMetadata,
-                 InterfaceError, Node, NotSupportedError, OperationalError,
+                 IntegerField, InterfaceError, Node, NotSupportedError, OperationalError,
                  PostgresqlDatabase, UUIDField, ViewMetadata)
 # Hooks orm exports for extension databases (see the API page):
 from orm import (CockroachDialect, _atomic, _transaction, isolation_level_sql,
@@ -98,8 +101,13 @@ class AmbiguousCommitError(OperationalError):
         self.attempts = attempts
 
 
-class NestedTransactionError(InterfaceError):
-    """:func:`run_transaction` was called while a transaction was already open."""
+class NestedTransactionError(InterfaceError, NotImplementedError):
+    """Transactions nested in a way CockroachDB cannot run.
+
+    Raised by :func:`run_transaction` when a transaction is already open on the thread,
+    and by a nested ``atomic()`` on CockroachDB before 20.1 (no savepoints).  It is also
+    a :class:`NotImplementedError`, which is what peewee raises there.
+    """
 
 
 # ---------------------------------------------------------------------------------------
@@ -165,8 +173,10 @@ class RowIDField(BigIntegerField):
 
 
 class ArrayField(_PgArrayField):
-    """An array column of ``field_class`` values (``INT[]``, ``TEXT[][]`` ...): the
-    :class:`playhouse.postgres_ext.ArrayField`, without an index unless ``index=True``.
+    """A one-dimensional array column of ``field_class`` values (``INT[]``, ``TEXT[]``
+    ...): the :class:`playhouse.postgres_ext.ArrayField`, without an index unless
+    ``index=True`` (then a GIN, i.e. inverted, index).  CockroachDB has no nested
+    arrays, so ``dimensions`` must be 1.
 
     Python lists go in and come out.  ``field[i]`` / ``field[a:b]`` index the array with
     Python's 0-based positions (``field[0]`` is the first item); ``contains(*items)``
@@ -176,9 +186,16 @@ class ArrayField(_PgArrayField):
 
     __hash__ = Field.__hash__
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, field_class: Any = IntegerField, field_kwargs: Optional[dict] = None,
+                 dimensions: int = 1, *args: Any, **kwargs: Any) -> None:
+        if isinstance(dimensions, int) and not isinstance(dimensions, bool) and \
+                dimensions > 1:
+            raise ValueError(
+                'CockroachDB does not support nested arrays (dimensions=%d); store nested '
+                'lists in a JSONField, or use playhouse.postgres_ext.ArrayField on '
+                'PostgreSQL' % dimensions)
         kwargs.setdefault('index', False)
-        super().__init__(*args, **kwargs)
+        super().__init__(field_class, field_kwargs, dimensions, *args, **kwargs)
 
 
 class JSONField(BinaryJSONField):
@@ -579,11 +596,26 @@ class CockroachDatabase(PostgresqlDatabase):
         version = self.server_version_info
         if self.server_flavor == 'cockroach' and version is not None and \
                 tuple(version[:2]) < NESTED_TRANSACTION_MIN_VERSION:
-            raise NotSupportedError(
+            raise NestedTransactionError(
                 'CockroachDB %s has no savepoints, so atomic() blocks cannot nest; upgrade '
                 'to 20.1+, or use run_transaction() / transaction(), which wrap only the '
                 'outermost block.' % '.'.join(map(str, version)))
         return super().savepoint(sid)
+
+    def set_transaction_priority(self, priority: Any) -> None:
+        """``SET TRANSACTION PRIORITY LOW|NORMAL|HIGH`` in the open transaction.
+
+        For a priority decided after ``BEGIN`` -- e.g. raised on later attempts of a
+        :meth:`run_transaction` callback (``if db.last_transaction_attempts > 2: ...``).
+        CockroachDB takes it only before the transaction's first read or write.  On a
+        PostgreSQL server, which has no priorities, nothing is sent.
+        """
+        sql = self.dialect.set_transaction_statement(priority)
+        if not self.in_transaction():
+            raise InterfaceError('set_transaction_priority() needs an open transaction; '
+                                 'to begin one with a priority use atomic(priority=...)')
+        if sql:
+            self.execute_sql(sql)
 
     # -- retries -----------------------------------------------------------------------
     def run_transaction(self, callback: Callable[[Any], Any],
@@ -626,9 +658,13 @@ class CockroachDatabase(PostgresqlDatabase):
 
     # -- introspection -----------------------------------------------------------------
     def _hidden_filter(self, alias: str) -> str:
-        # CockroachDB lists hidden columns (the implicit "rowid" key) in information_schema
-        return (' AND NOT %s.is_hidden::BOOL' % alias) if self.server_flavor == 'cockroach' \
-            else ''
+        # CockroachDB lists hidden columns (the implicit "rowid" key) in information_schema;
+        # its is_hidden column arrived in 2.1
+        version = self.server_version_info
+        if self.server_flavor != 'cockroach' or (version is not None and
+                                                 tuple(version[:2]) < (2, 1)):
+            return ''
+        return ' AND NOT %s.is_hidden::BOOL' % alias
 
     def get_tables(self, schema: Optional[str] = None) -> list:
         cursor = self.execute_sql(
@@ -653,8 +689,9 @@ class CockroachDatabase(PostgresqlDatabase):
             "WHERE c.table_name = %s AND c.table_schema = COALESCE(%s, current_schema())"
             + self._hidden_filter('c') + " ORDER BY c.ordinal_position", (table, schema))
         primary_keys = set(self.get_primary_keys(table, schema))
-        return [ColumnMetadata(name, data_type, is_nullable == 'YES', name in primary_keys,
-                               table, default)
+        standard = self.dialect.standard_type_name
+        return [ColumnMetadata(name, standard(data_type), is_nullable == 'YES',
+                               name in primary_keys, table, default)
                 for name, is_nullable, data_type, default in cursor.fetchall()]
 
     def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:

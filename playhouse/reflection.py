@@ -237,6 +237,10 @@ class Metadata:
     def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:
         return self.database.get_primary_keys(table, schema)
 
+    def _type_name(self, data_type: Any) -> Any:
+        """The catalog's type name in the form ``column_map`` is keyed by."""
+        return data_type
+
     def get_foreign_key_actions(self, table: str, schema: Optional[str] = None) -> dict:
         """``{column: (on_delete, on_update)}`` for foreign keys with actions other than
         NO ACTION."""
@@ -362,6 +366,7 @@ class PostgresqlMetadata(Metadata):
             "AND table_schema = COALESCE(%s, current_schema())", (table, schema))
         types, extras, autos = {}, {}, {}
         for name, data_type, length, precision, scale, default, identity in cursor.fetchall():
+            data_type = self._type_name(data_type)
             field_class = self.column_map.get(data_type, UnknownField)
             types[name] = field_class
             args = [length] if length is not None else []
@@ -396,6 +401,10 @@ class CockroachDBMetadata(PostgresqlMetadata):
 
     column_map = dict(PostgresqlMetadata.column_map, bigint=BigIntegerField,
                       jsonb=JSONField)
+
+    def _type_name(self, data_type: Any) -> Any:
+        # some CockroachDB versions report their own names (INT8, STRING(20), INT8[])
+        return self.database.dialect.standard_type_name(data_type)
 
     def get_column_types(self, table: str, schema: Optional[str] = None) -> tuple:
         types, extras, autos = super().get_column_types(table, schema)

@@ -53,7 +53,7 @@ class KV(Base):
     key = CharField(unique=True)
     value = IntegerField()
     tags = ArrayField(CharField, field_kwargs={'max_length': 20}, null=True)
-    grid = ArrayField(IntegerField, dimensions=2, null=True)
+    nums = ArrayField(IntegerField, null=True)
     data = JSONField(null=True)
 
 
@@ -104,6 +104,10 @@ def test_on_conflict_replace_is_upsert():
     assert sql(KV.insert(key='k', value=1).on_conflict_replace()) == (
         'UPSERT INTO "kv" ("key", "value") VALUES (%s, %s)', ['k', 1])
     assert sql(KV.replace(key='k', value=1))[0].startswith('UPSERT INTO "kv"')
+    assert sql(KV.insert(key='k', value=1).on_conflict('replace'))[0].startswith(
+        'UPSERT INTO "kv" ("key", "value") VALUES')
+    assert sql(KV.insert(key='k', value=1).on_conflict('ignore'))[0].endswith(
+        'ON CONFLICT DO NOTHING')
     query = KV.replace_many([{'key': 'a', 'value': 1}, {'key': 'b', 'value': 2}])
     assert sql(query)[0].startswith('UPSERT INTO "kv" ("key", "value") VALUES (%s, %s), '
                                     '(%s, %s)')
@@ -253,7 +257,7 @@ def test_key_fields_ddl():
 def test_array_and_json_ddl():
     assert ddl(KV) == ('CREATE TABLE IF NOT EXISTS "kv" ("id" SERIAL NOT NULL PRIMARY KEY, '
                        '"key" VARCHAR(255) NOT NULL, "value" INTEGER NOT NULL, '
-                       '"tags" VARCHAR(20)[], "grid" INTEGER[][], "data" JSONB)')
+                       '"tags" VARCHAR(20)[], "nums" INTEGER[], "data" JSONB)')
 
     class Plain(Base):
         data = orm.JSONField()          # the core JSONField is JSONB on CockroachDB
@@ -279,6 +283,99 @@ def test_key_fields_refuse_client_defaults():
         RowIDField(primary_key=False)
 
 
+def test_arrays_are_one_dimensional():
+    # CockroachDB has no nested arrays (peewee: "does not support multi-dimensional")
+    with pytest.raises(ValueError, match='nested arrays'):
+        ArrayField(IntegerField, dimensions=2)
+    with pytest.raises(ValueError):
+        ArrayField(IntegerField, dimensions=0)      # postgres_ext's own check
+    field = ArrayField(CharField, {'max_length': 5})
+    assert field.dimensions == 1 and not field.index
+
+
+def test_inverted_indexes_use_gin():
+    class Tagged(Base):
+        tags = ArrayField(TextField, index=True)
+        data = JSONField(index=True)
+        plain = TextField(index=True)
+
+    from orm.schema import fields_to_index
+    statements = [sql_db.dialect.compile(index.safe(True))[0]
+                  for index in fields_to_index(Tagged._meta)]
+    assert statements == [
+        'CREATE INDEX IF NOT EXISTS "tagged_tags" ON "tagged" USING GIN ("tags")',
+        'CREATE INDEX IF NOT EXISTS "tagged_data" ON "tagged" USING GIN ("data")',
+        'CREATE INDEX IF NOT EXISTS "tagged_plain" ON "tagged" ("plain")']
+    assert sql_db.dialect.compile(Tagged.index(Tagged.data, using='GIN'))[0] == (
+        'CREATE INDEX IF NOT EXISTS "tagged_data" ON "tagged" USING GIN ("data")')
+
+
+def test_returning_sql():
+    assert sql(Doc.insert(title='t').returning(Doc.id)) == (
+        'INSERT INTO "doc" ("title") VALUES (%s) RETURNING "doc"."id"', ['t'])
+    assert sql(Event.update(kind='k').where(Event.id == 5).returning(Event.id, Event.kind)) \
+        == ('UPDATE "event" SET "kind" = %s WHERE ("event"."id" = %s) '
+            'RETURNING "event"."id", "event"."kind"', ['k', 5])
+    assert sql(Event.delete().where(Event.kind == 'k').returning(Event.id)) == (
+        'DELETE FROM "event" WHERE ("event"."kind" = %s) RETURNING "event"."id"', ['k'])
+    assert sql(KV.replace(key='k', value=1).returning(KV.id)) == (
+        'UPSERT INTO "kv" ("key", "value") VALUES (%s, %s) RETURNING "kv"."id"', ['k', 1])
+    query = KV.insert(key='k', value=1).on_conflict(
+        conflict_target=[KV.key], update={KV.value: KV.value + 1}).returning(KV.value)
+    assert sql(query) == (
+        'INSERT INTO "kv" ("key", "value") VALUES (%s, %s) ON CONFLICT ("key") DO UPDATE '
+        'SET "value" = ("kv"."value" + %s) RETURNING "kv"."value"', ['k', 1, 1])
+
+
+@pytest.mark.parametrize('reported, standard', [
+    # CockroachDB's own names (SHOW COLUMNS, crdb_sql_type, old information_schema)
+    ('INT8', 'bigint'), ('INT', 'bigint'), ('INT4', 'integer'), ('INT2', 'smallint'),
+    ('STRING', 'text'), ('STRING(20)', 'character varying'),
+    ('VARCHAR(20)', 'character varying'), ('CHAR(3)', 'character'), ('BYTES', 'bytea'),
+    ('BOOL', 'boolean'), ('FLOAT8', 'double precision'), ('FLOAT4', 'real'),
+    ('DECIMAL(10,2)', 'numeric'), ('TIMESTAMP', 'timestamp without time zone'),
+    ('TIMESTAMPTZ', 'timestamp with time zone'), ('JSONB', 'jsonb'), ('UUID', 'uuid'),
+    ('INT8[]', 'ARRAY'), ('STRING ARRAY', 'ARRAY'), ('GEOGRAPHY', 'geography'),
+    # PostgreSQL's information_schema names (what CockroachDB reports there today)
+    ('bigint', 'bigint'), ('character varying', 'character varying'), ('ARRAY', 'ARRAY'),
+    ('USER-DEFINED', 'USER-DEFINED'), (None, None),
+])
+def test_introspected_type_names(reported, standard):
+    assert CockroachDialect.standard_type_name(reported) == standard
+
+
+def test_unique_rowid_default_in_ddl():
+    class Plain(Base):
+        id = RowIDField()
+        ref = orm.BigIntegerField(constraints=[orm.SQL('DEFAULT unique_rowid()')])
+
+    assert ddl(Plain) == (
+        'CREATE TABLE IF NOT EXISTS "plain" ("id" BIGINT NOT NULL PRIMARY KEY DEFAULT '
+        'unique_rowid(), "ref" BIGINT NOT NULL DEFAULT unique_rowid())')
+
+
+def test_set_transaction_priority_sql():
+    assert CockroachDialect().set_transaction_statement('high') == \
+        'SET TRANSACTION PRIORITY HIGH'
+    assert CockroachDialect().set_transaction_statement(' low ') == \
+        'SET TRANSACTION PRIORITY LOW'
+    assert pg_flavored().set_transaction_statement('normal') is None
+    with pytest.raises(ValueError, match='priority'):
+        CockroachDialect().set_transaction_statement('max')
+
+
+def test_db_url_schemes():
+    from playhouse.db_url import connect
+    db = connect('cockroachdb://h/app?sslmode=require')
+    assert type(db) is CockroachDatabase and db.database == 'app'
+    assert db.connect_params == {'host': 'h', 'port': 26257, 'user': 'root',
+                                 'sslmode': 'require'}
+    db = connect('crdb+pool://bob:pw@h:26000/app?max_connections=5')
+    assert type(db) is PooledCockroachDatabase and db.max_connections == 5
+    assert db.connect_params == {'host': 'h', 'port': 26000, 'user': 'bob',
+                                 'password': 'pw'}
+
+
 def test_array_operators_sql():
     assert sql(KV.select(KV.key).where(KV.tags.contains('a', 'b'))) == (
         'SELECT "t1"."key" FROM "kv" AS "t1" WHERE ("t1"."tags" @> CAST(%s AS '
@@ -287,8 +384,8 @@ def test_array_operators_sql():
         sql(KV.select().where(KV.tags.contains_any(['x', 'y'])))[0]
     assert '("t1"."tags" <@ CAST(%s AS VARCHAR(20)[]))' in \
         sql(KV.select().where(KV.tags.contained_by('x')))[0]
-    assert sql(KV.select(KV.tags[0], KV.tags[1:3], KV.tags[:2], KV.grid[0][1]))[0] == (
-        'SELECT "t1"."tags"[1], "t1"."tags"[2:4], "t1"."tags"[:3], "t1"."grid"[1][2] '
+    assert sql(KV.select(KV.tags[0], KV.tags[1:3], KV.tags[:2], KV.nums[0]))[0] == (
+        'SELECT "t1"."tags"[1], "t1"."tags"[2:4], "t1"."tags"[:3], "t1"."nums"[1] '
         'FROM "kv" AS "t1"')
     assert sql(KV.select().where(KV.tags == ['q']))[1] == [['q']]
     with pytest.raises(ValueError):
@@ -369,6 +466,8 @@ def test_exceptions_hierarchy():
     assert issubclass(AmbiguousCommitError, OperationalError)
     assert not issubclass(AmbiguousCommitError, ExceededMaxAttempts)
     assert issubclass(NestedTransactionError, orm.InterfaceError)
+    # peewee documents NotImplementedError for a run_transaction() inside a transaction
+    assert issubclass(NestedTransactionError, NotImplementedError)
 
 
 # ---------------------------------------------------------------------------------------
@@ -487,7 +586,7 @@ def test_models_on_postgresql(crdb):
         doc = Doc.create(title='hello')
         assert isinstance(doc.id, uuid.UUID)
         assert Doc.get_by_id(doc.id).title == 'hello'
-        KV.create(key='a', value=1, tags=['x', 'y'], grid=[[1, 2], [3, 4]],
+        KV.create(key='a', value=1, tags=['x', 'y'], nums=[3, 4],
                   data={'a': {'b': 'c'}, 'n': [1, 2]})
         KV.create(key='b', value=2, tags=[], data={'k': True})
         keys = lambda q: sorted(kv.key for kv in q)   # noqa: E731
@@ -495,7 +594,7 @@ def test_models_on_postgresql(crdb):
         assert keys(KV.select().where(KV.tags.contains_any('y', 'z'))) == ['a']
         assert keys(KV.select().where(KV.tags.contained_by('x', 'y', 'z'))) == ['a', 'b']
         assert keys(KV.select().where(KV.tags == [])) == ['b']
-        assert list(KV.select(KV.tags[0], KV.tags[0:1], KV.grid[1][0]).where(KV.key == 'a')
+        assert list(KV.select(KV.tags[0], KV.tags[0:1], KV.nums[0]).where(KV.key == 'a')
                     .tuples()) == [('x', ['x', 'y'], 3)]   # inclusive bounds
         assert list(KV.select(KV.data['a']['b'], KV.data['n'][1], KV.data['a'].as_json())
                     .where(KV.key == 'a').tuples()) == [('c', '2', {'b': 'c'})]
@@ -686,8 +785,9 @@ def test_concurrent_counter_loses_no_increment(crdb):
     assert not errors, errors
     total = threads * increments
     final = crdb.execute_sql('SELECT value FROM counter WHERE id = 1').fetchone()[0]
-    print('\nconcurrent counter: %d increments, %d attempts (%d retries), per thread %s'
-          % (total, sum(attempts), sum(attempts) - total, attempts))
+    print('\nconcurrent counter on %s: %d increments, %d attempts (%d retries), per '
+          'thread %s' % (engine_driver(crdb), total, sum(attempts), sum(attempts) - total,
+                         attempts))
     assert final == total                        # nothing lost
     assert sum(attempts) >= total + threads - 1  # the barrier forced at least 3 retries
 
@@ -778,6 +878,82 @@ def test_nested_run_transaction_is_refused(items):
     with pytest.raises(NestedTransactionError):
         items.run_transaction(outer)
     assert calls == [1] and _count(items) == 0 and not items.in_transaction()
+
+
+def test_nested_atomic_refused_before_savepoints(items):
+    """CockroachDB before 20.1 has no savepoints: a nested atomic() says so (peewee
+    raises NotImplementedError there); transaction() blocks fold into the outer one."""
+    items.connect(reuse_if_open=True)
+    real = items._server_info
+    items._server_info = ('cockroach', 190200, (19, 2, 0), 'CockroachDB CCL v19.2.0')
+    try:
+        with items.atomic():
+            items.execute_sql("INSERT INTO item (name) VALUES ('a')")
+            with pytest.raises(NestedTransactionError, match='no savepoints') as info:
+                with items.atomic():
+                    pass
+            assert isinstance(info.value, NotImplementedError)
+            with items.transaction():           # folded into the outer transaction
+                items.execute_sql("INSERT INTO item (name) VALUES ('b')")
+            assert items.in_transaction()
+        assert _count(items) == 2
+        with pytest.raises(NotImplementedError):
+            with items.atomic():
+                items.run_transaction(_inserter([]))
+    finally:
+        items._server_info = real
+    assert not items.in_transaction() and _count(items) == 2
+
+
+def test_set_transaction_priority(items):
+    with pytest.raises(orm.InterfaceError, match='open transaction'):
+        items.set_transaction_priority('high')
+    with pytest.raises(ValueError, match='priority'):
+        items.set_transaction_priority('urgent')
+
+    def callback(db):
+        if db.last_transaction_attempts > 1:
+            db.set_transaction_priority('high')    # escalate on retries
+        return _inserter([])(db)
+
+    _failing_trigger(items, '40001', times=1, at_commit=True)
+    with count_queries() as counter:
+        assert items.run_transaction(callback) == 'done'
+    # on PostgreSQL (no priorities) nothing is sent for it
+    assert not any('PRIORITY' in q[0] for q in counter.queries)
+    assert items.last_transaction_attempts == 2 and _count(items) == 1
+
+
+def test_callback_swallowing_an_error_is_not_committed(items):
+    """A callback that catches a database error and carries on cannot commit: the
+    transaction was aborted.  It is rolled back and reported, not silently 'done'."""
+    calls: list = []
+
+    def callback(db):
+        calls.append(1)
+        db.execute_sql("INSERT INTO item (name) VALUES ('kept?')")
+        try:
+            db.execute_sql("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; "
+                           "END $$")
+        except OperationalError:
+            pass
+        return 'done'
+
+    with pytest.raises(orm.InternalError, match='aborted') as info:
+        items.run_transaction(callback)
+    assert info.value.pgcode == '25P02'
+    assert calls == [1] and _count(items) == 0 and not items.in_transaction()
+
+
+def test_non_retryable_errors_keep_nothing_on_either_path(items):
+    """Errors other than conflicts: never retried, whatever raised them, and every
+    write of the attempt is rolled back."""
+    _failing_trigger(items, '23514', times=None, at_commit=True)   # check_violation
+    calls: list = []
+    with pytest.raises(IntegrityError):
+        items.run_transaction(_inserter(calls), max_attempts=5)
+    assert calls == [1] and items.last_transaction_attempts == 1 and items.sleeps == []
+    assert _count(items) == 0 and not items.in_transaction()
 
 
 def test_savepoints_inside_the_callback(items):
@@ -889,8 +1065,8 @@ def test_cluster_models_upsert_and_keys(cluster):
         id = UUIDKeyField()
         name = TextField(unique=True)
         score = IntegerField(default=0)
-        tags = ArrayField(TextField, null=True)
-        data = JSONField(null=True)
+        tags = ArrayField(TextField, null=True, index=True)     # USING GIN (inverted)
+        data = JSONField(null=True, index=True)
 
         class Meta:
             database = cluster
@@ -942,9 +1118,40 @@ def test_cluster_as_of_system_time_and_priority(cluster):
     with cluster.atomic(priority='high'):
         priority = cluster.execute_sql('SHOW transaction_priority').fetchone()[0]
     assert priority == 'high'
+    with cluster.atomic():
+        cluster.set_transaction_priority('low')
+        priority = cluster.execute_sql('SHOW transaction_priority').fetchone()[0]
+    assert priority == 'low'
     assert cluster.run_transaction(
         lambda db: db.execute_sql('SELECT count(*) FROM "%s"' % name).fetchone()[0],
         priority='low') == 2
+
+
+@needs_cluster
+def test_cluster_introspection_types_and_inverted_indexes(cluster):
+    name = cluster.unique('typed')
+    cluster.execute_sql('CREATE TABLE "%s" (a INT8 PRIMARY KEY, b STRING, c STRING(20), '
+                        'd INT4, e JSONB, f INT8[], g INT DEFAULT unique_rowid())' % name)
+    cluster.execute_sql('CREATE INVERTED INDEX "%s_e" ON "%s" (e)' % (name, name))
+    cluster.execute_sql('CREATE INDEX "%s_f" ON "%s" USING GIN (f)' % (name, name))
+    expected = {'a': 'bigint', 'b': 'text', 'c': 'character varying', 'd': 'integer',
+                'e': 'jsonb', 'f': 'ARRAY', 'g': 'bigint'}
+    columns = cluster.get_columns(name)
+    assert {c.name: c.data_type for c in columns} == expected
+    assert 'unique_rowid()' in [c.default for c in columns if c.name == 'g'][0]
+    # CockroachDB's own names (INT8, STRING ...) read the same way
+    native = cluster.execute_sql(
+        'SELECT column_name, crdb_sql_type FROM information_schema.columns '
+        'WHERE table_name = %s', (name,)).fetchall()
+    assert {column: CockroachDialect.standard_type_name(kind)
+            for column, kind in native if column in expected} == expected
+    indexes = {ix.name: ix.columns for ix in cluster.get_indexes(name)}
+    assert indexes['%s_e' % name] == ['e'] and indexes['%s_f' % name] == ['f']
+    # a table without a primary key: the hidden rowid column is left out
+    bare = cluster.unique('bare')
+    cluster.execute_sql('CREATE TABLE "%s" (x INT)' % bare)
+    assert [c.name for c in cluster.get_columns(bare)] == ['x']
+    assert cluster.get_primary_keys(bare) == []
 
 
 @needs_cluster

@@ -384,3 +384,17 @@ def test_cli_postgres(blog, tmp_path):
     result = _cli('-t', 'categories', url)
     assert result.returncode == 0, result.stderr
     assert "parent = ForeignKeyField('self'" in result.stdout
+
+
+def test_cockroachdb_type_names_map_to_fields():
+    import orm
+    # some CockroachDB versions report their own type names in information_schema
+    from playhouse.cockroachdb import CockroachDatabase
+    from playhouse.reflection import CockroachDBMetadata
+    meta = CockroachDBMetadata(CockroachDatabase('unused'))
+    named = {raw: meta.column_map.get(meta._type_name(raw))
+             for raw in ('INT8', 'STRING', 'STRING(20)', 'BOOL', 'bigint', 'text')}
+    assert named['INT8'] is orm.BigIntegerField and named['bigint'] is orm.BigIntegerField
+    assert named['STRING'] is orm.TextField and named['text'] is orm.TextField
+    assert named['STRING(20)'] is orm.CharField
+    assert named['BOOL'] is orm.BooleanField

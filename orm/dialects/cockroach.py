@@ -7,7 +7,9 @@ What differs from :class:`PostgresDialect`:
   ``ON CONFLICT ON CONSTRAINT`` needs CockroachDB 22.1 or later;
 * ``JSON`` columns are ``JSONB`` (CockroachDB stores all JSON as JSONB);
 * ``AS OF SYSTEM TIME`` on SELECT and on BEGIN (historical, read-only reads);
-* transaction priorities (``BEGIN PRIORITY HIGH``).
+* transaction priorities (``BEGIN PRIORITY HIGH``, ``SET TRANSACTION PRIORITY HIGH``);
+* introspection: CockroachDB's own type names (``INT8``, ``STRING``) read as
+  PostgreSQL's (``bigint``, ``text``).
 
 A :class:`CockroachDialect` may also be attached to a plain PostgreSQL server (same wire
 protocol), which is handy for development and tests.  ``server_flavor`` then reads
@@ -29,6 +31,26 @@ __all__ = ['CockroachDialect', 'parse_cockroach_version']
 
 _PRIORITIES = ('LOW', 'NORMAL', 'HIGH')
 _VERSION_RE = re.compile(r'CockroachDB\s+(?:CCL\s+|OSS\s+)?v(\d+)\.(\d+)(?:\.(\d+))?')
+
+
+#: CockroachDB's own type names (``SHOW COLUMNS``, ``crdb_sql_type``, and
+#: ``information_schema.columns.data_type`` on old versions) -> the names PostgreSQL's
+#: ``information_schema`` uses, which CockroachDB reports there today.  ``INT`` is
+#: 64-bit on CockroachDB.
+_STANDARD_TYPE_NAMES = {
+    'INT': 'bigint', 'INT8': 'bigint', 'INT64': 'bigint', 'BIGINT': 'bigint',
+    'INT4': 'integer', 'INTEGER': 'integer', 'INT2': 'smallint', 'SMALLINT': 'smallint',
+    'FLOAT': 'double precision', 'FLOAT8': 'double precision',
+    'DOUBLE PRECISION': 'double precision', 'FLOAT4': 'real', 'REAL': 'real',
+    'DECIMAL': 'numeric', 'NUMERIC': 'numeric', 'DEC': 'numeric',
+    'STRING': 'text', 'TEXT': 'text', 'VARCHAR': 'character varying',
+    'CHARACTER VARYING': 'character varying', 'CHAR': 'character', 'CHARACTER': 'character',
+    'BYTES': 'bytea', 'BYTEA': 'bytea', 'BLOB': 'bytea', 'BOOL': 'boolean',
+    'BOOLEAN': 'boolean', 'DATE': 'date', 'TIME': 'time without time zone',
+    'TIMETZ': 'time with time zone', 'TIMESTAMP': 'timestamp without time zone',
+    'TIMESTAMPTZ': 'timestamp with time zone', 'INTERVAL': 'interval', 'JSONB': 'jsonb',
+    'JSON': 'jsonb', 'UUID': 'uuid', 'INET': 'inet', 'OID': 'oid',
+}
 
 
 def _identity(value: Any) -> Any:
@@ -64,6 +86,27 @@ class CockroachDialect(PostgresDialect):
             raise NotSupportedError(
                 '%s needs CockroachDB; this database is connected to a PostgreSQL server'
                 % feature)
+
+    # -- introspection -------------------------------------------------------------------
+    @staticmethod
+    def standard_type_name(name: Any) -> Any:
+        """A column type as PostgreSQL's ``information_schema`` names it.
+
+        CockroachDB's own names become the standard ones (``INT8`` -> ``bigint``,
+        ``STRING`` -> ``text``, ``STRING(20)`` -> ``character varying``, ``INT8[]`` ->
+        ``ARRAY``); names already in that form (lower case, ``ARRAY``, ``USER-DEFINED``)
+        are returned unchanged.
+        """
+        if not isinstance(name, str) or name in ('ARRAY', 'USER-DEFINED') or \
+                name == name.lower():
+            return name
+        text = ' '.join(name.strip().split())
+        if text.endswith(']') or text.upper().endswith(' ARRAY'):
+            return 'ARRAY'
+        base = text.split('(', 1)[0].strip().upper()
+        if base in ('STRING', 'TEXT') and '(' in text:
+            return 'character varying'          # STRING(n) is VARCHAR(n)
+        return _STANDARD_TYPE_NAMES.get(base, text.lower())
 
     # -- UPSERT / ON CONFLICT ------------------------------------------------------------
     @staticmethod
@@ -155,6 +198,14 @@ class CockroachDialect(PostgresDialect):
             raise ValueError('transaction priority must be one of %s, got %r'
                              % (', '.join(p.lower() for p in _PRIORITIES), priority))
         return text
+
+    def set_transaction_statement(self, priority: Any) -> str | None:
+        """``SET TRANSACTION PRIORITY <level>`` -- ``None`` on a PostgreSQL server, which
+        has no priorities (as in :meth:`begin_statement`, the hint is left out)."""
+        level = self.transaction_priority(priority)
+        if self.on_postgres:
+            return None
+        return 'SET TRANSACTION PRIORITY %s' % level
 
     def begin_statement(self, isolation_level: str | None = None, priority: Any = None,
                         system_time: Any = None) -> tuple[str, list]:
