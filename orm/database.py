@@ -18,6 +18,7 @@ import itertools
 import logging
 import threading
 import time
+import warnings
 from collections import namedtuple
 from types import TracebackType
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
@@ -283,8 +284,8 @@ class Database:
         outside an explicit transaction.
     :param field_types: extra field-type -> column-type mappings.
     :param operations: extra operation -> SQL operator mappings.
-    :param autocommit: deprecated, ignored (statements outside a transaction
-        always commit by themselves).
+    :param autocommit: deprecated, ignored with a :class:`DeprecationWarning`
+        (statements outside a transaction always commit by themselves).
     :param autoconnect: open a connection on first use when closed.
     :param connect_kwargs: passed to the driver's ``connect()``.
     """
@@ -322,6 +323,11 @@ class Database:
                  autorollback: bool = False, field_types: Optional[dict] = None,
                  operations: Optional[dict] = None, autocommit: Optional[bool] = None,
                  autoconnect: bool = True, **connect_kwargs: Any) -> None:
+        if autocommit is not None:
+            warnings.warn('The "autocommit" option of %s is deprecated and ignored: '
+                          'statements outside a transaction always commit by themselves; '
+                          'use atomic() or manual_commit() to group them.'
+                          % type(self).__name__, DeprecationWarning, stacklevel=2)
         merged_types = dict(type(self).field_types)
         merged_types.update(field_types or {})
         merged_ops = dict(type(self).operations)
@@ -463,9 +469,13 @@ class Database:
         return not self._state.closed
 
     def connection(self) -> Any:
-        """The calling thread's driver connection (opened if ``autoconnect``)."""
+        """The calling thread's driver connection, opened first when closed.
+
+        Asking for the connection explicitly opens it even when the database was
+        created with ``autoconnect=False`` (that option only concerns queries).
+        """
         if self.is_closed():
-            self._autoconnect()
+            self.connect()
         return self._state.conn
 
     def _autoconnect(self) -> None:
@@ -600,6 +610,10 @@ class Database:
     def rows_affected(self, cursor: Any) -> int:
         """Number of rows changed by the statement run on ``cursor``."""
         return cursor.rowcount
+
+    def get_binary_type(self) -> Any:
+        """The callable wrapping ``bytes`` for the driver (``BlobField`` values)."""
+        return bytes
 
     def get_noop_select(self, ctx: Any = None) -> Any:
         """A statement returning no row (``ctx.literal``-rendered when given)."""
@@ -889,6 +903,15 @@ class DatabaseProxy(Proxy):
     manual_commit = Database.manual_commit
     transaction = Database.transaction
     savepoint = Database.savepoint
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Run a query on the proxied database.
+
+        Defined here (not just forwarded) so that code asking whether an object can
+        run queries sees a database in the proxy, and running a query through an
+        uninitialised proxy raises the "uninitialized Proxy" error.
+        """
+        return self._target().execute(*args, **kwargs)
 
     def __repr__(self) -> str:
         obj = object.__getattribute__(self, 'obj')

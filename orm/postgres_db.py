@@ -142,6 +142,10 @@ class PostgresqlDatabase(Database):
                 return row[0]
         return None
 
+    def get_binary_type(self) -> Any:
+        """The driver's DB-API ``Binary`` constructor (``bytes`` when it has none)."""
+        return getattr(self._driver_adapter.module, 'Binary', bytes)
+
     def get_noop_select(self, ctx: Any = None) -> Any:
         sql = 'SELECT 0 WHERE false'
         if ctx is None:
@@ -266,12 +270,14 @@ class PostgresqlDatabase(Database):
         return [ForeignKeyMetadata(column, dest_table, dest_column, table)
                 for column, dest_table, dest_column in cursor.fetchall()]
 
-    def sequence_exists(self, seq: str, schema: Optional[str] = None) -> bool:
+    def sequence_exists(self, sequence: str, schema: Optional[str] = None) -> bool:
+        """Whether a sequence named ``sequence`` exists in ``schema`` (default: the
+        current schema)."""
         cursor = self.execute_sql(
             "SELECT COUNT(*) FROM pg_catalog.pg_class c "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.relkind = 'S' AND c.relname = %s "
-            "AND n.nspname = COALESCE(%s, current_schema())", (seq, schema))
+            "AND n.nspname = COALESCE(%s, current_schema())", (sequence, schema))
         return bool(cursor.fetchone()[0])
 
 

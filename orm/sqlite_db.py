@@ -160,6 +160,7 @@ class SqliteDatabase(Database):
         self._window_functions: dict = {}
         self._extensions: set = set()
         self._attached: dict = {}
+        self._table_function_classes: dict = {}
         kwargs.pop('c_extensions', None)
         kwargs.pop('rank_functions', None)
         kwargs.pop('regexp_function', None)
@@ -218,6 +219,8 @@ class SqliteDatabase(Database):
             conn.create_collation(name, fn)
         for name, (klass, num_params) in self._window_functions.items():
             self._create_window_function(conn, name, klass, num_params)
+        for klass in self._table_function_classes.values():
+            klass.register(conn)
         if self._extensions:
             conn.enable_load_extension(True)
             for extension in self._extensions:
@@ -419,6 +422,42 @@ class SqliteDatabase(Database):
             self._window_functions, name,
             lambda conn, e: self._create_window_function(conn, name, None, e[1]))
 
+    def register_table_function(self, klass: type, name: Optional[str] = None) -> type:
+        """Register a table-valued function (a ``playhouse.sqlite_ext.TableFunction``
+        subclass) now, if connected, and on every new connection.
+
+        :param name: the SQL name; defaults to ``klass.name``, then the lower-cased
+            class name.
+        """
+        register = getattr(klass, 'register', None)
+        if not callable(register):
+            raise TypeError('register_table_function() needs a TableFunction subclass '
+                            '(from playhouse.sqlite_ext), got %r' % (klass,))
+        if name is not None:
+            klass.name = name
+        elif not getattr(klass, 'name', None):
+            klass.name = klass.__name__.lower()
+        self._table_function_classes[klass.name] = klass
+        conn = self._current_conn()
+        if conn is not None:
+            klass.register(conn)
+        return klass
+
+    def table_function(self, name: Optional[str] = None) -> Callable:
+        """Class-decorator form of :meth:`register_table_function`."""
+        def decorator(klass: type) -> type:
+            return self.register_table_function(klass, name)
+        return decorator
+
+    def unregister_table_function(self, name: str) -> bool:
+        """Stop registering table function ``name`` on new connections (SQLite cannot
+        remove it from a connection that is already open)."""
+        return self._table_function_classes.pop(name, None) is not None
+
+    def get_binary_type(self) -> Any:
+        """``sqlite3.Binary``: the wrapper of ``bytes`` parameters."""
+        return sqlite3.Binary
+
     def load_extension(self, extension: str) -> None:
         """Load a SQLite extension now (if connected) and on every new connection.
 
@@ -438,8 +477,9 @@ class SqliteDatabase(Database):
     # -- attached databases ------------------------------------------------------------
     def attach(self, filename: str, name: str) -> bool:
         """Attach ``filename`` as schema ``name`` now and on every new connection."""
-        if name in ('main', 'temp'):
-            raise ValueError('Cannot attach a database named %r (reserved).' % name)
+        if str(name).lower() in ('main', 'temp'):
+            raise OperationalError('Cannot attach a database as %r: that schema name is '
+                                   'reserved by SQLite; choose another name.' % name)
         if name in self._attached:
             if self._attached[name] == filename:
                 return False

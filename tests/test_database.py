@@ -95,8 +95,15 @@ def test_autoconnect_off(engine, tmp_path):
         db.execute_sql('SELECT 1')
     with pytest.raises(InterfaceError):
         db.cursor()
-    with pytest.raises(InterfaceError):
-        db.connection()
+    assert db.is_closed()
+    # peewee: connection() opens the connection when closed, autoconnect or not
+    conn = db.connection()
+    try:
+        assert not db.is_closed()
+        assert db.connection() is conn
+        assert db.execute_sql('SELECT 1').fetchone() == (1,)
+    finally:
+        db.close()
     db.connect()
     try:
         assert db.execute_sql('SELECT 1').fetchone() == (1,)
@@ -823,8 +830,12 @@ def test_sqlite_attach_detach(sqlite_db, tmp_path):
     assert db.detach('other') is False
     with pytest.raises(OperationalError):
         db.execute_sql('SELECT v FROM other.t')
-    with pytest.raises(ValueError):
+    # peewee surfaces SQLite's OperationalError here; orm refuses up front, same class
+    with pytest.raises(OperationalError, match='reserved'):
         db.attach(other, 'main')
+    with pytest.raises(OperationalError, match='reserved'):
+        db.attach(other, 'TEMP')
+    assert db.detach('main') is False
 
 
 def test_sqlite_load_extension_missing_raises(sqlite_db):
