@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from orm import (BooleanField as _BooleanField, DatabaseError, DateField as _DateField,
                  DateTimeField as _DateTimeField, DecimalField as _DecimalField,
                  ExceptionWrapper, ImproperlyConfigured, IntegrityError, InterfaceError,
+                 InternalError,
                  Node, OperationalError, ProgrammingError,
                  TimeField as _TimeField)
 
@@ -79,7 +80,7 @@ _APSW_EXCEPTIONS.update({
     'CorruptError': DatabaseError,
     'NotADBError': DatabaseError,
     'EmptyError': DatabaseError,
-    'InternalError': DatabaseError,
+    'InternalError': InternalError,   # as sqlite3's InternalError maps
     'ConstraintError': IntegrityError,
     'Error': DatabaseError,
 })

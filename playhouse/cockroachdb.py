@@ -755,11 +755,11 @@ class CockroachDatabase(PostgresqlDatabase):
         return [IndexMetadata(name, definitions.get(name), columns, unique, table)
                 for name, (columns, unique) in sorted(indexes.items())]
 
-    def sequence_exists(self, seq: str, schema: Optional[str] = None) -> bool:
+    def sequence_exists(self, sequence: str, schema: Optional[str] = None) -> bool:
         cursor = self.execute_sql(
             "SELECT COUNT(*) FROM information_schema.sequences "
             "WHERE sequence_name = %s AND sequence_schema = COALESCE(%s, current_schema())",
-            (seq, schema))
+            (sequence, schema))
         return bool(cursor.fetchone()[0])
 
 

@@ -524,3 +524,14 @@ def test_interoperates_with_sqlite3_on_one_file(tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_apsw_error_classes_map_like_sqlite3_errors():
+    import apsw
+    cases = [(apsw.InternalError, orm.InternalError), (apsw.ConstraintError, orm.IntegrityError),
+             (apsw.BusyError, orm.OperationalError), (apsw.CorruptError, orm.DatabaseError)]
+    for raised, expected in cases:
+        with pytest.raises(expected) as info:
+            with apsw_ext._wrap:
+                raise raised('boom')
+        assert isinstance(info.value.orig, raised)
