@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, overload
 
 from .database import Proxy
 from .sql.context import Context, SCOPE_VALUES
-from .sql.nodes import (SQL, Column, ColumnBase, Entity, Expression, Function, Node,
-                        NodeList, OP, Value, fn)
+from .sql.nodes import (SQL, BitwiseMixin, BitwiseNegated, Column, ColumnBase, Entity,
+                        Expression, Function, Node, NodeList, OP, Value, fn)
 
 __all__ = [
     'Field', 'FieldAccessor', 'ObjectIdAccessor', 'AnyField', 'BareField', 'IntegerField',
@@ -176,6 +176,8 @@ class Field(ColumnBase):
 
     def row_converter(self, dialect: Any) -> Callable | None:
         """The converter for values of this field read from ``dialect``'s driver."""
+        if not self._coerce:        # ``field.coerce(False)``: values as the driver gives them
+            return None
         if dialect is not None and dialect.name in self.native_dialects and \
                 'python_value' not in self.__dict__ and 'adapt' not in self.__dict__:
             return None
@@ -183,6 +185,18 @@ class Field(ColumnBase):
 
     def to_value(self, value: Any) -> Value:
         return Value(value, self.db_value, unpack=False)
+
+    #: whether values read through this field in a SELECT go through python_value()
+    _coerce = True
+
+    def coerce(self, _coerce: bool = True) -> 'Field':
+        """This field, or a copy of it whose values are read back unconverted
+        (``select(Model.field.coerce(False))``) when ``_coerce`` is false."""
+        if _coerce == self._coerce:
+            return self
+        clone = self.clone()
+        clone._coerce = _coerce
+        return clone
 
     def _value_converter(self) -> Callable:
         return self.db_value
@@ -213,8 +227,12 @@ class Field(ColumnBase):
     def get_modifiers(self) -> list | None:
         return None
 
-    def ddl_datatype(self, ctx: Context) -> SQL:
-        column_type = ctx.dialect.field_types.get(self.field_type, self.field_type)
+    def ddl_datatype(self, ctx: Context | None) -> SQL:
+        """The column type: ``field_type`` mapped through the dialect's type names
+        (``ctx=None``: ``field_type`` as it is), with ``get_modifiers()``."""
+        field_type = self.field_type
+        column_type = ctx.dialect.field_types.get(field_type, field_type) if ctx is not None \
+            else field_type
         modifiers = self.get_modifiers()
         if column_type and modifiers:
             return SQL('%s(%s)' % (column_type, ', '.join(str(m) for m in modifiers)))
@@ -278,7 +296,7 @@ class FieldAlias(Field):
         return self.field.python_value(value)
 
     def row_converter(self, dialect: Any) -> Callable | None:
-        return self.field.row_converter(dialect)
+        return self.field.row_converter(dialect) if self._coerce else None
 
     def db_value(self, value: Any) -> Any:
         return self.field.db_value(value)
@@ -349,8 +367,8 @@ class IdentityField(AutoField):
             self.field_type = 'INT GENERATED ALWAYS AS IDENTITY'
         super().__init__(**kwargs)
 
-    def ddl_datatype(self, ctx: Context) -> SQL:
-        if ctx.dialect.name == 'sqlite':
+    def ddl_datatype(self, ctx: Context | None) -> SQL:
+        if ctx is not None and ctx.dialect.name == 'sqlite':
             return SQL('INTEGER')
         return SQL(self.field_type)
 
@@ -457,7 +475,8 @@ class FixedCharField(CharField):
 
     def python_value(self, value: Any) -> Any:
         value = super().python_value(value)
-        return value.rstrip(' ') if value else value
+        # as peewee: the padding is removed, and so is any leading/trailing blank
+        return value.strip() if value else value
 
 
 class TextField(_StringField):
@@ -480,8 +499,11 @@ class BlobField(Field):
         return value
 
 
-class BitField(BigIntegerField):
-    """An integer of flags; ``flag = BitField.flag(4)`` declares one on the model."""
+class BitField(BitwiseMixin, BigIntegerField):
+    """An integer of flags; ``flag = BitField.flag(4)`` declares one on the model.
+
+    In queries ``&``, ``|`` and ``~`` are the bitwise operators (as in peewee) and
+    ``field - mask`` clears the bits of ``mask``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault('default', 0)
@@ -495,6 +517,21 @@ class BitField(BigIntegerField):
         else:
             self.__current_flag = value << 1
         return _FlagDescriptor(self, value)
+
+    def __sub__(self, other: Any) -> Expression:
+        # clear the bits of ``other``: ``flags & ~other``
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self.bin_and(~other)
+        return self.bin_and(_BitwiseNegated(other))
+
+    def __invert__(self) -> '_BitwiseNegated':
+        return _BitwiseNegated(self)
+
+    __hash__ = Field.__hash__
+
+
+class _BitwiseNegated(BitwiseMixin, BitwiseNegated):
+    """``~field``: itself combined bitwise (``~Model.flags & 7``)."""
 
 
 class _FlagDescriptor(ColumnBase):
@@ -563,7 +600,19 @@ class BigBitFieldData:
 
     def is_set(self, idx: int) -> bool:
         byte, bit = divmod(idx, 8)
-        return byte < len(self._buffer) and bool(self._buffer[byte] & (1 << bit))
+        return 0 <= byte < len(self._buffer) and bool(self._buffer[byte] & (1 << bit))
+
+    # ``bitmap[i]``, ``bitmap[i] = True/False``, ``del bitmap[i]`` (as peewee)
+    __getitem__ = is_set
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        if value:
+            self.set_bit(idx)
+        else:
+            self.clear_bit(idx)
+
+    def __delitem__(self, idx: int) -> None:
+        self.clear_bit(idx)
 
     def clear(self) -> None:
         self._buffer.clear()
@@ -573,30 +622,42 @@ class BigBitFieldData:
         return len(self._buffer)
 
     def _other(self, other: Any) -> bytes:
-        return other._buffer if isinstance(other, BigBitFieldData) else bytes(other)
+        if isinstance(other, BigBitFieldData):
+            return bytes(other._buffer)
+        if isinstance(other, (bytes, bytearray, memoryview)):
+            return bytes(other)
+        raise ValueError('a bitmap combines with another bitmap or bytes, got %r' % (other,))
 
     def _combine(self, other: Any, op: Callable) -> bytearray:
         other = self._other(other)
         size = max(len(self._buffer), len(other))
-        a = bytes(self._buffer).ljust(size, b'\x00')
-        b = bytes(other).ljust(size, b'\x00')
-        return bytearray(op(x, y) for x, y in zip(a, b))
+        a = int.from_bytes(bytes(self._buffer), 'little')
+        b = int.from_bytes(other, 'little')
+        return bytearray(op(a, b).to_bytes(size, 'little'))
 
-    def intersection(self, other: Any) -> bytearray:
-        return self._combine(other, lambda x, y: x & y)
+    # ``a & b``, ``a | b``, ``a ^ b``: a new bytearray as long as the longer operand
+    def __and__(self, other: Any) -> bytearray:
+        return self._combine(other, int.__and__)
 
-    def union(self, other: Any) -> bytearray:
-        return self._combine(other, lambda x, y: x | y)
+    def __or__(self, other: Any) -> bytearray:
+        return self._combine(other, int.__or__)
 
-    def difference(self, other: Any) -> bytearray:
-        return self._combine(other, lambda x, y: x ^ y)
+    def __xor__(self, other: Any) -> bytearray:
+        return self._combine(other, int.__xor__)
+
+    intersection = __and__
+    union = __or__
+    #: the bits set in exactly one of the two bitmaps (``^``)
+    difference = symmetric_difference = __xor__
 
     def __iter__(self):
-        for i in range(len(self._buffer) * 8):
-            yield self.is_set(i)
+        """Each bit, lowest first, as ``1`` or ``0``."""
+        for byte in self._buffer:
+            for bit in range(8):
+                yield (byte >> bit) & 1
 
     def __repr__(self) -> str:
-        return repr(bytes(self._buffer))
+        return repr(self._buffer)
 
     def __bytes__(self) -> bytes:
         return bytes(self._buffer)
@@ -613,8 +674,11 @@ class BigBitFieldAccessor(FieldAccessor):
             value = value._buffer
         elif isinstance(value, memoryview):
             value = value.tobytes()
+        elif isinstance(value, str):
+            value = value.encode('utf-8')
         if value is not None and not isinstance(value, (bytes, bytearray)):
-            raise ValueError('BigBitField takes bytes, got %r' % (value,))
+            raise ValueError('BigBitField takes bytes, a str, a memoryview or another '
+                             'bitmap, got %r' % (value,))
         super().__set__(instance, bytearray(value) if value is not None else None)
 
 
@@ -640,6 +704,8 @@ class UUIDField(Field):
             return value
         if isinstance(value, uuid.UUID):
             return value.hex
+        if isinstance(value, (bytes, bytearray)) and len(value) == 16:   # the raw bytes
+            return uuid.UUID(bytes=bytes(value)).hex
         try:
             return uuid.UUID(str(value)).hex
         except ValueError:
@@ -657,10 +723,14 @@ class BinaryUUIDField(BlobField):
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        if isinstance(value, bytes) and len(value) == 16:
-            return value
+        if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == 16:
+            return bytes(value)
         if not isinstance(value, uuid.UUID):
-            value = uuid.UUID(str(value))
+            try:
+                value = uuid.UUID(str(value))
+            except ValueError:
+                raise ValueError('%s got %r: a binary UUID takes a uuid.UUID, a UUID '
+                                 'string or 16 bytes' % (self, value)) from None
         return value.bytes
 
     def python_value(self, value: Any) -> Any:
@@ -704,7 +774,7 @@ class BareField(Field):
         if adapt is not None:
             self.adapt = adapt
 
-    def ddl_datatype(self, ctx: Context) -> SQL:
+    def ddl_datatype(self, ctx: Context | None) -> SQL:
         return SQL('')
 
 
@@ -713,7 +783,9 @@ class AnyField(Field):
 
     field_type = 'ANY'
 
-    def ddl_datatype(self, ctx: Context) -> SQL:
+    def ddl_datatype(self, ctx: Context | None) -> SQL:
+        if ctx is None:
+            return SQL(self.field_type)
         if ctx.dialect.name == 'sqlite':
             return SQL('')
         return SQL('TEXT')
@@ -850,8 +922,8 @@ class JSONField(FieldDatabaseHook, Field):
         dialect = getattr(database, 'dialect', None) if database is not None else None
         return bool(getattr(dialect, 'json_decoded_by_driver', False))
 
-    def ddl_datatype(self, ctx: Context) -> SQL:
-        if _adopts_json_methods(type(self)):
+    def ddl_datatype(self, ctx: Context | None) -> SQL:
+        if ctx is not None and _adopts_json_methods(type(self)):
             from .json_methods import DIALECT_JSON_METHODS
             methods_class = DIALECT_JSON_METHODS.get(ctx.dialect.name)
             if methods_class is not None:
@@ -1126,6 +1198,14 @@ def _plain_value(value: Any) -> Any:
     return value
 
 
+def _utcnow() -> datetime.datetime:
+    """The current UTC time as a naive datetime (``datetime.utcnow`` without its
+    deprecation warning on Python 3.12+)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+_utcnow.__name__ = 'utcnow'
+
+
 class TimestampField(BigIntegerField):
     """A datetime stored as an integer Unix timestamp (``resolution`` ticks a second)."""
 
@@ -1142,7 +1222,7 @@ class TimestampField(BigIntegerField):
                              ', '.join(str(i) for i in self.valid_resolutions))
         self.ticks_to_microsecond = 1000000 // self.resolution
         self.utc = kwargs.pop('utc', False) or False
-        default = datetime.datetime.utcnow if self.utc else datetime.datetime.now
+        default = _utcnow if self.utc else datetime.datetime.now
         kwargs.setdefault('default', default)
         super().__init__(*args, **kwargs)
 
@@ -1165,8 +1245,11 @@ class TimestampField(BigIntegerField):
             pass
         elif isinstance(value, datetime.date):
             value = datetime.datetime(value.year, value.month, value.day)
-        else:
+        elif isinstance(value, (int, float, decimal.Decimal)):
             return int(round(value * self.resolution))
+        else:
+            raise TypeError('%s takes a datetime, a date or a number of seconds, got %r'
+                            % (self, value))
         timestamp = self.get_timestamp(value)
         if self.resolution > 1:
             timestamp += (value.microsecond * .000001)
@@ -1189,7 +1272,12 @@ class TimestampField(BigIntegerField):
         return value
 
     def from_timestamp(self) -> Any:
-        return _FromTimestamp(self)
+        """The stored value as the engine's date-time (whole seconds; read back as a
+        ``datetime``)."""
+        seconds: Any = self
+        if self.resolution > 1:
+            seconds = Expression(self, OP.DIV, Value(self.resolution, _plain_value))
+        return _DialectCall('from_timestamp', seconds, converter=_truncated_datetime)
 
     year = _TimestampPartDescriptor('year')
     month = _TimestampPartDescriptor('month')

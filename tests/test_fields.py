@@ -330,8 +330,8 @@ def test_big_bit_field(setup):
     empty = Bitmap.create()
     assert not reload(empty).data.is_set(0)
     assert bytes(reload(empty).data) == b''
-    with pytest.raises(ValueError):
-        b.data = 'not bytes'
+    with pytest.raises(ValueError, match='BigBitField takes bytes'):
+        b.data = 12345
 
 
 # -- identifiers ------------------------------------------------------------------------
