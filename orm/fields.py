@@ -9,7 +9,6 @@ import calendar
 import datetime
 import decimal
 import json
-import re
 import struct
 import socket
 import time
@@ -18,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, overload
 
 from .database import Proxy
 from .sql.context import Context, SCOPE_VALUES
-from .sql.nodes import (SQL, BitwiseMixin, BitwiseNegated, Column, ColumnBase, Entity,
-                        Expression, Function, Node, NodeList, OP, Value, fn)
+from .sql.nodes import (SQL, BitwiseMixin, Column, ColumnBase, Entity, Expression, Node,
+                        NodeList, OP, Value)
 
 __all__ = [
     'Field', 'FieldAccessor', 'ObjectIdAccessor', 'AnyField', 'BareField', 'IntegerField',
@@ -518,20 +517,7 @@ class BitField(BitwiseMixin, BigIntegerField):
             self.__current_flag = value << 1
         return _FlagDescriptor(self, value)
 
-    def __sub__(self, other: Any) -> Expression:
-        # clear the bits of ``other``: ``flags & ~other``
-        if isinstance(other, int) and not isinstance(other, bool):
-            return self.bin_and(~other)
-        return self.bin_and(_BitwiseNegated(other))
-
-    def __invert__(self) -> '_BitwiseNegated':
-        return _BitwiseNegated(self)
-
     __hash__ = Field.__hash__
-
-
-class _BitwiseNegated(BitwiseMixin, BitwiseNegated):
-    """``~field``: itself combined bitwise (``~Model.flags & 7``)."""
 
 
 class _FlagDescriptor(ColumnBase):
@@ -1263,8 +1249,9 @@ class TimestampField(BigIntegerField):
                 microseconds = int(ticks * self.ticks_to_microsecond)
             else:
                 microseconds = 0
-            if self.utc:
-                value = datetime.datetime.utcfromtimestamp(value)
+            if self.utc:   # naive UTC, without the utcfromtimestamp() Python 3.12 deprecates
+                value = datetime.datetime.fromtimestamp(
+                    value, datetime.timezone.utc).replace(tzinfo=None)
             else:
                 value = datetime.datetime.fromtimestamp(value)
             if microseconds:

@@ -6,7 +6,7 @@ import pytest
 from conftest import engine_name
 from orm import (JOIN, OP, SQL, Asc, AsIs, Case, Cast, Desc, EnclosedNodeList, Entity,
                  NodeList, Select, Table, Tuple, Value, fn)
-from orm.sql.nodes import Expression
+from orm.sql.nodes import BitwiseMixin, BitwiseNegated, Expression
 
 PEOPLE = [  # (name, age, city) -> ids 1..5
     ('alice', 30, 'Paris'),
@@ -437,3 +437,16 @@ def test_paginate_pages_start_at_one(people):
 def test_between_slice_needs_both_ends(people):
     with pytest.raises(ValueError, match='BETWEEN'):
         people.age[10:]
+
+
+def test_bitwise_negation_combines_bitwise_for_any_expression(db):
+    db.execute_sql('CREATE TABLE perms (id INTEGER PRIMARY KEY, flags INTEGER)')
+    perms = Table('perms', ('id', 'flags')).bind(db)
+    perms.insert(id=1, flags=13).execute()                       # 0b1101
+    negated = BitwiseNegated(perms.c.flags + 0)                 # ~(any expression)
+    assert isinstance(negated, BitwiseMixin)
+    query = perms.select(negated, negated & 7, ~negated)
+    assert list(query.tuples()) == [(-14, 2, 13)]
+    # ``a - b`` on a bitwise expression clears b's bits: ~13 & ~2 == ~15
+    cleared = perms.select(negated - 2, negated - Value(2))
+    assert list(cleared.tuples()) == [(-16, -16)]

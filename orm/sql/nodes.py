@@ -524,7 +524,10 @@ class BitwiseMixin:
         return self.bin_or(other)
 
     def __sub__(self, other: Any) -> 'Expression':
-        return self.bin_and(other.bin_negated())
+        # clear the bits of ``other``: ``self & ~other``
+        if isinstance(other, int) and not isinstance(other, bool):
+            return self.bin_and(~other)
+        return self.bin_and(BitwiseNegated(other if isinstance(other, Node) else Value(other)))
 
     def __invert__(self) -> 'BitwiseNegated':
         return BitwiseNegated(self)
@@ -542,7 +545,9 @@ class Negated(WrappedNode):
             return ctx.sql(self.node)
 
 
-class BitwiseNegated(Negated):
+class BitwiseNegated(BitwiseMixin, Negated):
+    """``~expr``; itself combined bitwise (``~Model.flags & 7``)."""
+
     def __invert__(self) -> Node:
         return self.node
 
