@@ -16,6 +16,7 @@ from .sql.context import Context
 from .sql.nodes import (SQL, Column, ColumnBase, Entity, Expression, Node, NodeList, OP,
                         Value, attrdict, ensure_tuple)
 from .sql.sources import Table
+from .schema import ModelIndex
 from .shapes import insert_row, update_row
 
 __all__ = ['Model', 'ModelBase', 'Metadata', 'SubclassAwareMetadata', 'CompositeKey',
@@ -128,18 +129,6 @@ class CompositeKey(MetaField):
         setattr(model, self.name, self)
 
 
-class _ModelIndexPart:
-    pass
-
-
-def ModelIndex(model: type, fields: Iterable, unique: bool = False, safe: bool = True,
-               where: Any = None, using: str | None = None, name: str | None = None) -> Any:
-    """An index on a model's table: fields, expressions, partial (``where=``), ``using=``."""
-    from .schema import ModelIndexNode
-    return ModelIndexNode(model, fields, unique=unique, safe=safe, where=where, using=using,
-                          name=name)
-
-
 class Metadata:
     """Everything a model knows about itself: ``Model._meta``."""
 
@@ -170,14 +159,7 @@ class Metadata:
         self.name = model.__name__.lower()
         self.table_function = table_function
         self.legacy_table_names = legacy_table_names
-        if not table_name:
-            if self.table_function:
-                table_name = self.table_function(model)
-            elif legacy_table_names:
-                table_name = make_identifier(model.__name__.lower())
-            else:
-                table_name = make_snake_case(model.__name__)
-        self.table_name = table_name
+        self.table_name = table_name or self.make_table_name()
         self._table = None
         self.indexes = list(indexes) if indexes else []
         self.constraints = constraints
@@ -203,6 +185,16 @@ class Metadata:
 
     def __repr__(self) -> str:
         return '<Metadata of %s>' % self.model.__name__
+
+    def make_table_name(self) -> str:
+        """The table name used when ``Meta.table_name`` is not given: from
+        ``Meta.table_function``, else the lower-cased class name (``legacy_table_names``,
+        the default) or the snake_case one."""
+        if self.table_function:
+            return self.table_function(self.model)
+        if self.legacy_table_names:
+            return make_identifier(self.model.__name__.lower())
+        return make_snake_case(self.model.__name__)
 
     # -- the table ---------------------------------------------------------------------------
     def model_graph(self, refs: bool = True, backrefs: bool = True, depth_first: bool = True
@@ -376,9 +368,8 @@ class Metadata:
     def add_index(self, *fields: Any, **kwargs: Any) -> None:
         """Add an index: a finished one (``SQL``, ``Index`` or ``Model.index(...)``), or
         fields / expressions / names with ``name=``, ``unique=``, ``where=``, ``using=``."""
-        from .schema import ModelIndexNode
         from .sql.queries import Index
-        if len(fields) == 1 and isinstance(fields[0], (SQL, Index, ModelIndexNode)):
+        if len(fields) == 1 and isinstance(fields[0], (SQL, Index, ModelIndex)):
             if kwargs:
                 raise ValueError('add_index() options (%s) apply to fields or expressions, '
                                  'not to a finished index' % ', '.join(sorted(kwargs)))
@@ -525,6 +516,24 @@ class ModelBase(type):
         for name_, field in fields:
             cls_obj._meta.add_field(name_, field)
 
+        # indexes inherited from a base (Meta.indexes, add_index) index this model's table
+        inherited = cls_obj._meta.indexes
+        for i, index in enumerate(inherited):
+            if isinstance(index, ModelIndex) and index.model is not cls_obj and \
+                    isinstance(index.model, type) and issubclass(cls_obj, index.model):
+                inherited[i] = index.clone()
+                inherited[i].model = cls_obj
+
+        if cls_obj._meta.composite_key:
+            missing = [n for n in cls_obj._meta.primary_key.field_names
+                       if n not in cls_obj._meta.fields]
+            if missing:
+                raise ValueError('%s: CompositeKey names %s, which %s not a field of the '
+                                 'model; its fields are: %s' % (
+                                     name, ', '.join(repr(n) for n in missing),
+                                     'is' if len(missing) == 1 else 'are',
+                                     ', '.join(cls_obj._meta.sorted_field_names)))
+
         # a DoesNotExist of its own, subclassing its parent's
         exc_name = '%sDoesNotExist' % cls_obj.__name__
         exc_bases = tuple(getattr(b, 'DoesNotExist', DoesNotExist) for b in bases
@@ -571,6 +580,15 @@ class ModelBase(type):
 
 def _copy_field(field: Field) -> Field:
     import copy
+    if isinstance(field, DeferredForeignKey) and \
+            any(f is field for f in DeferredForeignKey._unresolved):
+        # still waiting for its model: the subclass's copy must wait (and resolve) too
+        kwargs = dict(field.field_kwargs)
+        if kwargs.get('backref') not in ('+', '!'):
+            kwargs.pop('backref', None)       # the subclass gets its own backref name
+        new = DeferredForeignKey(field.rel_model_name, **kwargs)
+        new._order, new._sort_key = field._order, field._sort_key
+        return new
     new = copy.copy(field)
     new.model = None
     new.name = None

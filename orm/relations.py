@@ -156,8 +156,19 @@ class ForeignKeyField(Field):
                              'from the field name' % (model.__name__, name))
         if self.rel_model == 'self':
             self.rel_model = model
+        elif isinstance(self.rel_model, str):
+            raise TypeError(
+                '%s.%s: ForeignKeyField(%r) names a model by string, which only works for '
+                '"self"; pass the model class, or use DeferredForeignKey(%r) for a model '
+                'declared later' % (model.__name__, name, self.rel_model, self.rel_model))
         if isinstance(self.rel_field, str):
-            self.rel_field = getattr(self.rel_model, self.rel_field)
+            target = self.rel_model._meta.combined.get(self.rel_field)
+            if target is None:
+                raise ValueError('%s.%s: %s has no field %r to refer to; its fields are: %s'
+                                 % (model.__name__, name, self.rel_model.__name__,
+                                    self.rel_field,
+                                    ', '.join(self.rel_model._meta.sorted_field_names)))
+            self.rel_field = target
         elif self.rel_field is None:
             self.rel_field = self.rel_model._meta.primary_key
             if self.rel_field is None or self.rel_field is False:
@@ -180,6 +191,11 @@ class ForeignKeyField(Field):
             setattr(model, self.object_id_name, ObjectIdAccessor(self))
             if self.backref not in '!+':
                 setattr(self.rel_model, self.backref, self.backref_accessor_class(self))
+
+    def get_constraint_name(self) -> str:
+        """The name of the constraint ``SchemaManager.create_foreign_key()`` adds."""
+        return self.constraint_name or 'fk_%s_%s_refs_%s' % (
+            self.model._meta.table_name, self.column_name, self.rel_model._meta.table_name)
 
     def foreign_key_constraint(self, ctx: Context | None = None) -> NodeList:
         parts: list = []

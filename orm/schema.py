@@ -10,8 +10,8 @@ from .sql.context import Context
 from .sql.nodes import (SQL, ColumnBase, CommaNodeList, EnclosedNodeList, Entity, Node,
                         NodeList, ValueLiterals)
 
-__all__ = ['SchemaManager', 'ModelIndexNode', 'make_index_name', 'index_name_prefix',
-           'fields_to_index']
+__all__ = ['SchemaManager', 'ModelIndex', 'ModelIndexNode', 'make_index_name',
+           'index_name_prefix', 'fields_to_index']
 
 
 def index_name_prefix(meta: Any) -> str:
@@ -29,8 +29,9 @@ def make_index_name(table_name: str, columns: Iterable[str]) -> str:
     return index_name
 
 
-class ModelIndexNode(Node):
-    """``CREATE [UNIQUE] INDEX ... ON table (fields or expressions) [WHERE ...]``."""
+class ModelIndex(Node):
+    """An index on a model's table: ``CREATE [UNIQUE] INDEX ... ON table (fields or
+    expressions) [WHERE ...]``; made by ``Model.index()`` or ``Model.add_index()``."""
 
     def __init__(self, model: type, fields: Iterable, unique: bool = False, safe: bool = True,
                  where: Any = None, using: str | None = None, name: str | None = None
@@ -39,18 +40,26 @@ class ModelIndexNode(Node):
         self._fields = list(fields)
         if not self._fields:
             raise ValueError('an index needs at least one field or expression')
+        meta = getattr(model, '_meta', None)
+        if meta is not None:
+            for item in self._fields:
+                if isinstance(item, str) and item not in meta.combined:
+                    raise ValueError('%s has no field %r to index; its fields are: %s (use '
+                                     'SQL(...) for an expression)' % (
+                                         model.__name__, item,
+                                         ', '.join(meta.sorted_field_names)))
         self._unique = unique
         self._safe = safe
         self._where = where
         self._using = using
         self._name = name
 
-    def safe(self, _safe: bool = True) -> 'ModelIndexNode':
+    def safe(self, _safe: bool = True) -> 'ModelIndex':
         clone = self.clone()
         clone._safe = _safe
         return clone
 
-    def where(self, *expressions: Any) -> 'ModelIndexNode':
+    def where(self, *expressions: Any) -> 'ModelIndex':
         clone = self.clone()
         node = clone._where
         for expr in expressions:
@@ -58,7 +67,7 @@ class ModelIndexNode(Node):
         clone._where = node
         return clone
 
-    def using(self, _using: str | None = None) -> 'ModelIndexNode':
+    def using(self, _using: str | None = None) -> 'ModelIndex':
         clone = self.clone()
         clone._using = _using
         return clone
@@ -127,6 +136,9 @@ class ModelIndexNode(Node):
         return ctx
 
 
+ModelIndexNode = ModelIndex   # the name this class had before it took peewee's
+
+
 def fields_to_index(meta: Any) -> list:
     """Index nodes for fields with index=/unique= and for Meta.indexes."""
     indexes = []
@@ -151,8 +163,78 @@ def fields_to_index(meta: Any) -> list:
     return indexes
 
 
+def _check_resolved(model: type, field: Any) -> None:
+    """A DeferredForeignKey still waiting for its model has no column type: say so."""
+    rel_name = getattr(field, 'rel_model_name', None)
+    if rel_name is not None and not hasattr(field, 'foreign_key_constraint'):
+        raise ValueError(
+            '%s.%s is a DeferredForeignKey to %r, which has not been declared yet, so its '
+            'column type is unknown. Declare that model (or call '
+            'DeferredForeignKey.resolve(TheModel)) before creating the table'
+            % (model.__name__, field.name, rel_name))
+
+
+# SQLite STRICT tables accept only these column types; other declared types are mapped by
+# SQLite's own affinity rules (https://www.sqlite.org/datatype3.html, 3.1)
+_STRICT_TYPES = ('INT', 'INTEGER', 'REAL', 'TEXT', 'BLOB', 'ANY')
+
+
+def _strict_type(declared: str) -> str:
+    name = declared.upper().split('(')[0].strip()
+    if name in _STRICT_TYPES:
+        return name
+    if 'INT' in name:
+        return 'INTEGER'
+    if 'CHAR' in name or 'CLOB' in name or 'TEXT' in name:
+        return 'TEXT'
+    if 'BLOB' in name:
+        return 'BLOB'
+    if 'REAL' in name or 'FLOA' in name or 'DOUB' in name:
+        return 'REAL'
+    return 'ANY'    # NUMERIC affinity (DECIMAL, DATETIME, ...) or no type: stored as given
+
+
+def _strict_column(column: NodeList, datatype: Any) -> NodeList:
+    """The column definition with its type replaced by one a STRICT table accepts."""
+    declared = getattr(datatype, 'sql', None)
+    nodes = list(getattr(column, 'nodes', ()))
+    for i, node in enumerate(nodes):
+        if node is datatype or (isinstance(node, SQL) and declared and node.sql == declared):
+            nodes[i] = SQL(_strict_type(declared))
+            return NodeList(nodes)
+    if not declared and len(nodes) >= 1:
+        nodes.insert(1, SQL('ANY'))     # an untyped column (AnyField, BareField)
+        return NodeList(nodes)
+    return column
+
+
+class DDLStatement(NodeList):
+    """A DDL statement built by a SchemaManager ``_create_*`` / ``_drop_*`` method.
+
+    It is a node (``database.execute(stmt)``, ``ctx.sql(stmt)``) that also knows its
+    database, so ``Model._schema._create_table().query()`` gives ``(sql, params)`` as in
+    peewee."""
+
+    def __init__(self, nodes: Iterable, database: Any = None, **context_options: Any
+                 ) -> None:
+        super().__init__(nodes)
+        self._database = database
+        self._context_options = context_options
+
+    def query(self) -> tuple[str, list]:
+        if self._database is None:
+            return Context().sql(self).query()
+        return self._database.get_sql_context(**self._context_options).sql(self).query()
+
+    def sql(self) -> tuple[str, list]:
+        return self.query()
+
+
 class SchemaManager:
-    """``Model._schema``: creates and drops the model's table, indexes and sequences."""
+    """``Model._schema``: creates and drops the model's table, indexes and sequences.
+
+    Each ``create_x()`` / ``drop_x()`` runs the statement that ``_create_x()`` /
+    ``_drop_x()`` builds (a :class:`DDLStatement`, ``.query()`` gives its SQL)."""
 
     def __init__(self, model: type, database: Any = None, **context_options: Any) -> None:
         self.model = model
@@ -180,8 +262,11 @@ class SchemaManager:
     def _execute(self, node: Any) -> Any:
         return self.database.execute(node)
 
+    def _statement(self, parts: Iterable) -> DDLStatement:
+        return DDLStatement(parts, self.database, **self.context_options)
+
     # -- tables --------------------------------------------------------------------------------
-    def _create_table(self, safe: bool = True, **options: Any) -> NodeList:
+    def _create_table(self, safe: bool = True, **options: Any) -> DDLStatement:
         meta = self.model._meta
         dialect = self.database.dialect
         ctx = self._create_context()
@@ -200,8 +285,13 @@ class SchemaManager:
             pk_columns = [meta.fields[name].column_name for name in pk.field_names]
             constraints.append(NodeList((SQL('PRIMARY KEY'), EnclosedNodeList(
                 [Entity(c) for c in pk_columns]))))
+        strict = bool(meta.strict_tables) and dialect.name == 'sqlite'
         for field in meta.sorted_fields:
-            columns.append(field.ddl(ctx))
+            _check_resolved(self.model, field)
+            column = field.ddl(ctx)
+            if strict:
+                column = _strict_column(column, field.ddl_datatype(ctx))
+            columns.append(column)
             if hasattr(field, 'foreign_key_constraint') and not field.deferred:
                 constraints.append(field.foreign_key_constraint(ctx))
         if meta.constraints:
@@ -210,19 +300,23 @@ class SchemaManager:
 
         table_options = dict(meta.options or {}, **options)
         sqlite_options = []
-        if meta.without_rowid:
-            sqlite_options.append('WITHOUT ROWID')
         if meta.strict_tables:
             sqlite_options.append('STRICT')
+        if meta.without_rowid:
+            sqlite_options.append('WITHOUT ROWID')
         if sqlite_options:
             if dialect.name != 'sqlite':
                 raise dialect.not_supported(' and '.join(sqlite_options) + ' tables')
             parts.append(SQL(', '.join(sqlite_options)))
-        if meta.table_settings:
-            settings = meta.table_settings
-            if isinstance(settings, str):
-                settings = [settings]
-            parts.extend(SQL(s) for s in settings)
+        settings = meta.table_settings or []
+        if isinstance(settings, str):
+            settings = [settings]
+        # PostgreSQL wants INHERITS / PARTITION BY / USING before WITH (...) and the rest
+        # (ON COMMIT, TABLESPACE) after it
+        before = [s for s in settings if not table_options or
+                  s.lstrip().upper().startswith(('INHERITS', 'PARTITION', 'USING'))]
+        after = [s for s in settings if s not in before]
+        parts.extend(SQL(s) for s in before)
         if table_options:
             if not dialect.table_storage_options:
                 from .exceptions import NotSupportedError
@@ -237,23 +331,29 @@ class SchemaManager:
             # storage parameters are written as key=value pairs: WITH (fillfactor=70)
             opts = ', '.join('%s=%s' % (k, v) for k, v in table_options.items())
             parts.append(SQL('WITH (%s)' % opts))
-        return NodeList(parts)
+        parts.extend(SQL(s) for s in after)
+        return self._statement(parts)
 
     def create_table(self, safe: bool = True, **options: Any) -> None:
         self._execute(self._create_table(safe=safe, **options))
 
-    def create_table_as(self, table_name: str, query: Any, safe: bool = True, **meta: Any
-                        ) -> None:
+    def _create_table_as(self, table_name: str, query: Any, safe: bool = True, **meta: Any
+                         ) -> DDLStatement:
         parts = [SQL('CREATE')]
         if meta.get('temporary'):
             parts.append(SQL('TEMPORARY'))
         parts.append(SQL('TABLE'))
         if safe:
             parts.append(SQL('IF NOT EXISTS'))
-        parts.extend((Entity(table_name), SQL('AS'), query))
-        self._execute(NodeList(parts))
+        target = Entity(*table_name) if isinstance(table_name, tuple) else Entity(table_name)
+        parts.extend((target, SQL('AS'), query))
+        return self._statement(parts)
 
-    def _drop_table(self, safe: bool = True, **options: Any) -> NodeList:
+    def create_table_as(self, table_name: str, query: Any, safe: bool = True, **meta: Any
+                        ) -> None:
+        self._execute(self._create_table_as(table_name, query, safe=safe, **meta))
+
+    def _drop_table(self, safe: bool = True, **options: Any) -> DDLStatement:
         parts = [SQL('DROP TABLE')]
         if safe:
             parts.append(SQL('IF EXISTS'))
@@ -263,65 +363,89 @@ class SchemaManager:
                 pass   # SQLite has no CASCADE on DROP TABLE; dependants keep dangling keys
             else:
                 parts.append(SQL('CASCADE'))
-        return NodeList(parts)
+        return self._statement(parts)
 
     def drop_table(self, safe: bool = True, **options: Any) -> None:
         options.pop('temporary', None)
         self._execute(self._drop_table(safe=safe, **options))
 
-    def truncate_table(self, restart_identity: bool = False, cascade: bool = False) -> None:
+    def _truncate_table(self, restart_identity: bool = False, cascade: bool = False
+                        ) -> DDLStatement:
         meta = self.model._meta
-        if self.database.dialect.truncate_table:
-            parts = [SQL('TRUNCATE TABLE'), meta.table_entity()]
-            if restart_identity:
-                parts.append(SQL('RESTART IDENTITY'))
-            if cascade:
-                parts.append(SQL('CASCADE'))
-            self._execute(NodeList(parts))
-        else:
-            self._execute(NodeList((SQL('DELETE FROM'), meta.table_entity())))
+        if not self.database.dialect.truncate_table:
+            # SQLite has no TRUNCATE: DELETE FROM empties the table (and its rowids restart
+            # after the largest one left, i.e. from 1)
+            return self._statement((SQL('DELETE FROM'), meta.table_entity()))
+        parts = [SQL('TRUNCATE TABLE'), meta.table_entity()]
+        if restart_identity:
+            parts.append(SQL('RESTART IDENTITY'))
+        if cascade:
+            parts.append(SQL('CASCADE'))
+        return self._statement(parts)
+
+    def truncate_table(self, restart_identity: bool = False, cascade: bool = False) -> None:
+        self._execute(self._truncate_table(restart_identity, cascade))
 
     # -- indexes --------------------------------------------------------------------------------
+    def _create_indexes(self, safe: bool = True) -> list:
+        return [self._create_index(index, safe) for index in fields_to_index(self.model._meta)]
+
+    def _create_index(self, index: Any, safe: bool = True) -> DDLStatement:
+        if isinstance(index, ModelIndex):
+            index = index.safe(safe)
+        return self._statement((index,))
+
     def create_indexes(self, safe: bool = True) -> None:
-        for index in fields_to_index(self.model._meta):
-            if isinstance(index, ModelIndexNode):
-                index = index.safe(safe)
+        for index in self._create_indexes(safe=safe):
             self._execute(index)
 
     def create_index(self, index: Any, safe: bool = True) -> None:
-        if isinstance(index, ModelIndexNode):
-            index = index.safe(safe)
-        self._execute(index)
+        self._execute(self._create_index(index, safe))
 
-    def drop_indexes(self, safe: bool = True) -> None:
-        meta = self.model._meta
-        for index in fields_to_index(meta):
-            if isinstance(index, ModelIndexNode):
-                self.drop_index(index.name, safe)
+    def _drop_indexes(self, safe: bool = True) -> list:
+        return [self._drop_index(index.name, safe) for index in
+                fields_to_index(self.model._meta) if isinstance(index, ModelIndex)]
 
-    def drop_index(self, name: str, safe: bool = True) -> None:
+    def _drop_index(self, name: str, safe: bool = True) -> DDLStatement:
         meta = self.model._meta
         parts = [SQL('DROP INDEX')]
         if safe and self.database.dialect.safe_drop_index:
             parts.append(SQL('IF EXISTS'))
         parts.append(Entity(meta.schema, name) if meta.schema else Entity(name))
-        self._execute(NodeList(parts))
+        return self._statement(parts)
+
+    def drop_indexes(self, safe: bool = True) -> None:
+        for statement in self._drop_indexes(safe=safe):
+            self._execute(statement)
+
+    def drop_index(self, name: str, safe: bool = True) -> None:
+        self._execute(self._drop_index(name, safe))
 
     # -- sequences (PostgreSQL) -------------------------------------------------------------------
     def _sequence_fields(self) -> list:
         return [f for f in self.model._meta.sorted_fields if f.sequence]
 
-    def create_sequence(self, field: Any) -> None:
+    def _check_sequence(self, field: Any) -> None:
         if not self.database.dialect.sequences:
             raise self.database.dialect.not_supported('sequences')
-        parts = [SQL('CREATE SEQUENCE IF NOT EXISTS'), self._sequence_entity(field)]
-        self._execute(NodeList(parts))
+        if not getattr(field, 'sequence', None):
+            raise ValueError('%r has no sequence: declare it with %s(sequence="name")'
+                             % (field, type(field).__name__))
+
+    def _create_sequence(self, field: Any) -> DDLStatement:
+        self._check_sequence(field)
+        return self._statement((SQL('CREATE SEQUENCE IF NOT EXISTS'),
+                                self._sequence_entity(field)))
+
+    def create_sequence(self, field: Any) -> None:
+        self._execute(self._create_sequence(field))
+
+    def _drop_sequence(self, field: Any) -> DDLStatement:
+        self._check_sequence(field)
+        return self._statement((SQL('DROP SEQUENCE IF EXISTS'), self._sequence_entity(field)))
 
     def drop_sequence(self, field: Any) -> None:
-        if not self.database.dialect.sequences:
-            raise self.database.dialect.not_supported('sequences')
-        self._execute(NodeList((SQL('DROP SEQUENCE IF EXISTS'),
-                                self._sequence_entity(field))))
+        self._execute(self._drop_sequence(field))
 
     def _sequence_entity(self, field: Any) -> Entity:
         schema = self.model._meta.schema
@@ -338,18 +462,26 @@ class SchemaManager:
                 self.drop_sequence(field)
 
     # -- foreign keys added after the fact (cycles) -----------------------------------------------
-    def create_foreign_key(self, field: Any) -> None:
+    def _create_foreign_key(self, field: Any) -> DDLStatement:
+        if not hasattr(field, 'foreign_key_constraint'):
+            raise TypeError('create_foreign_key() takes a ForeignKeyField of %s, got %r'
+                            % (self.model.__name__, field))
+        if field.model is not self.model:
+            raise ValueError('%r belongs to %s, not %s: call %s._schema.create_foreign_key()'
+                             % (field, field.model.__name__, self.model.__name__,
+                                field.model.__name__))
         dialect = self.database.dialect
         if dialect.name == 'sqlite':
             raise dialect.not_supported('ALTER TABLE ... ADD CONSTRAINT (SQLite declares '
                                         'foreign keys only in CREATE TABLE)')
-        name = field.constraint_name or 'fk_%s_%s_refs_%s' % (
-            self.model._meta.table_name, field.column_name, field.rel_model._meta.table_name)
         fk = field.foreign_key_constraint()
         if not field.constraint_name:
-            fk = NodeList([SQL('CONSTRAINT'), Entity(name)] + fk.nodes)
-        self._execute(NodeList((SQL('ALTER TABLE'), self.model._meta.table_entity(),
-                                SQL('ADD'), fk)))
+            fk = NodeList([SQL('CONSTRAINT'), Entity(field.get_constraint_name())] + fk.nodes)
+        return self._statement((SQL('ALTER TABLE'), self.model._meta.table_entity(),
+                                SQL('ADD'), fk))
+
+    def create_foreign_key(self, field: Any) -> None:
+        self._execute(self._create_foreign_key(field))
 
     # -- all together -------------------------------------------------------------------------
     def create_all(self, safe: bool = True, **table_options: Any) -> None:
