@@ -1249,7 +1249,6 @@ class SqliteExtDatabase(ConnectionHooks, SqliteDatabase):
                  rank_functions: bool = True, hash_functions: bool = False,
                  regexp_function: bool = False, bloomfilter: bool = False,
                  json_contains: bool = False, *args: Any, **kwargs: Any) -> None:
-        self._table_functions: dict = {}
         super().__init__(database, *args, **kwargs)
         if rank_functions:
             self.register_function(rank, 'fts_rank')
@@ -1268,8 +1267,7 @@ class SqliteExtDatabase(ConnectionHooks, SqliteDatabase):
         # before the extensions (loaded by the base class): a real ``closure``
         # extension registers its transitive_closure module over this one
         self._register_closure_module(conn)
-        super()._add_conn_hooks(conn)
-        self._load_table_functions(conn)
+        super()._add_conn_hooks(conn)   # also registers the table functions
         self._install_hooks(conn)
 
     _closure_unavailable: set = set()   # drivers without a virtual-table route
@@ -1285,31 +1283,6 @@ class SqliteExtDatabase(ConnectionHooks, SqliteDatabase):
             # no virtual-table API here: ClosureTable then needs the C extension;
             # do not try again on every connection
             SqliteExtDatabase._closure_unavailable.add(driver)
-
-    def _load_table_functions(self, conn: Any) -> None:
-        for name, klass in self._table_functions.items():
-            _vtab.register(conn, klass, name)
-
-    def register_table_function(self, klass: type, name: Optional[str] = None) -> type:
-        """Register ``klass`` (a :class:`TableFunction`) now and on every new connection."""
-        name = name or klass.name or klass.__name__.lower()
-        if klass.name is None:
-            klass.name = name
-        self._table_functions[name] = klass
-        conn = self._current_conn()
-        if conn is not None:
-            _vtab.register(conn, klass, name)
-        return klass
-
-    def table_function(self, name: Optional[str] = None) -> Callable:
-        """Class decorator registering a :class:`TableFunction`."""
-        def decorator(klass: type) -> type:
-            return self.register_table_function(klass, name)
-        return decorator
-
-    def unregister_table_function(self, name: str) -> bool:
-        """Stop registering ``name`` on new connections (open ones keep it)."""
-        return self._table_functions.pop(name, None) is not None
 
 
 #: peewee's name for the C-accelerated variant; here everything is pure Python.
