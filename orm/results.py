@@ -451,9 +451,10 @@ class ModelCursorWrapper(BaseModelCursorWrapper):
         super().initialize()
         sources = []
         for src, _, _, _ in self.column_info:
-            if src not in sources:
+            # by identity: a subquery source compared with == would build SQL
+            if not any(known is src for known in sources):
                 sources.append(src)
-        if self.model not in sources:
+        if not any(known is self.model for known in sources):
             sources.insert(0, self.model)
         self.sources = sources
         # a joined subquery of a model (``join(Tweet.select(...).alias('t'), on=...)``)

@@ -896,3 +896,18 @@ def test_query_builder_docs_examples_run():
                               optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 50
     assert result.failed == 0
+
+
+def test_a_query_compared_with_a_value_is_a_scalar_subquery(people):
+    oldest = people.select(fn.MAX(people.age))
+    assert len(list(people.select().where(oldest > 0))) == len(list(people.select()))
+    assert [r['name'] for r in people.select(people.name).where(people.age == oldest)] == \
+        [r['name'] for r in people.select(people.name).order_by(people.age.desc()).limit(1)]
+    assert list(people.select().where(oldest < 0)) == []
+    assert list(people.select().where(oldest == None)) == []          # noqa: E711  IS NULL
+    # compared with another source (or a model class) it is identity: queries stay
+    # usable as dict keys and in lists
+    other = people.select(fn.MAX(people.age))
+    assert (oldest == oldest) is True and (oldest == other) is False
+    assert (oldest != other) is True and (oldest == people) is False
+    assert {oldest: 1}[oldest] == 1 and other not in [oldest, people]

@@ -375,6 +375,31 @@ class SelectBase(SelectQuery, Source):
     # identity semantics: a query used as a source is keyed by identity in alias lookups
     __hash__ = object.__hash__
 
+    # Compared with a value, a query is a scalar subquery: ``T.select(fn.MAX(T.x)) > 1``
+    # builds SQL, as in peewee.  Compared with another source it is identity, so queries
+    # still work as dict keys.
+    def __eq__(self, rhs: Any) -> Any:  # type: ignore[override]
+        if isinstance(rhs, (Source, type)):   # another source, or a model class
+            return rhs is self
+        return Expression(self, OP.IS if rhs is None else OP.EQ, rhs)
+
+    def __ne__(self, rhs: Any) -> Any:  # type: ignore[override]
+        if isinstance(rhs, (Source, type)):
+            return rhs is not self
+        return Expression(self, OP.IS_NOT if rhs is None else OP.NE, rhs)
+
+    def __lt__(self, rhs: Any) -> Expression:
+        return Expression(self, OP.LT, rhs)
+
+    def __le__(self, rhs: Any) -> Expression:
+        return Expression(self, OP.LTE, rhs)
+
+    def __gt__(self, rhs: Any) -> Expression:
+        return Expression(self, OP.GT, rhs)
+
+    def __ge__(self, rhs: Any) -> Expression:
+        return Expression(self, OP.GTE, rhs)
+
     def _execute(self, database: Any) -> Any:
         if self._cursor_wrapper is None:
             cursor = database.execute(self)
