@@ -301,6 +301,12 @@ class ArrayField(IndexedFieldMixin, Field):
         self._item_field.name = self._item_field.column_name = name
 
     def ddl_datatype(self, ctx: Any) -> SQL:
+        dialect = getattr(ctx, 'dialect', None)
+        if self.dimensions > 1 and not getattr(dialect, 'nested_arrays', True):
+            raise ValueError('%s has no nested arrays: %s.%s is declared with dimensions=%d; '
+                             'store nested lists in a JSONField instead' % (
+                                 dialect.display_name, self.model.__name__, self.name,
+                                 self.dimensions))
         item = self._item_field.ddl_datatype(ctx)
         return SQL('%s%s' % (item.sql, '[]' * self.dimensions))
 

@@ -293,6 +293,24 @@ def test_arrays_are_one_dimensional():
     assert field.dimensions == 1 and not field.index
 
 
+def test_postgres_ext_nested_arrays_are_refused_by_the_cockroach_dialect():
+    # the same refusal for postgres_ext's ArrayField on a CockroachDB database, when its
+    # table is defined (the field itself cannot know its engine earlier)
+    from playhouse.postgres_ext import ArrayField as PgArrayField
+    from playhouse.postgres_ext import PostgresqlExtDatabase
+
+    class Grid(Model):
+        cells = PgArrayField(IntegerField, dimensions=2)
+
+        class Meta:
+            database = CockroachDatabase('unused')
+
+    with pytest.raises(ValueError, match='CockroachDB has no nested arrays.*Grid.cells'):
+        Grid._schema._create_table().sql()
+    with Grid.bind_ctx(PostgresqlExtDatabase('unused')):
+        assert 'INTEGER[][]' in Grid._schema._create_table().sql()[0]
+
+
 def test_inverted_indexes_use_gin():
     class Tagged(Base):
         tags = ArrayField(TextField, index=True)

@@ -38,6 +38,7 @@ class Dialect:
     insert_returns_pk = False             # inserts fetch the new key with RETURNING
     supports_distinct_on = False
     supports_lateral = False
+    nested_arrays = True                  # ARRAY columns of arrays (INTEGER[][])
     compound_select_parentheses = False   # members of UNION etc. may be parenthesised
     subquery_alias_required = False       # every subquery in FROM needs an alias
     supports_update_from = False

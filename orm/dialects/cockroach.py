@@ -70,6 +70,7 @@ def parse_cockroach_version(text: str) -> tuple | None:
 class CockroachDialect(PostgresDialect):
     name = 'cockroach'
     field_types = dict(PostgresDialect.field_types, JSON='JSONB')
+    nested_arrays = False
 
     #: ``'cockroach'`` or ``'postgres'`` once connected; ``None`` (CockroachDB assumed)
     #: before the server has been asked.
