@@ -506,18 +506,18 @@ class SchemaMigrator:
 
     # -- constraints -------------------------------------------------------------------------
     def _constraint_sql(self, constraint: Any) -> str:
-        if isinstance(constraint, Node):
-            return self.render(constraint)
-        return str(constraint)
+        """The SQL of a constraint given to add_constraint() (a node or text)."""
+        text = self.render(constraint) if isinstance(constraint, Node) else str(constraint)
+        if re.match(r'^\s*CONSTRAINT\b', text, re.I):
+            raise ValueError('pass the constraint without "CONSTRAINT <name>": the name is '
+                             'the second argument')
+        return text
 
     @operation
     def add_constraint(self, table: Any, name: str, constraint: Any) -> Any:
         """``ALTER TABLE ADD CONSTRAINT name <constraint>``: ``constraint`` is an SQL node
         (``Check('price > 0')``, ``SQL('UNIQUE (a, b)')``) or SQL text."""
         text = self._constraint_sql(constraint)
-        if re.match(r'^\s*CONSTRAINT\b', text, re.I):
-            raise ValueError('pass the constraint without "CONSTRAINT <name>": the name is '
-                             'the second argument')
         return NodeList(self._alter_table(table) + [
             SQL('ADD CONSTRAINT'), Entity(name), SQL(text)])
 
@@ -1128,9 +1128,6 @@ class SqliteMigrator(SchemaMigrator):
     def add_constraint(self, table: Any, name: str, constraint: Any) -> None:
         """Add a table constraint (rebuild); rows that break it raise IntegrityError."""
         text = self._constraint_sql(constraint)
-        if re.match(r'^\s*CONSTRAINT\b', text, re.I):
-            raise ValueError('pass the constraint without "CONSTRAINT <name>": the name is '
-                             'the second argument')
 
         def change(tdef: TableDef) -> None:
             for item in tdef.items:
@@ -1158,15 +1155,6 @@ class SqliteMigrator(SchemaMigrator):
                 raise ValueError('table %s has no constraint named %r'
                                  % (_table_name(table), name))
         self._rebuild(table, change)
-
-    @operation
-    def add_unique(self, table: Any, *column_names: str) -> Any:
-        if not column_names:
-            raise ValueError('add_unique() needs at least one column')
-        table = _table_name(table)
-        columns = ', '.join(self.quote(c) for c in column_names)
-        return self.add_constraint(table, self._unique_name(table, list(column_names)),
-                                   'UNIQUE (%s)' % columns)
 
     @operation
     def add_foreign_key_constraint(self, table: Any, column_name: str, rel: Any,
