@@ -188,17 +188,22 @@ class SqliteDatabase(Database):
         super().init(database, **kwargs)
 
     # -- connections -------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> Any:
         if not self.database:
-            raise ImproperlyConfigured('SqliteDatabase needs a file name or ":memory:".')
-        conn = sqlite3.connect(self.database, timeout=self._timeout, isolation_level=None,
-                               **self.connect_params)
+            raise ImproperlyConfigured('%s needs a file name or ":memory:".'
+                                       % type(self).__name__)
+        conn = self._open_connection()
         try:
             self._add_conn_hooks(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _open_connection(self) -> Any:
+        """The driver's connection (a database on another SQLite driver overrides this)."""
+        return sqlite3.connect(self.database, timeout=self._timeout, isolation_level=None,
+                               **self.connect_params)
 
     def _set_server_version(self, conn: Any) -> None:
         self.server_version = sqlite3.sqlite_version_info

@@ -283,18 +283,8 @@ class APSWDatabase(SqliteExtDatabase):
         self.connect_params.pop('check_same_thread', None)
 
     # -- connections ---------------------------------------------------------------------
-    def _connect(self) -> Any:
-        if not self.database:
-            raise ImproperlyConfigured('APSWDatabase needs a file name or ":memory:".')
-        conn = apsw.Connection(self.database, **self.connect_params)
-        try:
-            if self._timeout is not None:
-                conn.set_busy_timeout(int(self._timeout * 1000))
-            self._add_conn_hooks(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+    def _open_connection(self) -> Any:
+        return apsw.Connection(self.database, **self.connect_params)
 
     def _set_server_version(self, conn: Any) -> None:
         self.server_version = _version_tuple(apsw.sqlite_lib_version())
@@ -316,6 +306,8 @@ class APSWDatabase(SqliteExtDatabase):
         return True
 
     def _add_conn_hooks(self, conn: Any) -> None:
+        if self._timeout is not None:
+            conn.set_busy_timeout(int(self._timeout * 1000))
         super()._add_conn_hooks(conn)
         for name, module in self._modules.items():
             conn.create_module(name, module)
