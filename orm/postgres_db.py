@@ -214,14 +214,20 @@ class PostgresqlDatabase(Database):
 
     def get_columns(self, table: str, schema: Optional[str] = None) -> list:
         cursor = self.execute_sql(
-            "SELECT column_name, is_nullable, data_type, column_default "
-            "FROM information_schema.columns "
-            "WHERE table_name = %s AND table_schema = COALESCE(%s, current_schema()) "
-            "ORDER BY ordinal_position", (table, schema))
+            "SELECT c.column_name, c.is_nullable, c.data_type, c.column_default "
+            "FROM information_schema.columns c "
+            "WHERE c.table_name = %s AND c.table_schema = COALESCE(%s, current_schema())"
+            + self._hidden_filter('c') + " ORDER BY c.ordinal_position", (table, schema))
         primary_keys = set(self.get_primary_keys(table, schema))
-        return [ColumnMetadata(name, data_type, is_nullable == 'YES', name in primary_keys,
-                               table, default)
+        standard = self.dialect.standard_type_name
+        return [ColumnMetadata(name, standard(data_type), is_nullable == 'YES',
+                               name in primary_keys, table, default)
                 for name, is_nullable, data_type, default in cursor.fetchall()]
+
+    def _hidden_filter(self, alias: str) -> str:
+        """Extra condition on ``information_schema.columns`` (as ``alias``) leaving out
+        columns the engine adds by itself (none on PostgreSQL)."""
+        return ''
 
     def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:
         cursor = self.execute_sql(

@@ -40,7 +40,7 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Optional
 
-from orm import (BigIntegerField, ColumnMetadata, Field, ForeignKeyMetadata, IndexMetadata,
+from orm import (BigIntegerField, Field, ForeignKeyMetadata, IndexMetadata,
                  IntegerField, InterfaceError, Node, NotSupportedError, OperationalError,
                  PostgresqlDatabase, UUIDField, ViewMetadata)
 # Hooks orm exports for extension databases (see the API page):
@@ -681,18 +681,6 @@ class CockroachDatabase(PostgresqlDatabase):
         return [ViewMetadata(name, 'CREATE VIEW %s AS %s' % (
                     self.quote_identifier(name), (definition or '').strip().rstrip(';').strip()))
                 for name, definition in cursor.fetchall()]
-
-    def get_columns(self, table: str, schema: Optional[str] = None) -> list:
-        cursor = self.execute_sql(
-            "SELECT c.column_name, c.is_nullable, c.data_type, c.column_default "
-            "FROM information_schema.columns c "
-            "WHERE c.table_name = %s AND c.table_schema = COALESCE(%s, current_schema())"
-            + self._hidden_filter('c') + " ORDER BY c.ordinal_position", (table, schema))
-        primary_keys = set(self.get_primary_keys(table, schema))
-        standard = self.dialect.standard_type_name
-        return [ColumnMetadata(name, standard(data_type), is_nullable == 'YES',
-                               name in primary_keys, table, default)
-                for name, is_nullable, data_type, default in cursor.fetchall()]
 
     def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:
         cursor = self.execute_sql(

@@ -100,6 +100,12 @@ class Dialect:
         return {'sqlite': 'SQLite', 'postgres': 'PostgreSQL',
                 'cockroach': 'CockroachDB'}.get(self.name, self.name)
 
+    @staticmethod
+    def standard_type_name(name: Any) -> Any:
+        """A column type as introspection reports it, in the catalog's standard spelling
+        (engines with names of their own override this)."""
+        return name
+
     # -- identifiers and literals ----------------------------------------------------------
     def quote_identifier(self, name: str) -> str:
         try:
