@@ -30,6 +30,7 @@ from .exceptions import (
     OperationalError,
     __exception_wrapper__,
 )
+from .proxy import Proxy
 from .transactions import _atomic, _manual_commit, _savepoint, _transaction
 
 __all__ = [
@@ -821,59 +822,6 @@ class Database:
 # ---------------------------------------------------------------------------------------
 # SQLite
 # ---------------------------------------------------------------------------------------
-
-
-class _UninitializedProxyError(AttributeError, InterfaceError):
-    """Raised when an uninitialised :class:`Proxy` is used."""
-
-
-class Proxy:
-    """A placeholder forwarding attribute access to an object given later.
-
-    ``proxy.initialize(obj)`` sets the target and runs the callbacks added
-    with :meth:`attach_callback`.
-    """
-
-    __slots__ = ('obj', '_callbacks')
-
-    def __init__(self) -> None:
-        object.__setattr__(self, '_callbacks', [])
-        object.__setattr__(self, 'obj', None)
-
-    def initialize(self, obj: Any) -> None:
-        """Set the proxied object and run the attached callbacks."""
-        object.__setattr__(self, 'obj', obj)
-        for callback in self._callbacks:
-            callback(obj)
-
-    def attach_callback(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        """Call ``callback(obj)`` whenever the proxy is initialised."""
-        self._callbacks.append(callback)
-        return callback
-
-    def _target(self) -> Any:
-        obj = object.__getattribute__(self, 'obj')
-        if obj is None:
-            raise _UninitializedProxyError(
-                'Cannot use uninitialized Proxy; call initialize() with the real object first.')
-        return obj
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith('__') and attr.endswith('__'):
-            raise AttributeError(attr)
-        return getattr(self._target(), attr)
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        if attr in Proxy.__slots__:
-            object.__setattr__(self, attr, value)
-        else:
-            setattr(self._target(), attr, value)
-
-    def __enter__(self) -> Any:
-        return self._target().__enter__()
-
-    def __exit__(self, *exc: Any) -> Any:
-        return self._target().__exit__(*exc)
 
 
 class DatabaseProxy(Proxy):

@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, overload
 
-from .database import Proxy
+from .proxy import Proxy
 from .sql.context import Context, SCOPE_VALUES
 from .sql.nodes import (SQL, BitwiseMixin, Column, ColumnBase, Entity, Expression, Node,
                         NodeList, OP, Value)
