@@ -962,10 +962,13 @@ class Maker(Model):
 
 
 class Machine(Model):
-    label = CharField(unique=True)
+    label = CharField(max_length=40)
+    price = IntegerField()         # what the machine cost
     hourly = _rate()               # what a member pays per hour
     visitor_hourly = _rate()       # what a day visitor pays
-    price = IntegerField()         # what the machine cost
+
+    class Meta:
+        indexes = ((('label',), True),)
 
 
 class Reservation(Model):
