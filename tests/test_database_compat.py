@@ -107,27 +107,27 @@ def test_blob_field_with_binary_type(db):
 def test_table_function_registration(db):
     from playhouse.sqlite_ext import TableFunction
 
-    @db.table_function('compat_series')
-    class Series(TableFunction):
-        params = ['start', 'stop']
-        columns = ['value']
+    @db.table_function('compat_chars')
+    class Chars(TableFunction):
+        params = ['text']
+        columns = ['ch', 'code']
 
-        def initialize(self, start=0, stop=None):
-            self.current, self.stop = start, stop
+        def initialize(self, text=''):
+            self.pending = list(text)
 
         def iterate(self, idx):
-            if self.current > self.stop:
+            if not self.pending:
                 raise StopIteration
-            self.current += 1
-            return (self.current - 1,)
+            ch = self.pending.pop(0)
+            return (ch, ord(ch))
 
-    assert Series.name == 'compat_series'
-    assert db.execute_sql('SELECT value FROM compat_series(1, 3)').fetchall() == [
-        (1,), (2,), (3,)]
+    assert Chars.name == 'compat_chars'
+    assert db.execute_sql("SELECT ch FROM compat_chars('abc')").fetchall() == [
+        ('a',), ('b',), ('c',)]
     db.close()   # registered again on the next connection
-    assert db.execute_sql('SELECT SUM(value) FROM compat_series(1, 4)').fetchone() == (10,)
-    assert db.unregister_table_function('compat_series') is True
-    assert db.unregister_table_function('compat_series') is False
+    assert db.execute_sql("SELECT SUM(code) FROM compat_chars('AB')").fetchone() == (131,)
+    assert db.unregister_table_function('compat_chars') is True
+    assert db.unregister_table_function('compat_chars') is False
 
 
 def test_register_table_function_rejects_non_table_functions(tmp_path):
