@@ -94,7 +94,8 @@ class Section(BlogModel):
         """The titles from the top section down to this one, joined by " / ".
 
         Each step up reads ``node.parent``, one query per level (lazy loading)."""
-        trail, node = [], self
+        trail: list[str] = []
+        node = self
         while node:
             trail.insert(0, node.title)
             node = node.parent
@@ -132,9 +133,9 @@ def connect(use_postgres: bool) -> None:
     if use_postgres:
         dsn = os.environ.get('ORM_PG_DSN',
                              'dbname=orm_test host=127.0.0.1 user=postgres')
-        from psycopg2.extensions import parse_dsn
+        from psycopg2.extensions import parse_dsn  # type: ignore[import-untyped]
         params = parse_dsn(dsn)
-        database = PostgresqlDatabase(params.pop('dbname'), **params)
+        database: orm.Database = PostgresqlDatabase(params.pop('dbname'), **params)
     else:
         database = SqliteDatabase(':memory:', pragmas={'foreign_keys': 1})
     db.initialize(database)
@@ -172,15 +173,16 @@ def seed() -> None:
             [(authors[r], authors[w], LAUNCH) for r, w in (p.split('>') for p in pairs)],
             fields=[Subscription.reader, Subscription.writer, Subscription.since]).execute()
 
-        sections = {}
+        sections: dict[str | None, Section] = {}
         for slug, title, parent in SECTIONS:
             sections[slug] = Section.create(slug=slug, title=title,
                                             parent=sections.get(parent))
 
         topics = {name: Topic.create(name=name) for name in ('food', 'python', 'sql', 'tips')}
 
-        for hour, (handle, slug, body, names) in enumerate(POSTS):
-            post = Post.create(author=authors[handle], section=sections.get(slug), body=body,
+        for hour, (handle, filed_under, body, names) in enumerate(POSTS):
+            post = Post.create(author=authors[handle], section=sections.get(filed_under),
+                               body=body,
                                published=LAUNCH + datetime.timedelta(hours=hour),
                                claps=(3 * hour + 1) % 7)
             post.topics.add([topics[n] for n in names])
