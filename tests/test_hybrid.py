@@ -8,29 +8,29 @@ from orm import CharField, IntegerField, Model, fn
 from playhouse.hybrid import hybrid_method, hybrid_property
 
 
-class Interval(Model):
-    start = IntegerField()
-    end = IntegerField()
+class Shift(Model):
+    clock_in = IntegerField()       # hour of the day
+    clock_out = IntegerField()
 
     @hybrid_property
-    def length(self):
-        return self.end - self.start
+    def hours(self):
+        return self.clock_out - self.clock_in
 
     @hybrid_property
-    def radius(self):
-        return abs(self.length) / 2
+    def half(self):
+        return abs(self.hours) / 2
 
-    @radius.expression
-    def radius(cls):
-        return fn.ABS(cls.length) / 2.0
-
-    @hybrid_method
-    def contains(self, point):
-        return (self.start <= point) & (point < self.end)
+    @half.expression
+    def half(cls):
+        return fn.ABS(cls.hours) / 2.0
 
     @hybrid_method
-    def is_longer_than(self, n):
-        return self.length > n
+    def covers(self, hour):
+        return (self.clock_in <= hour) & (self.clock_out > hour)
+
+    @hybrid_method
+    def longer_than(self, n):
+        return self.hours > n
 
 
 class Person(Model):
@@ -60,47 +60,47 @@ class Person(Model):
 
 @pytest.fixture
 def data(db):
-    db.bind([Interval, Person])
-    db.create_tables([Interval, Person])
-    for start, end in [(1, 5), (2, 6), (3, 5), (2, 12)]:
-        Interval.create(start=start, end=end)
+    db.bind([Shift, Person])
+    db.create_tables([Shift, Person])
+    for start, end in [(8, 12), (9, 13), (10, 12), (9, 19)]:
+        Shift.create(clock_in=start, clock_out=end)
     for name in ['Huey Cat', 'Mickey Dog', 'Zaizee Cat']:
         Person.create(full_name=name)
     return db
 
 
 def test_instance_level_is_python():
-    i = Interval(start=2, end=9)
-    assert i.length == 7
-    assert i.radius == 3.5
-    assert i.contains(2) is True and i.contains(9) is False
-    assert i.is_longer_than(6) is True
-    assert Interval(start=9, end=2).radius == 3.5
+    s = Shift(clock_in=9, clock_out=16)
+    assert s.hours == 7
+    assert s.half == 3.5
+    assert s.covers(9) is True and s.covers(16) is False
+    assert s.longer_than(6) is True
+    assert Shift(clock_in=16, clock_out=9).half == 3.5
 
 
 def test_class_level_is_sql(data):
-    query = Interval.select().where(Interval.length > 2).order_by(Interval.id)
-    assert [(i.start, i.end) for i in query] == [(1, 5), (2, 6), (2, 12)]
-    assert [(i.start, i.end) for i in
-            Interval.select().where(Interval.contains(2)).order_by(Interval.id)] == \
-        [(1, 5), (2, 6), (2, 12)]
-    assert [i.id for i in Interval.select().where(Interval.is_longer_than(5))] == [4]
-    assert [i.length for i in Interval.select().order_by(Interval.length.desc(),
-                                                         Interval.id)] == [10, 4, 4, 2]
+    query = Shift.select().where(Shift.hours > 2).order_by(Shift.id)
+    assert [(i.clock_in, i.clock_out) for i in query] == [(8, 12), (9, 13), (9, 19)]
+    assert [(i.clock_in, i.clock_out) for i in
+            Shift.select().where(Shift.covers(9)).order_by(Shift.id)] == \
+        [(8, 12), (9, 13), (9, 19)]
+    assert [i.id for i in Shift.select().where(Shift.longer_than(5))] == [4]
+    assert [i.hours for i in Shift.select().order_by(Shift.hours.desc(),
+                                                      Shift.id)] == [10, 4, 4, 2]
 
 
 def test_expression_override(data):
-    sql, params = Interval.select().where(Interval.radius < 3).sql()
+    sql, params = Shift.select().where(Shift.half < 3).sql()
     assert 'ABS' in sql.upper()
-    assert sorted(i.id for i in Interval.select().where(Interval.radius < 3)) == [1, 2, 3]
+    assert sorted(i.id for i in Shift.select().where(Shift.half < 3)) == [1, 2, 3]
     # the same instances compute the same values in Python
-    for interval in Interval.select():
-        assert (interval.radius < 3) == (interval.id in (1, 2, 3))
+    for shift in Shift.select():
+        assert (shift.half < 3) == (shift.id in (1, 2, 3))
 
 
 def test_select_hybrid_as_column(data):
-    rows = (Interval.select(Interval.id, Interval.length.alias('len'))
-            .order_by(Interval.id).tuples())
+    rows = (Shift.select(Shift.id, Shift.hours.alias('len'))
+            .order_by(Shift.id).tuples())
     assert list(rows) == [(1, 4), (2, 4), (3, 2), (4, 10)]
     names = [p.full_name for p in Person.select().order_by(Person.id)]
     assert names == ['Huey Cat', 'Mickey Dog', 'Zaizee Cat']
@@ -118,13 +118,13 @@ def test_setter_and_method_expression(data):
     matches = Person.select().where(Person.has_initials('Z', 'C'))
     assert [m.first for m in matches] == ['Zaizee']
     with pytest.raises(AttributeError, match='no setter'):
-        Interval(start=1, end=2).length = 5
+        Shift(clock_in=1, clock_out=2).hours = 5
 
 
 def test_descriptor_metadata():
-    assert Interval.__dict__['length'].__name__ == 'length'
-    assert isinstance(Interval.__dict__['contains'], hybrid_method)
-    assert 'length' not in Interval._meta.fields
+    assert Shift.__dict__['hours'].__name__ == 'hours'
+    assert isinstance(Shift.__dict__['covers'], hybrid_method)
+    assert 'hours' not in Shift._meta.fields
 
 
 def _aliases_pass_themselves_to_descriptors():
@@ -143,16 +143,16 @@ def _aliases_pass_themselves_to_descriptors():
                    reason='orm.ModelAlias.__getattr__ must call ModelDescriptor.__get__'
                           '(None, alias) so hybrids build their expression on the alias')
 def test_hybrids_on_a_model_alias(data):
-    Other = Interval.alias()
-    query = (Interval.select(Interval.id, Other.id)
-             .join(Other, on=(Other.length > Interval.length))
-             .where(Other.contains(3) & Interval.contains(3))
-             .order_by(Interval.id, Other.id).tuples())
-    # lengths: 1->4, 2->4, 3->2, 4->10; intervals holding 3: all four
+    Other = Shift.alias()
+    query = (Shift.select(Shift.id, Other.id)
+             .join(Other, on=(Other.hours > Shift.hours))
+             .where(Other.covers(10) & Shift.covers(10))
+             .order_by(Shift.id, Other.id).tuples())
+    # hours: 1->4, 2->4, 3->2, 4->10; shifts covering 10: all four
     assert list(query) == [(1, 4), (2, 4), (3, 1), (3, 2), (3, 4)]
 
 
 def test_hybrids_are_model_descriptors():
     import orm
-    assert isinstance(Interval.__dict__['length'], orm.ModelDescriptor)
-    assert isinstance(Interval.__dict__['contains'], orm.ModelDescriptor)
+    assert isinstance(Shift.__dict__['hours'], orm.ModelDescriptor)
+    assert isinstance(Shift.__dict__['covers'], orm.ModelDescriptor)
