@@ -152,7 +152,7 @@ def _run_returned(result: Any) -> None:
     if result is None:
         return
     if isinstance(result, Operation):
-        result._apply()
+        result._perform()
     elif isinstance(result, (list, tuple)):
         for item in result:
             _run_returned(item)
