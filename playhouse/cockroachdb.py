@@ -46,7 +46,7 @@ from orm import (BigIntegerField, Field, ForeignKeyMetadata, IndexMetadata,
 # Hooks orm exports for extension databases (see the API page):
 from orm import (CockroachDialect, _atomic, _transaction, isolation_level_sql,
                  parse_cockroach_version)
-from playhouse.pool import PooledDatabase as _PooledDatabase
+from playhouse._pooling import PooledDatabase as _PooledDatabase
 from playhouse.postgres_ext import ArrayField as _PgArrayField
 from playhouse.postgres_ext import BinaryJSONField
 

@@ -32,6 +32,7 @@ second to fourth.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
@@ -43,7 +44,7 @@ from orm import (SQL, Cast, ColumnBase, DateTimeField, ExceptionWrapper, Express
                  NotSupportedError, PostgresqlDatabase, Psycopg2Adapter, Psycopg3Adapter,
                  SelectBase, TextField, fn)
 from orm import JSONField as _CoreJSONField
-from playhouse.pool import PooledDatabase
+from playhouse._pooling import PooledDatabase
 
 __all__ = [
     'ArrayField', 'ArrayValue', 'BinaryJSONField', 'DateTimeTZField', 'FetchManyCursor',
@@ -1130,20 +1131,27 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
                     named_cursor: Any = None, array_size: Optional[int] = None) -> Any:
         """Execute ``sql``; with ``named_cursor`` on a server-side cursor, returning a
         :class:`FetchManyCursor` that reads ``array_size`` rows per round trip."""
-        if not named_cursor:
-            return super().execute_sql(sql, params)
+        if named_cursor:
+            return FetchManyCursor(self._run_named(sql, params, named_cursor), array_size)
+        return super().execute_sql(sql, params)
+
+    def _run_named(self, sql: str, params: Any, name: Any) -> Any:
+        """The statement run on a new named (server-side) cursor, which is closed
+        again when the statement fails."""
         logger.debug((sql, params))
-        with _wrap_errors:
-            cursor = self.cursor(named_cursor=named_cursor)
-            try:
-                cursor.execute(sql, params or ())
-                return FetchManyCursor(cursor, array_size)
-            except BaseException:
-                try:
-                    cursor.close()
-                except Exception:
-                    pass
-                raise
+        with _wrap_errors, contextlib.ExitStack() as on_failure:
+            named = self.cursor(named_cursor=name)
+            on_failure.callback(_close_quietly, named)
+            named.execute(sql, params or ())
+            on_failure.pop_all()            # it ran: the caller reads and closes it
+        return named
+
+
+def _close_quietly(cursor: Any) -> None:
+    try:
+        cursor.close()
+    except Exception:                       # the statement's own error matters more
+        pass
 
 
 class PooledPostgresqlExtDatabase(PooledDatabase, PostgresqlExtDatabase):
