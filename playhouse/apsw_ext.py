@@ -41,7 +41,19 @@ try:
 except ImportError:   # pragma: no cover - exercised only without apsw
     apsw = None
 
-from orm import *  # noqa: E402,F401,F403  (``from playhouse.apsw_ext import *`` gives orm's names)
+# Every other public name of orm, so that ``from playhouse.apsw_ext import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, AutoField, BareField, BigAutoField, BigBitField, BigIntegerField,
+    BinaryUUIDField, BitField, BlobField, Case, Cast, CharField, Check, chunked, Column,
+    CompositeKey, Context, Database, DatabaseProxy, DataError, Default,
+    DeferredForeignKey, DeferredThroughModel, DJANGO_MAP, DoesNotExist, DoubleField, DQ,
+    Entity, EXCLUDED, Field, FixedCharField, FloatField, fn, ForeignKeyField,
+    IdentityField, Index, IntegerField, IPField, JOIN, JSONField, Load, ManyToManyField,
+    Model, ModelIndex, NotSupportedError, OP, PostgresqlDatabase, prefetch,
+    PREFETCH_TYPE, PrimaryKeyField, Proxy, QualifiedNames, QueryEvent, SchemaManager,
+    Select, SmallIntegerField, SQL, SqliteDatabase, Table, TextField, TimestampField,
+    Tuple, UUIDField, Value, ValuesList, Window)
 import orm as _orm  # noqa: E402
 
 __all__ = sorted(set(_orm.__all__) | {
@@ -50,10 +62,8 @@ __all__ = sorted(set(_orm.__all__) | {
 
 
 def nh(s: Callable, v: Any) -> Any:
-    """``s(v)``, or ``None`` when ``v`` is ``None`` (a "None helper" for conversions)."""
-    if v is not None:
-        return s(v)
-    return None
+    """Apply the conversion ``s`` to ``v``, letting ``None`` through untouched."""
+    return None if v is None else s(v)
 
 
 # -- exceptions -------------------------------------------------------------------------------

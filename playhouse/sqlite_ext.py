@@ -36,15 +36,27 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 from orm import (SQL, AutoField, Column, ColumnBase, DateTimeField, DecimalField,
                  EnclosedNodeList, Entity, Expression, Field, ForeignKeyField, Function,
-                 ImproperlyConfigured, IntegerField, Model, Node, NodeList, NotSupportedError, SchemaManager, SqliteDatabase,
-                 TextField, Value, VirtualField, fn)
+                 ImproperlyConfigured, IntegerField, Model, Node, NodeList, NotSupportedError,
+                 SchemaManager, SqliteDatabase, TextField, Value, VirtualField, fn)
 from orm import JSONField as _CoreJSONField
 from orm import Alias
 
 from . import _sqlite_closure, _vtab
 from ._sqlite_hooks import Blob, ConnectionHooks, ZeroBlob
 
-from orm import *  # noqa: E402,F401,F403  (``from playhouse.sqlite_ext import *`` gives orm's names)
+# Every other public name of orm, so that ``from playhouse.sqlite_ext import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, BareField, BigAutoField, BigBitField, BigIntegerField,
+    BinaryUUIDField, BitField, BlobField, BooleanField, Case, Cast, CharField, Check,
+    chunked, CompositeKey, Context, Database, DatabaseError, DatabaseProxy, DataError,
+    DateField, Default, DeferredForeignKey, DeferredThroughModel, DJANGO_MAP,
+    DoesNotExist, DoubleField, DQ, EXCLUDED, FixedCharField, FloatField, IdentityField,
+    Index, IntegrityError, InterfaceError, InternalError, IPField, JOIN, Load,
+    ManyToManyField, ModelIndex, OP, OperationalError, PostgresqlDatabase, prefetch,
+    PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames, QueryEvent,
+    Select, SmallIntegerField, Table, TimeField, TimestampField, Tuple, UUIDField,
+    ValuesList, Window)
 import orm as _orm  # noqa: E402
 
 __all__ = sorted(set(_orm.__all__) | {

@@ -627,6 +627,8 @@ def test_database_options_and_aliases():
     namespace: dict = {}
     exec('from playhouse.sqlite_ext import *', namespace)
     assert namespace['JSONField'] is JSONField and 'Model' in namespace
+    import orm
+    assert set(orm.__all__) <= set(namespace)       # every orm name comes along
     assert sqlite3.sqlite_version_info >= (3, 9, 0)
 
 
