@@ -56,7 +56,8 @@ from orm import (  # noqa: E402,F401
     Tuple, UUIDField, Value, ValuesList, Window)
 import orm as _orm  # noqa: E402
 
-__all__ = sorted(set(_orm.__all__) | {
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'APSWDatabase', 'BooleanField', 'DateField', 'DateTimeField', 'DecimalField', 'TimeField',
     'nh'})
 

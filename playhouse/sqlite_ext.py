@@ -59,7 +59,8 @@ from orm import (  # noqa: E402,F401
     ValuesList, Window)
 import orm as _orm  # noqa: E402
 
-__all__ = sorted(set(_orm.__all__) | {
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'AutoIncrementField', 'BaseFTSModel', 'Blob', 'ClosureTable', 'CSqliteExtDatabase',
     'DocIDField',
     'FTS5Model', 'FTSModel', 'ISODateTimeField', 'JSONBField', 'JSONBPath', 'JSONField',
