@@ -824,6 +824,26 @@ def _weights_list(cls: type, weights: Any) -> list:
     return list(weights)
 
 
+def _ranked_search(scorer: str, doc: str, clean: bool = False) -> Any:
+    """A ``search*()`` class method: the rows matching a full-text query, ordered by the
+    class method ``scorer`` (given the per-column ``weights``), best first.
+
+    ``with_score`` adds the score to each row (as ``score_alias``);
+    ``explicit_ordering`` leaves the ordering to the caller. With ``clean`` the query
+    text goes through :meth:`FTS5Model.clean_query` first."""
+    def search(cls: Any, term: str, weights: Any = None, with_score: bool = False,
+               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        score = getattr(cls, scorer)(*_weights_list(cls, weights))
+        wanted = cls.match(FTS5Model.clean_query(term) if clean else term)
+        query = (cls.select(cls, score.alias(score_alias)) if with_score
+                 else cls.select()).where(wanted)
+        if not explicit_ordering:
+            query = query.order_by(SQL(_quote(score_alias)) if with_score else score)
+        return query
+    search.__doc__ = doc
+    return classmethod(search)
+
+
 class FTSModel(BaseFTSModel):
     """A full-text index in an FTS3/FTS4 virtual table (``docid`` is the key).
 
@@ -859,41 +879,11 @@ class FTSModel(BaseFTSModel):
     def lucene(cls, *weights: Any) -> Function:
         return fn.fts_lucene(cls._matchinfo(FTS4_MATCHINFO), *weights)
 
-    @classmethod
-    def _search(cls, term: str, weights: Any, with_score: bool, score_alias: str,
-                score_fn: Callable, explicit_ordering: bool) -> Any:
-        score = score_fn(*_weights_list(cls, weights))
-        selection = (cls, score.alias(score_alias)) if with_score else ()
-        query = cls.select(*selection).where(cls.match(term))
-        if explicit_ordering:
-            return query
-        return query.order_by(SQL(_quote(score_alias)) if with_score else score)
-
-    @classmethod
-    def search(cls, term: str, weights: Any = None, with_score: bool = False,
-               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term``, best first (by :meth:`rank`)."""
-        return cls._search(term, weights, with_score, score_alias, cls.rank,
-                           explicit_ordering)
-
-    @classmethod
-    def search_bm25(cls, term: str, weights: Any = None, with_score: bool = False,
-                    score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term``, best first by BM25."""
-        return cls._search(term, weights, with_score, score_alias, cls.bm25,
-                           explicit_ordering)
-
-    @classmethod
-    def search_bm25f(cls, term: str, weights: Any = None, with_score: bool = False,
-                     score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        return cls._search(term, weights, with_score, score_alias, cls.bm25f,
-                           explicit_ordering)
-
-    @classmethod
-    def search_lucene(cls, term: str, weights: Any = None, with_score: bool = False,
-                      score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        return cls._search(term, weights, with_score, score_alias, cls.lucene,
-                           explicit_ordering)
+    search = _ranked_search('rank', 'Rows matching ``term``, best first (by :meth:`rank`).')
+    search_bm25 = _ranked_search('bm25', 'Rows matching ``term``, best first by BM25.')
+    search_bm25f = _ranked_search('bm25f', 'Rows matching ``term``, best first by BM25F.')
+    search_lucene = _ranked_search('lucene', 'Rows matching ``term``, best first by the '
+                                             'Lucene-style score.')
 
 
 def _quote(name: str) -> str:
@@ -996,23 +986,12 @@ class FTS5Model(BaseFTSModel):
     def bm25(cls, *weights: Any) -> Function:
         return fn.bm25(cls._fts_entity(), *weights)
 
-    @classmethod
-    def search(cls, term: str, weights: Any = None, with_score: bool = False,
-               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term`` (cleaned with :meth:`clean_query`), best first."""
-        return cls.search_bm25(FTS5Model.clean_query(term), weights, with_score,
-                               score_alias, explicit_ordering)
-
-    @classmethod
-    def search_bm25(cls, term: str, weights: Any = None, with_score: bool = False,
-                    score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term``, best first by BM25 (``weights`` per column)."""
-        score = cls.rank(*_weights_list(cls, weights))
-        selection = (cls, score.alias(score_alias)) if with_score else ()
-        query = cls.select(*selection).where(cls.match(FTS5Model.clean_query(term)))
-        if explicit_ordering:
-            return query
-        return query.order_by(SQL(_quote(score_alias)) if with_score else score)
+    search = _ranked_search(
+        'rank', 'Rows matching ``term`` (cleaned with :meth:`clean_query`), best first.',
+        clean=True)
+    search_bm25 = _ranked_search(
+        'rank', 'Rows matching ``term`` (cleaned), best first by BM25 (``weights`` per '
+                'column).', clean=True)
 
     @classmethod
     def _fts_config(cls, key: str, value: Any) -> Any:
@@ -1037,28 +1016,30 @@ class FTS5Model(BaseFTSModel):
         """A model over an ``fts5vocab`` table of this index (``row``, ``col``,
         ``instance``) named ``table`` (alias ``table_name``; default ``<index>_v``);
         create it with ``create_table()``."""
-        if table_type not in ('row', 'col', 'instance'):
-            raise ValueError('an fts5vocab table is of type row, col or instance, not %r'
-                             % (table_type,))
-        name = table or table_name or '%s_v' % cls._meta.table_name
-        attrs: dict = {'term': _VocabField(_hidden=True), 'doc': _VocabField(_hidden=True)}
-        if table_type == 'row':
-            attrs['cnt'] = _VocabField(_hidden=True)
-        elif table_type == 'col':
-            attrs.update(col=_VocabField(_hidden=True), cnt=_VocabField(_hidden=True))
-        else:
-            attrs.update(col=_VocabField(_hidden=True), offset=_VocabField(_hidden=True))
+        columns = _VOCAB_COLUMNS.get(table_type)
+        if columns is None:
+            raise ValueError('an fts5vocab table is of type %s, not %r'
+                             % (', '.join(_VOCAB_COLUMNS), table_type))
+        index_table = cls._meta.table_name
+        meta = type('Meta', (), {
+            'database': cls._meta.database,
+            'table_name': table or table_name or index_table + '_v',
+            'extension_module': SQL('fts5vocab(%s, %s)' % (_quote(index_table),
+                                                          _quote(table_type))),
+            'primary_key': False})
 
-        class Meta:
-            database = cls._meta.database
-            table_name = name
-            extension_module = SQL('fts5vocab(%s, %s)' % (
-                _quote(cls._meta.table_name), _quote(table_type)))
-            primary_key = False
+        def fill(namespace: dict) -> None:
+            namespace.update({column: _VocabField(_hidden=True) for column in columns})
+            namespace.update(Meta=meta, __module__=cls.__module__)
+        return types.new_class(cls.__name__ + 'Vocab', (VirtualModel,), {}, fill)
 
-        attrs['Meta'] = Meta
-        attrs['__module__'] = cls.__module__
-        return type('%sVocab' % cls.__name__, (VirtualModel,), attrs)
+
+#: the columns of each kind of fts5vocab table, in SQLite's order
+_VOCAB_COLUMNS = {
+    'row': ('term', 'doc', 'cnt'),
+    'col': ('term', 'col', 'doc', 'cnt'),
+    'instance': ('term', 'doc', 'col', 'offset'),
+}
 
 
 class _VocabField(Field):

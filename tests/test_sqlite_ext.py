@@ -348,7 +348,7 @@ def test_fts5_maintenance_commands_and_vocab(posts, db):
     rows = sorted(Instances.select(Instances.doc, Instances.col, Instances.offset)
                   .where(Instances.term == 'pasta').tuples())
     assert rows == [(2, 'body', 5), (2, 'body', 9), (2, 'title', 1)]
-    with pytest.raises(ValueError, match='row, col or instance'):
+    with pytest.raises(ValueError, match='row, col, instance'):
         Post.VocabModel('rows')
     Post.delete().where(Post.rowid == 3).execute()
     assert [p.rowid for p in Post.search('water')] == [2]
