@@ -111,10 +111,11 @@ class PooledDatabase:
             return float('inf')
         return timeout
 
-    def init(self, database: Optional[str], max_connections: Any = _UNSET,
+    def init(self, database: Optional[str], *args: Any, max_connections: Any = _UNSET,
              stale_timeout: Any = _UNSET, timeout: Any = _UNSET, **kwargs: Any) -> None:
-        """Change the database and connection arguments, and the given pool settings."""
-        super().init(database, **kwargs)  # type: ignore[misc]
+        """Change the database and connection arguments, and the pool settings given
+        (by keyword; positional arguments go to the database class)."""
+        super().init(database, *args, **kwargs)  # type: ignore[misc]
         if max_connections is not _UNSET:
             self._max_connections = _check_limit('max_connections', max_connections, False)
         if stale_timeout is not _UNSET:
@@ -132,8 +133,13 @@ class PooledDatabase:
 
     @property
     def timeout(self) -> Any:
-        """Seconds to wait for a free connection (``inf``: forever, ``None``: no wait)."""
+        """Seconds to wait for a free connection (``inf``: forever, ``None``: no wait);
+        assigning it takes the values the ``timeout`` argument takes."""
         return self._wait_timeout
+
+    @timeout.setter
+    def timeout(self, seconds: Any) -> None:
+        self._wait_timeout = self._wait_timeout_value(seconds)
 
     # -- checking out --------------------------------------------------------------------
     def connect(self, reuse_if_open: bool = False) -> bool:
@@ -142,9 +148,8 @@ class PooledDatabase:
         :raises MaxConnectionsExceeded: when ``max_connections`` are in use and none was
             checked in within ``timeout`` seconds.
         """
-        deadline = None
-        if self._wait_timeout:
-            deadline = time.monotonic() + self._wait_timeout
+        patience = self._wait_timeout
+        deadline = time.monotonic() + patience if patience else None
         while True:
             with self._pool_lock:
                 seen = self._checkins
@@ -161,9 +166,9 @@ class PooledDatabase:
                         if remaining <= 0:
                             raise MaxConnectionsExceeded(
                                 'Max connections exceeded: all %s connections stayed in '
-                                'use for %.3gs (timeout). Close connections when done with '
+                                'use for %ss (timeout). Close connections when done with '
                                 'them, raise max_connections or timeout.'
-                                % (self._max_connections, self._wait_timeout)) from None
+                                % (self._max_connections, patience)) from None
                         self._pool_changed.wait(min(remaining, 3600))
             except BaseException:
                 # checked out, but setting the connection up failed: the core closed it

@@ -294,7 +294,7 @@ class DataSet:
             else:
                 self._models.pop(name, None)
 
-    def _model_class(self, table: str, attrs: dict, meta: dict) -> type:
+    def _model_class(self, table: str, attrs: dict, meta: dict) -> Any:
         meta_options = {'database': self._database, 'table_name': table}
         if self._schema:
             meta_options['schema'] = self._schema
@@ -302,12 +302,12 @@ class DataSet:
         attrs = dict(attrs, __module__=__name__, Meta=type('Meta', (), meta_options))
         return type(str('DataSet_' + make_identifier(table)), (Model,), attrs)
 
-    def _create(self, table: str) -> type:
+    def _create(self, table: str) -> Any:
         model = self._model_class(table, {'id': AutoField()}, {})
         model.create_table()
         return model
 
-    def _introspect(self, table: str) -> type:
+    def _introspect(self, table: str) -> Any:
         db = self._database
         columns = db.get_columns(table, schema=self._schema)
         primary_keys = list(db.get_primary_keys(table, schema=self._schema))
@@ -451,13 +451,13 @@ class Table:
     """The rows of one table as dictionaries. Columns appear as values for them are
     written (:meth:`insert`, :meth:`update`)."""
 
-    def __init__(self, dataset: DataSet, name: str, model_class: type) -> None:
+    def __init__(self, dataset: DataSet, name: str, model_class: Any) -> None:
         self.dataset = dataset
         self.name = name
         self._model_class = model_class
 
     @property
-    def model_class(self) -> type:
+    def model_class(self) -> Any:
         """The model class built for the table (rebuilt when the DataSet re-reads it)."""
         return self.dataset._models.get(self.name, self._model_class)
 

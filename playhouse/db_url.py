@@ -17,7 +17,7 @@ more.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 from urllib.parse import ParseResult, parse_qsl, unquote, urlparse
 
 from orm import ImproperlyConfigured, PostgresqlDatabase, SqliteDatabase
@@ -129,9 +129,11 @@ def parseresult_to_dict(parsed: ParseResult, unquote_password: bool = False,
     except ValueError as exc:
         raise DatabaseURLError('Invalid port in database URL: %s' % exc) from None
     out: dict = {'database': unquote(path[1:] if path.startswith('/') else path)}
-    for key, value, decode in (('user', parsed.username, unquote_user),
-                               ('password', parsed.password, unquote_password),
-                               ('host', parsed.hostname, False), ('port', port, False)):
+    given: Tuple[Tuple[str, Any, bool], ...] = (
+        ('user', parsed.username, unquote_user),
+        ('password', parsed.password, unquote_password),
+        ('host', parsed.hostname, False), ('port', port, False))
+    for key, value, decode in given:
         if value:
             out[key] = unquote(value) if decode else value
     if _is_sqlite(parsed.scheme):

@@ -209,7 +209,7 @@ class JSONPath(ColumnBase):
     _extract = 'json_extract'
     _prefix = 'json'
 
-    def __init__(self, field: Field, path: Iterable = ()) -> None:
+    def __init__(self, field: 'JSONField', path: Iterable = ()) -> None:
         self._field = field
         self._path = tuple(path)
 
@@ -680,7 +680,7 @@ def _content_option(content: Any) -> Any:
     """FTS ``content=``: ``''`` for a contentless index, a model (its table) or a
     field (the column) for external content."""
     if isinstance(content, Field):
-        return Entity(content.model._meta.table_name, content.column_name)
+        return Entity(content.model._meta.table_name, str(content.column_name))
     if isinstance(content, type) and hasattr(content, '_meta'):
         return _quoted(content._meta.table_name)
     if content == '':
@@ -811,7 +811,7 @@ class BaseFTSModel(VirtualModel):
         return cls._fts_command('automerge=%d' % int(state))
 
 
-def _weights_list(cls: type, weights: Any) -> list:
+def _weights_list(cls: Any, weights: Any) -> list:
     """Per-column weights from a list or a ``{field or name: weight}`` dict."""
     if not weights:
         return []

@@ -34,10 +34,11 @@ from orm import ImproperlyConfigured, NotSupportedError
 
 from .sqlite_ext import SqliteExtDatabase
 
+# gevent is optional and ships no type information
 try:
-    import gevent
-    from gevent.event import Event as _GEvent
-    from gevent.queue import Queue as _GQueue
+    import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    from gevent.event import Event as _GEvent  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: E501
+    from gevent.queue import Queue as _GQueue  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: E501
 except ImportError:
     gevent = _GEvent = _GQueue = None
 
