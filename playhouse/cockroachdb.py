@@ -67,6 +67,10 @@ RETRYABLE_SQLSTATES = frozenset({'40001', '40P01'})
 AMBIGUOUS_SQLSTATE = '40003'
 #: Savepoints (and so nested atomic() blocks) arrived in CockroachDB 20.1.
 NESTED_TRANSACTION_MIN_VERSION = (20, 1)
+#: the same version as ``db.server_version`` counts it (major * 10000 + minor * 100);
+#: peewee's name
+NESTED_TX_MIN_VERSION = (NESTED_TRANSACTION_MIN_VERSION[0] * 10000
+                         + NESTED_TRANSACTION_MIN_VERSION[1] * 100)
 
 
 # ---------------------------------------------------------------------------------------

@@ -484,6 +484,13 @@ def test_exceptions_hierarchy():
     assert issubclass(NestedTransactionError, NotImplementedError)
 
 
+def test_nested_transaction_version_in_both_forms():
+    from playhouse import cockroachdb
+    assert cockroachdb.NESTED_TRANSACTION_MIN_VERSION == (20, 1)
+    # peewee's constant compares with db.server_version (major * 10000 + minor * 100)
+    assert cockroachdb.NESTED_TX_MIN_VERSION == 200100
+
+
 # ---------------------------------------------------------------------------------------
 # Against PostgreSQL at SERIALIZABLE isolation
 # ---------------------------------------------------------------------------------------
