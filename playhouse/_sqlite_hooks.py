@@ -79,9 +79,14 @@ _C_ROLLBACK = _ROLLBACK_HOOK(_on_rollback)
 _C_UPDATE = _UPDATE_HOOK(_on_update)
 
 
+#: the library whose hook functions have their ctypes signatures declared
+_declared_lib: Any = None
+
+
 def _sqlite3_lib() -> Any:
+    global _declared_lib
     lib = _vtab._Sqlite3Modules.get().lib
-    if not getattr(lib, '_orm_hooks_declared', False):
+    if lib is not _declared_lib:
         vp = ctypes.c_void_p
         lib.sqlite3_commit_hook.argtypes = [vp, _COMMIT_HOOK, vp]
         lib.sqlite3_commit_hook.restype = vp
@@ -89,7 +94,7 @@ def _sqlite3_lib() -> Any:
         lib.sqlite3_rollback_hook.restype = vp
         lib.sqlite3_update_hook.argtypes = [vp, _UPDATE_HOOK, vp]
         lib.sqlite3_update_hook.restype = vp
-        lib._orm_hooks_declared = True
+        _declared_lib = lib
     return lib
 
 
@@ -319,6 +324,7 @@ class ConnectionHooks:
                        ) -> None:
         """Copy this database into the file ``filename``."""
         source = self.connection()   # type: ignore[attr-defined]
+        target: Any
         if _is_apsw(source):
             import apsw
             target = apsw.Connection(filename)

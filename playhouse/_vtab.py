@@ -59,7 +59,7 @@ def _column_name(spec: str) -> str:
     return str(spec).split()[0]
 
 
-def declaration(klass: type) -> str:
+def declaration(klass: Any) -> str:
     """``CREATE TABLE x(col..., param HIDDEN...)`` declared for ``klass``."""
     def quote(name: str) -> str:
         return '"%s"' % name.replace('"', '""')
@@ -71,7 +71,7 @@ def declaration(klass: type) -> str:
     return 'CREATE TABLE x(%s)' % ', '.join(parts)
 
 
-def best_index(klass: type, constraints: list) -> tuple:
+def best_index(klass: Any, constraints: list) -> tuple:
     """Plan a table-function scan from ``[(column, op, usable), ...]``.
 
     Returns ``(argv, idx_num, cost)``: ``argv[i]`` is the 0-based position at which the
@@ -106,7 +106,7 @@ class _Scan:
 
     __slots__ = ('klass', 'instance', 'idx', 'row', 'eof', 'values')
 
-    def __init__(self, klass: type) -> None:
+    def __init__(self, klass: Any) -> None:
         self.klass = klass
         self.instance: Any = None
         self.idx = 0
@@ -171,7 +171,7 @@ class _Scan:
 class _FunctionTable:
     """The table of a table function (the same for every connection)."""
 
-    def __init__(self, klass: type) -> None:
+    def __init__(self, klass: Any) -> None:
         self.klass = klass
         self.declaration = declaration(klass)
 
@@ -189,7 +189,7 @@ class FunctionModule:
 
     eponymous_only = True
 
-    def __init__(self, klass: type) -> None:
+    def __init__(self, klass: Any) -> None:
         self.klass = klass
         self.table = _FunctionTable(klass)
 
@@ -197,7 +197,7 @@ class FunctionModule:
         return self.table
 
 
-def register(conn: Any, klass: type, name: Optional[str] = None) -> None:
+def register(conn: Any, klass: Any, name: Optional[str] = None) -> None:
     """Register table function ``klass`` on a ``sqlite3`` or ``apsw`` connection."""
     name = name or klass.name or klass.__name__.lower()
     if not klass.columns:
@@ -443,7 +443,7 @@ class _RawRunner:
         try:
             for i, value in enumerate(params, 1):
                 self._bind(stmt, i, value)
-            rows = []
+            rows: list = []
             ncols = lib.sqlite3_column_count(stmt)
             while True:
                 rc = lib.sqlite3_step(stmt)

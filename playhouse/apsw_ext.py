@@ -25,7 +25,7 @@ import datetime
 import decimal
 import uuid
 import weakref
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
 from orm import (BooleanField as _BooleanField, DatabaseError, DateField as _DateField,
                  DateTimeField as _DateTimeField, DecimalField as _DecimalField,
@@ -39,21 +39,32 @@ from .sqlite_ext import SqliteExtDatabase
 try:
     import apsw
 except ImportError:   # pragma: no cover - exercised only without apsw
-    apsw = None
+    apsw = None  # type: ignore[assignment]
 
-from orm import *  # noqa: E402,F401,F403  (``from playhouse.apsw_ext import *`` gives orm's names)
+# Every other public name of orm, so that ``from playhouse.apsw_ext import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, AutoField, BareField, BigAutoField, BigBitField, BigIntegerField,
+    BinaryUUIDField, BitField, BlobField, Case, Cast, CharField, Check, chunked, Column,
+    CompositeKey, Context, Database, DatabaseProxy, DataError, Default,
+    DeferredForeignKey, DeferredThroughModel, DJANGO_MAP, DoesNotExist, DoubleField, DQ,
+    Entity, EXCLUDED, Field, FixedCharField, FloatField, fn, ForeignKeyField,
+    IdentityField, Index, IntegerField, IPField, JOIN, JSONField, Load, ManyToManyField,
+    Model, ModelIndex, NotSupportedError, OP, PostgresqlDatabase, prefetch,
+    PREFETCH_TYPE, PrimaryKeyField, Proxy, QualifiedNames, QueryEvent, SchemaManager,
+    Select, SmallIntegerField, SQL, SqliteDatabase, Table, TextField, TimestampField,
+    Tuple, UUIDField, Value, ValuesList, Window)
 import orm as _orm  # noqa: E402
 
-__all__ = sorted(set(_orm.__all__) | {
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'APSWDatabase', 'BooleanField', 'DateField', 'DateTimeField', 'DecimalField', 'TimeField',
     'nh'})
 
 
 def nh(s: Callable, v: Any) -> Any:
-    """``s(v)``, or ``None`` when ``v`` is ``None`` (a "None helper" for conversions)."""
-    if v is not None:
-        return s(v)
-    return None
+    """Apply the conversion ``s`` to ``v``, letting ``None`` through untouched."""
+    return None if v is None else s(v)
 
 
 # -- exceptions -------------------------------------------------------------------------------
@@ -203,7 +214,7 @@ class APSWCursor:
 
     def fetchmany(self, size: Optional[int] = None) -> list:
         size = size or self.arraysize
-        out = []
+        out: list = []
         while len(out) < size:
             row = self.fetchone()
             if row is None:
@@ -277,14 +288,15 @@ class APSWDatabase(SqliteExtDatabase):
     def server_version_info(self) -> tuple:   # type: ignore[override]
         return _version_tuple(apsw.sqlite_lib_version())
 
-    def init(self, database: Optional[str], **kwargs: Any) -> None:
+    def init(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
         kwargs.pop('check_same_thread', None)   # an sqlite3 option; apsw is thread-safe
-        super().init(database, **kwargs)
+        super().init(database, *args, **kwargs)
         self.connect_params.pop('check_same_thread', None)
 
     # -- connections ---------------------------------------------------------------------
     def _open_connection(self) -> Any:
-        return apsw.Connection(self.database, **self.connect_params)
+        # connect() refuses a database that was never given a name, so it is a str here
+        return apsw.Connection(cast(str, self.database), **self.connect_params)
 
     def _set_server_version(self, conn: Any) -> None:
         self.server_version = _version_tuple(apsw.sqlite_lib_version())
@@ -354,14 +366,14 @@ class APSWDatabase(SqliteExtDatabase):
     def register_module(self, mod_name: str, mod_inst: Any) -> None:
         """Register an APSW virtual-table module now and on every new connection."""
         self._modules[mod_name] = mod_inst
-        conn = self._current_conn()
+        conn: Any = self._current_conn()
         if conn is not None:
             conn.create_module(mod_name, mod_inst)
 
     def unregister_module(self, mod_name: str) -> bool:
         """Stop registering ``mod_name`` on new connections (and drop it from the open one)."""
         found = self._modules.pop(mod_name, None) is not None
-        conn = self._current_conn()
+        conn: Any = self._current_conn()
         if found and conn is not None:
             conn.create_module(mod_name, None)
         return found

@@ -46,7 +46,7 @@ from orm import (BigIntegerField, Field, ForeignKeyMetadata, IndexMetadata,
 # Hooks orm exports for extension databases (see the API page):
 from orm import (CockroachDialect, _atomic, _transaction, isolation_level_sql,
                  parse_cockroach_version)
-from playhouse.pool import PooledDatabase as _PooledDatabase
+from playhouse._pooling import PooledDatabase as _PooledDatabase
 from playhouse.postgres_ext import ArrayField as _PgArrayField
 from playhouse.postgres_ext import BinaryJSONField
 
@@ -67,6 +67,10 @@ RETRYABLE_SQLSTATES = frozenset({'40001', '40P01'})
 AMBIGUOUS_SQLSTATE = '40003'
 #: Savepoints (and so nested atomic() blocks) arrived in CockroachDB 20.1.
 NESTED_TRANSACTION_MIN_VERSION = (20, 1)
+#: the same version as ``db.server_version`` counts it (major * 10000 + minor * 100);
+#: peewee's name
+NESTED_TX_MIN_VERSION = (NESTED_TRANSACTION_MIN_VERSION[0] * 10000
+                         + NESTED_TRANSACTION_MIN_VERSION[1] * 100)
 
 
 # ---------------------------------------------------------------------------------------
@@ -216,10 +220,11 @@ class JSONField(BinaryJSONField):
 def _errors(exc: BaseException) -> Iterable[BaseException]:
     """``exc`` and the exceptions it was raised from or while handling."""
     seen: set = set()
-    while exc is not None and id(exc) not in seen and len(seen) < 16:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen and len(seen) < 16:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def _error_sqlstate(error: BaseException) -> Optional[str]:
@@ -441,9 +446,10 @@ class _cockroach_transaction(_transaction):
 # ---------------------------------------------------------------------------------------
 
 def _is_dsn(database: Optional[str]) -> bool:
-    return bool(database) and ('=' in database or
-                               database.startswith(('postgres://', 'postgresql://',
-                                                    'cockroachdb://')))
+    if not database:
+        return False
+    return '=' in database or database.startswith(('postgres://', 'postgresql://',
+                                                   'cockroachdb://'))
 
 
 def _yes(value: Any) -> bool:
@@ -485,7 +491,7 @@ class CockroachDatabase(PostgresqlDatabase):
         self._injected_defaults: set = set()
         super().__init__(database, *args, **kwargs)
 
-    def init(self, database: Optional[str], max_attempts: Optional[int] = None,
+    def init(self, database: Optional[str], *args: Any, max_attempts: Optional[int] = None,
              retry_base_delay: Optional[float] = None, retry_max_delay: Optional[float] = None,
              **kwargs: Any) -> None:
         """Set the database name, retry settings and connection arguments."""
@@ -534,6 +540,7 @@ class CockroachDatabase(PostgresqlDatabase):
                 self._server_info = ('cockroach', number, version, text)
             else:
                 number = self.adapter.server_version(conn)
+                info: tuple
                 if number >= 100000:
                     info = (number // 10000, number % 10000)
                 else:
@@ -571,7 +578,9 @@ class CockroachDatabase(PostgresqlDatabase):
         return self.server_flavor != 'postgres'
 
     # -- transactions ------------------------------------------------------------------
-    def begin(self, system_time: Any = None, priority: Any = None,
+    # peewee's signatures: system_time and priority come first, before the isolation
+    # level PostgresqlDatabase takes, hence the overrides
+    def begin(self, system_time: Any = None, priority: Any = None,  # type: ignore[override]
               isolation_level: Any = None) -> None:
         """``BEGIN`` with ``AS OF SYSTEM TIME``, ``PRIORITY`` and an isolation level."""
         level = isolation_level_sql(isolation_level) or self.isolation_level
@@ -579,15 +588,15 @@ class CockroachDatabase(PostgresqlDatabase):
         sql, params = self.dialect.begin_statement(level, priority, system_time)
         self.execute_sql(sql, params)
 
-    def atomic(self, system_time: Any = None, priority: Any = None,
+    def atomic(self, system_time: Any = None, priority: Any = None,  # type: ignore[override]
                isolation_level: Any = None) -> _atomic:
         """A transaction when outermost (``AS OF SYSTEM TIME system_time``, with
         ``priority``), a savepoint when nested."""
         return _cockroach_atomic(self, system_time=system_time, priority=priority,
                                  isolation_level=isolation_level)
 
-    def transaction(self, system_time: Any = None, priority: Any = None,
-                    isolation_level: Any = None) -> _transaction:
+    def transaction(self, system_time: Any = None,  # type: ignore[override]
+                    priority: Any = None, isolation_level: Any = None) -> _transaction:
         """A transaction begun with the given system time, priority and isolation level."""
         return _cockroach_transaction(self, system_time=system_time, priority=priority,
                                       isolation_level=isolation_level)

@@ -22,6 +22,7 @@ subclassing :class:`Exporter` / :class:`Importer` and registering them in
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import datetime
 import decimal
@@ -37,6 +38,8 @@ from orm import (SQL, AutoField, BareField, BigIntegerField, BlobField, BooleanF
                  Field, FloatField, ImproperlyConfigured, IntegerField, Model,
                  NodeList, SmallIntegerField, SqliteDatabase, TextField, TimeField,
                  UUIDField, make_identifier)
+
+from playhouse.db_url import connect
 
 __all__ = ['CSVExporter', 'CSVImporter', 'DataSet', 'Exporter', 'Importer', 'JSONExporter',
            'JSONImporter', 'TSVExporter', 'TSVImporter', 'Table']
@@ -232,7 +235,7 @@ class DataSet:
             self._database_path = getattr(url, 'database', None)
         else:
             self._database_path = url
-            self._database = _connect_url(url, **kwargs)
+            self._database = connect(url, **kwargs)
         self._include_views = include_views
         self._schema = schema
         self._models: dict = {}
@@ -291,7 +294,7 @@ class DataSet:
             else:
                 self._models.pop(name, None)
 
-    def _model_class(self, table: str, attrs: dict, meta: dict) -> type:
+    def _model_class(self, table: str, attrs: dict, meta: dict) -> Any:
         meta_options = {'database': self._database, 'table_name': table}
         if self._schema:
             meta_options['schema'] = self._schema
@@ -299,12 +302,12 @@ class DataSet:
         attrs = dict(attrs, __module__=__name__, Meta=type('Meta', (), meta_options))
         return type(str('DataSet_' + make_identifier(table)), (Model,), attrs)
 
-    def _create(self, table: str) -> type:
+    def _create(self, table: str) -> Any:
         model = self._model_class(table, {'id': AutoField()}, {})
         model.create_table()
         return model
 
-    def _introspect(self, table: str) -> type:
+    def _introspect(self, table: str) -> Any:
         db = self._database
         columns = db.get_columns(table, schema=self._schema)
         primary_keys = list(db.get_primary_keys(table, schema=self._schema))
@@ -364,25 +367,26 @@ class DataSet:
             self.close()
 
     # -- import / export -------------------------------------------------------------------
-    def _check_arguments(self, filename: Optional[str], file_obj: Any, format: str,
-                         formats: dict) -> None:
+    @staticmethod
+    def _pick(formats: dict, format: str, filename: Optional[str], file_obj: Any) -> Any:
+        """The exporter or importer class for ``format``, once the file arguments are
+        known to name exactly one file."""
         if (filename is None) == (file_obj is None):
-            raise ValueError('give exactly one of filename= and file_obj=')
-        if format not in formats:
-            raise ValueError('unknown format %r: use one of %s'
-                             % (format, ', '.join(sorted(formats))))
+            raise ValueError('name the file with filename= or pass an open file as '
+                             'file_obj= (one of the two)')
+        try:
+            return formats[format]
+        except KeyError:
+            raise ValueError('no %r format here; known formats: %s'
+                             % (format, ', '.join(sorted(formats)))) from None
 
     def freeze(self, query: Any, format: str = 'csv', filename: Optional[str] = None,
                file_obj: Any = None, encoding: str = 'utf8', **kwargs: Any) -> None:
         """Write the rows of ``query`` (e.g. ``table.all()`` or ``table.find(...)``) to
         ``filename`` or ``file_obj`` as ``format``; ``kwargs`` go to the exporter."""
-        self._check_arguments(filename, file_obj, format, self._export_formats)
-        exporter = self._export_formats[format](query)
-        if filename is not None:
-            with open(filename, 'w', encoding=encoding, newline='') as fh:
-                exporter.export(fh, **kwargs)
-        else:
-            exporter.export(file_obj, **kwargs)
+        exporter = self._pick(self._export_formats, format, filename, file_obj)(query)
+        with _file(filename, file_obj, 'w', encoding) as out:
+            exporter.export(out, **kwargs)
 
     def thaw(self, table: str, format: str = 'csv', filename: Optional[str] = None,
              file_obj: Any = None, strict: bool = False, encoding: str = 'utf8',
@@ -393,12 +397,21 @@ class DataSet:
         With ``strict``, values for columns the table does not have are dropped;
         otherwise the columns are added (their types guessed from the values).
         """
-        self._check_arguments(filename, file_obj, format, self._import_formats)
-        importer = self._import_formats[format](self[table], strict)
-        if filename is not None:
-            with open(filename, 'r', encoding=encoding, newline='') as fh:
-                return importer.load(fh, **kwargs)
-        return importer.load(file_obj, **kwargs)
+        importer_class = self._pick(self._import_formats, format, filename, file_obj)
+        importer = importer_class(self[table], strict)
+        with _file(filename, file_obj, 'r', encoding) as source:
+            return importer.load(source, **kwargs)
+
+
+@contextlib.contextmanager
+def _file(filename: Optional[str], file_obj: Any, mode: str, encoding: str) -> Iterator[Any]:
+    """The file to read or write: ``file_obj`` as it is (left open), or ``filename``
+    opened for the block (newline handling left to the csv module)."""
+    if filename is None:
+        yield file_obj
+        return
+    with open(filename, mode, encoding=encoding, newline='') as opened:
+        yield opened
 
 
 class _Transaction:
@@ -430,21 +443,6 @@ class _Transaction:
         return result
 
 
-def _connect_url(url: str, **kwargs: Any) -> Any:
-    try:
-        from playhouse.db_url import connect
-    except ImportError:
-        connect = None
-    if connect is not None:
-        return connect(url, **kwargs)
-    # without playhouse.db_url: SQLite URLs only
-    match = re.match(r'^sqlite:///(.*)$', url)
-    if match is None:
-        raise ImproperlyConfigured('DataSet(%r): this URL needs playhouse.db_url; pass a '
-                                   'Database object instead' % url)
-    return SqliteDatabase(match.group(1) or ':memory:', **kwargs)
-
-
 # ---------------------------------------------------------------------------------------
 # Table
 # ---------------------------------------------------------------------------------------
@@ -453,13 +451,13 @@ class Table:
     """The rows of one table as dictionaries. Columns appear as values for them are
     written (:meth:`insert`, :meth:`update`)."""
 
-    def __init__(self, dataset: DataSet, name: str, model_class: type) -> None:
+    def __init__(self, dataset: DataSet, name: str, model_class: Any) -> None:
         self.dataset = dataset
         self.name = name
         self._model_class = model_class
 
     @property
-    def model_class(self) -> type:
+    def model_class(self) -> Any:
         """The model class built for the table (rebuilt when the DataSet re-reads it)."""
         return self.dataset._models.get(self.name, self._model_class)
 

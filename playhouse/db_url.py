@@ -10,19 +10,25 @@ string adds more, with ``'true'`` / ``'false'`` turned into booleans, whole numb
     db = connect('sqlite:///:memory:')
     db = connect('postgresql+pool://app@db.internal/app?max_connections=8&sslmode=require')
 
-Schemes: ``sqlite``, ``sqlite+pool``, ``sqliteext``, ``sqliteext+pool``, ``apsw``,
-``postgres`` / ``postgresql`` (also with ``+pool``), ``postgresext`` / ``postgresqlext``
-(also with ``+pool``), ``psycopg3`` (also with ``+pool``), ``cockroachdb`` / ``crdb``
-(also with ``+pool``); :func:`register_database` adds more.  Classes of optional
-modules (``apsw``, ``sqlite_ext``) are imported only when their scheme is used.
+Schemes: ``sqlite``, ``sqliteext``, ``apsw``, ``postgres`` / ``postgresql``,
+``postgresext`` / ``postgresqlext``, ``psycopg3`` and ``cockroachdb`` / ``crdb``; each
+but ``apsw`` also with ``+pool`` for the pooled class. :func:`register_database` adds
+more.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any, Optional, Union
+from typing import Any, Optional, Tuple
 from urllib.parse import ParseResult, parse_qsl, unquote, urlparse
 
 from orm import ImproperlyConfigured, PostgresqlDatabase, SqliteDatabase
+
+from playhouse.apsw_ext import APSWDatabase
+from playhouse.cockroachdb import CockroachDatabase, PooledCockroachDatabase
+from playhouse.pool import (PooledMySQLDatabase, PooledPostgresqlDatabase,
+                            PooledSqliteDatabase, PooledSqliteExtDatabase)
+from playhouse.postgres_ext import (PooledPostgresqlExtDatabase, PooledPsycopg3Database,
+                                    PostgresqlExtDatabase, Psycopg3Database)
+from playhouse.sqlite_ext import SqliteExtDatabase
 
 __all__ = ['connect', 'parse', 'parseresult_to_dict', 'register_database', 'schemes',
            'DatabaseURLError', 'UnknownSchemeError']
@@ -36,36 +42,32 @@ class UnknownSchemeError(DatabaseURLError, RuntimeError):
     """The URL names a scheme no database class is registered for."""
 
 
-#: scheme -> database class, or ``'module:ClassName'`` imported on first use
-schemes: dict[str, Union[type, str]] = {
-    'sqlite': SqliteDatabase,
-    'sqlite+pool': 'playhouse.pool:PooledSqliteDatabase',
-    'sqliteext': 'playhouse.sqlite_ext:SqliteExtDatabase',
-    'sqliteext+pool': 'playhouse.pool:PooledSqliteExtDatabase',
-    'apsw': 'playhouse.apsw_ext:APSWDatabase',
-    'postgres': PostgresqlDatabase,
-    'postgresql': PostgresqlDatabase,
-    'postgres+pool': 'playhouse.pool:PooledPostgresqlDatabase',
-    'postgresql+pool': 'playhouse.pool:PooledPostgresqlDatabase',
-    'postgresext': 'playhouse.postgres_ext:PostgresqlExtDatabase',
-    'postgresqlext': 'playhouse.postgres_ext:PostgresqlExtDatabase',
-    'postgresext+pool': 'playhouse.postgres_ext:PooledPostgresqlExtDatabase',
-    'postgresqlext+pool': 'playhouse.postgres_ext:PooledPostgresqlExtDatabase',
-    'psycopg3': 'playhouse.postgres_ext:Psycopg3Database',
-    'psycopg3+pool': 'playhouse.postgres_ext:PooledPsycopg3Database',
-    'cockroachdb': 'playhouse.cockroachdb:CockroachDatabase',
-    'crdb': 'playhouse.cockroachdb:CockroachDatabase',
-    'cockroachdb+pool': 'playhouse.cockroachdb:PooledCockroachDatabase',
-    'crdb+pool': 'playhouse.cockroachdb:PooledCockroachDatabase',
-    'mysql': 'playhouse.db_url:_NoMySQL',
-    'mysql+pool': 'playhouse.pool:PooledMySQLDatabase',
-}
-
-
 class _NoMySQL:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise ImproperlyConfigured('mysql:// URLs: orm does not support MySQL (only SQLite, '
-                                   'PostgreSQL and CockroachDB).')
+        raise ImproperlyConfigured('a mysql:// URL: orm has no MySQL backend (it runs on '
+                                   'SQLite, PostgreSQL and CockroachDB)')
+
+
+# (scheme names, database class, pooled class or None)
+_FAMILIES: tuple = (
+    (('sqlite',), SqliteDatabase, PooledSqliteDatabase),
+    (('sqliteext',), SqliteExtDatabase, PooledSqliteExtDatabase),
+    (('apsw',), APSWDatabase, None),
+    (('postgres', 'postgresql'), PostgresqlDatabase, PooledPostgresqlDatabase),
+    (('postgresext', 'postgresqlext'), PostgresqlExtDatabase, PooledPostgresqlExtDatabase),
+    (('psycopg3',), Psycopg3Database, PooledPsycopg3Database),
+    (('cockroachdb', 'crdb'), CockroachDatabase, PooledCockroachDatabase),
+    (('mysql',), _NoMySQL, PooledMySQLDatabase),
+)
+
+#: scheme -> database class (``name+pool`` for the pooled one)
+schemes: dict = {}
+for _names, _plain, _pooled in _FAMILIES:
+    for _name in _names:
+        schemes[_name] = _plain
+        if _pooled is not None:
+            schemes[_name + '+pool'] = _pooled
+del _names, _plain, _pooled, _name
 
 
 def register_database(db_class: type, *names: str) -> None:
@@ -84,23 +86,12 @@ def register_database(db_class: type, *names: str) -> None:
 
 
 def _resolve(scheme: str) -> type:
-    try:
-        target = schemes[scheme]
-    except KeyError:
+    db_class = schemes.get(scheme)
+    if db_class is None:
         raise UnknownSchemeError(
             'Unknown database URL scheme %r; known schemes: %s. Use register_database() '
-            'to add one.' % (scheme, ', '.join(sorted(schemes)))) from None
-    if isinstance(target, str):
-        module_name, _, attr = target.partition(':')
-        try:
-            module = importlib.import_module(module_name)
-            target = getattr(module, attr)
-        except (ImportError, AttributeError) as exc:
-            raise ImproperlyConfigured(
-                'The %r URL scheme needs %s.%s, which cannot be loaded: %s'
-                % (scheme, module_name, attr, exc)) from exc
-        schemes[scheme] = target
-    return target  # type: ignore[return-value]
+            'to add one.' % (scheme, ', '.join(sorted(schemes))))
+    return db_class
 
 
 def _convert(value: str) -> Any:
@@ -119,6 +110,10 @@ def _convert(value: str) -> Any:
     return value
 
 
+def _is_sqlite(scheme: str) -> bool:
+    return scheme == 'apsw' or 'sqlite' in scheme
+
+
 def parseresult_to_dict(parsed: ParseResult, unquote_password: bool = False,
                         unquote_user: bool = False) -> dict:
     """Connection arguments from a URL already split by :func:`urllib.parse.urlparse`.
@@ -126,45 +121,40 @@ def parseresult_to_dict(parsed: ParseResult, unquote_password: bool = False,
     Keys: ``database`` (always), ``user``, ``password``, ``host``, ``port`` (when given)
     and every query-string option.
     """
-    path = parsed.path
-    query = parsed.query
-    if '?' in path and not query:       # scheme unknown to urlparse on some Pythons
+    path, query = parsed.path, parsed.query
+    if not query and '?' in path:       # some Pythons leave the query of a new scheme
         path, _, query = path.partition('?')
-    database = path[1:] if path.startswith('/') else path
-    params: dict = {'database': unquote(database)}
     try:
         port = parsed.port
     except ValueError as exc:
         raise DatabaseURLError('Invalid port in database URL: %s' % exc) from None
-    if parsed.username:
-        params['user'] = unquote(parsed.username) if unquote_user else parsed.username
-    if parsed.password:
-        params['password'] = (unquote(parsed.password) if unquote_password
-                              else parsed.password)
-    if parsed.hostname:
-        params['host'] = parsed.hostname
-    if port:
-        params['port'] = port
-    if 'sqlite' in parsed.scheme or parsed.scheme == 'apsw':
-        if params.get('host'):
+    out: dict = {'database': unquote(path[1:] if path.startswith('/') else path)}
+    given: Tuple[Tuple[str, Any, bool], ...] = (
+        ('user', parsed.username, unquote_user),
+        ('password', parsed.password, unquote_password),
+        ('host', parsed.hostname, False), ('port', port, False))
+    for key, value, decode in given:
+        if value:
+            out[key] = unquote(value) if decode else value
+    if _is_sqlite(parsed.scheme):
+        if 'host' in out:
             raise DatabaseURLError(
-                'SQLite URLs have no host: write sqlite:///relative/path.db or '
-                'sqlite:////absolute/path.db (three or four slashes), got host %r'
-                % params['host'])
-        if not params['database']:
-            params['database'] = ':memory:'
+                'a SQLite URL names a file, not a host (got host %r): sqlite:///app.db '
+                'for a relative path, sqlite:////srv/app.db for an absolute one'
+                % out['host'])
+        out['database'] = out['database'] or ':memory:'
     try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+        options = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError as exc:
-        raise DatabaseURLError('Malformed query string in database URL: %s' % exc) from None
-    for key, value in pairs:
-        params[key] = _convert(value)
-    return params
+        raise DatabaseURLError('cannot read the options of a database URL: %s' % exc) \
+            from None
+    out.update((key, _convert(value)) for key, value in options)
+    return out
 
 
 def _split(url: str) -> ParseResult:
     if not isinstance(url, str):
-        raise DatabaseURLError('A database URL must be a string, got %r' % (url,))
+        raise DatabaseURLError('expected the database URL as a str, not %r' % (url,))
     url = url.strip()
     parsed = urlparse(url)
     if not parsed.scheme or '://' not in url:

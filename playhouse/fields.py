@@ -19,55 +19,61 @@ from orm import BlobField, CharField, IntegerField, Node
 __all__ = ['CompressedField', 'EnumField', 'EnumFieldMixin', 'IntEnumField', 'PickleField']
 
 
+def _level_at_least_one(compress: Any) -> Any:
+    # bz2 knows no level 0: the fastest it has is 1
+    return lambda data, level: compress(data, max(level, 1))
+
+
 class CompressedField(BlobField):
     """Bytes (or text, stored as UTF-8) kept compressed in a blob column.
 
     :param compression_level: 0 (none, fastest) to 9 (smallest); default 6.
-    :param algorithm: ``'zlib'`` (default) or ``'bz2'``.
+    :param algorithm: ``CompressedField.ZLIB`` (``'zlib'``, the default) or
+        ``CompressedField.BZ2`` (``'bz2'``).
 
     Values read back are ``bytes``.
     """
 
-    ZLIB = 'zlib'
-    BZ2 = 'bz2'
-    algorithm_to_import = {ZLIB: zlib, BZ2: bz2}
+    ZLIB, BZ2 = 'zlib', 'bz2'
+    #: algorithm name -> (compress(data, level), decompress(data))
+    codecs: dict = {
+        'zlib': (zlib.compress, zlib.decompress),
+        'bz2': (_level_at_least_one(bz2.compress), bz2.decompress),
+    }
 
-    def __init__(self, compression_level: int = 6, algorithm: str = ZLIB,
+    def __init__(self, compression_level: int = 6, algorithm: str = 'zlib',
                  *args: Any, **kwargs: Any) -> None:
-        if algorithm not in self.algorithm_to_import:
-            raise ValueError('CompressedField algorithm must be one of %s, not %r'
-                             % (', '.join(sorted(self.algorithm_to_import)), algorithm))
-        if not 0 <= int(compression_level) <= 9:
-            raise ValueError('CompressedField compression_level must be between 0 and 9, '
-                             'got %r' % (compression_level,))
-        self.compression_level = int(compression_level)
+        codec = self.codecs.get(algorithm)
+        if codec is None:
+            raise ValueError('CompressedField compresses with %s; %r is not one of them'
+                             % (' or '.join(sorted(self.codecs)), algorithm))
+        level = int(compression_level)
+        if level not in range(10):
+            raise ValueError('a compression_level runs from 0 (fastest) to 9 (smallest), '
+                             'not %r' % (compression_level,))
+        self.compression_level = level
         self.algorithm = algorithm
-        module = self.algorithm_to_import[algorithm]
-        if algorithm == self.BZ2:
-            # bz2 has no level 0: treat it as the fastest level
-            level = max(self.compression_level, 1)
-            self.compress = lambda data: module.compress(data, level)
-        else:
-            level = self.compression_level
-            self.compress = lambda data: module.compress(data, level)
-        self.decompress = module.decompress
+        self._pack, self._unpack = codec
         super().__init__(*args, **kwargs)
+
+    def compress(self, data: bytes) -> bytes:
+        return self._pack(data, self.compression_level)
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._unpack(data)
 
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
         if isinstance(value, str):
             value = value.encode('utf-8')
-        elif not isinstance(value, (bytes, bytearray, memoryview)):
-            raise TypeError('CompressedField %s stores bytes or str, got %s: pickle the '
-                            'value first or use PickleField'
-                            % (self.name, type(value).__name__))
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError('CompressedField %s holds bytes or text, not %s (PickleField '
+                            'stores other objects)' % (self.name, type(value).__name__))
         return self.compress(bytes(value))
 
     def python_value(self, value: Any) -> Any:
-        if value is None:
-            return value
-        return self.decompress(bytes(value))
+        return None if value is None else self.decompress(bytes(value))
 
 
 class PickleField(BlobField):
@@ -79,12 +85,10 @@ class PickleField(BlobField):
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
     def python_value(self, value: Any) -> Any:
-        if value is None:
-            return value
-        return pickle.loads(bytes(value))
+        return None if value is None else pickle.loads(bytes(value))
 
 
 class EnumFieldMixin:

@@ -1,29 +1,31 @@
-"""Hybrid attributes: Python on instances, SQL expressions on the model class.
+"""Hybrid attributes: one name that computes in Python on an instance and builds a
+SQL expression on the model class.
 
 .. code-block:: python
 
-    class Interval(Model):
-        start = IntegerField()
-        end = IntegerField()
+    class Shift(Model):
+        clock_in = IntegerField()       # hour of the day
+        clock_out = IntegerField()
 
         @hybrid_property
-        def length(self):
-            return self.end - self.start
+        def hours(self):
+            return self.clock_out - self.clock_in
 
         @hybrid_method
-        def contains(self, point):
-            return (self.start <= point) & (point < self.end)
+        def covers(self, hour):
+            return (self.clock_in <= hour) & (self.clock_out > hour)
 
-``Interval(start=1, end=5).length`` is ``4``; ``Interval.length`` is the expression
-``end - start``, usable in ``where()``, ``order_by()`` and ``select()``.
+``Shift(clock_in=8, clock_out=17).hours`` is ``9``, a plain integer; ``Shift.hours``
+is the expression ``clock_out - clock_in``, which fits in ``where()``, ``order_by()``
+and ``select()``.
 
-Both are :class:`orm.ModelDescriptor` subclasses: a model alias
-(``Outer = Interval.alias()``) that hands itself to model descriptors as the class gets
-the expression over its own columns (``Outer.length``).
+Both classes derive from :class:`orm.ModelDescriptor`, so a model alias
+(``Late = Shift.alias()``) passes itself as the owner and ``Late.hours`` is written
+over the alias's columns.
 """
 from __future__ import annotations
 
-import functools
+import types
 from typing import Any, Callable, Optional
 
 from orm import ModelDescriptor
@@ -31,79 +33,105 @@ from orm import ModelDescriptor
 __all__ = ['hybrid_method', 'hybrid_property']
 
 
-class hybrid_method(ModelDescriptor):
-    """A method run on instances as written and, called on the class, returning the SQL
-    expression (the same function with the class as ``self``, or the one given with
-    :meth:`expression`)."""
+class _Hybrid(ModelDescriptor):
+    """What both hybrids share: an instance-side function, an optional class-side one
+    (SQL), and the name and docstring of the decorated function."""
 
-    def __init__(self, func: Callable, expr: Optional[Callable] = None) -> None:
-        self.func = func
-        self.expr = expr or func
-        functools.update_wrapper(self, func)
+    __name__: str
+    __qualname__: str
+    __doc__: Optional[str]
+    __wrapped__: Callable
 
-    def __get__(self, instance: Any, instance_type: Optional[type] = None) -> Callable:
-        if instance is None:
-            return self.expr.__get__(instance_type, type(instance_type))
-        return self.func.__get__(instance, instance_type)
+    def __init__(self, python_side: Callable, sql_side: Optional[Callable]) -> None:
+        self._sql_side = sql_side
+        for attr in ('__module__', '__name__', '__qualname__', '__doc__'):
+            if hasattr(python_side, attr):
+                setattr(self, attr, getattr(python_side, attr))
+        self.__wrapped__ = python_side
 
-    def expression(self, expr: Callable) -> 'hybrid_method':
-        """Decorator giving the class-level (SQL) implementation."""
-        self.expr = expr
+    def _python_side(self) -> Callable:
+        raise NotImplementedError
+
+    @property
+    def expr(self) -> Callable:
+        """The class-side function: the one given to :meth:`expression`, else the
+        instance-side one."""
+        return self._sql_side or self._python_side()
+
+    def expression(self, sql_side: Callable) -> Any:
+        """Decorator: the function used when the attribute is read on the class."""
+        self._sql_side = sql_side
         return self
 
 
-class hybrid_property(ModelDescriptor):
-    """A property computed in Python on instances and, read on the class, the SQL
-    expression (``fget`` with the class as ``self``, or the function given with
-    :meth:`expression`). :meth:`setter` and :meth:`deleter` work as for ``property``."""
+class hybrid_method(_Hybrid):
+    """A method: on an instance, the decorated function; on the class, the function
+    given with :meth:`expression` (the decorated one when there is none), with the class
+    in place of ``self``."""
+
+    def __init__(self, func: Callable, expr: Optional[Callable] = None) -> None:
+        self.func = func
+        super().__init__(func, expr)
+
+    def _python_side(self) -> Callable:
+        return self.func
+
+    def __get__(self, instance: Any, instance_type: Optional[type] = None) -> Any:
+        if instance is not None:
+            return types.MethodType(self.func, instance)
+        return types.MethodType(self.expr, instance_type)
+
+
+class hybrid_property(_Hybrid):
+    """A property: computed by ``fget`` on an instance, and on the class by the
+    function given with :meth:`expression` (``fget`` when there is none).
+    :meth:`getter`, :meth:`setter` and :meth:`deleter` behave as ``property``'s do."""
 
     def __init__(self, fget: Callable, fset: Optional[Callable] = None,
                  fdel: Optional[Callable] = None, expr: Optional[Callable] = None) -> None:
         self.fget = fget
         self.fset = fset
         self.fdel = fdel
-        self.expr = expr or fget
-        functools.update_wrapper(self, fget)
+        super().__init__(fget, expr)
+
+    def _python_side(self) -> Callable:
+        return self.fget
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
     def __get__(self, instance: Any, instance_type: Optional[type] = None) -> Any:
-        if instance is None:
-            return self.expr(instance_type)
-        return self.fget(instance)
+        if instance is not None:
+            return self.fget(instance)
+        return self.expr(instance_type)
+
+    def _refuse(self, what: str) -> AttributeError:
+        return AttributeError('cannot %s %s: the hybrid property defines no %s (add one '
+                              'with @%s.%s)' % ({'setter': 'assign', 'deleter': 'delete'}[what],
+                                                self.__name__, what, self.__name__, what))
 
     def __set__(self, instance: Any, value: Any) -> None:
         if self.fset is None:
-            raise AttributeError('hybrid property %r has no setter: decorate one with '
-                                 '@%s.setter' % (self.__name__, self.__name__))
+            raise self._refuse('setter')
         self.fset(instance, value)
 
     def __delete__(self, instance: Any) -> None:
         if self.fdel is None:
-            raise AttributeError('hybrid property %r has no deleter: decorate one with '
-                                 '@%s.deleter' % (self.__name__, self.__name__))
+            raise self._refuse('deleter')
         self.fdel(instance)
 
     def getter(self, fget: Callable) -> 'hybrid_property':
-        """Decorator replacing the instance-level implementation."""
-        expr_is_fget = self.expr is self.fget
+        """Decorator: a new instance-side function (the class side follows it unless
+        :meth:`expression` gave one)."""
         self.fget = fget
-        if expr_is_fget:
-            self.expr = fget
         return self
 
     def setter(self, fset: Callable) -> 'hybrid_property':
-        """Decorator giving the setter (``instance.prop = value``)."""
+        """Decorator: what ``instance.attr = value`` runs."""
         self.fset = fset
         return self
 
     def deleter(self, fdel: Callable) -> 'hybrid_property':
-        """Decorator giving the deleter (``del instance.prop``)."""
+        """Decorator: what ``del instance.attr`` runs."""
         self.fdel = fdel
-        return self
-
-    def expression(self, expr: Callable) -> 'hybrid_property':
-        """Decorator giving the class-level (SQL) implementation."""
-        self.expr = expr
         return self

@@ -15,9 +15,9 @@ REPLACE`` on SQLite, ``INSERT ... ON CONFLICT (key) DO UPDATE`` elsewhere).
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, List, Optional, Tuple
 
-from orm import CharField, Field, Model, Node, SqliteDatabase
+from orm import EXCLUDED, CharField, Field, Model, Node, SqliteDatabase
 
 from .fields import PickleField
 
@@ -32,9 +32,25 @@ class _SentinelType:
 #: default of :meth:`KeyValue.pop`: "no default given, raise KeyError"
 Sentinel = _SentinelType()
 
+_BATCH = 500       # rows per multi-row upsert in KeyValue.update()
 
-def _is_expression(expr: Any) -> bool:
-    return isinstance(expr, Node)
+
+def _store_model(db: Any, table: str, key_column: Field, value_column: Field) -> Any:
+    """The model class of one store: two columns, the first the primary key."""
+    if not key_column.primary_key:
+        raise ValueError('the key column of a KeyValue store is its primary key: '
+                         'declare it with primary_key=True')
+
+    class KeyValueModel(Model):
+        key = key_column
+        value = value_column
+
+        class Meta:
+            database = db
+            table_name = table
+
+    KeyValueModel.__module__ = __name__
+    return KeyValueModel
 
 
 class KeyValue:
@@ -57,28 +73,27 @@ class KeyValue:
     :meth:`items` work as for ``dict`` and ``dict(kv)`` copies the whole store.
     """
 
+    model: Any
+    key: Field
+    value: Field
+
     def __init__(self, key_field: Optional[Field] = None,
                  value_field: Optional[Field] = None, ordered: bool = False,
                  database: Any = None, table_name: str = 'keyvalue') -> None:
-        if key_field is None:
-            key_field = CharField(max_length=255, primary_key=True)
-        if not key_field.primary_key:
-            raise ValueError('KeyValue key_field must be declared with primary_key=True '
-                             '(e.g. CharField(primary_key=True))')
-        if value_field is None:
-            value_field = PickleField(null=True)      # None is a value like any other
-        self._database = database if database is not None else SqliteDatabase(':memory:')
+        db = SqliteDatabase(':memory:') if database is None else database
+        self.model = _store_model(
+            db, table_name,
+            CharField(max_length=255, primary_key=True) if key_field is None else key_field,
+            PickleField(null=True) if value_field is None else value_field)  # None is a value
+        meta = self.model._meta
+        #: the key column, for expressions: ``kv[kv.key.startswith('user:')]``
+        self.key = meta.primary_key
+        #: the value column, for expressions
+        self.value = meta.fields['value']
+        self._database = db
         self._ordered = ordered
         self._table_name = table_name
-        meta = type('Meta', (), {'database': self._database, 'table_name': table_name})
-        self.model = type('KeyValueModel', (Model,), {
-            '__module__': __name__, 'key': key_field, 'value': value_field, 'Meta': meta})
-        #: the key column, for expressions: ``kv[kv.key.startswith('user:')]``
-        self.key = self.model.key
-        #: the value column, for expressions
-        self.value = self.model.value
-        self.model.create_table()
-        self._replace = self._database.dialect.name == 'sqlite'
+        db.create_tables([self.model], safe=True)
 
     def __repr__(self) -> str:
         return '<KeyValue %r on %r>' % (self._table_name, self._database)
@@ -87,111 +102,118 @@ class KeyValue:
     def query(self, *select: Any) -> Any:
         """A SELECT of ``select`` (default: key and value) as tuples, in key order when
         the store is ``ordered``."""
-        query = self.model.select(*(select or (self.key, self.value))).tuples()
-        if self._ordered:
-            query = query.order_by(self.key)
-        return query
+        columns = select if select else (self.key, self.value)
+        query = self.model.select(*columns).tuples()
+        return query.order_by(self.key) if self._ordered else query
 
-    def convert_expression(self, expr: Any) -> tuple:
+    def convert_expression(self, expr: Any) -> Tuple[Any, bool]:
         """``(condition, is_single_key)`` for a key or an expression."""
-        if _is_expression(expr):
-            return expr, False
-        return self.key == expr, True
+        is_key = not isinstance(expr, Node)
+        return (self.key == expr if is_key else expr), is_key
 
-    def _upsert_query(self, rows: list) -> Any:
-        if self._replace:
-            return self.model.replace_many(rows, fields=[self.key, self.value])
-        return (self.model.insert_many(rows, fields=[self.key, self.value])
-                .on_conflict(conflict_target=[self.key], preserve=[self.value]))
+    def _matching_values(self, condition: Any) -> List[Any]:
+        return [value for value, in self.query(self.value).where(condition)]
+
+    def _write(self, pairs: List[Tuple[Any, Any]]) -> None:
+        statement = self.model.insert_many(pairs, fields=[self.key, self.value])
+        if self._database.dialect.name == 'sqlite':
+            statement = statement.on_conflict_replace()
+        else:
+            statement = statement.on_conflict(
+                conflict_target=[self.key], update={self.value: EXCLUDED.value})
+        statement.execute()
 
     def upsert(self, key: Any, value: Any) -> None:
         """Set ``key`` to ``value``, inserting or overwriting."""
-        self._upsert_query([(key, value)]).execute()
+        self._write([(key, value)])
 
     # -- mapping API -----------------------------------------------------------------------
     def __contains__(self, expr: Any) -> bool:
-        condition, _ = self.convert_expression(expr)
-        return self.model.select().where(condition).exists()
+        return self.model.select().where(self.convert_expression(expr)[0]).exists()
 
     def __len__(self) -> int:
         return self.model.select().count()
 
     def __getitem__(self, expr: Any) -> Any:
-        condition, single = self.convert_expression(expr)
-        values = [row[0] for row in self.query(self.value).where(condition)]
-        if not single:
-            return values
-        if not values:
-            raise KeyError(expr)
-        return values[0]
+        condition, is_key = self.convert_expression(expr)
+        found = self._matching_values(condition)
+        if not is_key:
+            return found
+        if found:
+            return found[0]
+        raise KeyError(expr)
 
     def __setitem__(self, expr: Any, value: Any) -> None:
-        if _is_expression(expr):
-            self.model.update(value=value).where(expr).execute()
+        condition, is_key = self.convert_expression(expr)
+        if is_key:
+            self._write([(expr, value)])
         else:
-            self.upsert(expr, value)
+            self.model.update({self.value: value}).where(condition).execute()
 
     def __delitem__(self, expr: Any) -> None:
-        condition, single = self.convert_expression(expr)
-        deleted = self.model.delete().where(condition).execute()
-        if single and not deleted:
+        condition, is_key = self.convert_expression(expr)
+        removed = self.model.delete().where(condition).execute()
+        if is_key and removed == 0:
             raise KeyError(expr)
 
-    def __iter__(self) -> Iterator[tuple]:
-        return iter(self.query().execute())
+    def __iter__(self) -> Iterator[Tuple[Any, Any]]:
+        return self.items()
 
-    def keys(self) -> Iterator:
+    def keys(self) -> Iterator[Any]:
         """The keys."""
-        return (row[0] for row in self.query(self.key).execute())
+        for key, in self.query(self.key).execute():
+            yield key
 
-    def values(self) -> Iterator:
+    def values(self) -> Iterator[Any]:
         """The values."""
-        return (row[0] for row in self.query(self.value).execute())
+        for value, in self.query(self.value).execute():
+            yield value
 
-    def items(self) -> Iterator[tuple]:
+    def items(self) -> Iterator[Tuple[Any, Any]]:
         """``(key, value)`` pairs."""
         return iter(self.query().execute())
 
     def update(self, __data: Optional[dict] = None, **mapping: Any) -> None:
         """Set several keys at once (one upsert statement per batch)."""
-        if __data is not None:
-            mapping = dict(__data, **mapping)
-        if not mapping:
-            return
-        rows = list(mapping.items())
+        pairs = list({**(__data or {}), **mapping}.items())
         with self._database.atomic():
-            for start in range(0, len(rows), 500):
-                self._upsert_query(rows[start:start + 500]).execute()
+            while pairs:
+                self._write(pairs[:_BATCH])
+                pairs = pairs[_BATCH:]
 
     def get(self, expr: Any, default: Any = None) -> Any:
         """The value of a key (``default`` when missing), or the list of values an
         expression matches."""
-        try:
-            return self[expr]
-        except KeyError:
-            return default
+        condition, is_key = self.convert_expression(expr)
+        found = self._matching_values(condition)
+        if not is_key:
+            return found
+        return found[0] if found else default
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         """The value of ``key``, first setting it to ``default`` when missing."""
         with self._database.atomic():
-            try:
-                return self[key]
-            except KeyError:
-                self[key] = default
-                return default
+            found = self._matching_values(self.key == key)
+            if found:
+                return found[0]
+            self._write([(key, default)])
+        return default
 
     def pop(self, expr: Any, default: Any = Sentinel) -> Any:
         """Remove and return the value of a key (``default`` when missing, else
         :class:`KeyError`), or the values an expression matches (removing them)."""
+        condition, is_key = self.convert_expression(expr)
         with self._database.atomic():
-            condition, single = self.convert_expression(expr)
-            values = [row[0] for row in self.query(self.value).where(condition)]
-            if single and not values:
-                if default is Sentinel:
-                    raise KeyError(expr)
-                return default
-            self.model.delete().where(condition).execute()
-        return values[0] if single else values
+            found = self._matching_values(condition)
+            if found:
+                self.model.delete().where(condition).execute()
+        if not is_key:
+            return found
+        if found:
+            return found[0]
+        if default is Sentinel:
+            raise KeyError(expr)
+        return default
 
     def clear(self) -> None:
         """Remove every key."""

@@ -33,6 +33,7 @@ import contextlib
 import copy
 import functools
 import re
+import types
 from collections import namedtuple
 from typing import Any, Callable, Iterator, Optional, Sequence
 
@@ -51,10 +52,31 @@ __all__ = [
 # Operations
 # ---------------------------------------------------------------------------------------
 
-class Operation:
-    """One schema change, recorded by a migrator method and run later by :func:`migrate`.
+def _steps(outcome: Any, label: str) -> Iterator[Any]:
+    """The work a migrator method handed back, one piece at a time and in order:
+    statements (SQL nodes or text) and operations. Lists are walked, ``None`` is
+    nothing, and a callable is called only when its turn comes (so it sees the
+    effects of the steps before it)."""
+    if outcome is None:
+        return
+    if isinstance(outcome, (Operation, Node, str)):
+        yield outcome
+    elif isinstance(outcome, (list, tuple)):
+        for part in outcome:
+            yield from _steps(part, label)
+    elif callable(outcome):
+        yield from _steps(outcome(), label)
+    else:
+        raise TypeError('%s handed back %r: expected SQL (a node or text), an operation, '
+                        'a list of those, or None' % (label, outcome))
 
-    ``run()`` performs it in the migrator's :meth:`~SchemaMigrator.migration_context`.
+
+class Operation:
+    """A schema change, as a migrator method records it; :func:`migrate` (or
+    :meth:`run`) performs it later.
+
+    ``method`` names the migrator method, ``args`` and ``kwargs`` are what it was
+    called with.
     """
 
     def __init__(self, migrator: 'SchemaMigrator', method: str, *args: Any,
@@ -65,52 +87,58 @@ class Operation:
         self.kwargs = kwargs
 
     def __repr__(self) -> str:
-        parts = [repr(a) for a in self.args]
-        parts.extend('%s=%r' % item for item in self.kwargs.items())
-        return '<Operation %s(%s)>' % (self.method, ', '.join(parts))
+        shown = [repr(value) for value in self.args]
+        shown += ['%s=%r' % pair for pair in self.kwargs.items()]
+        return '<Operation %s(%s)>' % (self.method, ', '.join(shown))
 
     def execute(self, node: Any) -> None:
         self.migrator.execute(node)
 
-    def _handle_result(self, result: Any) -> None:
-        if result is None:
-            return
-        if isinstance(result, Operation):
-            result._apply()
-        elif isinstance(result, (list, tuple)):
-            for item in result:
-                self._handle_result(item)
-        elif isinstance(result, (Node, str)):
-            self.execute(result)
-        elif callable(result):
-            self._handle_result(result())
-        else:
-            raise TypeError('operation %s returned %r, which is not SQL' % (self.method, result))
-
-    def _apply(self) -> None:
-        method = getattr(self.migrator, self.method)
-        self._handle_result(method(*self.args, with_context=True, **self.kwargs))
+    def _perform(self) -> None:
+        """Do the change now, in whatever transaction is open."""
+        body = getattr(self.migrator, self.method)
+        outcome = body(*self.args, with_context=True, **self.kwargs)
+        for step in _steps(outcome, '%s()' % self.method):
+            if isinstance(step, Operation):
+                step._perform()
+            else:
+                self.execute(step)
 
     def run(self) -> None:
         """Perform the change (in its own transaction when none is open)."""
         with self.migrator.migration_context():
-            self._apply()
+            self._perform()
 
 
-def operation(fn: Callable) -> Callable:
-    """Decorate a migrator method so that calling it records an :class:`Operation`.
+class operation:
+    """Decorator for migrator methods: calling the method records an
+    :class:`Operation` instead of doing the work.
 
-    The method itself runs when the operation does (``with_context=True``) and may
-    execute statements directly or return SQL nodes, strings, operations or lists of
-    them to be executed.
+    The decorated body runs when the operation does (it is then called with
+    ``with_context=True``); it may execute statements itself or hand back SQL nodes,
+    SQL text, operations, or lists of them, which are executed in order.
     """
-    @functools.wraps(fn)
-    def inner(self: 'SchemaMigrator', *args: Any, with_context: bool = False,
-              **kwargs: Any) -> Any:
-        if with_context:
-            return fn(self, *args, **kwargs)
-        return Operation(self, fn.__name__, *args, **kwargs)
-    return inner
+
+    __wrapped__: Callable
+
+    def __init__(self, body: Callable) -> None:
+        self._body = body
+        self._method = body.__name__
+        functools.update_wrapper(self, body)  # type: ignore[arg-type]
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._method = name
+
+    def __get__(self, migrator: Any, owner: Optional[type] = None) -> Any:
+        if migrator is None:
+            return self
+        return types.MethodType(self, migrator)
+
+    def __call__(self, migrator: Any, *args: Any, with_context: bool = False,
+                 **kwargs: Any) -> Any:
+        if not with_context:
+            return Operation(migrator, self._method, *args, **kwargs)
+        return self._body(migrator, *args, **kwargs)
 
 
 def migrate(*operations: Operation, **kwargs: Any) -> None:
@@ -119,17 +147,18 @@ def migrate(*operations: Operation, **kwargs: Any) -> None:
     On failure nothing of the batch is kept (on engines with transactional DDL) and
     the error propagates.
     """
+    strays = [op for op in operations if not isinstance(op, Operation)]
+    if strays:
+        raise TypeError('migrate() runs operations, the values migrator methods return '
+                        '(such as migrator.add_column(...)); %r is not one' % (strays[0],))
     if not operations:
         return
-    for op in operations:
-        if not isinstance(op, Operation):
-            raise TypeError('migrate() takes operations (the results of migrator methods, '
-                            'e.g. migrator.add_column(...)), got %r' % (op,))
-    first = operations[0].migrator
-    with first.migration_context():
+    leader = operations[0].migrator
+    with leader.migration_context():
         for op in operations:
-            if op.migrator is first:
-                op._apply()
+            # another migrator's operation brings its own transaction handling
+            if op.migrator is leader:
+                op._perform()
             else:
                 op.run()
 
@@ -691,16 +720,13 @@ class MySQLColumn(namedtuple('_MySQLColumn', ('name', 'definition', 'null', 'pk'
     """A column as MySQL's ``DESCRIBE`` reports it."""
 
     def sql(self, column_name: Optional[str] = None, is_null: Optional[bool] = None) -> str:
-        if is_null is None:
-            is_null = self.null
-        parts = ['`%s`' % (column_name or self.name).replace('`', '``'), self.definition]
-        if not is_null:
-            parts.append('NOT NULL')
-        if self.pk:
-            parts.append('PRIMARY KEY')
-        if self.extra:
-            parts.append(self.extra)
-        return ' '.join(parts)
+        """The column's definition for ``MODIFY``, renamed and/or with another
+        nullability when asked."""
+        nullable = self.null if is_null is None else is_null
+        quoted = '`%s`' % (column_name or self.name).replace('`', '``')
+        flags = (('NOT NULL', not nullable), ('PRIMARY KEY', bool(self.pk)),
+                 (self.extra, bool(self.extra)))
+        return ' '.join([quoted, self.definition] + [text for text, on in flags if on])
 
 
 class MySQLMigrator(SchemaMigrator):

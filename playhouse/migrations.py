@@ -1,21 +1,24 @@
-"""A migration runner: numbered migration files, applied in order and recorded.
+"""Run numbered migration files in order, and remember which ran.
 
-A project keeps a folder of migrations::
+Migrations live in one folder, a file per step, numbered from 1::
 
     migrations/
         0001_initial.py
-        0002_tweet_likes.py
+        0002_book_isbn.py
 
-Each file defines ``up(migrator, db)`` and, optionally, ``down(migrator, db)``::
+A file holds a function ``up(migrator, db)``; a second one, ``down(migrator, db)``,
+undoes it when the step can be undone. For instance::
 
     from orm import *
     from playhouse.migrate import migrate
 
     def up(migrator, db):
-        migrate(migrator.add_column('tweet', 'likes', IntegerField(default=0)))
+        migrate(migrator.rename_column('book', 'code', 'isbn'),
+                migrator.add_index('book', ('isbn',), unique=True))
 
     def down(migrator, db):
-        migrate(migrator.drop_column('tweet', 'likes'))
+        migrate(migrator.drop_index('book', 'book_isbn'),
+                migrator.rename_column('book', 'isbn', 'code'))
 
 ``up`` may also *return* operations (one, or a list) instead of calling ``migrate``.
 Applied migrations are recorded by name in a history table (``migration_history``), so
@@ -53,8 +56,12 @@ import sys
 import time
 from typing import Any, Callable, Iterable, Optional
 
-from orm import CharField, DateTimeField, Model, PeeweeException
+from orm import (AutoField, BigAutoField, BigIntegerField, CharField, DateTimeField,
+                 DecimalField, ForeignKeyField, IntegerField, Model, PeeweeException,
+                 SqliteDatabase, make_index_name)
 
+from playhouse import reflection, schema_diff
+from playhouse.db_url import connect
 from playhouse.migrate import Operation, SchemaMigrator
 
 __all__ = ['Migration', 'MigrationError', 'Runner', 'run', 'template', 'main']
@@ -69,11 +76,9 @@ from playhouse.migrate import migrate
 
 
 def up(migrator, db):
-    """Apply the change, e.g.:
+    """Make the change. For example, to give a table a new column:
 
-    migrate(
-        migrator.add_column('tweet', 'likes', IntegerField(default=0)),
-    )
+    migrate(migrator.add_column('book', 'pages', IntegerField(null=True)))
     """
 
 
@@ -152,7 +157,7 @@ def _run_returned(result: Any) -> None:
     if result is None:
         return
     if isinstance(result, Operation):
-        result._apply()
+        result._perform()
     elif isinstance(result, (list, tuple)):
         for item in result:
             _run_returned(item)
@@ -416,10 +421,9 @@ class Runner:
     def generate(self, name: str, models: Iterable) -> Optional[str]:
         """Write a draft migration turning the live schema into the one ``models``
         describe; return its path, or ``None`` when there is no difference."""
-        from playhouse.schema_diff import _expand, diff_models
-        models = _expand(models)            # many-to-many through models included
+        models = schema_diff._expand(models)      # many-to-many through models included
         with self.database.bind_ctx(models, bind_refs=False, bind_backrefs=False):
-            diff = diff_models(self.database, models, ignore_tables=[self.table_name])
+            diff = schema_diff.diff_models(self.database, models, ignore_tables=[self.table_name])
             if not diff:
                 self._say('No changes: the models match the database.')
                 for line in diff.summary():
@@ -468,69 +472,74 @@ def _callable_source(fn: Callable, imports: set) -> Optional[str]:
     return '%s.%s' % (module, qualname)
 
 
+# Keyword arguments a draft writes only when the field does not have the value the
+# field class would give it anyway.
+_SIGNIFICANT_ARGS = (
+    (CharField, 'max_length', 255),
+    (DecimalField, 'max_digits', 10),
+    (DecimalField, 'decimal_places', 5),
+)
+
+
+def _column_class(fk: Any) -> type:
+    """The plain field class holding a foreign key's values: the referenced field's,
+    an auto-increment key becoming the integer of its size."""
+    target = type(fk.rel_field)
+    for auto, plain in ((BigAutoField, BigIntegerField), (AutoField, IntegerField)):
+        if issubclass(target, auto):
+            return plain
+    return target
+
+
+def _default_source(default: Any, imports: set) -> Optional[str]:
+    """A Python expression for a field default, or None when it cannot be written."""
+    if callable(default):
+        return _callable_source(default, imports)
+    if isinstance(default, (bool, int, float, str, bytes)):
+        return repr(default)
+    module = type(default).__module__
+    if isinstance(default, (datetime.date, datetime.time)) or \
+            (module == 'decimal' and type(default).__name__ == 'Decimal'):
+        imports.add('import %s' % module)
+        return '%s.%r' % (module, default)
+    return None
+
+
 def _field_source(field: Any, imports: set, plain_fk: bool = True) -> str:
-    """Source of a field declaration equivalent to ``field`` for add_column()."""
-    from orm import (AutoField, BigAutoField, BigIntegerField, CharField as Char,
-                     DecimalField, ForeignKeyField, IntegerField)
-    cls = type(field)
-    kwargs: list = []
-    if isinstance(field, ForeignKeyField) and plain_fk:
-        target = field.rel_field
-        if isinstance(target, BigAutoField):
-            cls = BigIntegerField
-        elif isinstance(target, AutoField):
-            cls = IntegerField
-        else:
-            cls = type(target)
-            if isinstance(target, Char) and target.max_length != 255:
-                kwargs.append('max_length=%r' % target.max_length)
-    elif isinstance(field, Char) and field.max_length != 255:
-        kwargs.append('max_length=%r' % field.max_length)
-    if isinstance(field, DecimalField):
-        if field.max_digits != 10:
-            kwargs.append('max_digits=%r' % field.max_digits)
-        if field.decimal_places != 5:
-            kwargs.append('decimal_places=%r' % field.decimal_places)
+    """Source of a field declaration equivalent to ``field`` for add_column(); with
+    ``plain_fk`` a foreign key is written as the plain column that holds its values."""
+    as_column = plain_fk and isinstance(field, ForeignKeyField)
+    cls = _column_class(field) if as_column else type(field)
+    described = field.rel_field if as_column else field
+    args = ['%s=%r' % (attr, getattr(described, attr))
+            for owner, attr, usual in _SIGNIFICANT_ARGS
+            if isinstance(described, owner) and getattr(described, attr) != usual]
     if field.null:
-        kwargs.append('null=True')
-    default = field.default
-    if default is not None:
-        if callable(default):
-            source = _callable_source(default, imports)
-            if source:
-                kwargs.append('default=%s' % source)
-        elif isinstance(default, (int, float, str, bool, bytes)):
-            kwargs.append('default=%r' % (default,))
-        elif isinstance(default, (datetime.date, datetime.time)) or \
-                type(default).__name__ == 'Decimal':
-            imports.add('import %s' % type(default).__module__)
-            kwargs.append('default=%s.%r' % (type(default).__module__, default))
-    if field.unique:
-        kwargs.append('unique=True')
-    elif field.index:
-        kwargs.append('index=True')
-    module = cls.__module__
-    if not module.startswith('orm'):
-        imports.add('from %s import %s' % (module, cls.__name__))
-    return '%s(%s)' % (cls.__name__, ', '.join(kwargs))
+        args.append('null=True')
+    if field.default is not None:
+        default = _default_source(field.default, imports)
+        if default is not None:
+            args.append('default=' + default)
+    if field.unique or field.index:
+        args.append('unique=True' if field.unique else 'index=True')
+    if not cls.__module__.startswith('orm'):
+        imports.add('from %s import %s' % (cls.__module__, cls.__name__))
+    return '%s(%s)' % (cls.__name__, ', '.join(args))
 
 
 def _live_field_source(database: Any, type_text: str, null: bool, imports: set) -> str:
     """Field source for a live column (for the reverse of a change)."""
-    from playhouse.reflection import _metadata_for
-    metadata: Any = _metadata_for(database)
+    metadata: Any = reflection._metadata_for(database)
     if database.dialect.name == 'sqlite':
         field_class, extra = metadata._map_col(type_text)
     else:
-        from playhouse.schema_diff import _family
-        family, args = _family(type_text)
+        family, args = schema_diff._family(type_text)
         field_class = metadata.column_map.get(
             {'varchar': 'character varying', 'timestamp': 'timestamp without time zone',
              'decimal': 'numeric', 'double': 'double precision', 'char': 'character',
              'time': 'time without time zone'}.get(family, family))
-        from playhouse.reflection import UnknownField, _length_params
-        field_class = field_class or UnknownField
-        extra = _length_params(field_class, list(args))
+        field_class = field_class or reflection.UnknownField
+        extra = reflection._length_params(field_class, list(args))
     kwargs = ['%s=%r' % item for item in sorted(extra.items())]
     if null:
         kwargs.append('null=True')
@@ -644,7 +653,6 @@ def _render_diff(database: Any, diff: Any) -> tuple:
 
 
 def _index_name(index: Any) -> str:
-    from orm import make_index_name
     return make_index_name(index.table, list(index.columns))
 
 
@@ -661,12 +669,7 @@ def run(database: Any, directory: str = 'migrations', target: Any = None,
 def _open_database(spec: str) -> Any:
     """A connected database from a URL or a SQLite file path; SQLite gets foreign keys
     on."""
-    if '://' in spec:
-        from playhouse.db_url import connect
-        database = connect(spec)
-    else:
-        from orm import SqliteDatabase
-        database = SqliteDatabase(spec)
+    database = connect(spec) if '://' in spec else SqliteDatabase(spec)
     database.connect()
     if database.dialect.name == 'sqlite':
         database.pragma('foreign_keys', 1, permanent=True)

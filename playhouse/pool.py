@@ -1,469 +1,66 @@
-"""Connection pooling: reuse driver connections instead of opening one per ``connect()``.
+"""Pooled databases: ``connect()`` takes a driver connection out of a pool, ``close()``
+puts it back for the next thread, so connections are reused rather than reopened.
 
-A pooled database keeps the connections its threads have closed and hands them out
-again on the next ``connect()``.  Each thread still has at most one connection at a
-time, so an application that opens a connection at the start of a request and closes
-it at the end needs no change::
+One connection per thread at a time still holds, so code that connects when a request
+starts and closes when it ends works unchanged::
 
-    from playhouse.pool import PooledPostgresqlDatabase
+    from playhouse.pool import PooledSqliteDatabase
 
-    db = PooledPostgresqlDatabase('my_app', max_connections=8, stale_timeout=300,
-                                  timeout=10, user='postgres')
+    db = PooledSqliteDatabase('app.db', max_connections=4, timeout=5)
 
-    with db.connection_context():      # checked out of the pool ...
-        ...                            # ... and checked back in here
+    with db.connection_context():      # taken from the pool here ...
+        ...                            # ... given back here
 
-Options (all classes):
+Every pooled class takes three options:
 
-* ``max_connections`` -- connections open at once, idle or in use (default 20;
-  ``None`` for no limit).
-* ``stale_timeout`` -- seconds after which a connection is closed instead of reused
-  (checked when it is checked out or in; ``None``: never).
-* ``timeout`` -- when every connection is in use, wait this many seconds for one to be
-  checked in before raising :class:`MaxConnectionsExceeded`.  ``None`` (the default)
-  raises at once; ``0`` waits as long as it takes.
+* ``max_connections`` -- the most connections open at once, idle and busy together
+  (20 by default; ``None`` lifts the limit).
+* ``stale_timeout`` -- a connection older than this many seconds is closed rather than
+  handed out again (looked at when it goes in or out of the pool; ``None``: never).
+* ``timeout`` -- when all connections are busy, how long ``connect()`` waits for one to
+  come back before it raises :class:`MaxConnectionsExceeded`; ``None`` (the default)
+  does not wait, ``0`` waits without limit.
 
-A connection checked in with a transaction still open (begun by hand with
-``db.begin()`` or left in an error state) is rolled back first, and connections found
-closed, broken or killed by the server are thrown away, never handed out again.
+A connection given back inside an open transaction (a ``db.begin()`` never finished, or
+an error state) is rolled back first; one that is closed, broken or was killed by the
+server is dropped and never handed out again.
 
-Classes: :class:`PooledDatabase` (the mixin), :class:`PooledSqliteDatabase`,
-:class:`PooledPostgresqlDatabase`; ``playhouse.cockroachdb.PooledCockroachDatabase``
-and ``playhouse.postgres_ext.PooledPostgresqlExtDatabase`` build on the same mixin.
+Here: the mixin :class:`PooledDatabase` (defined in :mod:`playhouse._pooling`),
+:class:`PooledSqliteDatabase`, :class:`PooledSqliteExtDatabase`,
+:class:`PooledPostgresqlDatabase` and, as in peewee 3,
+:class:`~playhouse.postgres_ext.PooledPostgresqlExtDatabase`. The CockroachDB pool is
+``playhouse.cockroachdb.PooledCockroachDatabase``.
 """
 from __future__ import annotations
 
-import functools
-import heapq
-import itertools
-import logging
-import select
-import threading
-import time
-from collections import namedtuple
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-from orm import (ImproperlyConfigured, OperationalError, PostgresAdapter,
-                 PostgresqlDatabase, SqliteDatabase)
+from orm import ImproperlyConfigured, PostgresqlDatabase, SqliteDatabase
 
-__all__ = ['MaxConnectionsExceeded', 'PoolConnection', 'PooledDatabase',
-           'PooledMySQLDatabase', 'PooledPostgresqlDatabase', 'PooledSqliteDatabase',
+from playhouse._pooling import (MaxConnectionsExceeded, PoolConnection, PooledDatabase,
+                                locked, make_int)
+# peewee 3 also offers the extension databases' pooled classes here
+from playhouse.postgres_ext import PooledPostgresqlExtDatabase
+from playhouse.sqlite_ext import SqliteExtDatabase
+
+__all__ = ['MaxConnectionsExceeded', 'PoolConnection', 'PooledCSqliteExtDatabase',
+           'PooledDatabase', 'PooledMySQLDatabase', 'PooledPostgresqlDatabase',
+           'PooledPostgresqlExtDatabase', 'PooledSqliteDatabase', 'PooledSqliteExtDatabase',
            'locked', 'make_int']
 
-logger = logging.getLogger('orm.pool')
 
+class _ConnectionsChangeThreads:
+    """A pooled SQLite connection is checked in by one thread and out by another, so
+    it is opened with ``check_same_thread=False`` (one thread at a time still uses it)."""
 
-class MaxConnectionsExceeded(ValueError, OperationalError):
-    """Every connection of the pool is in use (and none came back within ``timeout``)."""
-
-
-#: A connection the pool tracks: when it was opened, the driver connection, and when it
-#: was last checked out (``None`` while idle).
-PoolConnection = namedtuple('PoolConnection', ('timestamp', 'connection', 'checked_out'))
-
-_UNSET: Any = object()
-
-
-def make_int(val: Any) -> Any:
-    """``val`` as an ``int`` when it is a string of digits (URL options), else unchanged."""
-    if val is not None and not isinstance(val, (int, float)):
-        try:
-            return int(val)
-        except (TypeError, ValueError):
-            try:
-                return float(val)
-            except (TypeError, ValueError):
-                raise ValueError('expected a number, got %r' % (val,)) from None
-    return val
-
-
-def locked(fn: Callable) -> Callable:
-    """Method decorator: run while holding the pool's lock."""
-    @functools.wraps(fn)
-    def inner(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._pool_lock:
-            return fn(self, *args, **kwargs)
-    return inner
-
-
-def _check_limit(name: str, value: Any, allow_zero: bool) -> Any:
-    value = make_int(value)
-    if value is None:
-        return None
-    if isinstance(value, bool) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError('%s must be a %s number, got %r'
-                         % (name, 'non-negative' if allow_zero else 'positive', value))
-    return value
-
-
-class PooledDatabase:
-    """Mixin giving a :class:`orm.Database` subclass a pool of connections.
-
-    Put it first among the bases: ``class MyPooled(PooledDatabase, SqliteDatabase)``.
-
-    :param max_connections: connections open at once (``None``: unlimited).
-    :param stale_timeout: seconds a connection may live before it is recycled.
-    :param timeout: seconds to wait for a free connection (``None``: do not wait,
-        ``0``: wait forever).
-
-    ``db.pool_stats()`` tells how many connections are idle and in use.
-    """
-
-    def __init__(self, database: Optional[str], max_connections: Optional[int] = 20,
-                 stale_timeout: Optional[float] = None, timeout: Optional[float] = None,
-                 **kwargs: Any) -> None:
-        self._pool_lock = threading.RLock()
-        self._pool_changed = threading.Condition(self._pool_lock)
-        self._connections: list = []     # heap of (opened at, tie-breaker, connection)
-        self._in_use: dict = {}          # conn_key(connection) -> PoolConnection
-        self._opening = 0                # slots reserved by connects in progress
-        self._checkins = 0               # bumped whenever a slot may have freed up
-        self._heap_counter = itertools.count()
-        self._opened_count = 0
-        self._closed_count = 0
-        self._wait_count = 0
-        self._pool_local = threading.local()
-        self.conn_key: Callable[[Any], Any] = id
-        self._max_connections = _check_limit('max_connections', max_connections, False)
-        self._stale_timeout = _check_limit('stale_timeout', stale_timeout, False)
-        self._wait_timeout = self._wait_timeout_value(timeout)
-        super().__init__(database, **kwargs)  # type: ignore[call-arg]
-
-    @staticmethod
-    def _wait_timeout_value(timeout: Any) -> Optional[float]:
-        timeout = _check_limit('timeout', timeout, True)
-        if timeout == 0:
-            return float('inf')
-        return timeout
-
-    def init(self, database: Optional[str], max_connections: Any = _UNSET,
-             stale_timeout: Any = _UNSET, timeout: Any = _UNSET, **kwargs: Any) -> None:
-        """Change the database and connection arguments, and the given pool settings."""
-        super().init(database, **kwargs)  # type: ignore[misc]
-        if max_connections is not _UNSET:
-            self._max_connections = _check_limit('max_connections', max_connections, False)
-        if stale_timeout is not _UNSET:
-            self._stale_timeout = _check_limit('stale_timeout', stale_timeout, False)
-        if timeout is not _UNSET:
-            self._wait_timeout = self._wait_timeout_value(timeout)
-
-    @property
-    def max_connections(self) -> Optional[int]:
-        return self._max_connections
-
-    @property
-    def stale_timeout(self) -> Optional[float]:
-        return self._stale_timeout
-
-    @property
-    def timeout(self) -> Any:
-        """Seconds to wait for a free connection (``inf``: forever, ``None``: no wait)."""
-        return self._wait_timeout
-
-    # -- checking out --------------------------------------------------------------------
-    def connect(self, reuse_if_open: bool = False) -> bool:
-        """Check a connection out of the pool for the calling thread.
-
-        :raises MaxConnectionsExceeded: when ``max_connections`` are in use and none was
-            checked in within ``timeout`` seconds.
-        """
-        deadline = None
-        if self._wait_timeout:
-            deadline = time.monotonic() + self._wait_timeout
-        while True:
-            with self._pool_lock:
-                seen = self._checkins
-            self._pool_local.pending = None
-            try:
-                return super().connect(reuse_if_open)  # type: ignore[misc]
-            except MaxConnectionsExceeded:
-                if deadline is None:
-                    raise
-                with self._pool_lock:
-                    self._wait_count += 1
-                    while self._checkins == seen:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            raise MaxConnectionsExceeded(
-                                'Max connections exceeded: all %s connections stayed in '
-                                'use for %.3gs (timeout). Close connections when done with '
-                                'them, raise max_connections or timeout.'
-                                % (self._max_connections, self._wait_timeout)) from None
-                        self._pool_changed.wait(min(remaining, 3600))
-            except BaseException:
-                # checked out, but setting the connection up failed: the core closed it
-                key = self._pool_local.pending
-                if key is not None:
-                    with self._pool_lock:
-                        if self._in_use.pop(key, None) is not None:
-                            self._closed_count += 1
-                        self._checkins += 1
-                        self._pool_changed.notify_all()
-                raise
-            finally:
-                self._pool_local.pending = None
-
-    def _connect(self) -> Any:
-        now = time.time()
-        discard = []
-        conn = None
-        timestamp = now
-        with self._pool_lock:
-            while self._connections:
-                timestamp, _, candidate = heapq.heappop(self._connections)
-                if self._is_stale(timestamp, now):
-                    logger.debug('pool: closing stale connection %x', id(candidate))
-                    discard.append(candidate)
-                elif self._is_closed(candidate):
-                    logger.debug('pool: dropping closed connection %x', id(candidate))
-                    discard.append(candidate)
-                else:
-                    conn = candidate
-                    break
-            if conn is None:
-                if self._max_connections is not None and \
-                        len(self._in_use) + self._opening >= self._max_connections:
-                    self._closed_count += len(discard)
-                    self._close_quietly(discard)
-                    raise MaxConnectionsExceeded(
-                        'Max connections exceeded: %d connections are in use '
-                        '(max_connections=%d).' % (len(self._in_use), self._max_connections))
-                self._opening += 1
-            self._closed_count += len(discard)
-        self._close_quietly(discard)
-        if conn is None:
-            try:
-                conn = super()._connect()  # type: ignore[misc]
-            except BaseException:
-                with self._pool_lock:
-                    self._opening -= 1
-                    self._checkins += 1
-                    self._pool_changed.notify_all()
-                raise
-            timestamp = time.time()
-            with self._pool_lock:
-                self._opening -= 1
-                self._opened_count += 1
-                self._register(conn, timestamp)
-            logger.debug('pool: opened connection %x', id(conn))
-        else:
-            with self._pool_lock:
-                self._register(conn, timestamp)
-            logger.debug('pool: reusing connection %x', id(conn))
-        return conn
-
-    def _register(self, conn: Any, timestamp: float) -> None:
-        key = self.conn_key(conn)
-        self._in_use[key] = PoolConnection(timestamp, conn, time.time())
-        self._pool_local.pending = key
-
-    # -- checking in ---------------------------------------------------------------------
-    def close(self) -> bool:
-        """Check the calling thread's connection back into the pool.
-
-        A transaction begun by hand and still open is rolled back first (the
-        transaction helpers -- ``atomic()`` and friends -- must still be left before).
-        """
-        state = self._state  # type: ignore[attr-defined]
-        if not state.closed and not state.transactions:
-            conn = state.conn
-            if self._is_closed(conn):
-                return self._discard_current(conn)
-            try:
-                open_txn = self._driver_in_transaction(conn)  # type: ignore[attr-defined]
-            except Exception:
-                open_txn = False
-            if open_txn:
-                logger.warning('pool: rolling back a transaction left open at check-in')
-                if not self._rollback_raw(conn):
-                    return self._discard_current(conn)   # broken: close it for good
-        return super().close()  # type: ignore[misc]
-
-    def _discard_current(self, conn: Any) -> bool:
-        """Close the calling thread's (broken) connection for good."""
-        with self._lock:  # type: ignore[attr-defined]
-            self._forget(conn)
-            try:
-                self._close(conn)
-            finally:
-                self._state.reset()  # type: ignore[attr-defined]
-        return True
-
-    def _close(self, conn: Any, close_conn: bool = False) -> None:
-        key = self.conn_key(conn)
-        with self._pool_lock:
-            pool_conn = self._in_use.pop(key, None)
-            if pool_conn is None:
-                # manual_close(), close_all() or close_stale() already let go of it
-                close_conn = True
-            elif not close_conn:
-                if self._is_stale(pool_conn.timestamp, time.time()):
-                    logger.debug('pool: connection %x is stale, closing', id(conn))
-                    close_conn = True
-                elif self._is_closed(conn) or not self._can_reuse(conn):
-                    logger.debug('pool: connection %x is not reusable, closing', id(conn))
-                    close_conn = True
-                else:
-                    heapq.heappush(self._connections,
-                                   (pool_conn.timestamp, next(self._heap_counter), conn))
-            if close_conn and pool_conn is not None:
-                self._closed_count += 1
-            self._checkins += 1
-            self._pool_changed.notify_all()
-        if close_conn:
-            self._close_quietly([conn])
-
-    def _forget(self, conn: Any) -> None:
-        """Stop tracking ``conn`` (its check-in then closes it) and wake waiters."""
-        with self._pool_lock:
-            if self._in_use.pop(self.conn_key(conn), None) is not None:
-                self._closed_count += 1
-            self._checkins += 1
-            self._pool_changed.notify_all()
-
-    def _close_quietly(self, conns: list) -> None:
-        for conn in conns:
-            try:
-                super()._close(conn)  # type: ignore[misc]
-            except Exception as exc:   # already closed or broken: nothing to release
-                logger.debug('pool: error closing connection %x: %s', id(conn), exc)
-
-    # -- health checks (override per driver as needed) ---------------------------------
-    def _is_stale(self, timestamp: float, now: float) -> bool:
-        return bool(self._stale_timeout) and now - timestamp > self._stale_timeout
-
-    def _is_closed(self, conn: Any) -> bool:
-        """Whether ``conn`` is closed, or its server has hung up."""
-        adapter = getattr(self, 'adapter', None)
-        try:
-            if isinstance(adapter, PostgresAdapter):    # psycopg2 or psycopg 3
-                # closed, or transaction status UNKNOWN: the link to the server is lost
-                if adapter.is_broken(conn):
-                    return True
-            elif getattr(conn, 'closed', False):
-                return True
-            elif hasattr(conn, 'total_changes'):                 # sqlite3
-                conn.total_changes                               # raises once closed
-                return False
-            fileno = getattr(conn, 'fileno', None)
-            if fileno is not None and _socket_readable(fileno()):
-                # an idle connection only has something to read when the server sent a
-                # notification or hung up (a FATAL termination message / EOF)
-                poll = getattr(conn, 'poll', None)
-                if poll is not None:
-                    poll()
-                return _socket_readable(fileno())
-        except Exception:
-            return True
-        return False
-
-    def _can_reuse(self, conn: Any) -> bool:
-        """Whether a checked-in connection may go back to the pool (rolls back if needed)."""
-        try:
-            if self._driver_in_transaction(conn):  # type: ignore[attr-defined]
-                return self._rollback_raw(conn)
-        except Exception:
-            return False
-        return True
-
-    def _rollback_raw(self, conn: Any) -> bool:
-        """``ROLLBACK`` on the driver connection; ``False`` when that failed."""
-        try:
-            cursor = conn.cursor()
-            try:
-                cursor.execute('ROLLBACK')
-            finally:
-                cursor.close()
-            return not self._driver_in_transaction(conn)  # type: ignore[attr-defined]
-        except Exception as exc:
-            logger.debug('pool: rollback failed on %x: %s', id(conn), exc)
-            return False
-
-    # -- management ----------------------------------------------------------------------
-    def manual_close(self) -> bool:
-        """Close the calling thread's connection for good instead of returning it."""
-        if self.is_closed():  # type: ignore[attr-defined]
-            return False
-        if self._state.transactions:  # type: ignore[attr-defined]
-            raise OperationalError('manual_close() while a transaction is open: leave the '
-                                   'atomic()/transaction() block first.')
-        conn = self._state.conn  # type: ignore[attr-defined]
-        self._forget(conn)
-        self.close()
-        return True
-
-    def close_idle(self) -> int:
-        """Close the idle connections (in-use ones are left alone); return how many."""
-        with self._pool_lock:
-            conns = [conn for _, _, conn in self._connections]
-            self._connections = []
-            self._closed_count += len(conns)
-            self._checkins += 1
-            self._pool_changed.notify_all()
-        self._close_quietly(conns)
-        return len(conns)
-
-    def close_stale(self, age: float = 600) -> int:
-        """Close connections *in use* that were checked out more than ``age`` seconds ago.
-
-        Meant for connections a thread forgot to close; their owners get an error on
-        their next statement.  Returns how many were closed.
-        """
-        cutoff = time.time() - age
-        with self._pool_lock:
-            stale = [(key, pc) for key, pc in self._in_use.items()
-                     if pc.checked_out is not None and pc.checked_out < cutoff]
-            for key, _ in stale:
-                del self._in_use[key]
-            self._closed_count += len(stale)
-            self._checkins += 1
-            self._pool_changed.notify_all()
-        self._close_quietly([pc.connection for _, pc in stale])
-        return len(stale)
-
-    def close_all(self) -> int:
-        """Close every connection, idle or in use (use with care); return how many."""
-        state = self._state  # type: ignore[attr-defined]
-        if not state.closed and not state.transactions:
-            try:
-                self.close()
-            except Exception:
-                pass
-        with self._pool_lock:
-            conns = [conn for _, _, conn in self._connections]
-            conns.extend(pc.connection for pc in self._in_use.values())
-            self._connections = []
-            self._in_use = {}
-            self._closed_count += len(conns)
-            self._checkins += 1
-            self._pool_changed.notify_all()
-        self._close_quietly(conns)
-        return len(conns)
-
-    def pool_stats(self) -> dict:
-        """Counts: ``idle``, ``in_use``, ``opened`` / ``closed`` so far, ``waits`` (times a
-        connect found every connection in use and waited) and ``max_connections``."""
-        with self._pool_lock:
-            return {'idle': len(self._connections), 'in_use': len(self._in_use),
-                    'opened': self._opened_count, 'closed': self._closed_count,
-                    'waits': self._wait_count, 'max_connections': self._max_connections}
-
-
-def _socket_readable(fd: int) -> bool:
-    readable, _, _ = select.select([fd], [], [], 0)
-    return bool(readable)
-
-
-class PooledSqliteDatabase(PooledDatabase, SqliteDatabase):
-    """:class:`orm.SqliteDatabase` with a pool of connections.
-
-    Connections move between threads, so they are opened with
-    ``check_same_thread=False`` (each is still used by one thread at a time).
-    """
-
-    def init(self, database: Optional[str], **kwargs: Any) -> None:
+    def init(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault('check_same_thread', False)
-        super().init(database, **kwargs)
+        super().init(database, *args, **kwargs)  # type: ignore[misc]
+
+
+class PooledSqliteDatabase(_ConnectionsChangeThreads, PooledDatabase, SqliteDatabase):
+    """:class:`orm.SqliteDatabase` with a pool of connections (opened with
+    ``check_same_thread=False``: each moves between threads, used by one at a time)."""
 
 
 class PooledPostgresqlDatabase(PooledDatabase, PostgresqlDatabase):
@@ -479,23 +76,10 @@ class PooledMySQLDatabase(PooledDatabase):
             'CockroachDB). Use PooledPostgresqlDatabase or PooledSqliteDatabase.')
 
 
-def __getattr__(name: str) -> Any:
-    # peewee also offers these names here; they live with their extension modules
-    if name == 'PooledPostgresqlExtDatabase':
-        from playhouse.postgres_ext import PooledPostgresqlExtDatabase
-        return PooledPostgresqlExtDatabase
-    if name == 'PooledCockroachDatabase':
-        from playhouse.cockroachdb import PooledCockroachDatabase
-        return PooledCockroachDatabase
-    if name in ('PooledSqliteExtDatabase', 'PooledCSqliteExtDatabase'):
-        try:
-            from playhouse.sqlite_ext import SqliteExtDatabase  # type: ignore
-        except ImportError:
-            raise AttributeError('%s needs playhouse.sqlite_ext' % name) from None
-        cls = type('PooledSqliteExtDatabase', (PooledDatabase, SqliteExtDatabase),
-                   {'__module__': __name__, 'init': PooledSqliteDatabase.init,
-                    '__doc__': 'SqliteExtDatabase with a pool of connections.'})
-        globals()['PooledSqliteExtDatabase'] = cls
-        globals()['PooledCSqliteExtDatabase'] = cls
-        return cls
-    raise AttributeError('module %r has no attribute %r' % (__name__, name))
+class PooledSqliteExtDatabase(_ConnectionsChangeThreads, PooledDatabase, SqliteExtDatabase):
+    """:class:`playhouse.sqlite_ext.SqliteExtDatabase` with a pool of connections
+    (opened with ``check_same_thread=False``, as :class:`PooledSqliteDatabase`'s)."""
+
+
+#: peewee's name for the pooled database of its C SQLite extension
+PooledCSqliteExtDatabase = PooledSqliteExtDatabase

@@ -32,18 +32,19 @@ second to fourth.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
 import re
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from orm import (SQL, Cast, ColumnBase, DateTimeField, ExceptionWrapper, Expression,
                  Field, ImproperlyConfigured, IntegerField, InterfaceError, Node,
                  NotSupportedError, PostgresqlDatabase, Psycopg2Adapter, Psycopg3Adapter,
                  SelectBase, TextField, fn)
 from orm import JSONField as _CoreJSONField
-from playhouse.pool import PooledDatabase
+from playhouse._pooling import PooledDatabase
 
 __all__ = [
     'ArrayField', 'ArrayValue', 'BinaryJSONField', 'DateTimeTZField', 'FetchManyCursor',
@@ -119,7 +120,7 @@ class IndexedFieldMixin:
     ``index=False`` turns it off; ``index_type='GIST'`` picks another method.
     """
 
-    default_index_type = 'GIN'
+    default_index_type: Optional[str] = 'GIN'
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault('index', True)
@@ -151,9 +152,9 @@ def _bounds(item: Any) -> Any:
     if isinstance(item, str):
         text = item.strip()
         if ':' in text:
-            low, _, high = text.partition(':')
-            item = slice(int(low) if low.strip() else None,
-                         int(high) if high.strip() else None)
+            first, _, last = text.partition(':')
+            item = slice(int(first) if first.strip() else None,
+                         int(last) if last.strip() else None)
         else:
             item = int(text)
     if isinstance(item, slice):
@@ -233,7 +234,8 @@ class ObjectSlice(ColumnBase):
     def create(cls, node: Any, value: Any) -> 'ObjectSlice':
         return cls(node, (_bounds(value),))
 
-    def __getitem__(self, value: Any) -> 'ObjectSlice':
+    # an element or a slice of the array, not a comparison: hence the override
+    def __getitem__(self, value: Any) -> 'ObjectSlice':  # type: ignore[override]
         return ObjectSlice(self.node, self.parts + (_bounds(value),))
 
     def __sql__(self, ctx: Any) -> Any:
@@ -305,7 +307,8 @@ class ArrayField(IndexedFieldMixin, Field):
         if self.dimensions > 1 and not getattr(dialect, 'nested_arrays', True):
             raise ValueError('%s has no nested arrays: %s.%s is declared with dimensions=%d; '
                              'store nested lists in a JSONField instead' % (
-                                 dialect.display_name, self.model.__name__, self.name,
+                                 getattr(dialect, 'display_name', dialect),
+                                 self.model.__name__, self.name,
                                  self.dimensions))
         item = self._item_field.ddl_datatype(ctx)
         return SQL('%s%s' % (item.sql, '[]' * self.dimensions))
@@ -350,7 +353,7 @@ class ArrayField(IndexedFieldMixin, Field):
             return ArrayValue(self, value)
         return convert
 
-    def __getitem__(self, value: Any) -> ObjectSlice:
+    def __getitem__(self, value: Any) -> ObjectSlice:  # type: ignore[override]
         return ObjectSlice.create(self, value)
 
     def _items(self, items: tuple) -> Any:
@@ -450,24 +453,37 @@ class _JSONOperations:
         """Has the top-level key (or string array element) ``key`` (``?``)."""
         return Expression(self._target(), JSONB_CONTAINS_KEY, _text(key))
 
-    def has_any_keys(self, *keys: str) -> Expression:
-        """Has at least one of ``keys`` (``?|``)."""
-        return Expression(self._target(), JSONB_CONTAINS_ANY_KEY, _text_array(keys))
+    def has_any_keys(self, *keys: Any, key_list: Optional[Iterable] = None) -> Expression:
+        """Has at least one of ``keys`` (``?|``); the keys may also come as one list,
+        or as ``key_list=``."""
+        return Expression(self._target(), JSONB_CONTAINS_ANY_KEY,
+                          _text_array(_key_names(keys, key_list)))
 
-    def has_all_keys(self, *keys: str) -> Expression:
-        """Has every one of ``keys`` (``?&``)."""
-        return Expression(self._target(), JSONB_CONTAINS_ALL_KEYS, _text_array(keys))
+    def has_all_keys(self, *keys: Any, key_list: Optional[Iterable] = None) -> Expression:
+        """Has every one of ``keys`` (``?&``); given as for :meth:`has_any_keys`."""
+        return Expression(self._target(), JSONB_CONTAINS_ALL_KEYS,
+                          _text_array(_key_names(keys, key_list)))
 
     contains_any = has_any_keys
     contains_all = has_all_keys
 
-    def concat(self, data: Any) -> Expression:
-        """The value merged with ``data`` (``||``; shallow), e.g. in an update."""
-        return Expression(self._target(), '||', self._jsonb(data))
+    def concat(self, rhs: Any) -> Any:
+        """The value merged with ``rhs`` (``||``; shallow), e.g. in an update."""
+        return Expression(self._target(), '||', self._jsonb(rhs))
 
     def length(self) -> Any:
         """Number of elements of the JSON array (``jsonb_array_length``)."""
         return fn.jsonb_array_length(self._target()).python_value(_identity)
+
+
+def _key_names(keys: tuple, key_list: Optional[Iterable]) -> list:
+    """The keys of has_any_keys() / has_all_keys(): ``key_list=``, a single list, or
+    the positional arguments."""
+    if key_list is not None:
+        return list(key_list)
+    if len(keys) == 1 and isinstance(keys[0], (list, tuple, set, frozenset)):
+        return list(keys[0])
+    return list(keys)
 
 
 class JsonLookup(_JSONOperations, ColumnBase):
@@ -484,7 +500,8 @@ class JsonLookup(_JSONOperations, ColumnBase):
         self.parts = tuple(parts)
         self._as_json = as_json
 
-    def __getitem__(self, key: Any) -> 'JsonLookup':
+    # a lookup inside the JSON value, not a comparison: hence the override
+    def __getitem__(self, key: Any) -> 'JsonLookup':  # type: ignore[override]
         return type(self)(self.field, self.parts + (key,), self._as_json)
 
     def path(self, *keys: Any) -> 'JsonPath':
@@ -585,7 +602,7 @@ class JSONField(_JSONOperations, _CoreJSONField):
                                _fixed_type('JSONB' if self._binary else 'JSON'))
         return convert
 
-    def __getitem__(self, key: Any) -> JsonLookup:
+    def __getitem__(self, key: Any) -> JsonLookup:  # type: ignore[override]
         return JsonLookup(self, (key,))
 
     def path(self, *keys: Any) -> JsonPath:
@@ -1023,7 +1040,7 @@ def ServerSide(query: Any, database: Any = None, array_size: Optional[int] = Non
     if database is None:
         raise InterfaceError('ServerSide(): the query is not bound to a database; pass '
                              'database=')
-    own = None
+    own: Any = None
     if not database.in_transaction():
         own = database.atomic()
         own.__enter__()
@@ -1079,15 +1096,16 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
     attributes).
     """
 
-    psycopg2_adapter: type = Psycopg2ExtAdapter
-    psycopg3_adapter: type = Psycopg3ExtAdapter
+    psycopg2_adapter: Any = Psycopg2ExtAdapter
+    psycopg3_adapter: Any = Psycopg3ExtAdapter
 
     def __init__(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
         self._server_side_cursors = False
         self._register_hstore = False
         super().__init__(database, *args, **kwargs)
 
-    def init(self, database: Optional[str], server_side_cursors: Optional[bool] = None,
+    def init(self, database: Optional[str], *args: Any,
+             server_side_cursors: Optional[bool] = None,
              register_hstore: Optional[bool] = None, **kwargs: Any) -> None:
         if server_side_cursors is not None:
             self._server_side_cursors = bool(server_side_cursors)
@@ -1130,20 +1148,27 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
                     named_cursor: Any = None, array_size: Optional[int] = None) -> Any:
         """Execute ``sql``; with ``named_cursor`` on a server-side cursor, returning a
         :class:`FetchManyCursor` that reads ``array_size`` rows per round trip."""
-        if not named_cursor:
-            return super().execute_sql(sql, params)
+        if named_cursor:
+            return FetchManyCursor(self._run_named(sql, params, named_cursor), array_size)
+        return super().execute_sql(sql, params)
+
+    def _run_named(self, sql: str, params: Any, name: Any) -> Any:
+        """The statement run on a new named (server-side) cursor, which is closed
+        again when the statement fails."""
         logger.debug((sql, params))
-        with _wrap_errors:
-            cursor = self.cursor(named_cursor=named_cursor)
-            try:
-                cursor.execute(sql, params or ())
-                return FetchManyCursor(cursor, array_size)
-            except BaseException:
-                try:
-                    cursor.close()
-                except Exception:
-                    pass
-                raise
+        with _wrap_errors, contextlib.ExitStack() as on_failure:
+            named = self.cursor(named_cursor=name)
+            on_failure.callback(_close_quietly, named)
+            named.execute(sql, params or ())
+            on_failure.pop_all()            # it ran: the caller reads and closes it
+        return named
+
+
+def _close_quietly(cursor: Any) -> None:
+    try:
+        cursor.close()
+    except Exception:                       # the statement's own error matters more
+        pass
 
 
 class PooledPostgresqlExtDatabase(PooledDatabase, PostgresqlExtDatabase):
@@ -1158,9 +1183,9 @@ class Psycopg3Database(PostgresqlExtDatabase):
 
     prefer_psycopg3 = True
 
-    def init(self, database: Optional[str], **kwargs: Any) -> None:
+    def init(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault('prefer_psycopg3', True)
-        super().init(database, **kwargs)
+        super().init(database, *args, **kwargs)
 
     def _connect(self) -> Any:
         if not isinstance(self.adapter, Psycopg3Adapter):

@@ -21,16 +21,21 @@ import argparse
 import datetime
 import getpass
 import keyword
+import os
 import re
 import sys
 from collections import namedtuple
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, List, Optional, Tuple
 
 from orm import (SQL, AutoField, BareField, BigAutoField, BigIntegerField, BlobField,
                  BooleanField, CharField, CompositeKey, DateField, DateTimeField,
                  DecimalField, DoubleField, Field, FixedCharField,
                  FloatField, ForeignKeyField, IntegerField, JSONField, Model,
                  SmallIntegerField, TextField, TimeField, UUIDField)
+from orm import Context, PostgresqlDatabase, SqliteDatabase
+
+from playhouse.cockroachdb import CockroachDatabase
+from playhouse.db_url import connect
 
 __all__ = [
     'CockroachDBMetadata', 'Column', 'DatabaseMetadata', 'Introspector', 'Metadata',
@@ -114,75 +119,59 @@ class Column:
         self.to_field = dest.name if dest is not None else None
         self.related_name = related_name
 
+    def _declaration(self) -> List[Tuple[str, Any, Any]]:
+        """The keyword arguments of this column's field, in declaration order, each as
+        ``(name, Python value, source)``: the source is text to write into generated
+        code, or ``True`` for a flag."""
+        fk = self.is_foreign_key()
+        out: List[Tuple[str, Any, Any]] = [
+            (name, value, repr(value)) for name, value in self.extra_parameters.items()]
+
+        def flag(name: str, on: Any) -> None:
+            if on:
+                out.append((name, True, True))
+
+        flag('null', self.nullable)
+        if fk or self.name != self.column_name:
+            out.append(('column_name', self.column_name, repr(self.column_name)))
+        flag('primary_key', self.primary_key and not self.composite_key
+             and self.field_class not in (AutoField, BigAutoField))
+        if fk:
+            model = self.rel_model if self.rel_model != 'self' else repr('self')
+            out.append(('model', self.rel_model, model))
+            for name, value in (('field', self.to_field), ('backref', self.related_name),
+                                ('on_delete', self.on_delete), ('on_update', self.on_update)):
+                if value:
+                    out.append((name, value, repr(value)))
+        if self.is_primary_key():
+            return out
+        if self.default is not None:
+            default = 'DEFAULT %s' % self.default
+            out.append(('constraints', [SQL(default)], '[SQL(%r)]' % default))
+        if self.unique:
+            out.append(('unique', True, True))
+        elif bool(self.index) != fk:
+            # a foreign key is indexed unless told otherwise; other fields the reverse
+            out.append(('index', bool(self.index), repr(bool(self.index))))
+        return out
+
     def get_field_parameters(self) -> dict:
         """Keyword arguments of the field declaration, as source text."""
-        params: dict = {}
-        if self.extra_parameters:
-            params.update((k, repr(v)) for k, v in self.extra_parameters.items())
-        if self.nullable:
-            params['null'] = 'True'
-        if self.field_class is ForeignKeyField or self.name != self.column_name:
-            params['column_name'] = repr(self.column_name)
-        if self.primary_key and not self.composite_key and \
-                self.field_class not in (AutoField, BigAutoField):
-            params['primary_key'] = 'True'
-        if self.is_foreign_key():
-            params['model'] = repr(self.rel_model) if self.rel_model == 'self' \
-                else self.rel_model
-            if self.to_field:
-                params['field'] = repr(self.to_field)
-            if self.related_name:
-                params['backref'] = repr(self.related_name)
-            if self.on_delete:
-                params['on_delete'] = repr(self.on_delete)
-            if self.on_update:
-                params['on_update'] = repr(self.on_update)
-        if self.default is not None and not self.is_primary_key():
-            params['constraints'] = '[SQL(%r)]' % ('DEFAULT %s' % self.default)
-        if not self.is_primary_key():
-            if self.unique:
-                params['unique'] = 'True'
-            elif self.index and not self.is_foreign_key():
-                params['index'] = 'True'
-            elif self.is_foreign_key() and not self.index:
-                params['index'] = 'False'
-        return params
+        return {name: source for name, _, source in self._declaration()}
 
     def get_field(self) -> str:
         """``name = FieldClass(...)`` source for this column."""
         params = self.get_field_parameters()
-        if self.is_foreign_key():
-            model = params.pop('model')
-            args = [model] + ['%s=%s' % item for item in sorted(params.items())]
-            return '%s = ForeignKeyField(%s)' % (self.name, ', '.join(args))
-        args = ['%s=%s' % item for item in sorted(params.items())]
-        return '%s = %s(%s)' % (self.name, self.field_class.__name__, ', '.join(args))
+        leading = [params.pop('model')] if self.is_foreign_key() else []
+        call = ', '.join(leading + ['%s=%s' % pair for pair in sorted(params.items())])
+        cls = 'ForeignKeyField' if self.is_foreign_key() else self.field_class.__name__
+        return '%s = %s(%s)' % (self.name, cls, call)
 
     def field_kwargs(self) -> dict:
-        """Keyword arguments of the field as Python values (for generate_models)."""
-        kwargs: dict = dict(self.extra_parameters)
-        if self.nullable:
-            kwargs['null'] = True
-        if self.name != self.column_name or self.is_foreign_key():
-            kwargs['column_name'] = self.column_name
-        if self.primary_key and not self.composite_key and \
-                self.field_class not in (AutoField, BigAutoField):
-            kwargs['primary_key'] = True
-        if self.default is not None and not self.is_primary_key():
-            kwargs['constraints'] = [SQL('DEFAULT %s' % self.default)]
-        if self.is_foreign_key():
-            if self.on_delete:
-                kwargs['on_delete'] = self.on_delete
-            if self.on_update:
-                kwargs['on_update'] = self.on_update
-        if not self.is_primary_key():
-            if self.unique:
-                kwargs['unique'] = True
-            elif self.index:
-                kwargs['index'] = True
-            elif self.is_foreign_key():
-                kwargs['index'] = False
-        return kwargs
+        """Keyword arguments of the field as Python values (for generate_models); the
+        relation itself (model, field, backref) is left to the caller."""
+        return {name: value for name, value, _ in self._declaration()
+                if name not in ('model', 'field', 'backref')}
 
 
 # ---------------------------------------------------------------------------------------
@@ -257,18 +246,18 @@ class Metadata:
 
 
 def _length_params(field_class: type, args: list) -> dict:
-    """max_length / max_digits / decimal_places from a type's arguments."""
-    extra: dict = {}
-    if issubclass(field_class, CharField) and args:
-        if args[0] != 255:
-            extra['max_length'] = args[0]
-    elif issubclass(field_class, DecimalField) and args:
-        if args[0] != 10:
-            extra['max_digits'] = args[0]
+    """max_length / max_digits / decimal_places from a type's arguments (those that
+    differ from what the field class would use anyway)."""
+    if not args:
+        return {}
+    if issubclass(field_class, CharField):
+        given = {'max_length': (args[0], 255)}
+    elif issubclass(field_class, DecimalField):
         scale = args[1] if len(args) > 1 else 0
-        if scale != 5:
-            extra['decimal_places'] = scale
-    return extra
+        given = {'max_digits': (args[0], 10), 'decimal_places': (scale, 5)}
+    else:
+        return {}
+    return {name: value for name, (value, usual) in given.items() if value != usual}
 
 
 class SqliteMetadata(Metadata):
@@ -949,7 +938,6 @@ def get_table_sql(model: Any) -> str:
     ctx = database.get_sql_context(literal_values=True) if database is not None else None
     node = model._schema._create_table(safe=True)
     if ctx is None:
-        from orm import Context
         ctx = Context(literal_values=True)
     sql, params = ctx.sql(node).query()
     return sql
@@ -974,19 +962,15 @@ def connect_database(database: str, engine: Optional[str] = None, **kwargs: Any)
     """A database object from a URL (``postgresql://user@host/db``), or from a name or
     file path with ``engine`` (``sqlite`` when omitted)."""
     if '://' in database:
-        from playhouse.db_url import connect
         return connect(database)
     engine = _ENGINES.get((engine or 'sqlite').lower())
     if engine is None:
         raise ValueError('unknown engine; use one of sqlite, postgresql, cockroachdb')
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if engine == 'sqlite':
-        from orm import SqliteDatabase
         return SqliteDatabase(database)
     if engine == 'postgresql':
-        from orm import PostgresqlDatabase
         return PostgresqlDatabase(database, **kwargs)
-    from playhouse.cockroachdb import CockroachDatabase
     return CockroachDatabase(database, **kwargs)
 
 
@@ -1026,7 +1010,6 @@ def main(argv: Optional[list] = None) -> int:
                                     port=args.port, user=args.user, password=password)
         if getattr(database, 'dialect', None) is not None and \
                 database.dialect.name == 'sqlite':
-            import os
             if args.database != ':memory:' and '://' not in args.database and \
                     not os.path.exists(args.database):
                 raise ValueError('no SQLite database file at %r' % args.database)

@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, Iterator, Optional
+from typing import AbstractSet, Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, \
+    Optional, Tuple
 
 from orm import (Alias, CompoundSelectQuery, Field, ForeignKeyField, InterfaceError,
                  Metadata, OperationalError, ProgrammingError, Select, Value, callable_)
@@ -26,8 +27,93 @@ _SENTINEL = object()
 
 
 # ---------------------------------------------------------------------------------------
-# model <-> dict
+# model -> dict
 # ---------------------------------------------------------------------------------------
+
+class _Flattener:
+    """One model_to_dict() call: the options every level of the walk shares.
+
+    ``keep`` is the set of fields and accessors to keep (``None``: keep everything);
+    each level gets its own ``banned`` set: what was excluded by the caller plus the
+    relations already walked on the way down, so that a level never points back at
+    the one above it.
+    """
+
+    def __init__(self, follow_fks: bool, backrefs: bool, manytomany: bool,
+                 keep: Optional[AbstractSet]) -> None:
+        self.follow_fks = follow_fks
+        self.backrefs = backrefs
+        self.manytomany = manytomany
+        self.keep = keep
+
+    def wanted(self, node: Any, banned: AbstractSet) -> bool:
+        if node in banned:
+            return False
+        return self.keep is None or node in self.keep
+
+    def flatten(self, obj: Any, levels: Optional[int], banned: FrozenSet) -> dict:
+        """``obj`` as a dictionary; ``levels`` is how many relations deep may still be
+        walked (``None``: no limit)."""
+        nested_ok = levels is None or levels > 0
+        deeper = None if levels is None else levels - 1
+        out: Dict[str, Any] = {}
+        if self.manytomany and nested_ok:
+            out.update(self._many_to_many(obj, deeper, banned))
+        for field in obj._meta.sorted_fields:
+            if self.wanted(field, banned):
+                out[field.name] = self._field_value(obj, field, nested_ok, deeper, banned)
+        if self.follow_fks and self.backrefs and nested_ok:
+            out.update(self._children(obj, deeper, banned))
+        return out
+
+    def _field_value(self, obj: Any, field: Any, nested_ok: bool,
+                     deeper: Optional[int], banned: FrozenSet) -> Any:
+        raw = obj.__data__.get(field.name)
+        walk = (nested_ok and self.follow_fks and raw is not None
+                and isinstance(field, ForeignKeyField) and field.lazy_load)
+        if not walk:
+            return raw
+        # below, this foreign key is banned: a self-reference stops after one level
+        return self.flatten(getattr(obj, field.name), deeper, banned | {field})
+
+    def _children(self, obj: Any, deeper: Optional[int], banned: FrozenSet
+                  ) -> Iterator[Tuple[str, List[dict]]]:
+        owner = type(obj)
+        below = banned
+        for fk in obj._meta.backrefs:
+            name: Optional[str] = fk.backref
+            accessor = getattr(owner, name, None) if name else None
+            if accessor is None or fk in banned or accessor in banned:
+                continue
+            if self.keep is not None and not ({fk, accessor} & self.keep):
+                continue
+            # children leave out the key leading back up (and so do later collections)
+            below = below | {fk}
+            yield fk.backref, [self.flatten(child, deeper, below)
+                               for child in getattr(obj, fk.backref)]
+
+    def _many_to_many(self, obj: Any, deeper: Optional[int], banned: FrozenSet
+                      ) -> Iterator[Tuple[str, List[dict]]]:
+        for name, m2m in obj._meta.manytomany.items():
+            if not self.wanted(m2m, banned):
+                continue
+            # the other side lists neither this relation, its mirror, nor the links
+            hidden = set(m2m.get_through_model()._meta.refs)
+            hidden.add(m2m)
+            if m2m.backref:
+                mirror = m2m.rel_model._meta.manytomany.get(m2m.backref)
+                if mirror is not None:
+                    hidden.add(mirror)
+            below = banned | hidden
+            yield name, [self.flatten(other, deeper, below) for other in getattr(obj, name)]
+
+
+def _selected_by(query: Any) -> Tuple[set, List[str]]:
+    """The fields a query selects, and the names of its aliased expressions."""
+    returning = list(getattr(query, '_returning', None) or ())
+    return ({node for node in returning if isinstance(node, Field)},
+            [node._alias for node in returning if isinstance(node, Alias)])
+
 
 def model_to_dict(model: Any, recurse: bool = True, backrefs: bool = False,
                   only: Optional[Iterable] = None, exclude: Optional[Iterable] = None,
@@ -37,7 +123,7 @@ def model_to_dict(model: Any, recurse: bool = True, backrefs: bool = False,
     """A dictionary of ``model``'s field values, following its relations.
 
     :param recurse: give a foreign key as the related object's dictionary (instead of
-        its key value).
+        its key value). A foreign key declared with ``lazy_load=False`` keeps its value.
     :param backrefs: add each back-reference (``user.tweets``) as a list of dictionaries.
     :param only: fields (and back-reference accessors) to include; all when not given.
     :param exclude: fields (and back-reference accessors) to leave out.
@@ -49,74 +135,39 @@ def model_to_dict(model: Any, recurse: bool = True, backrefs: bool = False,
         default.
     :param manytomany: add each many-to-many field as a list of dictionaries.
     """
-    depth = -1 if max_depth is None else max_depth
-    if depth == 0:
-        recurse = False
-    only_set = set(only) if only else set()
-    extras = list(extra_attrs) if extra_attrs else []
+    keep: Optional[set] = set(only) if only else None
+    names = list(extra_attrs or ())
     if fields_from_query is not None:
-        for node in fields_from_query._returning or ():
-            if isinstance(node, Field):
-                only_set.add(node)
-            elif isinstance(node, Alias) and node._alias not in extras:
-                extras.append(node._alias)
-    excluded = set(exclude) if exclude else set()
-    excluded |= set(seen) if seen else set()
+        selected, aliases = _selected_by(fields_from_query)
+        keep = (keep or set()) | selected
+        names += [alias for alias in aliases if alias not in names]
+    banned = frozenset(exclude or ()) | frozenset(seen or ())
+    walker = _Flattener(recurse, backrefs, manytomany, keep)
+    out = walker.flatten(model, max_depth, banned)
+    for name in names:
+        attr = getattr(model, name)
+        out[name] = attr() if callable_(attr) else attr
+    return out
 
-    def skip(node: Any) -> bool:
-        return node in excluded or bool(only_set and node not in only_set)
 
-    def nested(obj: Any, exclude_set: set, seen_set: Optional[set] = None) -> dict:
-        return model_to_dict(obj, recurse=recurse, backrefs=backrefs,
-                             only=only_set or None, exclude=exclude_set, seen=seen_set,
-                             max_depth=depth - 1, manytomany=manytomany)
+# ---------------------------------------------------------------------------------------
+# dict -> model
+# ---------------------------------------------------------------------------------------
 
-    meta = model._meta
-    data: dict = {}
+def _related_from_dict(instance: Any, fk: Any, nested: dict, ignore_unknown: bool) -> Any:
+    """The object ``instance.<fk>`` should point at, updated from ``nested``: the
+    loaded one, or a new one carrying the stored key (no query is run)."""
+    loaded = instance.__rel__.get(fk.name)
+    if loaded is not None:
+        return update_model_from_dict(loaded, nested, ignore_unknown)
+    stored_key = instance.__data__.get(fk.name)
+    seed = {} if stored_key is None else {fk.rel_field.name: stored_key}
+    return update_model_from_dict(fk.rel_model(**seed), nested, ignore_unknown)
 
-    if manytomany:
-        for name, m2m in meta.manytomany.items():
-            if skip(m2m):
-                continue
-            # the related objects do not list this object again
-            m2m_exclude = set(excluded)
-            m2m_exclude.add(m2m)
-            reverse = m2m.rel_model._meta.manytomany.get(m2m.backref) \
-                if m2m.backref else None
-            if reverse is not None:
-                m2m_exclude.add(reverse)
-            m2m_exclude.update(m2m.get_through_model()._meta.refs)
-            data[name] = [nested(obj, m2m_exclude) for obj in getattr(model, name)]
 
-    for field in meta.sorted_fields:
-        if skip(field):
-            continue
-        value = model.__data__.get(field.name)
-        if recurse and isinstance(field, ForeignKeyField):
-            if value is not None:
-                related = getattr(model, field.name)
-                value = nested(related, excluded, (set(seen) if seen else set()) | {field})
-        data[field.name] = value
-
-    for attr in extras:
-        value = getattr(model, attr)
-        data[attr] = value() if callable_(value) else value
-
-    if backrefs and recurse:
-        model_class = type(model)
-        for fk in meta.backrefs:
-            name = fk.backref
-            if not name or name in ('+', '!'):
-                continue
-            accessor = getattr(model_class, name, None)
-            if accessor is None or accessor in excluded or fk in excluded:
-                continue
-            if only_set and accessor not in only_set and fk not in only_set:
-                continue
-            # the children do not repeat their parent
-            excluded.add(fk)
-            data[name] = [nested(obj, excluded) for obj in getattr(model, name)]
-    return data
+def _as_instances(model_class: Any, rows: Iterable, ignore_unknown: bool) -> List[Any]:
+    return [dict_to_model(model_class, row, ignore_unknown) if isinstance(row, dict) else row
+            for row in rows]
 
 
 def update_model_from_dict(instance: Any, data: dict, ignore_unknown: bool = False) -> Any:
@@ -128,41 +179,30 @@ def update_model_from_dict(instance: Any, data: dict, ignore_unknown: bool = Fal
     it is set as a plain attribute).
     """
     meta = instance._meta
-    backrefs = {fk.backref: fk for fk in meta.backrefs if fk.backref}
-    for key, value in data.items():
-        if key in meta.combined:
-            field = meta.combined[key]
-            if isinstance(field, ForeignKeyField) and isinstance(value, dict):
-                related = instance.__rel__.get(field.name)
-                if related is None:
-                    # not loaded: a new instance standing for the referenced row
-                    related = field.rel_model()
-                    key = instance.__data__.get(field.name)
-                    if key is not None:
-                        setattr(related, field.rel_field.name, key)
-                value = update_model_from_dict(related, value, ignore_unknown)
+    by_backref = {fk.backref: fk for fk in meta.backrefs if fk.backref}
+    for name, value in data.items():
+        field = meta.combined.get(name)
+        is_list = isinstance(value, (list, tuple))
+        if field is not None:
+            if isinstance(value, dict) and isinstance(field, ForeignKeyField):
+                value = _related_from_dict(instance, field, value, ignore_unknown)
             setattr(instance, field.name, value)
-        elif key in backrefs and isinstance(value, (list, tuple)):
-            fk = backrefs[key]
-            children = []
-            for row in value:
-                child = row if not isinstance(row, dict) else \
-                    dict_to_model(fk.model, row, ignore_unknown)
+        elif is_list and name in by_backref:
+            fk = by_backref[name]
+            children = _as_instances(fk.model, value, ignore_unknown)
+            for child in children:
                 setattr(child, fk.name, instance)
-                children.append(child)
-            instance.__dict__[key] = children
-        elif key in meta.manytomany and isinstance(value, (list, tuple)):
-            m2m = meta.manytomany[key]
-            instance.__dict__[key] = [
-                dict_to_model(m2m.rel_model, row, ignore_unknown)
-                if isinstance(row, dict) else row for row in value]
+            instance.__dict__[name] = children
+        elif is_list and name in meta.manytomany:
+            instance.__dict__[name] = _as_instances(meta.manytomany[name].rel_model, value,
+                                                    ignore_unknown)
         elif ignore_unknown:
-            setattr(instance, key, value)
+            setattr(instance, name, value)
         else:
-            raise AttributeError('%r is not a field or back-reference of %s (fields: %s); '
-                                 'pass ignore_unknown=True to set it as a plain attribute'
-                                 % (key, type(instance).__name__,
-                                    ', '.join(meta.sorted_field_names)))
+            raise AttributeError(
+                '%s has no field, back-reference or many-to-many named %r (its fields: '
+                '%s); with ignore_unknown=True such keys become plain attributes'
+                % (type(instance).__name__, name, ', '.join(meta.sorted_field_names)))
     return instance
 
 
@@ -183,31 +223,31 @@ def resolve_multimodel_query(query: Any, key: str = '_model_identifier') -> Iter
     Each part selects the model's table name as the extra column ``key``; the rows are
     then built as instances of the model that name belongs to.
     """
-    models: dict = {}
+    by_table: Dict[str, Any] = {}
 
-    def tag(node: Any) -> Any:
-        if isinstance(node, CompoundSelectQuery):
-            clone = node.clone()
-            clone.lhs = tag(node.lhs)
-            clone.rhs = tag(node.rhs)
-            return clone
-        model = getattr(node, 'model', None)
-        if model is None or not hasattr(model, '_meta'):
-            raise TypeError('resolve_multimodel_query() needs model queries, got %r' % node)
-        name = model._meta.table_name
-        if models.setdefault(name, model) is not model:
-            raise ValueError('two models of the query share the table name %r' % name)
-        return node.select_extend(Value(name).alias(key))
+    def label(part: Any) -> Any:
+        if isinstance(part, CompoundSelectQuery):
+            copy: Any = part.clone()
+            copy.lhs, copy.rhs = label(part.lhs), label(part.rhs)
+            return copy
+        model: Any = getattr(part, 'model', None)
+        if not hasattr(model, '_meta'):
+            raise TypeError('resolve_multimodel_query() works on model queries; %r is '
+                            'not one' % (part,))
+        table = model._meta.table_name
+        if by_table.setdefault(table, model) is not model:
+            raise ValueError('cannot tell the rows apart: two models of the query use '
+                             'the table name %r' % table)
+        return part.select_extend(Value(table).alias(key))
 
-    tagged = tag(query)
+    labelled = label(query)
 
-    def rows() -> Iterator:
-        for row in tagged.dicts().iterator():
-            model = models[row.pop(key)]
-            instance = model(**row)
-            instance._dirty.clear()
-            yield instance
-    return rows()
+    def instances() -> Iterator:
+        for row in labelled.dicts().iterator():
+            obj = by_table[row.pop(key)](**row)
+            obj._dirty.clear()          # as read from the database: nothing to save
+            yield obj
+    return instances()
 
 
 def insert_where(cls: type, data: dict, where: Any = None) -> Any:
@@ -217,30 +257,52 @@ def insert_where(cls: type, data: dict, where: Any = None) -> Any:
 
     Returns the query; ``execute()`` it.
     """
-    meta = cls._meta
-    values: dict = {}
-    for key, value in data.items():
-        field = key if isinstance(key, Field) else meta.combined.get(key)
+    meta: Any = getattr(cls, '_meta')
+    row: Dict[Any, Any] = {}
+    for name, value in data.items():
+        field = name if isinstance(name, Field) else meta.combined.get(name)
         if field is None:
             raise ValueError('%s has no field named %r; its fields are: %s'
-                             % (cls.__name__, key, ', '.join(meta.sorted_field_names)))
-        values[field] = value
+                             % (cls.__name__, name, ', '.join(meta.sorted_field_names)))
+        row[field] = value
     for field in meta.defaults:
-        if field not in values:
-            values[field] = field.get_default()
-    fields = list(values)
-    columns = [value if hasattr(value, '__sql__') and not hasattr(value, '_meta')
-               else Value(value, converter=field.db_value, unpack=False)
-               for field, value in values.items()]
-    select = Select(columns=columns)
+        row.setdefault(field, field.get_default())
+
+    def as_column(field: Any, value: Any) -> Any:
+        if hasattr(value, '__sql__') and not hasattr(value, '_meta'):
+            return value                # already SQL: a function call, a subquery, ...
+        return Value(value, converter=field.db_value, unpack=False)
+
+    source = Select(columns=[as_column(f, v) for f, v in row.items()])
     if where is not None:
-        select = select.where(where)
-    return cls.insert_from(select, fields)
+        source = source.where(where)
+    return getattr(cls, 'insert_from')(source, list(row))
 
 
 # ---------------------------------------------------------------------------------------
 # databases
 # ---------------------------------------------------------------------------------------
+
+# What a driver says when the connection under it is gone, by error class. The
+# fragments are matched case-insensitively against the error's text.
+_CONNECTION_GONE: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
+    (OperationalError, (
+        # MySQL / MariaDB drivers
+        'server has gone away', 'lost connection to mysql server', 'commands out of sync',
+        'disconnected by the server because of inactivity', 'mysql connection not available',
+        # PostgreSQL, psycopg2 and psycopg 3: the backend was terminated (an
+        # administrator, a restart, an idle timeout) or its connection is already closed
+        'terminating connection', 'server closed the connection unexpectedly',
+        'connection already closed', 'ssl connection has been closed unexpectedly',
+        'no connection to the server', 'the connection is closed', 'the connection is lost',
+        'connection is bad')),
+    (InterfaceError, (
+        'connection already closed',                    # psycopg2
+        'cannot operate on a closed database',          # sqlite3
+        'the connection has been closed')),             # apsw
+    (ProgrammingError, ('cannot operate on a closed database',)),
+)
+
 
 class ReconnectMixin:
     """Mix into a database class to reconnect, once, when a statement fails because the
@@ -255,87 +317,71 @@ class ReconnectMixin:
     insensitive; ``''`` matches any) triggers the reconnect. Extend it in a subclass.
     """
 
-    reconnect_errors: tuple = (
-        # MySQL / MariaDB: server gone away, lost connection, out of sync, timeout
-        (OperationalError, '2006'),
-        (OperationalError, '2013'),
-        (OperationalError, '2014'),
-        (OperationalError, '4031'),
-        (OperationalError, 'mysql connection not available'),
-        # PostgreSQL: backend terminated (pg_terminate_backend, server restart, idle
-        # timeout), and the closed connection left behind
-        (OperationalError, 'terminating connection'),
-        (OperationalError, 'server closed the connection unexpectedly'),
-        (OperationalError, 'connection already closed'),
-        (InterfaceError, 'connection already closed'),
-        (OperationalError, 'ssl connection has been closed unexpectedly'),
-        (OperationalError, 'no connection to the server'),       # libpq, either driver
-        (OperationalError, 'the connection is closed'),          # psycopg 3
-        (OperationalError, 'the connection is lost'),            # psycopg 3
-        (OperationalError, 'connection is bad'),                 # psycopg 3
-        # SQLite: the driver connection was closed underneath the database object
-        (ProgrammingError, 'cannot operate on a closed database'),
-        (InterfaceError, 'cannot operate on a closed database'),
-        (InterfaceError, 'the connection has been closed'),     # apsw
-    )
+    reconnect_errors: Tuple[Tuple[type, str], ...] = tuple(
+        (error_class, fragment)
+        for error_class, fragments in _CONNECTION_GONE for fragment in fragments)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._reconnect_rules = [(klass, fragment.lower())
-                                 for klass, fragment in self.reconnect_errors]
+        rules: Dict[type, List[str]] = {}
+        for error_class, fragment in self.reconnect_errors:
+            rules.setdefault(error_class, []).append(fragment.lower())
+        self._reconnect_rules = rules
 
-    def _is_reconnect_error(self, exc: BaseException) -> bool:
-        message = str(exc).lower()
-        return any(isinstance(exc, klass) and fragment in message
-                   for klass, fragment in self._reconnect_rules)
+    def _connection_was_lost(self, exc: BaseException) -> bool:
+        text = str(exc).lower()
+        for error_class, fragments in self._reconnect_rules.items():
+            if isinstance(exc, error_class) and any(f in text for f in fragments):
+                return True
+        return False
 
-    def _in_transaction_now(self) -> bool:
+    def _inside_transaction(self) -> bool:
+        db: Any = self
         try:
-            return self.in_transaction()  # type: ignore[attr-defined]
+            return bool(db.in_transaction())
         except Exception:
-            # the driver cannot tell (its connection is gone): trust the helpers' stack
-            return bool(self.transaction_depth())  # type: ignore[attr-defined]
+            # the driver cannot say any more (its connection is gone): use our own count
+            return bool(db.transaction_depth())
 
     def execute_sql(self, sql: str, params: Any = None, commit: Any = _SENTINEL) -> Any:
-        # asked before running the statement: once the connection is lost the driver
-        # no longer knows that a transaction (even one begun by hand) was open
-        in_transaction = self._in_transaction_now()
+        run: Callable[[], Any] = lambda: self._execute_once(sql, params, commit)
+        # asked before the statement runs: after the connection is lost the driver can
+        # no longer tell that a transaction (even one begun by hand) was open
+        retry_allowed = not self._inside_transaction()
         try:
-            if commit is _SENTINEL:
-                return super().execute_sql(sql, params)  # type: ignore[misc]
-            return super().execute_sql(sql, params, commit)  # type: ignore[misc]
+            return run()
         except Exception as exc:
-            if in_transaction or not self._is_reconnect_error(exc):
+            if not (retry_allowed and self._connection_was_lost(exc)):
                 raise
-            self._reconnect()
+        self._reconnect()
+        return run()
+
+    def _execute_once(self, sql: str, params: Any, commit: Any) -> Any:
+        parent: Any = super()
         if commit is _SENTINEL:
-            return super().execute_sql(sql, params)  # type: ignore[misc]
-        return super().execute_sql(sql, params, commit)  # type: ignore[misc]
+            return parent.execute_sql(sql, params)
+        return parent.execute_sql(sql, params, commit)
 
     def _reconnect(self) -> None:
         """Drop the dead connection and open a new one."""
-        if not self.is_closed():  # type: ignore[attr-defined]
+        db: Any = self
+        if not db.is_closed():
             try:
-                self.close()  # type: ignore[attr-defined]
+                db.close()
             except Exception:
-                # closing a dead connection may fail; forget it all the same
-                self._state.reset()  # type: ignore[attr-defined]
-        self.connect()  # type: ignore[attr-defined]
+                # a dead connection may refuse to close: forget it anyway
+                db._state.reset()
+        db.connect()
 
 
 class ThreadSafeDatabaseMetadata(Metadata):
-    """Model metadata whose ``database`` is kept per thread, so that one thread can
-    swap a model's database (primary -> replica, ``Model.bind(...)``,
-    ``bind_ctx(...)``) without affecting the others::
+    """Model metadata that keeps ``database`` per thread: a thread may point the model
+    at another database (``Model.bind(...)``, ``bind_ctx(...)``, a read replica)
+    while every other thread keeps its own. Name it as ``model_metadata_class`` in the
+    ``Meta`` of the model (or of a common base model).
 
-        class BaseModel(Model):
-            class Meta:
-                database = primary
-                model_metadata_class = ThreadSafeDatabaseMetadata
-
-    The database first given (in ``Meta`` or by the first ``bind``) is the default of
-    every thread that has not set its own. Subclasses of the model inherit the
-    metadata class.
+    Threads that never chose a database see the first one the model was given (by
+    ``Meta`` or its first ``bind``). Subclasses of the model use this metadata class too.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -344,20 +390,21 @@ class ThreadSafeDatabaseMetadata(Metadata):
         self._database_lock = threading.Lock()
         super().__init__(*args, **kwargs)
 
-    @property  # type: ignore[override]
-    def database(self) -> Any:
+    def _get_database(self) -> Any:
         return getattr(self._local, 'database', self._default_database)
 
-    @database.setter
-    def database(self, database: Any) -> None:
-        with self._database_lock:
-            if self._default_database is None:
-                self._default_database = database
+    def _put_database(self, database: Any) -> None:
+        if self._default_database is None:
+            with self._database_lock:
+                if self._default_database is None:
+                    self._default_database = database
         self._local.database = database
 
+    database = property(_get_database, _put_database)  # type: ignore[assignment]
+
     def set_database(self, database: Any) -> None:
-        # unlike Metadata.set_database(), the table object shared by all threads keeps
-        # the default database: model queries take the database from here
-        self.database = database
+        # Metadata.set_database() would also rebind the table object, which all threads
+        # share; model queries read the database from here instead
+        self._put_database(database)
         for hook in self._db_hooks:
             hook(database)

@@ -1,6 +1,8 @@
-"""Model signals: run callbacks before and after instances are saved or deleted.
+"""Hooks around the life of a model instance: callbacks that run when one is built,
+saved or deleted.
 
-Models must subclass :class:`playhouse.signals.Model` (instead of ``orm.Model``)::
+Declare the models on this module's :class:`Model` rather than on ``orm.Model``;
+then attach a callback to one of the five signals::
 
     from playhouse.signals import Model, post_save
 
@@ -11,127 +13,125 @@ Models must subclass :class:`playhouse.signals.Model` (instead of ``orm.Model``)
     def on_save(model_class, instance, created):
         ...
 
-Signals fire from the instance API only (``save()``, ``create()``,
-``delete_instance()`` and instance construction); bulk queries such as
-``Note.update(...)`` or ``Note.delete()`` touch rows, not instances, and send none.
+Only the instance API sends anything (``save()``, ``create()``,
+``delete_instance()`` and instance construction). Bulk statements such as
+``Note.update(...)`` or ``Note.delete()`` work on rows, not instances, and stay silent.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from orm import Model as _Model
 
 __all__ = ['Model', 'Signal', 'post_delete', 'post_save', 'pre_delete', 'pre_init',
            'pre_save']
 
+_Key = Tuple[str, Optional[type]]
+
+
+def _label(receiver: Any) -> str:
+    return getattr(receiver, '__name__', None) or repr(receiver)
+
+
+def _scope(sender: Optional[type]) -> str:
+    if sender is None:
+        return 'for every sender'
+    return 'for sender %s' % sender.__name__
+
 
 class Signal:
-    """A list of receivers called, in the order they were connected, by :meth:`send`.
+    """An ordered registry of callbacks, each run by :meth:`send`.
 
-    Each receiver is called as ``receiver(sender, instance, *args, **kwargs)`` where
-    ``sender`` is the instance's model class. A receiver connected with ``sender=``
-    only hears instances of that class (and of its subclasses).
+    A callback receives ``(sender, instance, *args, **kwargs)``, ``sender`` being the
+    class of the instance. A callback registered with ``sender=SomeModel`` runs only
+    for instances of ``SomeModel`` or of a subclass of it. Callbacks run first come,
+    first served.
     """
 
     def __init__(self) -> None:
-        self._flush()
+        self._registry: Dict[_Key, Callable] = {}
 
     def _flush(self) -> None:
-        """Disconnect every receiver."""
-        self._receivers: set = set()
-        self._receiver_list: list = []
+        """Forget every callback."""
+        self._registry = {}
 
     def connect(self, receiver: Callable, name: Optional[str] = None,
                 sender: Optional[type] = None) -> Callable:
-        """Add ``receiver``; ``name`` (default: the function's name) and ``sender``
-        identify it for :meth:`disconnect`.
+        """Register ``receiver``. It is known by ``name`` (by default, the function's
+        own name) together with ``sender``; :meth:`disconnect` uses the same pair.
 
-        :raises ValueError: when a receiver of that name is already connected for
-            that sender.
+        :raises ValueError: if that name is taken for that sender.
         """
-        name = name or getattr(receiver, '__name__', None) or repr(receiver)
-        key = (name, sender)
-        if key in self._receivers:
-            raise ValueError('a receiver named %r is already connected%s; disconnect it '
-                             'first or connect this one under another name='
-                             % (name, _for_sender(sender)))
-        self._receivers.add(key)
-        self._receiver_list.append((name, receiver, sender))
+        key = (name or _label(receiver), sender)
+        if key in self._registry:
+            raise ValueError('%r is already registered %s; disconnect it or pass a '
+                             'different name=' % (key[0], _scope(sender)))
+        self._registry[key] = receiver
         return receiver
 
     def disconnect(self, receiver: Optional[Callable] = None, name: Optional[str] = None,
                    sender: Optional[type] = None) -> None:
-        """Remove the receiver connected as ``name`` (or ``receiver``'s name) for
-        ``sender``.
+        """Unregister the callback known as ``name`` (or by ``receiver``'s own name)
+        for ``sender``.
 
-        :raises ValueError: when no such receiver is connected.
+        :raises ValueError: if nothing is registered under that name and sender.
         """
-        if receiver is None and name is None:
-            raise ValueError('disconnect() needs the receiver or its name')
         if name is None:
-            name = getattr(receiver, '__name__', None) or repr(receiver)
-        key = (name, sender)
-        if key not in self._receivers:
-            raise ValueError('no receiver named %r is connected%s' % (name,
-                                                                      _for_sender(sender)))
-        self._receivers.discard(key)
-        self._receiver_list = [(n, r, s) for n, r, s in self._receiver_list
-                               if (n, s) != key]
+            if receiver is None:
+                raise ValueError('disconnect() takes the receiver, its name, or both')
+            name = _label(receiver)
+        if self._registry.pop((name, sender), None) is None:
+            raise ValueError('nothing named %r is registered %s' % (name, _scope(sender)))
 
     def __call__(self, name: Optional[str] = None, sender: Optional[type] = None
                  ) -> Callable[[Callable], Callable]:
-        """Decorator form of :meth:`connect`: ``@post_save(sender=Note)``."""
-        def decorator(fn: Callable) -> Callable:
-            self.connect(fn, name, sender)
-            return fn
-        return decorator
+        """Register the decorated function: ``@post_save(sender=Note)``."""
+        return lambda fn: self.connect(fn, name, sender)
 
-    def send(self, instance: Any, *args: Any, **kwargs: Any) -> list:
-        """Call the receivers for ``instance``; returns ``[(receiver, result), ...]``."""
-        sender = type(instance)
-        responses = []
-        for _name, receiver, receiver_sender in self._receiver_list:
-            if receiver_sender is None or isinstance(instance, receiver_sender):
-                responses.append((receiver, receiver(sender, instance, *args, **kwargs)))
-        return responses
+    def send(self, instance: Any, *args: Any, **kwargs: Any) -> List[Tuple[Callable, Any]]:
+        """Run the callbacks that apply to ``instance``; gives back a list of
+        ``(callback, its return value)``."""
+        cls = type(instance)
+        wanted = [fn for (_, only), fn in self._registry.items()
+                  if only is None or isinstance(instance, only)]
+        return [(fn, fn(cls, instance, *args, **kwargs)) for fn in wanted]
 
 
-def _for_sender(sender: Optional[type]) -> str:
-    return ' for sender %s' % sender.__name__ if sender is not None else \
-        ' without a sender'
+# The five signals, in the order an instance meets them:
+# pre_init     right after construction (rows read back from the database included);
+# pre_save     before save(), with created=True for an INSERT and False for an UPDATE;
+# post_save    after save(), with the same created flag;
+# pre_delete   before delete_instance();
+# post_delete  after delete_instance().
+pre_init, pre_save, post_save, pre_delete, post_delete = [Signal() for _ in range(5)]
 
 
-#: after an instance is constructed (also for each row read from the database)
-pre_init = Signal()
-#: before ``save()``; ``created`` tells an INSERT from an UPDATE
-pre_save = Signal()
-#: after ``save()``; ``created`` tells an INSERT from an UPDATE
-post_save = Signal()
-#: before ``delete_instance()``
-pre_delete = Signal()
-#: after ``delete_instance()``
-post_delete = Signal()
+def _inserting(instance: Any, args: tuple, kwargs: dict) -> bool:
+    """Whether ``instance.save(*args, **kwargs)`` will INSERT rather than UPDATE."""
+    if kwargs.get('force_insert') or (args and args[0]):
+        return True
+    key = instance._pk
+    if isinstance(key, tuple):
+        return any(part is None for part in key)
+    return key is None
 
 
 class Model(_Model):
-    """Base model whose instances send the signals of this module."""
+    """A model whose instances notify this module's signals."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         pre_init.send(self)
 
     def save(self, *args: Any, **kwargs: Any) -> Any:
-        force_insert = kwargs.get('force_insert', args[0] if args else False)
-        pk = self._pk
-        created = bool(force_insert) or pk is None or \
-            (isinstance(pk, tuple) and None in pk)
+        created = _inserting(self, args, kwargs)
         pre_save.send(self, created=created)
-        result = super().save(*args, **kwargs)
+        outcome = super().save(*args, **kwargs)
         post_save.send(self, created=created)
-        return result
+        return outcome
 
     def delete_instance(self, *args: Any, **kwargs: Any) -> Any:
         pre_delete.send(self)
-        result = super().delete_instance(*args, **kwargs)
+        outcome = super().delete_instance(*args, **kwargs)
         post_delete.send(self)
-        return result
+        return outcome

@@ -30,23 +30,37 @@ import math
 import re
 import sqlite3
 import struct
+import types
 import zlib
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 from orm import (SQL, AutoField, Column, ColumnBase, DateTimeField, DecimalField,
-                 EnclosedNodeList, Entity, Expression, Field, Function, ImproperlyConfigured,
-                 Model, Node, NodeList, NotSupportedError, SchemaManager, SqliteDatabase,
-                 TextField, Value, VirtualField, fn)
+                 EnclosedNodeList, Entity, Expression, Field, ForeignKeyField, Function,
+                 ImproperlyConfigured, IntegerField, Model, Node, NodeList, NotSupportedError,
+                 SchemaManager, SqliteDatabase, TextField, Value, VirtualField, fn)
 from orm import JSONField as _CoreJSONField
 from orm import Alias
 
 from . import _sqlite_closure, _vtab
 from ._sqlite_hooks import Blob, ConnectionHooks, ZeroBlob
 
-from orm import *  # noqa: E402,F401,F403  (``from playhouse.sqlite_ext import *`` gives orm's names)
+# Every other public name of orm, so that ``from playhouse.sqlite_ext import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, BareField, BigAutoField, BigBitField, BigIntegerField,
+    BinaryUUIDField, BitField, BlobField, BooleanField, Case, Cast, CharField, Check,
+    chunked, CompositeKey, Context, Database, DatabaseError, DatabaseProxy, DataError,
+    DateField, Default, DeferredForeignKey, DeferredThroughModel, DJANGO_MAP,
+    DoesNotExist, DoubleField, DQ, EXCLUDED, FixedCharField, FloatField, IdentityField,
+    Index, IntegrityError, InterfaceError, InternalError, IPField, JOIN, Load,
+    ManyToManyField, ModelIndex, OP, OperationalError, PostgresqlDatabase, prefetch,
+    PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames, QueryEvent,
+    Select, SmallIntegerField, Table, TimeField, TimestampField, Tuple, UUIDField,
+    ValuesList, Window)
 import orm as _orm  # noqa: E402
 
-__all__ = sorted(set(_orm.__all__) | {
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'AutoIncrementField', 'BaseFTSModel', 'Blob', 'ClosureTable', 'CSqliteExtDatabase',
     'DocIDField',
     'FTS5Model', 'FTSModel', 'ISODateTimeField', 'JSONBField', 'JSONBPath', 'JSONField',
@@ -195,7 +209,7 @@ class JSONPath(ColumnBase):
     _extract = 'json_extract'
     _prefix = 'json'
 
-    def __init__(self, field: Field, path: Iterable = ()) -> None:
+    def __init__(self, field: 'JSONField', path: Iterable = ()) -> None:
         self._field = field
         self._path = tuple(path)
 
@@ -562,45 +576,59 @@ class JSONBField(JSONField):
 # Virtual tables and full-text search
 # ---------------------------------------------------------------------------------------
 
+def _meta_setting(meta: Any, name: str) -> Any:
+    """A virtual-table setting of a model's ``Meta`` (``extension_module``,
+    ``arguments``, ``prefix_arguments``); ``None`` when the model does not give it."""
+    return getattr(meta, name, None)
+
+
+def _is_fts5(model: Any) -> bool:
+    return str(_meta_setting(model._meta, 'extension_module')).lower() == 'fts5'
+
+
 class VirtualTableSchemaManager(SchemaManager):
     """DDL for virtual tables: ``CREATE VIRTUAL TABLE t USING module (...)``."""
 
-    def _create_virtual_table(self, safe: bool = True, **options: Any) -> NodeList:
-        model = self.model
-        meta = model._meta
-        options = model.clean_options(dict(meta.options or {}, **options))
-        parts: list = [SQL('CREATE VIRTUAL TABLE')]
-        if safe:
-            parts.append(SQL('IF NOT EXISTS'))
-        parts.append(meta.table_entity())
-        parts.append(SQL('USING'))
-        module = meta.extension_module
-        if isinstance(module, Node):
-            parts.append(module)
-            return NodeList(parts)
-        if not module:
-            raise ImproperlyConfigured('%s needs Meta.extension_module (e.g. "fts5")'
-                                       % model.__name__)
-        arguments: list = [SQL(arg) for arg in (meta.prefix_arguments or ())]
-        for field in meta.sorted_fields:
+    def _column_arguments(self) -> Iterable[Node]:
+        """One argument per visible column: its name, its type when the module wants
+        types, and ``UNINDEXED`` for a column stored but not indexed."""
+        model: Any = self.model
+        typed = model._include_column_types
+        for field in model._meta.sorted_fields:
             if isinstance(field, RowIDField) or getattr(field, '_hidden', False):
                 continue
-            column: list = [Entity(field.column_name)]
-            if model._include_column_types and field.field_type not in ('SEARCH', ''):
+            parts: list = [Entity(field.column_name)]
+            if typed and field.field_type not in ('SEARCH', ''):
                 datatype = field.ddl_datatype(self._create_context())
                 if datatype is not None and datatype.sql:
-                    column.append(datatype)
+                    parts.append(datatype)
             if field.unindexed:
-                column.append(SQL('UNINDEXED'))
-            arguments.append(NodeList(column))
-        arguments.extend(SQL(arg) for arg in (meta.arguments or ()))
-        for key, value in options.items():
-            arguments.append(NodeList((SQL(str(key)), SQL('='), _option_value(value)),
-                                      glue=''))
-        parts.append(NodeList((SQL(str(module)), EnclosedNodeList(arguments)), glue=''))
-        return NodeList(parts)
+                parts.append(SQL('UNINDEXED'))
+            yield NodeList(parts)
 
-    def _create_table(self, safe: bool = True, **options: Any) -> NodeList:
+    def _create_virtual_table(self, safe: bool = True, **options: Any) -> NodeList:
+        model: Any = self.model
+        meta = model._meta
+        head = [SQL('CREATE VIRTUAL TABLE IF NOT EXISTS' if safe else 'CREATE VIRTUAL TABLE'),
+                meta.table_entity(), SQL('USING')]
+        module = _meta_setting(meta, 'extension_module')
+        if isinstance(module, Node):        # the whole module call, arguments included
+            return NodeList(head + [module])
+        if not module:
+            raise ImproperlyConfigured('%s is a virtual table: say which module implements '
+                                       'it with Meta.extension_module (such as "fts5")'
+                                       % model.__name__)
+        settings = model.clean_options({**(meta.options or {}), **options})
+        raw_before = _meta_setting(meta, 'prefix_arguments') or ()
+        raw_after = _meta_setting(meta, 'arguments') or ()
+        arguments = ([SQL(text) for text in raw_before] + list(self._column_arguments())
+                     + [SQL(text) for text in raw_after]
+                     + [NodeList((SQL(str(name)), SQL('='), _option_value(value)), glue='')
+                        for name, value in settings.items()])
+        call = NodeList((SQL(str(module)), EnclosedNodeList(arguments)), glue='')
+        return NodeList(head + [call])
+
+    def _create_table(self, safe: bool = True, **options: Any) -> Any:
         if issubclass(self.model, VirtualModel):
             options.pop('temporary', None)
             return self._create_virtual_table(safe, **options)
@@ -624,24 +652,49 @@ def _option_value(value: Any) -> Node:
 
 
 class VirtualModel(Model):
-    """Base class of models stored in a virtual table (``Meta.extension_module``).
+    """Base class of models stored in a virtual table.
 
-    ``Meta.arguments`` / ``Meta.prefix_arguments`` add raw arguments after / before the
-    columns; ``Meta.options`` become ``key=value`` arguments.
+    ``Meta.extension_module`` names the module (``'fts5'``, ...) or is an SQL node
+    standing for the whole module call; ``Meta.prefix_arguments`` and
+    ``Meta.arguments`` are raw arguments written before and after the columns, and
+    ``Meta.options`` become ``key=value`` arguments.
     """
 
     _include_column_types = False
 
     class Meta:
-        arguments = None
-        extension_module = None
-        prefix_arguments = None
-        primary_key = False
         schema_manager_class = VirtualTableSchemaManager
+        primary_key = False
 
     @classmethod
     def clean_options(cls, options: dict) -> dict:
         return options
+
+
+def _quoted(text: str) -> SQL:
+    """``text`` as an SQL string literal."""
+    return SQL("'%s'" % text.replace("'", "''"))
+
+
+def _content_option(content: Any) -> Any:
+    """FTS ``content=``: ``''`` for a contentless index, a model (its table) or a
+    field (the column) for external content."""
+    if isinstance(content, Field):
+        return Entity(content.model._meta.table_name, str(content.column_name))
+    if isinstance(content, type) and hasattr(content, '_meta'):
+        return _quoted(content._meta.table_name)
+    if content == '':
+        return SQL("''")
+    return content
+
+
+def _prefix_option(prefix: Any) -> Any:
+    """FTS ``prefix=``: the prefix lengths to index, as one quoted list."""
+    if not prefix:
+        return prefix
+    if isinstance(prefix, (list, tuple)):
+        prefix = ','.join(map(str, prefix))
+    return SQL("'%s'" % str(prefix).strip("' "))
 
 
 class SearchField(Field):
@@ -693,24 +746,20 @@ class BaseFTSModel(VirtualModel):
 
     @classmethod
     def clean_options(cls, options: dict) -> dict:
-        options = dict(options)
-        content = options.get('content')
-        prefix = options.get('prefix')
-        tokenize = options.get('tokenize')
-        if isinstance(content, str) and content == '':
-            options['content'] = SQL("''")     # a contentless table
-        elif isinstance(content, Field):
-            options['content'] = Entity(content.model._meta.table_name, content.column_name)
-        elif isinstance(content, type) and hasattr(content, '_meta'):
-            options['content'] = SQL("'%s'" % content._meta.table_name.replace("'", "''"))
-        if prefix:
-            if isinstance(prefix, (list, tuple)):
-                prefix = ','.join(str(p) for p in prefix)
-            options['prefix'] = SQL("'%s'" % str(prefix).strip("' "))
-        if tokenize and str(cls._meta.extension_module).lower() == 'fts5':
-            # FTS5 takes the tokenizer as one string; FTS3/4 take it bare
-            options['tokenize'] = SQL("'%s'" % str(tokenize).strip("'\"").replace("'", "''"))
-        return options
+        """The ``Meta.options`` of an FTS table written as SQL wants them."""
+        cleaned = dict(options)
+        for name, convert in (('content', _content_option), ('prefix', _prefix_option),
+                              ('tokenize', cls._tokenize_option)):
+            if name in cleaned:
+                cleaned[name] = convert(cleaned[name])
+        return cleaned
+
+    @classmethod
+    def _tokenize_option(cls, tokenize: Any) -> Any:
+        # FTS5 reads the tokenizer and its arguments as one string; FTS3/4 bare words
+        if not tokenize or not _is_fts5(cls):
+            return tokenize
+        return _quoted(str(tokenize).strip('\'"'))
 
     @classmethod
     def match(cls, term: str) -> Expression:
@@ -751,18 +800,18 @@ class BaseFTSModel(VirtualModel):
 
     @classmethod
     def merge(cls, blocks: int = 200, segments: int = 8) -> Any:
-        if str(cls._meta.extension_module).lower() == 'fts5':
+        if _is_fts5(cls):
             return cls._fts_command('merge', blocks)
         return cls._fts_command('merge=%d,%d' % (int(blocks), int(segments)))
 
     @classmethod
     def automerge(cls, state: Any = True) -> Any:
-        if str(cls._meta.extension_module).lower() == 'fts5':
+        if _is_fts5(cls):
             return cls._fts_command('automerge', int(state))
         return cls._fts_command('automerge=%d' % int(state))
 
 
-def _weights_list(cls: type, weights: Any) -> list:
+def _weights_list(cls: Any, weights: Any) -> list:
     """Per-column weights from a list or a ``{field or name: weight}`` dict."""
     if not weights:
         return []
@@ -773,6 +822,26 @@ def _weights_list(cls: type, weights: Any) -> list:
             lookup[key.name if isinstance(key, Field) else key] = value
         return [lookup.get(f.name, 1.0) for f in columns]
     return list(weights)
+
+
+def _ranked_search(scorer: str, doc: str, clean: bool = False) -> Any:
+    """A ``search*()`` class method: the rows matching a full-text query, ordered by the
+    class method ``scorer`` (given the per-column ``weights``), best first.
+
+    ``with_score`` adds the score to each row (as ``score_alias``);
+    ``explicit_ordering`` leaves the ordering to the caller. With ``clean`` the query
+    text goes through :meth:`FTS5Model.clean_query` first."""
+    def search(cls: Any, term: str, weights: Any = None, with_score: bool = False,
+               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
+        score = getattr(cls, scorer)(*_weights_list(cls, weights))
+        wanted = cls.match(FTS5Model.clean_query(term) if clean else term)
+        query = (cls.select(cls, score.alias(score_alias)) if with_score
+                 else cls.select()).where(wanted)
+        if not explicit_ordering:
+            query = query.order_by(SQL(_quote(score_alias)) if with_score else score)
+        return query
+    search.__doc__ = doc
+    return classmethod(search)
 
 
 class FTSModel(BaseFTSModel):
@@ -810,41 +879,11 @@ class FTSModel(BaseFTSModel):
     def lucene(cls, *weights: Any) -> Function:
         return fn.fts_lucene(cls._matchinfo(FTS4_MATCHINFO), *weights)
 
-    @classmethod
-    def _search(cls, term: str, weights: Any, with_score: bool, score_alias: str,
-                score_fn: Callable, explicit_ordering: bool) -> Any:
-        score = score_fn(*_weights_list(cls, weights))
-        selection = (cls, score.alias(score_alias)) if with_score else ()
-        query = cls.select(*selection).where(cls.match(term))
-        if explicit_ordering:
-            return query
-        return query.order_by(SQL(_quote(score_alias)) if with_score else score)
-
-    @classmethod
-    def search(cls, term: str, weights: Any = None, with_score: bool = False,
-               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term``, best first (by :meth:`rank`)."""
-        return cls._search(term, weights, with_score, score_alias, cls.rank,
-                           explicit_ordering)
-
-    @classmethod
-    def search_bm25(cls, term: str, weights: Any = None, with_score: bool = False,
-                    score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term``, best first by BM25."""
-        return cls._search(term, weights, with_score, score_alias, cls.bm25,
-                           explicit_ordering)
-
-    @classmethod
-    def search_bm25f(cls, term: str, weights: Any = None, with_score: bool = False,
-                     score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        return cls._search(term, weights, with_score, score_alias, cls.bm25f,
-                           explicit_ordering)
-
-    @classmethod
-    def search_lucene(cls, term: str, weights: Any = None, with_score: bool = False,
-                      score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        return cls._search(term, weights, with_score, score_alias, cls.lucene,
-                           explicit_ordering)
+    search = _ranked_search('rank', 'Rows matching ``term``, best first (by :meth:`rank`).')
+    search_bm25 = _ranked_search('bm25', 'Rows matching ``term``, best first by BM25.')
+    search_bm25f = _ranked_search('bm25f', 'Rows matching ``term``, best first by BM25F.')
+    search_lucene = _ranked_search('lucene', 'Rows matching ``term``, best first by the '
+                                             'Lucene-style score.')
 
 
 def _quote(name: str) -> str:
@@ -869,10 +908,12 @@ class FTS5Model(BaseFTSModel):
         extension_module = 'fts5'
 
     _error_messages = {
-        'field_type': ('Besides the rowid primary key, only SearchField may be used with '
-                       'FTS5 models (%s has %s %s).'),
-        'index': 'FTS5 columns cannot be indexed, unique or constrained (%s.%s).',
-        'pk': 'FTS5 models must use the default rowid primary key (%s).',
+        'field_type': ('%s: an FTS5 table holds SearchField columns and its rowid, '
+                       'nothing else (%s %s)'),
+        'index': ('%s.%s: FTS5 indexes every column itself; a column takes no index, '
+                  'unique or other constraint'),
+        'pk': ('%s: the key of an FTS5 table is its rowid (the RowIDField named rowid); '
+               'declare no other primary key'),
     }
 
     @classmethod
@@ -945,23 +986,12 @@ class FTS5Model(BaseFTSModel):
     def bm25(cls, *weights: Any) -> Function:
         return fn.bm25(cls._fts_entity(), *weights)
 
-    @classmethod
-    def search(cls, term: str, weights: Any = None, with_score: bool = False,
-               score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term`` (cleaned with :meth:`clean_query`), best first."""
-        return cls.search_bm25(FTS5Model.clean_query(term), weights, with_score,
-                               score_alias, explicit_ordering)
-
-    @classmethod
-    def search_bm25(cls, term: str, weights: Any = None, with_score: bool = False,
-                    score_alias: str = 'score', explicit_ordering: bool = False) -> Any:
-        """Rows matching ``term``, best first by BM25 (``weights`` per column)."""
-        score = cls.rank(*_weights_list(cls, weights))
-        selection = (cls, score.alias(score_alias)) if with_score else ()
-        query = cls.select(*selection).where(cls.match(FTS5Model.clean_query(term)))
-        if explicit_ordering:
-            return query
-        return query.order_by(SQL(_quote(score_alias)) if with_score else score)
+    search = _ranked_search(
+        'rank', 'Rows matching ``term`` (cleaned with :meth:`clean_query`), best first.',
+        clean=True)
+    search_bm25 = _ranked_search(
+        'rank', 'Rows matching ``term`` (cleaned), best first by BM25 (``weights`` per '
+                'column).', clean=True)
 
     @classmethod
     def _fts_config(cls, key: str, value: Any) -> Any:
@@ -986,27 +1016,30 @@ class FTS5Model(BaseFTSModel):
         """A model over an ``fts5vocab`` table of this index (``row``, ``col``,
         ``instance``) named ``table`` (alias ``table_name``; default ``<index>_v``);
         create it with ``create_table()``."""
-        if table_type not in ('row', 'col', 'instance'):
-            raise ValueError('table_type must be "row", "col" or "instance"')
-        name = table or table_name or '%s_v' % cls._meta.table_name
-        attrs: dict = {'term': _VocabField(_hidden=True), 'doc': _VocabField(_hidden=True)}
-        if table_type == 'row':
-            attrs['cnt'] = _VocabField(_hidden=True)
-        elif table_type == 'col':
-            attrs.update(col=_VocabField(_hidden=True), cnt=_VocabField(_hidden=True))
-        else:
-            attrs.update(col=_VocabField(_hidden=True), offset=_VocabField(_hidden=True))
+        columns = _VOCAB_COLUMNS.get(table_type)
+        if columns is None:
+            raise ValueError('an fts5vocab table is of type %s, not %r'
+                             % (', '.join(_VOCAB_COLUMNS), table_type))
+        index_table = cls._meta.table_name
+        meta = type('Meta', (), {
+            'database': cls._meta.database,
+            'table_name': table or table_name or index_table + '_v',
+            'extension_module': SQL('fts5vocab(%s, %s)' % (_quote(index_table),
+                                                          _quote(table_type))),
+            'primary_key': False})
 
-        class Meta:
-            database = cls._meta.database
-            table_name = name
-            extension_module = SQL('fts5vocab(%s, %s)' % (
-                _quote(cls._meta.table_name), _quote(table_type)))
-            primary_key = False
+        def fill(namespace: dict) -> None:
+            namespace.update({column: _VocabField(_hidden=True) for column in columns})
+            namespace.update(Meta=meta, __module__=cls.__module__)
+        return types.new_class(cls.__name__ + 'Vocab', (VirtualModel,), {}, fill)
 
-        attrs['Meta'] = Meta
-        attrs['__module__'] = cls.__module__
-        return type('%sVocab' % cls.__name__, (VirtualModel,), attrs)
+
+#: the columns of each kind of fts5vocab table, in SQLite's order
+_VOCAB_COLUMNS = {
+    'row': ('term', 'doc', 'cnt'),
+    'col': ('term', 'col', 'doc', 'cnt'),
+    'instance': ('term', 'doc', 'col', 'offset'),
+}
 
 
 class _VocabField(Field):
@@ -1290,8 +1323,89 @@ CSqliteExtDatabase = SqliteExtDatabase
 
 
 # ---------------------------------------------------------------------------------------
-# Closure tables (the transitive_closure extension)
+# Trees: a model over the transitive_closure virtual table
 # ---------------------------------------------------------------------------------------
+
+class _Tree(NamedTuple):
+    """Where a tree lives: the node model, the model holding the child -> parent links
+    (the node model itself for a self-referencing tree), and the two link columns."""
+    nodes: Any
+    links: Any
+    child_key: Any
+    parent_key: Any
+
+
+def _key_of(node: Any) -> Any:
+    """A node's primary key, whether given the instance or the key itself."""
+    return node.get_id() if isinstance(node, Model) else node
+
+
+#: the columns of a transitive_closure table, all hidden: ``root`` is where a walk
+#: starts, ``id`` a node reached ``depth`` links away; the other three say which table
+#: and columns hold the tree
+_CLOSURE_COLUMNS = (('root', IntegerField), ('id', IntegerField), ('depth', IntegerField),
+                    ('tablename', TextField), ('idcolumn', TextField),
+                    ('parentcolumn', TextField))
+
+
+class _ClosureModel(VirtualModel):
+    """What every model :func:`ClosureTable` builds has: the columns of the
+    ``transitive_closure`` module and the three tree queries."""
+
+    _tree: _Tree
+    # the module's columns (see _CLOSURE_COLUMNS), added to each concrete model
+    root: Any
+    id: Any
+    depth: Any
+
+    class Meta:
+        extension_module = 'transitive_closure'
+
+    @classmethod
+    def _reached(cls, node: Any, depth: Optional[int], include_node: bool,
+                 downwards: bool) -> Any:
+        """Node instances linked to ``node``, each with its ``depth``: walking from
+        ``node`` (``downwards``) or towards it. The closure table needs its ``root``
+        fixed, which the join does row by row when walking up."""
+        nodes = cls._tree.nodes
+        own_key = nodes._meta.primary_key
+        fixed, joined = (cls.root, cls.id) if downwards else (cls.id, cls.root)
+        query = (nodes.select(nodes, cls.depth.alias('depth'))
+                 .join(cls, on=(own_key == joined))
+                 .where(fixed == _key_of(node))
+                 .objects())
+        if depth is not None:
+            return query.where(cls.depth == depth)
+        return query if include_node else query.where(cls.depth > 0)
+
+    @classmethod
+    def descendants(cls, node: Any, depth: Optional[int] = None,
+                    include_node: bool = False) -> Any:
+        """The nodes below ``node`` (exactly ``depth`` levels below, when given)."""
+        return cls._reached(node, depth, include_node, downwards=True)
+
+    @classmethod
+    def ancestors(cls, node: Any, depth: Optional[int] = None,
+                  include_node: bool = False) -> Any:
+        """The nodes above ``node`` (exactly ``depth`` levels above, when given)."""
+        return cls._reached(node, depth, include_node, downwards=False)
+
+    @classmethod
+    def siblings(cls, node: Any, include_node: bool = False) -> Any:
+        """The nodes that have the same parent as ``node`` (roots: the other roots)."""
+        tree = cls._tree
+        own_key = tree.nodes._meta.primary_key
+        key = _key_of(node)
+        if tree.links is tree.nodes:
+            instance = node if isinstance(node, tree.nodes) else tree.nodes.get_by_id(key)
+            parent = instance.__data__.get(tree.parent_key.name)
+            query = tree.nodes.select().where(tree.parent_key == parent)
+        else:
+            parents = tree.links.select(tree.parent_key).where(tree.child_key == key)
+            sharing = tree.links.select(tree.child_key).where(tree.parent_key.in_(parents))
+            query = tree.nodes.select().where(own_key.in_(sharing))
+        return query if include_node else query.where(own_key != key)
+
 
 def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: Any = None,
                  referencing_key: Any = None) -> type:
@@ -1304,88 +1418,30 @@ def ClosureTable(model_class: type, foreign_key: Any = None, referencing_class: 
     ``ancestors(node, depth=None, include_node=False)`` and
     ``siblings(node, include_node=False)``.
     """
-    from orm import ForeignKeyField, IntegerField
+    nodes: Any = model_class
+    links: Any = referencing_class if referencing_class is not None else nodes
+    parent_key = foreign_key
+    if parent_key is None:
+        pointing_back = [fk for fk in links._meta.refs if fk.rel_model is nodes]
+        if not pointing_back:
+            raise ValueError('ClosureTable(%s): %s has no foreign key to %s to follow; '
+                             'name one with foreign_key=' % (nodes.__name__, links.__name__,
+                                                              nodes.__name__))
+        parent_key = pointing_back[0]
+    elif links is nodes and not isinstance(parent_key, ForeignKeyField):
+        raise ValueError('ClosureTable(%s): foreign_key= takes a ForeignKeyField of the '
+                         'model, not %r' % (nodes.__name__, parent_key))
+    child_key = referencing_key if referencing_key is not None else nodes._meta.primary_key
+    tree = _Tree(nodes, links, child_key, parent_key)
+    meta = type('Meta', (), {
+        'database': links._meta.database,
+        'primary_key': False,
+        'options': {'tablename': links._meta.table_name,
+                    'idcolumn': child_key.column_name,
+                    'parentcolumn': parent_key.column_name}})
 
-    if referencing_class is None:
-        referencing_class = model_class
-
-    def _node_id(node: Any) -> Any:
-        return node.get_id() if isinstance(node, Model) else node
-    if foreign_key is None:
-        for field in referencing_class._meta.refs:
-            if field.rel_model is model_class:
-                foreign_key = field
-                break
-        else:
-            raise ValueError('Unable to find self-referential foreign key on %s.'
-                             % model_class.__name__)
-    if referencing_key is None:
-        referencing_key = model_class._meta.primary_key
-    if not isinstance(foreign_key, ForeignKeyField) and referencing_class is model_class:
-        raise ValueError('foreign_key must be a ForeignKeyField of %s'
-                         % model_class.__name__)
-
-    class BaseClosureTable(VirtualModel):
-        depth = VirtualField(IntegerField, _hidden=True)
-        id = VirtualField(IntegerField, _hidden=True)
-        idcolumn = VirtualField(TextField, _hidden=True)
-        parentcolumn = VirtualField(TextField, _hidden=True)
-        root = VirtualField(IntegerField, _hidden=True)
-        tablename = VirtualField(TextField, _hidden=True)
-
-        class Meta:
-            extension_module = 'transitive_closure'
-
-        @classmethod
-        def descendants(cls, node: Any, depth: Optional[int] = None,
-                        include_node: bool = False) -> Any:
-            query = (model_class.select(model_class, cls.depth.alias('depth'))
-                     .join(cls, on=(model_class._meta.primary_key == cls.id))
-                     .where(cls.root == _node_id(node)).objects())
-            if depth is not None:
-                query = query.where(cls.depth == depth)
-            elif not include_node:
-                query = query.where(cls.depth > 0)
-            return query
-
-        @classmethod
-        def ancestors(cls, node: Any, depth: Optional[int] = None,
-                      include_node: bool = False) -> Any:
-            query = (model_class.select(model_class, cls.depth.alias('depth'))
-                     .join(cls, on=(model_class._meta.primary_key == cls.root))
-                     .where(cls.id == _node_id(node)).objects())
-            if depth:
-                query = query.where(cls.depth == depth)
-            elif not include_node:
-                query = query.where(cls.depth > 0)
-            return query
-
-        @classmethod
-        def siblings(cls, node: Any, include_node: bool = False) -> Any:
-            if referencing_class is model_class:
-                if not isinstance(node, model_class):
-                    node = model_class.get_by_id(node)
-                fk_value = node.__data__.get(foreign_key.name)
-                query = model_class.select().where(foreign_key == fk_value)
-            else:
-                siblings = (referencing_class.select(referencing_key)
-                            .join(cls, on=(foreign_key == cls.root))
-                            .where((cls.id == _node_id(node)) & (cls.depth == 1)))
-                query = (model_class.select()
-                         .where(model_class._meta.primary_key.in_(siblings)))
-            if not include_node:
-                query = query.where(model_class._meta.primary_key != _node_id(node))
-            return query
-
-    class Meta:
-        database = referencing_class._meta.database
-        options = {
-            'tablename': referencing_class._meta.table_name,
-            'idcolumn': referencing_key.column_name,
-            'parentcolumn': foreign_key.column_name,
-        }
-        primary_key = False
-
-    name = '%sClosure' % model_class.__name__
-    return type(name, (BaseClosureTable,), {'Meta': Meta, '__module__': model_class.__module__})
-
+    def fill(namespace: dict) -> None:
+        namespace.update({column: VirtualField(kind, _hidden=True)
+                          for column, kind in _CLOSURE_COLUMNS})
+        namespace.update(Meta=meta, _tree=tree, __module__=nodes.__module__)
+    return types.new_class(nodes.__name__ + 'Closure', (_ClosureModel,), {}, fill)

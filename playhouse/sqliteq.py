@@ -24,6 +24,7 @@ restart the writer; writes after ``stop()`` raise :class:`ShutdownException`.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -33,10 +34,11 @@ from orm import ImproperlyConfigured, NotSupportedError
 
 from .sqlite_ext import SqliteExtDatabase
 
+# gevent is optional and ships no type information
 try:
-    import gevent
-    from gevent.event import Event as _GEvent
-    from gevent.queue import Queue as _GQueue
+    import gevent  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    from gevent.event import Event as _GEvent  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: E501
+    from gevent.queue import Queue as _GQueue  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: E501
 except ImportError:
     gevent = _GEvent = _GQueue = None
 
@@ -58,6 +60,23 @@ class ShutdownException(Exception):
     """A write was issued after the writer was stopped (see ``stop()`` / ``start()``)."""
 
 
+class _Outcome:
+    """What the writer learned from running one statement."""
+
+    __slots__ = ('rows', 'lastrowid', 'rowcount', 'description')
+
+    def __init__(self, cursor: Any) -> None:
+        self.description = cursor.description
+        # rows are read in the writer thread: the driver cursor belongs to it
+        self.rows: Iterator[tuple] = iter(cursor.fetchall() if self.description else ())
+        self.lastrowid = cursor.lastrowid
+        self.rowcount = cursor.rowcount
+
+
+_NOTHING = _Outcome(type('_NoCursor', (), {'description': None, 'lastrowid': None,
+                                           'rowcount': -1})())
+
+
 class AsyncCursor:
     """The result of a statement run by the writer thread.
 
@@ -66,99 +85,73 @@ class AsyncCursor:
     (:class:`ResultTimeout`), and raises the statement's error if it failed.
     """
 
-    __slots__ = ('sql', 'params', 'timeout', '_event', '_rows', '_idx', '_exc', '_ready',
-                 '_lastrowid', '_rowcount', '_description')
+    __slots__ = ('sql', 'params', 'timeout', '_event', '_outcome', '_error')
 
     def __init__(self, event: Any, sql: str, params: Any, timeout: Optional[float]) -> None:
         self._event = event
         self.sql = sql
         self.params = params
         self.timeout = timeout
-        self._rows: list = []
-        self._idx = 0
-        self._exc: Optional[BaseException] = None
-        self._ready = False
-        self._lastrowid: Any = None
-        self._rowcount = -1
-        self._description: Any = None
+        self._outcome: Optional[_Outcome] = None
+        self._error: Optional[BaseException] = None
 
     def set_result(self, cursor: Any, exc: Optional[BaseException] = None) -> 'AsyncCursor':
         """Store the outcome (called by the writer) and wake the waiting thread."""
-        if exc is None and cursor is not None:
-            try:
-                self._description = cursor.description
-                self._rows = cursor.fetchall() if cursor.description else []
-                self._lastrowid = cursor.lastrowid
-                self._rowcount = cursor.rowcount
-            except Exception as error:   # reading the rows failed: report that
-                exc = error
-        self._exc = exc
+        try:
+            if exc is None:
+                self._outcome = _NOTHING if cursor is None else _Outcome(cursor)
+        except Exception as failure:        # the rows could not be read: that is the error
+            exc = failure
+        self._error = exc
         self._event.set()
         return self
 
-    def _wait(self, timeout: Optional[float] = None) -> None:
-        if not self._ready:
-            timeout = timeout if timeout is not None else self.timeout
-            if not self._event.wait(timeout=timeout):
-                raise ResultTimeout('The writer did not run the statement within %s seconds.'
-                                    % timeout)
-            self._ready = True
-        if self._exc is not None:
-            raise self._exc
+    def _settled(self, timeout: Optional[float] = None) -> _Outcome:
+        """The outcome, once the writer has produced it (or the statement's error)."""
+        if self._outcome is None and self._error is None:
+            limit = self.timeout if timeout is None else timeout
+            if not self._event.wait(timeout=limit):
+                raise ResultTimeout('no result from the writer thread after %s seconds'
+                                    % limit)
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome
 
     def wait(self, timeout: Optional[float] = None) -> 'AsyncCursor':
         """Wait for the statement to run; raise its error if it failed."""
-        self._wait(timeout)
+        self._settled(timeout)
         return self
 
-    def __iter__(self) -> Iterator:
-        self._wait()
-        return self
+    def __iter__(self) -> Iterator[tuple]:
+        return self._settled().rows
 
     def __next__(self) -> tuple:
-        self._wait()
-        if self._idx >= len(self._rows):
-            raise StopIteration
-        row = self._rows[self._idx]
-        self._idx += 1
-        return row
+        return next(self._settled().rows)
 
     @property
     def lastrowid(self) -> Any:
-        self._wait()
-        return self._lastrowid
+        return self._settled().lastrowid
 
     @property
     def rowcount(self) -> int:
-        self._wait()
-        return self._rowcount
+        return self._settled().rowcount
 
     @property
     def description(self) -> Any:
-        self._wait()
-        return self._description
+        return self._settled().description
 
     def close(self) -> None:
         pass
 
     def fetchone(self) -> Optional[tuple]:
-        self._wait()
-        try:
-            return next(self)
-        except StopIteration:
-            return None
+        return next(self._settled().rows, None)
 
     def fetchmany(self, size: int = 1) -> list:
-        self._wait()
-        rows = self._rows[self._idx:self._idx + size]
-        self._idx += len(rows)
-        return rows
+        return list(itertools.islice(self._settled().rows, size))
 
     def fetchall(self) -> list:
-        self._wait()
-        rows = self._rows[self._idx:]
-        self._idx = len(self._rows)
-        return rows
+        return list(self._settled().rows)
 
 
 # -- concurrency primitives -------------------------------------------------------------------
@@ -363,6 +356,11 @@ class SqliteQueueDatabase(SqliteExtDatabase):
         control.event.wait()
         thread.join()
         return True
+
+    def queue_size(self) -> int:
+        """How many writes (and control messages) wait in the queue right now."""
+        pending = self._write_queue
+        return 0 if pending is None else pending.qsize()
 
     def is_stopped(self) -> bool:
         """Whether the writer thread is stopped."""

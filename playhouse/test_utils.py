@@ -125,9 +125,10 @@ class count_queries:
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
                  exc_tb: Optional[TracebackType]) -> None:
         handler, self._handler = self._handler, None
-        logger.removeHandler(handler)
         logger.setLevel(self._old_level)
-        self._queries = list(handler.queries)
+        if handler is not None:
+            logger.removeHandler(handler)
+            self._queries = list(handler.queries)
 
 
 class assert_query_count(count_queries):

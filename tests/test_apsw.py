@@ -81,6 +81,8 @@ def test_star_import_gives_orm_names():
     for name in ('APSWDatabase', 'Model', 'CharField', 'fn', 'BooleanField', 'nh'):
         assert name in namespace, name
     assert namespace['DateTimeField'] is DateTimeField
+    import orm
+    assert set(orm.__all__) <= set(namespace)       # every orm name comes along
     assert set(apsw_ext.__all__) >= {'APSWDatabase', 'BooleanField', 'DateField',
                                      'DateTimeField', 'DecimalField', 'TimeField', 'nh'}
 

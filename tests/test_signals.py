@@ -152,7 +152,7 @@ def test_connect_disconnect(db):
     assert state == [a1]
 
     signals.post_save.connect(handler, name='named')
-    with pytest.raises(ValueError, match='already connected'):
+    with pytest.raises(ValueError, match='already registered'):
         signals.post_save.connect(handler, name='named')
     a3 = A.create()
     assert state == [a1, a3]

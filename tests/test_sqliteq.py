@@ -131,7 +131,7 @@ def test_pause_and_unpause(qdb, tmp_path):
 
 def test_stop_finishes_queued_writes_and_start_restarts(tmp_path):
     db = SqliteQueueDatabase(str(tmp_path / 'q.db'), autostart=False)
-    assert db.is_stopped()
+    assert db.is_stopped() and db.queue_size() == 0
     with pytest.raises(ShutdownException):
         db.execute_sql('CREATE TABLE t (x)')
     assert db.start() is True and db.start() is False
@@ -146,7 +146,7 @@ def test_stop_finishes_queued_writes_and_start_restarts(tmp_path):
     thread = threading.Thread(target=writer)
     thread.start()
     thread.join()
-    assert done.is_set()
+    assert done.is_set() and db.queue_size() == 0     # every write has run
     assert db.stop() is True and db.stop() is False
     with pytest.raises(ShutdownException):
         db.execute_sql('INSERT INTO t VALUES (1)')
