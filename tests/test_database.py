@@ -68,7 +68,7 @@ def count(db, name='kv'):
 def test_connect_close_is_closed(db):
     assert not db.is_closed()
     assert db.is_connection_usable()
-    with pytest.raises(OperationalError, match='Connection already opened'):
+    with pytest.raises(OperationalError, match='already has an open connection'):
         db.connect()
     assert db.connect(reuse_if_open=True) is False
     assert db.close() is True
