@@ -44,7 +44,7 @@ class Proxy:
         obj = object.__getattribute__(self, 'obj')
         if obj is None:
             raise _UninitializedProxyError(
-                'Cannot use uninitialized Proxy; call initialize() with the real object first.')
+                'Proxy used before initialize(): it has no object to forward to yet.')
         return obj
 
     def __getattr__(self, attr: str) -> Any:

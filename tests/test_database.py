@@ -235,7 +235,7 @@ def test_proxy_uninitialised_errors():
     proxy = DatabaseProxy()
     with pytest.raises(AttributeError, match=r'initialize\(\)'):
         proxy.execute_sql('SELECT 1')
-    with pytest.raises(InterfaceError, match='uninitialized Proxy'):
+    with pytest.raises(InterfaceError, match='before initialize'):
         proxy.connect()
     with pytest.raises(InterfaceError):
         with proxy:
