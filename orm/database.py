@@ -473,7 +473,7 @@ class Database:
 
         :param reuse_if_open: when the thread already has a connection, keep it and
             return ``False`` instead of raising.
-        :returns: whether a new connection was opened.
+        :returns: ``True`` if this call opened one.
         :raises OperationalError: the thread already has a connection and
             ``reuse_if_open`` is false.
         """

@@ -252,7 +252,8 @@ class SqliteJSONMethods(BaseJSONMethods):
         return fn.json_remove(field, self._path(keys))
 
     def update(self, field: Any, value: Any) -> Node:
-        """RFC 7396 merge patch: nested objects merge, ``None`` values delete keys."""
+        """``json_patch``: ``value`` is merged in key by key, recursively; a key given
+        ``None`` is removed from the document."""
         return fn.json_patch(field, self.json_value(field, value))
 
     def length(self, field: Any, keys: Sequence) -> Node:
@@ -263,14 +264,14 @@ class SqliteJSONMethods(BaseJSONMethods):
         """Whether the JSON at ``path`` in ``doc`` contains ``value`` (as ``@>`` does)."""
         kind = fn.json_type(doc, _raw(path))
         if isinstance(value, dict):
-            tests = [Expression(kind, OP.EQ, _raw('object'))]
+            tests: list[Node] = [Expression(kind, OP.EQ, _raw('object'))]
             for key, item in value.items():
                 tests.append(self._contains(doc, path + self.json_path([key])[1:], item))
             return _all(tests)
         if isinstance(value, (list, tuple)):
-            tests = [Expression(kind, OP.EQ, _raw('array'))]
-            tests.extend(self._array_has(doc, path, item) for item in value)
-            return _all(tests)
+            items: list[Node] = [Expression(kind, OP.EQ, _raw('array'))]
+            items.extend(self._array_has(doc, path, item) for item in value)
+            return _all(items)
         scalar = _all([Expression(kind, OP.IN, _raw_list(_sqlite_types(value)))]
                       + ([] if value is None or isinstance(value, bool) else
                          [Expression(Expression(doc, '->>', _raw(path)), OP.EQ,
@@ -620,7 +621,7 @@ class JSONPath(ColumnBase):
 
     __hash__ = ColumnBase.__hash__
 
-    def between(self, lo: Any, hi: Any) -> Node:
+    def between(self, lo: Any, hi: Any) -> Expression:
         return Expression(self._compare(OP.GTE, lo), OP.AND, self._compare(OP.LTE, hi))
 
     def in_(self, values: Any) -> Node:  # type: ignore[override]

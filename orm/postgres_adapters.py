@@ -281,7 +281,8 @@ class Psycopg3Adapter(PostgresAdapter):
         hstore.register_hstore(info, conn)
 
 
-def choose_adapter(psycopg2_adapter: type, psycopg3_adapter: type,
+def choose_adapter(psycopg2_adapter: type[PostgresAdapter],
+                   psycopg3_adapter: type[PostgresAdapter],
                    prefer_psycopg3: bool = False) -> PostgresAdapter:
     """An instance of the adapter to use: psycopg2 first unless ``prefer_psycopg3``,
     falling back to the other driver when the preferred one is not installed."""

@@ -213,10 +213,11 @@ class SqliteDatabase(Database):
         """``pragmas`` as kept on the database: a dict becomes its list of pairs, a
         sequence of pairs is kept as given; every name is checked now, so that a typo
         fails here rather than on some later connection."""
+        kept: Any = pragmas
         if isinstance(pragmas, dict):
             kept = list(pragmas.items())
-        else:
-            kept = pragmas if isinstance(pragmas, (list, tuple)) else list(pragmas)
+        elif not isinstance(pragmas, (list, tuple)):
+            kept = list(pragmas)
         for key, _value in kept:
             self._pragma_key(key)
         return kept
