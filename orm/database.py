@@ -393,7 +393,8 @@ class Database:
         """Name the database (``None`` defers it again) and add driver connection
         arguments; the calling thread's open connection, made for the old settings, is
         closed first."""
-        self.close()
+        if self._state.conn is not None:      # (a subclass's close() may count calls)
+            self.close()
         self.database = database
         self.deferred = not database
         self.connect_params = {**self.connect_params, **kwargs}

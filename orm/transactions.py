@@ -188,7 +188,7 @@ class _savepoint(_StackedBlock):
 
     def __init__(self, db: Any, sid: Optional[str] = None) -> None:
         super().__init__(db, sid)
-        self.sid = sid or 's' + uuid.uuid4().hex
+        self.sid = sid or 'sp_%s' % uuid.uuid4().hex
 
     @property
     def quoted_sid(self) -> str:
