@@ -265,3 +265,21 @@ def test_pragmas_are_kept_as_given_and_checked_early():
     with pytest.raises(ValueError, match='PRAGMA'):
         SqliteDatabase(':memory:', pragmas=[('bad name', 1)])
     db.close()
+
+
+# -- on every engine -----------------------------------------------------------------------------
+def test_sessions_and_closed_commit_on_every_engine(db):
+    make_table(db)
+    db.session_start()
+    add(db, 1)
+    with db.atomic() as sp:                 # a savepoint inside the session
+        add(db, 2)
+        sp.rollback()
+    assert db.session_commit() and not db.in_transaction()
+    assert stored(db) == [1]
+    db.close()
+    with pytest.raises(InterfaceError):
+        db.commit()
+    with pytest.raises(InterfaceError):
+        db.rollback()
+    db.connect()
