@@ -1,18 +1,23 @@
-"""Database objects: connections per thread, statement execution, transactions, introspection.
+"""Database objects: a connection per thread, statement execution, transactions, introspection.
 
-``Database`` owns a dialect (SQL generation) and a DB-API driver connection per
-thread.  Driver connections run in the driver's autocommit mode; transactions
-are explicit ``BEGIN`` / ``COMMIT`` / ``ROLLBACK`` statements issued by the
-helpers of :mod:`orm.transactions`, so outside a transaction every statement
-commits by itself on every engine.
+``Database`` owns a dialect (SQL generation) and, for each thread, a slot holding that
+thread's DB-API driver connection and its stacks of open blocks (:class:`_ConnectionSlot`).
+Driver connections run in the driver's autocommit mode; transactions are explicit
+``BEGIN`` / ``COMMIT`` / ``ROLLBACK`` statements sent by the blocks of
+:mod:`orm.transactions`, so outside a transaction every statement commits by itself, on
+every engine.
 
 Every statement is logged to the ``orm`` logger at DEBUG level as the tuple
-``(sql, params)``.  The engine classes live beside this module:
-:mod:`orm.sqlite_db` (``SqliteDatabase``) and :mod:`orm.postgres_db`
-(``PostgresqlDatabase``).
+``(sql, params)``.  The engine classes live beside this module: :mod:`orm.sqlite_db`
+(``SqliteDatabase``) and :mod:`orm.postgres_db` (``PostgresqlDatabase``).
+
+This module belongs to the database layer: it imports the SQL dialects below it and
+reaches the model layer only through :mod:`orm.seam` (``sort_models`` for
+:meth:`Database.create_tables`, ``model_base`` for :attr:`Database.Model`).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
@@ -20,8 +25,9 @@ import threading
 import time
 import warnings
 from collections import namedtuple
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Optional, Sequence
 
 from .dialects.base import Dialect
 from .exceptions import (
@@ -31,6 +37,7 @@ from .exceptions import (
     __exception_wrapper__,
 )
 from .proxy import Proxy
+from .seam import lookup as seam_lookup
 from .transactions import _atomic, _manual_commit, _savepoint, _transaction
 
 __all__ = [
@@ -45,7 +52,6 @@ __all__ = [
     'Database',
     'Proxy',
     'DatabaseProxy',
-    'chunked',
 ]
 
 logger = logging.getLogger('orm')
@@ -61,26 +67,45 @@ ForeignKeyMetadata = namedtuple(
 ViewMetadata = namedtuple('ViewMetadata', ('name', 'sql'))
 
 
-def chunked(iterable: Iterable, n: int) -> Iterator[list]:
-    """Yield lists of at most ``n`` consecutive items of ``iterable``."""
-    if n < 1:
-        raise ValueError('chunk size must be at least 1, got %r' % (n,))
-    it = iter(iterable)
-    while True:
-        chunk = list(itertools.islice(it, n))
-        if not chunk:
-            return
-        yield chunk
-
-
 def _quote_ident(name: str) -> str:
     return '"%s"' % str(name).replace('"', '""')
+
+
+def _close_quietly(conn: Any) -> None:
+    """Close a driver connection we are giving up on; its own error would only hide the
+    one that made us give up."""
+    try:
+        conn.close()
+    except Exception:
+        pass
+
+
+def set_up_or_close(conn: Any, *steps: Callable[[Any], Any]) -> Any:
+    """Run each ``step(conn)`` on a new driver connection and return it; when a step
+    fails, close the connection (it is of no use half set up) and re-raise."""
+    try:
+        for step in steps:
+            step(conn)
+    except BaseException:
+        _close_quietly(conn)
+        raise
+    return conn
+
+
+def _run_inside(enter: Callable[[], ContextManager[Any]], fn: Callable) -> Callable:
+    """``fn`` wrapped so that each call runs inside a fresh ``enter()`` block."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with enter():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 # ---------------------------------------------------------------------------------------
 # Query events
 # ---------------------------------------------------------------------------------------
 
+@dataclass(eq=False, slots=True)
 class QueryEvent:
     """What one statement did: passed to each query hook of the database.
 
@@ -96,18 +121,13 @@ class QueryEvent:
     (rows of a ``SELECT`` are read later, while the result is iterated).
     """
 
-    __slots__ = ('database', 'sql', 'params', 'start', 'duration', 'error', 'cursor')
-
-    def __init__(self, database: Any, sql: str, params: Any, start: float,
-                 duration: float, error: Optional[BaseException] = None,
-                 cursor: Any = None) -> None:
-        self.database = database
-        self.sql = sql
-        self.params = params
-        self.start = start
-        self.duration = duration
-        self.error = error
-        self.cursor = cursor
+    database: Any
+    sql: str
+    params: Any
+    start: float
+    duration: float
+    error: Optional[BaseException] = None
+    cursor: Any = None
 
     @property
     def succeeded(self) -> bool:
@@ -115,48 +135,70 @@ class QueryEvent:
         return self.error is None
 
     def __repr__(self) -> str:
+        outcome = '' if self.error is None else ' error=%s' % type(self.error).__name__
         return '<QueryEvent %s %r %.6fs%s>' % (
-            type(self.database).__name__, self.sql, self.duration,
-            ' error=%s' % type(self.error).__name__ if self.error is not None else '')
+            type(self.database).__name__, self.sql, self.duration, outcome)
 
 
 # ---------------------------------------------------------------------------------------
-# Connection state
+# What a thread holds: its connection and its open blocks
 # ---------------------------------------------------------------------------------------
 
-class _ConnectionState:
-    """Connection, transaction stack and context stack of one thread."""
+class _ConnectionSlot:
+    """One thread's hold on a database.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    * ``conn`` -- the driver connection, ``None`` while the thread has none;
+    * ``transactions`` -- the open transaction blocks (``atomic()``, ``transaction()``,
+      ``savepoint()``, ``manual_commit()``, sessions), innermost last;
+    * ``ctx`` -- one frame per open ``with db:`` block, innermost last.
+
+    A connection is attached only to an empty slot, and dropping it empties both stacks:
+    no block outlives the connection it ran on.  ``closed`` is derived from ``conn``;
+    setting it to ``True`` forgets the connection without closing it.
+    """
+
+    def __init__(self) -> None:
+        self.conn: Any = None
+        self.transactions: list = []
+        self.ctx: list = []
+
+    @property
+    def closed(self) -> bool:
+        return self.conn is None
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        if value:
+            self.reset()
+        elif self.conn is None:
+            raise ValueError('a connection slot is opened by attaching a connection, not by '
+                             'setting closed = False')
+
+    def attach(self, conn: Any) -> None:
+        if self.conn is not None:
+            raise RuntimeError('this thread already holds a connection; detach it first')
+        self.conn = conn
+
+    def detach(self) -> Any:
+        """Give up the connection (the caller closes it) and every open block."""
+        conn = self.conn
         self.reset()
+        return conn
 
     def reset(self) -> None:
-        self.closed = True
-        self.conn: Any = None
-        self.ctx: list = []
-        self.transactions: list = []
-
-    def set_connection(self, conn: Any) -> None:
-        self.conn = conn
-        self.closed = False
-        self.ctx = []
-        self.transactions = []
+        """Forget the connection, without closing it, and every open block."""
+        self.conn = None
+        self.transactions.clear()
+        self.ctx.clear()
 
 
-class _ConnectionLocal(_ConnectionState, threading.local):
-    """Per-thread connection state (``thread_safe=True``)."""
+class _ThreadConnectionSlot(_ConnectionSlot, threading.local):
+    """A slot of its own in each thread (``thread_safe=True``, the default)."""
 
 
-class _NoopLock:
-    __slots__ = ()
-
-    def __enter__(self) -> '_NoopLock':
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
+# ---------------------------------------------------------------------------------------
+# Context managers
+# ---------------------------------------------------------------------------------------
 
 class ConnectionContext:
     """Hold a connection open for a block; also usable as a decorator.
@@ -169,26 +211,19 @@ class ConnectionContext:
 
     def __init__(self, db: Any) -> None:
         self.db = db
-        self._opened = False
+        self._opened: list = []
 
     def __enter__(self) -> Any:
-        if self.db.is_closed():
-            self.db.connect()
-            self._opened = True
+        self._opened.append(self.db.is_closed() and self.db.connect())
         return self.db
 
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
                  exc_tb: Optional[TracebackType]) -> None:
-        if self._opened:
-            self._opened = False
+        if self._opened.pop():
             self.db.close()
 
     def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            with ConnectionContext(self.db):
-                return fn(*args, **kwargs)
-        return inner
+        return _run_inside(lambda: ConnectionContext(self.db), fn)
 
 
 class _QueryHookContext:
@@ -207,46 +242,48 @@ class _QueryHookContext:
 
 
 class _BoundModelsContext:
-    """Bind models to a database for the duration of a block (``bind_ctx``)."""
+    """Bind models to a database for the duration of a block (``bind_ctx``); leaving the
+    block binds each model back to the database it had before."""
 
     def __init__(self, models: Sequence, database: Any, bind_refs: bool,
                  bind_backrefs: bool) -> None:
         self.models = models
         self.database = database
-        self.bind_refs = bind_refs
-        self.bind_backrefs = bind_backrefs
-        self._saved: list = []
+        self._related = {'bind_refs': bind_refs, 'bind_backrefs': bind_backrefs}
+        self._previous: list = []
+
+    def _bind_each(self, assignments: Iterable) -> None:
+        for model, database in assignments:
+            model.bind(database, **self._related)
 
     def __enter__(self) -> Sequence:
-        self._saved = [(model, model._meta.database) for model in self.models]
-        for model in self.models:
-            model.bind(self.database, self.bind_refs, self.bind_backrefs, _exclude=set())
+        self._previous.append([(model, model._meta.database) for model in self.models])
+        self._bind_each((model, self.database) for model in self.models)
         return self.models
 
     def __exit__(self, *exc: Any) -> None:
-        for model, database in self._saved:
-            model.bind(database, self.bind_refs, self.bind_backrefs, _exclude=set())
-        self._saved = []
+        self._bind_each(self._previous.pop())
 
 
-def _sort_models(models: Iterable) -> list:
-    """Order models so that a model comes after the models it references."""
-    from .model import sort_models   # lazily: the model layer sits above this module
-    return list(sort_models(models))
-
-
-def _model_base(database: Any) -> type:
+def _bound_model_base(database: Any) -> type:
+    """The ``Model`` subclass bound to ``database`` (made on first use, then kept)."""
     base = getattr(database, '_model_base', None)
     if base is None:
-        from . import Model  # lazily: orm.__init__ exports Model once models exist
-
-        class Meta:
-            pass
-
-        Meta.database = database
-        base = type('BaseModel', (Model,), {'Meta': Meta, '__module__': __name__})
+        meta = type('Meta', (), {'database': database})
+        base = type('BaseModel', (seam_lookup('model_base'),),
+                    {'Meta': meta, '__module__': __name__})
         object.__setattr__(database, '_model_base', base)
     return base
+
+
+def _table_and_schema(table: Any, schema: Optional[str]) -> tuple:
+    """The table name and schema of ``table``: a name, a model class or a table object."""
+    if isinstance(table, str):
+        return table, schema
+    meta = getattr(table, '_meta', None)
+    if meta is not None:
+        return meta.table_name, schema or getattr(meta, 'schema', None)
+    return getattr(table, '__name__', None) or str(table), schema
 
 
 class _DialectFlag:
@@ -259,7 +296,7 @@ class _DialectFlag:
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj: Any, owner: type = None) -> Any:
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
         if obj is None:
             return self
         value = getattr(obj.dialect, self.name, SENTINEL)
@@ -298,7 +335,7 @@ class Database:
     #: Class-level field-type / operation mappings merged with the arguments.
     field_types: dict = {}
     operations: dict = {}
-    #: the server's version (``None`` until known: PostgreSQL sets it on connecting)
+    #: the server's version (``None`` until known: PostgreSQL learns it on connecting)
     server_version: Any = None
     #: turns the driver's exceptions into orm's (a database on another driver, such as
     #: ``playhouse.apsw_ext``, names its own)
@@ -329,22 +366,19 @@ class Database:
                           'statements outside a transaction always commit by themselves; '
                           'use atomic() or manual_commit() to group them.'
                           % type(self).__name__, DeprecationWarning, stacklevel=2)
-        merged_types = dict(type(self).field_types)
-        merged_types.update(field_types or {})
-        merged_ops = dict(type(self).operations)
-        merged_ops.update(operations or {})
-        self._field_types = merged_types
-        self._operations = merged_ops
-        self.dialect = self.dialect_class(field_types=merged_types, operations=merged_ops)
+        self._field_types = {**type(self).field_types, **(field_types or {})}
+        self._operations = {**type(self).operations, **(operations or {})}
+        self.dialect = self.dialect_class(field_types=self._field_types,
+                                          operations=self._operations)
         self.autoconnect = autoconnect
         self.autorollback = autorollback
         self.thread_safe = thread_safe
-        if thread_safe:
-            self._state: _ConnectionState = _ConnectionLocal()
-            self._lock: Any = threading.RLock()
-        else:
-            self._state = _ConnectionState()
-            self._lock = _NoopLock()
+        # with one slot per thread, the lock only orders connecting and closing; a slot
+        # shared by every thread (thread_safe=False) is the caller's to guard
+        self._state: _ConnectionSlot = (_ThreadConnectionSlot() if thread_safe
+                                        else _ConnectionSlot())
+        self._lock: ContextManager[Any] = (threading.RLock() if thread_safe
+                                           else contextlib.nullcontext())
         self.server_version: Any = None
         self.connect_params: dict = {}
         self.database: Optional[str] = None
@@ -356,12 +390,14 @@ class Database:
 
     # -- configuration -----------------------------------------------------------------
     def init(self, database: Optional[str], **kwargs: Any) -> None:
-        """Set (or change) the database name and driver connection arguments."""
-        if not self.is_closed():
+        """Name the database (``None`` defers it again) and add driver connection
+        arguments; the calling thread's open connection, made for the old settings, is
+        closed first."""
+        if self._state.conn is not None:      # (a subclass's close() may count calls)
             self.close()
-        self.deferred = not bool(database)
         self.database = database
-        self.connect_params.update(kwargs)
+        self.deferred = not database
+        self.connect_params = {**self.connect_params, **kwargs}
 
     def _flag_default(self, name: str, default: Any) -> Any:
         """Value of a feature flag the dialect does not define."""
@@ -407,67 +443,76 @@ class Database:
         """Hook run on every new connection."""
 
     def _set_server_version(self, conn: Any) -> None:
-        """Hook recording the server version after connecting."""
+        """Hook recording the server version (run on connecting, until it is known)."""
 
     def _driver_in_transaction(self, conn: Any) -> bool:
-        return bool(getattr(conn, 'in_transaction', True))
+        """Whether the driver reports a transaction open on ``conn`` (a driver that
+        cannot tell is taken to have none: orm's own blocks are tracked apart)."""
+        return bool(getattr(conn, 'in_transaction', False))
+
+    def _learn_server_version(self, conn: Any) -> None:
+        if self.server_version is None:
+            self._set_server_version(conn)
+
+    def _new_connection(self) -> Any:
+        """A new driver connection, with every per-connection step done."""
+        with self._exception_wrapper:
+            return set_up_or_close(self._connect(), self._learn_server_version,
+                                   self._initialize_connection)
+
+    def _open_now(self) -> Any:
+        """The calling thread's connection, opened first if it has none."""
+        with self._lock:
+            slot = self._state
+            if slot.conn is None:
+                self._require_init()
+                slot.attach(self._new_connection())
+            return slot.conn
 
     def connect(self, reuse_if_open: bool = False) -> bool:
         """Open a connection for the calling thread.
 
-        :returns: ``True`` when a connection was opened, ``False`` when one was
-            already open and ``reuse_if_open`` is true.
-        :raises OperationalError: when already open and not ``reuse_if_open``.
+        :param reuse_if_open: when the thread already has a connection, keep it and
+            return ``False`` instead of raising.
+        :returns: ``True`` if this call opened one.
+        :raises OperationalError: the thread already has a connection and
+            ``reuse_if_open`` is false.
         """
-        with self._lock:
-            self._require_init()
-            if not self._state.closed:
-                if reuse_if_open:
-                    return False
-                raise OperationalError('Connection already opened.')
-            self._state.reset()
-            with self._exception_wrapper:
-                conn = self._connect()
-                try:
-                    self._set_server_version(conn)
-                    self._initialize_connection(conn)
-                except BaseException:
-                    try:
-                        conn.close()
-                    except Exception:
-                        pass
-                    raise
-                self._state.set_connection(conn)
-        return True
+        had_one = self._state.conn is not None
+        if had_one and not reuse_if_open:
+            raise OperationalError(
+                'connect() called, but this thread already has an open connection to %r; '
+                'close() it first, or pass reuse_if_open=True.' % (self.database,))
+        self._open_now()
+        return not had_one
 
     def close(self) -> bool:
         """Close the calling thread's connection.
 
-        :returns: whether a connection was closed.
-        :raises OperationalError: when a transaction is open.
+        :returns: ``True`` when a connection was closed, ``False`` when the thread had
+            none.
+        :raises OperationalError: a transaction block is still open in this thread.
         """
         with self._lock:
-            if self._state.closed:
-                self._state.reset()
+            slot = self._state
+            if slot.conn is None:
                 return False
             if self.in_transaction():
                 raise OperationalError(
-                    'Attempting to close database while transaction is open: '
-                    'commit or roll back (leave the atomic() block) first.')
-            try:
-                with self._exception_wrapper:
-                    self._close(self._state.conn)
-            finally:
-                self._state.reset()
+                    'close() refused: a transaction is open in this thread; leave the '
+                    'atomic()/transaction() block (or end the session) first.')
+            conn = slot.detach()
+            with self._exception_wrapper:
+                self._close(conn)
             return True
 
     def is_closed(self) -> bool:
         """Whether the calling thread has no open connection."""
-        return self._state.closed
+        return self._state.conn is None
 
     def is_connection_usable(self) -> bool:
         """Whether the calling thread's connection is open and usable."""
-        return not self._state.closed
+        return self._state.conn is not None
 
     def connection(self) -> Any:
         """The calling thread's driver connection, opened first when closed.
@@ -475,45 +520,53 @@ class Database:
         Asking for the connection explicitly opens it even when the database was
         created with ``autoconnect=False`` (that option only concerns queries).
         """
-        if self.is_closed():
-            self.connect()
-        return self._state.conn
+        conn = self._state.conn
+        if conn is None:
+            conn = self._open_now()
+        return conn
 
-    def _autoconnect(self) -> None:
+    def _autoconnect(self) -> Any:
+        """Open the connection a statement needs (refused with ``autoconnect=False``);
+        returns it."""
         if not self.autoconnect:
             self._require_init()
             raise InterfaceError(
-                'Error, database connection not opened: call db.connect() first '
-                '(this database was created with autoconnect=False).')
-        self.connect()
+                'No open connection: %s was created with autoconnect=False, so call '
+                'db.connect() before running statements.' % type(self).__name__)
+        return self._open_now()
 
     def connection_context(self) -> ConnectionContext:
         """Context manager / decorator holding a connection open for a block."""
         return ConnectionContext(self)
 
+    # ``with db:`` -- a connection and a transaction for the block.  Each level keeps
+    # an ExitStack frame on the thread's slot; the outermost frame also closes the
+    # connection, after its transaction has ended.
     def __enter__(self) -> 'Database':
-        if self.is_closed():
+        frame = contextlib.ExitStack()
+        if not self._state.ctx:
+            frame.callback(self.close)
+        if self._state.conn is None:
             self.connect()
-        ctx = self.atomic()
-        self._state.ctx.append(ctx)
-        ctx.__enter__()
+        frame.enter_context(self.atomic())
+        self._state.ctx.append(frame)
         return self
 
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
-                 exc_tb: Optional[TracebackType]) -> None:
-        ctx = self._state.ctx.pop()
-        try:
-            ctx.__exit__(exc_type, exc_val, exc_tb)
-        finally:
-            if not self._state.ctx:
-                self.close()
+                 exc_tb: Optional[TracebackType]) -> Optional[bool]:
+        return self._state.ctx.pop().__exit__(exc_type, exc_val, exc_tb)
+
+    def __call__(self, fn: Callable) -> Callable:
+        """``@db``: each call of ``fn`` runs inside ``with db:``."""
+        return _run_inside(lambda: self, fn)
 
     # -- execution ---------------------------------------------------------------------
     def cursor(self, commit: Any = None, named_cursor: Optional[str] = None) -> Any:
         """A new driver cursor on the calling thread's connection."""
-        if self.is_closed():
-            self._autoconnect()
-        return self._state.conn.cursor()
+        conn = self._state.conn
+        if conn is None:
+            conn = self._autoconnect()
+        return conn.cursor()
 
     def execute_sql(self, sql: str, params: Optional[Sequence] = None,
                     commit: Any = SENTINEL) -> Any:
@@ -530,14 +583,20 @@ class Database:
     def _run_sql(self, sql: str, params: Optional[Sequence]) -> Any:
         with self._exception_wrapper:
             cursor = self.cursor()
-            try:
-                cursor.execute(sql, params or ())
-            except Exception:
-                # Outside managed transactions every statement commits by itself;
-                # autorollback also ends a transaction begun by hand with begin().
-                if self.autorollback and not self._state.transactions:
-                    self.rollback()
-                raise
+            if self.autorollback and not self._state.transactions:
+                return self._execute_or_roll_back(cursor, sql, params)
+            cursor.execute(sql, params or ())
+        return cursor
+
+    def _execute_or_roll_back(self, cursor: Any, sql: str,
+                              params: Optional[Sequence]) -> Any:
+        # autorollback, outside orm's blocks: a failed statement also ends a
+        # transaction that was begun by hand with begin()
+        try:
+            cursor.execute(sql, params or ())
+        except Exception:
+            self.rollback()
+            raise
         return cursor
 
     def _execute_sql_with_hooks(self, sql: str, params: Optional[Sequence]) -> Any:
@@ -561,7 +620,7 @@ class Database:
         """Call ``hook(event)`` with a :class:`QueryEvent` after every statement this
         database runs (in every thread).  Returns ``hook``, so it works as a decorator.
 
-        An exception raised by a hook propagates to the code that ran the statement.
+        If a hook raises, the statement's caller gets that exception.
         """
         if not callable(hook):
             raise TypeError('add_query_hook() needs a callable taking a QueryEvent, got %r'
@@ -626,27 +685,27 @@ class Database:
     # -- transactions ------------------------------------------------------------------
     def in_transaction(self) -> bool:
         """Whether a transaction (or manual-commit block) is open in this thread."""
-        if self._state.transactions:
+        slot = self._state
+        if slot.transactions:
             return True
-        if self._state.closed:
-            return False
-        return self._driver_in_transaction(self._state.conn)
+        return slot.conn is not None and self._driver_in_transaction(slot.conn)
 
     def push_transaction(self, transaction: Any) -> None:
+        """Put an entered transaction block on this thread's stack."""
         self._state.transactions.append(transaction)
 
     def pop_transaction(self) -> Any:
+        """Take the innermost transaction block off this thread's stack."""
         return self._state.transactions.pop()
 
     def transaction_depth(self) -> int:
-        """Number of open transaction helpers (transactions and savepoints)."""
+        """Number of open transaction blocks (transactions and savepoints)."""
         return len(self._state.transactions)
 
     def top_transaction(self) -> Any:
-        """The innermost open transaction helper, or ``None``."""
-        if self._state.transactions:
-            return self._state.transactions[-1]
-        return None
+        """The innermost open transaction block, or ``None``."""
+        stack = self._state.transactions
+        return stack[-1] if stack else None
 
     def atomic(self, *args: Any, **kwargs: Any) -> _atomic:
         """A transaction when outermost, a savepoint when nested."""
@@ -664,62 +723,66 @@ class Database:
         """A savepoint inside the current transaction."""
         return _savepoint(self, sid)
 
+    def _open_connection_for(self, action: str) -> Any:
+        conn = self._state.conn
+        if conn is None:
+            raise InterfaceError('%s() needs an open connection: this thread has none.'
+                                 % action)
+        return conn
+
     def begin(self) -> None:
         """Begin a transaction by hand (see :meth:`manual_commit`)."""
         self.execute_sql('BEGIN')
 
     def commit(self) -> None:
-        """Commit the open transaction, if any."""
-        if self._state.closed:
-            return
-        if self._driver_in_transaction(self._state.conn):
+        """Commit the open transaction, if any.
+
+        :raises InterfaceError: the calling thread has no open connection."""
+        if self._driver_in_transaction(self._open_connection_for('commit')):
             self.execute_sql('COMMIT')
 
     def rollback(self) -> None:
-        """Roll back the open transaction, if any."""
-        if self._state.closed:
-            return
-        if self._driver_in_transaction(self._state.conn):
+        """Roll back the open transaction, if any.
+
+        :raises InterfaceError: the calling thread has no open connection."""
+        if self._driver_in_transaction(self._open_connection_for('rollback')):
             self.execute_sql('ROLLBACK')
 
     def session_start(self) -> _transaction:
-        """Begin a transaction without a ``with`` block (end it with session_commit/rollback)."""
-        with self._lock:
-            return self.transaction().__enter__()
+        """Begin a transaction without a ``with`` block; end it with
+        :meth:`session_commit` or :meth:`session_rollback`.  Returns the block."""
+        block = self.transaction()
+        block.__enter__()
+        return block
 
-    def _session_end(self, commit: bool) -> bool:
-        with self._lock:
-            if not self._state.transactions:
-                return False
-            txn = self.pop_transaction()
-            still_open = bool(self._state.transactions)
-            if isinstance(txn, _savepoint):
-                if commit:
-                    txn.commit(begin=False)
-                else:
-                    txn.rollback()
-                    txn.commit(begin=False)
-            elif isinstance(txn, _transaction):
-                if commit:
-                    txn.commit(begin=still_open)
-                else:
-                    txn.rollback(begin=still_open)
-            return True
+    def _end_session(self, keep: bool) -> bool:
+        stack = self._state.transactions
+        if not stack:
+            return False
+        block = stack.pop()
+        block._end_session(keep, reopen=bool(stack))
+        return True
 
     def session_commit(self) -> bool:
-        """Commit the transaction begun by :meth:`session_start`."""
-        return self._session_end(True)
+        """Commit the innermost block begun by :meth:`session_start`; ``False`` when no
+        block is open."""
+        return self._end_session(True)
 
     def session_rollback(self) -> bool:
-        """Roll back the transaction begun by :meth:`session_start`."""
-        return self._session_end(False)
+        """Roll back the innermost block begun by :meth:`session_start`; ``False`` when
+        no block is open."""
+        return self._end_session(False)
 
     def batch_commit(self, it: Iterable, n: int) -> Iterator:
-        """Yield the items of ``it``, each group of ``n`` inside one ``atomic()``."""
-        for group in chunked(it, n):
+        """Yield the items of ``it``; every run of ``n`` of them is yielded inside one
+        ``atomic()`` block, which commits when the run is over."""
+        if n < 1:
+            raise ValueError('batch_commit() needs n >= 1, got %r' % (n,))
+        remaining = iter(it)
+        for first in remaining:
             with self.atomic():
-                for item in group:
-                    yield item
+                yield first
+                yield from itertools.islice(remaining, n - 1)
 
     # -- introspection -----------------------------------------------------------------
     def get_tables(self, schema: Optional[str] = None) -> list:
@@ -752,27 +815,28 @@ class Database:
 
     def table_exists(self, table_name: Any, schema: Optional[str] = None) -> bool:
         """Whether a table exists; accepts a name, a model class or a table object."""
-        if not isinstance(table_name, str):
-            meta = getattr(table_name, '_meta', None)
-            if meta is not None:
-                schema = schema or getattr(meta, 'schema', None)
-                table_name = meta.table_name
-            else:
-                table_name = getattr(table_name, '__name__', None) or str(table_name)
-        return table_name in self.get_tables(schema=schema)
+        name, schema = _table_and_schema(table_name, schema)
+        return name in self.get_tables(schema=schema)
 
     # -- models ------------------------------------------------------------------------
-    def create_tables(self, models: Iterable, **options: Any) -> None:
-        """Create the tables of ``models``, referenced tables first."""
+    def _each_model_table(self, models: Iterable, method: str, referenced_first: bool,
+                          options: dict) -> None:
+        ordered = list(seam_lookup('sort_models')(models))
+        if not referenced_first:
+            ordered.reverse()
         options.setdefault('safe', True)
-        for model in _sort_models(models):
-            model.create_table(**options)
+        for model in ordered:
+            getattr(model, method)(**options)
+
+    def create_tables(self, models: Iterable, **options: Any) -> None:
+        """Create the tables of ``models``, referenced tables first (``safe=True`` by
+        default: existing tables are left alone)."""
+        self._each_model_table(models, 'create_table', True, options)
 
     def drop_tables(self, models: Iterable, **options: Any) -> None:
-        """Drop the tables of ``models``, referencing tables first."""
-        options.setdefault('safe', True)
-        for model in reversed(_sort_models(models)):
-            model.drop_table(**options)
+        """Drop the tables of ``models``, referencing tables first (``safe=True`` by
+        default: missing tables are skipped)."""
+        self._each_model_table(models, 'drop_table', False, options)
 
     def bind(self, models: Iterable, bind_refs: bool = True,
              bind_backrefs: bool = True) -> None:
@@ -787,8 +851,8 @@ class Database:
 
     @property
     def Model(self) -> type:
-        """A base model class bound to this database (``class User(db.Model): ...``)."""
-        return _model_base(self)
+        """Subclass it to get models that use this database without a ``Meta``."""
+        return _bound_model_base(self)
 
     # -- dialect helpers (SQL expressions) ---------------------------------------------
     def _dialect_helper(self, name: str, *args: Any) -> Any:
@@ -820,9 +884,8 @@ class Database:
 
 
 # ---------------------------------------------------------------------------------------
-# SQLite
+# The proxy
 # ---------------------------------------------------------------------------------------
-
 
 class DatabaseProxy(Proxy):
     """A :class:`Proxy` for a database chosen at run time.
@@ -842,9 +905,9 @@ class DatabaseProxy(Proxy):
     @property
     def Model(self) -> type:
         """A base model class bound to this proxy."""
-        return _model_base(self)
+        return _bound_model_base(self)
 
-    # usable before initialize(): the helpers wrap the proxy and reach the real database
+    # usable before initialize(): the blocks hold the proxy and reach the real database
     # only when entered, so these are the Database methods themselves
     connection_context = Database.connection_context
     atomic = Database.atomic
@@ -857,11 +920,10 @@ class DatabaseProxy(Proxy):
 
         Defined here (not just forwarded) so that code asking whether an object can
         run queries sees a database in the proxy, and running a query through an
-        uninitialised proxy raises the "uninitialized Proxy" error.
+        uninitialised proxy raises the proxy's "not initialised" error.
         """
         return self._target().execute(*args, **kwargs)
 
     def __repr__(self) -> str:
         obj = object.__getattribute__(self, 'obj')
         return '<DatabaseProxy %s>' % ('uninitialized' if obj is None else repr(obj))
-

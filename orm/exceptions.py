@@ -93,35 +93,29 @@ class DoesNotExist(Exception):
     """A query that had to return one row returned none."""
 
 
-#: Name of a DB-API exception class (or one of its bases) -> orm's class.
-EXCEPTIONS: dict[str, Type[PeeweeException]] = {
-    'ConstraintError': IntegrityError,       # apsw
-    'MismatchError': IntegrityError,         # apsw: datatype mismatch
-    'TooBigError': DataError,                # apsw
-    'RangeError': DataError,                 # apsw
-    'SQLError': OperationalError,            # apsw
-    'BusyError': OperationalError,           # apsw
-    'LockedError': OperationalError,         # apsw
-    'CantOpenError': OperationalError,       # apsw
-    'ReadOnlyError': OperationalError,       # apsw
-    'SchemaChangeError': OperationalError,   # apsw
-    'ConnectionClosedError': InterfaceError,  # apsw
-    'CursorClosedError': InterfaceError,     # apsw
-    'DataError': DataError,
-    'DatabaseError': DatabaseError,
-    'IntegrityError': IntegrityError,
-    'InterfaceError': InterfaceError,
-    'InternalError': InternalError,
-    'NotSupportedError': NotSupportedError,
-    'OperationalError': OperationalError,
-    'ProgrammingError': ProgrammingError,
-    'TransactionRollbackError': OperationalError,  # psycopg2 (40001, 40P01)
+#: orm's counterparts of the DB-API (PEP 249) exception classes: a driver exception
+#: whose class, or one of its bases, has the same name becomes the orm class.
+_DBAPI_COUNTERPARTS: tuple = (DatabaseError, DataError, IntegrityError, InterfaceError,
+                              InternalError, NotSupportedError, OperationalError,
+                              ProgrammingError)
+
+#: Driver classes named outside PEP 249, and what each one means.
+_DRIVER_SPECIFIC: dict[Type[PeeweeException], tuple] = {
+    IntegrityError: ('ConstraintError',     # apsw
+                     'MismatchError'),      # apsw: datatype mismatch
+    DataError: ('TooBigError', 'RangeError'),                           # apsw
+    OperationalError: ('SQLError', 'BusyError', 'LockedError', 'CantOpenError',
+                       'ReadOnlyError', 'SchemaChangeError',            # apsw
+                       'TransactionRollbackError'),                     # psycopg2 40001, 40P01
+    InterfaceError: ('ConnectionClosedError', 'CursorClosedError'),     # apsw
 }
 
-_OURS = frozenset(
-    (PeeweeException, ImproperlyConfigured, DatabaseError, DataError,
-     IntegrityError, InterfaceError, InternalError, NotSupportedError,
-     OperationalError, ProgrammingError))
+#: Name of a driver exception class (or of one of its bases) -> orm's class.
+EXCEPTIONS: dict[str, Type[PeeweeException]] = {
+    name: ours for ours, names in _DRIVER_SPECIFIC.items() for name in names}
+EXCEPTIONS.update((ours.__name__, ours) for ours in _DBAPI_COUNTERPARTS)
+
+_OURS = frozenset(_DBAPI_COUNTERPARTS + (PeeweeException, ImproperlyConfigured))
 
 
 def translate(exc: BaseException,

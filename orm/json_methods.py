@@ -24,7 +24,7 @@ name it; orm has no MySQL engine yet).
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 
 from .exceptions import NotSupportedError
 from .sql.nodes import (OP, SQL, Cast, ColumnBase, Expression, Node, NodeList, Value, fn)
@@ -108,6 +108,11 @@ class BaseJSONMethods:
 
     def _path(self, keys: Sequence) -> Value:
         return _raw(self.json_path(keys))
+
+    def _path_args(self, keys: Sequence) -> tuple:
+        """The path argument of a JSON function that reads the whole document when it
+        is left out: none for the empty path."""
+        return (self._path(keys),) if keys else ()
 
     # -- reading -------------------------------------------------------------------------
     def extract(self, field: Any, keys: Sequence) -> Any:
@@ -247,27 +252,26 @@ class SqliteJSONMethods(BaseJSONMethods):
         return fn.json_remove(field, self._path(keys))
 
     def update(self, field: Any, value: Any) -> Node:
-        """RFC 7396 merge patch: nested objects merge, ``None`` values delete keys."""
+        """``json_patch``: ``value`` is merged in key by key, recursively; a key given
+        ``None`` is removed from the document."""
         return fn.json_patch(field, self.json_value(field, value))
 
     def length(self, field: Any, keys: Sequence) -> Node:
-        if keys:
-            return fn.json_array_length(field, self._path(keys))
-        return fn.json_array_length(field)
+        return fn.json_array_length(field, *self._path_args(keys))
 
     # -- containment, written out in SQL --------------------------------------------------
     def _contains(self, doc: Any, path: str, value: Any) -> Node:
         """Whether the JSON at ``path`` in ``doc`` contains ``value`` (as ``@>`` does)."""
         kind = fn.json_type(doc, _raw(path))
         if isinstance(value, dict):
-            tests = [Expression(kind, OP.EQ, _raw('object'))]
+            tests: list[Node] = [Expression(kind, OP.EQ, _raw('object'))]
             for key, item in value.items():
                 tests.append(self._contains(doc, path + self.json_path([key])[1:], item))
             return _all(tests)
         if isinstance(value, (list, tuple)):
-            tests = [Expression(kind, OP.EQ, _raw('array'))]
-            tests.extend(self._array_has(doc, path, item) for item in value)
-            return _all(tests)
+            items: list[Node] = [Expression(kind, OP.EQ, _raw('array'))]
+            items.extend(self._array_has(doc, path, item) for item in value)
+            return _all(items)
         scalar = _all([Expression(kind, OP.IN, _raw_list(_sqlite_types(value)))]
                       + ([] if value is None or isinstance(value, bool) else
                          [Expression(Expression(doc, '->>', _raw(path)), OP.EQ,
@@ -441,13 +445,11 @@ class MySQLJSONMethods(BaseJSONMethods):
         return fn.JSON_MERGE_PATCH(field, self.json_value(field, value))
 
     def length(self, field: Any, keys: Sequence) -> Node:
-        if keys:
-            return fn.JSON_LENGTH(field, self._path(keys))
-        return fn.JSON_LENGTH(field)
+        return fn.JSON_LENGTH(field, *self._path_args(keys))
 
     def contains(self, field: Any, keys: Sequence, value: Any) -> Node:
-        args = (self._path(keys),) if keys else ()
-        return Expression(fn.JSON_CONTAINS(field, self.json_value(field, value), *args),
+        return Expression(fn.JSON_CONTAINS(field, self.json_value(field, value),
+                                           *self._path_args(keys)),
                           OP.EQ, SQL('1'))
 
     def contained_by(self, field: Any, keys: Sequence, value: Any) -> Node:
@@ -505,6 +507,14 @@ class JSONExpression(ColumnBase):
         return ctx.sql(self._build(json_methods_for(self._field, ctx.dialect)))
 
 
+class _Where(NamedTuple):
+    """Where a :class:`JSONPath` points: the field holding the document, the keys into
+    it, and whether the value is read as an SQL scalar rather than as JSON."""
+    field: Any
+    keys: tuple
+    as_text: bool
+
+
 class JSONPath(ColumnBase):
     """A path into a :class:`~orm.JSONField`: ``Doc.data['a'][0]`` or
     ``Doc.data.path('a', 0)``.
@@ -512,39 +522,44 @@ class JSONPath(ColumnBase):
     Selected, it reads the value at the path as JSON (decoded to Python); with
     :meth:`as_text` as an SQL scalar.  Comparisons compare JSON values; the
     other methods build predicates (``contains``, ``has_key`` ...) and the
-    values of an ``UPDATE`` (``set``, ``remove``).
+    values of an ``UPDATE`` (``set``, ``remove``).  A path is immutable: every
+    step makes a new one.
     """
 
     def __init__(self, field: Any, keys: Iterable = (), as_text: bool = False) -> None:
-        self._field = field
-        self._keys = tuple(keys)
-        self._as_text = as_text
+        self._where = _Where(field, tuple(keys), as_text)
+
+    @classmethod
+    def _at(cls, where: _Where) -> 'JSONPath':
+        path = cls.__new__(cls)
+        path._where = where
+        return path
 
     def __repr__(self) -> str:
-        return '<JSONPath %r %s%s>' % (self._field, self._keys,
-                                        ' as text' if self._as_text else '')
+        field, keys, as_text = self._where
+        return '<JSONPath %r %s%s>' % (field, keys, ' as text' if as_text else '')
 
     def clone(self) -> 'JSONPath':
-        return type(self)(self._field, self._keys, self._as_text)
+        return self._at(self._where)
 
     def _defer(self, build: Callable[[BaseJSONMethods], Any]) -> JSONExpression:
-        return JSONExpression(self._field, build)
+        return JSONExpression(self._where.field, build)
 
     def __getitem__(self, key: Any) -> 'JSONPath':  # type: ignore[override]
-        return type(self)(self._field, self._keys + (key,), self._as_text)
+        return self.path(key)
 
     def path(self, *keys: Any) -> 'JSONPath':
-        return type(self)(self._field, self._keys + keys, self._as_text)
+        return self._at(self._where._replace(keys=self._where.keys + keys))
 
     def as_text(self, as_text: bool = True) -> 'JSONPath':
         """This path read as an SQL scalar (``->>``) instead of JSON."""
-        return type(self)(self._field, self._keys, as_text)
+        return self._at(self._where._replace(as_text=as_text))
 
     def as_json(self) -> 'JSONPath':
         return self.as_text(False)
 
     def _typed(self, kind: str) -> JSONExpression:
-        field, keys = self._field, self._keys
+        field, keys, _ = self._where
         return self._defer(lambda m: Cast(m.extract_text(field, keys), m.cast_type(kind)))
 
     def as_int(self) -> JSONExpression:
@@ -556,26 +571,26 @@ class JSONPath(ColumnBase):
         return self._typed('float')
 
     def __sql__(self, ctx: Any) -> Any:
-        methods = json_methods_for(self._field, ctx.dialect)
-        if self._as_text:
-            return ctx.sql(methods.extract_text(self._field, self._keys))
-        return ctx.sql(methods.extract(self._field, self._keys))
+        field, keys, as_text = self._where
+        methods = json_methods_for(field, ctx.dialect)
+        read = methods.extract_text if as_text else methods.extract
+        return ctx.sql(read(field, keys))
 
     def _converter(self, value: Any) -> Any:   # type: ignore[override]
-        if self._as_text or value is None:
+        if self._where.as_text or value is None:
             return value
-        return self._field.python_value(value)
+        return self._where.field.python_value(value)
 
     # -- comparisons -------------------------------------------------------------------
     def _compare(self, op: str, value: Any) -> Node:
-        if self._as_text:
+        field, keys, as_text = self._where
+        if as_text:
             return Expression(self, op, value if isinstance(value, Node) else _raw(value))
-        field, keys = self._field, self._keys
         return self._defer(lambda m: m.compare(field, keys, op, value))
 
     def _null_test(self, is_null: bool) -> Node:
         # SQL NULL, a missing key and a JSON null all read as NULL through ->>
-        field, keys = self._field, self._keys
+        field, keys, _ = self._where
         op = OP.IS if is_null else OP.IS_NOT
         return self._defer(lambda m: Expression(m.extract_text(field, keys), op, None))
 
@@ -606,7 +621,7 @@ class JSONPath(ColumnBase):
 
     __hash__ = ColumnBase.__hash__
 
-    def between(self, lo: Any, hi: Any) -> Node:
+    def between(self, lo: Any, hi: Any) -> Expression:
         return Expression(self._compare(OP.GTE, lo), OP.AND, self._compare(OP.LTE, hi))
 
     def in_(self, values: Any) -> Node:  # type: ignore[override]
@@ -633,7 +648,7 @@ class JSONPath(ColumnBase):
 
     # -- JSON operations ---------------------------------------------------------------
     def _op(self, name: str, *args: Any) -> JSONExpression:
-        field, keys = self._field, self._keys
+        field, keys, _ = self._where
         return self._defer(lambda m: getattr(m, name)(field, keys, *args))
 
     def contains(self, value: Any) -> Node:  # type: ignore[override]

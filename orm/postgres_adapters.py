@@ -36,14 +36,10 @@ TRANSACTION_INTRANS = 2
 TRANSACTION_INERROR = 3
 TRANSACTION_UNKNOWN = 4
 
-# psycopg2.extensions.ISOLATION_LEVEL_* constants (psycopg 3 uses an IntEnum with names)
-_PSYCOPG2_LEVELS = {
-    1: 'READ COMMITTED',
-    2: 'REPEATABLE READ',
-    3: 'SERIALIZABLE',
-    4: 'READ UNCOMMITTED',
-}
-_LEVEL_NAMES = frozenset(_PSYCOPG2_LEVELS.values())
+#: The SQL isolation levels; a ``psycopg2.extensions.ISOLATION_LEVEL_*`` constant ``n``
+#: (1 to 4) names the ``n``-th of them, 0 is the server default.
+_LEVELS_BY_PSYCOPG2_NUMBER = ('READ COMMITTED', 'REPEATABLE READ', 'SERIALIZABLE',
+                              'READ UNCOMMITTED')
 
 
 def isolation_level_sql(level: Any) -> Optional[str]:
@@ -57,17 +53,14 @@ def isolation_level_sql(level: Any) -> Optional[str]:
         return None
     if isinstance(level, enum.Enum):            # psycopg.IsolationLevel.SERIALIZABLE
         level = level.name
-    elif isinstance(level, int):
-        if level == 0:                          # ISOLATION_LEVEL_DEFAULT / _AUTOCOMMIT
-            return None
-        try:
-            return _PSYCOPG2_LEVELS[level]
-        except KeyError:
-            raise ValueError('Unknown isolation level constant: %r' % level) from None
+    elif isinstance(level, int):                # 0: ISOLATION_LEVEL_DEFAULT/_AUTOCOMMIT
+        if not 0 <= level <= len(_LEVELS_BY_PSYCOPG2_NUMBER):
+            raise ValueError('Unknown isolation level constant: %r' % level)
+        return _LEVELS_BY_PSYCOPG2_NUMBER[level - 1] if level else None
     name = ' '.join(str(level).replace('_', ' ').upper().split())
-    if name not in _LEVEL_NAMES:
+    if name not in _LEVELS_BY_PSYCOPG2_NUMBER:
         raise ValueError('Unknown isolation level %r: use one of %s' % (
-            level, ', '.join(sorted(_LEVEL_NAMES))))
+            level, ', '.join(sorted(_LEVELS_BY_PSYCOPG2_NUMBER))))
     return name
 
 
@@ -288,7 +281,8 @@ class Psycopg3Adapter(PostgresAdapter):
         hstore.register_hstore(info, conn)
 
 
-def choose_adapter(psycopg2_adapter: type, psycopg3_adapter: type,
+def choose_adapter(psycopg2_adapter: type[PostgresAdapter],
+                   psycopg3_adapter: type[PostgresAdapter],
                    prefer_psycopg3: bool = False) -> PostgresAdapter:
     """An instance of the adapter to use: psycopg2 first unless ``prefer_psycopg3``,
     falling back to the other driver when the preferred one is not installed."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .database import ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata, ViewMetadata
+from .database import (ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata, ViewMetadata,
+                       set_up_or_close)
 from .dialects.postgres import PostgresDialect
 from .exceptions import InternalError
 from .json_methods import PostgresqlJSONMethods
@@ -100,13 +101,10 @@ class PostgresqlDatabase(Database):
     # -- connections -------------------------------------------------------------------
     def _connect(self) -> Any:
         adapter = self._driver_adapter
-        conn = adapter.connect(self.database or '', **self.connect_params)
-        try:
-            adapter.setup_connection(conn, self._register_unicode, self._encoding)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return set_up_or_close(
+            adapter.connect(self.database or '', **self.connect_params),
+            lambda conn: adapter.setup_connection(conn, self._register_unicode,
+                                                  self._encoding))
 
     def _set_server_version(self, conn: Any) -> None:
         version = self._driver_adapter.server_version(conn)
@@ -118,21 +116,20 @@ class PostgresqlDatabase(Database):
             TRANSACTION_ACTIVE, TRANSACTION_INTRANS, TRANSACTION_INERROR)
 
     def is_connection_usable(self) -> bool:
-        if self._state.closed:
-            return False
         conn = self._state.conn
-        if self._driver_adapter.is_closed(conn):
+        if conn is None or self._driver_adapter.is_closed(conn):
             return False
         # IDLE, ACTIVE and INTRANS are usable; INERROR and UNKNOWN are not.
         return self._driver_adapter.transaction_status(conn) < TRANSACTION_INERROR
 
     def cursor(self, commit: Any = None, named_cursor: Optional[str] = None) -> Any:
-        if self.is_closed():
-            self._autoconnect()
+        conn = self._state.conn
+        if conn is None:
+            conn = self._autoconnect()
         if named_cursor:
             name = named_cursor if isinstance(named_cursor, str) else None
-            return self._driver_adapter.server_side_cursor(self._state.conn, name)
-        return self._state.conn.cursor()
+            return self._driver_adapter.server_side_cursor(conn, name)
+        return conn.cursor()
 
     def last_insert_id(self, cursor: Any, query_type: Any = None) -> Any:
         """First column of the first row returned (``INSERT ... RETURNING``)."""
@@ -172,10 +169,9 @@ class PostgresqlDatabase(Database):
             aborted the transaction: PostgreSQL would silently roll back instead of
             committing.  The transaction is rolled back; wrap statements that may fail
             in a nested ``atomic()`` (a savepoint) to recover from them.
+        :raises InterfaceError: the calling thread has no open connection.
         """
-        if self._state.closed:
-            return
-        status = self._driver_adapter.transaction_status(self._state.conn)
+        status = self._driver_adapter.transaction_status(self._open_connection_for('commit'))
         if status == TRANSACTION_INERROR:
             self.execute_sql('ROLLBACK')
             error = InternalError(

@@ -30,21 +30,23 @@ class Proxy:
         object.__setattr__(self, 'obj', None)
 
     def initialize(self, obj: Any) -> None:
-        """Set the proxied object and run the attached callbacks."""
+        """Point the proxy at ``obj``, then tell every attached callback (in the order
+        they were attached; one attached meanwhile waits for the next time)."""
         object.__setattr__(self, 'obj', obj)
-        for callback in self._callbacks:
+        for callback in tuple(self._callbacks):
             callback(obj)
 
     def attach_callback(self, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        """Call ``callback(obj)`` whenever the proxy is initialised."""
-        self._callbacks.append(callback)
+        """Have ``callback(obj)`` called each time the proxy is initialised; returns the
+        callback, so this works as a decorator."""
+        self._callbacks += [callback]
         return callback
 
     def _target(self) -> Any:
         obj = object.__getattribute__(self, 'obj')
         if obj is None:
             raise _UninitializedProxyError(
-                'Cannot use uninitialized Proxy; call initialize() with the real object first.')
+                'Proxy used before initialize(): it has no object to forward to yet.')
         return obj
 
     def __getattr__(self, attr: str) -> Any:

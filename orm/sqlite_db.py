@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any, Callable, Optional
 
 from .database import (SENTINEL, ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata,
-                       ViewMetadata, logger)
+                       ViewMetadata, logger, set_up_or_close)
 from .dialects.sqlite import SqliteDialect
 from .exceptions import ImproperlyConfigured, NotSupportedError, OperationalError
 from .json_methods import SqliteJSONMethods
@@ -120,29 +120,54 @@ def _sqlite_regexp(pattern: Any, value: Any) -> Any:
     return 1 if _compile_regex(str(pattern)).search(value) else 0
 
 
-def _pragma_property(name: str, doc: str) -> property:
-    def fget(self: 'SqliteDatabase') -> Any:
-        return self.pragma(name)
+class _PragmaAttribute:
+    """``db.cache_size`` and the like: reading runs ``PRAGMA name``, assigning runs
+    ``PRAGMA name = value``, on the calling thread's connection."""
 
-    def fset(self: 'SqliteDatabase', value: Any) -> None:
-        self.pragma(name, value)
+    def __init__(self) -> None:
+        self.name = ''
 
-    return property(fget, fset, doc=doc)
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.__doc__ = 'The %s pragma of the open connection.' % name
+
+    def __get__(self, db: Any, owner: Optional[type] = None) -> Any:
+        return self if db is None else db.pragma(self.name)
+
+    def __set__(self, db: Any, value: Any) -> None:
+        db.pragma(self.name, value)
+
+
+def _first_value(cursor: Any) -> Any:
+    """The first column of the first row of ``cursor``; ``None`` when there is no row."""
+    for row in cursor:
+        return row[0]
+    return None
+
+
+#: the user-defined SQL objects a SqliteDatabase installs on each connection, by kind:
+#: the method creating one (``None`` for the callable drops it again)
+_UDF_CREATORS = {
+    'function': '_create_function',
+    'aggregate': '_create_aggregate',
+    'collation': '_create_collation',
+    'window': '_create_window_function',
+}
 
 
 class SqliteDatabase(Database):
     """SQLite through the standard library's :mod:`sqlite3` driver.
 
     :param database: file name, or ``':memory:'``.
-    :param pragmas: dict or list of ``(name, value)`` pairs applied on every
+    :param pragmas: dict or sequence of ``(name, value)`` pairs applied on every
         new connection, e.g. ``{'journal_mode': 'wal', 'foreign_keys': 1}``.
     :param timeout: busy timeout in seconds.
     :param returning_clause: override whether ``RETURNING`` is used.
     :param kwargs: :class:`Database` options and :func:`sqlite3.connect` arguments.
 
-    User-defined functions, aggregates, collations and window functions are
-    registered on the open connection and on every later one.  A ``regexp``
-    function is always registered, so ``x REGEXP 'pattern'`` works, together
+    User-defined functions, aggregates, collations, window functions and table
+    functions are registered on the open connection and on every later one.  A
+    ``regexp`` function is always registered, so ``x REGEXP 'pattern'`` works, together
     with ``date_part(lookup, value)`` and ``date_trunc(lookup, value)``.
     """
 
@@ -152,20 +177,18 @@ class SqliteDatabase(Database):
     server_version_info: tuple = sqlite3.sqlite_version_info
 
     def __init__(self, database: Optional[str], *args: Any, **kwargs: Any) -> None:
-        self._pragmas: list = []
+        # what every new connection gets, in this order: attached databases, pragmas,
+        # user-defined SQL objects (in registration order), extensions
+        self._attached: dict[str, str] = {}
+        self._pragmas: Any = ()
+        #: (kind, name) -> the arguments of its creator (see _UDF_CREATORS); kind
+        #: 'table' holds table-function classes, which register themselves
+        self._udfs: dict[tuple[str, str], tuple] = {}
+        self._extensions: dict[str, None] = {}
         self._timeout: float = 5
-        self._functions: dict = {}
-        self._aggregates: dict = {}
-        self._collations: dict = {}
-        self._window_functions: dict = {}
-        self._extensions: set = set()
-        self._attached: dict = {}
-        self._table_function_classes: dict = {}
-        kwargs.pop('c_extensions', None)
-        kwargs.pop('rank_functions', None)
-        kwargs.pop('regexp_function', None)
-        kwargs.pop('bloomfilter', None)
-        kwargs.pop('json_contains', None)
+        for option in ('c_extensions', 'rank_functions', 'regexp_function', 'bloomfilter',
+                       'json_contains'):     # playhouse.sqlite_ext's; nothing to do here
+            kwargs.pop(option, None)
         super().__init__(database, *args, **kwargs)
         self.server_version = sqlite3.sqlite_version_info
         self.dialect.server_version = sqlite3.sqlite_version_info
@@ -175,33 +198,40 @@ class SqliteDatabase(Database):
 
     def init(self, database: Optional[str], pragmas: Any = None, timeout: Optional[float] = 5,
              returning_clause: Optional[bool] = None, **kwargs: Any) -> None:
-        """Set the database file, pragmas, busy timeout and driver arguments."""
+        """Set the database file and driver arguments; ``pragmas``, ``timeout`` and
+        ``returning_clause`` replace the current settings when given."""
         if pragmas is not None:
-            items = pragmas.items() if isinstance(pragmas, dict) else pragmas
-            self._pragmas = [(self._pragma_key(k), v) for k, v in items]
-        if timeout is not None:
-            self._timeout = timeout
+            self._pragmas = self._checked_pragmas(pragmas)
+        self._timeout = self._timeout if timeout is None else timeout
         if returning_clause is not None:
             self.returning_clause = returning_clause
         if not getattr(self, 'thread_safe', True):
             kwargs.setdefault('check_same_thread', False)
         super().init(database, **kwargs)
 
+    def _checked_pragmas(self, pragmas: Any) -> Any:
+        """``pragmas`` as kept on the database: a dict becomes its list of pairs, a
+        sequence of pairs is kept as given; every name is checked now, so that a typo
+        fails here rather than on some later connection."""
+        kept: Any = pragmas
+        if isinstance(pragmas, dict):
+            kept = list(pragmas.items())
+        elif not isinstance(pragmas, (list, tuple)):
+            kept = list(pragmas)
+        for key, _value in kept:
+            self._pragma_key(key)
+        return kept
+
     # -- connections -------------------------------------------------------------------
     def _connect(self) -> Any:
         if not self.database:
             raise ImproperlyConfigured('%s needs a file name or ":memory:".'
                                        % type(self).__name__)
-        conn = self._open_connection()
-        try:
-            self._add_conn_hooks(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return set_up_or_close(self._open_connection(), self._add_conn_hooks)
 
     def _open_connection(self) -> Any:
         """The driver's connection (a database on another SQLite driver overrides this)."""
+        assert self.database is not None
         return sqlite3.connect(self.database, timeout=self._timeout, isolation_level=None,
                                **self.connect_params)
 
@@ -212,28 +242,19 @@ class SqliteDatabase(Database):
     def _driver_in_transaction(self, conn: Any) -> bool:
         return conn.in_transaction
 
-    def _add_conn_hooks(self, conn: sqlite3.Connection) -> None:
+    def _add_conn_hooks(self, conn: Any) -> None:
+        """Give a new connection everything registered on this database."""
         for name, filename in self._attached.items():
-            conn.execute('ATTACH DATABASE ? AS %s' % self.quote_identifier(name), (filename,))
+            self._attach_on(conn, name, filename)
         self._set_pragmas(conn)
-        for name, (fn, num_params, deterministic) in self._functions.items():
-            self._create_function(conn, name, fn, num_params, deterministic)
-        for name, (klass, num_params) in self._aggregates.items():
-            self._create_aggregate(conn, name, klass, num_params)
-        for name, fn in self._collations.items():
-            conn.create_collation(name, fn)
-        for name, (klass, num_params) in self._window_functions.items():
-            self._create_window_function(conn, name, klass, num_params)
-        for klass in self._table_function_classes.values():
-            klass.register(conn)
-        if self._extensions:
-            conn.enable_load_extension(True)
-            for extension in self._extensions:
-                conn.load_extension(extension)
+        for (kind, name), spec in self._udfs.items():
+            self._install_udf(conn, kind, name, spec)
+        for extension in self._extensions:
+            self._load_into(conn, extension)
 
-    def _set_pragmas(self, conn: sqlite3.Connection) -> None:
+    def _set_pragmas(self, conn: Any) -> None:
         for key, value in self._pragmas:
-            sql = 'PRAGMA %s = %s' % (key, _pragma_value(value))
+            sql = 'PRAGMA %s = %s' % (self._pragma_key(key), _pragma_value(value))
             logger.debug((sql, None))
             conn.execute(sql).close()
 
@@ -251,11 +272,12 @@ class SqliteDatabase(Database):
             return '%s.%s' % (self.quote_identifier(schema), key)
         return key
 
+    # The driver calls below are the only ones a database on another SQLite driver
+    # (playhouse.apsw_ext) has to override; ``None`` for the callable removes it.
     @staticmethod
-    def _create_function(conn: sqlite3.Connection, name: str, fn: Optional[Callable],
-                         num_params: int,
+    def _create_function(conn: Any, name: str, fn: Optional[Callable], num_params: int,
                          deterministic: Optional[bool]) -> None:
-        if deterministic:
+        if deterministic and fn is not None:
             try:
                 conn.create_function(name, num_params, fn, deterministic=True)
                 return
@@ -263,24 +285,48 @@ class SqliteDatabase(Database):
                 pass
         conn.create_function(name, num_params, fn)
 
-    # The driver calls below are the only ones a database on another SQLite driver
-    # (playhouse.apsw_ext) has to override; ``None`` for the callable removes it.
     @staticmethod
-    def _create_aggregate(conn: sqlite3.Connection, name: str, klass: Optional[type],
-                          num_params: int) -> None:
+    def _create_aggregate(conn: Any, name: str, klass: Any, num_params: int) -> None:
         conn.create_aggregate(name, num_params, klass)
 
     @staticmethod
-    def _create_window_function(conn: sqlite3.Connection, name: str, klass: Any,
-                                num_params: int) -> None:
+    def _create_collation(conn: Any, name: str, fn: Optional[Callable]) -> None:
+        conn.create_collation(name, fn)
+
+    @staticmethod
+    def _create_window_function(conn: Any, name: str, klass: Any, num_params: int) -> None:
         create = getattr(conn, 'create_window_function', None)
         if create is None:
             raise NotSupportedError('Window functions need Python >= 3.11 with '
                                     'SQLite >= 3.25.0.')
         create(name, num_params, klass)
 
-    def _current_conn(self) -> Optional[sqlite3.Connection]:
-        return None if self._state.closed else self._state.conn
+    def _install_udf(self, conn: Any, kind: str, name: str, spec: tuple) -> None:
+        """Create one registered SQL object on ``conn`` (with ``spec[0]`` set to
+        ``None``: drop it)."""
+        if kind == 'table':
+            if spec[0] is not None:
+                spec[0].register(conn)
+        else:
+            getattr(self, _UDF_CREATORS[kind])(conn, name, *spec)
+
+    def _current_conn(self) -> Any:
+        return self._state.conn
+
+    def _add_udf(self, kind: str, name: str, *spec: Any) -> None:
+        self._udfs[kind, name] = spec
+        conn = self._current_conn()
+        if conn is not None:
+            self._install_udf(conn, kind, name, spec)
+
+    def _drop_udf(self, kind: str, name: str) -> bool:
+        spec = self._udfs.pop((kind, name), None)
+        if spec is None:
+            return False
+        conn = self._current_conn()
+        if conn is not None:
+            self._install_udf(conn, kind, name, (None,) + spec[1:])
+        return True
 
     # -- pragmas -----------------------------------------------------------------------
     def pragma(self, key: str, value: Any = SENTINEL, permanent: bool = False,
@@ -291,32 +337,27 @@ class SqliteDatabase(Database):
         :returns: the first column of the first row returned, or ``None``.
         """
         name = self._pragma_key(key, schema)
-        sql = 'PRAGMA %s' % name
-        if value is not SENTINEL:
-            sql += ' = %s' % _pragma_value(value)
+        if value is SENTINEL:
             if permanent:
-                pragmas = dict(self._pragmas)
-                pragmas[name] = value
-                self._pragmas = list(pragmas.items())
-        elif permanent:
-            raise ValueError('A permanent pragma needs a value.')
-        row = self.execute_sql(sql).fetchone()
-        if row:
-            return row[0]
-        return None
+                raise ValueError('A permanent pragma needs a value.')
+            return _first_value(self.execute_sql('PRAGMA %s' % name))
+        if permanent:
+            kept = [(k, v) for k, v in self._pragmas if self._pragma_key(k) != name]
+            self._pragmas = kept + [(name, value)]
+        return _first_value(self.execute_sql('PRAGMA %s = %s' % (name, _pragma_value(value))))
 
-    cache_size = _pragma_property('cache_size', 'The cache_size pragma.')
-    foreign_keys = _pragma_property('foreign_keys', 'The foreign_keys pragma.')
-    journal_mode = _pragma_property('journal_mode', 'The journal_mode pragma.')
-    journal_size_limit = _pragma_property('journal_size_limit', 'The journal_size_limit pragma.')
-    mmap_size = _pragma_property('mmap_size', 'The mmap_size pragma.')
-    page_size = _pragma_property('page_size', 'The page_size pragma.')
-    read_uncommitted = _pragma_property('read_uncommitted', 'The read_uncommitted pragma.')
-    synchronous = _pragma_property('synchronous', 'The synchronous pragma.')
-    wal_autocheckpoint = _pragma_property('wal_autocheckpoint', 'The wal_autocheckpoint pragma.')
-    application_id = _pragma_property('application_id', 'The application_id pragma.')
-    user_version = _pragma_property('user_version', 'The user_version pragma.')
-    data_version = _pragma_property('data_version', 'The data_version pragma.')
+    cache_size = _PragmaAttribute()
+    foreign_keys = _PragmaAttribute()
+    journal_mode = _PragmaAttribute()
+    journal_size_limit = _PragmaAttribute()
+    mmap_size = _PragmaAttribute()
+    page_size = _PragmaAttribute()
+    read_uncommitted = _PragmaAttribute()
+    synchronous = _PragmaAttribute()
+    wal_autocheckpoint = _PragmaAttribute()
+    application_id = _PragmaAttribute()
+    user_version = _PragmaAttribute()
+    data_version = _PragmaAttribute()
 
     @property
     def timeout(self) -> float:
@@ -325,21 +366,15 @@ class SqliteDatabase(Database):
 
     @timeout.setter
     def timeout(self, seconds: float) -> None:
-        if self._timeout == seconds:
-            return
-        self._timeout = seconds
-        if not self.is_closed():
-            self.execute_sql('PRAGMA busy_timeout = %d' % int(seconds * 1000))
+        changed, self._timeout = seconds != self._timeout, seconds
+        if changed and self._current_conn() is not None:
+            self.pragma('busy_timeout', int(seconds * 1000))
 
     # -- user-defined functions --------------------------------------------------------
     def register_function(self, fn: Callable, name: Optional[str] = None,
                           num_params: int = -1, deterministic: Optional[bool] = None) -> None:
         """Register a scalar SQL function implemented in Python."""
-        name = name or fn.__name__
-        self._functions[name] = (fn, num_params, deterministic)
-        conn = self._current_conn()
-        if conn is not None:
-            self._create_function(conn, name, fn, num_params, deterministic)
+        self._add_udf('function', name or fn.__name__, fn, num_params, deterministic)
 
     def func(self, name: Optional[str] = None, num_params: int = -1,
              deterministic: Optional[bool] = None) -> Callable:
@@ -352,11 +387,7 @@ class SqliteDatabase(Database):
     def register_aggregate(self, klass: type, name: Optional[str] = None,
                            num_params: int = -1) -> None:
         """Register an aggregate (a class with ``step()`` and ``finalize()``)."""
-        name = name or klass.__name__
-        self._aggregates[name] = (klass, num_params)
-        conn = self._current_conn()
-        if conn is not None:
-            self._create_aggregate(conn, name, klass, num_params)
+        self._add_udf('aggregate', name or klass.__name__, klass, num_params)
 
     def aggregate(self, name: Optional[str] = None, num_params: int = -1) -> Callable:
         """Class-decorator form of :meth:`register_aggregate`."""
@@ -367,11 +398,7 @@ class SqliteDatabase(Database):
 
     def register_collation(self, fn: Callable, name: Optional[str] = None) -> None:
         """Register a collation ``fn(a, b) -> negative | 0 | positive``."""
-        name = name or fn.__name__
-        self._collations[name] = fn
-        conn = self._current_conn()
-        if conn is not None:
-            conn.create_collation(name, fn)
+        self._add_udf('collation', name or fn.__name__, fn)
 
     def collation(self, name: Optional[str] = None) -> Callable:
         """Decorator form of :meth:`register_collation`."""
@@ -383,11 +410,7 @@ class SqliteDatabase(Database):
     def register_window_function(self, klass: type, name: Optional[str] = None,
                                  num_params: int = -1) -> None:
         """Register a window function (``step``, ``inverse``, ``value``, ``finalize``)."""
-        name = name or klass.__name__
-        self._window_functions[name] = (klass, num_params)
-        conn = self._current_conn()
-        if conn is not None:
-            self._create_window_function(conn, name, klass, num_params)
+        self._add_udf('window', name or klass.__name__, klass, num_params)
 
     def window_function(self, name: Optional[str] = None, num_params: int = -1) -> Callable:
         """Class-decorator form of :meth:`register_window_function`."""
@@ -396,56 +419,34 @@ class SqliteDatabase(Database):
             return klass
         return decorator
 
-    def _unregister(self, registry: dict, name: str,
-                    remove: Callable[[sqlite3.Connection, Any], None]) -> bool:
-        entry = registry.pop(name, None)
-        conn = self._current_conn()
-        if entry is not None and conn is not None:
-            remove(conn, entry)
-        return entry is not None
-
     def unregister_function(self, name: str) -> bool:
         """Remove a scalar function (new connections lack it; calls on the open one fail)."""
-        return self._unregister(
-            self._functions, name,
-            lambda conn, e: self._create_function(conn, name, None, e[1], False))
+        return self._drop_udf('function', name)
 
     def unregister_aggregate(self, name: str) -> bool:
         """Remove an aggregate registered with :meth:`register_aggregate`."""
-        return self._unregister(
-            self._aggregates, name,
-            lambda conn, e: self._create_aggregate(conn, name, None, e[1]))
+        return self._drop_udf('aggregate', name)
 
     def unregister_collation(self, name: str) -> bool:
         """Remove a collation registered with :meth:`register_collation`."""
-        return self._unregister(self._collations, name,
-                                lambda conn, e: conn.create_collation(name, None))
+        return self._drop_udf('collation', name)
 
     def unregister_window_function(self, name: str) -> bool:
         """Remove a window function registered with :meth:`register_window_function`."""
-        return self._unregister(
-            self._window_functions, name,
-            lambda conn, e: self._create_window_function(conn, name, None, e[1]))
+        return self._drop_udf('window', name)
 
-    def register_table_function(self, klass: type, name: Optional[str] = None) -> type:
+    def register_table_function(self, klass: Any, name: Optional[str] = None) -> Any:
         """Register a table-valued function (a ``playhouse.sqlite_ext.TableFunction``
         subclass) now, if connected, and on every new connection.
 
         :param name: the SQL name; defaults to ``klass.name``, then the lower-cased
             class name.
         """
-        register = getattr(klass, 'register', None)
-        if not callable(register):
+        if not callable(getattr(klass, 'register', None)):
             raise TypeError('register_table_function() needs a TableFunction subclass '
                             '(from playhouse.sqlite_ext), got %r' % (klass,))
-        if name is not None:
-            klass.name = name
-        elif not getattr(klass, 'name', None):
-            klass.name = klass.__name__.lower()
-        self._table_function_classes[klass.name] = klass
-        conn = self._current_conn()
-        if conn is not None:
-            klass.register(conn)
+        klass.name = name or getattr(klass, 'name', None) or klass.__name__.lower()
+        self._add_udf('table', klass.name, klass)
         return klass
 
     def table_function(self, name: Optional[str] = None) -> Callable:
@@ -457,11 +458,17 @@ class SqliteDatabase(Database):
     def unregister_table_function(self, name: str) -> bool:
         """Stop registering table function ``name`` on new connections (SQLite cannot
         remove it from a connection that is already open)."""
-        return self._table_function_classes.pop(name, None) is not None
+        return self._drop_udf('table', name)
 
     def get_binary_type(self) -> Any:
         """``sqlite3.Binary``: the wrapper of ``bytes`` parameters."""
         return sqlite3.Binary
+
+    # -- extensions --------------------------------------------------------------------
+    @staticmethod
+    def _load_into(conn: Any, extension: str) -> None:
+        conn.enable_load_extension(True)
+        conn.load_extension(extension)
 
     def load_extension(self, extension: str) -> None:
         """Load a SQLite extension now (if connected) and on every new connection.
@@ -471,39 +478,50 @@ class SqliteDatabase(Database):
         conn = self._current_conn()
         if conn is not None:
             with self._exception_wrapper:
-                conn.enable_load_extension(True)
-                conn.load_extension(extension)
-        self._extensions.add(extension)
+                self._load_into(conn, extension)
+        self._extensions[extension] = None
 
     def unload_extension(self, extension: str) -> None:
         """Stop loading ``extension`` on new connections."""
-        self._extensions.discard(extension)
+        self._extensions.pop(extension, None)
 
     # -- attached databases ------------------------------------------------------------
+    def _attach_on(self, conn: Any, name: str, filename: str) -> None:
+        sql = 'ATTACH DATABASE %s AS %s' % (self.param, self.quote_identifier(name))
+        logger.debug((sql, (filename,)))
+        conn.execute(sql, (filename,))
+
     def attach(self, filename: str, name: str) -> bool:
-        """Attach ``filename`` as schema ``name`` now and on every new connection."""
+        """Attach the database file ``filename`` as schema ``name``, now (if connected)
+        and on every new connection.
+
+        :returns: ``False`` when it was attached under that name already.
+        :raises OperationalError: ``name`` is taken by another file, or is one of
+            SQLite's own schema names.
+        """
         if str(name).lower() in ('main', 'temp'):
             raise OperationalError('Cannot attach a database as %r: that schema name is '
                                    'reserved by SQLite; choose another name.' % name)
-        if name in self._attached:
-            if self._attached[name] == filename:
-                return False
-            raise OperationalError('A database named %r is already attached.' % name)
+        current = self._attached.get(name)
+        if current is not None:
+            if current != filename:
+                raise OperationalError('Schema %r is taken: %r is attached under that name.'
+                                       % (name, current))
+            return False
+        conn = self._current_conn()
+        if conn is not None:
+            with self._exception_wrapper:
+                self._attach_on(conn, name, filename)
         self._attached[name] = filename
-        if not self.is_closed():
-            self.execute_sql('ATTACH DATABASE %s AS %s' % (self.param,
-                                                           self.quote_identifier(name)),
-                             (filename,))
         return True
 
     def detach(self, name: str) -> bool:
-        """Detach the database attached as ``name``."""
-        if name not in self._attached:
-            return False
-        del self._attached[name]
-        if not self.is_closed():
+        """Forget the database attached as ``name``, and detach it from the open
+        connection; ``False`` when nothing is attached under that name."""
+        conn = self._current_conn()
+        if name in self._attached and conn is not None:
             self.execute_sql('DETACH DATABASE %s' % self.quote_identifier(name))
-        return True
+        return self._attached.pop(name, None) is not None
 
     # -- transactions ------------------------------------------------------------------
     def begin(self, lock_type: Optional[str] = None) -> None:

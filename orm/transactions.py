@@ -1,6 +1,6 @@
-"""Transaction helpers: ``atomic``, ``transaction``, ``savepoint``, ``manual_commit``.
+"""Transaction blocks: ``atomic()``, ``transaction()``, ``savepoint()``, ``manual_commit()``.
 
-Every helper works as a context manager and as a decorator::
+Each block is a context manager and a decorator::
 
     with db.atomic() as txn:
         ...
@@ -10,13 +10,14 @@ Every helper works as a context manager and as a decorator::
     def transfer(a, b, amount):
         ...
 
-Driver connections run in autocommit mode; these helpers issue explicit
-``BEGIN`` / ``COMMIT`` / ``ROLLBACK`` / ``SAVEPOINT`` statements through the
-database object.  The stack of open helpers lives on the database's
-per-thread connection state (``db.push_transaction`` / ``db.pop_transaction``).
+Driver connections run in autocommit mode, so a block speaks to the server with
+explicit ``BEGIN`` / ``COMMIT`` / ``ROLLBACK`` / ``SAVEPOINT`` statements sent through the
+database object.  Open blocks are kept on the calling thread's stack
+(``db.push_transaction`` / ``db.pop_transaction``); only the block that started a piece
+of work ends it.
 
-The helpers only call public methods of the database object they are given,
-so they work through a :class:`orm.database.DatabaseProxy` too.
+Blocks use nothing but public methods of the database they are given, so they also
+work through a :class:`~orm.DatabaseProxy` that is initialised later.
 """
 from __future__ import annotations
 
@@ -25,200 +26,231 @@ import uuid
 from types import TracebackType
 from typing import Any, Callable, Optional, TypeVar
 
-__all__ = ['_atomic', '_transaction', '_savepoint', '_manual_commit',
-           'CallableContextManager']
+__all__ = ['TransactionBlock', '_atomic', '_transaction', '_savepoint', '_manual_commit']
 
-F = TypeVar('F', bound=Callable[..., Any])
+_F = TypeVar('_F', bound=Callable[..., Any])
 
 
-class CallableContextManager:
-    """Base class: a context manager that also decorates functions.
+class TransactionBlock:
+    """What every transaction block shares: the database, the options it was made with,
+    and use as a decorator.
 
-    Each call of the decorated function enters a *fresh* copy of the context
-    manager, so decorated functions may recurse or run in several threads.
+    A decorated function enters a brand-new block on every call (see :meth:`_again`),
+    so it may recurse, or run in several threads at once.
     """
 
-    _args: tuple = ()
-    _kwargs: dict = {}
-
-    def _fresh(self) -> 'CallableContextManager':
-        return type(self)(*self._args, **self._kwargs)
-
-    def __call__(self, fn: F) -> F:
-        @functools.wraps(fn)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            with self._fresh():
-                return fn(*args, **kwargs)
-        return inner  # type: ignore[return-value]
-
-
-class _manual_commit(CallableContextManager):
-    """Disable automatic transaction management inside the block.
-
-    Inside, the application calls ``db.begin()``, ``db.commit()`` and
-    ``db.rollback()`` itself; ``atomic()`` is refused.
-    """
-
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, *args: Any, **kwargs: Any) -> None:
         self.db = db
-        self._args = (db,)
-        self._kwargs = {}
+        self._args = args
+        self._kwargs = kwargs
 
-    def __enter__(self) -> '_manual_commit':
-        top = self.db.top_transaction()
-        if top is not None and not isinstance(top, _manual_commit):
-            raise ValueError(
-                'Cannot enter manual_commit() while a transaction is active: '
-                'leave the atomic()/transaction() block first.')
+    def _again(self) -> 'TransactionBlock':
+        """A fresh, not yet entered block of the same kind and options."""
+        return type(self)(self.db, *self._args, **self._kwargs)
+
+    def __call__(self, fn: _F) -> _F:
+        @functools.wraps(fn)
+        def within_block(*args: Any, **kwargs: Any) -> Any:
+            with self._again():
+                return fn(*args, **kwargs)
+        return within_block  # type: ignore[return-value]
+
+    def __enter__(self) -> Any:
+        raise NotImplementedError
+
+    def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
+                 exc_tb: Optional[TracebackType]) -> Optional[bool]:
+        raise NotImplementedError
+
+
+class _StackedBlock(TransactionBlock):
+    """A block that sits on the thread's transaction stack while it is open.
+
+    Subclasses fill in three steps: :meth:`_open` (run before the block is stacked),
+    :meth:`_keep` and :meth:`_discard` (how the work of a successful / failed block
+    ends).  ``_owner`` says whether this block began the work it would end; a block
+    that merely joined outer work leaves it alone.
+    """
+
+    _owner = False
+
+    def _open(self) -> None:
+        """Start the work (or decide to join the work that is already open)."""
+
+    def _keep(self) -> None:
+        """End the work, keeping it."""
+
+    def _discard(self) -> None:
+        """End the work, undoing it."""
+
+    def __enter__(self) -> Any:
+        self._open()
         self.db.push_transaction(self)
         return self
 
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
                  exc_tb: Optional[TracebackType]) -> None:
+        # unstack first: whatever happens while ending the work, this block is over
         self.db.pop_transaction()
+        if self._owner:
+            self._end(succeeded=exc_type is None)
+
+    def _end(self, succeeded: bool) -> None:
+        """Keep the work of a block that succeeded, discard that of one that failed.
+        When keeping fails (a deferred constraint, a lost connection ...) the work is
+        discarded and the error propagates."""
+        if not succeeded:
+            self._discard()
+            return
+        try:
+            self._keep()
+        except BaseException:
+            self._discard()
+            raise
+
+    def _end_session(self, keep: bool, reopen: bool) -> None:
+        """End this block for ``session_commit()`` / ``session_rollback()``: it was
+        entered by ``session_start()`` and never left through ``with``."""
+        if keep:
+            self._keep()
+        else:
+            self._discard()
 
 
-class _atomic(CallableContextManager):
+class _manual_commit(_StackedBlock):
+    """Switch off orm's transaction management for the block.
+
+    Inside, the application sends ``db.begin()``, ``db.commit()`` and ``db.rollback()``
+    itself; ``atomic()`` is refused and ``transaction()`` does nothing.
+    """
+
+    def _open(self) -> None:
+        innermost = self.db.top_transaction()
+        if innermost is not None and not isinstance(innermost, _manual_commit):
+            raise ValueError('manual_commit() cannot start while a transaction is active: '
+                             'leave the atomic()/transaction() block first.')
+
+
+class _transaction(_StackedBlock):
+    """A database transaction.
+
+    The outermost ``transaction()`` sends ``BEGIN`` and, on leaving, ``COMMIT`` (or
+    ``ROLLBACK`` when an exception leaves it); a nested one joins the open transaction.
+    Inside the block, :meth:`commit` and :meth:`rollback` end the work done so far and,
+    by default, begin a new transaction at once.
+    """
+
+    def _begin(self) -> None:
+        # options left at None are not sent: a subclass's begin() may not know them
+        given = {name: value for name, value in self._kwargs.items() if value is not None}
+        self.db.begin(*self._args, **given)
+
+    def _open(self) -> None:
+        self._owner = self.db.transaction_depth() == 0
+        if self._owner:
+            self._begin()
+
+    def _finish(self, end: Callable[[], None], begin: bool) -> None:
+        end()
+        if begin:
+            self._begin()
+
+    def commit(self, begin: bool = True) -> None:
+        """Commit the work done so far; begin a new transaction when ``begin``."""
+        self._finish(self.db.commit, begin)
+
+    def rollback(self, begin: bool = True) -> None:
+        """Undo the work done so far; begin a new transaction when ``begin``."""
+        self._finish(self.db.rollback, begin)
+
+    def _keep(self) -> None:
+        self.commit(begin=False)
+
+    def _discard(self) -> None:
+        self.rollback(begin=False)
+
+    def _end_session(self, keep: bool, reopen: bool) -> None:
+        # a session ends the transaction even when it joined an outer one, and begins
+        # again when blocks below it are still open
+        (self.commit if keep else self.rollback)(begin=reopen)
+
+
+class _savepoint(_StackedBlock):
+    """A savepoint inside the current transaction.
+
+    Leaving the block releases the savepoint; an exception leaving it first rolls back
+    to it (the outer transaction stays usable, on PostgreSQL too after a failed
+    statement).  Inside the block, :meth:`commit` releases the savepoint and sets it
+    again, :meth:`rollback` undoes the work done since it was set.
+    """
+
+    _owner = True
+
+    def __init__(self, db: Any, sid: Optional[str] = None) -> None:
+        super().__init__(db, sid)
+        self.sid = sid or 'sp_%s' % uuid.uuid4().hex
+
+    @property
+    def quoted_sid(self) -> str:
+        """The savepoint's name, quoted as an identifier."""
+        try:
+            return self.db.quote_identifier(self.sid)
+        except Exception:   # a database object without the helper
+            return '"%s"' % self.sid.replace('"', '""')
+
+    def _say(self, statement: str) -> None:
+        self.db.execute_sql(statement % self.quoted_sid)
+
+    def _open(self) -> None:
+        self._say('SAVEPOINT %s')
+
+    def commit(self, begin: bool = True) -> None:
+        """Release the savepoint (keeping its work); set it again when ``begin``."""
+        self._say('RELEASE SAVEPOINT %s')
+        if begin:
+            self._open()
+
+    def rollback(self) -> None:
+        """Undo the work done since the savepoint was set; it stays set."""
+        self._say('ROLLBACK TO SAVEPOINT %s')
+
+    def _keep(self) -> None:
+        self.commit(begin=False)
+
+    def _discard(self) -> None:
+        self.rollback()
+        self.commit(begin=False)
+
+
+class _atomic(TransactionBlock):
     """A transaction when outermost, a savepoint when nested.
 
-    ``with db.atomic() as txn`` binds ``txn`` to the underlying
-    :class:`_transaction` or :class:`_savepoint`, so ``txn.commit()`` and
-    ``txn.rollback()`` are available.  Extra arguments (``lock_type`` on
-    SQLite, ``isolation_level`` on PostgreSQL) apply to the outermost
+    ``with db.atomic() as txn`` gives the :class:`_transaction` or :class:`_savepoint`
+    it opened, so ``txn.commit()`` and ``txn.rollback()`` are at hand.  Options
+    (``lock_type`` on SQLite, ``isolation_level`` on PostgreSQL) apply to an outermost
     transaction only.
     """
 
     def __init__(self, db: Any, *args: Any, **kwargs: Any) -> None:
-        self.db = db
-        self._args = (db,) + args
-        self._kwargs = kwargs
-        self._helper: Any = None
+        super().__init__(db, *args, **kwargs)
+        self._opened: list = []
+
+    def _again(self) -> '_atomic':
+        return type(self)(self.db, *self._args, **self._kwargs)
 
     def __enter__(self) -> Any:
-        top = self.db.top_transaction()
-        if isinstance(top, _manual_commit):
-            raise ValueError(
-                'Cannot enter atomic() inside manual_commit(): in manual-commit '
-                'mode call db.begin(), db.commit() and db.rollback() yourself.')
-        if self.db.transaction_depth() == 0:
-            self._helper = self.db.transaction(*self._args[1:], **self._kwargs)
+        innermost = self.db.top_transaction()
+        if isinstance(innermost, _manual_commit):
+            raise ValueError('Cannot enter atomic() inside manual_commit(): in manual-commit '
+                             'mode call db.begin(), db.commit() and db.rollback() yourself.')
+        if innermost is None:
+            block = self.db.transaction(*self._args, **self._kwargs)
         else:
-            self._helper = self.db.savepoint()
-        return self._helper.__enter__()
+            block = self.db.savepoint()
+        entered = block.__enter__()
+        self._opened.append(block)
+        return entered
 
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
                  exc_tb: Optional[TracebackType]) -> Optional[bool]:
-        helper, self._helper = self._helper, None
-        return helper.__exit__(exc_type, exc_val, exc_tb)
-
-
-class _transaction(CallableContextManager):
-    """A database transaction.
-
-    Only the outermost ``transaction()`` issues ``BEGIN`` and ``COMMIT``; a
-    nested one joins the open transaction.  Inside the block, ``commit()`` and
-    ``rollback()`` end the current transaction and (by default) begin a new
-    one.  An exception leaving the block rolls back and propagates.
-    """
-
-    def __init__(self, db: Any, *args: Any, **kwargs: Any) -> None:
-        self.db = db
-        self._args = (db,) + args
-        self._kwargs = kwargs
-
-    def _begin(self) -> None:
-        self.db.begin(*self._args[1:], **self._kwargs)
-
-    def commit(self, begin: bool = True) -> None:
-        """Commit what was done so far; begin a new transaction when ``begin``."""
-        self.db.commit()
-        if begin:
-            self._begin()
-
-    def rollback(self, begin: bool = True) -> None:
-        """Roll back what was done so far; begin a new transaction when ``begin``."""
-        self.db.rollback()
-        if begin:
-            self._begin()
-
-    def __enter__(self) -> '_transaction':
-        if self.db.transaction_depth() == 0:
-            self._begin()
-        self.db.push_transaction(self)
-        return self
-
-    def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
-                 exc_tb: Optional[TracebackType]) -> None:
-        try:
-            if self.db.transaction_depth() == 1:
-                if exc_type is not None:
-                    self.rollback(False)
-                else:
-                    try:
-                        self.commit(False)
-                    except BaseException:
-                        self.rollback(False)
-                        raise
-        finally:
-            self.db.pop_transaction()
-
-
-class _savepoint(CallableContextManager):
-    """A savepoint inside the current transaction.
-
-    An exception leaving the block rolls back to the savepoint (the outer
-    transaction stays usable, also on PostgreSQL after a failed statement)
-    and propagates.  ``commit()`` releases the savepoint, ``rollback()``
-    undoes the work done since it was set.
-    """
-
-    def __init__(self, db: Any, sid: Optional[str] = None) -> None:
-        self.db = db
-        self._args = (db, sid)
-        self._kwargs = {}
-        self.sid = sid or 's' + uuid.uuid4().hex
-
-    @property
-    def quoted_sid(self) -> str:
-        """The savepoint name, quoted as an identifier."""
-        return _quote(self.db, self.sid)
-
-    def _begin(self) -> None:
-        self.db.execute_sql('SAVEPOINT %s' % self.quoted_sid)
-
-    def commit(self, begin: bool = True) -> None:
-        """Release the savepoint; set it again when ``begin``."""
-        self.db.execute_sql('RELEASE SAVEPOINT %s' % self.quoted_sid)
-        if begin:
-            self._begin()
-
-    def rollback(self) -> None:
-        """Undo the work done since the savepoint was set (it stays set)."""
-        self.db.execute_sql('ROLLBACK TO SAVEPOINT %s' % self.quoted_sid)
-
-    def __enter__(self) -> '_savepoint':
-        self._begin()
-        self.db.push_transaction(self)
-        return self
-
-    def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
-                 exc_tb: Optional[TracebackType]) -> None:
-        try:
-            if exc_type is not None:
-                self.rollback()
-                self.commit(begin=False)
-            else:
-                try:
-                    self.commit(begin=False)
-                except BaseException:
-                    self.rollback()
-                    raise
-        finally:
-            self.db.pop_transaction()
-
-
-def _quote(db: Any, name: str) -> str:
-    try:
-        return db.quote_identifier(name)
-    except Exception:
-        return '"%s"' % name.replace('"', '""')
+        return self._opened.pop().__exit__(exc_type, exc_val, exc_tb)

@@ -62,7 +62,7 @@ def test_query_through_uninitialised_proxy_says_so(db):
 
     for action in (lambda: list(Note.select()), lambda: Note.create(text='x'),
                    Note.create_table, lambda: Note.select().count()):
-        with pytest.raises(InterfaceError, match='uninitialized Proxy') as info:
+        with pytest.raises(InterfaceError, match='before initialize') as info:
             action()
         assert isinstance(info.value, AttributeError)   # peewee raises AttributeError
     proxy.initialize(db)
