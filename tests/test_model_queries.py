@@ -438,7 +438,7 @@ def test_get_and_does_not_exist(data):
     assert Tweet.get(Tweet.content == 'hiss').user_id == data.huey.id
     with pytest.raises(Tweet.DoesNotExist) as excinfo:
         Tweet.select().where(Tweet.content == 'nothing').get()
-    assert 'Tweet instance matching query does not exist' in str(excinfo.value)
+    assert 'No Tweet row matches the query' in str(excinfo.value)
     assert isinstance(excinfo.value, DoesNotExist)
     with pytest.raises(User.DoesNotExist):
         User.get(User.username == 'nobody')
