@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fields import MetaField
+from .fields import FieldAccessor, MetaField
 from .model import Model
 from .modelbase import ModelCore, is_model
 from .query import ModelSelect
@@ -113,13 +113,14 @@ class ManyToManyQuery(ModelSelect):
 ManyToManyModelSelect = ManyToManyQuery
 
 
-class ManyToManyFieldAccessor:
+class ManyToManyFieldAccessor(FieldAccessor):
     """``note.tags``: the related rows of one instance (a list when ``prefetch()`` has
-    loaded them); assigning replaces the whole set."""
+    loaded them); assigning replaces the whole set.  (A model inheriting the relation
+    copies the field; building this accessor then fails, as the through model has no
+    foreign key to the subclass.)"""
 
     def __init__(self, model: type, field: 'ManyToManyField', name: str) -> None:
-        self.field = field
-        self.name = name
+        super().__init__(model, field, name)
         self.model = field.model
         self.rel_model = field.rel_model
         self.through_model = through = field.through_model

@@ -42,11 +42,29 @@ __all__ = ['ModelBase', 'Metadata', 'SubclassAwareMetadata', 'CompositeKey', 'Mo
 
 
 # -- small helpers ---------------------------------------------------------------------------
+def _ascii_upper(ch: str) -> bool:
+    return 'A' <= ch <= 'Z'
+
+
+def _ascii_lower(ch: str) -> bool:
+    return 'a' <= ch <= 'z'
+
+
 def make_snake_case(name: str) -> str:
-    """``HTTPRequestLog`` -> ``http_request_log``: the table name a model gets when
-    ``Meta.legacy_table_names`` is false."""
-    words = re.findall(r'[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+', name)
-    return '_'.join(words).lower() if words else name.lower()
+    """``HTTPRequestLog`` -> ``http_request_log``, ``CatA1`` -> ``cat_a1``: the table name
+    a model gets when ``Meta.legacy_table_names`` is false.  A word break goes before a
+    capital that follows a small letter or a digit, and before a capital that begins a
+    capitalised word; runs of underscores become one (``API_Response`` -> ``api_response``)."""
+    pieces = []
+    last = len(name) - 1
+    for i, ch in enumerate(name):
+        if i and _ascii_upper(ch):
+            before = name[i - 1]
+            after = name[i + 1] if i < last else ''
+            if _ascii_lower(before) or before.isdigit() or _ascii_lower(after):
+                pieces.append('_')
+        pieces.append(ch)
+    return re.sub('_{2,}', '_', ''.join(pieces)).lower()
 
 
 def make_identifier(name: str) -> str:
