@@ -223,9 +223,9 @@ class ManyToManyField(MetaField):
 
     @property
     def through_model(self) -> Any:
-        if self._through_model is None:
-            self._through_model = self._create_through_model()
-        return self._through_model
+        """The model the relation is stored in; generated on first use unless given."""
+        given = self._through_model
+        return given if given is not None else self._create_through_model()
 
     @through_model.setter
     def through_model(self, value: Any) -> None:
@@ -255,7 +255,9 @@ class ManyToManyField(MetaField):
         })
         body: dict = dict(zip(names, keys))
         body['Meta'] = meta
-        return type('%s%sThrough' % (owner.__name__, other.__name__), (Model,), body)
+        generated = type('%s%sThrough' % (owner.__name__, other.__name__), (Model,), body)
+        self._through_model = generated
+        return generated
 
     def __sql__(self, ctx: Context) -> Context:
         raise TypeError('%s.%s is a many-to-many relation, not a column: join %s to filter '

@@ -39,6 +39,14 @@ def _redefines(model: type, name: str) -> bool:
     return getattr(model, name).__func__ is not getattr(Model, name).__func__
 
 
+def _bind_models(models: list, database: Any, done: set) -> None:
+    """Give each of ``models`` not in ``done`` the database, and add it to ``done``."""
+    for model in models:
+        if model not in done:
+            done.add(model)
+            model._meta.set_database(database)
+
+
 class _SchemaDescriptor:
     """``Model._schema``: the DDL helper of the model (``Meta.schema_manager_class`` swaps
     it, e.g. for SQLite virtual tables)."""
@@ -155,17 +163,19 @@ class Model(ModelCore, metaclass=ModelBase):
 
     # -- reading rows ------------------------------------------------------------------------
     @classmethod
+    def _lookup(cls, query: tuple, filters: dict) -> ModelSelect[Self]:
+        """The SELECT behind ``get()``: the conditions (a lone integer is a primary-key
+        value), then the keyword lookups."""
+        if len(query) == 1 and isinstance(query[0], int) and not isinstance(query[0], bool):
+            query = (cls._meta.primary_key == query[0],)
+        selection = cls.select().where(*query) if query else cls.select()
+        return selection.filter(**filters) if filters else selection
+
+    @classmethod
     def get(cls, *query: Any, **filters: Any) -> Self:
         """The row matching the conditions (``Model.get(5)`` looks up the primary key);
         ``DoesNotExist`` when there is none."""
-        search = cls.select()
-        if len(query) == 1 and isinstance(query[0], int) and not isinstance(query[0], bool):
-            search = search.where(cls._meta.primary_key == query[0])
-        elif query:
-            search = search.where(*query)
-        if filters:
-            search = search.filter(**filters)
-        return search.get()
+        return cls._lookup(query, filters).get()
 
     @classmethod
     def get_or_none(cls, *query: Any, **filters: Any) -> Self | None:
@@ -377,23 +387,30 @@ class Model(ModelCore, metaclass=ModelBase):
         pending: list = [(origin, None)]          # (model, query of its affected keys)
         while pending:
             model, affected = pending.pop()
-            if model in expanded:
-                continue
-            expanded.add(model)
-            for fk, referrer in model._meta.backrefs.items():
-                if affected is None or referrer is origin:
-                    condition = fk == self.__data__[fk.rel_field.name]
-                else:
-                    condition = fk << affected
-                if fk.null and not search_nullable:
-                    continue
-                found.setdefault(referrer, []).append((condition, fk))
-                if fk.null and _unlink_nullable:
-                    continue                       # those rows stay: nothing below goes
-                keys = referrer.select(referrer._meta.primary_key).where(condition)
-                pending.append((referrer, keys))
+            if model not in expanded:
+                expanded.add(model)
+                pending.extend(self._collect_referrers(model, affected, found,
+                                                       search_nullable, _unlink_nullable))
         for model in reversed(sort_models(found)):
             yield from found[model]
+
+    def _collect_referrers(self, model: Any, affected: Any, found: dict,
+                           search_nullable: bool, unlink_nullable: bool) -> list:
+        """Record in ``found`` the rows referring to ``model``'s affected rows (this row
+        itself when ``affected`` is None); return the models to look at next, each with the
+        query of its own affected keys."""
+        follow = []
+        for fk, referrer in model._meta.backrefs.items():
+            if fk.null and not search_nullable:
+                continue
+            direct = affected is None or referrer is type(self)
+            condition = (fk == self.__data__[fk.rel_field.name]) if direct else \
+                (fk << affected)
+            found.setdefault(referrer, []).append((condition, fk))
+            if not (fk.null and unlink_nullable):      # unlinked rows keep what refers to them
+                follow.append((referrer, referrer.select(referrer._meta.primary_key)
+                               .where(condition)))
+        return follow
 
     def delete_instance(self, recursive: bool = False, delete_nullable: bool = False) -> int:
         """DELETE this row; ``recursive`` first deletes (or, for nullable keys unless
@@ -417,15 +434,13 @@ class Model(ModelCore, metaclass=ModelBase):
              _exclude: set | None = None) -> bool:
         """Use ``database`` for this model (and, by default, the models related to it);
         returns whether that changed this model's database."""
-        changed = cls._meta.database is not database
+        previous = cls._meta.database
         cls._meta.set_database(database)
         if bind_refs or bind_backrefs:
-            skip = set() if _exclude is None else _exclude
-            for _, related, _ in cls._meta.model_graph(refs=bind_refs, backrefs=bind_backrefs):
-                if related not in skip:
-                    skip.add(related)
-                    related._meta.set_database(database)
-        return changed
+            graph = cls._meta.model_graph(refs=bind_refs, backrefs=bind_backrefs)
+            _bind_models([entry[1] for entry in graph], database,
+                         set() if _exclude is None else _exclude)
+        return previous is not database
 
     @classmethod
     def bind_ctx(cls, database: Any, bind_refs: bool = True, bind_backrefs: bool = True
