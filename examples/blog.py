@@ -1,16 +1,16 @@
-"""A small blogging application built on orm.
+"""A small multi-author blog built on orm.
 
-Users write tweets, follow each other, tag tweets (many-to-many) and file them
-in nested categories (a self-referencing foreign key). The script creates its
-tables, fills them, runs the queries a blog's pages would need, checks the
-answers, and drops its tables again.
+Authors write posts and subscribe to each other's writing; posts carry topics
+(many-to-many) and sit in a tree of sections (a foreign key to its own model).
+The script creates its tables, fills them, runs the queries the blog's pages
+need, checks each answer, and drops its tables again.
 
     python3 examples/blog.py               # in-memory SQLite
     python3 examples/blog.py --postgres    # PostgreSQL; DSN from ORM_PG_DSN,
                                            # default "dbname=orm_test host=127.0.0.1 user=postgres"
 
-Every table name starts with ``blog_`` so that the example can share a
-PostgreSQL database with other data.
+Table names all start with ``blog_``, so the example can run in a PostgreSQL
+database that holds other tables too.
 """
 from __future__ import annotations
 
@@ -25,100 +25,107 @@ except ImportError:   # run from a checkout without installing the package
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
     import orm
 
-from orm import (JOIN, SQL, BooleanField, CharField, DatabaseProxy, DateTimeField, DQ,
+from orm import (BooleanField, CharField, DatabaseProxy, DateTimeField, DQ,
                  ForeignKeyField, IntegerField, IntegrityError, ManyToManyField, Model,
                  PostgresqlDatabase, SqliteDatabase, TextField, fn, prefetch)
 
-db = DatabaseProxy()          # SQLite or PostgreSQL, chosen at run time
+db = DatabaseProxy()          # SQLite or PostgreSQL, decided when the script starts
 
-START = datetime.datetime(2024, 5, 1, 8, 0)
+LAUNCH = datetime.datetime(2024, 9, 2, 7, 0)
 
 
-def blog_table_name(model_class: type) -> str:
+def prefixed_table_name(model_class: type) -> str:
     return 'blog_' + orm.make_snake_case(model_class.__name__)
 
 
-class BaseModel(Model):
+class BlogModel(Model):
     class Meta:
         database = db
-        table_function = blog_table_name
+        table_function = prefixed_table_name
 
 
-class User(BaseModel):
-    username = CharField(unique=True)
+class Author(BlogModel):
+    handle = CharField(unique=True)
     joined = DateTimeField(default=datetime.datetime.now)
-    is_admin = BooleanField(default=False)
+    is_editor = BooleanField(default=False)
 
-    def follow(self, other: 'User') -> None:
-        Follow.create(follower=self, followee=other)
+    # Subscriptions are directed: the reader gets the writer's posts. Both lists
+    # below read the link table through a subquery of author ids.
+    def _linked(self, own_side, other_side):
+        ids = Subscription.select(other_side).where(own_side == self)
+        return Author.select().where(Author.id.in_(ids)).order_by(Author.handle)
 
-    def following(self):
-        """The users this user follows."""
-        return (User.select()
-                .join(Follow, on=Follow.followee)
-                .where(Follow.follower == self)
-                .order_by(User.username))
+    def writers(self):
+        """Authors this author subscribes to."""
+        return self._linked(Subscription.reader, Subscription.writer)
 
-    def followers(self):
-        """The users following this user."""
-        return (User.select()
-                .join(Follow, on=Follow.follower)
-                .where(Follow.followee == self)
-                .order_by(User.username))
+    def readers(self):
+        """Authors who subscribe to this author."""
+        return self._linked(Subscription.writer, Subscription.reader)
 
-    def timeline(self):
-        """Tweets of the users this user follows, newest first, with their authors."""
-        followed = Follow.select(Follow.followee).where(Follow.follower == self)
-        return (Tweet.select(Tweet, User)
-                .join(User)
-                .where(Tweet.user.in_(followed))
-                .order_by(Tweet.created.desc()))
+    def subscribe(self, writer: 'Author') -> None:
+        Subscription.create(reader=self, writer=writer, since=LAUNCH)
+
+    def feed(self):
+        """Posts by the writers this author reads, latest first, each with its author."""
+        return (Post.select(Post, Author)
+                .join(Author)
+                .join(Subscription, on=(Subscription.writer == Author.id))
+                .where(Subscription.reader == self.id)
+                .order_by(Post.published.desc()))
 
 
-class Follow(BaseModel):
-    """A user following another: two foreign keys to the same model."""
-    follower = ForeignKeyField(User, backref='follow_links', on_delete='CASCADE')
-    followee = ForeignKeyField(User, backref='followed_links', on_delete='CASCADE')
+class Subscription(BlogModel):
+    """One author reading another: both foreign keys point at Author."""
+    reader = ForeignKeyField(Author, backref='reading', on_delete='CASCADE')
+    writer = ForeignKeyField(Author, backref='read_by', on_delete='CASCADE')
+    since = DateTimeField()
 
     class Meta:
-        indexes = ((('follower', 'followee'), True),)
+        indexes = ((('reader', 'writer'), True),)
 
 
-class Category(BaseModel):
-    name = CharField()
+class Section(BlogModel):
+    title = CharField()
     slug = CharField(unique=True)
-    parent = ForeignKeyField('self', null=True, backref='children', on_delete='CASCADE')
+    parent = ForeignKeyField('self', null=True, backref='subsections', on_delete='CASCADE')
 
-    def path(self) -> str:
-        names = []
+    def breadcrumb(self) -> str:
+        """The titles from the top section down to this one, joined by " / ".
+
+        Each step up reads ``node.parent``, one query per level (lazy loading)."""
+        trail: list[str] = []
         node = self
-        while node is not None:
-            names.append(node.name)
-            node = node.parent            # one query per level (lazy loading)
-        return ' / '.join(reversed(names))
+        while node:
+            trail.insert(0, node.title)
+            node = node.parent
+        return ' / '.join(trail)
 
-    def descendants_and_self(self) -> list:
-        found = [self]
-        for child in self.children.order_by(Category.name):
-            found.extend(child.descendants_and_self())
-        return found
+    def subtree_ids(self):
+        """A recursive CTE: this section's id and the ids of every section below it."""
+        Inner = Section.alias()
+        start = Section.select(Section.id).where(Section.id == self.id).cte(
+            'subtree', recursive=True)
+        more = Inner.select(Inner.id).join(start, on=(Inner.parent == start.c.id))
+        tree = start.union_all(more)
+        return tree.select_from(tree.c.id)
 
 
-class Tag(BaseModel):
+class Topic(BlogModel):
     name = CharField(unique=True)
 
 
-class Tweet(BaseModel):
-    user = ForeignKeyField(User, backref='tweets', on_delete='CASCADE')
-    category = ForeignKeyField(Category, null=True, backref='tweets', on_delete='SET NULL')
-    content = TextField()
-    created = DateTimeField()
-    likes = IntegerField(default=0)
-    tags = ManyToManyField(Tag, backref='tweets', on_delete='CASCADE')
+class Post(BlogModel):
+    author = ForeignKeyField(Author, backref='posts', on_delete='CASCADE')
+    section = ForeignKeyField(Section, null=True, backref='posts', on_delete='SET NULL')
+    body = TextField()
+    published = DateTimeField()
+    claps = IntegerField(default=0)
+    topics = ManyToManyField(Topic, backref='posts', on_delete='CASCADE')
 
 
-TweetTag = Tweet.tags.get_through_model()
-MODELS = [User, Follow, Category, Tag, Tweet, TweetTag]
+PostTopic = Post.topics.get_through_model()
+MODELS = [Author, Subscription, Section, Topic, Post, PostTopic]
 
 
 # -- setting up ----------------------------------------------------------------------------
@@ -126,231 +133,256 @@ def connect(use_postgres: bool) -> None:
     if use_postgres:
         dsn = os.environ.get('ORM_PG_DSN',
                              'dbname=orm_test host=127.0.0.1 user=postgres')
-        from psycopg2.extensions import parse_dsn
+        from psycopg2.extensions import parse_dsn  # type: ignore[import-untyped]
         params = parse_dsn(dsn)
-        database = PostgresqlDatabase(params.pop('dbname'), **params)
+        database: orm.Database = PostgresqlDatabase(params.pop('dbname'), **params)
     else:
         database = SqliteDatabase(':memory:', pragmas={'foreign_keys': 1})
     db.initialize(database)
     db.connect()
 
 
+SECTIONS = [            # (slug, title, parent slug)
+    ('eng', 'Engineering', None),
+    ('python', 'Python', 'eng'),
+    ('data', 'Data', 'eng'),
+    ('packaging', 'Packaging', 'python'),
+    ('travel', 'Travel', None),
+]
+
+POSTS = [               # (author, section slug, body, topics)
+    ('amara', 'python', 'Generators keep memory flat.', ['python', 'tips']),
+    ('bruno', 'data', 'Every index slows down writes.', ['sql']),
+    ('cleo', 'packaging', 'One pyproject.toml to rule them.', ['python']),
+    ('amara', 'travel', 'Night train, good coffee.', ['food']),
+    ('bruno', 'python', 'Window functions, now from Python.', ['python', 'sql']),
+    ('cleo', None, 'First post!', []),
+    ('dev', 'data', 'Read the query plan first.', ['sql', 'tips']),
+]
+
+
 def seed() -> None:
     with db.atomic():
-        users = {name: User.create(username=name, joined=START, is_admin=(name == 'ada'))
-                 for name in ('ada', 'brian', 'chloe', 'dmitri')}
-        follows = [('ada', 'brian'), ('ada', 'chloe'), ('brian', 'chloe'),
-                   ('chloe', 'ada'), ('dmitri', 'ada'), ('dmitri', 'brian')]
-        Follow.insert_many([{'follower': users[a], 'followee': users[b]}
-                            for a, b in follows]).execute()
+        authors = {}
+        for handle in ('amara', 'bruno', 'cleo', 'dev'):
+            authors[handle] = Author.create(handle=handle, joined=LAUNCH,
+                                            is_editor=handle == 'amara')
+        pairs = ['amara>bruno', 'amara>cleo', 'bruno>cleo',
+                 'cleo>amara', 'dev>amara', 'dev>bruno']
+        Subscription.insert_many(
+            [(authors[r], authors[w], LAUNCH) for r, w in (p.split('>') for p in pairs)],
+            fields=[Subscription.reader, Subscription.writer, Subscription.since]).execute()
 
-        tech = Category.create(name='Tech', slug='tech')
-        python = Category.create(name='Python', slug='python', parent=tech)
-        Category.create(name='Databases', slug='databases', parent=tech)
-        Category.create(name='Packaging', slug='packaging', parent=python)
-        life = Category.create(name='Life', slug='life')
+        sections: dict[str | None, Section] = {}
+        for slug, title, parent in SECTIONS:
+            sections[slug] = Section.create(slug=slug, title=title,
+                                            parent=sections.get(parent))
 
-        tags = {name: Tag.create(name=name) for name in ('python', 'sql', 'til', 'coffee')}
+        topics = {name: Topic.create(name=name) for name in ('food', 'python', 'sql', 'tips')}
 
-        posts = [
-            ('ada', 'python', 'Generators make pipelines cheap.', ['python', 'til']),
-            ('brian', 'databases', 'Indexes are not free on writes.', ['sql']),
-            ('chloe', 'packaging', 'pyproject.toml all the things.', ['python']),
-            ('ada', 'life', 'Second coffee of the morning.', ['coffee']),
-            ('brian', 'python', 'Window functions from Python, finally.', ['python', 'sql']),
-            ('chloe', None, 'Hello, world!', []),
-            ('dmitri', 'databases', 'EXPLAIN before you optimize.', ['sql', 'til']),
-        ]
-        for n, (author, slug, content, tag_names) in enumerate(posts):
-            tweet = Tweet.create(
-                user=users[author],
-                category=Category.get(Category.slug == slug) if slug else None,
-                content=content,
-                created=START + datetime.timedelta(hours=n),
-                likes=(n * 2) % 5)
-            tweet.tags.add([tags[t] for t in tag_names])
-        assert life.tweets.count() == 1
+        for hour, (handle, filed_under, body, names) in enumerate(POSTS):
+            post = Post.create(author=authors[handle], section=sections.get(filed_under),
+                               body=body,
+                               published=LAUNCH + datetime.timedelta(hours=hour),
+                               claps=(3 * hour + 1) % 7)
+            post.topics.add([topics[n] for n in names])
+        assert sections['travel'].posts.count() == 1
 
 
-# -- what the pages of the blog show ---------------------------------------------------------
-def show_timeline(username: str, page: int = 1, per_page: int = 3) -> list:
-    user = User.get(User.username == username)
-    tweets = list(user.timeline().paginate(page, per_page))
-    # tags of the tweets on this page: one query for the links, one for the tags
-    with_tags = prefetch(Tweet.select().where(Tweet.id.in_([t.id for t in tweets])),
-                         TweetTag.select(), Tag.select())
-    tags_by_tweet = {t.id: sorted(tag.name for tag in t.tags) for t in with_tags}
-    print('Timeline of %s, page %d:' % (username, page))
-    for tweet in tweets:
-        print('  %-6s %s %s  %s' % (tweet.user.username, tweet.created.strftime('%H:%M'),
-                                    tweet.content, tags_by_tweet[tweet.id]))
-    return [t.content for t in tweets]
+# -- the pages of the blog -------------------------------------------------------------------
+def show_feed(handle: str, page: int = 1, per_page: int = 3) -> list:
+    reader = Author.get(Author.handle == handle)
+    posts = list(reader.feed().paginate(page, per_page))
+    # the topics of this page's posts: one query for the links, one for the topics
+    tagged = prefetch(Post.select().where(Post.id.in_([p.id for p in posts])),
+                      PostTopic.select(), Topic.select())
+    topics_of = {p.id: sorted(t.name for t in p.topics) for p in tagged}
+    print('Feed of %s, page %d:' % (handle, page))
+    for post in posts:
+        print('  %-6s %s  %s %s' % (post.author.handle, post.published.strftime('%H:%M'),
+                                    post.body, topics_of[post.id]))
+    return [p.body for p in posts]
 
 
-def show_profiles() -> list:
-    tweet_count = (Tweet.select(fn.COUNT(Tweet.id))
-                   .where(Tweet.user == User.id))
-    follower_count = (Follow.select(fn.COUNT(Follow.id))
-                      .where(Follow.followee == User.id))
-    query = (User.select(User.username,
-                         tweet_count.alias('tweets'),
-                         follower_count.alias('followers'),
-                         fn.COALESCE(fn.SUM(Tweet.likes), 0).alias('likes'))
-             .join(Tweet, JOIN.LEFT_OUTER)
-             .group_by(User.id, User.username)
-             .order_by(User.username))
-    print('Profiles:')
-    rows = []
-    for row in query.dicts():
-        rows.append((row['username'], row['tweets'], row['followers'], row['likes']))
-        print('  %(username)-6s tweets=%(tweets)d followers=%(followers)d '
-              'likes=%(likes)d' % row)
+def show_authors() -> list:
+    """One row per author: posts, readers, and claps received (correlated subqueries)."""
+    n_posts = Post.select(fn.COUNT(Post.id)).where(Post.author == Author.id)
+    n_readers = (Subscription.select(fn.COUNT(Subscription.id))
+                 .where(Subscription.writer == Author.id))
+    claps = (Post.select(fn.COALESCE(fn.SUM(Post.claps), 0))
+             .where(Post.author == Author.id))
+    query = (Author.select(Author.handle, n_posts.alias('posts'),
+                           n_readers.alias('readers'), claps.alias('claps'))
+             .order_by(Author.handle)
+             .tuples())
+    rows = list(query)
+    print('Authors:')
+    for row in rows:
+        print('  %-6s posts=%d readers=%d claps=%d' % row)
     return rows
 
 
-def show_popular_tags() -> list:
-    query = (Tag.select(Tag.name, fn.COUNT(TweetTag.id).alias('uses'))
-             .join(TweetTag)
-             .group_by(Tag.name)
-             .having(fn.COUNT(TweetTag.id) >= 2)
-             .order_by(fn.COUNT(TweetTag.id).desc(), Tag.name))
-    rows = list(query.tuples())
-    print('Popular tags:', ', '.join('%s (%d)' % row for row in rows))
+def show_busy_topics(minimum: int = 2) -> list:
+    uses = fn.COUNT(PostTopic.id)
+    query = (Topic.select(Topic.name, uses.alias('uses'))
+             .join(PostTopic)
+             .group_by(Topic.name)
+             .having(uses >= minimum)
+             .order_by(uses.desc(), Topic.name))
+    rows = [(t.name, t.uses) for t in query]
+    print('Topics used at least %d times:' % minimum, rows)
     return rows
 
 
-def show_categories() -> list:
+def show_sections() -> list:
+    """The section tree, indented, each with its own number of posts."""
+    counts = dict(Post.select(Post.section, fn.COUNT(Post.id))
+                  .where(Post.section.is_null(False))
+                  .group_by(Post.section).tuples())
+    children: dict = {}
+    for section in Section.select().order_by(Section.title):
+        children.setdefault(section.parent_id, []).append(section)
     lines = []
-
-    def walk(category: Category, depth: int) -> None:
-        lines.append('%s%s (%d)' % ('  ' * depth, category.name, category.tweets.count()))
-        for child in category.children.order_by(Category.name):
-            walk(child, depth + 1)
-
-    for root in Category.select().where(Category.parent.is_null()).order_by(Category.name):
-        walk(root, 0)
-    print('Categories:')
+    stack = [(s, 0) for s in reversed(children.get(None, []))]
+    while stack:
+        section, depth = stack.pop()
+        lines.append('%s%s (%d)' % ('  ' * depth, section.title, counts.get(section.id, 0)))
+        stack.extend((child, depth + 1) for child in reversed(children.get(section.id, [])))
+    print('Sections:')
     for line in lines:
         print('  ' + line)
     return lines
 
 
-def tweets_in_category(slug: str) -> list:
-    """Tweets filed under a category or any category below it."""
-    category = Category.get(Category.slug == slug)
-    ids = [c.id for c in category.descendants_and_self()]
-    query = (Tweet.select(Tweet.content)
-             .where(Tweet.category.in_(ids))
-             .order_by(Tweet.created))
-    return [t.content for t in query]
+def posts_under(slug: str) -> list:
+    """Posts in a section or in any section below it."""
+    section = Section.get(Section.slug == slug)
+    query = (Post.select(Post.body)
+             .where(Post.section.in_(section.subtree_ids()))
+             .order_by(Post.published))
+    return [p.body for p in query]
 
 
-def who_to_follow(username: str) -> list:
-    """Users followed by the people this user follows, not yet followed by them."""
-    user = User.get(User.username == username)
-    followed = Follow.select(Follow.followee).where(Follow.follower == user)
-    query = (User.select(User.username, fn.COUNT(Follow.id).alias('score'))
-             .join(Follow, on=Follow.followee)
-             .where(Follow.follower.in_(followed),
-                    User.id.not_in(followed),
-                    User.id != user.id)
-             .group_by(User.username)
-             .order_by(fn.COUNT(Follow.id).desc(), User.username))
+def suggested_writers(handle: str) -> list:
+    """Writers read by this author's writers, that this author does not read yet,
+    with how many of this author's writers read them."""
+    me = Author.get(Author.handle == handle)
+    mine = Subscription.select(Subscription.writer).where(Subscription.reader == me)
+    votes = fn.COUNT(Subscription.reader)
+    query = (Subscription.select(Author.handle, votes.alias('votes'))
+             .join(Author, on=(Subscription.writer == Author.id))
+             .where(Subscription.reader.in_(mine)
+                    & Subscription.writer.not_in(mine)
+                    & (Subscription.writer != me))
+             .group_by(Author.handle)
+             .order_by(votes.desc(), Author.handle))
     return list(query.tuples())
 
 
-def search(text: str) -> list:
-    """Tweets whose content contains the text, or tagged with it."""
-    tagged = (TweetTag.select(TweetTag.tweet)
-              .join(Tag).where(Tag.name == text.lower()))
-    query = (Tweet.select()
-             .where(Tweet.content.contains(text) | Tweet.id.in_(tagged))
-             .order_by(Tweet.created))
-    return [t.content for t in query]
+def search(word: str) -> list:
+    """Posts whose body mentions the word, or filed under the topic of that name."""
+    on_topic = (PostTopic.select(PostTopic.post)
+                .join(Topic).where(Topic.name == word.lower()))
+    query = (Post.select()
+             .where(Post.body.contains(word) | Post.id.in_(on_topic))
+             .order_by(Post.published))
+    return [p.body for p in query]
 
 
-def rank_by_likes() -> list:
-    rank = fn.RANK().over(partition_by=[Tweet.user], order_by=[Tweet.likes.desc()])
-    query = (Tweet.select(User.username, Tweet.content, Tweet.likes, rank.alias('rank'))
-             .join(User)
-             .order_by(User.username, SQL('rank'), Tweet.id))
-    return [(row.username, row.content, row.rank) for row in query.objects()]
+def best_post_per_author() -> list:
+    """Each author's most applauded post, by ranking inside a subquery."""
+    place = fn.ROW_NUMBER().over(partition_by=[Post.author],
+                                 order_by=[Post.claps.desc(), Post.id])
+    ranked = (Post.select(Post.author, Post.body, Post.claps, place.alias('place'))
+              .alias('ranked'))
+    query = (Author.select(Author.handle, ranked.c.body, ranked.c.claps)
+             .join(ranked, on=(ranked.c.author_id == Author.id))
+             .where(ranked.c.place == 1)
+             .order_by(Author.handle))
+    return list(query.tuples())
 
 
 def run() -> None:
     seed()
 
-    assert [u.username for u in User.get(User.username == 'ada').following()] == \
-        ['brian', 'chloe']
-    assert [u.username for u in User.get(User.username == 'ada').followers()] == \
-        ['chloe', 'dmitri']
+    amara = Author.get(Author.handle == 'amara')
+    assert [a.handle for a in amara.writers()] == ['bruno', 'cleo']
+    assert [a.handle for a in amara.readers()] == ['cleo', 'dev']
 
-    page1 = show_timeline('ada')
-    assert page1 == ['Hello, world!', 'Window functions from Python, finally.',
-                     'pyproject.toml all the things.'], page1
-    page2 = show_timeline('ada', page=2)
-    assert page2 == ['Indexes are not free on writes.'], page2
+    first_page = show_feed('amara')
+    assert first_page == ['First post!', 'Window functions, now from Python.',
+                          'One pyproject.toml to rule them.'], first_page
+    second_page = show_feed('amara', page=2)
+    assert second_page == ['Every index slows down writes.'], second_page
 
-    profiles = show_profiles()
-    assert profiles == [('ada', 2, 2, 1), ('brian', 2, 2, 5), ('chloe', 2, 2, 4),
-                        ('dmitri', 1, 0, 2)], profiles
+    authors = show_authors()
+    assert authors == [('amara', 2, 2, 4), ('bruno', 2, 2, 10), ('cleo', 2, 2, 2),
+                       ('dev', 1, 0, 5)], authors
 
-    tags = show_popular_tags()
-    assert tags == [('python', 3), ('sql', 3), ('til', 2)], tags
+    topics = show_busy_topics()
+    assert topics == [('python', 3), ('sql', 3), ('tips', 2)], topics
 
-    lines = show_categories()
-    assert lines == ['Life (1)', 'Tech (0)', '  Databases (2)', '  Python (2)',
-                     '    Packaging (1)'], lines
-    assert Category.get(Category.slug == 'packaging').path() == 'Tech / Python / Packaging'
+    lines = show_sections()
+    assert lines == ['Engineering (0)', '  Data (2)', '  Python (2)', '    Packaging (1)',
+                     'Travel (1)'], lines
+    assert Section.get(Section.slug == 'packaging').breadcrumb() == \
+        'Engineering / Python / Packaging'
 
-    in_python = tweets_in_category('python')
-    print('Under Python:', in_python)
-    assert in_python == ['Generators make pipelines cheap.', 'pyproject.toml all the things.',
-                         'Window functions from Python, finally.']
+    under_python = posts_under('python')
+    print('Under Python:', under_python)
+    assert under_python == ['Generators keep memory flat.', 'One pyproject.toml to rule them.',
+                            'Window functions, now from Python.'], under_python
+    assert len(posts_under('eng')) == 5
 
-    suggestions = who_to_follow('dmitri')
-    print('dmitri might follow:', suggestions)
-    assert suggestions == [('chloe', 2)], suggestions
+    suggestions = suggested_writers('dev')
+    print('dev might also read:', suggestions)
+    assert suggestions == [('cleo', 2)], suggestions
 
     found = search('sql')
     print('Search "sql":', found)
-    assert found == ['Indexes are not free on writes.', 'Window functions from Python, finally.',
-                     'EXPLAIN before you optimize.'], found
+    assert found == ['Every index slows down writes.', 'Window functions, now from Python.',
+                     'Read the query plan first.'], found
 
-    ranks = rank_by_likes()
-    assert ranks[:2] == [('ada', 'Second coffee of the morning.', 1),
-                         ('ada', 'Generators make pipelines cheap.', 2)], ranks
+    best = best_post_per_author()
+    print('Best posts:', best)
+    assert best == [('amara', 'Night train, good coffee.', 3),
+                    ('bruno', 'Window functions, now from Python.', 6),
+                    ('cleo', 'First post!', 2),
+                    ('dev', 'Read the query plan first.', 5)], best
 
     # Django-style filters, across a foreign key
-    admin_posts = Tweet.filter(user__is_admin=True, likes__gte=1)
-    assert [t.content for t in admin_posts] == ['Second coffee of the morning.']
-    assert Tweet.filter(DQ(likes=0) | DQ(category=None)).count() == 2
+    by_editors = Post.filter(author__is_editor=True, claps__gte=2)
+    assert [p.body for p in by_editors] == ['Night train, good coffee.']
+    assert Post.filter(DQ(claps=0) | DQ(section=None)).count() == 2
 
-    # liking a tweet: an atomic UPDATE, no read-modify-write race
-    hello = Tweet.get(Tweet.content == 'Hello, world!')
-    Tweet.update(likes=Tweet.likes + 1).where(Tweet.id == hello.id).execute()
-    assert Tweet.get_by_id(hello.id).likes == 1
+    # applause is one atomic UPDATE: no read-modify-write race
+    first = Post.get(Post.body == 'First post!')
+    Post.update(claps=Post.claps + 1).where(Post.id == first.id).execute()
+    assert Post.get_by_id(first.id).claps == 3
 
-    # following twice violates the unique index; the savepoint keeps the outer work
+    # a second subscription to the same writer breaks the unique index; the savepoint
+    # undoes only that statement, and the outer transaction goes on
     with db.atomic():
         try:
             with db.atomic():
-                User.get(User.username == 'ada').follow(User.get(User.username == 'brian'))
+                amara.subscribe(Author.get(Author.handle == 'bruno'))
         except IntegrityError:
-            print('ada already follows brian')
-    assert Follow.select().count() == 6
+            print('amara already reads bruno')
+        amara.subscribe(Author.get(Author.handle == 'dev'))
+    assert Subscription.select().count() == 7
+    assert [a.handle for a in amara.writers()] == ['bruno', 'cleo', 'dev']
 
-    # retagging: assigning a list replaces the tags
-    hello.tags = [Tag.get(Tag.name == 'til')]
-    assert [t.name for t in hello.tags] == ['til']
+    # assigning a list replaces a post's topics
+    first.topics = [Topic.get(Topic.name == 'tips')]
+    assert [t.name for t in first.topics] == ['tips']
 
-    # deleting a user removes their tweets, tag links and follows first
-    dmitri = User.get(User.username == 'dmitri')
-    dmitri.delete_instance(recursive=True)
-    assert User.select().count() == 3
-    assert Tweet.select().count() == 6
-    assert Follow.select().where(Follow.follower == dmitri.id).count() == 0
-    print('Deleted dmitri; %d tweets left.' % Tweet.select().count())
+    # deleting an author takes their posts, topic links and subscriptions with them
+    dev = Author.get(Author.handle == 'dev')
+    dev.delete_instance(recursive=True)
+    assert Author.select().count() == 3
+    assert Post.select().count() == 6
+    assert not Subscription.select().where(Subscription.reader == dev.id).exists()
+    print('Removed dev; %d posts remain.' % Post.select().count())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     connect(args.postgres)
     try:
-        db.drop_tables(MODELS)             # leftovers of an interrupted run
+        db.drop_tables(MODELS)             # whatever an interrupted run left behind
         db.create_tables(MODELS)
         run()
     finally:

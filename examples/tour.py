@@ -1,11 +1,11 @@
-"""A tour of orm on SQLite: define models, create and evolve the schema, query.
+"""A tour of orm on SQLite: declare models, create and change the schema, query.
 
-Run it from a fresh clone with:
+From a fresh clone:
 
     python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python examples/tour.py
 
-It writes a SQLite file in a temporary directory (set ORM_TOUR_DB to choose the path)
-and prints what it does at each step.
+The tour keeps a recipe book in a SQLite file inside a new temporary directory
+(ORM_TOUR_DB chooses another path) and prints what each step does.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import os
 import sys
 import tempfile
 
-# the API is peewee's: an application can also `import orm as peewee`
-from orm import (JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField,
+# orm speaks peewee's API: an application may just as well `import orm as peewee`
+from orm import (JOIN, CharField, DateField, ForeignKeyField, IntegerField,
                  ManyToManyField, Model, SqliteDatabase, TextField, fn, prefetch)
 from playhouse.migrate import SchemaMigrator, migrate
 
@@ -27,87 +27,97 @@ def step(title: str) -> None:
     print('\n== %s' % title)
 
 
-# -- 1. define models -------------------------------------------------------------------------
-class BaseModel(Model):
+# -- 1. the models ----------------------------------------------------------------------------
+class RecipeBookModel(Model):
     class Meta:
         database = db
 
 
-class User(BaseModel):
-    username = CharField(unique=True)
-    joined = DateTimeField(default=datetime.datetime.now)
-
-
-class Tweet(BaseModel):
-    user = ForeignKeyField(User, backref='tweets', on_delete='CASCADE')
-    content = TextField()
-    created = DateTimeField(default=datetime.datetime.now)
-
-
-class Tag(BaseModel):
+class Cook(RecipeBookModel):
     name = CharField(unique=True)
-    tweets = ManyToManyField(Tweet, backref='tags')
+    since = DateField(default=datetime.date.today)
 
 
-TweetTag = Tag.tweets.get_through_model()
+class Recipe(RecipeBookModel):
+    cook = ForeignKeyField(Cook, backref='recipes', on_delete='CASCADE')
+    title = CharField()
+    method = TextField(default='')
+    added = DateField()
+
+
+class Ingredient(RecipeBookModel):
+    name = CharField(unique=True)
+    recipes = ManyToManyField(Recipe, backref='ingredients')
+
+
+RecipeIngredient = Ingredient.recipes.get_through_model()
+MODELS = [Cook, Recipe, Ingredient, RecipeIngredient]
 
 
 def main() -> int:
-    step('create the schema (referenced tables first)')
+    step('create the tables (each after the tables it refers to)')
     db.connect()
-    db.create_tables([User, Tweet, Tag, TweetTag])
-    print('tables:', db.get_tables())
+    db.create_tables(MODELS)
+    print('  tables:', db.get_tables())
 
-    step('insert rows in one transaction')
+    step('add rows inside one transaction')
     with db.atomic():
-        alice = User.create(username='alice')
-        bob = User.create(username='bob')
-        for i, text in enumerate(['hello', 'sqlite is embedded', 'no server needed']):
-            Tweet.create(user=alice, content=text,
-                         created=datetime.datetime(2026, 1, 1, 12, i))
-        Tweet.create(user=bob, content='hi alice', created=datetime.datetime(2026, 1, 2))
-        python = Tag.create(name='python')
-        alice.tweets.where(Tweet.content.contains('sql')).get().tags.add(python)
-    print('users:', User.select().count(), 'tweets:', Tweet.select().count())
+        noor = Cook.create(name='noor')
+        pablo = Cook.create(name='pablo')
+        pantry = {n: Ingredient.create(name=n) for n in ('flour', 'egg', 'lentils', 'lemon')}
+        book = [(noor, 'lemon cake', ['flour', 'egg', 'lemon']),
+                (noor, 'dal', ['lentils', 'lemon']),
+                (pablo, 'pancakes', ['flour', 'egg']),
+                (noor, 'flatbread', ['flour'])]
+        for day, (cook, title, needs) in enumerate(book, start=1):
+            recipe = Recipe.create(cook=cook, title=title, added=datetime.date(2026, 3, day))
+            recipe.ingredients.add([pantry[n] for n in needs])
+    print('  cooks: %d, recipes: %d' % (Cook.select().count(), Recipe.select().count()))
 
-    step('query: a join rebuilt into objects (one query)')
-    query = (Tweet.select(Tweet, User).join(User)
-             .order_by(Tweet.created.desc()).limit(3))
-    for tweet in query:
-        print('  %-6s %s' % (tweet.user.username, tweet.content))
+    step('a join read back as objects, in a single query')
+    latest = (Recipe.select(Recipe, Cook).join(Cook)
+              .order_by(Recipe.added.desc()).limit(3))
+    for recipe in latest:
+        print('  %s  %-10s by %s' % (recipe.added, recipe.title, recipe.cook.name))
 
-    step('query: aggregate with GROUP BY, rows as dicts')
-    counts = (User.select(User.username, fn.COUNT(Tweet.id).alias('tweets'))
-              .join(Tweet, JOIN.LEFT_OUTER).group_by(User.username)
-              .order_by(User.username).dicts())
-    for row in counts:
+    step('counting with GROUP BY; rows as dicts')
+    per_ingredient = (Ingredient
+                      .select(Ingredient.name, fn.COUNT(RecipeIngredient.id).alias('used_in'))
+                      .join(RecipeIngredient, JOIN.LEFT_OUTER)
+                      .group_by(Ingredient.name)
+                      .order_by(fn.COUNT(RecipeIngredient.id).desc(), Ingredient.name))
+    for row in per_ingredient.dicts():
         print('  ', row)
 
-    step('prefetch: every user with their tweets in two queries')
-    for user in prefetch(User.select().order_by(User.username), Tweet.select()):
-        print('  %s: %s' % (user.username, [t.content for t in user.tweets]))
+    step('prefetch: each cook with a list of their recipes, two queries in all')
+    for cook in prefetch(Cook.select().order_by(Cook.name),
+                         Recipe.select().order_by(Recipe.title)):
+        print('  %s: %s' % (cook.name, ', '.join(r.title for r in cook.recipes)))
 
-    step('many-to-many through a generated table')
-    print('  tagged python:', [t.content for t in python.tweets])
+    step('following the many-to-many relation from the other side')
+    lemon = Ingredient.get(Ingredient.name == 'lemon')
+    print('  with lemon:', sorted(r.title for r in lemon.recipes))
+    print('  in pancakes:', sorted(i.name for i in
+                                   Recipe.get(Recipe.title == 'pancakes').ingredients))
 
-    step('migrate: add a column that keeps every existing row')
-    # schema v2: tweets get a like counter, NOT NULL with a default that fills the old rows
-    # (on SQLite this rebuilds the table, foreign keys checked before they come back on)
+    step('migrate: a new NOT NULL column, old rows filled from its default')
+    # version 2 of the schema: recipes say how many they serve. SQLite rebuilds the
+    # table for this, checking the foreign keys before it switches them back on.
     migrator = SchemaMigrator.from_database(db)
-    migrate(migrator.add_column('tweet', 'likes', IntegerField(default=0)))
-    Tweet._meta.add_field('likes', IntegerField(default=0))
-    Tweet.update(likes=Tweet.likes + 5).where(Tweet.user == bob).execute()
-    for tweet in Tweet.select().order_by(Tweet.likes.desc(), Tweet.id).limit(2):
-        print('  %-20s likes=%d' % (tweet.content, tweet.likes))
-    print('  columns now:', [c.name for c in db.get_columns('tweet')])
+    migrate(migrator.add_column('recipe', 'serves', IntegerField(default=2)))
+    Recipe._meta.add_field('serves', IntegerField(default=2))
+    Recipe.update(serves=Recipe.serves * 4).where(Recipe.title == 'dal').execute()
+    for recipe in Recipe.select().order_by(Recipe.serves.desc(), Recipe.title).limit(2):
+        print('  %-10s serves %d' % (recipe.title, recipe.serves))
+    print('  columns now:', [c.name for c in db.get_columns('recipe')])
 
-    step('update and delete')
-    User.update(username='alice2').where(User.username == 'alice').execute()
-    alice = User.get(User.username == 'alice2')
-    print('  renamed:', alice.username)
-    removed = alice.delete_instance(recursive=True)
-    print('  deleted alice (%d row) and her tweets; tweets left: %d'
-          % (removed, Tweet.select().count()))
+    step('update, then delete with everything that depends on the row')
+    Cook.update(name='pablo m.').where(Cook.name == 'pablo').execute()
+    pablo = Cook.get(Cook.name == 'pablo m.')
+    print('  renamed to', pablo.name)
+    removed = pablo.delete_instance(recursive=True)
+    print('  removed %d cook with his recipes and their ingredient links; recipes left: %d'
+          % (removed, Recipe.select().count()))
 
     db.close()
     print('\nDone. The database file is', path)

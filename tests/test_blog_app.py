@@ -1,8 +1,11 @@
-"""A small blog / microblog application written against peewee's documented API only.
+"""A neighbourhood seed-swap board, written against peewee's documented API only.
 
-The application code below imports ``orm`` under the name ``peewee`` and uses nothing
-but what peewee 3.17 documents: this is what "peewee applications run unchanged" means.
-It runs on SQLite and PostgreSQL (foreign keys enforced there, so delete order matters).
+Gardeners list things to give away (seeds, seedlings, tools), file each listing
+under a plant in a taxonomy tree, put labels on them, and vouch for the
+gardeners they trust. The application code imports ``orm`` under the name
+``peewee`` and uses only what peewee 3.17 documents: that is what "peewee
+applications run unchanged" means. It runs on SQLite and PostgreSQL (where
+foreign keys are enforced, so the order of deletes matters).
 """
 from __future__ import annotations
 
@@ -21,398 +24,409 @@ JOIN, SQL, Value, fn = peewee.JOIN, peewee.SQL, peewee.Value, peewee.fn
 # The application
 # ---------------------------------------------------------------------------------------
 
-class BaseModel(peewee.Model):
+class SwapModel(peewee.Model):
     pass
 
 
-class User(BaseModel):
-    username = peewee.CharField(unique=True)
+class Gardener(SwapModel):
+    nickname = peewee.CharField(unique=True)
     email = peewee.CharField()
-    join_date = peewee.DateTimeField(default=datetime.datetime.now)
+    signed_up = peewee.DateTimeField(default=datetime.datetime.now)
 
-    def following(self):
-        return (User.select()
-                .join(Relationship, on=Relationship.to_user)
-                .where(Relationship.from_user == self)
-                .order_by(User.username))
+    # Both directions of the trust network are one correlated EXISTS over Trust.
+    def _network(self, own_end, far_end):
+        link = Trust.select(Trust.id).where((own_end == self.id) & (far_end == Gardener.id))
+        return Gardener.select().where(fn.EXISTS(link)).order_by(Gardener.nickname)
 
-    def followers(self):
-        return (User.select()
-                .join(Relationship, on=Relationship.from_user)
-                .where(Relationship.to_user == self)
-                .order_by(User.username))
+    def trusted(self):
+        """The gardeners this one vouches for."""
+        return self._network(Trust.truster, Trust.trusted)
 
-    def is_following(self, user):
-        return (Relationship.select()
-                .where((Relationship.from_user == self) & (Relationship.to_user == user))
-                .exists())
+    def trusted_by(self):
+        """The gardeners who vouch for this one."""
+        return self._network(Trust.trusted, Trust.truster)
 
-    def follow(self, user):
-        """Follow ``user``; False when already following (the unique index says so)."""
+    def trusts(self, other):
+        return Trust.get_or_none(truster=self, trusted=other) is not None
+
+    def vouch_for(self, other):
+        """Record the trust; False when it was already recorded (the unique index)."""
         try:
             with self._meta.database.atomic():
-                Relationship.create(from_user=self, to_user=user)
+                Trust.create(truster=self, trusted=other)
         except peewee.IntegrityError:
             return False
         return True
 
-    def unfollow(self, user):
-        return (Relationship.delete()
-                .where((Relationship.from_user == self) & (Relationship.to_user == user))
-                .execute())
+    def withdraw(self, other):
+        query = Trust.delete().where(Trust.truster == self, Trust.trusted == other)
+        return query.execute()
 
-    def timeline(self):
-        """Tweets of the users this one follows, newest first, authors joined."""
-        return (Tweet.select(Tweet, User)
-                .join(User)
-                .where(Tweet.user.in_(self.following()) & Tweet.is_published)
-                .order_by(Tweet.pub_date.desc(), Tweet.id.desc()))
+    def board(self):
+        """Open listings of the gardeners this one trusts, latest first, givers joined."""
+        return (Listing.select(Listing, Gardener)
+                .join(Gardener)
+                .join(Trust, on=(Trust.trusted == Gardener.id))
+                .where((Trust.truster == self.id) & Listing.is_open)
+                .order_by(Listing.listed_at.desc(), Listing.id.desc()))
 
 
-class Relationship(BaseModel):
-    from_user = peewee.ForeignKeyField(User, backref='relationships')
-    to_user = peewee.ForeignKeyField(User, backref='related_to')
+class Trust(SwapModel):
+    truster = peewee.ForeignKeyField(Gardener, backref='vouches')
+    trusted = peewee.ForeignKeyField(Gardener, backref='vouched_by')
 
     class Meta:
         indexes = (
-            (('from_user', 'to_user'), True),     # follow someone only once
+            (('truster', 'trusted'), True),       # one vouch per pair
         )
 
 
-class Category(BaseModel):
+class Taxon(SwapModel):
     name = peewee.CharField()
     parent = peewee.ForeignKeyField('self', null=True, backref='children')
 
 
-class Tag(BaseModel):
+class Label(SwapModel):
     name = peewee.CharField(unique=True)
 
 
-class Tweet(BaseModel):
-    user = peewee.ForeignKeyField(User, backref='tweets')
-    category = peewee.ForeignKeyField(Category, null=True, backref='tweets')
-    message = peewee.TextField()
-    pub_date = peewee.DateTimeField()
-    is_published = peewee.BooleanField(default=True)
-    tags = peewee.ManyToManyField(Tag, backref='tweets')
+class Listing(SwapModel):
+    gardener = peewee.ForeignKeyField(Gardener, backref='listings')
+    taxon = peewee.ForeignKeyField(Taxon, null=True, backref='listings')
+    title = peewee.TextField()
+    listed_at = peewee.DateTimeField()
+    is_open = peewee.BooleanField(default=True)
+    labels = peewee.ManyToManyField(Label, backref='listings')
 
 
-TweetTag = Tweet.tags.get_through_model()
+ListingLabel = Listing.labels.get_through_model()
 
-MODELS = [User, Relationship, Category, Tag, Tweet, TweetTag]
-START = datetime.datetime(2024, 3, 1, 9, 0)
+MODELS = [Gardener, Trust, Taxon, Label, Listing, ListingLabel]
+OPENING = datetime.datetime(2024, 4, 20, 8, 0)
+
+TAXA = [('vegetables', None), ('roots', 'vegetables'), ('carrots', 'roots'),
+        ('beets', 'roots'), ('leaves', 'vegetables'), ('herbs', None), ('mint', 'herbs')]
+
+LISTINGS = [    # (gardener, title, minute, taxon, labels, open)
+    ('basil', 'purple carrot seed', 1, 'carrots', ['heirloom', 'easy'], True),
+    ('rowan', 'rainbow chard', 2, 'leaves', ['organic'], True),
+    ('basil', 'beet seedlings', 3, 'beets', [], True),
+    ('fern', 'a spare trowel', 4, None, [], True),
+    ('rowan', 'kale starts', 5, 'leaves', ['organic', 'heirloom'], True),
+    ('basil', 'seed potatoes', 6, 'roots', ['organic'], False),
+    ('rowan', 'mint runners', 7, 'mint', ['easy'], True),
+    ('basil', 'carrot thinnings', 8, 'carrots', ['heirloom'], True),
+    ('sage', 'compost, free', 9, None, [], True),
+]
 
 
-def post(user, message, minutes, category=None, tags=(), published=True):
-    tweet = Tweet.create(user=user, message=message, category=category,
-                         pub_date=START + datetime.timedelta(minutes=minutes),
-                         is_published=published)
-    if tags:
-        tweet.tags.add([Tag.get(Tag.name == name) for name in tags])
-    return tweet
+def list_item(gardener, title, minute, taxon=None, labels=(), is_open=True):
+    listing = Listing.create(gardener=gardener, title=title, taxon=taxon,
+                             listed_at=OPENING + datetime.timedelta(minutes=minute),
+                             is_open=is_open)
+    if labels:
+        listing.labels.add(list(Label.select().where(Label.name.in_(labels))))
+    return listing
 
 
 @pytest.fixture
-def app(db):
+def board(db):
     db.bind(MODELS)
-    with db.atomic():     # one commit: seeding stays fast on every engine
+    with db.atomic():     # a single commit keeps seeding quick on every engine
         db.create_tables(MODELS)
-        users = {name: User.create(username=name, email='%s@example.com' % name)
-                 for name in ('alice', 'bob', 'carol', 'dave')}
-        for a, b in [('alice', 'bob'), ('alice', 'carol'), ('bob', 'alice'),
-                     ('dave', 'alice'), ('dave', 'bob'), ('dave', 'carol')]:
-            assert users[a].follow(users[b])
-        programming = Category.create(name='programming')
-        python = Category.create(name='python', parent=programming)
-        Category.create(name='sql', parent=programming)
-        Category.create(name='asyncio', parent=python)
-        life = Category.create(name='life')
-        for name in ('orm', 'db', 'fun'):
-            Tag.create(name=name)
-        u = users
-        post(u['bob'], 'bob writes an orm', 1, python, ['orm', 'fun'])
-        post(u['carol'], 'carol likes sql', 2, programming, ['db'])
-        post(u['bob'], 'bob had lunch', 3, life)
-        post(u['alice'], 'alice says hi', 4)
-        post(u['carol'], 'carol tunes indexes', 5, programming, ['db', 'orm'])
-        post(u['bob'], 'a draft by bob', 6, published=False)
-        post(u['carol'], 'carol goes hiking', 7, life, ['fun'])
-        post(u['bob'], 'bob ships the orm', 8, python, ['orm'])
-        post(u['dave'], 'dave lurks', 9)
-        return users
+        people = {}
+        for nick in ('fern', 'basil', 'rowan', 'sage'):
+            people[nick] = Gardener.create(nickname=nick, email=nick + '@allotment.test')
+        for who, whom in [('fern', 'basil'), ('fern', 'rowan'), ('basil', 'rowan'),
+                          ('rowan', 'fern'), ('sage', 'fern'), ('sage', 'rowan')]:
+            assert people[who].vouch_for(people[whom])
+        taxa = {}
+        for name, parent in TAXA:
+            taxa[name] = Taxon.create(name=name, parent=taxa.get(parent))
+        Label.insert_many([{'name': n} for n in ('heirloom', 'organic', 'easy')]).execute()
+        for nick, title, minute, taxon, labels, is_open in LISTINGS:
+            list_item(people[nick], title, minute, taxa.get(taxon), labels, is_open)
+        return people
 
 
-def messages(tweets):
-    return [t.message for t in tweets]
+def titles(listings):
+    return [item.title for item in listings]
 
 
 # ---------------------------------------------------------------------------------------
 # Scenarios
 # ---------------------------------------------------------------------------------------
 
-def test_following_and_followers(app):
-    alice = app['alice']
-    assert [u.username for u in alice.following()] == ['bob', 'carol']
-    assert [u.username for u in alice.followers()] == ['bob', 'dave']
-    assert alice.is_following(app['bob'])
-    assert not app['carol'].is_following(alice)
-    # the unique index: following twice is refused, and the database stays usable
-    assert alice.follow(app['bob']) is False
+def test_trust_network(board):
+    fern = board['fern']
+    assert [g.nickname for g in fern.trusted()] == ['basil', 'rowan']
+    assert [g.nickname for g in fern.trusted_by()] == ['rowan', 'sage']
+    assert fern.trusts(board['basil']) and not board['basil'].trusts(fern)
+    # the unique index refuses a second vouch, and the connection stays usable
+    assert fern.vouch_for(board['rowan']) is False
     with pytest.raises(peewee.IntegrityError):
-        with alice._meta.database.atomic():
-            Relationship.create(from_user=alice, to_user=app['carol'])
-    assert Relationship.select().count() == 6
-    assert alice.unfollow(app['bob']) == 1
-    assert [u.username for u in alice.following()] == ['carol']
+        with fern._meta.database.atomic():
+            Trust.create(truster=fern, trusted=board['basil'])
+    assert Trust.select().count() == 6
+    assert fern.withdraw(board['basil']) == 1
+    assert fern.withdraw(board['basil']) == 0
+    assert [g.nickname for g in fern.trusted()] == ['rowan']
+    assert [g.nickname for g in board['basil'].trusted_by()] == []
 
 
-def test_timeline_with_pagination(app):
-    timeline = app['alice'].timeline()
-    assert timeline.count() == 6
+def test_board_pages(board):
+    page_query = board['fern'].board()
+    assert page_query.count() == 6
     pages = []
     with count_queries() as counter:
-        for page in (1, 2, 3):
-            pages.append([(t.user.username, t.message)
-                          for t in timeline.paginate(page, 4)])
-    assert counter.count == 3                     # the authors come with the join
+        for number in (1, 2, 3):
+            pages.append([(item.gardener.nickname, item.title)
+                          for item in page_query.paginate(number, 4)])
+    assert counter.count == 3                     # the givers arrive with the join
     assert pages == [
-        [('bob', 'bob ships the orm'), ('carol', 'carol goes hiking'),
-         ('carol', 'carol tunes indexes'), ('bob', 'bob had lunch')],
-        [('carol', 'carol likes sql'), ('bob', 'bob writes an orm')],
+        [('basil', 'carrot thinnings'), ('rowan', 'mint runners'),
+         ('rowan', 'kale starts'), ('basil', 'beet seedlings')],
+        [('rowan', 'rainbow chard'), ('basil', 'purple carrot seed')],
         []]
-    # dave follows everyone but himself; bob's draft is not published
-    assert 'a draft by bob' not in messages(app['dave'].timeline())
-    assert len(app['dave'].timeline()) == 7
-    assert list(app['carol'].timeline()) == []
-    # the newest tweet on the public page, with a user's own tweets
-    newest = Tweet.select().where(Tweet.is_published).order_by(Tweet.pub_date.desc()).get()
-    assert (newest.message, newest.user.username) == ('dave lurks', 'dave')
-    assert messages(app['bob'].tweets.where(Tweet.is_published)
-                    .order_by(Tweet.pub_date)) == [
-        'bob writes an orm', 'bob had lunch', 'bob ships the orm']
+    # basil's closed listing never shows, though fern trusts basil
+    assert 'seed potatoes' not in titles(board['fern'].board())
+    assert titles(board['rowan'].board()) == ['a spare trowel']
+    assert len(board['sage'].board()) == 4
+    # the latest open listing anywhere, and one gardener's own open listings
+    latest = (Listing.select().where(Listing.is_open)
+              .order_by(Listing.listed_at.desc()).get())
+    assert (latest.title, latest.gardener.nickname) == ('compost, free', 'sage')
+    own = board['basil'].listings.where(Listing.is_open).order_by(Listing.listed_at)
+    assert titles(own) == ['purple carrot seed', 'beet seedlings', 'carrot thinnings']
 
 
-def test_follower_counts_group_by(app):
-    followers = fn.COUNT(Relationship.id)
-    query = (User.select(User, followers.alias('n_followers'))
-             .join(Relationship, JOIN.LEFT_OUTER, on=Relationship.to_user)
-             .group_by(User)
-             .order_by(followers.desc(), User.username))
-    assert [(u.username, u.n_followers) for u in query] == [
-        ('alice', 2), ('bob', 2), ('carol', 2), ('dave', 0)]
-    # the busiest authors, by published tweets, with HAVING
-    n = fn.COUNT(Tweet.id)
-    query = (User.select(User.username, n.alias('n'))
-             .join(Tweet)
-             .where(Tweet.is_published == True)  # noqa: E712 (an SQL expression)
-             .group_by(User.username)
-             .having(n >= 2)
-             .order_by(n.desc(), User.username)
+def test_reputation_with_group_by(board):
+    vouches = fn.COUNT(Trust.id)
+    query = (Gardener.select(Gardener, vouches.alias('vouches'))
+             .join(Trust, JOIN.LEFT_OUTER, on=Trust.trusted)
+             .group_by(Gardener)
+             .order_by(vouches.desc(), Gardener.nickname))
+    assert [(g.nickname, g.vouches) for g in query] == [
+        ('rowan', 3), ('fern', 2), ('basil', 1), ('sage', 0)]
+    # the most generous gardeners by open listings, filtered with HAVING
+    n = fn.COUNT(Listing.id)
+    query = (Gardener.select(Gardener.nickname, n.alias('n'))
+             .join(Listing)
+             .where(Listing.is_open == True)  # noqa: E712 (an SQL expression)
+             .group_by(Gardener.nickname)
+             .having(n > 1)
+             .order_by(Gardener.nickname)
              .tuples())
-    assert list(query) == [('bob', 3), ('carol', 3)]
+    assert list(query) == [('basil', 3), ('rowan', 3)]
 
 
-def test_tags_many_to_many(app):
-    orm_tag = Tag.get(Tag.name == 'orm')
-    assert sorted(messages(orm_tag.tweets)) == [
-        'bob ships the orm', 'bob writes an orm', 'carol tunes indexes']
-    # querying through the relation table
-    query = (Tweet.select().join(TweetTag).join(Tag)
-             .where(Tag.name == 'fun').order_by(Tweet.pub_date))
-    assert messages(query) == ['bob writes an orm', 'carol goes hiking']
-    # a tag cloud
-    n = fn.COUNT(TweetTag.id)
-    cloud = (Tag.select(Tag.name, n.alias('uses')).join(TweetTag, JOIN.LEFT_OUTER)
-             .group_by(Tag.name).order_by(n.desc(), Tag.name))
-    assert [(t.name, t.uses) for t in cloud] == [('orm', 3), ('db', 2), ('fun', 2)]
-    # retagging a tweet
-    tweet = Tweet.get(Tweet.message == 'bob had lunch')
-    tweet.tags = Tag.select().where(Tag.name.in_(['fun', 'db']))
-    assert sorted(t.name for t in tweet.tags) == ['db', 'fun']
-    tweet.tags.remove(Tag.get(Tag.name == 'db'))
-    assert [t.name for t in tweet.tags] == ['fun']
-    # a page of tweets with their tags: three queries, however many tweets
+def test_labels_many_to_many(board):
+    heirloom = Label.get(Label.name == 'heirloom')
+    assert sorted(titles(heirloom.listings)) == [
+        'carrot thinnings', 'kale starts', 'purple carrot seed']
+    # reaching the other side through the through model
+    query = (Listing.select().join(ListingLabel).join(Label)
+             .where(Label.name == 'easy').order_by(Listing.listed_at))
+    assert titles(query) == ['purple carrot seed', 'mint runners']
+    uses = fn.COUNT(ListingLabel.id)
+    tally = (Label.select(Label.name, uses.alias('uses'))
+             .join(ListingLabel, JOIN.LEFT_OUTER)
+             .group_by(Label.name)
+             .order_by(uses.desc(), Label.name))
+    assert [(label.name, label.uses) for label in tally] == [
+        ('heirloom', 3), ('organic', 3), ('easy', 2)]
+    # relabelling one listing
+    beets = Listing.get(Listing.title == 'beet seedlings')
+    beets.labels = Label.select().where(Label.name.in_(['organic', 'easy']))
+    assert sorted(label.name for label in beets.labels) == ['easy', 'organic']
+    beets.labels.remove(Label.get(Label.name == 'organic'))
+    assert [label.name for label in beets.labels] == ['easy']
+    # one gardener's listings with their labels: three queries, however many listings
     with count_queries() as counter:
-        tweets = peewee.prefetch(
-            Tweet.select().where(Tweet.user == app['carol']).order_by(Tweet.pub_date),
-            TweetTag.select(), Tag.select())
-        shown = [(t.message, sorted(tag.name for tag in t.tags)) for t in tweets]
+        rows = peewee.prefetch(
+            Listing.select().where(Listing.gardener == board['rowan'])
+            .order_by(Listing.listed_at),
+            ListingLabel.select(), Label.select())
+        shown = [(item.title, sorted(label.name for label in item.labels)) for item in rows]
     assert counter.count == 3
-    assert shown == [('carol likes sql', ['db']), ('carol tunes indexes', ['db', 'orm']),
-                     ('carol goes hiking', ['fun'])]
+    assert shown == [('rainbow chard', ['organic']), ('kale starts', ['heirloom', 'organic']),
+                     ('mint runners', ['easy'])]
 
 
-def test_category_tree(app):
-    Parent = Category.alias()
-    query = (Category.select(Category, Parent)
-             .join(Parent, JOIN.LEFT_OUTER, on=(Category.parent == Parent.id))
-             .order_by(Category.name))
+def test_taxonomy_tree(board):
+    Up = Taxon.alias()
+    query = (Taxon.select(Taxon, Up)
+             .join(Up, JOIN.LEFT_OUTER, on=(Taxon.parent == Up.id))
+             .order_by(Taxon.name))
     with count_queries() as counter:
-        listing = [(c.name, c.parent.name if c.parent else None) for c in query]
+        pairs = [(t.name, t.parent.name if t.parent else None) for t in query]
     assert counter.count == 1
-    assert listing == [('asyncio', 'python'), ('life', None), ('programming', None),
-                       ('python', 'programming'), ('sql', 'programming')]
-    programming = Category.get(Category.name == 'programming')
-    assert sorted(c.name for c in programming.children) == ['python', 'sql']
-    roots = Category.select().where(Category.parent.is_null()).order_by(Category.name)
-    assert [c.name for c in roots] == ['life', 'programming']
+    assert pairs == [('beets', 'roots'), ('carrots', 'roots'), ('herbs', None),
+                     ('leaves', 'vegetables'), ('mint', 'herbs'), ('roots', 'vegetables'),
+                     ('vegetables', None)]
+    vegetables = Taxon.get(Taxon.name == 'vegetables')
+    assert sorted(t.name for t in vegetables.children) == ['leaves', 'roots']
+    tops = Taxon.select().where(Taxon.parent.is_null()).order_by(Taxon.name)
+    assert [t.name for t in tops] == ['herbs', 'vegetables']
 
-    # the whole tree with paths, by a recursive common table expression
-    Base = Category.alias()
-    base = (Base.select(Base.id, Base.name, Value(1).alias('level'),
-                        Base.name.cast('TEXT').alias('path'))
-            .where(Base.parent.is_null())
-            .cte('tree', recursive=True))
-    Step = Category.alias()
-    step = (Step.select(Step.id, Step.name, (base.c.level + 1).alias('level'),
-                        base.c.path.concat('/').concat(Step.name).alias('path'))
-            .join(base, on=(Step.parent == base.c.id)))
-    tree = base.union_all(step)
-    query = tree.select_from(tree.c.path, tree.c.level).order_by(tree.c.path)
-    assert [(r['path'], r['level']) for r in query.dicts()] == [
-        ('life', 1), ('programming', 1), ('programming/python', 2),
-        ('programming/python/asyncio', 3), ('programming/sql', 2)]
-    # by default the rows of a CTE over a model query are instances of that model
-    nodes = list(tree.select_from(tree.c.name, tree.c.level).order_by(tree.c.path))
-    assert all(type(c) is Category for c in nodes)
-    assert [(c.name, c.level) for c in nodes][-2:] == [('asyncio', 3), ('sql', 2)]
+    # every taxon with its trail from the top, by a recursive common table expression
+    Top = Taxon.alias()
+    start = (Top.select(Top.id, Top.name, Top.name.cast('TEXT').alias('trail'),
+                        Value(0).alias('depth'))
+             .where(Top.parent.is_null())
+             .cte('walk', recursive=True))
+    Below = Taxon.alias()
+    further = (Below.select(Below.id, Below.name,
+                            start.c.trail.concat(' > ').concat(Below.name),
+                            start.c.depth + 1)
+               .join(start, on=(Below.parent == start.c.id)))
+    walk = start.union_all(further)
+    query = walk.select_from(walk.c.trail, walk.c.depth).order_by(walk.c.trail)
+    assert [(row['trail'], row['depth']) for row in query.dicts()] == [
+        ('herbs', 0), ('herbs > mint', 1), ('vegetables', 0),
+        ('vegetables > leaves', 1), ('vegetables > roots', 1),
+        ('vegetables > roots > beets', 2), ('vegetables > roots > carrots', 2)]
+    # selected from a CTE over a model query, rows are instances of that model
+    deepest = list(walk.select_from(walk.c.name, walk.c.depth)
+                   .where(walk.c.depth == 2).order_by(walk.c.name))
+    assert all(type(t) is Taxon for t in deepest)
+    assert [(t.name, t.depth) for t in deepest] == [('beets', 2), ('carrots', 2)]
 
-    # tweets per category, children included, for the programming subtree
-    ids = [c.id for c in Category.select().where(
-        (Category.name == 'programming') | (Category.parent == programming))]
-    assert Tweet.select().where(Tweet.category.in_(ids)).count() == 4
+    # listings anywhere under "vegetables": the subtree's ids from the same kind of CTE
+    seed = Taxon.select(Taxon.id).where(Taxon.id == vegetables.id).cte('sub', recursive=True)
+    Kid = Taxon.alias()
+    subtree = seed.union_all(Kid.select(Kid.id).join(seed, on=(Kid.parent == seed.c.id)))
+    ids = subtree.select_from(subtree.c.id)
+    assert Listing.select().where(Listing.taxon.in_(ids)).count() == 6
 
 
-def test_create_edit_delete(app):
-    erin = User.create(username='erin', email='erin@example.com')
-    assert erin.id is not None and erin.join_date is not None
-    user, created = User.get_or_create(username='erin', defaults={'email': 'x'})
-    assert not created and user.id == erin.id
-    tweet = post(erin, 'first!', 10, tags=['fun'])
+def test_create_edit_delete(board):
+    ivy = Gardener.create(nickname='ivy', email='ivy@allotment.test')
+    assert ivy.id is not None and ivy.signed_up is not None
+    again, created = Gardener.get_or_create(nickname='ivy', defaults={'email': 'other'})
+    assert not created and again.id == ivy.id and again.email == 'ivy@allotment.test'
+    listing = list_item(ivy, 'runner beans', 12, labels=['easy'])
     # edit through the instance ...
-    tweet.message = 'first post, edited'
-    assert tweet.is_dirty() and tweet.save() == 1
-    assert Tweet.get_by_id(tweet.id).message == 'first post, edited'
+    listing.title = 'runner bean seed'
+    assert listing.is_dirty() and listing.save() == 1
+    assert Listing.get_by_id(listing.id).title == 'runner bean seed'
     # ... and with an UPDATE query
-    n = (Tweet.update(is_published=False)
-         .where(Tweet.user == erin).execute())
-    assert n == 1 and not Tweet.get_by_id(tweet.id).is_published
-    # delete one tweet: its tag rows must go first
-    tweet.tags.clear()
-    assert tweet.delete_instance() == 1
-    assert not Tweet.select().where(Tweet.id == tweet.id).exists()
+    closed = Listing.update(is_open=False).where(Listing.gardener == ivy).execute()
+    assert closed == 1 and not Listing.get_by_id(listing.id).is_open
+    # deleting one listing: its label links have to go first
+    listing.labels.clear()
+    assert listing.delete_instance() == 1
+    assert not Listing.select().where(Listing.id == listing.id).exists()
 
 
-def test_recursive_delete_of_a_user(app):
-    bob = app['bob']
-    assert bob.tweets.count() == 4
-    other_tweets = Tweet.select().where(Tweet.user != bob).count()
-    bob.delete_instance(recursive=True)
-    assert User.select().where(User.username == 'bob').count() == 0
-    assert Tweet.select().where(Tweet.user == bob.id).count() == 0
-    assert Tweet.select().count() == other_tweets
-    # both directions of the follow relation went with him
-    assert Relationship.select().where((Relationship.from_user == bob.id) |
-                                       (Relationship.to_user == bob.id)).count() == 0
-    assert [u.username for u in app['alice'].following()] == ['carol']
-    # and the tag rows of his tweets; the tags themselves stay
-    orm_tag = Tag.get(Tag.name == 'orm')
-    assert messages(orm_tag.tweets) == ['carol tunes indexes']
-    assert TweetTag.select().count() == 4
+def test_recursive_delete_of_a_gardener(board):
+    basil = board['basil']
+    assert basil.listings.count() == 4
+    others = Listing.select().where(Listing.gardener != basil).count()
+    basil.delete_instance(recursive=True)
+    assert not Gardener.select().where(Gardener.nickname == 'basil').exists()
+    assert Listing.select().where(Listing.gardener == basil.id).count() == 0
+    assert Listing.select().count() == others
+    # trust in both directions went with basil
+    assert Trust.select().where((Trust.truster == basil.id) |
+                                (Trust.trusted == basil.id)).count() == 0
+    assert [g.nickname for g in board['fern'].trusted()] == ['rowan']
+    # so did the label links of basil's listings; the labels themselves stay
+    assert titles(Label.get(Label.name == 'heirloom').listings) == ['kale starts']
+    assert Label.select().count() == 3
+    assert ListingLabel.select().count() == 4
 
 
-def test_recursive_delete_in_the_category_tree(app):
-    # deleting a leaf with delete_nullable: its tweets go too
-    python = Category.get(Category.name == 'python')
-    asyncio = Category.get(Category.name == 'asyncio')
-    Tweet.update(category=asyncio).where(Tweet.message == 'bob ships the orm').execute()
-    asyncio.delete_instance(recursive=True, delete_nullable=True)
-    assert not Tweet.select().where(Tweet.message == 'bob ships the orm').exists()
-    assert [c.name for c in python.children] == []
-    # deleting an inner node without delete_nullable: children and tweets are kept,
-    # their nullable foreign keys are cleared
-    programming = Category.get(Category.name == 'programming')
-    programming.delete_instance(recursive=True)
-    assert not Category.select().where(Category.name == 'programming').exists()
-    orphans = Category.select().where(Category.parent.is_null()).order_by(Category.name)
-    assert [c.name for c in orphans] == ['life', 'python', 'sql']
-    carol_sql = Tweet.get(Tweet.message == 'carol likes sql')
-    assert carol_sql.category is None
-    # rows that were only unlinked keep their own dependents (the tweet keeps its tags)
-    assert [t.name for t in carol_sql.tags] == ['db']
-    assert TweetTag.select().count() == 7 - 1          # the asyncio tweet took its tag
+def test_recursive_delete_in_the_taxonomy(board):
+    # a leaf, with delete_nullable: its listings are deleted too
+    mint = Taxon.get(Taxon.name == 'mint')
+    mint.delete_instance(recursive=True, delete_nullable=True)
+    assert not Listing.select().where(Listing.title == 'mint runners').exists()
+    assert list(Taxon.get(Taxon.name == 'herbs').children) == []
+    assert ListingLabel.select().count() == 7
+    # an inner node without delete_nullable: the rows below are kept and their
+    # nullable foreign keys set to NULL
+    Taxon.get(Taxon.name == 'roots').delete_instance(recursive=True)
+    assert not Taxon.select().where(Taxon.name == 'roots').exists()
+    loose = Taxon.select().where(Taxon.parent.is_null()).order_by(Taxon.name)
+    assert [t.name for t in loose] == ['beets', 'carrots', 'herbs', 'vegetables']
+    potatoes = Listing.get(Listing.title == 'seed potatoes')
+    assert potatoes.taxon is None
+    # a row that was only unlinked keeps what depends on it
+    assert [label.name for label in potatoes.labels] == ['organic']
+    assert ListingLabel.select().count() == 7
 
 
-def test_transaction_rolls_back_on_error(app, db):
-    before = (User.select().count(), Tweet.select().count())
+def test_transactions_roll_back(board, db):
+    before = (Gardener.select().count(), Listing.select().count())
 
-    class Oops(Exception):
+    class Declined(Exception):
         pass
 
-    with pytest.raises(Oops):
+    with pytest.raises(Declined):
         with db.atomic():
-            frank = User.create(username='frank', email='frank@example.com')
-            post(frank, 'hello from frank', 20, tags=['fun'])
-            frank.follow(app['alice'])
-            raise Oops('payment failed')
-    assert (User.select().count(), Tweet.select().count()) == before
-    assert not User.select().where(User.username == 'frank').exists()
-    assert app['alice'].followers().count() == 2
+            oak = Gardener.create(nickname='oak', email='oak@allotment.test')
+            list_item(oak, 'acorns', 20, labels=['easy'])
+            oak.vouch_for(board['fern'])
+            raise Declined('changed my mind')
+    assert (Gardener.select().count(), Listing.select().count()) == before
+    assert Gardener.get_or_none(Gardener.nickname == 'oak') is None
+    assert board['fern'].trusted_by().count() == 2
 
-    # a failing nested block rolls back to its savepoint; the outer work commits
+    # the inner block fails and returns to its savepoint; the outer block commits
     with db.atomic():
-        gina = User.create(username='gina', email='gina@example.com')
+        ivy = Gardener.create(nickname='ivy', email='ivy@allotment.test')
         try:
             with db.atomic():
-                post(gina, 'nested', 21)
-                User.create(username='alice', email='dup@example.com')   # unique!
+                list_item(ivy, 'inner', 21)
+                Gardener.create(nickname='fern', email='twin@allotment.test')   # unique
         except peewee.IntegrityError:
             pass
-        post(gina, 'outer', 22)
-    assert messages(Tweet.select().where(Tweet.user == gina)) == ['outer']
+        list_item(ivy, 'outer', 22)
+    assert titles(Listing.select().where(Listing.gardener == ivy)) == ['outer']
 
-    # atomic() as a decorator
+    # atomic() decorating a function
     @db.atomic()
-    def sign_up(name):
-        user = User.create(username=name, email='%s@example.com' % name)
-        user.follow(app['alice'])
-        if name == 'mallory':
-            raise ValueError('no thanks')
-        return user
+    def join_board(nick):
+        newcomer = Gardener.create(nickname=nick, email=nick + '@allotment.test')
+        newcomer.vouch_for(board['fern'])
+        if nick == 'nettle':
+            raise ValueError('not today')
+        return newcomer
 
-    sign_up('henry')
+    join_board('hazel')
     with pytest.raises(ValueError):
-        sign_up('mallory')
-    assert [u.username for u in app['alice'].followers()] == ['bob', 'dave', 'henry']
+        join_board('nettle')
+    assert [g.nickname for g in board['fern'].trusted_by()] == ['hazel', 'rowan', 'sage']
 
 
-def test_user_profile_page_with_prefetch(app):
+def test_profile_pages_with_prefetch(board):
     with count_queries() as counter:
-        users = peewee.prefetch(
-            User.select().order_by(User.username),
-            Tweet.select().where(Tweet.is_published).order_by(Tweet.pub_date),
-            TweetTag.select(), Tag.select())
-        page = {u.username: [(t.message, sorted(g.name for g in t.tags)) for t in u.tweets]
-                for u in users}
+        gardeners = peewee.prefetch(
+            Gardener.select().order_by(Gardener.nickname),
+            Listing.select().where(Listing.is_open).order_by(Listing.listed_at),
+            ListingLabel.select(), Label.select())
+        pages = {g.nickname: [(item.title, sorted(label.name for label in item.labels))
+                              for item in g.listings]
+                 for g in gardeners}
     assert counter.count == 4
-    assert page['bob'] == [('bob writes an orm', ['fun', 'orm']), ('bob had lunch', []),
-                           ('bob ships the orm', ['orm'])]
-    assert page['dave'] == [('dave lurks', [])]
-    assert len(page['carol']) == 3
+    assert pages['basil'] == [('purple carrot seed', ['easy', 'heirloom']),
+                              ('beet seedlings', []), ('carrot thinnings', ['heirloom'])]
+    assert pages['sage'] == [('compost, free', [])]
+    assert len(pages['rowan']) == 3 and pages['fern'] == [('a spare trowel', [])]
 
 
-def test_search_and_dates(app):
-    found = (Tweet.select().where(Tweet.message.contains('ORM'))
-             .order_by(Tweet.pub_date))
-    assert messages(found) == ['bob writes an orm', 'bob ships the orm']
-    assert messages(Tweet.select().where(Tweet.message.startswith('carol'))
-                    .order_by(Tweet.id)) == [
-        'carol likes sql', 'carol tunes indexes', 'carol goes hiking']
-    window = (Tweet.select()
-              .where(Tweet.pub_date.between(START + datetime.timedelta(minutes=2),
-                                            START + datetime.timedelta(minutes=4)))
-              .order_by(Tweet.pub_date))
-    assert messages(window) == ['carol likes sql', 'bob had lunch', 'alice says hi']
-    latest = Tweet.select(fn.MAX(Tweet.pub_date)).scalar()
-    assert latest == START + datetime.timedelta(minutes=9)
-    assert Tweet.select().where(SQL('1 = 1')).count() == 9
+def test_search_and_dates(board):
+    found = (Listing.select().where(Listing.title.contains('CARROT'))
+             .order_by(Listing.listed_at))
+    assert titles(found) == ['purple carrot seed', 'carrot thinnings']
+    assert titles(Listing.select().where(Listing.title.endswith('seed'))
+                  .order_by(Listing.id)) == ['purple carrot seed']
+    span = (Listing.select()
+            .where(Listing.listed_at.between(OPENING + datetime.timedelta(minutes=2),
+                                             OPENING + datetime.timedelta(minutes=4)))
+            .order_by(Listing.listed_at))
+    assert titles(span) == ['rainbow chard', 'beet seedlings', 'a spare trowel']
+    newest = Listing.select(fn.MAX(Listing.listed_at)).scalar()
+    assert newest == OPENING + datetime.timedelta(minutes=9)
+    assert Listing.select().where(SQL('1 = 1')).count() == 9

@@ -42,11 +42,7 @@ needs_cluster = pytest.mark.skipif(
 # ---------------------------------------------------------------------------------------
 
 sql_db = CockroachDatabase(None)
-
-
-class Base(Model):
-    class Meta:
-        database = sql_db
+Base = sql_db.Model           # the database's own base class: models bound to sql_db
 
 
 class KV(Base):

@@ -4,127 +4,132 @@ from __future__ import annotations
 
 import pytest
 
-from orm import CharField, IntegerField, Model, fn
+from orm import Case, CharField, IntegerField, Model
 from playhouse.hybrid import hybrid_method, hybrid_property
 
 
-class Interval(Model):
-    start = IntegerField()
-    end = IntegerField()
+class Loan(Model):
+    amount = IntegerField()
+    months = IntegerField()
+    monthly = IntegerField()
 
     @hybrid_property
-    def length(self):
-        return self.end - self.start
+    def total(self):
+        return self.months * self.monthly
 
     @hybrid_property
-    def radius(self):
-        return abs(self.length) / 2
-
-    @radius.expression
-    def radius(cls):
-        return fn.ABS(cls.length) / 2.0
-
-    @hybrid_method
-    def contains(self, point):
-        return (self.start <= point) & (point < self.end)
-
-    @hybrid_method
-    def is_longer_than(self, n):
-        return self.length > n
-
-
-class Person(Model):
-    first = CharField()
-    last = CharField()
+    def overpaid(self):
+        return self.total - self.amount
 
     @hybrid_property
-    def full_name(self):
-        return self.first + ' ' + self.last
+    def term(self):
+        return 'long' if self.months > 24 else 'short'
 
-    @full_name.expression
-    def full_name(cls):
-        return cls.first.concat(' ').concat(cls.last)
-
-    @full_name.setter
-    def full_name(self, value):
-        self.first, self.last = value.split(' ', 1)
+    @term.expression
+    def term(cls):
+        return Case(None, [(cls.months > 24, 'long')], 'short')
 
     @hybrid_method
-    def has_initials(self, a, b):
-        return self.first.startswith(a) and self.last.startswith(b)
+    def affordable(self, budget):
+        return (self.monthly <= budget) & (self.months <= 36)
 
-    @has_initials.expression
-    def has_initials(cls, a, b):
-        return cls.first.startswith(a) & cls.last.startswith(b)
+    @hybrid_method
+    def costs_more_than(self, limit):
+        return self.total > limit
+
+
+class Plate(Model):
+    region = CharField()
+    serial = CharField()
+
+    @hybrid_property
+    def label(self):
+        return self.region + '-' + self.serial
+
+    @label.expression
+    def label(cls):
+        return cls.region.concat('-').concat(cls.serial)
+
+    @label.setter
+    def label(self, value):
+        self.region, self.serial = value.split('-', 1)
+
+    @hybrid_method
+    def issued_as(self, region, serial_start):
+        return self.region == region and self.serial.startswith(serial_start)
+
+    @issued_as.expression
+    def issued_as(cls, region, serial_start):
+        return (cls.region == region) & cls.serial.startswith(serial_start)
 
 
 @pytest.fixture
 def data(db):
-    db.bind([Interval, Person])
-    db.create_tables([Interval, Person])
-    for start, end in [(1, 5), (2, 6), (3, 5), (2, 12)]:
-        Interval.create(start=start, end=end)
-    for name in ['Huey Cat', 'Mickey Dog', 'Zaizee Cat']:
-        Person.create(full_name=name)
+    db.bind([Loan, Plate])
+    db.create_tables([Loan, Plate])
+    for amount, months, monthly in [(1000, 12, 90), (5000, 48, 120), (800, 6, 140),
+                                    (3000, 36, 95)]:
+        Loan.create(amount=amount, months=months, monthly=monthly)
+    for label in ['AB-1234', 'CD-777', 'EF-1200']:
+        Plate.create(label=label)
     return db
 
 
 def test_instance_level_is_python():
-    i = Interval(start=2, end=9)
-    assert i.length == 7
-    assert i.radius == 3.5
-    assert i.contains(2) is True and i.contains(9) is False
-    assert i.is_longer_than(6) is True
-    assert Interval(start=9, end=2).radius == 3.5
+    loan = Loan(amount=1000, months=12, monthly=90)
+    assert loan.total == 1080 and loan.overpaid == 80
+    assert loan.term == 'short'
+    assert loan.affordable(90) is True and loan.affordable(89) is False
+    assert loan.costs_more_than(1000) is True
+    assert Loan(amount=1, months=30, monthly=1).term == 'long'
 
 
 def test_class_level_is_sql(data):
-    query = Interval.select().where(Interval.length > 2).order_by(Interval.id)
-    assert [(i.start, i.end) for i in query] == [(1, 5), (2, 6), (2, 12)]
-    assert [(i.start, i.end) for i in
-            Interval.select().where(Interval.contains(2)).order_by(Interval.id)] == \
-        [(1, 5), (2, 6), (2, 12)]
-    assert [i.id for i in Interval.select().where(Interval.is_longer_than(5))] == [4]
-    assert [i.length for i in Interval.select().order_by(Interval.length.desc(),
-                                                         Interval.id)] == [10, 4, 4, 2]
+    query = Loan.select().where(Loan.total > 1000).order_by(Loan.id)
+    assert [(x.months, x.monthly) for x in query] == [(12, 90), (48, 120), (36, 95)]
+    assert [x.id for x in
+            Loan.select().where(Loan.affordable(100)).order_by(Loan.id)] == [1, 4]
+    assert [x.id for x in Loan.select().where(Loan.costs_more_than(5000))] == [2]
+    assert [x.total for x in Loan.select().order_by(Loan.total.desc(),
+                                                    Loan.id)] == [5760, 3420, 1080, 840]
 
 
 def test_expression_override(data):
-    sql, params = Interval.select().where(Interval.radius < 3).sql()
-    assert 'ABS' in sql.upper()
-    assert sorted(i.id for i in Interval.select().where(Interval.radius < 3)) == [1, 2, 3]
-    # the same instances compute the same values in Python
-    for interval in Interval.select():
-        assert (interval.radius < 3) == (interval.id in (1, 2, 3))
+    sql, params = Loan.select().where(Loan.term == 'long').sql()
+    assert 'CASE' in sql.upper()
+    assert sorted(x.id for x in Loan.select().where(Loan.term == 'long')) == [2, 4]
+    # the same rows compute the same values in Python
+    for loan in Loan.select():
+        assert (loan.term == 'long') == (loan.id in (2, 4))
 
 
 def test_select_hybrid_as_column(data):
-    rows = (Interval.select(Interval.id, Interval.length.alias('len'))
-            .order_by(Interval.id).tuples())
-    assert list(rows) == [(1, 4), (2, 4), (3, 2), (4, 10)]
-    names = [p.full_name for p in Person.select().order_by(Person.id)]
-    assert names == ['Huey Cat', 'Mickey Dog', 'Zaizee Cat']
-    selected = (Person.select(Person.full_name.alias('name'))
-                .where(Person.full_name == 'Mickey Dog').scalar())
-    assert selected == 'Mickey Dog'
+    rows = (Loan.select(Loan.id, Loan.overpaid.alias('extra'))
+            .order_by(Loan.id).tuples())
+    assert list(rows) == [(1, 80), (2, 760), (3, 40), (4, 420)]
+    labels = [p.label for p in Plate.select().order_by(Plate.id)]
+    assert labels == ['AB-1234', 'CD-777', 'EF-1200']
+    selected = (Plate.select(Plate.label.alias('text'))
+                .where(Plate.label == 'CD-777').scalar())
+    assert selected == 'CD-777'
 
 
 def test_setter_and_method_expression(data):
-    p = Person.get(Person.first == 'Huey')
-    p.full_name = 'Huey Kitty'
-    p.save()
-    assert Person.get_by_id(p.id).last == 'Kitty'
-    assert p.has_initials('H', 'K') is True
-    matches = Person.select().where(Person.has_initials('Z', 'C'))
-    assert [m.first for m in matches] == ['Zaizee']
+    plate = Plate.get(Plate.region == 'AB')
+    plate.label = 'AB-4321'
+    plate.save()
+    assert Plate.get_by_id(plate.id).serial == '4321'
+    assert plate.issued_as('AB', '43') is True
+    matches = Plate.select().where(Plate.issued_as('EF', '12'))
+    assert [m.region for m in matches] == ['EF']
     with pytest.raises(AttributeError, match='no setter'):
-        Interval(start=1, end=2).length = 5
+        Loan(amount=1, months=1, monthly=1).total = 5
 
 
 def test_descriptor_metadata():
-    assert Interval.__dict__['length'].__name__ == 'length'
-    assert isinstance(Interval.__dict__['contains'], hybrid_method)
-    assert 'length' not in Interval._meta.fields
+    assert Loan.__dict__['total'].__name__ == 'total'
+    assert isinstance(Loan.__dict__['affordable'], hybrid_method)
+    assert 'total' not in Loan._meta.fields
 
 
 def _aliases_pass_themselves_to_descriptors():
@@ -143,16 +148,16 @@ def _aliases_pass_themselves_to_descriptors():
                    reason='orm.ModelAlias.__getattr__ must call ModelDescriptor.__get__'
                           '(None, alias) so hybrids build their expression on the alias')
 def test_hybrids_on_a_model_alias(data):
-    Other = Interval.alias()
-    query = (Interval.select(Interval.id, Other.id)
-             .join(Other, on=(Other.length > Interval.length))
-             .where(Other.contains(3) & Interval.contains(3))
-             .order_by(Interval.id, Other.id).tuples())
-    # lengths: 1->4, 2->4, 3->2, 4->10; intervals holding 3: all four
-    assert list(query) == [(1, 4), (2, 4), (3, 1), (3, 2), (3, 4)]
+    Other = Loan.alias()
+    query = (Loan.select(Loan.id, Other.id)
+             .join(Other, on=(Other.total > Loan.total))
+             .where(Other.affordable(150) & Loan.affordable(150))
+             .order_by(Loan.id, Other.id).tuples())
+    # totals: 1->1080, 2->5760, 3->840, 4->3420; affordable at 150: 1, 3 and 4
+    assert list(query) == [(1, 4), (3, 1), (3, 4)]
 
 
 def test_hybrids_are_model_descriptors():
     import orm
-    assert isinstance(Interval.__dict__['length'], orm.ModelDescriptor)
-    assert isinstance(Interval.__dict__['contains'], orm.ModelDescriptor)
+    assert isinstance(Loan.__dict__['total'], orm.ModelDescriptor)
+    assert isinstance(Loan.__dict__['affordable'], orm.ModelDescriptor)

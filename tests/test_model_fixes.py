@@ -306,63 +306,61 @@ def test_foreign_key_index_and_long_names(db, setup):
 # 6. ManyToManyField('self')
 # =========================================================================================
 
-class Person(Model):
+class Station(Model):
     name = CharField()
-    following = ManyToManyField('self', backref='followers')
+    trains_to = ManyToManyField('self', backref='trains_from')
 
 
-PersonThrough = Person.following.get_through_model()
+Service = Station.trains_to.get_through_model()
 
 
 def names(query):
-    return sorted(p.name for p in query)
+    return sorted(s.name for s in query)
 
 
 def test_self_referential_through_model():
-    assert PersonThrough._meta.sorted_field_names == ['id', 'from_person', 'to_person']
-    assert PersonThrough.from_person.rel_model is Person
-    assert PersonThrough.to_person.rel_model is Person
-    assert PersonThrough._meta.table_name == 'person_person_through'
+    assert Service._meta.sorted_field_names == ['id', 'from_station', 'to_station']
+    assert Service.from_station.rel_model is Station
+    assert Service.to_station.rel_model is Station
+    assert Service._meta.table_name == 'station_station_through'
 
 
 def test_self_referential_many_to_many(setup, db):
-    setup(Person, PersonThrough)
-    ann, bob, cid = (Person.create(name=n) for n in ('ann', 'bob', 'cid'))
-    ann.following.add([bob, cid])
-    cid.following.add(ann)
-    bob.followers.add(cid)                      # the backref adds cid -> bob
+    setup(Station, Service)
+    hub, port, mill, dale = (Station.create(name=n) for n in ('hub', 'port', 'mill', 'dale'))
+    hub.trains_to.add([port, mill, dale])
+    mill.trains_to.add(hub)
+    port.trains_from.add(mill)                   # through the backref: mill -> port
 
-    assert names(ann.following) == ['bob', 'cid']
-    assert names(cid.following) == ['ann', 'bob']
-    assert names(bob.following) == []
-    assert names(bob.followers) == ['ann', 'cid']
-    assert names(ann.followers) == ['cid']
-    rows = sorted(PersonThrough.select(PersonThrough.from_person, PersonThrough.to_person)
-                  .tuples())
-    assert rows == sorted([(ann.id, bob.id), (ann.id, cid.id), (cid.id, ann.id),
-                           (cid.id, bob.id)])
+    assert names(hub.trains_to) == ['dale', 'mill', 'port']
+    assert names(mill.trains_to) == ['hub', 'port']
+    assert names(dale.trains_to) == []
+    assert names(port.trains_from) == ['hub', 'mill']
+    assert names(hub.trains_from) == ['mill']
+    links = sorted(Service.select(Service.from_station, Service.to_station).tuples())
+    assert links == sorted([(hub.id, port.id), (hub.id, mill.id), (hub.id, dale.id),
+                            (mill.id, hub.id), (mill.id, port.id)])
 
-    assert ann.following.remove(bob) == 1
-    assert names(ann.following) == ['cid']
-    assert names(bob.followers) == ['cid']
-    ann.following = [bob]                       # replaces ann's list
-    assert names(ann.following) == ['bob']
-    assert bob.followers.clear() == 2
-    assert names(ann.following) == [] and names(cid.following) == ['ann']
+    assert hub.trains_to.remove([port, dale]) == 2
+    assert names(hub.trains_to) == ['mill']
+    assert names(port.trains_from) == ['mill']
+    dale.trains_to = [hub, port]                 # assignment replaces dale's links
+    assert names(dale.trains_to) == ['hub', 'port']
+    assert port.trains_from.clear() == 2
+    assert names(dale.trains_to) == ['hub'] and names(mill.trains_to) == ['hub']
 
-    # the pair is unique
-    cid.following.add(bob)
+    # one link per ordered pair
     with pytest.raises(Exception):
         with db.atomic():
-            cid.following.add(bob)
+            mill.trains_to.add(hub)
 
-    # filtering through the generated keys
-    followed_by_cid = (Person.select().join(PersonThrough, on=(PersonThrough.to_person ==
-                                                               Person.id))
-                       .where(PersonThrough.from_person == cid))
-    assert names(followed_by_cid) == ['ann', 'bob']
-    cid.delete_instance(recursive=True)
-    assert PersonThrough.select().count() == 0
+    # filtering on the generated keys directly
+    into_hub = (Station.select()
+                .join(Service, on=(Service.from_station == Station.id))
+                .where(Service.to_station == hub))
+    assert names(into_hub) == ['dale', 'mill']
+    hub.delete_instance(recursive=True)
+    assert [(s.from_station_id, s.to_station_id) for s in Service.select()] == []
 
 
 # =========================================================================================

@@ -27,23 +27,25 @@ from orm import (JOIN, CharField, DateTimeField, DoesNotExist, ForeignKeyField,
 db = SqliteDatabase(':memory:')
 
 
-class BaseModel(Model):
+class Stored(Model):
+    """The sample's base: every model lives in ``db``, tables named in snake_case."""
     class Meta:
         database = db
+        legacy_table_names = False
 
 
-class User(BaseModel):
+class User(Stored):
     username = CharField(unique=True)
     age = IntegerField(default=0)
 
 
-class Tweet(BaseModel):
+class Tweet(Stored):
     user = ForeignKeyField(User, backref='tweets')
     content = CharField()
     created = DateTimeField(default=datetime.datetime.now)
 
 
-class Tag(BaseModel):
+class Tag(Stored):
     name: CharField = CharField()          # annotated with the field's own class
     tweets = ManyToManyField(Tweet, backref='tags')
 
