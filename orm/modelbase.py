@@ -537,6 +537,9 @@ class _ClassPlan:
         self.parent_pk: Any = None
         self.metadata_class: type = Metadata
         model_bases = [base for base in bases if isinstance(base, ModelBase)]
+        #: the root of a model hierarchy (``orm.Model`` itself) gets no automatic key: its
+        #: subclasses each get their own
+        self.is_root = not model_bases
         for base in model_bases:
             self._inherit_options(base)
         # the first model base decides the inherited primary key
@@ -652,10 +655,12 @@ class ModelBase(type):
             pk_name, pk = plan.parent_pk.name, _copy_field(plan.parent_pk)
         elif plan.parent_pk is False:
             pk_name, pk = None, False
+        elif plan.is_root and not declared:
+            pk_name, pk = None, None
         else:
             pk_name, pk = 'id', AutoField()
         if pk_name is None:
-            meta.primary_key = False
+            meta.primary_key = False if pk is False else None
         else:
             meta.set_primary_key(pk_name, pk)
         for key, value in declared:
