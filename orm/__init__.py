@@ -46,16 +46,16 @@ from .fields import (AnyField, AutoField, BareField, BigAutoField, BigBitField,
                      JSONField, MetaField, ObjectIdAccessor, PrimaryKeyField,
                      SmallIntegerField, TextField, TimeField, TimestampField, UUIDField,
                      VirtualField, format_date_time, safe_python_value, simple_date_time)
-from .relations import (BackrefAccessor, DeferredForeignKey, DeferredThroughModel,
-                        ForeignKeyAccessor, ForeignKeyField, ManyToManyField,
-                        ManyToManyFieldAccessor)
-from .model import (DJANGO_MAP, DQ, CompositeKey, Metadata, Model, ModelAlias, ModelBase,
-                    ModelDescriptor, ModelIndex, SubclassAwareMetadata, classmethod_only,
-                    is_model, make_identifier, make_snake_case, sort_models)
-from .query import (BaseModelSelect, ManyToManyModelSelect, ManyToManyQuery,
-                    ModelCompoundSelectQuery,
-                    ModelDelete, ModelInsert, ModelRaw, ModelSelect, ModelUpdate,
-                    NoopModelSelect)
+from .relations import BackrefAccessor, DeferredForeignKey, ForeignKeyAccessor, ForeignKeyField
+from .schema import ModelIndex
+from .modelbase import (CompositeKey, Metadata, ModelBase, ModelDescriptor,
+                        SubclassAwareMetadata, classmethod_only, is_model, make_identifier,
+                        make_snake_case, sort_models)
+from .query import (DJANGO_MAP, DQ, BaseModelSelect, ModelCompoundSelectQuery, ModelDelete,
+                    ModelInsert, ModelRaw, ModelSelect, ModelUpdate, NoopModelSelect)
+from .model import Model, ModelAlias
+from .manytomany import (DeferredThroughModel, ManyToManyField, ManyToManyFieldAccessor,
+                         ManyToManyModelSelect, ManyToManyQuery)
 from .schema import SchemaManager, make_index_name
 # Transaction context managers under peewee's module-level names, for databases that
 # extend them (playhouse.cockroachdb).

@@ -6,7 +6,7 @@ import operator
 from collections import defaultdict
 from typing import Any
 
-from .model import ModelAlias, is_model
+from .modelbase import ModelAliasBase as ModelAlias, is_model
 from .sql.nodes import attrdict
 from .sql.queries import Select
 from .sql.sources import JOIN

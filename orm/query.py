@@ -1,344 +1,463 @@
-"""Model-aware queries: ModelSelect (joins rebuilt into object graphs), writes, raw SQL."""
+"""Queries that know models: ``Model.select()`` with joins rebuilt into object graphs and
+Django-style ``filter()``, and the model versions of INSERT, UPDATE, DELETE and raw SQL.
+
+Each class here is the SQL layer's query (``orm.sql.queries``) plus what a model adds:
+which row adapter builds the results (``orm.results``), how a join between two models
+finds its condition, how field names in ``filter(user__name='x')`` become columns.
+"""
 from __future__ import annotations
 
 import functools
 import operator
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, TypeVar
 
+from . import results
 from .fields import Field, FieldAlias
-from .model import DJANGO_MAP, DQ, Model, ModelAlias, is_model
+from .loading import check_loads, load_related
+from .modelbase import ModelAliasBase, ModelCore, is_model
+from .prefetch import prefetch as _prefetch
 from .relations import BackrefAccessor, ForeignKeyField
 from .sql.context import Context
-from .sql.nodes import (Alias, Column, ColumnBase, Expression, Negated, Node, SQL,
-                        mutator)
+from .sql.nodes import (SQL, Alias, Column, ColumnBase, Expression, Negated, Node,
+                        attrdict, mutator)
 from .sql.queries import (ROW, CompoundSelectQuery, Delete, Insert, NoRowsToInsert, RawQuery,
-                          Select, SelectQuery, Update, chunked, database_required)
+                          Select, SelectQuery, Update, database_required)
 from .sql.sources import JOIN, Join, Table
-from . import results
 
 __all__ = ['ModelSelect', 'ModelCompoundSelectQuery', 'ModelUpdate', 'ModelInsert',
-           'ModelDelete', 'ModelRaw', 'NoopModelSelect', 'BaseModelSelect',
-           'ManyToManyModelSelect', 'ManyToManyQuery', 'get_by_id', 'bulk_create',
-           'bulk_update']
+           'ModelDelete', 'ModelRaw', 'NoopModelSelect', 'BaseModelSelect', 'DQ',
+           'DJANGO_MAP', 'model_of']
+
+_M = TypeVar('_M')
 
 
-def _model_of(source: Any) -> Any:
-    if isinstance(source, ModelAlias):
-        return source.model
-    return source
+def model_of(source: Any) -> Any:
+    """The model class behind a model or a model alias."""
+    return source.model if isinstance(source, ModelAliasBase) else source
 
 
-class _ModelQueryHelper:
-    """Row-type handling shared by every model query."""
+def _no_row_error(query: Any) -> Exception:
+    model = model_of(query.model)
+    sql, params = query.sql()
+    return model.DoesNotExist('No %s row matches the query.\nSQL: %s\nParams: %s'
+                              % (model.__name__, sql, params))
+
+
+# -- Django-style lookups ----------------------------------------------------------------------
+def _is_null(lhs: Any, wanted: Any) -> Any:
+    return lhs.is_null(bool(wanted))
+
+
+def _between(lhs: Any, bounds: Any) -> Any:
+    low, high = bounds
+    return lhs.between(low, high)
+
+
+#: ``filter(field__<lookup>=value)``: how each lookup turns a column and a value into SQL
+DJANGO_MAP = attrdict(
+    eq=operator.eq, ne=operator.ne, lt=operator.lt, lte=operator.le, gt=operator.gt,
+    gte=operator.ge,
+    # lhs << rhs is IN; the rest call the column method of the same meaning
+    **{'in': operator.lshift},
+    not_in=lambda lhs, rhs: lhs.not_in(rhs),
+    between=_between,
+    is_null=_is_null,
+    like=lambda lhs, rhs: lhs.like(rhs), ilike=lambda lhs, rhs: lhs.ilike(rhs),
+    regexp=lambda lhs, rhs: lhs.regexp(rhs), iregexp=lambda lhs, rhs: lhs.iregexp(rhs),
+    contains=lambda lhs, rhs: lhs.contains(rhs),
+    startswith=lambda lhs, rhs: lhs.startswith(rhs),
+    endswith=lambda lhs, rhs: lhs.endswith(rhs),
+    **{'is': lambda lhs, rhs: Expression(lhs, 'IS', rhs),
+       'is_not': lambda lhs, rhs: Expression(lhs, 'IS NOT', rhs)},
+)
+
+
+class DQ(ColumnBase):
+    """Django-style lookups as a node that combines with ``&``, ``|`` and ``~``:
+    ``User.filter(DQ(name='x') | DQ(age__gt=3))``."""
+
+    def __init__(self, **query: Any) -> None:
+        super().__init__()
+        self.query = query
+        self._negated = False
+
+    def __invert__(self) -> 'DQ':
+        flipped = self.clone()
+        flipped._negated = not self._negated
+        return flipped
+
+    def clone(self) -> 'DQ':
+        twin = DQ(**self.query)
+        twin._negated = self._negated
+        return twin
+
+
+def _split_lookup(key: str, value: Any) -> tuple[list, Callable]:
+    """``'user__name__startswith'`` -> (['user', 'name'], the startswith lookup)."""
+    parts = key.split('__')
+    if len(parts) > 1 and parts[-1] in DJANGO_MAP:
+        return parts[:-1], DJANGO_MAP[parts[-1]]
+    return parts, DJANGO_MAP['is' if value is None else 'eq']
+
+
+def _has_dq(node: Any) -> bool:
+    if isinstance(node, DQ):
+        return True
+    if isinstance(node, Expression):
+        return _has_dq(node.lhs) or _has_dq(node.rhs)
+    return isinstance(node, Negated) and _has_dq(node.node)
+
+
+def _field_named(source: Any, name: str, lookup: str) -> Any:
+    """The field (or column-like attribute) ``name`` of a model or alias."""
+    model = model_of(source)
+    meta = model._meta
+    field = meta.combined.get(name)
+    if field is not None:
+        return getattr(source, field.name)
+    candidate = getattr(source, name, None)
+    if isinstance(candidate, ColumnBase):
+        return candidate
+    raise AttributeError('filter(%s=...): %s has no field %r (its fields: %s)'
+                         % (lookup, model.__name__, name, ', '.join(meta.sorted_field_names)))
+
+
+# -- the select list ----------------------------------------------------------------------------
+def _expand_selection(items: Iterable) -> tuple:
+    """Models and model aliases stand for all their fields; a Table declared with columns
+    for its columns; anything else must render as SQL."""
+    expanded: list = []
+    for item in items:
+        if is_model(item):
+            expanded += item._meta.sorted_fields
+        elif isinstance(item, ModelAliasBase):
+            expanded += item.get_field_aliases()
+        elif isinstance(item, Table) and item._columns:
+            expanded += [Column(item, name) for name in item._columns]
+        elif isinstance(item, Node) or hasattr(item, '__sql__'):
+            expanded.append(item)
+        else:
+            raise TypeError('select() takes models, fields or SQL expressions; %r is none of '
+                            'these (wrap a constant in Value(...))' % (item,))
+    return tuple(expanded)
+
+
+# -- rows ---------------------------------------------------------------------------------------
+_PLAIN_MODEL_ROWS = {
+    ROW.DICT: results.ModelDictCursorWrapper,
+    ROW.TUPLE: results.ModelTupleCursorWrapper,
+    ROW.NAMEDTUPLE: results.ModelNamedTupleCursorWrapper,
+}
+
+
+class _ModelRows:
+    """Choosing the row adapter of a model query: model instances by default, or dicts,
+    tuples, namedtuples or objects when asked for."""
 
     default_row_type = ROW.MODEL
 
     @mutator
     def objects(self, constructor: Any = None) -> None:
-        """Rows as one flat object each: the model (or ``constructor(**row)``), with
-        every selected column, joined ones included, set as a plain attribute."""
+        """One flat object per row: ``constructor(**row)``, or by default the model with every
+        selected column, joined ones included, set as an attribute."""
         self._row_type = ROW.CONSTRUCTOR
-        self._constructor = _model_of(self.model) if constructor is None else constructor
+        self._constructor = model_of(self.model) if constructor is None else constructor
 
-    def _model_cursor_wrapper(self, cursor: Any, row_type: Any = None) -> Any:
-        row_type = row_type or self._row_type or self.default_row_type
+    def _rows_as(self, row_type: Any, cursor: Any) -> Any:
         if row_type == ROW.MODEL:
             return self._get_model_cursor_wrapper(cursor)
-        if row_type == ROW.DICT:
-            return results.ModelDictCursorWrapper(cursor, self.model, self._returning)
-        if row_type == ROW.TUPLE:
-            return results.ModelTupleCursorWrapper(cursor, self.model, self._returning)
-        if row_type == ROW.NAMEDTUPLE:
-            return results.ModelNamedTupleCursorWrapper(cursor, self.model, self._returning)
         if row_type == ROW.CONSTRUCTOR:
             return results.ModelObjectCursorWrapper(cursor, self.model, self._returning,
                                                     self._constructor)
-        raise ValueError('unrecognised row type %r' % (row_type,))
+        adapter = _PLAIN_MODEL_ROWS.get(row_type)
+        if adapter is None:
+            raise ValueError('%r is not a row type (use ROW.MODEL, DICT, TUPLE, NAMEDTUPLE or '
+                             'CONSTRUCTOR)' % (row_type,))
+        return adapter(cursor, self.model, self._returning)
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
-        return self._model_cursor_wrapper(cursor)
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
+        return self._rows_as(self._row_type or self.default_row_type, cursor)
+
+    def _model_cursor_wrapper(self, cursor: Any, row_type: Any = None) -> Any:
+        """Rows of this query shaped as ``row_type`` (for a compound it is the left side)."""
+        return self._rows_as(row_type or self._row_type or self.default_row_type, cursor)
 
     def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
         return results.ModelObjectCursorWrapper(cursor, self.model, self._returning,
-                                                self.model)
+                                                model_of(self.model))
 
 
-class BaseModelSelect(_ModelQueryHelper):
-    """Methods shared by ModelSelect and compound model selects."""
+class BaseModelSelect(_ModelRows):
+    """What a model SELECT and a compound of model SELECTs share."""
+
+    def _compound(self, operation: str, other: Any) -> 'ModelCompoundSelectQuery':
+        return ModelCompoundSelectQuery(self.model, self, operation, other)
 
     def union_all(self, rhs: Any) -> 'ModelCompoundSelectQuery':
-        return ModelCompoundSelectQuery(self.model, self, 'UNION ALL', rhs)
-
-    __add__ = union_all
+        return self._compound('UNION ALL', rhs)
 
     def union(self, rhs: Any) -> 'ModelCompoundSelectQuery':
-        return ModelCompoundSelectQuery(self.model, self, 'UNION', rhs)
-
-    __or__ = union
+        return self._compound('UNION', rhs)
 
     def intersect(self, rhs: Any) -> 'ModelCompoundSelectQuery':
-        return ModelCompoundSelectQuery(self.model, self, 'INTERSECT', rhs)
-
-    __and__ = intersect
+        return self._compound('INTERSECT', rhs)
 
     def except_(self, rhs: Any) -> 'ModelCompoundSelectQuery':
-        return ModelCompoundSelectQuery(self.model, self, 'EXCEPT', rhs)
+        return self._compound('EXCEPT', rhs)
 
+    __add__ = union_all
+    __or__ = union
+    __and__ = intersect
     __sub__ = except_
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator:
         if self._cursor_wrapper is None:
             self.execute()
         return iter(self._cursor_wrapper)
 
     def prefetch(self, *subqueries: Any, **kwargs: Any) -> list:
-        from .prefetch import prefetch
-        return prefetch(self, *subqueries, **kwargs)
+        return _prefetch(self, *subqueries, **kwargs)
 
     @database_required
     def get(self, database: Any) -> Any:
-        clone = self.paginate(1, 1)
-        clone._cursor_wrapper = None
-        try:
-            return clone.execute(database)[0]
-        except IndexError:
-            sql, params = clone.sql()
-            raise self.model.DoesNotExist('%s instance matching query does not exist:\n'
-                                          'SQL: %s\nParams: %s' %
-                                          (clone.model.__name__, sql, params)) from None
+        """The first row (the query limited to one row); ``DoesNotExist`` when there is none."""
+        single = self.paginate(1, 1)
+        for row in single.execute(database):
+            return row
+        raise _no_row_error(single)
 
     def get_or_none(self, database: Any = None) -> Any:
         """Like ``get()``, but ``None`` when no row matches."""
         try:
             return self.get(database)
-        except self.model.DoesNotExist:
+        except model_of(self.model).DoesNotExist:
             return None
-
-    def _resolve_database(self) -> Any:
-        return self._database
 
 
 class ModelCompoundSelectQuery(BaseModelSelect, CompoundSelectQuery):
-    def __init__(self, model: type, *args: Any, **kwargs: Any) -> None:
+    """``q1 | q2`` and friends over model queries: rows are built as the left query's."""
+
+    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:
         self.model = model
         super().__init__(*args, **kwargs)
 
     def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
         return self.lhs._get_model_cursor_wrapper(cursor)
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
-        return self._model_cursor_wrapper(cursor, self._row_type or self.lhs._row_type)
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
+        return self._rows_as(self._row_type or self.lhs._row_type or self.default_row_type,
+                             cursor)
 
 
-def _normalize_selection(fields: Iterable) -> tuple:
-    """Expand models and aliases in a selection into their fields."""
-    selected = []
-    for item in fields:
-        if is_model(item):
-            selected.extend(item._meta.sorted_fields)
-        elif isinstance(item, ModelAlias):
-            selected.extend(item.get_field_aliases())
-        elif isinstance(item, Table) and item._columns:
-            selected.extend(Column(item, c) for c in item._columns)
-        else:
-            if not isinstance(item, Node) and not hasattr(item, '__sql__'):
-                raise TypeError('select() takes fields, models or expressions, got %r'
-                                % (item,))
-            selected.append(item)
-    return tuple(selected)
+# -- joins between models -------------------------------------------------------------------------
+def _model_behind(source: Any) -> tuple[Any, bool]:
+    """(model, whether ``source`` exposes the model's fields by name) for a join end: a
+    model or alias exposes fields; a model's table or a model query exposes columns."""
+    if is_model(source):
+        return source, True
+    if isinstance(source, ModelAliasBase):
+        return source.model, True
+    if isinstance(source, Table):
+        return source._model, False
+    return getattr(source, 'model', None), False
 
 
-class ModelSelect(BaseModelSelect, Select):
-    """``Model.select(...)``: joins, filters, and rows as model instances by default."""
+def _fields_in(node: Any) -> set:
+    """The model fields an expression mentions (through aliases to the fields themselves)."""
+    if isinstance(node, Expression):
+        return _fields_in(node.lhs) | _fields_in(node.rhs)
+    if isinstance(node, FieldAlias):
+        return {node.field}
+    return {node} if isinstance(node, Field) else set()
+
+
+class _JoinPlanner:
+    """Works out what ``ModelSelect.join()`` was not told: the ON condition (from the
+    foreign key between the two models), the attribute the joined object is put on, and
+    what builds it (the model, or ``dict`` for a plain table)."""
+
+    def __init__(self, src: Any, dest: Any, on: Any, attr: str | None) -> None:
+        self.src, self.dest = src, dest
+        self.on, self.attr = on, attr
+        self.named_by_alias = isinstance(on, Alias)
+        if self.named_by_alias:
+            self.attr = attr or on._alias
+            self.on = on.alias()              # the bare condition
+
+    def plan(self) -> tuple[Any, Any, Any]:
+        src_model, src_fields = _model_behind(self.src)
+        dest_model, dest_fields = _model_behind(self.dest)
+        if src_model is None or dest_model is None:
+            return self._plan_without_models(dest_model)
+        hint = self._key_hint(src_model, dest_model, src_fields and dest_fields)
+        key, reverse = self._choose_key(src_model, dest_model, hint)
+        if self.on is None:
+            self.on = self._condition(key, reverse, src_fields, dest_fields)
+        if not self.attr:
+            self.attr = key.name if key is not None and not reverse else dest_model._meta.name
+        elif self.named_by_alias and key is not None and not reverse and \
+                self.attr == key.object_id_name:
+            raise ValueError('join(..., on=...alias(%r)): %r already holds the value of '
+                             'foreign key %s; choose another name for the joined object'
+                             % (self.attr, self.attr, key.name))
+        return self.on, self.attr, dest_model
+
+    def _plan_without_models(self, dest_model: Any) -> tuple[Any, Any, Any]:
+        if self.on is None and dest_model is None and not isinstance(self.dest, Join):
+            raise ValueError('cannot join %r to %r without a condition: nothing relates them, '
+                             'so pass on=' % (self.src, self.dest))
+        attr = self.attr or getattr(self.dest, '_alias', None) or \
+            getattr(self.dest, '_name', None) or 'rel'
+        return self.on, attr, dict
+
+    def _key_hint(self, src_model: Any, dest_model: Any, both_models: bool) -> Any:
+        """A field that says which foreign key to use: ``on=Field``, or (for a join
+        involving a subquery or table) ``on=<column of one end>``."""
+        on = self.on
+        if isinstance(on, Field):
+            self.on = None
+            return on
+        if both_models or not isinstance(on, Column):
+            return None
+        for end, model in ((self.src, src_model), (self.dest, dest_model)):
+            if on.source is end:
+                self.on = None
+                return model._meta.columns[on.name]
+        raise AttributeError('join(on=%r): that column belongs to neither %r nor %r'
+                             % (on, self.src, self.dest))
+
+    def _choose_key(self, src_model: Any, dest_model: Any, hint: Any) -> tuple[Any, bool]:
+        reverse = False
+        keys = list(src_model._meta.model_refs[dest_model])
+        if not keys:
+            keys, reverse = list(dest_model._meta.model_refs[src_model]), True
+        if not keys:
+            if self.on is not None:
+                return None, False
+            raise ValueError('%s and %s are not related by a foreign key; join them with '
+                             'an explicit on=' % (src_model.__name__, dest_model.__name__))
+        if hint is not None:
+            wanted = hint.field if isinstance(hint, FieldAlias) else hint
+            keys = [k for k in keys if k is wanted or (reverse and k.rel_field is hint)]
+        if len(keys) == 1:
+            return keys[0], reverse
+        if self.on is None:
+            raise ValueError('%s and %s are related by more than one foreign key (%s); say '
+                             'which with on=' % (src_model.__name__, dest_model.__name__,
+                                                 ', '.join(k.name for k in keys)))
+        mentioned = _fields_in(self.on)
+        return next((k for k in keys if k in mentioned), keys[0] if keys else None), reverse
+
+    def _condition(self, key: Any, reverse: bool, src_fields: bool, dest_fields: bool) -> Any:
+        def column(end: Any, by_field: bool, field: Any) -> Any:
+            return getattr(end, field.name if by_field else field.column_name)
+        if reverse:   # dest holds the foreign key, src is referenced
+            return column(self.dest, dest_fields, key) == \
+                column(self.src, src_fields, key.rel_field)
+        return column(self.src, src_fields, key) == column(self.dest, dest_fields, key.rel_field)
+
+
+# -- SELECT ----------------------------------------------------------------------------------------
+class ModelSelect(BaseModelSelect, Select, Generic[_M]):
+    """``Model.select(...)``: rows are model instances by default; joined models are put on
+    the row's instance (``tweet.user``), and ``filter()`` takes Django-style lookups."""
+
+    #: relations to load for the rows, one query each (``with_related()``)
+    _related_loads: tuple = ()
 
     def __init__(self, model: Any, fields_or_models: Iterable, is_default: bool = False
                  ) -> None:
-        self.model = self._join_ctx = model
+        self.model = model
+        self._join_ctx = model
         self._joins: dict = {}
         self._is_default = is_default
-        fields = _normalize_selection(fields_or_models)
-        super().__init__([model], fields)
-        self._database = _model_of(model)._meta.database
+        super().__init__([model], _expand_selection(fields_or_models))
+        self._database = model_of(model)._meta.database
 
-    #: relations to load for the rows, one query each (see with_related())
-    _related_loads: tuple = ()
+    if TYPE_CHECKING:
+        def __iter__(self) -> Iterator[_M]: ...
+        def get(self, database: Any = None) -> _M: ...
+        def get_or_none(self, database: Any = None) -> _M | None: ...
 
     def clone(self) -> 'ModelSelect':
-        clone = super().clone()
-        if clone._joins:
-            clone._joins = {k: list(v) for k, v in clone._joins.items()}
-        return clone
+        twin = super().clone()
+        twin._joins = {source: list(edges) for source, edges in self._joins.items()}
+        return twin
 
     def with_related(self, *loads: Any) -> 'ModelSelect':
-        """A copy of this query that also loads the relations ``loads`` (:class:`Load`)
-        for the rows it returns: one more query per relation, not one per row.  The
-        result is read whole when first used."""
-        from .loading import check_loads
-        clone = self.clone()
-        clone._related_loads = self._related_loads + check_loads(self, loads)
-        return clone
+        """A copy that also loads the relations ``loads`` (:class:`Load`) for its rows: one
+        query per relation, not one per row.  Its result is read whole on first use."""
+        twin = self.clone()
+        twin._related_loads = self._related_loads + check_loads(self, loads)
+        return twin
 
     def _execute(self, database: Any) -> Any:
-        fresh = self._cursor_wrapper is None
+        first_run = self._cursor_wrapper is None
         wrapper = super()._execute(database)
-        if fresh and self._related_loads:
-            from .loading import load_related
+        if first_run and self._related_loads:
             wrapper.fill_cache()
-            rows = [row for row in wrapper.row_cache if hasattr(row, '__data__')]
-            load_related(rows, self._related_loads, database)
+            instances = [row for row in wrapper.row_cache if isinstance(row, ModelCore)]
+            load_related(instances, self._related_loads, database)
         return wrapper
 
+    # -- the select list --------------------------------------------------------------------
     def select(self, *fields_or_models: Any) -> 'ModelSelect':
-        if fields_or_models or not self._is_default:
-            self._is_default = False
-            fields = _normalize_selection(fields_or_models)
-            return super().select(*fields)
-        return self
+        """A copy selecting ``fields_or_models``; with nothing given, a query that still
+        selects its model's default columns is returned as it is."""
+        if not fields_or_models and self._is_default:
+            return self
+        chosen = super().select(*_expand_selection(fields_or_models))
+        chosen._is_default = False
+        return chosen
 
     columns = select
 
     def select_extend(self, *columns: Any) -> 'ModelSelect':
-        self._is_default = False
-        return super().select_extend(*_normalize_selection(columns))
+        extended = super().select_extend(*_expand_selection(columns))
+        extended._is_default = False
+        return extended
 
     @property
     def selected_columns(self) -> tuple:
-        """The select list (fields and expressions); assigning replaces it in place."""
+        """The select list; assigning replaces it in place."""
         return self._returning
 
     @selected_columns.setter
     def selected_columns(self, value: Iterable) -> None:
         self._is_default = False
-        self._returning = _normalize_selection(value)
+        self._returning = _expand_selection(value)
         self._cursor_wrapper = None
 
+    def _selection(self, in_expression: bool) -> tuple:
+        # ``Tweet.user.in_(User.select())``: the default select list, used as an operand,
+        # stands for the primary key alone so that the subquery has one column
+        if in_expression and self._is_default and self._returning and \
+                len(self._returning) > 1:
+            meta = model_of(self.model)._meta
+            if meta.primary_key and not meta.composite_key:
+                return (getattr(self.model, meta.primary_key.name),)
+        return super()._selection(in_expression)
+
+    # -- joins ---------------------------------------------------------------------------------
     @mutator
     def switch(self, ctx: Any = None) -> None:
+        """Make the next join() start from ``ctx`` (the query's model by default)."""
         self._join_ctx = self.model if ctx is None else ctx
-
-    def _get_model(self, src: Any) -> Any:
-        if is_model(src):
-            return src, True
-        if isinstance(src, ModelAlias):
-            return src.model, True
-        if isinstance(src, Table) and src._model:
-            return src._model, False
-        if hasattr(src, 'model'):
-            return src.model, False
-        return None, False
-
-    def _normalize_join(self, src: Any, dest: Any, on: Any, attr: str | None) -> tuple:
-        """Work out the ON expression, the attribute and the constructor of a join."""
-        on_alias = isinstance(on, Alias)
-        if on_alias:
-            attr = attr or on._alias
-            on = on.alias()
-
-        src_model, src_is_model = self._get_model(src)
-        dest_model, dest_is_model = self._get_model(dest)
-        if src_model and dest_model:
-            self._join_ctx = dest
-            constructor = dest_model
-
-            if not (src_is_model and dest_is_model) and isinstance(on, Column):
-                if on.source is src:
-                    to_field = src_model._meta.columns[on.name]
-                elif on.source is dest:
-                    to_field = dest_model._meta.columns[on.name]
-                else:
-                    raise AttributeError('"on" clause Column %s does not belong to %s or %s'
-                                         % (on, src_model, dest_model))
-                on = None
-            elif isinstance(on, Field):
-                to_field = on
-                on = None
-            else:
-                to_field = None
-
-            fk_fields, is_backref = self._generate_on_clause(src_model, dest_model, to_field,
-                                                             on)
-            if on is None:
-                src_attr = 'name' if src_is_model else 'column_name'
-                dest_attr = 'name' if dest_is_model else 'column_name'
-                if is_backref:
-                    lhs = getattr(dest, getattr(fk_fields[0], dest_attr))
-                    rhs = getattr(src, getattr(fk_fields[0].rel_field, src_attr))
-                else:
-                    lhs = getattr(src, getattr(fk_fields[0], src_attr))
-                    rhs = getattr(dest, getattr(fk_fields[0].rel_field, dest_attr))
-                on = (lhs == rhs)
-
-            if not attr:
-                if fk_fields and not is_backref:
-                    attr = fk_fields[0].name
-                else:
-                    attr = dest_model._meta.name
-            elif on_alias and fk_fields and attr == fk_fields[0].object_id_name and \
-                    not is_backref:
-                raise ValueError('Cannot assign join alias to "%s", as this attribute is '
-                                 'the column holding the foreign key.' % attr)
-        elif on is None and not isinstance(dest, (Join,)) and dest_model is None:
-            raise ValueError('no foreign key between %r and %r; pass on=' % (src, dest))
-        else:
-            if not attr:
-                attr = getattr(dest, '_alias', None) or getattr(dest, '_name', None) or \
-                    'rel'
-            constructor = dict
-        return (on, attr, constructor)
-
-    def _generate_on_clause(self, src: type, dest: type, to_field: Any = None,
-                            on: Any = None) -> tuple:
-        meta = src._meta
-        is_backref = fk_fields = False
-        if dest in meta.model_refs:
-            fk_fields = meta.model_refs[dest]
-        elif dest in meta.model_backrefs:
-            fk_fields = meta.model_backrefs[dest]
-            is_backref = True
-
-        if not fk_fields:
-            if on is not None:
-                return None, False
-            raise ValueError('Unable to find foreign key between %s and %s. Please specify '
-                             'an explicit join condition.' % (src.__name__, dest.__name__))
-        elif to_field is not None:
-            target = (to_field.field if isinstance(to_field, FieldAlias) else to_field)
-            fk_fields = [f for f in fk_fields if (
-                (f is target) or (is_backref and f.rel_field is to_field))]
-        if len(fk_fields) == 1:
-            return fk_fields, is_backref
-        if on is None:
-            # several foreign keys and no hint: ambiguous
-            raise ValueError('More than one foreign key between %s and %s. Please specify '
-                             'which you are joining on.' % (src.__name__, dest.__name__))
-        # the caller gave an ON expression: use the foreign key it names, if any
-        def fields_of(node: Any) -> list:
-            if isinstance(node, Expression):
-                return fields_of(node.lhs) + fields_of(node.rhs)
-            if isinstance(node, Field):
-                return [node.field if isinstance(node, FieldAlias) else node]
-            return []
-        named = set(fields_of(on))
-        matches = [f for f in fk_fields if f in named]
-        return (matches[:1] or fk_fields[:1]), is_backref
 
     @mutator
     def join(self, dest: Any, join_type: str = JOIN.INNER, on: Any = None, src: Any = None,
              attr: str | None = None) -> None:
-        src = self._join_ctx if src is None else src
-        if join_type in (JOIN.LATERAL, JOIN.LEFT_LATERAL):
-            pass    # columns selected from a lateral subquery land on the row's model
-        elif join_type != JOIN.CROSS:
-            on, attr, constructor = self._normalize_join(src, dest, on, attr)
-            if attr:
-                self._joins.setdefault(src, [])
-                self._joins[src].append((dest, attr, constructor, join_type))
-        elif on is not None:
-            raise ValueError('CROSS joins take no "on" clause')
-        if join_type != JOIN.CROSS:
+        origin = self._join_ctx if src is None else src
+        if join_type == JOIN.CROSS:
+            if on is not None:
+                raise ValueError('a CROSS JOIN has no condition; drop on=')
+        else:
+            if join_type not in (JOIN.LATERAL, JOIN.LEFT_LATERAL):
+                on, attr, builds = _JoinPlanner(origin, dest, on, attr).plan()
+                if attr:
+                    self._joins.setdefault(origin, []).append((dest, attr, builds, join_type))
             self._join_ctx = dest
-        item = self._from_list.pop()
-        self._from_list.append(Join(item, dest, join_type, on))
+        self._from_list[-1] = Join(self._from_list[-1], dest, join_type, on)
 
     def left_outer_join(self, dest: Any, on: Any = None, src: Any = None,
                         attr: str | None = None) -> 'ModelSelect':
@@ -348,334 +467,213 @@ class ModelSelect(BaseModelSelect, Select):
                   attr: str | None = None) -> 'ModelSelect':
         return self.join(dest, join_type, on, src, attr)
 
-    def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
-        if len(self._from_list) == 1 and not self._joins:
-            return results.ModelObjectCursorWrapper(cursor, self.model, self._returning,
-                                                    self.model)
-        return results.ModelCursorWrapper(cursor, self.model, self._returning,
-                                          self._from_list, self._joins)
-
     def ensure_join(self, lm: Any, rm: Any, on: Any = None, **join_kwargs: Any
                     ) -> 'ModelSelect':
-        join_ctx = self._join_ctx
-        for dest, _, constructor, _ in self._joins.get(lm, []):
-            if dest == rm:
-                return self
-        return self.switch(lm).join(rm, on=on, **join_kwargs).switch(join_ctx)
+        """This query joined from ``lm`` to ``rm``, unless it already is."""
+        if any(edge[0] is rm for edge in self._joins.get(lm, ())):
+            return self
+        resume = self._join_ctx
+        return self.switch(lm).join(rm, on=on, **join_kwargs).switch(resume)
 
-    def convert_dict_to_node(self, qdict: dict) -> tuple:
-        accum = []
-        joins = []
-        fks = (ForeignKeyField,)
-        for key, value in sorted(qdict.items()):
-            curr = self.model
-            if '__' in key and key.rsplit('__', 1)[1] in DJANGO_MAP:
-                key, op = key.rsplit('__', 1)
-                op = DJANGO_MAP[op]
-            elif value is None:
-                op = DJANGO_MAP['is']
-            else:
-                op = DJANGO_MAP['eq']
-            if '__' not in key:
-                # a simple lookup on the model itself
-                model_attr = _lookup_field(curr, key)
-            else:
-                pieces = key.split('__')
-                for n, piece in enumerate(pieces):
-                    last = n == len(pieces) - 1
-                    for dest, attr, _, _ in self._joins.get(curr, ()):
-                        try:
-                            model_attr = getattr(curr, piece, None)
-                        except Exception:
-                            model_attr = None
-                        if attr == piece or (isinstance(dest, ModelAlias) and
-                                             dest.alias == piece):
-                            curr = dest
-                            break
-                    else:
-                        backref = getattr(_model_of(curr), piece, None)
-                        if not last and isinstance(backref, BackrefAccessor):
-                            # user__tweets__content: join to the rows that refer to curr
-                            curr = backref.rel_model
-                            joins.append(backref)
-                            continue
-                        model_attr = _lookup_field(curr, piece)
-                        if not last and isinstance(model_attr, fks):
-                            curr = model_attr.rel_model
-                            joins.append(model_attr)
-                accum.append(op(model_attr, value))
-                continue
-            accum.append(op(model_attr, value))
-        return accum, joins
+    def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
+        if self._joins or len(self._from_list) > 1:
+            return results.ModelCursorWrapper(cursor, self.model, self._returning,
+                                              self._from_list, self._joins)
+        return results.ModelObjectCursorWrapper(cursor, self.model, self._returning,
+                                                self.model)
+
+    # -- filter() ---------------------------------------------------------------------------
+    def _hop(self, source: Any, step: str, lookup: str) -> tuple[Any, Any]:
+        """Follow one step of a lookup path from ``source``: (the next source, the relation
+        to join for it, or None when the query already joins it)."""
+        for dest, attr, _, _ in self._joins.get(source, ()):
+            if attr == step or (isinstance(dest, ModelAliasBase) and dest.alias == step):
+                return dest, None
+        backref = getattr(model_of(source), step, None)
+        if isinstance(backref, BackrefAccessor):
+            return backref.rel_model, backref
+        field = _field_named(source, step, lookup)
+        if isinstance(field, ForeignKeyField):
+            return field.rel_model, field
+        raise AttributeError('filter(%s=...): %r is a field of %s, not a relation to follow'
+                             % (lookup, step, model_of(source).__name__))
+
+    def convert_dict_to_node(self, qdict: dict) -> tuple[list, list]:
+        """Lookups (``{'user__name__startswith': 'a'}``) as (expressions, relations to
+        join): each relation is a foreign key or backref to join from its ``model`` to its
+        ``rel_model``."""
+        expressions: list = []
+        relations: list = []
+        for key in sorted(qdict):
+            value = qdict[key]
+            path, lookup = _split_lookup(key, value)
+            source = self.model
+            for step in path[:-1]:
+                source, relation = self._hop(source, step, key)
+                if relation is not None:
+                    relations.append(relation)
+            expressions.append(lookup(_field_named(source, path[-1], key), value))
+        return expressions, relations
+
+    def _resolve_filter(self, query: 'ModelSelect', node: Any) -> tuple[Any, list]:
+        """A filter() argument (DQ, or expressions combining DQs) as an expression and the
+        relations it needs joined."""
+        if isinstance(node, DQ):
+            parts, relations = query.convert_dict_to_node(node.query)
+            combined = functools.reduce(operator.and_, parts)
+            return (~combined if node._negated else combined), relations
+        if isinstance(node, Negated) and _has_dq(node.node):
+            inner, relations = self._resolve_filter(query, node.node)
+            return Negated(inner), relations
+        if isinstance(node, Expression) and _has_dq(node):
+            lhs, left = self._resolve_filter(query, node.lhs)
+            rhs, right = self._resolve_filter(query, node.rhs)
+            return Expression(lhs, node.op, rhs), left + right
+        if isinstance(node, Node):
+            return node, []
+        raise TypeError('filter() takes DQ objects, expressions and keyword lookups; got %r'
+                        % (node,))
 
     def filter(self, *args: Any, **kwargs: Any) -> 'ModelSelect':
         """Django-style filters: ``filter(name='x', age__gte=3, user__name='y')``, ``DQ``."""
+        conditions = list(args)
         if kwargs:
-            dq = DQ(**kwargs)
-            args = args + (dq,)
-        if not args:
-            return self
+            conditions.append(DQ(**kwargs))
         query = self.clone()
-        for arg in args:
-            node, joins = self._dq_to_node(query, arg)
-            for fk in joins:
-                query = query.ensure_join(fk.model, fk.rel_model)
-            query = query.where(node)
+        for condition in conditions:
+            expression, relations = self._resolve_filter(query, condition)
+            for relation in relations:
+                query = query.ensure_join(relation.model, relation.rel_model)
+            query = query.where(expression)
         return query
 
-    def _dq_to_node(self, query: 'ModelSelect', node: Any) -> tuple:
-        if isinstance(node, DQ):
-            exprs, joins = query.convert_dict_to_node(node.query)
-            expr = functools.reduce(operator.and_, exprs)
-            if node._negated:
-                expr = ~expr
-            return expr, joins
-        if isinstance(node, Expression) and (_contains_dq(node.lhs) or
-                                             _contains_dq(node.rhs)):
-            lhs, lj = self._dq_to_node(query, node.lhs)
-            rhs, rj = self._dq_to_node(query, node.rhs)
-            return Expression(lhs, node.op, rhs), lj + rj
-        if isinstance(node, Negated) and _contains_dq(node.node):
-            inner, joins = self._dq_to_node(query, node.node)
-            return Negated(inner), joins
-        if isinstance(node, Node):
-            return node, []
-        raise TypeError('filter() takes DQ objects, expressions or keyword lookups, got %r'
-                        % (node,))
-
     def create_table(self, name: str, safe: bool = True, **meta: Any) -> Any:
-        return self.model._schema.create_table_as(name, self, safe, **meta)
-
-    def _selection(self, in_expression: bool) -> tuple:
-        # ``Tweet.user.in_(User.select())``: a default selection used as an operand
-        # stands for the primary key, so the subquery returns one column.
-        if in_expression and self._is_default and self._returning and \
-                len(self._returning) > 1:
-            meta = _model_of(self.model)._meta
-            if meta.primary_key is not False and not meta.composite_key:
-                return (getattr(self.model, meta.primary_key.name),)
-        return super()._selection(in_expression)
-
-
-def _contains_dq(node: Any) -> bool:
-    """Whether ``node`` is a DQ or combines DQs with ``&``, ``|`` or ``~``."""
-    if isinstance(node, DQ):
-        return True
-    if isinstance(node, Expression):
-        return _contains_dq(node.lhs) or _contains_dq(node.rhs)
-    if isinstance(node, Negated):
-        return _contains_dq(node.node)
-    return False
-
-
-def _lookup_field(model: Any, name: str) -> Any:
-    target = model.model if isinstance(model, ModelAlias) else model
-    if name in target._meta.combined:
-        return getattr(model, target._meta.combined[name].name)
-    attr = getattr(model, name, None)
-    if isinstance(attr, (Field, ColumnBase)):
-        return attr
-    raise AttributeError('%s has no field %r for a filter() lookup; its fields are: %s'
-                         % (target.__name__, name, ', '.join(target._meta.sorted_field_names)))
+        """``CREATE TABLE name AS`` this query."""
+        return model_of(self.model)._schema.create_table_as(name, self, safe, **meta)
 
 
 class NoopModelSelect(ModelSelect):
-    """A query that returns no rows without touching the database."""
+    """A query that returns no rows without asking the database."""
 
     def __sql__(self, ctx: Context) -> Context:
-        return ctx.sql(ctx.dialect.noop_select() if hasattr(ctx.dialect, 'noop_select')
-                       else SQL('SELECT 0 WHERE 0 = 1'))
+        noop = getattr(ctx.dialect, 'noop_select', None)
+        return ctx.sql(noop() if noop is not None else SQL('SELECT 0 WHERE 0 = 1'))
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
         return results.CursorWrapper(cursor)
 
 
-class ManyToManyModelSelect(ModelSelect):
-    """``obj.m2m`` query with ``add`` / ``remove`` / ``clear``."""
+# -- writes ---------------------------------------------------------------------------------------
+class _ModelWrite(_ModelRows):
+    """INSERT / UPDATE / DELETE on a model's table."""
 
-    _accessor: Any = None
-    _instance: Any = None
-
-    def _id_list(self, model_or_id_list: Any) -> list:
-        if isinstance(model_or_id_list, (list, tuple, set)):
-            items = list(model_or_id_list)
-        else:
-            items = [model_or_id_list]
-        out = []
-        ref = self._accessor.dest_fk.rel_field
-        for item in items:
-            if isinstance(item, Model):
-                value = getattr(item, ref.name)
-                if value is None:
-                    raise ValueError('cannot relate an unsaved %s: save it first'
-                                     % type(item).__name__)
-                out.append(value)
-            else:
-                out.append(item)
-        return out
-
-    def add(self, value: Any, clear_existing: bool = False) -> None:
-        acc = self._accessor
-        if clear_existing:
-            self.clear()
-        src_id = getattr(self._instance, acc.src_fk.rel_field.name)
-        if src_id is None:
-            raise ValueError('save %r before adding related rows' % self._instance)
-        if isinstance(value, SelectQuery):
-            query = value.columns(_const(src_id, acc.src_fk), acc.dest_fk.rel_field)
-            acc.through_model.insert_from(
-                fields=[acc.src_fk, acc.dest_fk], query=query).execute()
-            return
-        ids = self._id_list(value)
-        if not ids:
-            return
-        acc.through_model.insert_many([{acc.src_fk.name: src_id, acc.dest_fk.name: rel_id}
-                                       for rel_id in ids]).execute()
-
-    def remove(self, value: Any) -> int:
-        acc = self._accessor
-        src_id = getattr(self._instance, acc.src_fk.rel_field.name)
-        if isinstance(value, SelectQuery):
-            column = getattr(value.model, acc.dest_fk.rel_field.name)
-            subquery = value.columns(column)
-            return (acc.through_model._delete_query()
-                    .where((acc.dest_fk << subquery) & (acc.src_fk == src_id)).execute())
-        ids = self._id_list(value)
-        if not ids:
-            return 0
-        return (acc.through_model._delete_query()
-                .where((acc.src_fk == src_id) & (acc.dest_fk << ids)).execute())
-
-    def clear(self) -> int:
-        acc = self._accessor
-        src_id = getattr(self._instance, acc.src_fk.rel_field.name)
-        return acc.through_model._delete_query().where(acc.src_fk == src_id).execute()
-
-
-#: peewee's name for the query a many-to-many accessor returns
-ManyToManyQuery = ManyToManyModelSelect
-
-
-def _const(value: Any, field: Field) -> Node:
-    from .sql.nodes import Value
-    return Value(value, converter=field.db_value, unpack=False)
-
-
-# -- writes --------------------------------------------------------------------------------
-class _ModelWriteQueryHelper(_ModelQueryHelper):
     def __init__(self, model: type, *args: Any, **kwargs: Any) -> None:
         self.model = model
         super().__init__(model, *args, **kwargs)
         self._database = model._meta.database
 
     def returning(self, *returning: Any) -> Any:
-        accum = []
-        for item in returning:
-            if is_model(item):
-                accum.extend(item._meta.sorted_fields)
-            else:
-                accum.append(item)
-        return super().returning(*accum)
-
-    def _set_table_alias(self, ctx: Context) -> None:
-        table = self.model._meta.table
-        ctx.alias_manager.set(table, table.__name__)
+        return super().returning(*_expand_selection(returning))
 
 
-class ModelUpdate(_ModelWriteQueryHelper, Update):
+class ModelUpdate(_ModelWrite, Update):
     pass
 
 
-class ModelDelete(_ModelWriteQueryHelper, Delete):
+class ModelDelete(_ModelWrite, Delete):
     pass
 
 
-class ModelInsert(_ModelWriteQueryHelper, Insert):
-    # rows of an explicit returning(...) are model instances, as peewee documents (the
-    # keys PostgreSQL returns by default come back as tuples: see Insert._execute)
+class ModelInsert(_ModelWrite, Insert):
+    # rows of an explicit returning(...) are model instances, as peewee documents (the keys
+    # PostgreSQL returns on its own come back as tuples: see Insert._execute)
     default_row_type = ROW.MODEL
 
     def _default_columns(self) -> list:
-        return [f for f in self.model._meta.sorted_fields
-                if not (f.primary_key and self.model._meta.auto_increment)]
+        meta = self.model._meta
+        return [f for f in meta.sorted_fields if not (f.primary_key and meta.auto_increment)]
 
-    def _prepare_rows(self) -> tuple:
-        insert = self._insert
-        if isinstance(insert, dict):
-            data = self._with_defaults(insert)
-            self._query_type = Insert.SIMPLE
-            if not data:
-                return [], []
-            return list(data), [list(data.values())]
-        if insert is None or isinstance(insert, SelectQuery):
-            return super()._prepare_rows()
-        rows = list(insert)
-        if not rows:
-            raise NoRowsToInsert('insert_many() was given no rows')
-        self._query_type = Insert.MULTI
-        defaults = self.model._meta.defaults
-        if isinstance(rows[0], dict):
-            normalized = [self.model._normalize_data(row, {}) for row in rows]
-            # every field any row names, then the fields that have defaults
-            columns: list = []
-            seen: set = set()
-            for row in normalized:
-                for field in row:
-                    if field not in seen:
-                        seen.add(field)
-                        columns.append(field)
-            columns.extend(f for f in defaults if f not in seen)
-            values = []
-            for n, row in enumerate(normalized):
-                values.append([row[f] if f in row else self._missing_value(f, n)
-                               for f in columns])
-            return columns, values
-        if isinstance(rows[0], Model):
-            raise TypeError('insert_many() takes dicts or tuples; use bulk_create() for '
-                            'model instances')
-        fields = self._columns or self._default_columns()
-        columns = [getattr(self.model, f) if isinstance(f, str) else f for f in fields]
-        given = len(columns)
-        named = set(map(id, columns))     # by identity: == on a field builds an expression
-        columns.extend(f for f in defaults if id(f) not in named)
-        values = []
-        for n, row in enumerate(rows):
-            row = tuple(row)
-            short = [f.name for f in columns[len(row):given] if f not in defaults]
-            if len(row) > given or short:
-                hint = ' (%s has no default)' % ', '.join(short) if short else ''
-                raise ValueError('row %d of insert_many() has %d values for %d fields%s'
-                                 % (n, len(row), given, hint))
-            values.append(row + tuple(self._missing_value(f, n) for f in columns[len(row):]))
-        return columns, values
+    def _get_primary_key(self) -> Any:
+        meta = self.model._meta
+        if meta.composite_key or not meta.primary_key:
+            return None
+        return meta.primary_key
+
+    def _with_defaults(self, data: dict) -> dict:
+        """``data`` plus the default of every field it leaves out."""
+        missing = [f for f in self.model._meta.defaults if f not in data]
+        if not missing:
+            return data
+        filled = dict(data)
+        for field in missing:
+            filled[field] = field.get_default()
+        return filled
 
     def _missing_value(self, field: Any, n: int) -> Any:
-        """The value of ``field`` for row ``n`` of insert_many(), which does not give it."""
+        """The value of ``field`` for row ``n`` of an insert_many() that does not give it."""
         if field in self.model._meta.defaults:
             return field.get_default()
         if getattr(field, 'null', False):
             return None
-        raise ValueError('row %d of insert_many() has no value for %s, which is not nullable '
-                         'and has no default' % (n, field.name))
+        raise ValueError('row %d of insert_many() leaves out %s, which can be neither NULL '
+                         'nor defaulted' % (n, field.name))
 
-    def _with_defaults(self, data: dict) -> dict:
-        meta = self.model._meta
-        if not meta.defaults:
-            return data
-        out = dict(data)
-        for field, default in meta.defaults.items():
-            if field not in out:
-                out[field] = default() if callable(default) else default
-        return out
+    def _prepare_rows(self) -> tuple:
+        source = self._insert
+        if isinstance(source, dict):
+            self._query_type = Insert.SIMPLE
+            data = self._with_defaults(source)
+            return (list(data), [list(data.values())]) if data else ([], [])
+        if source is None or isinstance(source, SelectQuery):
+            return super()._prepare_rows()
+        rows = list(source)
+        if not rows:
+            raise NoRowsToInsert('insert_many() was given no rows')
+        self._query_type = Insert.MULTI
+        if isinstance(rows[0], ModelCore):
+            raise TypeError('insert_many() takes dicts or tuples of values; model instances '
+                            'go through bulk_create()')
+        if isinstance(rows[0], dict):
+            return self._rows_from_dicts(rows)
+        return self._rows_from_tuples(rows)
 
-    def _get_primary_key(self) -> Any:
-        pk = self.model._meta.primary_key
-        if pk is False or pk is None or self.model._meta.composite_key:
-            return None
-        return pk
+    def _rows_from_dicts(self, rows: list) -> tuple:
+        model = self.model
+        given = [model._normalize_data(row, {}) for row in rows]
+        order: dict = {}
+        for row in given:
+            for field in row:
+                order.setdefault(field, None)
+        for field in model._meta.defaults:
+            order.setdefault(field, None)
+        columns = list(order)
+        values = [[row[f] if f in row else self._missing_value(f, n) for f in columns]
+                  for n, row in enumerate(given)]
+        return columns, values
+
+    def _rows_from_tuples(self, rows: list) -> tuple:
+        model = self.model
+        named = [getattr(model, f) if isinstance(f, str) else f
+                 for f in (self._columns or self._default_columns())]
+        width = len(named)
+        chosen = {id(f) for f in named}      # by identity: == on a field builds SQL
+        defaults = model._meta.defaults
+        columns = named + [f for f in defaults if id(f) not in chosen]
+        values = []
+        for n, row in enumerate(rows):
+            row = tuple(row)
+            lacking = [f.name for f in named[len(row):] if f not in defaults]
+            if len(row) > width or lacking:
+                hint = '; %s has no default' % ', '.join(lacking) if lacking else ''
+                raise ValueError('row %d of insert_many() has %d values for %d fields%s'
+                                 % (n, len(row), width, hint))
+            values.append(row + tuple(self._missing_value(f, n) for f in columns[len(row):]))
+        return columns, values
 
 
-class ModelRaw(_ModelQueryHelper, RawQuery):
+class ModelRaw(_ModelRows, RawQuery):
+    """``Model.raw(sql, *params)``: hand-written SQL whose rows become model instances."""
+
     def __init__(self, model: type, sql: str, params: Iterable, **kwargs: Any) -> None:
         self.model = model
         self._returning = ()
@@ -683,92 +681,12 @@ class ModelRaw(_ModelQueryHelper, RawQuery):
         self._database = model._meta.database
 
     def get(self) -> Any:
-        try:
-            return self.execute()[0]
-        except IndexError:
-            raise self.model.DoesNotExist('%s instance matching query does not exist:\n'
-                                          'SQL: %s\nParams: %s' %
-                                          (self.model.__name__, self._sql, self._params)
-                                          ) from None
+        for row in self.execute():
+            return row
+        raise self.model.DoesNotExist('No %s row is returned by the raw query.\nSQL: %s\n'
+                                      'Params: %s' % (self.model.__name__, self._sql,
+                                                      self._params))
 
     def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
         return results.ModelObjectCursorWrapper(cursor, self.model, None, self.model)
 
-
-# -- helpers used by Model classmethods ---------------------------------------------------
-def get_by_id(model: type, pk: Any) -> Any:
-    meta = model._meta
-    if meta.primary_key is False:
-        raise ValueError('%s has no primary key; use get() with a condition' % model.__name__)
-    if model.select.__func__ is Model.select.__func__ and \
-            not results._has_own_init(model):    # (rows of those run their __init__)
-        from . import shapes      # the statement is cached by shape (orm/shapes.py)
-        return shapes.get_by_id(model, pk)
-    return model.select().where(meta.primary_key == pk).get()
-
-
-def bulk_create(model: type, model_list: Iterable, batch_size: int | None = None) -> None:
-    model_list = list(model_list)
-    if not model_list:
-        return
-    meta = model._meta
-    if batch_size is not None and batch_size < 1:
-        raise ValueError('batch_size must be a positive integer')
-    batches = chunked(model_list, batch_size) if batch_size else [model_list]
-    field_names = list(meta.sorted_field_names)
-    if meta.auto_increment:
-        pk_name = meta.primary_key.name
-        field_names.remove(pk_name)
-    db = meta.database_required()
-    # with RETURNING (PostgreSQL, SQLite 3.35+) the new keys are read back in row order
-    returns_pk = db.dialect.returning_clause and meta.primary_key is not False and \
-        not meta.composite_key
-    fields = [meta.fields[name] for name in field_names]
-    for batch in batches:
-        for obj in batch:
-            obj._populate_unsaved_relations(obj.__data__)
-        accum = ([obj.__data__.get(f) for f in field_names] for obj in batch)
-        query = model.insert_many(accum, fields=fields)
-        if returns_pk:
-            for obj, (pk,) in zip(batch, query.returning(meta.primary_key).tuples()
-                                  .execute()):
-                obj._pk = pk
-        else:
-            query.execute()
-        for obj in batch:
-            obj._dirty.clear()
-
-
-def bulk_update(model: type, model_list: Iterable, fields: Iterable,
-                batch_size: int | None = None) -> int:
-    from .sql.nodes import Case
-    model_list = list(model_list)
-    if not model_list:
-        return 0
-    meta = model._meta
-    if isinstance(meta.primary_key, type(None)) or meta.primary_key is False or \
-            meta.composite_key:
-        raise ValueError('bulk_update() needs a model with a single-column primary key')
-    fields = [meta.combined[f] if isinstance(f, str) else f for f in fields]
-    if not fields:
-        raise ValueError('bulk_update() needs the fields to update')
-    pk = meta.primary_key
-    n = 0
-    for batch in (chunked(model_list, batch_size) if batch_size else [model_list]):
-        ids = [obj._pk for obj in batch]
-        if any(i is None for i in ids):
-            raise ValueError('bulk_update() got an unsaved instance (no primary key)')
-        update = {}
-        for field in fields:
-            accum = []
-            for obj in batch:
-                value = obj.__data__.get(field.name)
-                if not isinstance(value, Node):
-                    value = field.to_value(value)
-                accum.append((pk.to_value(obj._pk), value))
-            update[field] = Case(pk, accum)
-        n += model.update(update).where(pk.in_(ids)).execute()
-        for obj in batch:
-            for field in fields:
-                obj._dirty.discard(field.name)
-    return n

@@ -5,6 +5,8 @@ import hashlib
 import re
 from typing import Any, Iterable
 
+from .dialects.base import Dialect
+from .exceptions import ImproperlyConfigured, NotSupportedError
 from .fields import Field
 from .sql.context import Context
 from .sql.nodes import (SQL, ColumnBase, CommaNodeList, EnclosedNodeList, Entity, Node,
@@ -20,13 +22,17 @@ def index_name_prefix(meta: Any) -> str:
     return meta.name if meta.legacy_table_names else meta.table_name
 
 
+#: generated index names longer than this are cut and given a digest of the full name
+_MAX_INDEX_NAME = 64
+
+
 def make_index_name(table_name: str, columns: Iterable[str]) -> str:
-    """``table_col1_col2``, shortened with a hash when longer than 64 characters."""
-    index_name = '_'.join((table_name,) + tuple(columns))
-    if len(index_name) > 64:
-        digest = hashlib.md5(index_name.encode('utf-8')).hexdigest()
-        index_name = index_name[:56] + '_' + digest[:7]
-    return index_name
+    """``table_col1_col2``; a name over 64 characters keeps its first 56 and ends with
+    ``_`` and 7 hex digits of its MD5, so different long names stay different."""
+    full = '_'.join([table_name, *columns])
+    if len(full) <= _MAX_INDEX_NAME:
+        return full
+    return '%s_%s' % (full[:56], hashlib.md5(full.encode('utf-8')).hexdigest()[:7])
 
 
 class ModelIndex(Node):
@@ -72,6 +78,18 @@ class ModelIndex(Node):
         clone._using = _using
         return clone
 
+    def retarget(self, model: type) -> 'ModelIndex':
+        """This index for ``model`` when ``model`` subclasses the model it was declared on
+        (an index passed down through ``Meta.indexes`` indexes the subclass's own table);
+        otherwise the index itself."""
+        declared_on = self.model
+        if declared_on is model or not isinstance(declared_on, type) or \
+                not issubclass(model, declared_on):
+            return self
+        clone = self.clone()
+        clone.model = model
+        return clone
+
     def _expressions(self) -> list:
         meta = self.model._meta
         out = []
@@ -100,7 +118,6 @@ class ModelIndex(Node):
                 names.append(item.sql.split()[0])   # a name from Meta.indexes: 'title DESC'
             else:
                 # an expression: named by a digest of its SQL, so the name is stable
-                from .dialects.base import Dialect
                 sql, params = Dialect().compile(item)
                 text = sql + repr(params)
                 names.append('expr%s' % hashlib.md5(text.encode()).hexdigest()[:6])
@@ -139,28 +156,28 @@ class ModelIndex(Node):
 ModelIndexNode = ModelIndex   # the name this class had before it took peewee's
 
 
+def _declared_index(meta: Any, entry: Any) -> Any:
+    """One entry of ``Meta.indexes`` as an index node."""
+    if isinstance(entry, Node) or hasattr(entry, '__sql__'):
+        return entry
+    if not (isinstance(entry, (list, tuple)) and len(entry) == 2):
+        raise ValueError('%s.Meta.indexes holds ((field names...), unique) pairs, ModelIndex '
+                         'objects or SQL; %r is none of these' % (meta.model.__name__, entry))
+    names, unique = entry
+    if isinstance(names, str):
+        names = (names,)
+    parts = [meta.combined.get(name) or SQL(name) for name in names]
+    return ModelIndexNode(meta.model, parts, unique=unique)
+
+
 def fields_to_index(meta: Any) -> list:
-    """Index nodes for fields with index=/unique= and for Meta.indexes."""
-    indexes = []
-    for f in meta.sorted_fields:
-        if f.primary_key:
-            continue
-        if f.index or f.unique:
-            indexes.append(ModelIndexNode(meta.model, (f,), unique=f.unique,
-                                          using=f.index_type))
-    for index_obj in meta.indexes:
-        if isinstance(index_obj, Node) or hasattr(index_obj, '__sql__'):
-            indexes.append(index_obj)
-        elif isinstance(index_obj, (list, tuple)) and len(index_obj) == 2:
-            fields, unique = index_obj
-            fields = [fields] if isinstance(fields, str) else fields
-            indexes.append(ModelIndexNode(meta.model, [meta.combined[f] if f in meta.combined
-                                                       else SQL(f) for f in fields],
-                                          unique=unique))
-        else:
-            raise ValueError('Meta.indexes entries are ((field names...), unique) tuples or '
-                             'ModelIndex objects; got %r' % (index_obj,))
-    return indexes
+    """The indexes of a model: one per field declared with ``index=`` or ``unique=`` (the
+    primary key needs none), then those of ``Meta.indexes``."""
+    per_field = [ModelIndexNode(meta.model, (field,), unique=field.unique,
+                                using=field.index_type)
+                 for field in meta.sorted_fields
+                 if (field.index or field.unique) and not field.primary_key]
+    return per_field + [_declared_index(meta, entry) for entry in meta.indexes]
 
 
 def _check_resolved(model: type, field: Any) -> None:
@@ -246,7 +263,6 @@ class SchemaManager:
     def database(self) -> Any:
         db = self._database or self.model._meta.database
         if db is None:
-            from .exceptions import ImproperlyConfigured
             raise ImproperlyConfigured(
                 'Model %s has no database: set Meta.database or bind it with db.bind([...])'
                 % self.model.__name__)
@@ -319,7 +335,6 @@ class SchemaManager:
         parts.extend(SQL(s) for s in before)
         if table_options:
             if not dialect.table_storage_options:
-                from .exceptions import NotSupportedError
                 raise NotSupportedError(
                     '%s: table options %s are storage parameters written as CREATE TABLE '
                     '... WITH (name=value), which %s does not have. Set Meta.options (or '
@@ -485,8 +500,11 @@ class SchemaManager:
 
     # -- all together -------------------------------------------------------------------------
     def create_all(self, safe: bool = True, **table_options: Any) -> None:
-        self.create_sequences()
-        self.create_table(safe, **table_options)
+        """The model's sequences (a column default may draw on one), table and indexes."""
+        if self.database.dialect.sequences:
+            for field in self._sequence_fields():
+                self.create_sequence(field)
+        self.create_table(safe=safe, **table_options)
         self.create_indexes(safe=safe)
 
     def drop_all(self, safe: bool = True, drop_sequences: bool = True, **options: Any) -> None:

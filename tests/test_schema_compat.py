@@ -154,7 +154,7 @@ def test_strict_tables_are_sqlite_only(db):
 
 # -- clear errors for misuse -----------------------------------------------------------------
 def test_composite_key_naming_unknown_field():
-    with pytest.raises(ValueError, match=r"CompositeKey names 'b', which is not a field"):
+    with pytest.raises(ValueError, match=r"CompositeKey names 'b', which the model does not have"):
         class Pair(Model):
             a = IntegerField()
 
