@@ -111,9 +111,3 @@ __all__ = [
     'UUIDField', 'Value', 'ValuesList', 'Window', 'chunked', 'fn', 'prefetch',
 ]
 
-# The model layer's services for the database layer (Database.create_tables/drop_tables
-# and Database.Model).  Registered here until the model layer registers them itself.
-from . import seam as _seam  # noqa: E402
-
-_seam.register('sort_models', sort_models)
-_seam.register('model_base', Model)
