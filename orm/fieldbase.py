@@ -45,8 +45,9 @@ if TYPE_CHECKING:
     #: the Python type of the field's values
     _T = TypeVar('_T', default=Any)
     #: whether the column accepts NULL: ``Literal[False]``, ``Literal[True]``, or ``bool``
-    #: when the checker cannot tell
-    _N = TypeVar('_N', bound=bool, default=Literal[False])
+    #: when the call does not tell; unknown (``Any``) in a bare annotation such as
+    #: ``-> Field`` or ``name: CharField``, which so accepts a field of either kind
+    _N = TypeVar('_N', bound=bool, default=Any)
 else:
     from typing import TypeVar
 

@@ -1089,14 +1089,15 @@ class JSONField(FieldDatabaseHook, _AnyValue[_N]):
         return self._deferred(typed)
 
     # -- paths and operations ------------------------------------------------------------
-    def __getitem__(self, key: Any) -> JSONPath:  # type: ignore[override]
+    # (typed Any: the engine-specific JSON fields of playhouse return their own nodes)
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
         return JSONPath(self, (key,))
 
-    def path(self, *keys: Any) -> JSONPath:
+    def path(self, *keys: Any) -> Any:
         """The :class:`JSONPath` of ``keys``: ``data.path('a', 0)`` is ``data['a'][0]``."""
         return JSONPath(self, keys)
 
-    def _operation(self, name: str, *args: Any) -> JSONExpression:
+    def _operation(self, name: str, *args: Any) -> Any:
         return self._deferred(lambda methods: getattr(methods, name)(self, (), *args))
 
     def __eq__(self, rhs: Any) -> Any:  # type: ignore[override]
@@ -1111,32 +1112,32 @@ class JSONField(FieldDatabaseHook, _AnyValue[_N]):
 
     __hash__ = Field.__hash__
 
-    def update(self, value: Any) -> JSONExpression:
+    def update(self, value: Any) -> Any:
         """The document merged with ``value``, for ``Model.update()``: a deep merge on
         SQLite (RFC 7396: ``None`` removes a key), a top-level one (``||``) on PostgreSQL."""
         return self._deferred(lambda methods: methods.update(self, value))
 
-    def length(self) -> JSONExpression:
+    def length(self) -> Any:
         """The number of items of the top-level array."""
         return self._operation('length')
 
-    def contains(self, value: Any) -> JSONExpression:  # type: ignore[override]
+    def contains(self, value: Any) -> Any:  # type: ignore[override]
         """Whether the document contains ``value`` (``@>`` on PostgreSQL)."""
         return self._operation('contains', value)
 
-    def contained_by(self, value: Any) -> JSONExpression:
+    def contained_by(self, value: Any) -> Any:
         """Whether ``value`` contains the document (``<@``; PostgreSQL)."""
         return self._operation('contained_by', value)
 
-    def has_key(self, key: Any) -> JSONExpression:
+    def has_key(self, key: Any) -> Any:
         """Whether the top-level object has the key ``key``."""
         return self._operation('has_key', key)
 
-    def has_keys(self, key_list: Iterable[Any]) -> JSONExpression:
+    def has_keys(self, key_list: Iterable[Any]) -> Any:
         """Whether the top-level object has every key of ``key_list``."""
         return self._operation('has_keys', list(key_list))
 
-    def has_any_keys(self, key_list: Iterable[Any]) -> JSONExpression:
+    def has_any_keys(self, key_list: Iterable[Any]) -> Any:
         """Whether the top-level object has one of the keys of ``key_list``."""
         return self._operation('has_any_keys', list(key_list))
 

@@ -141,3 +141,12 @@ def assignments(e: Everything) -> None:
     e.bitmap.set_bit(3)
     e.data = {'any': ['json']}
     e.raw_uid = uuid.uuid4()
+
+
+def annotated(flag: bool) -> None:
+    # a bare annotation stands for a field of either nullability
+    def make(null: bool) -> Field:
+        return DecimalField(null=True) if null else IntegerField()
+    name: CharField = CharField(null=True)
+    kept: list[Field] = [make(flag), name, Everything.maybe, Everything.price]
+    assert_type(kept[0], Field[Any, Any])
