@@ -19,8 +19,9 @@ How values are converted
     is the hot path, so a row builder asks ``row_converter(dialect)`` once per query:
     ``None`` when the driver already returns this field's Python type on that engine
     (``native_dialects``), else the cheapest callable equal to ``python_value()`` for
-    non-NULL values (``_reader()``).  Those two shortcuts are vouched for by the class that
-    declares them: a subclass converting differently loses them automatically.
+    non-NULL values (``_reader()``).  A class that changes ``python_value()`` or
+    ``adapt()`` keeps only the shortcuts it declares itself: a subclass converting
+    differently from its parent loses the parent's automatically.
 
 How fields are typed
     ``Field`` is generic in its value type and its nullability.  Declared on a model,
@@ -167,7 +168,8 @@ class Field(ColumnBase, Generic[_T, _N]):
     safe_name: str = _UNBOUND
     #: whether values selected through this field are converted by it (see ``coerce``)
     _coerce: bool = True
-    #: (python_value, adapt) of the class that last declared the reading shortcuts
+    #: (python_value, adapt) as of the class that last changed them: the conversion that
+    #: ``native_dialects`` and ``_reader`` describe
     _vouched: ClassVar[tuple[Any, Any]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -177,13 +179,13 @@ class Field(ColumnBase, Generic[_T, _N]):
             cls._positional = cls._leading + cls._positional
         cls._accepted = cls._accepted.union(cls._positional, own.get('_keyword_only', ()))
         conversion = (cls.python_value, cls.adapt)
-        if 'native_dialects' in own or '_reader' in own:
-            cls._vouched = conversion
-        elif conversion != cls._vouched:
-            # this class converts values its own way: the shortcuts its ancestor declared
-            # no longer describe it, so every value read goes through python_value()
-            cls.native_dialects = ()
-            cls._reader = Field._reader  # type: ignore[method-assign]
+        if conversion != cls._vouched:
+            # this class converts values its own way: of the reading shortcuts, it keeps
+            # only those it declares itself (the inherited ones describe its ancestor)
+            if 'native_dialects' not in own:
+                cls.native_dialects = ()
+            if '_reader' not in own:
+                cls._reader = Field._reader  # type: ignore[method-assign]
             cls._vouched = conversion
 
     def __init__(self, *args: Any, **options: Any) -> None:

@@ -617,6 +617,8 @@ class BigBitFieldData:
         return bool(self._buffer[byte] & mask)
 
     def is_set(self, idx: int) -> bool:
+        if idx < 0:
+            return False
         byte, mask = self._locate(idx, False)
         return byte < len(self._buffer) and bool(self._buffer[byte] & mask)
 
@@ -743,9 +745,10 @@ class UUIDField(Field[uuid.UUID, _N]):
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        if not isinstance(value, uuid.UUID):
-            value = _parse_uuid(self, value)
-        return value.hex
+        parsed = value if isinstance(value, uuid.UUID) else _parse_uuid(value)
+        if parsed is None:
+            raise ValueError('%s got %r, which is not a UUID' % (self, value))
+        return parsed.hex
 
     def python_value(self, value: Any) -> Any:
         if value is None or isinstance(value, uuid.UUID):
@@ -753,16 +756,14 @@ class UUIDField(Field[uuid.UUID, _N]):
         return uuid.UUID(value if isinstance(value, str) else str(value))
 
 
-def _parse_uuid(field: Field[Any, Any], value: Any) -> uuid.UUID:
+def _parse_uuid(value: Any) -> uuid.UUID | None:
+    """The UUID that ``value`` (text, or the 16 raw bytes) spells, else ``None``."""
     try:
         if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == 16:
             return uuid.UUID(bytes=bytes(value))
         return uuid.UUID(str(value))
     except ValueError:
-        raise ValueError('%s got %r: a binary UUID takes a uuid.UUID, a UUID string or '
-                         '16 bytes' % (field, value)
-                         if isinstance(field, BinaryUUIDField) else
-                         '%s got %r, which is not a UUID' % (field, value)) from None
+        return None
 
 
 class BinaryUUIDField(BlobField[_N]):
@@ -808,9 +809,11 @@ class BinaryUUIDField(BlobField[_N]):
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        if not isinstance(value, uuid.UUID):
-            value = _parse_uuid(self, value)
-        return value.bytes
+        parsed = value if isinstance(value, uuid.UUID) else _parse_uuid(value)
+        if parsed is None:
+            raise ValueError('%s got %r: a binary UUID takes a uuid.UUID, a UUID string or '
+                             '16 bytes' % (self, value))
+        return parsed.bytes
 
     def python_value(self, value: Any) -> Any:
         if value is None or isinstance(value, uuid.UUID):
@@ -1244,7 +1247,6 @@ class _DateTimeValue(Field[_T, _N]):
 
     _leading = ('formats',)
     formats: Iterable[str] = ()
-    native_dialects = ('postgres', 'cockroach')
 
     def _datetime_source(self) -> Any:
         """The expression date parts are extracted from."""
@@ -1267,6 +1269,7 @@ class DateTimeField(_DateTimeValue[datetime.datetime, _N]):
     Strings in ISO 8601 or one of ``formats`` are parsed."""
 
     field_type = 'DATETIME'
+    native_dialects = ('postgres', 'cockroach')
     formats = ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f%z',
                '%Y-%m-%d %H:%M:%S%z', '%Y-%m-%d']
 
@@ -1330,6 +1333,7 @@ class DateField(_DateTimeValue[datetime.date, _N]):
     """``datetime.date`` values (a datetime given is cut to its date)."""
 
     field_type = 'DATE'
+    native_dialects = ('postgres', 'cockroach')
     formats = ['%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f']
 
     if TYPE_CHECKING:
