@@ -10,8 +10,8 @@ How a field is built
     the arguments that were given: class attributes answer for the others.  A class that
     needs to derive something from its options does it in ``_configure()``.  (Field
     classes define no ``__init__`` of their own: a type checker would prefer it to their
-    typed ``__new__``, see below.)  Subclasses written in peewee's style, with their own ``__init__``
-    passing ``*args, **kwargs`` on, work unchanged.
+    typed ``__new__``, see below.)  Subclasses written in peewee's style, with their own
+    ``__init__`` passing ``*args, **kwargs`` on, work unchanged.
 
 How values are converted
     ``db_value()`` (Python to driver) and ``python_value()`` (driver to Python) are the
@@ -112,7 +112,7 @@ class ObjectIdAccessor:
         setattr(instance, self.field.name, value)
 
 
-# -- the base class -----------------------------------------------------------------------------
+# -- the base class ---------------------------------------------------------------------------
 class Field(ColumnBase, Generic[_T, _N]):
     """One column of a model: its SQL type and options, and how its values convert.
 
@@ -403,7 +403,7 @@ class Field(ColumnBase, Generic[_T, _N]):
 Field._vouched = (Field.python_value, Field.adapt)
 
 
-# -- fields seen through a model alias ----------------------------------------------------------
+# -- fields seen through a model alias --------------------------------------------------------
 class FieldAlias(Field[Any, Any]):
     """A field reached through a :class:`ModelAlias` (``Author = User.alias();
     Author.username``): it renders against the alias and converts like the field.
@@ -462,7 +462,7 @@ class FieldAlias(Field[Any, Any]):
         return ctx.sql(Column(self.source, self.column_name))
 
 
-# -- fields that are not columns -----------------------------------------------------------------
+# -- fields that are not columns --------------------------------------------------------------
 class MetaField(Field[Any, Any]):
     """A model attribute that lives in the metadata only: it has no column of its own and
     no DDL (``CompositeKey``, ``ManyToManyField``)."""

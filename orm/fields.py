@@ -88,7 +88,7 @@ __all__ = [
 ]
 
 
-# -- numbers --------------------------------------------------------------------------------------
+# -- numbers ----------------------------------------------------------------------------------
 def _convert_number(field: Field[Any, Any], kind: Callable[[Any], Any], value: Any) -> Any:
     """``kind(value)``; a model instance stands for its primary key; anything else that
     does not convert is a ValueError naming the field."""
@@ -361,7 +361,7 @@ class DecimalField(Field[decimal.Decimal, _N]):
         return read
 
 
-# -- text and bytes ---------------------------------------------------------------------------------
+# -- text and bytes ---------------------------------------------------------------------------
 class _TextValue(Field[str, _N]):
     """What text fields share: values become ``str`` (bytes are decoded as UTF-8), and
     ``+`` concatenates in SQL."""
@@ -490,7 +490,7 @@ class BlobField(Field[bytes, _N]):
         return bytes(value) if isinstance(value, (memoryview, bytearray)) else value
 
 
-# -- flags and bitmaps ---------------------------------------------------------------------------
+# -- flags and bitmaps ------------------------------------------------------------------------
 class BitField(BitwiseMixin, BigIntegerField[_N]):  # type: ignore[misc]
     """Boolean flags packed in one integer column (``default`` 0).
 
@@ -723,7 +723,7 @@ class BigBitField(BlobField[_N]):
         return None if value is None else bytes(value)
 
 
-# -- identifiers ------------------------------------------------------------------------------------
+# -- identifiers ------------------------------------------------------------------------------
 class UUIDField(Field[uuid.UUID, _N]):
     """``uuid.UUID`` values: a native ``UUID`` column on PostgreSQL, 32 hexadecimal
     digits of text elsewhere.  Takes UUIDs, their text, or their 16 bytes."""
@@ -870,7 +870,7 @@ class IPField(BigIntegerField[_N]):
         return socket.inet_ntoa(int(value).to_bytes(4, 'big'))
 
 
-# -- booleans and untyped columns ---------------------------------------------------------------
+# -- booleans and untyped columns -------------------------------------------------------------
 class BooleanField(Field[bool, _N]):
     """``True``/``False``: a native ``BOOLEAN`` on PostgreSQL, 1 and 0 on SQLite."""
 
@@ -1145,7 +1145,7 @@ class JSONField(FieldDatabaseHook, _AnyValue[_N]):
         return self._operation('has_any_keys', list(key_list))
 
 
-# -- dates and times ---------------------------------------------------------------------------------
+# -- dates and times --------------------------------------------------------------------------
 def _parse_date_time(text: Any, formats: Iterable[str]) -> datetime.datetime | None:
     """``text`` as a datetime: ISO 8601 first, then each strptime pattern of ``formats``
     (``None`` when nothing matches)."""

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from typing_extensions import assert_type
 
-from orm import (AnyField, AutoField, BareField, BigAutoField, BigBitField, BigIntegerField, BinaryUUIDField, BitField, BlobField, BooleanField,
-                 CharField, DateField, DateTimeField, DecimalField, DoubleField, Field,
-                 FixedCharField, FloatField, IdentityField, IntegerField, IPField, JSONField,
-                 Model, SmallIntegerField, TextField, TimeField, TimestampField, UUIDField)
+from orm import (AnyField, AutoField, BareField, BigAutoField, BigBitField, BigIntegerField,
+                 BinaryUUIDField, BitField, BlobField, BooleanField, CharField, DateField,
+                 DateTimeField, DecimalField, DoubleField, Field, FixedCharField, FloatField,
+                 IdentityField, IntegerField, IPField, JSONField, Model, SmallIntegerField,
+                 TextField, TimeField, TimestampField, UUIDField)
 from orm.fields import BigBitFieldData
 
 
