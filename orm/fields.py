@@ -1,7 +1,23 @@
-"""Model fields: column definitions that convert values between Python and the database.
+"""The field types: numbers, text and bytes, flags and bitmaps, identifiers, booleans,
+JSON documents, dates, times and timestamps.
 
-A field is an expression node (it renders as its qualified column) bound to a model
-class; on instances it is reached through an accessor that reads ``instance.__data__``.
+The machinery they share (options, binding, conversion protocol, rendering, typing) is
+in :mod:`orm.fieldbase`, whose names this module re-exports: ``orm.fields`` is where
+the rest of orm and applications import fields from.
+
+Each type says what it stores (``field_type``) and how its values convert.  Conversions
+are small methods with a fast path for the value that already has the right type, so
+binding a parameter costs one call in the common case; what a driver returns already
+converted is not touched at all (``native_dialects``), and where a row value does need
+converting the type hands the row builder its cheapest reader (``_reader()``).
+
+Typing: every class below is generic in its nullability only (``IntegerField[Literal[True]]``),
+its value type being fixed by the class (``int``).  The ``__new__`` overloads inside
+``if TYPE_CHECKING`` blocks exist for type checkers alone: they make ``null=True`` give
+``int | None`` on instances.  They must sit on each class, since an inherited ``__new__``
+returns the parent's type; and no class here may define ``__init__``, which a checker
+would prefer to them (that is why constructor arguments are declared as data, see
+:mod:`orm.fieldbase`).
 """
 from __future__ import annotations
 
@@ -9,16 +25,56 @@ import calendar
 import datetime
 import decimal
 import json
-import struct
 import socket
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, overload
 
-from .proxy import Proxy
-from .sql.context import Context, SCOPE_VALUES
-from .sql.nodes import (SQL, BitwiseMixin, Column, ColumnBase, Entity, Expression, Node,
-                        NodeList, OP, Value)
+from .fieldbase import (_N, _T, Field, FieldAccessor, FieldAlias, FieldDatabaseHook, MetaField,
+                        ObjectIdAccessor, VirtualField, _is_model_instance)
+from .json_methods import DIALECT_JSON_METHODS, BaseJSONMethods, JSONExpression, JSONPath
+from .sql.context import Context
+from .sql.nodes import (OP, SQL, AsIs, BitwiseMixin, ColumnBase, Expression, Node,
+                        StringExpression, Value)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self, TypedDict, Unpack
+
+    # the keyword arguments every field takes, as type checkers see them (column options,
+    # then the metadata kept for forms and tools)
+    _Options = TypedDict('_Options', {
+        'index': bool, 'unique': bool, 'primary_key': bool, 'unindexed': bool,
+        '_hidden': bool, 'column_name': str | None, 'db_column': str | None,
+        'sequence': str | None, 'collation': str | None, 'index_type': str | None,
+        'constraints': Iterable[Any] | None, 'default': Any,
+        'choices': Any, 'help_text': str | None, 'verbose_name': str | None,
+    }, total=False)
+
+    class _CharOptions(_Options, total=False):
+        max_length: int | None
+
+    class _DecimalOptions(_Options, total=False):
+        max_digits: int
+        decimal_places: int
+        auto_round: bool
+        rounding: str | None
+
+    class _DateOptions(_Options, total=False):
+        formats: Iterable[str] | None
+
+    class _TimestampOptions(_Options, total=False):
+        resolution: int | None
+        utc: bool
+
+    class _IdentityOptions(_Options, total=False):
+        generate_always: bool
+
+    class _BareOptions(_Options, total=False):
+        adapt: Callable[[Any], Any] | None
+
+    class _JSONOptions(_Options, total=False):
+        dumps: Callable[[Any], Any] | None
+        loads: Callable[[Any], Any] | None
 
 __all__ = [
     'Field', 'FieldAccessor', 'ObjectIdAccessor', 'AnyField', 'BareField', 'IntegerField',
@@ -32,376 +88,243 @@ __all__ = [
 ]
 
 
-class FieldAccessor:
-    """Descriptor on the model class: the field on the class, the value on instances."""
-
-    def __init__(self, model: type, field: 'Field', name: str) -> None:
-        self.model = model
-        self.field = field
-        self.name = name
-
-    def __get__(self, instance: Any, instance_type: type | None = None) -> Any:
-        if instance is not None:
-            return instance.__data__.get(self.name)
-        return self.field
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        instance.__data__[self.name] = value
-        instance._dirty.add(self.name)
-
-
-class ObjectIdAccessor:
-    """``tweet.user_id``: the raw foreign-key value, without loading the related row."""
-
-    def __init__(self, field: 'Field') -> None:
-        self.field = field
-
-    def __get__(self, instance: Any, instance_type: type | None = None) -> Any:
-        if instance is not None:
-            value = instance.__data__.get(self.field.name)
-            # a related object held in place of the key: give its key
-            if value is not None and hasattr(value, '_meta') and not isinstance(value, type):
-                return getattr(value, self.field.rel_field.name)
-            return value
-        return self.field
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        setattr(instance, self.field.name, value)
-
-
-_F = TypeVar('_F', bound='Field')
-
-
-class Field(ColumnBase):
-    """Base of all fields.  Subclasses set ``field_type`` and override ``adapt`` and
-    ``python_value``/``db_value`` as needed."""
-
-    _field_counter = 0
-    accessor_class = FieldAccessor
-    auto_increment = False
-    default_index_type: str | None = None
-    field_type = 'DEFAULT'
-    unpack = True
-
-    def __init__(self, null: bool = False, index: bool = False, unique: bool = False,
-                 column_name: str | None = None, default: Any = None,
-                 primary_key: bool = False, constraints: Iterable | None = None,
-                 sequence: str | None = None, collation: str | None = None,
-                 unindexed: bool = False, choices: Iterable | None = None,
-                 help_text: str | None = None, verbose_name: str | None = None,
-                 index_type: str | None = None, db_column: str | None = None,
-                 _hidden: bool = False) -> None:
-        if db_column is not None:
-            column_name = db_column
-        self.null = null
-        self.index = index
-        self.unique = unique
-        self.column_name = column_name
-        self.default = default
-        self.primary_key = primary_key
-        self.constraints = constraints
-        self.sequence = sequence
-        self.collation = collation
-        self.unindexed = unindexed
-        self.choices = choices
-        self.help_text = help_text
-        self.verbose_name = verbose_name
-        self.index_type = index_type or self.default_index_type
-        self._hidden = _hidden
-        self.model: Any = None
-        self.name: str | None = None
-        Field._field_counter += 1
-        self._order = Field._field_counter
-        self._sort_key = (self.primary_key and 1 or 2), self._order
-
-    # fields are dict keys all over the model layer: hash by identity (cheap, and a field
-    # is only ever equal to itself; == builds an SQL expression instead)
-    __hash__ = object.__hash__
-
-    if TYPE_CHECKING:
-        # For type checkers only (at run time the model class holds a FieldAccessor):
-        # ``User.username`` is the field, ``user.username`` a value that can be assigned.
-        @overload
-        def __get__(self: _F, instance: None, owner: Any = None) -> _F: ...
-        @overload
-        def __get__(self, instance: object, owner: Any = None) -> Any: ...
-        def __get__(self, instance: Any, owner: Any = None) -> Any: ...
-        def __set__(self, instance: Any, value: Any) -> None: ...
-
-    def __repr__(self) -> str:
-        if self.model is not None and self.name:
-            return '<%s: %s.%s>' % (type(self).__name__, self.model.__name__, self.name)
-        return '<%s: (unbound)>' % type(self).__name__
-
-    def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
-        self.model = model
-        self.name = self.safe_name = name
-        self.column_name = self.column_name or name
-        if set_attribute:
-            setattr(model, name, self.accessor_class(model, self, name))
-
-    @property
-    def column(self) -> Column:
-        return Column(self.model._meta.table, self.column_name)
-
-    # -- conversion ------------------------------------------------------------------------
-    def adapt(self, value: Any) -> Any:
-        return value
-
-    def db_value(self, value: Any) -> Any:
-        return value if value is None else self.adapt(value)
-
-    def python_value(self, value: Any) -> Any:
-        return value if value is None else self.adapt(value)
-
-    #: dialects whose driver already hands back this field's Python type, so rows need no
-    #: python_value() call (a subclass that overrides python_value or adapt without
-    #: declaring its own native_dialects loses this, so its conversion always runs)
-    native_dialects: tuple = ('sqlite', 'postgres', 'cockroach')
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if 'native_dialects' in cls.__dict__:
-            return
-        # the class that declared the inherited native_dialects vouched for its own
-        # conversion only: if this class converts differently (its own python_value or
-        # adapt, or a mixin's ahead of the field class), every value must be converted
-        owner = next(k for k in cls.__mro__ if 'native_dialects' in k.__dict__)
-        if not owner.__dict__['native_dialects']:
-            return
-        if cls.python_value is not getattr(owner, 'python_value', None) or \
-                cls.adapt is not getattr(owner, 'adapt', None):
-            cls.native_dialects = ()
-
-    def row_converter(self, dialect: Any) -> Callable | None:
-        """The converter for values of this field read from ``dialect``'s driver."""
-        if not self._coerce:        # ``field.coerce(False)``: values as the driver gives them
-            return None
-        if dialect is not None and dialect.name in self.native_dialects and \
-                'python_value' not in self.__dict__ and 'adapt' not in self.__dict__:
-            return None
-        return self.python_value
-
-    def to_value(self, value: Any) -> Value:
-        return Value(value, self.db_value, unpack=False)
-
-    #: whether values read through this field in a SELECT go through python_value()
-    _coerce = True
-
-    def coerce(self, _coerce: bool = True) -> 'Field':
-        """This field, or a copy of it whose values are read back unconverted
-        (``select(Model.field.coerce(False))``) when ``_coerce`` is false."""
-        if _coerce == self._coerce:
-            return self
-        clone = self.clone()
-        clone._coerce = _coerce
-        return clone
-
-    def _value_converter(self) -> Callable:
-        return self.db_value
-
-    @property
-    def _converter(self) -> Callable:  # type: ignore[override]
-        return self.python_value
-
-    def get_default(self) -> Any:
-        default = self.default
-        return default() if callable(default) else default
-
-    # -- rendering -------------------------------------------------------------------------
-    def get_sort_key(self, ctx: Context) -> tuple:
-        return self._sort_key
-
-    def __sql__(self, ctx: Context) -> Context:
-        if self.model is None:
-            raise TypeError('field %r is not bound to a model' % self)
-        quote = ctx.dialect.quote_identifier
-        if ctx.state.scope == SCOPE_VALUES:
-            return ctx.literal(quote(self.column_name))
-        # the column qualified by its table's alias, without building a Column node
-        table = self.model._meta.table
-        alias = table._alias or ctx.alias_manager.get(table)
-        return ctx.literal(quote(alias) + '.' + quote(self.column_name))
-
-    def get_modifiers(self) -> list | None:
-        return None
-
-    def ddl_datatype(self, ctx: Context | None) -> SQL:
-        """The column type: ``field_type`` mapped through the dialect's type names
-        (``ctx=None``: ``field_type`` as it is), with ``get_modifiers()``."""
-        field_type = self.field_type
-        column_type = ctx.dialect.field_types.get(field_type, field_type) if ctx is not None \
-            else field_type
-        modifiers = self.get_modifiers()
-        if column_type and modifiers:
-            return SQL('%s(%s)' % (column_type, ', '.join(str(m) for m in modifiers)))
-        return SQL(column_type)
-
-    def ddl(self, ctx: Context) -> NodeList:
-        """The column definition used by CREATE TABLE / ADD COLUMN."""
-        accum: list = [Entity(self.column_name)]
-        data_type = self.ddl_datatype(ctx)
-        if data_type and data_type.sql:
-            accum.append(data_type)
-        if self.unindexed:
-            accum.append(SQL('UNINDEXED'))
-        if not self.null:
-            accum.append(SQL('NOT NULL'))
-        if self.primary_key:
-            accum.append(SQL('PRIMARY KEY'))
-        if self.sequence:
-            sequence = self.sequence
-            schema = self.model._meta.schema if self.model is not None else None
-            if schema:   # the sequence is created in the model's schema
-                sequence = ctx.dialect.quote_path((schema, sequence))
-            accum.append(SQL("DEFAULT NEXTVAL('%s')" % sequence.replace("'", "''")))
-        if self.constraints:
-            accum.extend(self.constraints)
-        if self.collation:
-            accum.append(SQL('COLLATE %s' % self.collation))
-        return NodeList(accum)
-
-    # -- aliasing for ModelAlias -----------------------------------------------------------
-    def clone(self) -> 'Field':
-        return super().clone()
-
-
-class FieldAlias(Field):
-    """A field seen through a ModelAlias: renders against the alias's source."""
-
-    def __init__(self, source: Any, field: Field) -> None:
-        self.source = source
-        self.model = source.model
-        self.field = field
-        self.name = field.name
-        self.column_name = field.column_name
-
-    @classmethod
-    def create(cls, source: Any, field: Field) -> 'FieldAlias':
-        class _Alias(cls, type(field)):  # type: ignore[valid-type, misc]
-            pass
-        obj = _Alias.__new__(_Alias)
-        obj.__dict__.update(field.__dict__)
-        FieldAlias.__init__(obj, source, field)
-        return obj
-
-    def clone(self) -> 'FieldAlias':
-        return FieldAlias.create(self.source, self.field)
-
-    def adapt(self, value: Any) -> Any:
-        return self.field.adapt(value)
-
-    def python_value(self, value: Any) -> Any:
-        return self.field.python_value(value)
-
-    def row_converter(self, dialect: Any) -> Callable | None:
-        return self.field.row_converter(dialect) if self._coerce else None
-
-    def db_value(self, value: Any) -> Any:
-        return self.field.db_value(value)
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self.field, attr)
-
-    def __hash__(self) -> int:
-        return hash((id(self.source), self.name))
-
-    def __sql__(self, ctx: Context) -> Context:
-        if ctx.scope == SCOPE_VALUES:
-            return ctx.literal(ctx.dialect.quote_identifier(self.column_name))
-        return ctx.sql(Column(self.source, self.column_name))
-
-
-# -- numbers ------------------------------------------------------------------------------
-def _coerce(kind: Callable, value: Any, field: Field) -> Any:
+# -- numbers ----------------------------------------------------------------------------------
+def _convert_number(field: Field[Any, Any], kind: Callable[[Any], Any], value: Any) -> Any:
+    """``kind(value)``; a model instance stands for its primary key; anything else that
+    does not convert is a ValueError naming the field."""
     try:
         return kind(value)
-    except (TypeError, ValueError, decimal.InvalidOperation):
-        raise ValueError('%s got %r, which is not a valid %s' %
-                         (field, value, kind.__name__)) from None
+    except (TypeError, ValueError, ArithmeticError):
+        if not _is_model_instance(value):
+            raise ValueError('%s got %r, which is not a valid %s'
+                             % (field, value, getattr(kind, '__name__', kind))) from None
+    return field.adapt(value.get_id())
 
 
-class IntegerField(Field):
+class IntegerField(Field[int, _N]):
     field_type = 'INT'
     native_dialects = ('sqlite', 'postgres', 'cockroach')
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> IntegerField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> IntegerField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> IntegerField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
     def adapt(self, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
+        if type(value) is int or isinstance(value, Node):
             return value
-        if isinstance(value, Node):
+        return _convert_number(self, int, value)
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or type(value) is int:
             return value
-        return _coerce(int, value, self)
+        return self.adapt(value)
 
 
-class BigIntegerField(IntegerField):
+class BigIntegerField(IntegerField[_N]):
     field_type = 'BIGINT'
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> BigIntegerField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> BigIntegerField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> BigIntegerField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
-class SmallIntegerField(IntegerField):
+
+class SmallIntegerField(IntegerField[_N]):
     field_type = 'SMALLINT'
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> SmallIntegerField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> SmallIntegerField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> SmallIntegerField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
-class AutoField(IntegerField):
-    auto_increment = True
+
+class AutoField(IntegerField[_N]):
+    """An auto-incrementing integer primary key."""
+
     field_type = 'AUTO'
+    auto_increment = True
+    primary_key = True
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs.get('primary_key') is False:
-            raise ValueError('%s must always be a primary key.' % type(self).__name__)
-        kwargs['primary_key'] = True
-        super().__init__(*args, **kwargs)
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> AutoField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> AutoField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> AutoField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+    def _configure(self) -> None:
+        if not self.primary_key:
+            raise ValueError('%s is always the primary key of its model: do not pass '
+                             'primary_key=False' % type(self).__name__)
+        super()._configure()
 
 
-class BigAutoField(AutoField):
+class BigAutoField(AutoField[_N]):
+    """An auto-incrementing 64-bit primary key."""
+
     field_type = 'BIGAUTO'
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> BigAutoField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> BigAutoField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> BigAutoField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
-class IdentityField(AutoField):
-    """An identity column (PostgreSQL ``GENERATED ... AS IDENTITY``)."""
+
+class IdentityField(AutoField[_N]):
+    """A PostgreSQL identity column (``GENERATED BY DEFAULT AS IDENTITY``, or ``ALWAYS``
+    with ``generate_always=True``); an ordinary integer key on SQLite."""
 
     field_type = 'INT GENERATED BY DEFAULT AS IDENTITY'
+    _leading = ('generate_always',)
+    generate_always: bool = False
 
-    def __init__(self, generate_always: bool = False, **kwargs: Any) -> None:
-        if generate_always:
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_IdentityOptions]) -> IdentityField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_IdentityOptions]) -> IdentityField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_IdentityOptions]) -> IdentityField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+    def _configure(self) -> None:
+        super()._configure()
+        if self.generate_always:
             self.field_type = 'INT GENERATED ALWAYS AS IDENTITY'
-        super().__init__(**kwargs)
 
     def ddl_datatype(self, ctx: Context | None) -> SQL:
-        if ctx is not None and ctx.dialect.name == 'sqlite':
-            return SQL('INTEGER')
-        return SQL(self.field_type)
+        on_sqlite = ctx is not None and ctx.dialect.name == 'sqlite'
+        return SQL('INTEGER' if on_sqlite else self.field_type)
 
 
-class PrimaryKeyField(AutoField):
-    """Old name of AutoField."""
+class PrimaryKeyField(AutoField[_N]):
+    """The old name of :class:`AutoField`."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> PrimaryKeyField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> PrimaryKeyField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> PrimaryKeyField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
 
-class FloatField(Field):
+class FloatField(Field[float, _N]):
     field_type = 'FLOAT'
     native_dialects = ('sqlite', 'postgres', 'cockroach')
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> FloatField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> FloatField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> FloatField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
     def adapt(self, value: Any) -> Any:
-        if isinstance(value, float) or isinstance(value, Node):
+        if type(value) is float or isinstance(value, Node):
             return value
-        return _coerce(float, value, self)
+        return _convert_number(self, float, value)
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or type(value) is float:
+            return value
+        return self.adapt(value)
 
 
-class DoubleField(FloatField):
+class DoubleField(FloatField[_N]):
     field_type = 'DOUBLE'
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> DoubleField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> DoubleField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> DoubleField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
-class DecimalField(Field):
+
+class DecimalField(Field[decimal.Decimal, _N]):
+    """Exact decimal numbers (``NUMERIC(max_digits, decimal_places)``).
+
+    SQLite stores them as floating-point numbers; they are read back as ``Decimal``
+    values with ``decimal_places`` digits after the point.
+    """
+
     field_type = 'DECIMAL'
     native_dialects = ('postgres', 'cockroach')
+    _leading = ('max_digits', 'decimal_places', 'auto_round', 'rounding')
+    max_digits: int = 10
+    decimal_places: int = 5
+    auto_round: bool = False
+    rounding: str | None = None
 
-    def __init__(self, max_digits: int = 10, decimal_places: int = 5, auto_round: bool = False,
-                 rounding: str | None = None, *args: Any, **kwargs: Any) -> None:
-        self.max_digits = max_digits
-        self.decimal_places = decimal_places
-        self.auto_round = auto_round
-        self.rounding = rounding or decimal.DefaultContext.rounding
-        self._exp = decimal.Decimal(10) ** (-decimal_places)
-        super().__init__(*args, **kwargs)
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_DecimalOptions]) -> DecimalField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_DecimalOptions]) -> DecimalField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_DecimalOptions]) -> DecimalField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+    def _configure(self) -> None:
+        super()._configure()
+        self.rounding = self.rounding or decimal.DefaultContext.rounding
+        #: the value of the last kept digit, the unit ``quantize`` rounds to
+        self._unit = decimal.Decimal(1).scaleb(-self.decimal_places)
 
     def get_modifiers(self) -> list:
         return [self.max_digits, self.decimal_places]
@@ -409,293 +332,423 @@ class DecimalField(Field):
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        if not isinstance(value, decimal.Decimal):
-            value = _coerce(decimal.Decimal, str(value) if isinstance(value, float) else value,
-                            self)
+        if type(value) is float:
+            value = decimal.Decimal(repr(value))      # the float as written, not its binary
+        elif not isinstance(value, decimal.Decimal):
+            value = _convert_number(self, decimal.Decimal, value)
         if self.auto_round:
-            value = value.quantize(self._exp, rounding=self.rounding)
+            return value.quantize(self._unit, rounding=self.rounding)
         return value
 
-    def row_converter(self, dialect: Any) -> Callable | None:
-        converter = super().row_converter(dialect)
-        if converter is None or type(self).python_value is not DecimalField.python_value \
-                or 'python_value' in self.__dict__:
-            return converter
-        # SQLite hands back floats/ints: convert them without the generic checks
-        make, exp, rounding = decimal.Decimal, self._exp, self.rounding
-
-        def convert(value: Any) -> Any:
-            if type(value) is float or type(value) is int:
-                return make(repr(value)).quantize(exp, rounding=rounding)
-            return converter(value)
-        return convert
-
     def python_value(self, value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, decimal.Decimal):
+        if value is None or isinstance(value, decimal.Decimal):
             return value
-        if isinstance(value, (float, int)):
-            # SQLite hands back a number: go through its shortest repr, then fix the places
-            return decimal.Decimal(repr(value)).quantize(self._exp, rounding=self.rounding)
+        if isinstance(value, (int, float)):
+            # an engine without decimals (SQLite) gives a number: take its shortest
+            # spelling and give it the declared number of places
+            return decimal.Decimal(repr(value)).quantize(self._unit, rounding=self.rounding)
         return decimal.Decimal(str(value))
 
+    def _reader(self) -> Callable[[Any], Any]:
+        unit, rounding, slow = self._unit, self.rounding, self.python_value
+        Decimal = decimal.Decimal
 
-# -- strings and bytes ----------------------------------------------------------------------
-class _StringField(Field):
+        def read(value: Any) -> Any:
+            kind = type(value)
+            if kind is float or kind is int:
+                return Decimal(repr(value)).quantize(unit, rounding=rounding)
+            return slow(value)
+        return read
+
+
+# -- text and bytes ---------------------------------------------------------------------------
+class _TextValue(Field[str, _N]):
+    """What text fields share: values become ``str`` (bytes are decoded as UTF-8), and
+    ``+`` concatenates in SQL."""
+
     native_dialects = ('sqlite', 'postgres', 'cockroach')
+
     def adapt(self, value: Any) -> Any:
-        if isinstance(value, str) or isinstance(value, Node):
+        if isinstance(value, (str, Node)):
             return value
-        if isinstance(value, (bytes, bytearray)):
+        if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value).decode('utf-8')
         return str(value)
 
-    def __add__(self, other: Any) -> Any:
+    def db_value(self, value: Any) -> Any:
+        if value is None or type(value) is str:
+            return value
+        return self.adapt(value)
+
+    def __add__(self, other: Any) -> StringExpression:  # type: ignore[override]
         return self.concat(other)
 
-    def __radd__(self, other: Any) -> Any:
+    def __radd__(self, other: Any) -> StringExpression:  # type: ignore[override]
         return Value(other).concat(self)
 
 
-class CharField(_StringField):
-    field_type = 'VARCHAR'
+class CharField(_TextValue[_N]):
+    """Text of at most ``max_length`` characters (``VARCHAR``)."""
 
-    def __init__(self, max_length: int = 255, *args: Any, **kwargs: Any) -> None:
-        self.max_length = max_length
-        super().__init__(*args, **kwargs)
+    field_type = 'VARCHAR'
+    _leading = ('max_length',)
+    max_length: int | None = 255
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_CharOptions]) -> CharField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_CharOptions]) -> CharField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_CharOptions]) -> CharField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def get_modifiers(self) -> list | None:
         return [self.max_length] if self.max_length else None
 
 
-class FixedCharField(CharField):
+class FixedCharField(CharField[_N]):
+    """Text in a ``CHAR(max_length)`` column.  Values are stored without surrounding
+    blanks and cut to ``max_length``, and read back without the engine's padding."""
+
     field_type = 'CHAR'
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_CharOptions]) -> FixedCharField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_CharOptions]) -> FixedCharField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_CharOptions]) -> FixedCharField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+    def db_value(self, value: Any) -> Any:
+        text = super().db_value(value)
+        if not isinstance(text, str):
+            return text
+        text = text.strip()
+        if self.max_length and len(text) > self.max_length:
+            text = text[:self.max_length].rstrip()
+        return text
+
     def python_value(self, value: Any) -> Any:
-        value = super().python_value(value)
-        # as peewee: the padding is removed, and so is any leading/trailing blank
-        return value.strip() if value else value
+        text = super().python_value(value)
+        return text.strip() if text else text
 
 
-class TextField(_StringField):
+class TextField(_TextValue[_N]):
+    """Text of any length."""
+
     field_type = 'TEXT'
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> TextField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> TextField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> TextField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
-class BlobField(Field):
+
+class BlobField(Field[bytes, _N]):
+    """Binary data; values read back are ``bytes`` on every engine (a ``str`` is stored
+    as its UTF-8 encoding)."""
+
     field_type = 'BLOB'
+    native_dialects = ('sqlite',)
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> BlobField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> BlobField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> BlobField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def db_value(self, value: Any) -> Any:
         if isinstance(value, str):
-            value = value.encode('utf-8')
-        elif isinstance(value, (bytearray, memoryview)):
-            value = bytes(value)
-        return value
-
-    def python_value(self, value: Any) -> Any:
-        if isinstance(value, (memoryview, bytearray)):
+            return value.encode('utf-8')
+        if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
         return value
 
+    def python_value(self, value: Any) -> Any:
+        return bytes(value) if isinstance(value, (memoryview, bytearray)) else value
 
-class BitField(BitwiseMixin, BigIntegerField):
-    """An integer of flags; ``flag = BitField.flag(4)`` declares one on the model.
 
-    In queries ``&``, ``|`` and ``~`` are the bitwise operators (as in peewee) and
-    ``field - mask`` clears the bits of ``mask``."""
+# -- flags and bitmaps ------------------------------------------------------------------------
+class BitField(BitwiseMixin, BigIntegerField[_N]):  # type: ignore[misc]
+    """Boolean flags packed in one integer column (``default`` 0).
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault('default', 0)
-        super().__init__(*args, **kwargs)
-        self.__current_flag = 1
+    ``is_sticky = flags.flag(2)`` declares a flag on the model: a ``bool`` on instances,
+    a condition in queries.  ``&``, ``|`` and ``~`` are SQL's bitwise operators on the
+    field, and ``field - mask`` clears the bits of ``mask``.
+    """
 
-    def flag(self, value: int | None = None) -> '_FlagDescriptor':
-        if value is None:
-            value = self.__current_flag
-            self.__current_flag <<= 1
-        else:
-            self.__current_flag = value << 1
-        return _FlagDescriptor(self, value)
+    default = 0
+    #: the value ``flag()`` gives the next flag declared without one
+    _next_flag = 1
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> BitField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> BitField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> BitField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+    def flag(self, value: int | None = None) -> _Flag:
+        """A flag of this field: bit ``value``, or the one after the last flag declared."""
+        mask = self._next_flag if value is None else value
+        self._next_flag = mask << 1
+        return _Flag(self, mask)
 
     __hash__ = Field.__hash__
 
 
-class _FlagDescriptor(ColumnBase):
-    def __init__(self, field: BitField, value: int) -> None:
-        self._field = field
-        self._value = value
+class _Flag(ColumnBase):
+    """One flag of a :class:`BitField`, as a descriptor on the model class."""
 
-    def __get__(self, instance: Any, instance_type: type | None = None) -> Any:
+    def __init__(self, field: BitField[Any], mask: int) -> None:
+        self._field = field
+        self._mask = mask
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self
-        return bool((getattr(instance, self._field.name) or 0) & self._value)
+        bits = getattr(instance, self._field.name) or 0
+        return bits & self._mask != 0
 
-    def __set__(self, instance: Any, is_set: bool) -> None:
-        if is_set not in (True, False):
-            raise ValueError('flags are set with True or False, got %r' % (is_set,))
-        current = getattr(instance, self._field.name) or 0
-        setattr(instance, self._field.name,
-                current | self._value if is_set else current & ~self._value)
-
-    def __sql__(self, ctx: Context) -> Context:
-        return ctx.sql(self._field.bin_and(self._value) != 0)
+    def __set__(self, instance: Any, wanted: Any) -> None:
+        if wanted not in (0, 1):
+            raise ValueError('a flag is set to True or False, not %r' % (wanted,))
+        name = self._field.name
+        bits = getattr(instance, name) or 0
+        setattr(instance, name, bits | self._mask if wanted else bits & ~self._mask)
 
     def set(self) -> Expression:
-        return self._field.bin_or(self._value)
+        """The field's value with this flag set (for ``Model.update()``)."""
+        return self._field.bin_or(self._mask)
 
     def clear(self) -> Expression:
-        return self._field.bin_and(~self._value)
+        """The field's value with this flag cleared (for ``Model.update()``)."""
+        return self._field.bin_and(~self._mask)
+
+    def __sql__(self, ctx: Context) -> Context:
+        return ctx.sql(self._field.bin_and(self._mask) != 0)
+
+
+def _bitmap_in(data: dict, key: str) -> bytearray:
+    """The bytearray stored under ``key``; bytes or nothing there are replaced by one, so
+    that changing it changes the stored value."""
+    stored = data.get(key)
+    if isinstance(stored, bytearray):
+        return stored
+    fresh = data[key] = bytearray(stored or b'')
+    return fresh
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, BigBitFieldData):
+        return bytes(value._buffer)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise ValueError('a bitmap combines with another bitmap or with bytes, not %r' % (value,))
 
 
 class BigBitFieldData:
-    """A growable bitmap stored as bytes."""
+    """The bitmap of a :class:`BigBitField` on one instance.
+
+    It works on the instance's stored bytearray in place (``_buffer``), growing it when a
+    bit past the end is set; every change marks the field dirty.
+    """
 
     def __init__(self, instance: Any, name: str) -> None:
         self.instance = instance
         self.name = name
-        value = self.instance.__data__.get(self.name)
-        if not value:
-            value = bytearray()
-        elif not isinstance(value, bytearray):
-            value = bytearray(value)
-        self._buffer = self.instance.__data__[self.name] = value
+        self._buffer = _bitmap_in(instance.__data__, name)
 
-    def _ensure(self, idx: int) -> tuple[int, int]:
+    def _changed(self) -> None:
+        self.instance._dirty.add(self.name)
+
+    def _locate(self, idx: int, grow: bool) -> tuple[int, int]:
+        """The byte index and the mask of bit ``idx``."""
         if idx < 0:
-            raise ValueError('bit index must not be negative')
-        byte, bit = divmod(idx, 8)
-        if len(self._buffer) <= byte:
-            self._buffer.extend(b'\x00' * (byte - len(self._buffer) + 1))
-        return byte, bit
+            raise ValueError('bit positions start at 0, got %d' % idx)
+        byte = idx >> 3
+        missing = byte + 1 - len(self._buffer)
+        if grow and missing > 0:
+            self._buffer.extend(bytes(missing))
+        return byte, 1 << (idx & 7)
 
     def set_bit(self, idx: int) -> None:
-        byte, bit = self._ensure(idx)
-        self._buffer[byte] |= 1 << bit
-        self.instance._dirty.add(self.name)
+        byte, mask = self._locate(idx, True)
+        self._buffer[byte] |= mask
+        self._changed()
 
     def clear_bit(self, idx: int) -> None:
-        byte, bit = self._ensure(idx)
-        self._buffer[byte] &= ~(1 << bit) & 0xFF
-        self.instance._dirty.add(self.name)
+        byte, mask = self._locate(idx, True)
+        self._buffer[byte] &= 0xFF ^ mask
+        self._changed()
 
     def toggle_bit(self, idx: int) -> bool:
-        byte, bit = self._ensure(idx)
-        self._buffer[byte] ^= 1 << bit
-        self.instance._dirty.add(self.name)
-        return bool(self._buffer[byte] & (1 << bit))
+        """Flip bit ``idx``; whether it is set now."""
+        byte, mask = self._locate(idx, True)
+        self._buffer[byte] ^= mask
+        self._changed()
+        return bool(self._buffer[byte] & mask)
 
     def is_set(self, idx: int) -> bool:
-        byte, bit = divmod(idx, 8)
-        return 0 <= byte < len(self._buffer) and bool(self._buffer[byte] & (1 << bit))
+        if idx < 0:
+            return False
+        byte, mask = self._locate(idx, False)
+        return byte < len(self._buffer) and bool(self._buffer[byte] & mask)
 
-    # ``bitmap[i]``, ``bitmap[i] = True/False``, ``del bitmap[i]`` (as peewee)
     __getitem__ = is_set
 
     def __setitem__(self, idx: int, value: Any) -> None:
-        if value:
-            self.set_bit(idx)
-        else:
-            self.clear_bit(idx)
+        (self.set_bit if value else self.clear_bit)(idx)
 
-    def __delitem__(self, idx: int) -> None:
-        self.clear_bit(idx)
+    __delitem__ = clear_bit
 
     def clear(self) -> None:
-        self._buffer.clear()
-        self.instance._dirty.add(self.name)
+        """Unset every bit (the bitmap becomes empty)."""
+        del self._buffer[:]
+        self._changed()
 
     def __len__(self) -> int:
+        """The size of the bitmap in bytes."""
         return len(self._buffer)
 
-    def _other(self, other: Any) -> bytes:
-        if isinstance(other, BigBitFieldData):
-            return bytes(other._buffer)
-        if isinstance(other, (bytes, bytearray, memoryview)):
-            return bytes(other)
-        raise ValueError('a bitmap combines with another bitmap or bytes, got %r' % (other,))
+    def __iter__(self) -> Iterator[int]:
+        """``1`` or ``0`` for each bit, from bit 0."""
+        return ((byte >> shift) & 1 for byte in self._buffer for shift in range(8))
 
-    def _combine(self, other: Any, op: Callable) -> bytearray:
-        other = self._other(other)
-        size = max(len(self._buffer), len(other))
-        a = int.from_bytes(bytes(self._buffer), 'little')
-        b = int.from_bytes(other, 'little')
-        return bytearray(op(a, b).to_bytes(size, 'little'))
+    def _merge(self, other: Any, combine: Callable[[int, int], int]) -> bytearray:
+        mine, theirs = bytes(self._buffer), _as_bytes(other)
+        width = max(len(mine), len(theirs))
+        merged = combine(int.from_bytes(mine, 'little'), int.from_bytes(theirs, 'little'))
+        return bytearray(merged.to_bytes(width, 'little'))
 
-    # ``a & b``, ``a | b``, ``a ^ b``: a new bytearray as long as the longer operand
     def __and__(self, other: Any) -> bytearray:
-        return self._combine(other, int.__and__)
+        return self._merge(other, int.__and__)
 
     def __or__(self, other: Any) -> bytearray:
-        return self._combine(other, int.__or__)
+        return self._merge(other, int.__or__)
 
     def __xor__(self, other: Any) -> bytearray:
-        return self._combine(other, int.__xor__)
+        return self._merge(other, int.__xor__)
 
     intersection = __and__
     union = __or__
-    #: the bits set in exactly one of the two bitmaps (``^``)
-    difference = symmetric_difference = __xor__
-
-    def __iter__(self):
-        """Each bit, lowest first, as ``1`` or ``0``."""
-        for byte in self._buffer:
-            for bit in range(8):
-                yield (byte >> bit) & 1
-
-    def __repr__(self) -> str:
-        return repr(self._buffer)
+    #: the bits set in exactly one of the bitmaps
+    symmetric_difference = difference = __xor__
 
     def __bytes__(self) -> bytes:
         return bytes(self._buffer)
 
+    def __repr__(self) -> str:
+        return repr(self._buffer)
+
 
 class BigBitFieldAccessor(FieldAccessor):
-    def __get__(self, instance: Any, instance_type: type | None = None) -> Any:
-        if instance is None:
-            return self.field
-        return BigBitFieldData(instance, self.name)
+    """Gives a :class:`BigBitFieldData` on instances; accepts bytes, a ``str`` (as UTF-8),
+    a ``memoryview`` or another bitmap."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        return self.field if instance is None else BigBitFieldData(instance, self.name)
 
     def __set__(self, instance: Any, value: Any) -> None:
-        if isinstance(value, BigBitFieldData):
-            value = value._buffer
-        elif isinstance(value, memoryview):
-            value = value.tobytes()
-        elif isinstance(value, str):
-            value = value.encode('utf-8')
-        if value is not None and not isinstance(value, (bytes, bytearray)):
-            raise ValueError('BigBitField takes bytes, a str, a memoryview or another '
-                             'bitmap, got %r' % (value,))
-        super().__set__(instance, bytearray(value) if value is not None else None)
+        if value is not None:
+            if isinstance(value, str):
+                value = value.encode('utf-8')
+            elif isinstance(value, BigBitFieldData):
+                value = value._buffer
+            elif not isinstance(value, (bytes, bytearray, memoryview)):
+                raise ValueError('BigBitField takes bytes, a str, a memoryview or another '
+                                 'bitmap, got %r' % (value,))
+            value = bytearray(value)
+        super().__set__(instance, value)
 
 
-class BigBitField(BlobField):
+class BigBitField(BlobField[_N]):
+    """A bitmap of any size in a blob column (``default`` empty)."""
+
     accessor_class = BigBitFieldAccessor
+    default = bytes
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault('default', bytes)
-        super().__init__(*args, **kwargs)
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> BigBitField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> BigBitField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> BigBitField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+        # on instances the field is a bitmap object, whatever its nullability
+        @overload  # type: ignore[override]
+        def __get__(self, instance: None, owner: Any) -> Self: ...
+        @overload
+        def __get__(self, instance: object, owner: Any) -> BigBitFieldData: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        def __set__(self, instance: object,  # type: ignore[override]
+                    value: bytes | bytearray | memoryview | str | BigBitFieldData | None
+                    ) -> None: ...
 
     def db_value(self, value: Any) -> Any:
         if isinstance(value, BigBitFieldData):
-            value = value._buffer
-        return bytes(value) if value is not None else value
+            return bytes(value._buffer)
+        return None if value is None else bytes(value)
 
 
-# -- identifiers -------------------------------------------------------------------------
-class UUIDField(Field):
+# -- identifiers ------------------------------------------------------------------------------
+class UUIDField(Field[uuid.UUID, _N]):
+    """``uuid.UUID`` values: a native ``UUID`` column on PostgreSQL, 32 hexadecimal
+    digits of text elsewhere.  Takes UUIDs, their text, or their 16 bytes."""
+
     field_type = 'UUID'
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> UUIDField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> UUIDField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> UUIDField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        if isinstance(value, uuid.UUID):
-            return value.hex
-        if isinstance(value, (bytes, bytearray)) and len(value) == 16:   # the raw bytes
-            return uuid.UUID(bytes=bytes(value)).hex
-        try:
-            return uuid.UUID(str(value)).hex
-        except ValueError:
-            raise ValueError('%s got %r, which is not a UUID' % (self, value)) from None
+        parsed = value if isinstance(value, uuid.UUID) else _parse_uuid(value)
+        if parsed is None:
+            raise ValueError('%s got %r, which is not a UUID' % (self, value))
+        return parsed.hex
 
     def python_value(self, value: Any) -> Any:
         if value is None or isinstance(value, uuid.UUID):
@@ -703,21 +756,64 @@ class UUIDField(Field):
         return uuid.UUID(value if isinstance(value, str) else str(value))
 
 
-class BinaryUUIDField(BlobField):
+def _parse_uuid(value: Any) -> uuid.UUID | None:
+    """The UUID that ``value`` (text, or the 16 raw bytes) spells, else ``None``."""
+    try:
+        if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == 16:
+            return uuid.UUID(bytes=bytes(value))
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+class BinaryUUIDField(BlobField[_N]):
+    """``uuid.UUID`` values stored as their 16 bytes."""
+
     field_type = 'UUIDB'
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> BinaryUUIDField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> BinaryUUIDField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> BinaryUUIDField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def __get__(self, instance: None, owner: Any) -> Self: ...
+        @overload
+        def __get__(self: BinaryUUIDField[Literal[False]], instance: object,
+                    owner: Any) -> uuid.UUID: ...
+        @overload
+        def __get__(self: BinaryUUIDField[Literal[True]], instance: object,
+                    owner: Any) -> uuid.UUID | None: ...
+        @overload
+        def __get__(self: BinaryUUIDField[bool], instance: object,
+                    owner: Any) -> uuid.UUID | None: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        @overload  # type: ignore[override]
+        def __set__(self: BinaryUUIDField[Literal[False]], instance: object,
+                    value: uuid.UUID) -> None: ...
+        @overload
+        def __set__(self: BinaryUUIDField[Literal[True]], instance: object,
+                    value: uuid.UUID | None) -> None: ...
+        @overload
+        def __set__(self: BinaryUUIDField[bool], instance: object,
+                    value: uuid.UUID | None) -> None: ...
+        def __set__(self, instance: Any, value: Any) -> None: ...
 
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == 16:
-            return bytes(value)
-        if not isinstance(value, uuid.UUID):
-            try:
-                value = uuid.UUID(str(value))
-            except ValueError:
-                raise ValueError('%s got %r: a binary UUID takes a uuid.UUID, a UUID '
-                                 'string or 16 bytes' % (self, value)) from None
-        return value.bytes
+        parsed = value if isinstance(value, uuid.UUID) else _parse_uuid(value)
+        if parsed is None:
+            raise ValueError('%s got %r: a binary UUID takes a uuid.UUID, a UUID string or '
+                             '16 bytes' % (self, value))
+        return parsed.bytes
 
     def python_value(self, value: Any) -> Any:
         if value is None or isinstance(value, uuid.UUID):
@@ -725,158 +821,221 @@ class BinaryUUIDField(BlobField):
         return uuid.UUID(bytes=bytes(value))
 
 
-class IPField(BigIntegerField):
-    """An IPv4 address stored as an integer."""
+class IPField(BigIntegerField[_N]):
+    """An IPv4 address (``str``) stored as a 32-bit number, so ranges compare."""
 
-    def db_value(self, val: Any) -> Any:
-        if val is None or isinstance(val, Node):
-            return val
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> IPField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> IPField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> IPField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+        @overload  # type: ignore[override]
+        def __get__(self, instance: None, owner: Any) -> Self: ...
+        @overload
+        def __get__(self: IPField[Literal[False]], instance: object, owner: Any) -> str: ...
+        @overload
+        def __get__(self: IPField[Literal[True]], instance: object, owner: Any) -> str | None: ...
+        @overload
+        def __get__(self: IPField[bool], instance: object, owner: Any) -> str | None: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        @overload  # type: ignore[override]
+        def __set__(self: IPField[Literal[False]], instance: object, value: str) -> None: ...
+        @overload
+        def __set__(self: IPField[Literal[True]], instance: object,
+                    value: str | None) -> None: ...
+        @overload
+        def __set__(self: IPField[bool], instance: object, value: str | None) -> None: ...
+        def __set__(self, instance: Any, value: Any) -> None: ...
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, Node):
+            return value
         try:
-            return struct.unpack('!I', socket.inet_aton(val))[0]
+            packed = socket.inet_aton(value)
         except (OSError, TypeError):
-            raise ValueError('%s got %r, which is not an IPv4 address' % (self, val)) from None
+            raise ValueError('%s got %r, which is not an IPv4 address'
+                             % (self, value)) from None
+        return int.from_bytes(packed, 'big')
 
-    def python_value(self, val: Any) -> Any:
-        if val is None:
+    def python_value(self, value: Any) -> Any:
+        if value is None:
             return None
-        return socket.inet_ntoa(struct.pack('!I', int(val)))
+        return socket.inet_ntoa(int(value).to_bytes(4, 'big'))
 
 
-class BooleanField(Field):
+# -- booleans and untyped columns -------------------------------------------------------------
+class BooleanField(Field[bool, _N]):
+    """``True``/``False``: a native ``BOOLEAN`` on PostgreSQL, 1 and 0 on SQLite."""
+
     field_type = 'BOOL'
     native_dialects = ('postgres', 'cockroach')
 
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> BooleanField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> BooleanField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> BooleanField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
     def adapt(self, value: Any) -> Any:
-        if isinstance(value, Node):
+        return value if isinstance(value, Node) else bool(value)
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or type(value) is bool:
             return value
-        return bool(value)
+        return self.adapt(value)
+
+    def _reader(self) -> Callable[[Any], Any]:
+        return bool
 
 
-class BareField(Field):
-    """A column with no declared type (SQLite)."""
+class _AnyValue(Field[Any, _N]):
+    """Fields whose values are of any type: for a type checker they are ``Any``, NULL
+    or not."""
 
-    def __init__(self, adapt: Callable | None = None, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if adapt is not None:
-            self.adapt = adapt
+    if TYPE_CHECKING:
+        def __get__(self, instance: Any, owner: Any) -> Any: ...  # type: ignore[override]
+        def __set__(self, instance: Any, value: Any) -> None: ...  # type: ignore[override]
+
+
+class BareField(_AnyValue[_N]):
+    """A column without a type (SQLite).  ``adapt`` is a function that converts the
+    values (both ways); without it values pass as they are."""
+
+    _leading = ('adapt',)
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_BareOptions]) -> BareField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_BareOptions]) -> BareField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_BareOptions]) -> BareField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
+
+    def _configure(self) -> None:
+        super()._configure()
+        if 'adapt' in vars(self) and self.adapt is None:
+            del self.adapt                        # adapt=None: no conversion
 
     def ddl_datatype(self, ctx: Context | None) -> SQL:
         return SQL('')
 
 
-class AnyField(Field):
-    """A field of any type; values pass through unconverted."""
+class AnyField(_AnyValue[_N]):
+    """Values of any type, unconverted: an untyped column on SQLite, ``TEXT`` elsewhere."""
 
     field_type = 'ANY'
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_Options]) -> AnyField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_Options]) -> AnyField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_Options]) -> AnyField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def ddl_datatype(self, ctx: Context | None) -> SQL:
         if ctx is None:
             return SQL(self.field_type)
-        if ctx.dialect.name == 'sqlite':
-            return SQL('')
-        return SQL('TEXT')
+        return SQL('' if ctx.dialect.name == 'sqlite' else 'TEXT')
 
 
-class FieldDatabaseHook:
-    """Mixin for a field whose behaviour depends on the database of its model.
-
-    ``_db_hook(database)`` runs with the database the model is bound to (a
-    :class:`DatabaseProxy` is seen through to its database; ``None`` when there is
-    none) before the field is used with it, and again whenever the model has been
-    bound to another database since.  A subclass overrides ``_db_hook`` to choose
-    its per-engine behaviour; ``_check_db_hook()`` returns the current database.
-    """
-
-    _hooked_database: Any = ()   # () = never hooked (None is "no database")
-
-    def _db_hook(self, database: Any) -> None:
-        """Adapt the field to ``database`` (``None``: the model has no database)."""
-
-    def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
-        super().bind(model, name, set_attribute)  # type: ignore[misc]
-        # run the hook now, and again whenever the model is bound to another database
-        # (Model.bind / bind_ctx); a DatabaseProxy initialised later is noticed on use
-        hooks = getattr(getattr(model, '_meta', None), '_db_hooks', None)
-        if isinstance(hooks, list):
-            hooks.append(self._database_changed)
-        self._check_db_hook()
-
-    def _database_changed(self, database: Any) -> None:
-        self._check_db_hook()
-
-    def _bound_database(self) -> Any:
-        meta = getattr(getattr(self, 'model', None), '_meta', None)
-        database = getattr(meta, 'database', None)
-        if isinstance(database, Proxy):                   # a DatabaseProxy: its target
-            database = object.__getattribute__(database, 'obj')
-        return database
-
-    def _check_db_hook(self) -> Any:
-        database = self._bound_database()
-        if database is not self._hooked_database:
-            self._hooked_database = database
-            self._db_hook(database)
-        return database
-
-
-def _adopts_json_methods(cls: type) -> bool:
-    """Whether a JSONField class takes its column type and conversions from the JSON
-    methods of its database (a subclass converting values itself keeps its own)."""
+# -- JSON -----------------------------------------------------------------------------------------
+def _engine_typed(cls: type) -> bool:
+    """Whether a JSONField class takes its column type and conversions from its
+    database's JSON methods (a subclass that converts values itself keeps its own)."""
     for klass in cls.__mro__:
         if klass is JSONField:
             return True
-        if 'db_value' in klass.__dict__ or 'field_type' in klass.__dict__:
+        if 'db_value' in vars(klass) or 'field_type' in vars(klass):
             return False
     return False
 
 
-class JSONField(FieldDatabaseHook, Field):
-    """JSON documents: ``TEXT`` on SQLite, ``JSONB`` on PostgreSQL.
+class JSONField(FieldDatabaseHook, _AnyValue[_N]):
+    """JSON documents: ``JSONB`` on PostgreSQL, JSON text in a ``TEXT`` column on SQLite.
 
-    :param dumps: serialise a Python value (default :func:`json.dumps`).
-    :param loads: parse stored text (default :func:`json.loads`).
+    :param dumps: turns a Python value into JSON text (default :func:`json.dumps`).
+    :param loads: turns stored JSON text into a Python value (default :func:`json.loads`).
 
-    ``Model.data['a'][0]`` (or ``Model.data.path('a', 0)``) is a :class:`JSONPath`;
-    :meth:`update`, :meth:`contains`, :meth:`has_key` ... build engine-specific SQL
-    through the database's JSON methods (:class:`SqliteJSONMethods`,
-    :class:`PostgresqlJSONMethods`).  Comparisons (``==``) compare JSON values.
+    ``Model.data['a'][0]`` (or ``Model.data.path('a', 0)``) is a :class:`JSONPath`.
+    Comparisons compare JSON values; :meth:`update`, :meth:`contains`, :meth:`has_key`
+    ... produce the SQL of the engine the query runs on (through the database's JSON
+    methods, see :mod:`orm.json_methods`).
     """
 
     field_type = 'JSON'
+    _leading = ('dumps', 'loads')
+    dumps: Callable[[Any], Any]
+    loads: Callable[[Any], Any]
+    # what the hook derives from the model's database
+    _json_methods: BaseJSONMethods | None = None
+    _wrap: Callable[[Any], Any] | None = None
+    _read: Callable[[Any], Any] | None = None
 
-    def __init__(self, dumps: Callable | None = None, loads: Callable | None = None,
-                 *args: Any, **kwargs: Any) -> None:
-        self.dumps = dumps or json.dumps
-        self.loads = loads or json.loads
-        self._json_methods: Any = None
-        self._wrap: Callable | None = None
-        self._read: Callable | None = None
-        super().__init__(*args, **kwargs)
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_JSONOptions]) -> JSONField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_JSONOptions]) -> JSONField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_JSONOptions]) -> JSONField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
-    # peewee's spellings
+    def _configure(self) -> None:
+        super()._configure()
+        given = vars(self)
+        self.dumps = given.get('dumps') or json.dumps
+        self.loads = given.get('loads') or json.loads
+
+    # peewee's names for the two functions
     @property
-    def _dumps(self) -> Callable:
+    def _dumps(self) -> Callable[[Any], Any]:
         return self.dumps
 
     @property
-    def _loads(self) -> Callable:
+    def _loads(self) -> Callable[[Any], Any]:
         return self.loads
 
     def _db_hook(self, database: Any) -> None:
-        methods_class = getattr(database, 'json_methods_class', None)
-        if methods_class is None:
-            self._json_methods = self._wrap = self._read = None
-            self.__dict__.pop('field_type', None)
-            return
-        methods = methods_class(database)
+        kind = getattr(database, 'json_methods_class', None)
+        methods = kind(database) if kind is not None else None
         self._json_methods = methods
-        self._wrap = methods.make_value_wrapper(self.dumps)
-        self._read = methods.make_value_reader(self.loads)
-        if _adopts_json_methods(type(self)):
+        if methods is None:
+            self._wrap = self._read = None
+        else:
+            self._wrap = methods.make_value_wrapper(self.dumps)
+            self._read = methods.make_value_reader(self.loads)
+        if methods is not None and _engine_typed(type(self)):
             self.field_type = methods.field_type
+        else:
+            vars(self).pop('field_type', None)
 
     @property
-    def json_methods(self) -> Any:
+    def json_methods(self) -> BaseJSONMethods | None:
         """The JSON methods of the model's database (``None`` without a database)."""
         self._check_db_hook()
         return self._json_methods
@@ -885,65 +1044,63 @@ class JSONField(FieldDatabaseHook, Field):
         if value is None or isinstance(value, Node):
             return value
         self._check_db_hook()
-        if self._wrap is not None:
-            return self._wrap(value)
-        return self.dumps(value)
+        wrap = self._wrap
+        return self.dumps(value) if wrap is None else wrap(value)
 
     def python_value(self, value: Any) -> Any:
         if value is None:
             return None
         self._check_db_hook()
-        if self._read is not None:
-            return self._read(value)
-        if isinstance(value, (str, bytes, bytearray)) and not self._decoded_by_driver():
-            try:
-                return self.loads(value)
-            except (TypeError, ValueError):
-                return value
-        return value
+        read = self._read
+        if read is not None:
+            return read(value)
+        if not isinstance(value, (str, bytes, bytearray)) or self._parsed_by_driver():
+            return value
+        try:
+            return self.loads(value)
+        except (TypeError, ValueError):
+            return value                      # not JSON: a row written by someone else
 
-    def _decoded_by_driver(self) -> bool:
-        """Whether the driver already parsed the JSON (then a str is a JSON string)."""
-        database = getattr(getattr(self.model, '_meta', None), 'database', None)
-        dialect = getattr(database, 'dialect', None) if database is not None else None
+    def _parsed_by_driver(self) -> bool:
+        """Whether the model's driver hands JSON back decoded (a str is then a JSON
+        string, not JSON text)."""
+        dialect = getattr(self._model_database(), 'dialect', None)
         return bool(getattr(dialect, 'json_decoded_by_driver', False))
 
     def ddl_datatype(self, ctx: Context | None) -> SQL:
-        if ctx is not None and _adopts_json_methods(type(self)):
-            from .json_methods import DIALECT_JSON_METHODS
+        if ctx is not None and _engine_typed(type(self)):
             methods_class = DIALECT_JSON_METHODS.get(ctx.dialect.name)
             if methods_class is not None:
-                return SQL(ctx.dialect.field_types.get(methods_class.field_type,
-                                                       methods_class.field_type))
+                declared = methods_class.field_type
+                return SQL(ctx.dialect.field_types.get(declared, declared))
         return super().ddl_datatype(ctx)
 
-    def _deferred(self, build: Callable) -> Any:
-        from .json_methods import JSONExpression
+    def _deferred(self, build: Callable[[BaseJSONMethods], Any]) -> JSONExpression:
         return JSONExpression(self, build)
 
-    def to_value(self, value: Any, case: bool = False) -> Any:   # type: ignore[override]
-        """``value`` as a parameter; typed where the engine needs it (``CASE ... THEN``
-        in ``bulk_update()`` on PostgreSQL)."""
+    def to_value(self, value: Any, case: bool = False) -> Any:  # type: ignore[override]
+        """``value`` as a parameter, typed where the engine needs it (``CASE ... THEN``
+        of ``bulk_update()`` on PostgreSQL)."""
+        plain = Value(value, self.db_value, unpack=False)
         if value is None or isinstance(value, Node):
-            return Value(value, self.db_value, unpack=False)
+            return plain
         dumps = self.dumps
 
-        def build(methods: Any) -> Any:
-            typed = methods.cast_for_case(value, dumps)
-            return typed if typed is not None else Value(value, self.db_value, unpack=False)
-        return self._deferred(build)
+        def typed(methods: BaseJSONMethods) -> Any:
+            cast = methods.cast_for_case(value, dumps)
+            return plain if cast is None else cast
+        return self._deferred(typed)
 
-    # -- paths and operations -----------------------------------------------------------
+    # -- paths and operations ------------------------------------------------------------
+    # (typed Any: the engine-specific JSON fields of playhouse return their own nodes)
     def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
-        from .json_methods import JSONPath
         return JSONPath(self, (key,))
 
     def path(self, *keys: Any) -> Any:
         """The :class:`JSONPath` of ``keys``: ``data.path('a', 0)`` is ``data['a'][0]``."""
-        from .json_methods import JSONPath
         return JSONPath(self, keys)
 
-    def _op(self, name: str, *args: Any) -> Any:
+    def _operation(self, name: str, *args: Any) -> Any:
         return self._deferred(lambda methods: getattr(methods, name)(self, (), *args))
 
     def __eq__(self, rhs: Any) -> Any:  # type: ignore[override]
@@ -959,123 +1116,106 @@ class JSONField(FieldDatabaseHook, Field):
     __hash__ = Field.__hash__
 
     def update(self, value: Any) -> Any:
-        """The document merged with ``value`` (for ``Model.update()``): a deep
-        RFC 7396 merge on SQLite (``None`` deletes a key), a top-level merge
-        (``||``) on PostgreSQL."""
+        """The document merged with ``value``, for ``Model.update()``: a deep merge on
+        SQLite (RFC 7396: ``None`` removes a key), a top-level one (``||``) on PostgreSQL."""
         return self._deferred(lambda methods: methods.update(self, value))
 
     def length(self) -> Any:
-        """The length of the top-level array."""
-        return self._op('length')
+        """The number of items of the top-level array."""
+        return self._operation('length')
 
     def contains(self, value: Any) -> Any:  # type: ignore[override]
         """Whether the document contains ``value`` (``@>`` on PostgreSQL)."""
-        return self._op('contains', value)
+        return self._operation('contains', value)
 
     def contained_by(self, value: Any) -> Any:
-        """Whether ``value`` contains the document (``<@``; PostgreSQL only)."""
-        return self._op('contained_by', value)
+        """Whether ``value`` contains the document (``<@``; PostgreSQL)."""
+        return self._operation('contained_by', value)
 
     def has_key(self, key: Any) -> Any:
-        """Whether the top-level object has ``key``."""
-        return self._op('has_key', key)
+        """Whether the top-level object has the key ``key``."""
+        return self._operation('has_key', key)
 
-    def has_keys(self, key_list: Iterable) -> Any:
+    def has_keys(self, key_list: Iterable[Any]) -> Any:
         """Whether the top-level object has every key of ``key_list``."""
-        return self._op('has_keys', list(key_list))
+        return self._operation('has_keys', list(key_list))
 
-    def has_any_keys(self, key_list: Iterable) -> Any:
+    def has_any_keys(self, key_list: Iterable[Any]) -> Any:
         """Whether the top-level object has one of the keys of ``key_list``."""
-        return self._op('has_any_keys', list(key_list))
+        return self._operation('has_any_keys', list(key_list))
 
 
-# -- dates and times ----------------------------------------------------------------------
-def format_date_time(value: str, formats: Iterable[str], post_process: Callable | None = None
-                     ) -> Any:
-    """Parse ``value`` with the first matching strptime format; return it unchanged if none."""
-    post_process = post_process or (lambda x: x)
-    for fmt in formats:
+# -- dates and times --------------------------------------------------------------------------
+def _parse_date_time(text: Any, formats: Iterable[str]) -> datetime.datetime | None:
+    """``text`` as a datetime: ISO 8601 first, then each strptime pattern of ``formats``
+    (``None`` when nothing matches)."""
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        pass
+    for pattern in formats:
         try:
-            return post_process(datetime.datetime.strptime(value, fmt))
-        except ValueError:
-            pass
-    return value
+            return datetime.datetime.strptime(text, pattern)
+        except (TypeError, ValueError):
+            continue
+    return None
 
 
-def simple_date_time(value: str) -> Any:
+def format_date_time(value: Any, formats: Iterable[str],
+                     post_process: Callable[[datetime.datetime], Any] | None = None) -> Any:
+    """``value`` parsed as a date-time (any ISO 8601 text, or one of ``formats``),
+    passed through ``post_process`` when given; ``value`` itself when it does not parse."""
+    parsed = _parse_date_time(value, formats)
+    if parsed is None:
+        return value
+    return parsed if post_process is None else post_process(parsed)
+
+
+def simple_date_time(value: Any) -> Any:
+    """``YYYY-MM-DD HH:MM:SS`` text as a datetime; anything else unchanged."""
     try:
         return datetime.datetime.strptime(value, '%Y-%m-%d %H:%M:%S')
     except (TypeError, ValueError):
         return value
 
 
-class _DatePartDescriptor:
-    """``Model.field.year`` etc.: an SQL expression extracting that part."""
-
-    def __init__(self, part: str) -> None:
-        self.part = part
-
-    def __get__(self, field: Any, owner: type | None = None) -> Any:
-        if field is None:
-            return self
-        return _DatePart(field, self.part)
+def safe_python_value(conv_func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``conv_func`` made forgiving: a value it cannot convert comes back unchanged."""
+    def convert(value: Any) -> Any:
+        try:
+            return conv_func(value)
+        except (TypeError, ValueError):
+            return value
+    return convert
 
 
-class _DialectCall(ColumnBase):
-    """An expression each engine spells its own way: ``ctx.dialect.<helper>(*args)``
-    (date parts, truncation, timestamps), read back through ``converter``."""
+class _EngineCall(ColumnBase):
+    """An expression each engine spells its own way (date parts, truncation, epoch
+    conversions): rendered as ``ctx.dialect.<helper>(*args)``; selected values are read
+    back through ``reader``."""
 
-    def __init__(self, helper: str, *args: Any, converter: Callable | None = None) -> None:
+    def __init__(self, helper: str, args: tuple, reader: Callable[[Any], Any] | None = None
+                 ) -> None:
         self.helper = helper
         self.args = args
-        self._result_converter = converter
-
-    @property
-    def _converter(self) -> Callable | None:  # type: ignore[override]
-        return self._result_converter
+        self._converter = reader  # type: ignore[assignment]  # (None on ColumnBase)
 
     def __sql__(self, ctx: Context) -> Context:
         return ctx.sql(getattr(ctx.dialect, self.helper)(*self.args))
 
 
-def _DatePart(node: Any, part: str) -> _DialectCall:
-    return _DialectCall('extract_date', part, node, converter=_to_int_if_whole)
-
-
-def _to_int_if_whole(value: Any) -> Any:
+def _whole_number(value: Any) -> Any:
+    """A date part as an int (engines give numerics or floats; fractional seconds stay)."""
     if isinstance(value, (float, decimal.Decimal)) and value == int(value):
         return int(value)
     return value
 
 
-class _BaseFormattedField(Field):
-    formats: tuple = ()
-
-    def __init__(self, formats: Iterable[str] | None = None, *args: Any, **kwargs: Any) -> None:
-        if formats is not None:
-            self.formats = tuple(formats)
-        super().__init__(*args, **kwargs)
-
-    def truncate(self, part: str) -> Any:
-        return _Truncate(self, part)
+#: how engines spell a truncated date-time as text
+_TRUNCATED_FORMATS = ('%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d')
 
 
-def _Truncate(node: Any, part: str) -> _DialectCall:
-    """``field.truncate(part)``: read back as a ``datetime`` (a ``date`` for DateField),
-    whatever the engine returns (SQLite's ``date_trunc`` gives text)."""
-    converter = None
-    if isinstance(node, DateField):
-        converter = _truncated_date
-    elif isinstance(node, DateTimeField):
-        converter = _truncated_datetime
-    return _DialectCall('truncate_date', part, node, converter=converter)
-
-
-_TRUNCATED_FORMATS = ('%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%dT%H:%M:%S',
-                      '%Y-%m-%d')
-
-
-def _truncated_datetime(value: Any) -> Any:
+def _as_datetime(value: Any) -> Any:
     if isinstance(value, str):
         return format_date_time(value, _TRUNCATED_FORMATS)
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
@@ -1083,16 +1223,67 @@ def _truncated_datetime(value: Any) -> Any:
     return value
 
 
-def _truncated_date(value: Any) -> Any:
-    value = _truncated_datetime(value)
+def _as_date(value: Any) -> Any:
+    value = _as_datetime(value)
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
-class DateTimeField(_BaseFormattedField):
+class _Part:
+    """``Model.field.year`` and friends: an expression for that part of the stored value."""
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __get__(self, field: Any, owner: Any = None) -> Any:
+        if field is None:
+            return self
+        return _EngineCall('extract_date', (self.part, field._datetime_source()),
+                           _whole_number)
+
+
+class _DateTimeValue(Field[_T, _N]):
+    """What date and time fields share: string parsing with ``formats``, date parts,
+    truncation."""
+
+    _leading = ('formats',)
+    formats: Iterable[str] = ()
+
+    def _datetime_source(self) -> Any:
+        """The expression date parts are extracted from."""
+        return self
+
+    def truncate(self, part: str) -> _EngineCall:
+        """The value cut down to the start of ``part`` (``'year'`` ... ``'second'``)."""
+        return _EngineCall('truncate_date', (part, self), self._truncated_reader())
+
+    def _truncated_reader(self) -> Callable[[Any], Any] | None:
+        return None
+
+    def to_timestamp(self) -> _EngineCall:
+        """The value as a number of seconds since the epoch, in SQL."""
+        return _EngineCall('to_timestamp', (self,))
+
+
+class DateTimeField(_DateTimeValue[datetime.datetime, _N]):
+    """``datetime.datetime`` values: ``TIMESTAMP`` on PostgreSQL, ISO text on SQLite.
+    Strings in ISO 8601 or one of ``formats`` are parsed."""
+
     field_type = 'DATETIME'
     native_dialects = ('postgres', 'cockroach')
-    formats = ('%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S.%f',
-               '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d')
+    formats = ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f%z',
+               '%Y-%m-%d %H:%M:%S%z', '%Y-%m-%d']
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_DateOptions]) -> DateTimeField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_DateOptions]) -> DateTimeField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_DateOptions]) -> DateTimeField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def adapt(self, value: Any) -> Any:
         if value and isinstance(value, str):
@@ -1100,223 +1291,259 @@ class DateTimeField(_BaseFormattedField):
         return value
 
     def db_value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            value = self.adapt(value)
-        return value
+        return self.adapt(value) if isinstance(value, str) else value
 
     def python_value(self, value: Any) -> Any:
-        if value and isinstance(value, str):
-            return format_date_time(value, self.formats)
-        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-            return datetime.datetime(value.year, value.month, value.day)
-        return value
+        if isinstance(value, str):
+            return self.adapt(value)
+        return _as_datetime(value)
 
-    def to_timestamp(self) -> Any:
-        return _Timestamp(self)
+    def _reader(self) -> Callable[[Any], Any]:
+        parse_iso, slow = datetime.datetime.fromisoformat, self.python_value
 
-    year = _DatePartDescriptor('year')
-    month = _DatePartDescriptor('month')
-    day = _DatePartDescriptor('day')
-    hour = _DatePartDescriptor('hour')
-    minute = _DatePartDescriptor('minute')
-    second = _DatePartDescriptor('second')
+        def read(value: Any) -> Any:
+            if type(value) is str:
+                try:
+                    return parse_iso(value)
+                except ValueError:
+                    pass
+            return slow(value)
+        return read
+
+    def _truncated_reader(self) -> Callable[[Any], Any]:
+        return _as_datetime
+
+    year = _Part('year')
+    month = _Part('month')
+    day = _Part('day')
+    hour = _Part('hour')
+    minute = _Part('minute')
+    second = _Part('second')
 
 
-def _Timestamp(node: Any) -> _DialectCall:
-    return _DialectCall('to_timestamp', node)
+def _date_of(value: datetime.datetime) -> datetime.date:
+    return value.date()
 
 
-class DateField(_BaseFormattedField):
+def _time_of(value: datetime.datetime) -> datetime.time:
+    return value.time()
+
+
+class DateField(_DateTimeValue[datetime.date, _N]):
+    """``datetime.date`` values (a datetime given is cut to its date)."""
+
     field_type = 'DATE'
     native_dialects = ('postgres', 'cockroach')
-    formats = ('%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f')
+    formats = ['%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f']
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_DateOptions]) -> DateField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_DateOptions]) -> DateField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_DateOptions]) -> DateField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def adapt(self, value: Any) -> Any:
         if value and isinstance(value, str):
-            parsed = format_date_time(value, self.formats, lambda d: d.date())
-            return parsed
-        if value and isinstance(value, datetime.datetime):
+            return format_date_time(value, self.formats, _date_of)
+        if isinstance(value, datetime.datetime):
             return value.date()
         return value
 
-    def to_timestamp(self) -> Any:
-        return _Timestamp(self)
+    def _reader(self) -> Callable[[Any], Any]:
+        parse_iso, slow = datetime.date.fromisoformat, self.python_value
 
-    year = _DatePartDescriptor('year')
-    month = _DatePartDescriptor('month')
-    day = _DatePartDescriptor('day')
+        def read(value: Any) -> Any:
+            if type(value) is str:
+                try:
+                    return parse_iso(value)
+                except ValueError:
+                    pass
+            return slow(value)
+        return read
+
+    def _truncated_reader(self) -> Callable[[Any], Any]:
+        return _as_date
+
+    year = _Part('year')
+    month = _Part('month')
+    day = _Part('day')
 
 
-class TimeField(_BaseFormattedField):
+class TimeField(_DateTimeValue[datetime.time, _N]):
+    """``datetime.time`` values (a datetime given is cut to its time)."""
+
     field_type = 'TIME'
     native_dialects = ('postgres', 'cockroach')
-    formats = ('%H:%M:%S.%f', '%H:%M:%S', '%H:%M', '%Y-%m-%d %H:%M:%S.%f',
-               '%Y-%m-%d %H:%M:%S')
+    formats = ['%H:%M:%S.%f', '%H:%M:%S', '%H:%M', '%Y-%m-%d %H:%M:%S.%f',
+               '%Y-%m-%d %H:%M:%S']
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_DateOptions]) -> TimeField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_DateOptions]) -> TimeField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_DateOptions]) -> TimeField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def adapt(self, value: Any) -> Any:
-        if value:
-            if isinstance(value, str):
-                value = format_date_time(value, self.formats, lambda d: d.time())
-            elif isinstance(value, datetime.datetime):
-                value = value.time()
-        if isinstance(value, datetime.timedelta):   # some drivers hand back an interval
-            value = (datetime.datetime.min + value).time()
+        if value and isinstance(value, str):
+            try:
+                return datetime.time.fromisoformat(value)
+            except ValueError:
+                return format_date_time(value, self.formats, _time_of)
+        if isinstance(value, datetime.datetime):
+            return value.time()
+        if isinstance(value, datetime.timedelta):     # a driver's interval
+            return (datetime.datetime.min + value).time()
         return value
 
-    hour = _DatePartDescriptor('hour')
-    minute = _DatePartDescriptor('minute')
-    second = _DatePartDescriptor('second')
+    hour = _Part('hour')
+    minute = _Part('minute')
+    second = _Part('second')
 
 
-class _TimestampPartDescriptor(_DatePartDescriptor):
-    """``TimestampField.year`` etc.: the part of the datetime the stored number encodes."""
-
-    def __get__(self, field: Any, owner: type | None = None) -> Any:
-        if field is None:
-            return self
-        seconds = field
-        if field.resolution > 1:   # whole seconds; the divisor is not a timestamp value
-            seconds = Expression(field, OP.DIV, Value(field.resolution, _plain_value))
-        return _DatePart(_FromTimestamp(seconds), self.part)
+#: the valid ``resolution`` values written as powers of ten (0 to 6 are exponents)
+_TICK_SIZES = {10 ** exponent for exponent in range(1, 7)}
+_EPOCH = datetime.datetime(1970, 1, 1)
 
 
-def _plain_value(value: Any) -> Any:
-    return value
+def _ticks_per_second(resolution: Any) -> int:
+    if resolution in (None, 0, 1):
+        return 1
+    if resolution in range(2, 7):
+        return int(10 ** resolution)
+    if resolution in _TICK_SIZES:
+        return int(resolution)
+    raise ValueError('TimestampField(resolution=%r): give a number of decimal places from '
+                     '0 to 6, or a power of ten up to 1000000' % (resolution,))
 
 
 def _utcnow() -> datetime.datetime:
-    """The current UTC time as a naive datetime (``datetime.utcnow`` without its
-    deprecation warning on Python 3.12+)."""
+    """The current UTC time, naive (``datetime.utcnow()`` without its deprecation)."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
 
 _utcnow.__name__ = 'utcnow'
 
 
-class TimestampField(BigIntegerField):
-    """A datetime stored as an integer Unix timestamp (``resolution`` ticks a second)."""
+class TimestampField(BigIntegerField[_N]):
+    """A datetime stored as an integer count of ``resolution`` ticks a second since the
+    Unix epoch: whole seconds by default, ``resolution=1000`` (or ``3``) milliseconds,
+    up to microseconds.
 
-    valid_resolutions = [10 ** i for i in range(7)]
+    Naive datetimes are local time, or UTC with ``utc=True`` (aware ones are the instant
+    they name either way).  The default is the current time; pass ``default=None`` to
+    have none.  Numbers are taken as seconds; strings are parsed as by DateTimeField.
+    """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.resolution = kwargs.pop('resolution', None)
-        if not self.resolution:
-            self.resolution = 1
-        elif self.resolution in range(2, 7):
-            self.resolution = 10 ** self.resolution
-        elif self.resolution not in self.valid_resolutions:
-            raise ValueError('TimestampField resolution must be one of: %s' %
-                             ', '.join(str(i) for i in self.valid_resolutions))
-        self.ticks_to_microsecond = 1000000 // self.resolution
-        self.utc = kwargs.pop('utc', False) or False
-        default = _utcnow if self.utc else datetime.datetime.now
-        kwargs.setdefault('default', default)
-        super().__init__(*args, **kwargs)
+    _keyword_only = ('resolution', 'utc')
+    resolution: int = 1
+    utc: bool = False
+    formats = list(DateTimeField.formats)
 
-    def local_to_utc(self, dt: datetime.datetime) -> datetime.datetime:
-        return datetime.datetime(*time.gmtime(time.mktime(dt.timetuple()))[:6])
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, *args: Any, null: Literal[False] = ...,
+                    **options: Unpack[_TimestampOptions]) -> TimestampField[Literal[False]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: Literal[True],
+                    **options: Unpack[_TimestampOptions]) -> TimestampField[Literal[True]]: ...
+        @overload
+        def __new__(cls, *args: Any, null: bool,
+                    **options: Unpack[_TimestampOptions]) -> TimestampField[bool]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
-    def utc_to_local(self, dt: datetime.datetime) -> datetime.datetime:
-        ts = calendar.timegm(dt.utctimetuple())
-        return datetime.datetime.fromtimestamp(ts)
+        @overload  # type: ignore[override]
+        def __get__(self, instance: None, owner: Any) -> Self: ...
+        @overload
+        def __get__(self: TimestampField[Literal[False]], instance: object,
+                    owner: Any) -> datetime.datetime: ...
+        @overload
+        def __get__(self: TimestampField[Literal[True]], instance: object,
+                    owner: Any) -> datetime.datetime | None: ...
+        @overload
+        def __get__(self: TimestampField[bool], instance: object,
+                    owner: Any) -> datetime.datetime | None: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        @overload  # type: ignore[override]
+        def __set__(self: TimestampField[Literal[False]], instance: object,
+                    value: datetime.datetime | datetime.date | float | str) -> None: ...
+        @overload
+        def __set__(self: TimestampField[Literal[True]], instance: object,
+                    value: datetime.datetime | datetime.date | float | str | None
+                    ) -> None: ...
+        @overload
+        def __set__(self: TimestampField[bool], instance: object,
+                    value: datetime.datetime | datetime.date | float | str | None
+                    ) -> None: ...
+        def __set__(self, instance: Any, value: Any) -> None: ...
+
+    def _configure(self) -> None:
+        super()._configure()
+        self.resolution = _ticks_per_second(self.resolution)
+        if 'default' not in vars(self):
+            self.default = _utcnow if self.utc else datetime.datetime.now
 
     def get_timestamp(self, value: datetime.datetime) -> int:
-        if self.utc:
+        """The whole seconds since the epoch of ``value``."""
+        if value.tzinfo is not None or self.utc:
             return calendar.timegm(value.utctimetuple())
         return int(time.mktime(value.timetuple()))
 
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, Node):
             return value
-        if isinstance(value, datetime.datetime):
-            pass
-        elif isinstance(value, datetime.date):
-            value = datetime.datetime(value.year, value.month, value.day)
-        elif isinstance(value, (int, float, decimal.Decimal)):
+        if isinstance(value, str):
+            parsed = _parse_date_time(value, self.formats)
+            value = value if parsed is None else parsed
+        if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
             return int(round(value * self.resolution))
-        else:
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            value = datetime.datetime(value.year, value.month, value.day)
+        if not isinstance(value, datetime.datetime):
             raise TypeError('%s takes a datetime, a date or a number of seconds, got %r'
                             % (self, value))
-        timestamp = self.get_timestamp(value)
-        if self.resolution > 1:
-            timestamp += (value.microsecond * .000001)
-            timestamp *= self.resolution
-        return int(round(timestamp))
+        ticks = self.get_timestamp(value) * self.resolution
+        if self.resolution > 1:      # whole seconds drop the fraction; finer units round
+            ticks += round(value.microsecond * self.resolution / 1000000)
+        return ticks
 
     def python_value(self, value: Any) -> Any:
-        if value is not None and isinstance(value, (int, float)):
-            if self.resolution > 1:
-                value, ticks = divmod(value, self.resolution)
-                microseconds = int(ticks * self.ticks_to_microsecond)
-            else:
-                microseconds = 0
-            if self.utc:   # naive UTC, without the utcfromtimestamp() Python 3.12 deprecates
-                value = datetime.datetime.fromtimestamp(
-                    value, datetime.timezone.utc).replace(tzinfo=None)
-            else:
-                value = datetime.datetime.fromtimestamp(value)
-            if microseconds:
-                value = value.replace(microsecond=microseconds)
-        return value
-
-    def from_timestamp(self) -> Any:
-        """The stored value as the engine's date-time (whole seconds; read back as a
-        ``datetime``)."""
-        seconds: Any = self
-        if self.resolution > 1:
-            seconds = Expression(self, OP.DIV, Value(self.resolution, _plain_value))
-        return _DialectCall('from_timestamp', seconds, converter=_truncated_datetime)
-
-    year = _TimestampPartDescriptor('year')
-    month = _TimestampPartDescriptor('month')
-    day = _TimestampPartDescriptor('day')
-    hour = _TimestampPartDescriptor('hour')
-    minute = _TimestampPartDescriptor('minute')
-    second = _TimestampPartDescriptor('second')
-
-
-def _FromTimestamp(node: Any) -> _DialectCall:
-    return _DialectCall('from_timestamp', node)
-
-
-# -- fields that are not columns ---------------------------------------------------------
-class VirtualField(Field):
-    """A field with no column of its own (used by extensions)."""
-
-    field_class: type = None  # type: ignore[assignment]
-
-    def __init__(self, field_class: type | None = None, *args: Any, **kwargs: Any) -> None:
-        field_class = field_class or self.field_class
-        self.field_instance = field_class() if field_class is not None else None
-        super().__init__(*args, **kwargs)
-
-    def db_value(self, value: Any) -> Any:
-        if self.field_instance is not None:
-            return self.field_instance.db_value(value)
-        return value
-
-    def python_value(self, value: Any) -> Any:
-        if self.field_instance is not None:
-            return self.field_instance.python_value(value)
-        return value
-
-    def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
-        self.model = model
-        self.column_name = self.name = self.safe_name = name
-        setattr(model, name, self.accessor_class(model, self, name))
-
-
-class MetaField(Field):
-    """A field that exists only in model metadata (no column, no DDL)."""
-
-    column_name = default = model = name = None
-    primary_key = False
-
-
-def safe_python_value(conv_func: Callable) -> Callable:
-    """Wrap a converter so a value it cannot convert is returned unchanged."""
-    def validate(value: Any) -> Any:
-        try:
-            return conv_func(value)
-        except (TypeError, ValueError):
+        if not isinstance(value, (int, float)):
             return value
-    return validate
+        seconds, ticks = divmod(value, self.resolution)
+        fraction = datetime.timedelta(microseconds=int(ticks * 1000000 // self.resolution))
+        if self.utc:
+            return _EPOCH + datetime.timedelta(seconds=seconds) + fraction
+        return datetime.datetime.fromtimestamp(seconds) + fraction
+
+    def _seconds(self) -> Any:
+        """The stored value as whole seconds, in SQL."""
+        if self.resolution == 1:
+            return self
+        return Expression(self, OP.DIV, AsIs(self.resolution))
+
+    def _datetime_source(self) -> Any:
+        return _EngineCall('from_timestamp', (self._seconds(),))
+
+    def from_timestamp(self) -> _EngineCall:
+        """The stored value as the engine's date-time (whole seconds), read back as a
+        ``datetime``."""
+        return _EngineCall('from_timestamp', (self._seconds(),), _as_datetime)
+
+    year = _Part('year')
+    month = _Part('month')
+    day = _Part('day')
+    hour = _Part('hour')
+    minute = _Part('minute')
+    second = _Part('second')

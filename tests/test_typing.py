@@ -138,7 +138,7 @@ def test_peewee_style_models_type_check(tmp_path):
     revealed = [line.split('Revealed type is ', 1)[1] for line in lines
                 if 'Revealed type is' in line]
     assert revealed == ['"sample.User"', '"sample.User"', '"sample.User | None"',
-                        '"orm.fields.CharField"'], lines
+                        '"orm.fields.CharField[Literal[False]]"'], lines
 
 
 def test_mistakes_are_still_reported(tmp_path):
