@@ -6,14 +6,25 @@ in ``orm/manytomany.py``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .fields import (AutoField, BigAutoField, BigIntegerField, Field, FieldAccessor,
+from .fields import (_N, AutoField, BigAutoField, BigIntegerField, Field, FieldAccessor,
                      IntegerField, ObjectIdAccessor)
 from .sql.context import Context
 from .sql.nodes import SQL, Entity, NodeList
 
 __all__ = ['ForeignKeyField', 'ForeignKeyAccessor', 'BackrefAccessor', 'DeferredForeignKey']
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    #: the related model: on an instance, ``tweet.user`` is one of these
+    _M = TypeVar('_M', default=Any)
+    _R = TypeVar('_R')
+else:
+    from typing import TypeVar
+
+    _M = TypeVar('_M')
 
 
 def _is_instance_of_model(obj: Any) -> bool:
@@ -108,12 +119,10 @@ def _normalise_clause(value: Any, allowed: frozenset, option: str) -> str:
     return words
 
 
-class ForeignKeyField(Field):
-    """A column holding the key of a row of another model (by default its primary key).
-
-    ``ForeignKeyField(User, backref='tweets')`` gives ``tweet.user`` (the ``User``),
-    ``tweet.user_id`` (the key alone) and ``user.tweets`` (a query of the user's tweets).
-    """
+class _ForeignKey(Field[_M, _N]):
+    """The behaviour of :class:`ForeignKeyField` (which adds only its typed signature: a
+    type checker reads a class's ``__new__`` overloads only when its ``__init__`` is
+    inherited)."""
 
     accessor_class = ForeignKeyAccessor
     backref_accessor_class = BackrefAccessor
@@ -278,6 +287,32 @@ class ForeignKeyField(Field):
                 return found
         raise AttributeError('%r has no attribute %r (nor has the model it points at)'
                              % (self, attr))
+
+
+class ForeignKeyField(_ForeignKey[_M, _N]):
+    """A column holding the key of a row of another model (by default its primary key).
+
+    ``ForeignKeyField(User, backref='tweets')`` gives ``tweet.user`` (the ``User``),
+    ``tweet.user_id`` (the key alone) and ``user.tweets`` (a query of the user's tweets).
+    To a type checker ``tweet.user`` is a ``User`` (``User | None`` with ``null=True``).
+    """
+
+    if TYPE_CHECKING:
+        @overload
+        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
+                    *args: Any, null: Literal[False] = ...,
+                    **options: Any) -> ForeignKeyField[_R, Literal[False]]: ...
+        @overload
+        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
+                    *args: Any, null: Literal[True],
+                    **options: Any) -> ForeignKeyField[_R, Literal[True]]: ...
+        @overload
+        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
+                    *args: Any, null: bool, **options: Any) -> ForeignKeyField[_R, bool]: ...
+        @overload
+        def __new__(cls, model: str, field: Any = ..., backref: Any = ...,
+                    *args: Any, **options: Any) -> ForeignKeyField[Any, Any]: ...
+        def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
 
 # -- foreign keys to models declared later ------------------------------------------------------
