@@ -109,5 +109,7 @@ __all__ = [
     'QualifiedNames', 'QueryEvent', 'SQL', 'SchemaManager', 'Select', 'SmallIntegerField',
     'SqliteDatabase', 'Table', 'TextField', 'TimeField', 'TimestampField', 'Tuple',
     'UUIDField', 'Value', 'ValuesList', 'Window', 'chunked', 'fn', 'prefetch',
+    # query classes, for annotations in typed code
+    'ModelSelect', 'ModelUpdate', 'ModelInsert', 'ModelDelete', 'ModelRaw', 'ModelAlias',
 ]
 
