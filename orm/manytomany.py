@@ -9,7 +9,7 @@ This module sits above ``orm.model``: it builds models and model queries.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from .fields import FieldAccessor, MetaField
 from .model import Model
@@ -31,10 +31,10 @@ class DeferredThroughModel:
     def __init__(self) -> None:
         self._waiting: list = []
 
-    def set_field(self, model: type, field: 'ManyToManyField', name: str) -> None:
+    def set_field(self, model: Any, field: 'ManyToManyField', name: str) -> None:
         self._waiting.append((model, field, name))
 
-    def set_model(self, through_model: type) -> None:
+    def set_model(self, through_model: Any) -> None:
         waiting, self._waiting = self._waiting, []
         for owner, field, name in waiting:
             field.through_model = through_model
@@ -83,7 +83,7 @@ class ManyToManyQuery(ModelSelect):
             raise ValueError('save %r before relating rows to it' % (self._instance,))
         if isinstance(value, SelectQuery):
             constant = Value(own, converter=src_fk.db_value, unpack=False)
-            pairs = value.columns(constant, dest_fk.rel_field)
+            pairs = cast(Any, value).columns(constant, dest_fk.rel_field)
             through.insert_from(fields=[src_fk, dest_fk], query=pairs).execute()
             return
         keys = self._related_keys(value)
@@ -96,7 +96,8 @@ class ManyToManyQuery(ModelSelect):
         through, src_fk, dest_fk = self._sides()
         mine = src_fk == self._own_key()
         if isinstance(value, SelectQuery):
-            wanted = value.columns(getattr(value.model, dest_fk.rel_field.name))
+            query: Any = value
+            wanted = query.columns(getattr(query.model, dest_fk.rel_field.name))
         else:
             wanted = self._related_keys(value)
             if not wanted:
@@ -119,7 +120,7 @@ class ManyToManyFieldAccessor(FieldAccessor):
     copies the field; building this accessor then fails, as the through model has no
     foreign key to the subclass.)"""
 
-    def __init__(self, model: type, field: 'ManyToManyField', name: str) -> None:
+    def __init__(self, model: Any, field: 'ManyToManyField', name: str) -> None:
         super().__init__(model, field, name)
         self.model = field.model
         self.rel_model = field.rel_model
@@ -189,7 +190,7 @@ class ManyToManyField(MetaField):
         self._prevent_unsaved = prevent_unsaved
         self._is_backref = _is_backref
 
-    def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
+    def bind(self, model: Any, name: str, set_attribute: bool = True) -> None:
         if isinstance(self._through_model, DeferredThroughModel):
             self._through_model.set_field(model, self, name)   # bound once it is known
             return
@@ -203,7 +204,7 @@ class ManyToManyField(MetaField):
         if set_attribute:
             setattr(model, name, self.accessor_class(model, self, name))
 
-    def _bind_reverse(self, model: type, name: str) -> None:
+    def _bind_reverse(self, model: Any, name: str) -> None:
         """The same relation seen from the related model, under the backref name."""
         backref = self.backref or '%ss' % model._meta.name
         if backref in ('+', '!'):

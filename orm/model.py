@@ -27,13 +27,13 @@ _T = TypeVar('_T')
 _NotFound = DoesNotExist
 
 
-def _has_own_init(model: type) -> bool:
+def _has_own_init(model: Any) -> bool:
     """Whether ``model`` (or a base between it and Model) defines ``__init__``: its rows are
     then built through the constructor, not by the cached statement path."""
-    return model.__init__ is not ModelCore.__init__
+    return getattr(model, '__init__') is not ModelCore.__init__
 
 
-def _redefines(model: type, name: str) -> bool:
+def _redefines(model: Any, name: str) -> bool:
     """Whether ``model`` has its own version of the classmethod ``name`` (save() must then
     go through it rather than through a cached statement)."""
     return getattr(model, name).__func__ is not getattr(Model, name).__func__
@@ -51,7 +51,7 @@ class _SchemaDescriptor:
     """``Model._schema``: the DDL helper of the model (``Meta.schema_manager_class`` swaps
     it, e.g. for SQLite virtual tables)."""
 
-    def __get__(self, instance: Any, owner: type) -> Any:
+    def __get__(self, instance: Any, owner: Any) -> Any:
         manager = getattr(owner._meta, 'schema_manager_class', None) or SchemaManager
         return manager(owner)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import heapq
 import re
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, cast
 
 from . import seam
 from .exceptions import DoesNotExist, ImproperlyConfigured
@@ -207,6 +207,21 @@ class Metadata:
     ``sorted_fields``, ``defaults``...) is rebuilt from the one ordered registry after
     each change, so they can never disagree.
     """
+
+    # the Meta options, set from the constructor's arguments
+    database: Any
+    indexes: list
+    primary_key: Any
+    constraints: Any
+    only_save_dirty: bool
+    depends_on: Any
+    options: dict
+    table_function: Any
+    table_settings: Any
+    without_rowid: bool
+    temporary: bool
+    strict_tables: Any
+    legacy_table_names: bool
 
     def __init__(self, model: type, database: Any = None, table_name: str | None = None,
                  indexes: Iterable | None = None, primary_key: Any = None,
@@ -456,7 +471,7 @@ class Metadata:
                 continue
             visited.add(current)
             meta = current._meta
-            edges = []
+            edges: list = []
             if refs:
                 edges.extend((fk, target, False) for fk, target in meta.refs.items())
             if backrefs:
@@ -619,7 +634,7 @@ class ModelBase(type):
 
     def __new__(mcs, name: str, bases: tuple, attrs: dict, **kwargs: Any) -> Any:
         plan = _ClassPlan(name, bases, attrs, mcs.inheritable)
-        cls = super().__new__(mcs, name, bases, attrs, **kwargs)
+        cls: Any = super().__new__(mcs, name, bases, attrs, **kwargs)
         metadata_class, options = plan.metadata_options()
         cls._meta = metadata_class(cls, **options)
         mcs._install_fields(cls, plan)
@@ -813,7 +828,7 @@ class ModelAliasBase(Node):
         model = self.__dict__['model']
         descriptor = _class_attribute(model, attr)
         if isinstance(descriptor, ModelDescriptor):
-            return descriptor.__get__(None, self)       # e.g. a hybrid, bound to the alias
+            return cast(Any, descriptor).__get__(None, self)   # e.g. a hybrid, on the alias
         value = getattr(model, attr)
         if isinstance(value, Field):
             value = cache[attr] = FieldAlias.create(self, value)

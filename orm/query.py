@@ -567,7 +567,7 @@ class NoopModelSelect(ModelSelect):
 class _ModelWrite(_ModelRows):
     """INSERT / UPDATE / DELETE on a model's table."""
 
-    def __init__(self, model: type, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:
         self.model = model
         super().__init__(model, *args, **kwargs)
         self._database = model._meta.database
@@ -674,7 +674,7 @@ class ModelInsert(_ModelWrite, Insert):
 class ModelRaw(_ModelRows, RawQuery):
     """``Model.raw(sql, *params)``: hand-written SQL whose rows become model instances."""
 
-    def __init__(self, model: type, sql: str, params: Iterable, **kwargs: Any) -> None:
+    def __init__(self, model: Any, sql: str, params: Iterable, **kwargs: Any) -> None:
         self.model = model
         self._returning = ()
         super().__init__(sql=sql, params=params, **kwargs)

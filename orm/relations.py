@@ -6,7 +6,7 @@ in ``orm/manytomany.py``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from .fields import (_N, AutoField, BigAutoField, BigIntegerField, Field, FieldAccessor,
                      IntegerField, ObjectIdAccessor)
@@ -38,7 +38,9 @@ class ForeignKeyAccessor(FieldAccessor):
     query and keeps the object in ``tweet.__rel__``; assigning an object or a key value
     updates both the stored key and that cache."""
 
-    def __init__(self, model: type, field: 'ForeignKeyField', name: str) -> None:
+    field: 'ForeignKeyField'
+
+    def __init__(self, model: Any, field: 'ForeignKeyField', name: str) -> None:
         super().__init__(model, field, name)
         self.rel_model = field.rel_model
 
@@ -193,18 +195,18 @@ class _ForeignKey(Field[_M, _N]):
         return self.rel_field.row_converter(dialect)
 
     # -- binding ----------------------------------------------------------------------------------
-    def bind(self, model: type, name: str, set_attribute: bool = True) -> None:
+    def bind(self, model: Any, name: str, set_attribute: bool = True) -> None:
         self._name_columns(model, name)
         self._resolve_target(model, name)
         super().bind(model, name, set_attribute)
-        self.safe_name = self.object_id_name
+        self.safe_name = cast(str, self.object_id_name)
         declared = self.declared_backref
         self.backref = declared(self) if callable(declared) else \
             (declared or model._meta.name + '_set')
         if set_attribute:
             self._install_descriptors(model)
 
-    def _name_columns(self, model: type, name: str) -> None:
+    def _name_columns(self, model: Any, name: str) -> None:
         if not self.column_name:
             self.column_name = name if name.endswith('_id') else '%s_id' % name
         id_name = self.object_id_name
@@ -219,7 +221,7 @@ class _ForeignKey(Field[_M, _N]):
                              'needs an attribute of its own' % (model.__name__, name, id_name))
         self.object_id_name = id_name
 
-    def _resolve_target(self, model: type, name: str) -> None:
+    def _resolve_target(self, model: Any, name: str) -> None:
         if self.rel_model == 'self':
             self.rel_model = model
         elif isinstance(self.rel_model, str):
@@ -244,8 +246,8 @@ class _ForeignKey(Field[_M, _N]):
             wanted = found
         self.rel_field = wanted
 
-    def _install_descriptors(self, model: type) -> None:
-        placed: list = [(model, self.object_id_name, ObjectIdAccessor(self))]
+    def _install_descriptors(self, model: Any) -> None:
+        placed: list = [(model, self.object_id_name, ObjectIdAccessor(cast(Any, self)))]
         if self.backref not in ('+', '!'):      # '+' and '!' mean: no backref
             placed.append((self.rel_model, self.backref, self.backref_accessor_class(self)))
         for owner, attr, descriptor in placed:
@@ -282,7 +284,7 @@ class _ForeignKey(Field[_M, _N]):
             raise AttributeError(attr)
         target = self.__dict__.get('rel_model')
         if isinstance(target, type):
-            found = target._meta.fields.get(attr)
+            found = cast(Any, target)._meta.fields.get(attr)
             if found is not None:
                 return found
         raise AttributeError('%r has no attribute %r (nor has the model it points at)'
@@ -299,15 +301,15 @@ class ForeignKeyField(_ForeignKey[_M, _N]):
 
     if TYPE_CHECKING:
         @overload
-        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
+        def __new__(cls, model: Any[_R], field: Any = ..., backref: Any = ...,
                     *args: Any, null: Literal[False] = ...,
                     **options: Any) -> ForeignKeyField[_R, Literal[False]]: ...
         @overload
-        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
+        def __new__(cls, model: Any[_R], field: Any = ..., backref: Any = ...,
                     *args: Any, null: Literal[True],
                     **options: Any) -> ForeignKeyField[_R, Literal[True]]: ...
         @overload
-        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
+        def __new__(cls, model: Any[_R], field: Any = ..., backref: Any = ...,
                     *args: Any, null: bool, **options: Any) -> ForeignKeyField[_R, bool]: ...
         @overload
         def __new__(cls, model: str, field: Any = ..., backref: Any = ...,
@@ -351,7 +353,7 @@ class DeferredForeignKey(Field):
     def __deepcopy__(self, memo: Any = None) -> 'DeferredForeignKey':
         return DeferredForeignKey(self.rel_model_name, **self.field_kwargs)
 
-    def set_model(self, rel_model: type) -> None:
+    def set_model(self, rel_model: Any) -> None:
         """Replace this placeholder on its model by a foreign key to ``rel_model``."""
         real = ForeignKeyField(rel_model, _deferred=True, **self.field_kwargs)
         meta = self.model._meta
@@ -361,7 +363,7 @@ class DeferredForeignKey(Field):
             meta.add_field(self.name, real)
 
     @staticmethod
-    def resolve(model_cls: type) -> None:
+    def resolve(model_cls: Any) -> None:
         """Turn every bound placeholder waiting for ``model_cls`` into a foreign key."""
         waiting = DeferredForeignKey._waiting.get(model_cls.__name__.lower())
         if not waiting:

@@ -39,7 +39,7 @@ class ModelIndex(Node):
     """An index on a model's table: ``CREATE [UNIQUE] INDEX ... ON table (fields or
     expressions) [WHERE ...]``; made by ``Model.index()`` or ``Model.add_index()``."""
 
-    def __init__(self, model: type, fields: Iterable, unique: bool = False, safe: bool = True,
+    def __init__(self, model: Any, fields: Iterable, unique: bool = False, safe: bool = True,
                  where: Any = None, using: str | None = None, name: str | None = None
                  ) -> None:
         self.model = model
@@ -78,7 +78,7 @@ class ModelIndex(Node):
         clone._using = _using
         return clone
 
-    def retarget(self, model: type) -> 'ModelIndex':
+    def retarget(self, model: Any) -> 'ModelIndex':
         """This index for ``model`` when ``model`` subclasses the model it was declared on
         (an index passed down through ``Meta.indexes`` indexes the subclass's own table);
         otherwise the index itself."""
@@ -180,7 +180,7 @@ def fields_to_index(meta: Any) -> list:
     return per_field + [_declared_index(meta, entry) for entry in meta.indexes]
 
 
-def _check_resolved(model: type, field: Any) -> None:
+def _check_resolved(model: Any, field: Any) -> None:
     """A DeferredForeignKey still waiting for its model has no column type: say so."""
     rel_name = getattr(field, 'rel_model_name', None)
     if rel_name is not None and not hasattr(field, 'foreign_key_constraint'):
@@ -217,7 +217,7 @@ def _strict_column(column: NodeList, datatype: Any) -> NodeList:
     nodes = list(getattr(column, 'nodes', ()))
     for i, node in enumerate(nodes):
         if node is datatype or (isinstance(node, SQL) and declared and node.sql == declared):
-            nodes[i] = SQL(_strict_type(declared))
+            nodes[i] = SQL(_strict_type(str(declared)))
             return NodeList(nodes)
     if not declared and len(nodes) >= 1:
         nodes.insert(1, SQL('ANY'))     # an untyped column (AnyField, BareField)
@@ -253,7 +253,7 @@ class SchemaManager:
     Each ``create_x()`` / ``drop_x()`` runs the statement that ``_create_x()`` /
     ``_drop_x()`` builds (a :class:`DDLStatement`, ``.query()`` gives its SQL)."""
 
-    def __init__(self, model: type, database: Any = None, **context_options: Any) -> None:
+    def __init__(self, model: Any, database: Any = None, **context_options: Any) -> None:
         self.model = model
         self._database = database
         context_options.setdefault('scope', 1)
@@ -354,7 +354,7 @@ class SchemaManager:
 
     def _create_table_as(self, table_name: str, query: Any, safe: bool = True, **meta: Any
                          ) -> DDLStatement:
-        parts = [SQL('CREATE')]
+        parts: list[Any] = [SQL('CREATE')]
         if meta.get('temporary'):
             parts.append(SQL('TEMPORARY'))
         parts.append(SQL('TABLE'))
@@ -423,7 +423,7 @@ class SchemaManager:
 
     def _drop_index(self, name: str, safe: bool = True) -> DDLStatement:
         meta = self.model._meta
-        parts = [SQL('DROP INDEX')]
+        parts: list[Any] = [SQL('DROP INDEX')]
         if safe and self.database.dialect.safe_drop_index:
             parts.append(SQL('IF EXISTS'))
         parts.append(Entity(meta.schema, name) if meta.schema else Entity(name))
