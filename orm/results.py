@@ -306,27 +306,28 @@ _CODE: dict[str, Any] = {}          # source text -> code object: compiled once 
 _CODE_LIMIT = 512
 
 
-def _function(lines: list, namespace: dict) -> Callable:
-    """The function ``build`` defined by ``lines``, bound to ``namespace``.
+def generated(lines: list, namespace: dict, name: str = 'build') -> Callable:
+    """The function ``name`` defined by the source ``lines``, bound to ``namespace``.
 
-    Identifiers come from this module; attribute names reach the text only as ``repr()``
-    literals, and every object through ``namespace``.  The compiled code is shared by
-    every result of the same shape."""
+    Callers write identifiers of their own; attribute names reach the text only as
+    ``repr()`` literals, and every object through ``namespace``.  The compiled code is
+    shared by every caller that writes the same text (one per shape)."""
     text = '\n'.join(lines)
     code = _CODE.get(text)
     if code is None:
         if len(_CODE) >= _CODE_LIMIT:
             _CODE.clear()
-        code = _CODE[text] = compile(text, '<orm rows>', 'exec')
+        code = _CODE[text] = compile(text, '<orm generated>', 'exec')
     scope = dict(namespace)
     exec(code, scope)
-    return scope['build']
+    return scope[name]
 
 
 class _Writer:
-    """Collects the text of one ``build(rows)`` function."""
+    """Collects the text of one ``build`` function: over a batch of rows (the default) or
+    over one row (``single``)."""
 
-    def __init__(self, ncols: int, conversions: list) -> None:
+    def __init__(self, ncols: int, conversions: Any) -> None:
         self.namespace: dict = {'_setattr': setattr}
         self.body: list = []
         self.values = ['v%d' % i for i in range(ncols)]
@@ -335,18 +336,24 @@ class _Writer:
             self.line('if v{0} is not None: v{0} = c{0}(v{0})'.format(position))
 
     def line(self, text: str) -> None:
-        self.body.append('        ' + text)
+        self.body.append(text)
 
     def bind(self, name: str, obj: Any) -> str:
         self.namespace[name] = obj
         return name
 
-    def function(self, result: str) -> Callable:
-        head = ['def build(rows):', '    out = []', '    push = out.append',
-                '    for %s, in rows:' % ', '.join(self.values) if self.values
-                else '    for _ in rows:']
-        return _function(head + self.body + ['        push(%s)' % result, '    return out'],
-                         self.namespace)
+    def function(self, result: str, single: bool = False) -> Callable:
+        unpack = '%s, ' % ', '.join(self.values) if self.values else '_'
+        if single:
+            lines = ['def build(row):', '    %s = row' % unpack]
+            lines += ['    ' + text for text in self.body]
+            lines.append('    return %s' % result)
+        else:
+            lines = ['def build(rows):', '    out = []', '    push = out.append',
+                     '    for %s in rows:' % unpack]
+            lines += ['        ' + text for text in self.body]
+            lines += ['        push(%s)' % result, '    return out']
+        return generated(lines, self.namespace)
 
 
 def _dict_text(pairs: Any) -> str:
@@ -487,6 +494,16 @@ def _instance_lines(writer: _Writer, var: str, tag: str, model: type, data: str,
         writer.line('_setattr(%s, %r, v%d)' % (var, name, position))
     if extras or own_init:
         writer.line('%s._dirty.clear()' % var)
+
+
+def instance_maker(model: type, names: list, converters: list) -> Callable:
+    """A function making one instance of ``model`` (whose ``__init__`` is orm's) from one
+    row whose columns are the fields ``names``, ``converters`` applied (``None``: none)."""
+    conversions = [(i, convert) for i, convert in enumerate(converters) if convert]
+    writer = _Writer(len(names), conversions)
+    _instance_lines(writer, 'obj', '', model,
+                    _dict_text((name, i) for i, name in enumerate(names)), [])
+    return writer.function('obj', single=True)
 
 
 class ModelObjectCursorWrapper(BaseModelCursorWrapper):
