@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional, Sequence
 
 from .prefetch import link_related
+from .relations import BackrefAccessor, ForeignKeyField
 from .sql.nodes import fn
 from .sql.queries import Select
 
@@ -38,7 +39,6 @@ class Load:
 
     def __init__(self, relation: Any, query: Any = None, per_parent: Optional[int] = None,
                  _children: Sequence['Load'] = ()) -> None:
-        from .relations import BackrefAccessor, ForeignKeyField
         if isinstance(relation, BackrefAccessor):
             self.fk = relation.field
             self.is_backref = True
