@@ -231,20 +231,32 @@ def model_behind(obj: Any) -> Any:
     return inner if is_model_class(inner) else None
 
 
+_ORIGIN: dict = {}          # function -> defined by orm itself (a cache: functions live long)
+
+
+def _ours(function: Any) -> bool:
+    known = _ORIGIN.get(function)
+    if known is None:
+        if len(_ORIGIN) > 4096:
+            _ORIGIN.clear()
+        origin = getattr(function, '__module__', None) or ''
+        known = _ORIGIN[function] = origin.partition('.')[0] == _PACKAGE
+    return known
+
+
 def library_default(model: type, attr: str) -> bool:
-    """Whether ``model`` gets ``attr`` from orm itself rather than from a class of the
-    application (or of playhouse) somewhere in its hierarchy."""
-    for klass in model.__mro__:
-        if attr in klass.__dict__:
-            return klass.__module__.partition('.')[0] == _PACKAGE
-    return True
+    """Whether ``model``'s ``attr`` (a method) is orm's own rather than one written by the
+    application (or by playhouse) somewhere in its hierarchy: where the function was
+    defined says it."""
+    method = getattr(model, attr, None)
+    return _ours(getattr(method, '__func__', method))
 
 
 def _has_own_init(model: Any) -> bool:
     """Whether the rows of ``model`` must go through its constructor: some class between
     it and orm's base defines ``__init__`` (``playhouse.signals`` does), and peewee runs
     that ``__init__`` for every row it reads, so we do too."""
-    return is_model_class(model) and not library_default(model, '__init__')
+    return isinstance(model, type) and not _ours(getattr(model, '__init__'))
 
 
 def not_found(model: Any, sql: str, params: Any) -> Exception:

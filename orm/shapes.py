@@ -60,6 +60,18 @@ def _renders_sql(value: Any) -> bool:
                                        and not hasattr(value, '_meta'))
 
 
+_PLAIN_SAMPLES = (0, 1, -1, 2 ** 70, 'text', '', 1.5, True, False, b'raw', None)
+
+
+def _leaves_plain_alone(adapt: Any) -> bool:
+    """Whether the dialect's ``adapt_param`` returns values of the plain types as they
+    are (then bound parameters of those types skip the call)."""
+    try:
+        return all(adapt(sample) is sample for sample in _PLAIN_SAMPLES)
+    except Exception:
+        return False
+
+
 class Statement:
     """One compiled shape: its SQL and ``bind(values)``, which turns the values of one
     call into the parameter list (``None`` when a value turns out to be SQL, which the
@@ -90,22 +102,27 @@ class Statement:
         for i in range(given, count):
             scope['d%d' % i] = defaults[i - given]
             lines.append('    v%d = d%d()' % (i, i))
+        adapt = dialect.adapt_param
+        if adapt is not None:
+            scope['adapt'] = adapt
+        # a dialect that leaves values of the plain types alone is only asked about others
+        adapts_plain = adapt is not None and not _leaves_plain_alone(adapt)
         for i, name in enumerate(names):
             scope['f%d' % i] = converters[i]
             lines.append('    if type({0}) not in PLAIN and sqlish({0}): return None'
                          .format(name))
             lines.append('    {0} = f{1}({0})'.format(name, i))
-            lines.append('    if type({0}) not in PLAIN and sqlish({0}): return None'
-                         .format(name))
-        adapt = dialect.adapt_param
-        if adapt is not None:
-            scope['adapt'] = adapt
+            lines.append('    if type({0}) not in PLAIN:'.format(name))
+            lines.append('        if sqlish({0}): return None'.format(name))
+            if adapt is not None and not adapts_plain:
+                lines.append('        {0} = adapt({0})'.format(name))
+            if adapts_plain:
+                lines.append('    {0} = adapt({0})'.format(name))
         slots = {position: index for index, position in where.items()}
         items = []
         for position, param in enumerate(params):
             if position in slots:
-                value = 'v%d' % slots[position]
-                items.append('adapt(%s)' % value if adapt is not None else value)
+                items.append('v%d' % slots[position])
             else:
                 scope['p%d' % position] = param
                 items.append('p%d' % position)
