@@ -185,7 +185,7 @@ class ModelSelect(BaseModelSelect, Select):
             from .loading import load_related
             wrapper.fill_cache()
             rows = [row for row in wrapper.row_cache if hasattr(row, '__data__')]
-            load_related(rows, self._related_loads, database)
+            load_related(rows, self._related_loads, database, query=self)
         return wrapper
 
     def select(self, *fields_or_models: Any) -> 'ModelSelect':
