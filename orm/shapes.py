@@ -174,9 +174,9 @@ def get_by_id(model: Any, pk: Any) -> Any:
     lookup of ``model`` when it has one, else through an ordinary query."""
     meta = model._meta
     db = meta.database
-    plans = shape_cache(meta)
+    plans = _plans(meta)
     plan = plans.get('get_by_id')
-    if plan is None or plan.dialect is not getattr(db, 'dialect', None):
+    if plan is None or db is None or plan.dialect is not db.dialect:
         plan = plans['get_by_id'] = _Lookup(model, db)
     statement: Optional[Statement] = plan.statement
     params = None if statement is None else statement.bind((pk,))
@@ -237,11 +237,18 @@ class _Write:
                                       [f.db_value for f in fields] + [key.db_value])
 
 
+def _plans(meta: Any) -> dict:
+    try:
+        return meta._shape_cache
+    except AttributeError:
+        return shape_cache(meta)
+
+
 def _write_plan(model: Any, db: Any, kind: str, names: tuple) -> _Write:
-    plans = shape_cache(model._meta)
+    plans = _plans(model._meta)
     key = (kind, names)
     plan = plans.get(key)
-    if plan is None or plan.dialect is not getattr(db, 'dialect', None):
+    if plan is None or db is None or plan.dialect is not db.dialect:
         plan = plans[key] = _Write(model, db, kind, names)
     return plan
 
