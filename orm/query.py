@@ -397,7 +397,7 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         if first_run and self._related_loads:
             wrapper.fill_cache()
             instances = [row for row in wrapper.row_cache if isinstance(row, ModelCore)]
-            load_related(instances, self._related_loads, database)
+            load_related(instances, self._related_loads, database, query=self)
         return wrapper
 
     # -- the select list --------------------------------------------------------------------

@@ -3,7 +3,11 @@ objects.  Rows are cached as they are read, so a result can be iterated again.""
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
+
+from .fields import Field, FieldAlias
+from .sql.nodes import Alias, BindTo, Column
+from .sql.sources import JOIN
 
 __all__ = ['CursorWrapper', 'DictCursorWrapper', 'NamedTupleCursorWrapper',
            'ObjectCursorWrapper', 'ResultIterator', 'BaseModelCursorWrapper']
@@ -203,61 +207,186 @@ class ObjectCursorWrapper(DictCursorWrapper):
 
 
 # -- model rows ----------------------------------------------------------------------------
-def _column_info(node: Any, default_source: Any, description_name: str,
-                 dialect: Any = None) -> tuple:
-    """(source key, attribute name, converter or None, is a field) for one selected node."""
-    from .fields import Field, FieldAlias
-    from .sql.nodes import Alias, BindTo, Column, Function, WrappedNode
-    source = default_source
-    bind_dest = None
-    if isinstance(node, BindTo):
-        bind_dest = node.dest
-        node = node.node
+#
+# A model query knows which nodes it selected; the driver knows only column labels.  Each
+# selected column becomes a *slot*: which object its value belongs to, under which name,
+# through which converter.  From the slots every adapter below writes a small row-building
+# function once per result (straight-line code, no per-row interpretation) and feeds it
+# whole batches of rows.
+
+_PACKAGE = __name__.partition('.')[0]
+
+
+def is_model_class(obj: Any) -> bool:
+    """A model class (duck-typed: a class carrying ``_meta``)."""
+    return isinstance(obj, type) and hasattr(obj, '_meta')
+
+
+def model_behind(obj: Any) -> Any:
+    """The model class ``obj`` stands for: itself for a model class, the aliased model for
+    a model alias (or a model's subquery); ``None`` for anything else."""
+    if isinstance(obj, type):
+        return obj if hasattr(obj, '_meta') else None
+    inner = getattr(obj, 'model', None)
+    return inner if is_model_class(inner) else None
+
+
+_ORIGIN: dict = {}          # function -> defined by orm itself (a cache: functions live long)
+
+
+def _ours(function: Any) -> bool:
+    known = _ORIGIN.get(function)
+    if known is None:
+        if len(_ORIGIN) > 4096:
+            _ORIGIN.clear()
+        origin = getattr(function, '__module__', None) or ''
+        known = _ORIGIN[function] = origin.partition('.')[0] == _PACKAGE
+    return known
+
+
+def library_default(model: type, attr: str) -> bool:
+    """Whether ``model``'s ``attr`` (a method) is orm's own rather than one written by the
+    application (or by playhouse) somewhere in its hierarchy: where the function was
+    defined says it."""
+    method = getattr(model, attr, None)
+    return _ours(getattr(method, '__func__', method))
+
+
+def _has_own_init(model: Any) -> bool:
+    """Whether the rows of ``model`` must go through its constructor: some class between
+    it and orm's base defines ``__init__`` (``playhouse.signals`` does), and peewee runs
+    that ``__init__`` for every row it reads, so we do too."""
+    return isinstance(model, type) and not _ours(getattr(model, '__init__'))
+
+
+def not_found(model: Any, sql: str, params: Any) -> Exception:
+    """The ``DoesNotExist`` error of ``model`` for a lookup that matched no row."""
+    return model.DoesNotExist('no %s row matches this query\nSQL: %s\nParams: %s'
+                              % (model.__name__, sql, params))
+
+
+class Slot(NamedTuple):
+    """Where the value of one selected column goes."""
+
+    owner: Any                        # the model, alias or source whose object gets it
+    name: str                         # the attribute (or dict key) it is stored under
+    convert: Callable | None          # applied to non-NULL values; None: as read
+    is_field: bool                    # a field of the owner's model (-> ``__data__``)
+
+
+def _field_owner(field: Any) -> Any:
+    return field.source if isinstance(field, FieldAlias) else field.model
+
+
+def _slot(node: Any, fallback: Any, label: str, dialect: Any) -> Slot:
+    """The slot of one selected ``node`` whose column the driver calls ``label``."""
+    target = None
+    if isinstance(node, BindTo):                  # select(...bind_to(Other)): its object
+        target, node = node.dest, node.node
     if isinstance(node, Field):
-        source = node.source if isinstance(node, FieldAlias) else node.model
-        converter = node.row_converter(dialect)
-        info = (source, node.name, converter, True)
+        slot = Slot(_field_owner(node), node.name or label, node.row_converter(dialect), True)
     elif isinstance(node, Alias):
         inner = node.node
-        converter = None
         if isinstance(inner, Field):
-            # an aliased field belongs to its own model's instance, like the bare field
-            source = inner.source if isinstance(inner, FieldAlias) else inner.model
-            converter = inner.row_converter(dialect)
-        elif getattr(inner, '_coerce', True):
-            converter = getattr(inner, '_converter', None)
-        info = (source, node._alias, converter, False)
+            # renamed, but still read through the field, onto the field's own object
+            slot = Slot(_field_owner(inner), node._alias, inner.row_converter(dialect),
+                        False)
+        else:
+            wanted = getattr(inner, '_coerce', True)
+            slot = Slot(fallback, node._alias or label,
+                        getattr(inner, '_converter', None) if wanted else None, False)
     elif isinstance(node, Column):
-        info = (node.source, node.name, None, False)
-    elif isinstance(node, Function):
-        info = (source, description_name, node._converter if node._coerce else None, False)
-    else:
-        converter = getattr(node, '_converter', None) if getattr(node, '_coerce', True) \
-            else None
-        info = (source, description_name, converter, False)
-    if bind_dest is not None:
-        info = (bind_dest,) + info[1:]
-    return info
+        slot = Slot(node.source, node.name, None, False)
+    else:                                         # functions, SQL(), subqueries, ...
+        wanted = getattr(node, '_coerce', True)
+        slot = Slot(fallback, label, getattr(node, '_converter', None) if wanted else None,
+                    False)
+    return slot if target is None else slot._replace(owner=target)
 
 
-def convert_row(row: tuple, conversions: list) -> list:
-    """``row`` as a list with ``(position, converter)`` applied to non-NULL values."""
+def convert_row(row: Any, conversions: Any) -> list:
+    """``row`` as a list, each ``(position, converter)`` applied to non-NULL values."""
     values = list(row)
-    for i, conv in conversions:
-        value = values[i]
-        if value is not None:
-            values[i] = conv(value)
+    for position, convert in conversions:
+        if values[position] is not None:
+            values[position] = convert(values[position])
     return values
 
 
-class BaseModelCursorWrapper(DictCursorWrapper):
-    """Base of the model-aware row adapters: matches the selected columns to the model's
-    fields and their converters.
+# -- generated row builders ------------------------------------------------------------------
+_CODE: dict[str, Any] = {}          # source text -> code object: compiled once per shape
+_CODE_LIMIT = 512
 
-    After ``initialize()``: ``ncols`` (number of columns), ``keys`` (attribute name per
-    column), ``converters`` (``python_value`` per column, ``None`` where the driver
-    already returns the Python value), ``fields`` (the field per column, ``None`` for
-    expressions).  ``process_row`` gives a dict of converted values.
+
+def generated(lines: list, namespace: dict, name: str = 'build') -> Callable:
+    """The function ``name`` defined by the source ``lines``, bound to ``namespace``.
+
+    Callers write identifiers of their own; attribute names reach the text only as
+    ``repr()`` literals, and every object through ``namespace``.  The compiled code is
+    shared by every caller that writes the same text (one per shape)."""
+    text = '\n'.join(lines)
+    code = _CODE.get(text)
+    if code is None:
+        if len(_CODE) >= _CODE_LIMIT:
+            _CODE.clear()
+        code = _CODE[text] = compile(text, '<orm generated>', 'exec')
+    scope = dict(namespace)
+    exec(code, scope)
+    return scope[name]
+
+
+class _Writer:
+    """Collects the text of one ``build`` function: over a batch of rows (the default) or
+    over one row (``single``)."""
+
+    def __init__(self, ncols: int, conversions: Any) -> None:
+        self.namespace: dict = {'_setattr': setattr}
+        self.body: list = []
+        self.values = ['v%d' % i for i in range(ncols)]
+        for position, convert in conversions:
+            self.namespace['c%d' % position] = convert
+            self.line('if v{0} is not None: v{0} = c{0}(v{0})'.format(position))
+
+    def line(self, text: str) -> None:
+        self.body.append(text)
+
+    def bind(self, name: str, obj: Any) -> str:
+        self.namespace[name] = obj
+        return name
+
+    def function(self, result: str, single: bool = False) -> Callable:
+        unpack = '%s, ' % ', '.join(self.values) if self.values else '_'
+        if single:
+            lines = ['def build(row):', '    %s = row' % unpack]
+            lines += ['    ' + text for text in self.body]
+            lines.append('    return %s' % result)
+        else:
+            lines = ['def build(rows):', '    out = []', '    push = out.append',
+                     '    for %s in rows:' % unpack]
+            lines += ['        ' + text for text in self.body]
+            lines += ['        push(%s)' % result, '    return out']
+        return generated(lines, self.namespace)
+
+
+def _dict_text(pairs: Any) -> str:
+    """A dict display of ``(key, position)`` pairs."""
+    return '{%s}' % ', '.join('%r: v%d' % (key, position) for key, position in pairs)
+
+
+def _via_builder(self: Any, row: Any) -> Any:
+    """One row through the batch builder (``iterator()`` reads rows one at a time)."""
+    return self._build((row,))[0]
+
+
+class BaseModelCursorWrapper(DictCursorWrapper):
+    """The base of the model-aware adapters: the selected nodes of ``columns`` are matched
+    with the cursor's columns (by name against the model's fields for raw SQL).
+
+    After ``initialize()``: ``slots`` (one :class:`Slot` per column), ``keys`` (the name
+    per column), ``ncols``, ``converters`` (per column, ``None`` where the driver already
+    returns the Python value) and ``conversions`` (the ``(position, converter)`` pairs
+    that are not ``None``).  Rows come out as dicts of converted values; subclasses
+    choose another shape by overriding ``_builder``, or per row with ``process_row``.
     """
 
     def __init__(self, cursor: Any, model: Any, columns: Any) -> None:
@@ -266,38 +395,43 @@ class BaseModelCursorWrapper(DictCursorWrapper):
         self.select = columns or ()
 
     def initialize(self) -> None:
-        names = self.columns
-        if self.select and len(self.select) == len(names):
-            self.column_info = [_column_info(node, self.model, name, self.dialect)
-                                for node, name in zip(self.select, names)]
+        labels = self.columns
+        if self.select and len(self.select) == len(labels):
+            self.slots = [_slot(node, self.model, label, self.dialect)
+                          for node, label in zip(self.select, labels)]
         else:
-            # raw SQL: match columns to the model's fields by column name
-            meta = getattr(self.model, '_meta', None)
-            if meta is None and hasattr(self.model, 'model'):
-                meta = self.model.model._meta
-            info = []
-            for name in names:
-                field = meta.columns.get(name) if meta is not None else None
-                if field is not None:
-                    info.append((self.model, field.name, field.row_converter(self.dialect),
-                                 True))
-                else:
-                    info.append((self.model, name, None, False))
-            self.column_info = info
-        self.keys = [attr for _, attr, _, _ in self.column_info]
-        self.ncols = len(self.keys)
-        self.converters = [conv for _, _, conv, _ in self.column_info]
-        self.conversions = [(i, conv) for i, conv in enumerate(self.converters) if conv]
+            self.slots = self._slots_by_name(labels)
+        self.keys = [slot.name for slot in self.slots]
+        self.ncols = len(self.slots)
+        self.converters = [slot.convert for slot in self.slots]
+        self.conversions = [(position, slot.convert)
+                            for position, slot in enumerate(self.slots) if slot.convert]
+        self._build = self._builder()
 
-    def _convert(self, row: tuple) -> Any:
-        """The row with converters applied (only to the columns that have one)."""
-        return convert_row(row, self.conversions) if self.conversions else row
+    def _slots_by_name(self, labels: list) -> list:
+        """Raw SQL: a column named like one of the model's gets that field's slot."""
+        model = model_behind(self.model)
+        by_column = model._meta.columns if model is not None else {}
+        slots = []
+        for label in labels:
+            field = by_column.get(label)
+            if field is None:
+                slots.append(Slot(self.model, label, None, False))
+            else:
+                slots.append(Slot(self.model, field.name, field.row_converter(self.dialect),
+                                  True))
+        return slots
+
+    def _writer(self) -> _Writer:
+        return _Writer(self.ncols, self.conversions)
+
+    def _builder(self) -> Callable:
+        # a dict per row; a name selected twice keeps its last value, as dict(zip()) does
+        return self._writer().function(_dict_text((k, i) for i, k in enumerate(self.keys)))
 
     @property
     def fields(self) -> list:
-        """The field read by each column (``None`` for other expressions)."""
-        from .fields import Field
-        from .sql.nodes import Alias, BindTo
+        """The field each column reads (``None`` for other expressions)."""
         if self.select and len(self.select) == len(self.keys):
             found = []
             for node in self.select:
@@ -305,140 +439,129 @@ class BaseModelCursorWrapper(DictCursorWrapper):
                     node = node.node
                 found.append(node if isinstance(node, Field) else None)
             return found
-        meta = getattr(self.model, '_meta', None)
-        return [meta.columns.get(name) if meta is not None else None
-                for name in self.columns]
+        model = model_behind(self.model)
+        by_column = model._meta.columns if model is not None else {}
+        return [by_column.get(label) for label in self.columns]
 
-    def process_row(self, row: tuple) -> Any:
-        return dict(zip(self.keys, self._convert(row)))
+    process_row = _via_builder
 
-
-#: the former name, for modules that imported it
-_ModelRowsBase = BaseModelCursorWrapper
+    def process_rows(self, rows: list) -> list:
+        if type(self).process_row is not _via_builder:
+            # a subclass shapes its rows one by one: let it
+            return [self.process_row(row) for row in rows]
+        return self._build(rows)
 
 
 class ModelDictCursorWrapper(BaseModelCursorWrapper):
     """Rows as dicts.  When two columns share a name (``Tweet.id`` and ``User.id`` in a
     join), the first one selected keeps it, as in peewee."""
 
-    def initialize(self) -> None:
-        super().initialize()
-        first: dict = {}
+    def _builder(self) -> Callable:
+        firsts: dict = {}
         for position, key in enumerate(self.keys):
-            first.setdefault(key, position)
-        self._firsts = None if len(first) == len(self.keys) else list(first.items())
-
-    def process_row(self, row: tuple) -> dict:
-        if self._firsts is None:
-            return dict(zip(self.keys, self._convert(row)))
-        values = self._convert(row)
-        return {key: values[position] for key, position in self._firsts}
+            firsts.setdefault(key, position)
+        return self._writer().function(_dict_text(firsts.items()))
 
 
 class ModelTupleCursorWrapper(BaseModelCursorWrapper):
-    def process_row(self, row: tuple) -> tuple:
-        return tuple(self._convert(row))
+    """Rows as tuples of converted values."""
+
+    def _builder(self) -> Callable:
+        if not self.conversions:
+            return _plain_tuples
+        return self._writer().function('(%s)' % ''.join(
+            'v%d, ' % i for i in range(self.ncols)))
+
+
+def _plain_tuples(rows: Any) -> list:
+    return [row if type(row) is tuple else tuple(row) for row in rows]
 
 
 class ModelNamedTupleCursorWrapper(BaseModelCursorWrapper):
-    def initialize(self) -> None:
-        super().initialize()
-        self.tuple_class = collections.namedtuple('Row', self.keys, rename=True)
+    """Rows as namedtuples whose fields are the column names (renamed where invalid)."""
 
-    def process_row(self, row: tuple) -> Any:
-        return self.tuple_class(*self._convert(row))
-
-
-_OUTER_JOINS = frozenset(('LEFT OUTER JOIN', 'RIGHT OUTER JOIN', 'FULL JOIN', 'FULL OUTER JOIN',
-                          'LEFT JOIN LATERAL'))
+    def _builder(self) -> Callable:
+        make_type: Any = collections.namedtuple       # names known only at run time
+        row_type = self.tuple_class = make_type('Row', self.keys, rename=True)
+        writer = self._writer()
+        writer.bind('T', row_type)
+        return writer.function('T(%s)' % ', '.join(writer.values))
 
 
-def _new_instance(model: type, data: dict | None = None) -> Any:
-    """A model instance with no defaults applied (values come from the row)."""
-    inst = model.__new__(model)
-    inst.__dict__ = {'__data__': {} if data is None else data, '__rel__': {},
-                     '_dirty': set()}
-    return inst
+def _instance_lines(writer: _Writer, var: str, tag: str, model: type, data: str,
+                    extras: list) -> None:
+    """Emit the making of one instance of ``model`` in ``var`` from the dict text
+    ``data`` (its fields), then ``extras`` (``(name, position)``) set as attributes."""
+    own_init = _has_own_init(model)
+    writer.bind('M' + tag, model)
+    if own_init:
+        writer.line('%s = M%s(__no_default__=True)' % (var, tag))
+        writer.line('%s.__data__.update(%s)' % (var, data))
+    else:
+        writer.bind('new' + tag, model.__new__)
+        writer.line('%s = new%s(M%s)' % (var, tag, tag))
+        writer.line("%s.__dict__ = {'__data__': %s, '__rel__': {}, '_dirty': set()}"
+                    % (var, data))
+    for name, position in extras:
+        writer.line('_setattr(%s, %r, v%d)' % (var, name, position))
+    if extras or own_init:
+        writer.line('%s._dirty.clear()' % var)
 
 
-_MODEL_INIT: Any = None
-
-
-def _has_own_init(model: Any) -> bool:
-    """Whether ``model`` overrides ``Model.__init__``: rows of such a model are built
-    through its constructor (``model(__no_default__=True, **row)``) so that the override
-    runs for them too, as it does in peewee (``playhouse.signals`` relies on it)."""
-    global _MODEL_INIT
-    if _MODEL_INIT is None:
-        from .model import Model
-        _MODEL_INIT = Model.__init__
-    return isinstance(model, type) and model.__init__ is not _MODEL_INIT
+def instance_maker(model: type, names: list, converters: list) -> Callable:
+    """A function making one instance of ``model`` (whose ``__init__`` is orm's) from one
+    row whose columns are the fields ``names``, ``converters`` applied (``None``: none)."""
+    conversions = [(i, convert) for i, convert in enumerate(converters) if convert]
+    writer = _Writer(len(names), conversions)
+    _instance_lines(writer, 'obj', '', model,
+                    _dict_text((name, i) for i, name in enumerate(names)), [])
+    return writer.function('obj', single=True)
 
 
 class ModelObjectCursorWrapper(BaseModelCursorWrapper):
-    """Every column on one object: a model instance (or whatever ``constructor`` makes)."""
+    """Every column on one object per row: a model instance when ``constructor`` is a
+    model class (fields into ``__data__``, anything else as an attribute), otherwise
+    ``constructor(**row)``."""
 
     def __init__(self, cursor: Any, model: Any, columns: Any, constructor: Any) -> None:
         super().__init__(cursor, model, columns)
         self.constructor = constructor
-        meta = getattr(constructor, '_meta', None)
-        self.is_model = meta is not None and isinstance(constructor, type)
+        self.is_model = is_model_class(constructor)
 
-    def initialize(self) -> None:
-        super().initialize()
-        if self.is_model:
-            fields = self.constructor._meta.fields
-            self.is_field = [name in fields and (is_field or src is self.constructor)
-                             for (src, name, _, is_field) in self.column_info]
-            self.own_init = _has_own_init(self.constructor)
-            self.all_fields = all(self.is_field) and not self.own_init
-
-    def process_rows(self, rows: list) -> list:
-        if not (self.is_model and self.all_fields):
-            return super().process_rows(rows)
-        # the hot path of Model.select(): one dict per row, converters only where needed
-        keys = self.keys
-        conversions = self.conversions
-        model = self.constructor
-        new = model.__new__
-        out = []
-        append = out.append
-        for row in rows:
-            if conversions:
-                row = list(row)
-                for i, conv in conversions:
-                    value = row[i]
-                    if value is not None:
-                        row[i] = conv(value)
-            inst = new(model)
-            inst.__dict__ = {'__data__': dict(zip(keys, row)), '__rel__': {},
-                             '_dirty': set()}
-            append(inst)
-        return out
-
-    def process_row(self, row: tuple) -> Any:
+    def _builder(self) -> Callable:
+        writer = self._writer()
+        target = self.constructor
         if not self.is_model:
-            return self.constructor(**dict(zip(self.keys, self._convert(row))))
-        values = self._convert(row)
-        if self.all_fields:
-            return _new_instance(self.constructor, dict(zip(self.keys, values)))
-        if self.own_init:
-            inst = self.constructor(__no_default__=True, **dict(zip(self.keys, values)))
-            inst._dirty.clear()
-            return inst
-        inst = _new_instance(self.constructor)
-        data = inst.__data__
-        for key, value, is_field in zip(self.keys, values, self.is_field):
-            if is_field:
-                data[key] = value
+            writer.bind('C', target)
+            pairs = ((k, i) for i, k in enumerate(self.keys))
+            return writer.function('C(**%s)' % _dict_text(pairs))
+        if _has_own_init(target):
+            # the model's own __init__ runs for every row, given every column
+            writer.bind('M', target)
+            pairs = ((k, i) for i, k in enumerate(self.keys))
+            writer.line('obj = M(__no_default__=True, **%s)' % _dict_text(pairs))
+            writer.line('obj._dirty.clear()')
+            return writer.function('obj')
+        fields = target._meta.fields
+        data, extras = [], []
+        for position, slot in enumerate(self.slots):
+            # a field of the model, or a value selected under a field's name for it
+            if slot.name in fields and (slot.is_field or slot.owner is target):
+                data.append((slot.name, position))
             else:
-                setattr(inst, key, value)
-        inst._dirty.clear()
-        return inst
+                extras.append((slot.name, position))
+        _instance_lines(writer, 'obj', '', target, _dict_text(data), extras)
+        return writer.function('obj')
+
+
+_OUTER = frozenset((JOIN.LEFT_OUTER, JOIN.RIGHT_OUTER, JOIN.FULL, JOIN.FULL_OUTER,
+                    JOIN.LEFT_LATERAL))
 
 
 class ModelCursorWrapper(BaseModelCursorWrapper):
-    """Rows of a joined query rebuilt into an object graph (``tweet.user.username``)."""
+    """Rows of a joined query rebuilt into a graph of objects: one object per selected
+    source (model instances for models, aliases and model subqueries, dicts for other
+    sources), linked as the joins say (``tweet.user.username``)."""
 
     def __init__(self, cursor: Any, model: Any, columns: Any, from_list: Any,
                  joins: dict) -> None:
@@ -446,174 +569,79 @@ class ModelCursorWrapper(BaseModelCursorWrapper):
         self.from_list = from_list
         self.joins = joins
 
-    def initialize(self) -> None:
-        from .model import ModelAlias
-        super().initialize()
-        sources = []
-        for src, _, _, _ in self.column_info:
-            # by identity: a subquery source compared with == would build SQL
-            if not any(known is src for known in sources):
-                sources.append(src)
-        if not any(known is self.model for known in sources):
-            sources.insert(0, self.model)
-        self.sources = sources
-        # a joined subquery of a model (``join(Tweet.select(...).alias('t'), on=...)``)
-        # builds that model, as the join recorded; other sources build dicts
-        join_constructors = {dest: constructor for joins in self.joins.values()
-                             for dest, _, constructor, _ in joins}
-        self.constructors = []
-        for src in sources:
-            target = src.model if isinstance(src, ModelAlias) else src
-            if not (isinstance(target, type) and hasattr(target, '_meta')):
-                target = join_constructors.get(src, dict)
-            if isinstance(target, type) and hasattr(target, '_meta'):
-                self.constructors.append((src, target, True))
-            else:
-                self.constructors.append((src, dict, False))
-        # per source: which row positions are its fields, which are extra attributes
-        constructor_of = {src: (target, is_model) for src, target, is_model in
-                          self.constructors}
-        groups = {src: ([], []) for src in sources}
-        for i, (src, attr, _, is_field) in enumerate(self.column_info):
-            target, is_model = constructor_of[src]
-            if is_model and is_field and attr in target._meta.fields:
-                groups[src][0].append((i, attr))
-            else:
-                groups[src][1].append((i, attr))
-        self.groups = [(src, target, is_model, groups[src][0], groups[src][1])
-                       for src, target, is_model in self.constructors]
-        positions = {src: [i for i, _ in fields + extra]
-                     for src, (fields, extra) in groups.items()}
-        self.links = []
-        for src, joins in self.joins.items():
-            for dest, attr, constructor, join_type in joins:
-                src_target = src.model if isinstance(src, ModelAlias) else src
-                fk = None
-                meta = getattr(src_target, '_meta', None)
-                if meta is not None and attr in meta.fields and \
-                        meta.fields[attr] in meta.refs:
-                    fk = meta.fields[attr]
-                # only an OUTER join can produce a row with nothing on the joined side
-                outer = join_type in _OUTER_JOINS
-                self.links.append((src, dest, attr, fk, outer and positions.get(dest)))
-        self.links.reverse()
+    def _owners(self) -> list:
+        """Every object a row makes, by identity (a subquery compared with == would build
+        SQL), the query's model first unless some column put another first."""
+        owners: list = []
+        for slot in self.slots:
+            if not any(known is slot.owner for known in owners):
+                owners.append(slot.owner)
+        if not any(known is self.model for known in owners):
+            owners.insert(0, self.model)
+        return owners
 
-    def process_rows(self, rows: list) -> list:
-        builder = self.__dict__.get('_builder')
-        if builder is None:
-            builder = self._builder = self._compile_builder()
-        return builder(rows)
-
-    def _compile_builder(self) -> Callable:
-        """Generate a function that turns a batch of rows into object graphs.
-
-        The plan (which row positions feed which object, how objects link) is fixed for a
-        result, so it is written out once as straight-line code instead of being
-        interpreted for every row.  Names and values reach the code only as ``repr()``
-        literals of attribute names or through the namespace, never as raw text.
-        """
-        ns: dict = {'_set': setattr}
-        lines = ['def build(rows):', '    out = []', '    append = out.append',
-                 '    for row in rows:']
-        if self.conversions:
-            lines.append('        row = list(row)')
-            for i, conv in self.conversions:
-                ns['c%d' % i] = conv
-                lines.append('        v = row[%d]' % i)
-                lines.append('        if v is not None: row[%d] = c%d(v)' % (i, i))
-        names = {}
-        for k, (src, target, is_model, fields, extra) in enumerate(self.groups):
-            names[src] = name = 'o%d' % k
-            data = '{%s}' % ', '.join('%r: row[%d]' % (attr, i) for i, attr in fields)
-            if is_model:
-                ns['M%d' % k] = target
-                own_init = _has_own_init(target)
-                if own_init:
-                    lines.append('        %s = M%d(__no_default__=True)' % (name, k))
-                    lines.append('        %s.__data__.update(%s)' % (name, data))
+    def _builder(self) -> Callable:
+        writer = self._writer()
+        made = {dest: maker for edges in self.joins.values() for dest, _, maker, _ in edges}
+        var: dict = {}              # id(owner) -> the variable holding its object
+        kind: dict = {}             # id(owner) -> model class, or None for a dict
+        columns_of: dict = {}       # id(owner) -> positions of its columns
+        for number, owner in enumerate(self._owners()):
+            target = model_behind(owner) or made.get(owner)
+            model = target if is_model_class(target) else None
+            name = var[id(owner)] = 'o%d' % number
+            kind[id(owner)] = model
+            data, extras = [], []
+            for position, slot in enumerate(self.slots):
+                if slot.owner is not owner:
+                    continue
+                columns_of.setdefault(id(owner), []).append(position)
+                if model is not None and slot.is_field and slot.name in model._meta.fields:
+                    data.append((slot.name, position))
                 else:
-                    ns['new%d' % k] = target.__new__
-                    lines.append('        %s = new%d(M%d)' % (name, k, k))
-                    lines.append("        %s.__dict__ = {'__data__': %s, '__rel__': {}, "
-                                 "'_dirty': set()}" % (name, data))
-                for i, attr in extra:
-                    lines.append('        _set(%s, %r, row[%d])' % (name, attr, i))
-                if extra or own_init:
-                    lines.append('        %s._dirty.clear()' % name)
+                    extras.append((slot.name, position))
+            if model is not None:
+                _instance_lines(writer, name, str(number), model, _dict_text(data), extras)
             else:
-                lines.append('        %s = %s' % (name, data))
-                for i, attr in extra:
-                    lines.append('        %s[%r] = row[%d]' % (name, attr, i))
-        for src, dest, attr, fk, outer_positions in self.links:
-            if src not in names or dest not in names:
-                continue
-            o, d = names[src], names[dest]
-            src_fields = {attr for _, attr in dict((g[0], g[3]) for g in self.groups)[src]}
-            if fk is not None and not outer_positions and attr in src_fields:
-                # inner join, key column selected: the related object is always there
-                lines.append('        %s.__rel__[%r] = %s' % (o, attr, d))
-                continue
-            if outer_positions:
-                test = ' and '.join('row[%d] is None' % i for i in outer_positions)
-                lines.append('        d = None if (%s) else %s' % (test, d))
-            else:
-                lines.append('        d = %s' % d)
-            src_is_dict = not dict((g[0], g[2]) for g in self.groups)[src]
-            if src_is_dict:
-                lines.append('        %s[%r] = d' % (o, attr))
-            elif fk is not None:
-                lines.append('        if d is not None:')
-                lines.append('            %s.__rel__[%r] = d' % (o, attr))
-                lines.append('            if %r not in %s.__data__:' % (attr, o))
-                lines.append('                %s.__data__[%r] = d.__data__.get(%r)'
-                             % (o, attr, fk.rel_field.name))
-                lines.append('        elif %s.__data__.get(%r) is None:' % (o, attr))
-                lines.append('            %s.__rel__[%r] = None' % (o, attr))
-            else:
-                lines.append('        %s.__dict__[%r] = d' % (o, attr))
-        lines.append('        append(%s)' % names[self.model])
-        lines.append('    return out')
-        exec(compile('\n'.join(lines), '<orm row builder>', 'exec'), ns)
-        return ns['build']
+                writer.line('%s = %s' % (name, _dict_text(data + extras)))
+        for owner, edges in reversed(list(self.joins.items())):
+            for dest, attr, _, join_type in reversed(edges):
+                if id(owner) in var and id(dest) in var:
+                    self._link(writer, var, kind, columns_of, owner, dest, attr, join_type)
+        return writer.function(var[id(self.model)])
 
-    def process_row(self, row: tuple) -> Any:
-        values = self._convert(row)
-        objects = {}
-        for src, target, is_model, fields, extra in self.groups:
-            if is_model:
-                if _has_own_init(target):
-                    inst = target(__no_default__=True)
-                    inst.__data__.update({attr: values[i] for i, attr in fields})
-                    inst._dirty.clear()
-                else:
-                    inst = target.__new__(target)
-                    inst.__dict__ = {'__data__': {attr: values[i] for i, attr in fields},
-                                     '__rel__': {}, '_dirty': set()}
-                if extra:
-                    for i, attr in extra:
-                        setattr(inst, attr, values[i])
-                    inst._dirty.clear()
-            else:
-                inst = {attr: values[i] for i, attr in fields}
-                for i, attr in extra:
-                    inst[attr] = values[i]
-            objects[src] = inst
-        for src, dest, attr, fk, outer_positions in self.links:
-            inst = objects.get(src)
-            if inst is None or dest not in objects:
-                continue
-            dest_obj = objects[dest]
-            if outer_positions and all(values[i] is None for i in outer_positions):
-                dest_obj = None       # the OUTER join found no row
-            if type(inst) is dict:
-                inst[attr] = dest_obj
-            elif fk is not None:
-                if dest_obj is not None:
-                    inst.__rel__[attr] = dest_obj
-                    if attr not in inst.__data__:
-                        inst.__data__[attr] = dest_obj.__data__.get(fk.rel_field.name)
-                elif inst.__data__.get(attr) is None:
-                    inst.__rel__[attr] = None
-            else:
-                inst.__dict__[attr] = dest_obj
-        return objects[self.model]
+    def _link(self, writer: _Writer, var: dict, kind: dict, columns_of: dict, owner: Any,
+              dest: Any, attr: str, join_type: str) -> None:
+        """Emit the hanging of ``dest``'s object on ``owner``'s under ``attr``."""
+        src, obj = var[id(owner)], var[id(dest)]
+        model = kind[id(owner)]
+        fk = None
+        if model is not None:
+            field = model._meta.fields.get(attr)
+            if field is not None and field in model._meta.refs:
+                fk = field
+        # only an outer join can give a row with nothing on the joined side: all NULL
+        maybe_missing = join_type in _OUTER and columns_of.get(id(dest))
+        key_selected = fk is not None and any(
+            slot.owner is owner and slot.is_field and slot.name == attr
+            for slot in self.slots)
+        if fk is not None and key_selected and not maybe_missing:
+            writer.line('%s.__rel__[%r] = %s' % (src, attr, obj))
+            return
+        if maybe_missing:
+            empty = ' and '.join('v%d is None' % i for i in columns_of[id(dest)])
+            writer.line('d = None if %s else %s' % (empty, obj))
+        else:
+            writer.line('d = %s' % obj)
+        if model is None:
+            writer.line('%s[%r] = d' % (src, attr))
+        elif fk is None:
+            writer.line('%s.__dict__[%r] = d' % (src, attr))
+        else:
+            # the related object, and the key from it when the key column was not selected
+            writer.line('if d is not None:')
+            writer.line('    %s.__rel__[%r] = d' % (src, attr))
+            writer.line('    %s.__data__.setdefault(%r, d.__data__.get(%r))'
+                        % (src, attr, fk.rel_field.name))
+            writer.line('elif %s.__data__.get(%r) is None:' % (src, attr))
+            writer.line('    %s.__rel__[%r] = None' % (src, attr))

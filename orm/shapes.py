@@ -1,29 +1,38 @@
-"""Compiled statements cached by query shape, for the statements applications repeat most:
-``get_by_id``, and the INSERT / UPDATE that ``save()`` and ``create()`` issue.
+"""Statements compiled once per *shape* and replayed with fresh values: the primary-key
+lookup of ``get_by_id`` and the single-row INSERT and UPDATE of ``save()``/``create()``.
 
-A shape is compiled once per model, dialect and set of columns, with marker objects in
-place of the values; later calls only convert and bind fresh values.  The cache lives on
-the model's metadata and is emptied whenever the table changes (fields added or removed,
-table name or schema changed, database rebound), so a cached statement never serves a
-query of a different shape.  Anything unusual (SQL expressions as values, composite keys,
-models without a database) takes the ordinary query path.
+A shape is a model, a dialect and (for writes) the tuple of field names written.  It is
+compiled once with :class:`Hole` objects where the values go; the compiled parameter
+list is kept as a template with the position of every hole, and each later call only
+converts its values (``db_value`` then the dialect's ``adapt_param``) into those
+positions.  The plans live in the model metadata's ``_shape_cache`` dict, which the model
+layer empties whenever the table's shape changes (fields added or removed, table
+renamed, database rebound), so a plan never outlives the statement it stands for.
+
+Whatever a plan cannot express takes the ordinary query path: SQL expressions among the
+values, composite keys, models without a database, fields that bind through an SQL node
+of their own, models that override ``select``/``insert``/``update`` or ``__init__``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional, Sequence
 
 from .fields import Field
-from .results import convert_row
+from .results import generated, instance_maker, library_default, not_found
 from .sql.nodes import AsIs, Node
 from .sql.queries import Insert
 
 __all__ = ['get_by_id', 'insert_row', 'update_row', 'shape_cache']
 
-_BASE_CONVERTER = Field._value_converter
+# values of these types are parameters as they are, never SQL: no check needed
+_PLAIN = frozenset((int, str, float, bool, bytes, type(None)))
+
+# fields whose _value_converter is this one bind a plain parameter per value
+_PLAIN_BINDING = Field._value_converter
 
 
-class _Marker:
-    """Stands in for a value while a shape is compiled; found again among the params."""
+class Hole:
+    """Marks where value number ``index`` goes while a shape is compiled."""
 
     __slots__ = ('index',)
 
@@ -31,185 +40,241 @@ class _Marker:
         self.index = index
 
     def __repr__(self) -> str:
-        return '<value %d>' % self.index
+        return '<hole %d>' % self.index
 
 
 def shape_cache(meta: Any) -> dict:
-    cache = meta.__dict__.get('_shape_cache')
-    if cache is None:
-        cache = meta._shape_cache = {}
-    return cache
+    """The plans of one model (its metadata's ``_shape_cache``, made if missing)."""
+    plans = meta.__dict__.get('_shape_cache')
+    if plans is None:
+        plans = meta._shape_cache = {}
+    return plans
 
 
-def _positions(params: list, count: int) -> list | None:
-    """Where each marker 0..count-1 landed in the compiled params (None if not all did)."""
-    found = [-1] * count
-    for position, param in enumerate(params):
-        if isinstance(param, _Marker):
-            found[param.index] = position
-    return None if -1 in found else found
+def _renders_sql(value: Any) -> bool:
+    """A value that becomes SQL text instead of a parameter (a model instance passed as
+    a value binds its key, so it does not count)."""
+    if type(value) in _PLAIN:
+        return False
+    return isinstance(value, Node) or (hasattr(value, '__sql__')
+                                       and not hasattr(value, '_meta'))
 
 
-def _bind(template: list, positions: list, values: list, dialect: Any) -> list:
-    params = list(template)
-    adapt = dialect.adapt_param
-    for position, value in zip(positions, values):
-        params[position] = adapt(value) if adapt is not None else value
-    return params
+_PLAIN_SAMPLES = (0, 1, -1, 2 ** 70, 'text', '', 1.5, True, False, b'raw', None)
 
 
-# -- get_by_id --------------------------------------------------------------------------------
-def _get_by_id_plan(model: type, dialect: Any) -> tuple:
-    meta = model._meta
-    query = model.select().where(meta.primary_key == AsIs(_Marker(0))).limit(1)
-    sql, params = dialect.compile(query)
-    positions = _positions(params, 1)
-    fields = meta.sorted_fields
-    keys = [f.name for f in fields]
-    conversions = [(i, conv) for i, conv in
-                   enumerate(f.row_converter(dialect) for f in fields) if conv]
-    return sql, params, positions, keys, conversions
-
-
-def get_by_id(model: type, pk: Any) -> Any:
-    """``Model.get_by_id(pk)`` through a cached statement."""
-    meta = model._meta
-    if meta.primary_key is False:
-        raise ValueError('%s has no primary key; use get() with a condition' % model.__name__)
-    db = meta.database
-    if db is None or meta.composite_key or isinstance(pk, Node) or \
-            hasattr(pk, '__sql__'):
-        return model.select().where(meta.primary_key == pk).get()
-    dialect = db.dialect
-    cache = shape_cache(meta)
-    key = ('get_by_id', dialect)
-    plan = cache.get(key)
-    if plan is None:
-        plan = cache[key] = _get_by_id_plan(model, dialect)
-    sql, template, positions, keys, conversions = plan
-    params = _bind(template, positions, [meta.primary_key.db_value(pk)], dialect)
-    cursor = db.execute_sql(sql, params)
+def _leaves_plain_alone(adapt: Any) -> bool:
+    """Whether the dialect's ``adapt_param`` returns values of the plain types as they
+    are (then bound parameters of those types skip the call)."""
     try:
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+        return all(adapt(sample) is sample for sample in _PLAIN_SAMPLES)
+    except Exception:
+        return False
+
+
+class Statement:
+    """One compiled shape: its SQL and ``bind(values)``, which turns the values of one
+    call into the parameter list (``None`` when a value turns out to be SQL, which the
+    caller then sends down the query path).
+
+    ``bind`` is generated for the shape: each value goes through its field's
+    ``db_value`` (``converters``), with ``defaults`` called for the values the caller
+    leaves out, then through the dialect's ``adapt_param``, straight into its place
+    among the fixed parameters of the template."""
+
+    __slots__ = ('sql', 'bind', 'dialect')
+
+    def __init__(self, query: Any, dialect: Any, converters: list,
+                 defaults: Sequence = ()) -> None:
+        self.dialect = dialect
+        self.sql, params = dialect.compile(query)
+        given = len(converters) - len(defaults)
+        count = len(converters)
+        where = {param.index: position for position, param in enumerate(params)
+                 if isinstance(param, Hole)}
+        if sorted(where) != list(range(count)):
+            raise LookupError('a value of this shape did not reach the parameters')
+        scope: dict = {'PLAIN': _PLAIN, 'sqlish': _renders_sql}
+        lines = ['def bind(values):']
+        names = ['v%d' % i for i in range(count)]
+        if given:
+            lines.append('    %s, = values' % ', '.join(names[:given]))
+        for i in range(given, count):
+            scope['d%d' % i] = defaults[i - given]
+            lines.append('    v%d = d%d()' % (i, i))
+        adapt = dialect.adapt_param
+        if adapt is not None:
+            scope['adapt'] = adapt
+        # a dialect that leaves values of the plain types alone is only asked about others
+        adapts_plain = adapt is not None and not _leaves_plain_alone(adapt)
+        for i, name in enumerate(names):
+            scope['f%d' % i] = converters[i]
+            lines.append('    if type({0}) not in PLAIN and sqlish({0}): return None'
+                         .format(name))
+            lines.append('    {0} = f{1}({0})'.format(name, i))
+            lines.append('    if type({0}) not in PLAIN:'.format(name))
+            lines.append('        if sqlish({0}): return None'.format(name))
+            if adapt is not None and not adapts_plain:
+                lines.append('        {0} = adapt({0})'.format(name))
+            if adapts_plain:
+                lines.append('    {0} = adapt({0})'.format(name))
+        slots = {position: index for index, position in where.items()}
+        items = []
+        for position, param in enumerate(params):
+            if position in slots:
+                items.append('v%d' % slots[position])
+            else:
+                scope['p%d' % position] = param
+                items.append('p%d' % position)
+        lines.append('    return [%s]' % ', '.join(items))
+        self.bind = generated(lines, scope, 'bind')
+
+
+def _compile(query: Any, dialect: Any, converters: list,
+             defaults: Sequence = ()) -> Optional[Statement]:
+    try:
+        return Statement(query, dialect, converters, defaults)
+    except LookupError:
+        return None
+
+
+# -- get_by_id ----------------------------------------------------------------------------
+class _Lookup:
+    """The plan of ``get_by_id`` for one model on one dialect (``statement`` is ``None``
+    when lookups of this model take the query path)."""
+
+    __slots__ = ('statement', 'make', 'dialect')
+
+    def __init__(self, model: Any, db: Any) -> None:
+        self.statement: Optional[Statement] = None
+        self.dialect = dialect = getattr(db, 'dialect', None)
+        meta = model._meta
+        key = meta.primary_key
+        if dialect is None or not key or meta.composite_key or \
+                not library_default(model, '__init__') or \
+                not library_default(model, 'select'):
+            return
+        query = model.select().where(key == AsIs(Hole(0))).limit(1)
+        self.statement = _compile(query, dialect, [key.db_value])
+        columns = meta.sorted_fields
+        self.make = instance_maker(model, [f.name for f in columns],
+                                   [f.row_converter(dialect) for f in columns])
+
+
+def _query_lookup(model: Any, pk: Any) -> Any:
+    key = model._meta.primary_key
+    if key is False:
+        raise ValueError('%s has no primary key, so it has no rows by id: select with '
+                         'get() and a condition instead' % model.__name__)
+    return model.select().where(key == pk).get()
+
+
+def get_by_id(model: Any, pk: Any) -> Any:
+    """``Model.get_by_id(pk)``: the row whose primary key is ``pk``, through the cached
+    lookup of ``model`` when it has one, else through an ordinary query."""
+    meta = model._meta
+    db = meta.database
+    plans = _plans(meta)
+    plan = plans.get('get_by_id')
+    if plan is None or db is None or plan.dialect is not db.dialect:
+        plan = plans['get_by_id'] = _Lookup(model, db)
+    statement: Optional[Statement] = plan.statement
+    params = None if statement is None else statement.bind((pk,))
+    if statement is None or params is None:
+        return _query_lookup(model, pk)
+    cursor = db.execute_sql(statement.sql, params)
+    row = cursor.fetchone()
+    cursor.close()
     if row is None:
-        raise model.DoesNotExist('%s instance matching query does not exist:\nSQL: %s\n'
-                                 'Params: %s' % (model.__name__, sql, params))
-    if conversions:
-        row = convert_row(row, conversions)
-    inst = model.__new__(model)
-    inst.__dict__ = {'__data__': dict(zip(keys, row)), '__rel__': {}, '_dirty': set()}
-    return inst
+        raise not_found(model, statement.sql, params)
+    return plan.make(row)
 
 
-# -- save(): INSERT and UPDATE ----------------------------------------------------------------
-def _is_sql(value: Any) -> bool:
-    """A value that renders as SQL rather than binding as a parameter (model instances
-    bind their key)."""
-    return isinstance(value, Node) or (hasattr(value, '__sql__') and
-                                       not hasattr(value, '_meta'))
-
-
-def _cacheable(values: Any) -> bool:
-    return not any(_is_sql(value) for value in values)
-
-
-def _unknown(fields: list) -> bool:
-    # not `None in fields`: == on a field builds an SQL expression, which is always truthy
-    # a field with its own _value_converter may bind values through a node (such as
-    # CAST(%s AS UUID[]) for arrays), which a cached shape would leave out: no cache
-    return any(field is None or type(field)._value_converter is not _BASE_CONVERTER
+# -- save(): INSERT and UPDATE -------------------------------------------------------------
+def _binds_plainly(fields: list) -> bool:
+    """Every field is known and binds a plain parameter per value (a field with its own
+    ``_value_converter`` may wrap its value in SQL, such as ``CAST(%s AS UUID[])``, which
+    a cached statement would lose)."""
+    return all(isinstance(field, Field) and type(field)._value_converter is _PLAIN_BINDING
                for field in fields)
 
 
-def _returns_pk(meta: Any, dialect: Any) -> Any:
-    pk = meta.primary_key
-    if dialect.returning_clause and dialect.insert_returns_pk and pk is not False and \
-            pk is not None and not meta.composite_key:
-        return pk
-    return None
+class _Write:
+    """The plan of a single-row INSERT or UPDATE writing one tuple of fields."""
+
+    __slots__ = ('statement', 'dialect', 'returning')
+
+    def __init__(self, model: Any, db: Any, kind: str, names: tuple) -> None:
+        self.statement: Optional[Statement] = None
+        self.dialect = dialect = getattr(db, 'dialect', None)
+        self.returning = False
+        meta = model._meta
+        if dialect is None or meta.composite_key and kind == 'update':
+            return
+        fields = [meta.fields.get(name) for name in names]
+        if kind == 'insert':
+            # insert() adds the unset fields that have defaults: so does the plan
+            extra = [f for f in meta.defaults if f.name not in names]
+            if not _binds_plainly(fields + extra):
+                return
+            holes = {field: AsIs(Hole(i)) for i, field in enumerate(fields + extra)}
+            query = model.insert(holes)
+            key = meta.primary_key
+            if dialect.returning_clause and dialect.insert_returns_pk and key and \
+                    not meta.composite_key:
+                query = query.returning(key)
+                self.returning = True
+            self.statement = _compile(query, dialect,
+                                      [f.db_value for f in fields + extra],
+                                      [f.get_default for f in extra])
+        else:
+            if not _binds_plainly(fields):
+                return
+            key = meta.primary_key
+            holes = {field: AsIs(Hole(i)) for i, field in enumerate(fields)}
+            query = model.update(holes).where(key == AsIs(Hole(len(fields))))
+            self.statement = _compile(query, dialect,
+                                      [f.db_value for f in fields] + [key.db_value])
 
 
-def _insert_plan(model: type, dialect: Any, keys: tuple) -> Any:
-    """The compiled INSERT for rows setting ``keys`` (plus unset fields with defaults, as
-    insert() adds them), or ``False`` when this shape cannot be cached."""
-    meta = model._meta
-    names = list(keys) + [f.name for f in meta.defaults if f.name not in keys]
-    fields = [meta.fields.get(name) for name in names]
-    if _unknown(fields):
-        return False
-    returning = _returns_pk(meta, dialect)
-    query = model.insert({f: AsIs(_Marker(i)) for i, f in enumerate(fields)})
-    if returning is not None:
-        query = query.returning(returning)
-    sql, params = dialect.compile(query)
-    positions = _positions(params, len(fields))
-    if positions is None:
-        return False
-    return fields, fields[len(keys):], sql, params, positions, returning is not None
+def _plans(meta: Any) -> dict:
+    try:
+        return meta._shape_cache
+    except AttributeError:
+        return shape_cache(meta)
 
 
-def insert_row(model: type, field_dict: dict) -> Any:
-    """INSERT one row of ``{field name: value}``; returns the new primary key (or id)."""
-    meta = model._meta
-    db = meta.database
-    if db is None:
+def _write_plan(model: Any, db: Any, kind: str, names: tuple) -> _Write:
+    plans = _plans(model._meta)
+    key = (kind, names)
+    plan = plans.get(key)
+    if plan is None or db is None or plan.dialect is not db.dialect:
+        plan = plans[key] = _Write(model, db, kind, names)
+    return plan
+
+
+def insert_row(model: Any, field_dict: dict) -> Any:
+    """INSERT one row of ``{field name: value}``; the new row's primary key (or id)."""
+    db = model._meta.database
+    plan = _write_plan(model, db, 'insert', tuple(field_dict))
+    statement = plan.statement
+    params = None if statement is None else statement.bind(field_dict.values())
+    if statement is None or params is None:
         return model.insert(**field_dict).execute()
-    dialect = db.dialect
-    cache = shape_cache(meta)
-    key = ('insert', dialect, tuple(field_dict))
-    plan = cache.get(key)
-    if plan is None:
-        plan = cache[key] = _insert_plan(model, dialect, key[2])
-    if plan is False:
-        return model.insert(**field_dict).execute()
-    fields, defaulted, sql, template, positions, returning = plan
-    raw = list(field_dict.values())
-    for field in defaulted:
-        raw.append(field.get_default())
-    values = []
-    for field, value in zip(fields, raw):
-        # SQL given as a value (or returned by db_value(), e.g. fn.json(...)) is not a
-        # parameter: such rows take the query path
-        if _is_sql(value):
-            return model.insert(**field_dict).execute()
-        value = field.db_value(value)
-        if _is_sql(value):
-            return model.insert(**field_dict).execute()
-        values.append(value)
-    cursor = db.execute_sql(sql, _bind(template, positions, values, dialect))
-    if returning:
+    cursor = db.execute_sql(statement.sql, params)
+    if plan.returning:
         row = cursor.fetchone()
         return row[0] if row else None
     return db.last_insert_id(cursor, Insert.SIMPLE)
 
 
-def update_row(model: type, field_dict: dict, pk_value: Any) -> int:
-    """UPDATE the row whose primary key is ``pk_value``; returns the rows affected."""
-    meta = model._meta
-    db = meta.database
-    names = list(field_dict)
-    fields = [meta.fields.get(name) for name in names]
-    pk = meta.primary_key
-    if db is None or meta.composite_key or _unknown(fields) or \
-            not _cacheable(field_dict.values()) or not _cacheable((pk_value,)):
-        return model.update(**field_dict).where(pk == pk_value).execute()
-    dialect = db.dialect
-    cache = shape_cache(meta)
-    key = ('update', dialect, tuple(names))
-    plan = cache.get(key)
-    if plan is None:
-        markers = {f: AsIs(_Marker(i)) for i, f in enumerate(fields)}
-        query = model.update(markers).where(pk == AsIs(_Marker(len(fields))))
-        sql, params = dialect.compile(query)
-        positions = _positions(params, len(fields) + 1)
-        if positions is None:
-            return model.update(**field_dict).where(pk == pk_value).execute()
-        plan = cache[key] = (sql, params, positions)
-    sql, template, positions = plan
-    values = [f.db_value(field_dict[f.name]) for f in fields] + [pk.db_value(pk_value)]
-    if not _cacheable(values):   # a db_value() that returns SQL (e.g. fn.json(...))
-        return model.update(**field_dict).where(pk == pk_value).execute()
-    cursor = db.execute_sql(sql, _bind(template, positions, values, dialect))
-    return db.rows_affected(cursor)
+def update_row(model: Any, field_dict: dict, pk_value: Any) -> int:
+    """UPDATE the row whose primary key is ``pk_value``; the number of rows changed."""
+    db = model._meta.database
+    plan = _write_plan(model, db, 'update', tuple(field_dict))
+    statement = plan.statement
+    params = None if statement is None else statement.bind((*field_dict.values(), pk_value))
+    if statement is None or params is None:
+        key = model._meta.primary_key
+        return model.update(**field_dict).where(key == pk_value).execute()
+    return db.rows_affected(db.execute_sql(statement.sql, params))

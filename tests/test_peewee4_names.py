@@ -619,7 +619,7 @@ def test_load_foreign_keys(blog):
 
 
 def test_load_errors():
-    with pytest.raises(TypeError, match='back-reference'):
+    with pytest.raises(ValueError, match='back-reference'):
         Load(Author.name)
     with pytest.raises(ValueError, match='per_parent'):
         Load(Post.author, per_parent=2)

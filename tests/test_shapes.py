@@ -54,7 +54,7 @@ def test_get_by_id_binds_each_key_fresh(db, caplog):
 def test_get_by_id_missing_row_and_key_types(db):
     Author, _ = _models(db)
     pk = Author.create(name='x').id
-    with pytest.raises(Author.DoesNotExist, match='does not exist'):
+    with pytest.raises(Author.DoesNotExist, match='no Author row matches'):
         Author.get_by_id(pk + 100)
     assert Author.get_by_id(str(pk)).name == 'x'     # converted by the key field
     assert Author[pk].name == 'x'
