@@ -54,6 +54,11 @@ from .modelbase import (CompositeKey, Metadata, ModelBase, ModelDescriptor,
 from .query import (DJANGO_MAP, DQ, BaseModelSelect, ModelCompoundSelectQuery, ModelDelete,
                     ModelInsert, ModelRaw, ModelSelect, ModelUpdate, NoopModelSelect)
 from .model import Model, ModelAlias
+# named once more with ``as``: a strict type checker then treats them as exported, for
+# annotations in application code, while ``from orm import *`` keeps peewee's names
+from .query import ModelDelete as ModelDelete, ModelInsert as ModelInsert  # noqa: E501
+from .query import ModelRaw as ModelRaw, ModelSelect as ModelSelect, ModelUpdate as ModelUpdate
+from .model import ModelAlias as ModelAlias
 from .manytomany import (DeferredThroughModel, ManyToManyField, ManyToManyFieldAccessor,
                          ManyToManyModelSelect, ManyToManyQuery)
 from .schema import SchemaManager, make_index_name
@@ -109,7 +114,5 @@ __all__ = [
     'QualifiedNames', 'QueryEvent', 'SQL', 'SchemaManager', 'Select', 'SmallIntegerField',
     'SqliteDatabase', 'Table', 'TextField', 'TimeField', 'TimestampField', 'Tuple',
     'UUIDField', 'Value', 'ValuesList', 'Window', 'chunked', 'fn', 'prefetch',
-    # query classes, for annotations in typed code
-    'ModelSelect', 'ModelUpdate', 'ModelInsert', 'ModelDelete', 'ModelRaw', 'ModelAlias',
 ]
 

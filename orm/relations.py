@@ -301,15 +301,15 @@ class ForeignKeyField(_ForeignKey[_M, _N]):
 
     if TYPE_CHECKING:
         @overload
-        def __new__(cls, model: Any[_R], field: Any = ..., backref: Any = ...,
+        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
                     *args: Any, null: Literal[False] = ...,
                     **options: Any) -> ForeignKeyField[_R, Literal[False]]: ...
         @overload
-        def __new__(cls, model: Any[_R], field: Any = ..., backref: Any = ...,
+        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
                     *args: Any, null: Literal[True],
                     **options: Any) -> ForeignKeyField[_R, Literal[True]]: ...
         @overload
-        def __new__(cls, model: Any[_R], field: Any = ..., backref: Any = ...,
+        def __new__(cls, model: type[_R], field: Any = ..., backref: Any = ...,
                     *args: Any, null: bool, **options: Any) -> ForeignKeyField[_R, bool]: ...
         @overload
         def __new__(cls, model: str, field: Any = ..., backref: Any = ...,
