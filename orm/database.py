@@ -581,11 +581,16 @@ class Database:
         return self._run_sql(sql, params)
 
     def _run_sql(self, sql: str, params: Optional[Sequence]) -> Any:
-        with self._exception_wrapper:
+        # the exception wrapper is consulted only when something failed: this runs for
+        # every statement, and a try costs nothing until it catches
+        try:
             cursor = self.cursor()
             if self.autorollback and not self._state.transactions:
                 return self._execute_or_roll_back(cursor, sql, params)
             cursor.execute(sql, params or ())
+        except Exception as exc:
+            self._exception_wrapper.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return cursor
 
     def _execute_or_roll_back(self, cursor: Any, sql: str,

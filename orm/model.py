@@ -27,16 +27,18 @@ _T = TypeVar('_T')
 _NotFound = DoesNotExist
 
 
-def _has_own_init(model: Any) -> bool:
-    """Whether ``model`` (or a base between it and Model) defines ``__init__``: its rows are
-    then built through the constructor, not by the cached statement path."""
-    return getattr(model, '__init__') is not ModelCore.__init__
+_REDEFINED: dict = {}     # (model, method name) -> whether the model has its own version
+_PLAIN_CREATE: dict = {}  # model -> whether create() may take the direct path
 
 
 def _redefines(model: Any, name: str) -> bool:
     """Whether ``model`` has its own version of the classmethod ``name`` (save() must then
-    go through it rather than through a cached statement)."""
-    return getattr(model, name).__func__ is not getattr(Model, name).__func__
+    go through it rather than through a cached statement).  Remembered per class."""
+    known = _REDEFINED.get((model, name))
+    if known is None:
+        known = _REDEFINED[(model, name)] = \
+            getattr(model, name).__func__ is not getattr(Model, name).__func__
+    return known
 
 
 def _bind_models(models: list, database: Any, done: set) -> None:
@@ -186,13 +188,9 @@ class Model(ModelCore, metaclass=ModelBase):
 
     @classmethod
     def get_by_id(cls, pk: Any) -> Self:
-        meta = cls._meta
-        if meta.primary_key is False:
-            raise ValueError('%s has no primary key to look up; use get() with a condition'
-                             % cls.__name__)
-        if _redefines(cls, 'select') or _has_own_init(cls):
-            return cls.select().where(meta.primary_key == pk).get()
-        return shapes.get_by_id(cls, pk)      # one statement per model, compiled once
+        """The row whose primary key is ``pk``: one statement per model, compiled once (a
+        model with its own ``select()`` or ``__init__`` takes the query path)."""
+        return shapes.get_by_id(cls, pk)
 
     @classmethod
     def set_by_id(cls, key: Any, value: dict) -> Any:
@@ -228,9 +226,45 @@ class Model(ModelCore, metaclass=ModelBase):
     # -- writing rows ----------------------------------------------------------------------------
     @classmethod
     def create(cls, **query: Any) -> Self:
-        row = cls(**query)
-        row.save(force_insert=True)
-        return row
+        """A new row: ``Model(**query)`` saved with an INSERT."""
+        meta = cls._meta
+        direct = _PLAIN_CREATE.get(cls)
+        if direct is None:
+            direct = _PLAIN_CREATE[cls] = cls._creates_directly()
+        if not (direct and (meta._plain_names or meta.plain_field_names()).issuperset(query)):
+            row = cls(**query)
+            row.save(force_insert=True)
+            return row
+        # the direct path: the row's data is the defaults overlaid with ``query``, and it is
+        # INSERTed as it is (what the constructor and save() would do, without the detours)
+        data = dict(meta._constant_defaults)
+        for name, factory in meta._factory_defaults:
+            data[name] = factory()
+        data.update(query)
+        made = cls.__new__(cls)
+        made.__dict__ = {'__data__': data}        # __rel__ and _dirty come on first use
+        key_field = meta.primary_key
+        if key_field is False:
+            shapes.insert_row(cls, data)
+            return made
+        name = key_field.name
+        key = data.get(name)
+        values = data
+        if key is None and name in data and meta.auto_increment:
+            values = dict(data)               # an explicit None key: let the engine pick
+            del values[name]
+        new_key = shapes.insert_row(cls, values)
+        if new_key is not None and (key is None or meta.auto_increment):
+            data[name] = new_key
+        return made
+
+    @classmethod
+    def _creates_directly(cls) -> bool:
+        """Whether ``create()`` may skip the constructor and ``save()`` (when every value
+        is for a plain field): the model keeps orm's own ``__init__``, ``save()`` and
+        ``insert()`` and has a single-column key."""
+        return (cls.__init__ is ModelCore.__init__ and cls.save is Model.save and
+                not _redefines(cls, 'insert') and not cls._meta.composite_key)
 
     @classmethod
     def bulk_create(cls, model_list: Iterable, batch_size: int | None = None) -> None:
@@ -320,30 +354,51 @@ class Model(ModelCore, metaclass=ModelBase):
         else an INSERT.  ``only`` limits the columns written.  Returns the number of rows
         written (``False`` when ``only_save_dirty`` finds nothing to write)."""
         meta = self._meta
+        if only is not None or (meta.only_save_dirty and not force_insert):
+            return self._save_selected(force_insert, only)
         values = dict(self.__data__)
+        if meta.refs:
+            self._populate_unsaved_relations(values)
+        rows = self._write(values, force_insert)
+        self._dirty.clear()
+        return rows
+
+    def _save_selected(self, force_insert: bool, only: Iterable | None) -> Any:
+        """save() of some fields: those named by ``only``, else the dirty ones."""
+        meta = self._meta
         if only is not None:
-            values = self._prune_fields(values, only)
-        elif meta.only_save_dirty and not force_insert:
-            values = self._prune_fields(values, self.dirty_fields)
+            values = self._prune_fields(self.__data__, only)
+        else:
+            values = self._prune_fields(self.__data__, self.dirty_fields)
             if not values:
                 self._dirty.clear()
                 return False
-        self._populate_unsaved_relations(values)
+        if meta.refs:
+            self._populate_unsaved_relations(values)
         written = set(values)
-        keyed = meta.primary_key is not False
-        key = self.get_id() if keyed else None
-        if key is not None and not force_insert:
-            rows = self._update_row(values, key)
-        else:
-            rows = self._insert_row(values, key, keyed)
+        rows = self._write(values, force_insert)
         if only is None:
             self._dirty.clear()
         else:
             # the fields left out keep their pending changes
             self._dirty -= written
-            if keyed and not meta.composite_key:
+            if meta.primary_key is not False and not meta.composite_key:
                 self._dirty.discard(meta.primary_key.name)
         return rows
+
+    def _write(self, values: dict, force_insert: bool) -> Any:
+        """UPDATE or INSERT ``values`` (field name -> value) as save() decided."""
+        key_field = self._meta.primary_key
+        if key_field is False:
+            return self._insert_row(values, None, False)
+        name = key_field.name
+        if name in self._meta.plain_field_names():
+            key = self.__data__.get(name)
+        else:
+            key = self.get_id()       # a composite key, or a foreign key as primary key
+        if key is not None and not force_insert:
+            return self._update_row(values, key)
+        return self._insert_row(values, key, True)
 
     def _update_row(self, values: dict, key: Any) -> int:
         meta = self._meta
@@ -369,7 +424,11 @@ class Model(ModelCore, metaclass=ModelBase):
         else:
             new_key = shapes.insert_row(model, values)
         if keyed and new_key is not None and (meta.auto_increment or key is None):
-            self._pk = new_key
+            name = meta.primary_key.name
+            if name in meta.plain_field_names():
+                self.__data__[name] = new_key       # (save() clears the dirty set next)
+            else:
+                self._pk = new_key
         return 1
 
     # -- deleting rows ---------------------------------------------------------------------------

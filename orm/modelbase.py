@@ -132,9 +132,10 @@ class CompositeKey(MetaField):
     def __set__(self, instance: Any, value: Any) -> None:
         size = len(self.field_names)
         if not isinstance(value, (list, tuple)) or len(value) != size:
-            raise ValueError('%s.%s is a composite key of %d parts (%s); assign a tuple of %d '
-                             'values' % (self.model.__name__, self.name, size,
-                                         ', '.join(self.field_names), size))
+            problem = ValueError if isinstance(value, (list, tuple)) else TypeError
+            raise problem('%s.%s is a composite key of %d parts (%s); assign a tuple of %d '
+                          'values' % (self.model.__name__, self.name, size,
+                                      ', '.join(self.field_names), size))
         for attr, part in zip(self.safe_field_names, value):
             setattr(instance, attr, part)
 
@@ -269,6 +270,7 @@ class Metadata:
         self.table_name = db_table or table_name or self.make_table_name()
         self._table: Table | None = None
         self._shape_cache: dict = {}
+        self._plain_names: frozenset | None = None
         self._db_hooks: list = []
         for key, value in extra.items():
             setattr(self, key, value)
@@ -392,7 +394,20 @@ class Metadata:
                                    if not callable(d)}
         self._factory_defaults = tuple((f.name, d) for f, d in self.defaults.items()
                                        if callable(d))
+        self._plain_names = None
         self._forget_table()
+
+    def plain_field_names(self) -> frozenset:
+        """The fields whose descriptor on the class is the plain :class:`FieldAccessor`:
+        writing one of them is storing the value and marking it dirty, which the hot paths
+        (``Model(**values)``, ``save()``) do without going through the descriptor."""
+        names = self._plain_names
+        if names is None:
+            model = self.model
+            names = self._plain_names = frozenset(
+                name for name in self.fields
+                if type(_class_attribute(model, name)) is FieldAccessor)
+        return names
 
     def set_primary_key(self, name: str, field: Any) -> None:
         self.add_field(name, field)
@@ -728,9 +743,11 @@ class ModelCore:
     """What a model instance is and can do without running a query: its values, which of
     them changed, its identity.  ``orm.Model`` builds on it.
 
-    An instance keeps exactly three things in its ``__dict__``: ``__data__`` (field name ->
-    value), ``__rel__`` (related objects already loaded, by field name) and ``_dirty`` (the
-    names of the fields set since the row was last written or read).
+    An instance keeps three things in its ``__dict__``: ``__data__`` (field name -> value),
+    ``__rel__`` (related objects already loaded, by field name) and ``_dirty`` (the names of
+    the fields set since the row was last written or read).  A row read from the database
+    starts with ``__data__`` alone: the other two are made on first use, since most rows
+    are never changed and never follow a relation.
     """
 
     __data__: dict
@@ -739,13 +756,36 @@ class ModelCore:
     _meta: ClassVar[Metadata]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        meta = self._meta
         if kwargs.pop('__no_default__', False):
             data: dict = {}
         else:
-            data = self._meta.get_default_dict()
-        self.__dict__.update({'__data__': data, '__rel__': {}, '_dirty': set(data)})
-        for name, value in kwargs.items():
-            setattr(self, name, value)
+            data = meta.get_default_dict()
+        dirty = set(data)
+        self.__dict__.update({'__data__': data, '__rel__': {}, '_dirty': dirty})
+        if kwargs:
+            plain = meta._plain_names or meta.plain_field_names()
+            for name, value in kwargs.items():
+                if name in plain:
+                    data[name] = value
+                    dirty.add(name)
+                else:
+                    setattr(self, name, value)      # foreign keys, properties, extras
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for attributes the instance does not have yet
+        if name == '_dirty':
+            made: Any = set()
+        elif name == '__rel__':
+            made = {}
+        else:
+            # a descriptor of the class that refused (``classmethod_only``) says why again
+            refused = _class_attribute(type(self), name)
+            if refused is not None and hasattr(refused, '__get__'):
+                return refused.__get__(self, type(self))
+            raise AttributeError('%r object has no attribute %r' % (type(self).__name__, name))
+        self.__dict__[name] = made
+        return made
 
     def __str__(self) -> str:
         if self._meta.primary_key is False:

@@ -489,7 +489,7 @@ class ModelNamedTupleCursorWrapper(BaseModelCursorWrapper):
 
 
 def _instance_lines(writer: _Writer, var: str, tag: str, model: type, data: str,
-                    extras: list) -> None:
+                    extras: list, with_rel: bool = False) -> None:
     """Emit the making of one instance of ``model`` in ``var`` from the dict text
     ``data`` (its fields), then ``extras`` (``(name, position)``) set as attributes."""
     own_init = _has_own_init(model)
@@ -500,8 +500,10 @@ def _instance_lines(writer: _Writer, var: str, tag: str, model: type, data: str,
     else:
         writer.bind('new' + tag, model.__new__)
         writer.line('%s = new%s(M%s)' % (var, tag, tag))
-        writer.line("%s.__dict__ = {'__data__': %s, '__rel__': {}, '_dirty': set()}"
-                    % (var, data))
+        # (__rel__ and _dirty are made on first use, see ModelCore; an object that joined
+        # objects hang on gets its __rel__ at once)
+        extra = ", '__rel__': {}" if with_rel else ''
+        writer.line("%s.__dict__ = {'__data__': %s%s}" % (var, data, extra))
     for name, position in extras:
         writer.line('_setattr(%s, %r, v%d)' % (var, name, position))
     if extras or own_init:
@@ -601,7 +603,8 @@ class ModelCursorWrapper(BaseModelCursorWrapper):
                 else:
                     extras.append((slot.name, position))
             if model is not None:
-                _instance_lines(writer, name, str(number), model, _dict_text(data), extras)
+                _instance_lines(writer, name, str(number), model, _dict_text(data), extras,
+                                with_rel=any(owner is source for source in self.joins))
             else:
                 writer.line('%s = %s' % (name, _dict_text(data + extras)))
         for owner, edges in reversed(list(self.joins.items())):

@@ -255,11 +255,16 @@ def _write_plan(model: Any, db: Any, kind: str, names: tuple) -> _Write:
 
 def insert_row(model: Any, field_dict: dict) -> Any:
     """INSERT one row of ``{field name: value}``; the new row's primary key (or id)."""
-    db = model._meta.database
-    plan = _write_plan(model, db, 'insert', tuple(field_dict))
+    meta = model._meta
+    db = meta.database
+    names = tuple(field_dict)
+    # inserts are the hottest shapes: keyed by their field names alone
+    plan = meta._shape_cache.get(names)
+    if plan is None or db is None or plan.dialect is not db.dialect:
+        plan = _plans(meta)[names] = _Write(model, db, 'insert', names)
     statement = plan.statement
     params = None if statement is None else statement.bind(field_dict.values())
-    if statement is None or params is None:
+    if params is None:
         return model.insert(**field_dict).execute()
     cursor = db.execute_sql(statement.sql, params)
     if plan.returning:

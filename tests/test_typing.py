@@ -156,3 +156,20 @@ def test_model_base_is_not_a_dataclass_transform():
     assert not hasattr(orm.ModelBase, '__dataclass_transform__')
     package_dir = os.path.dirname(os.path.abspath(orm.__file__))
     assert os.path.isfile(os.path.join(package_dir, 'py.typed'))
+
+
+EXAMPLE_APP = os.path.join(REPO_ROOT, 'examples', 'typed_app.py')
+
+
+def test_typed_example_app_checks_strictly(tmp_path):
+    # every assert_type in the example states what mypy infers from the declarations
+    result = _run_mypy(tmp_path, EXAMPLE_APP)
+    errors = [line for line in result.stdout.splitlines() if ': error:' in line]
+    assert not errors, result.stdout + result.stderr
+
+
+def test_typed_example_app_runs():
+    result = subprocess.run([sys.executable, EXAMPLE_APP], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert 'on loan to A-1: Solaris' in result.stdout
