@@ -32,11 +32,11 @@ from .postgres_db import PostgresqlDatabase, isolation_level_sql
 from .postgres_adapters import PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter
 from .json_methods import (BaseJSONMethods, JSONPath, MySQLJSONMethods, PostgresqlJSONMethods,
                            SqliteJSONMethods)
-from .results import (BaseModelCursorWrapper, CursorWrapper, DictCursorWrapper,
-                      ModelCursorWrapper,
-                      ModelDictCursorWrapper, ModelNamedTupleCursorWrapper,
-                      ModelObjectCursorWrapper, ModelTupleCursorWrapper,
-                      NamedTupleCursorWrapper, ObjectCursorWrapper, ResultIterator)
+from .rows import (CursorWrapper, DictCursorWrapper, NamedTupleCursorWrapper,
+                   ObjectCursorWrapper, ResultIterator)
+from .results import (BaseModelCursorWrapper, ModelCursorWrapper, ModelDictCursorWrapper,
+                      ModelNamedTupleCursorWrapper, ModelObjectCursorWrapper,
+                      ModelTupleCursorWrapper)
 from .fields import (AnyField, AutoField, BareField, BigAutoField, BigBitField,
                      BigBitFieldAccessor, BigBitFieldData, BigIntegerField, BinaryUUIDField,
                      BitField, BlobField, BooleanField, CharField, DateField, DateTimeField,
