@@ -55,7 +55,7 @@ class _ModelQueryHelper:
                                                     self._constructor)
         raise ValueError('unrecognised row type %r' % (row_type,))
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
         return self._model_cursor_wrapper(cursor)
 
     def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
@@ -126,7 +126,7 @@ class ModelCompoundSelectQuery(BaseModelSelect, CompoundSelectQuery):
     def _get_model_cursor_wrapper(self, cursor: Any) -> Any:
         return self.lhs._get_model_cursor_wrapper(cursor)
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
         return self._model_cursor_wrapper(cursor, self._row_type or self.lhs._row_type)
 
 
@@ -486,7 +486,7 @@ class NoopModelSelect(ModelSelect):
         return ctx.sql(ctx.dialect.noop_select() if hasattr(ctx.dialect, 'noop_select')
                        else SQL('SELECT 0 WHERE 0 = 1'))
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
         return results.CursorWrapper(cursor)
 
 
