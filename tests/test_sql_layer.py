@@ -12,7 +12,7 @@ import pytest
 import orm
 from orm import (JOIN, CursorWrapper, DictCursorWrapper, InterfaceError, SqliteDatabase,
                  Table, fn)
-from orm.dialects.base import Dialect
+from orm.dialects.base import Dialect, GenericDialect
 from orm.dialects.sqlite import SqliteDialect
 from orm.sql.context import AliasManager, Context, substitute_params
 from orm.sql.queries import ROW, Select, query_to_string
@@ -107,8 +107,9 @@ def test_the_layer_has_no_import_cycle() -> None:
 
 # -- the default dialect ------------------------------------------------------------------
 def test_context_without_dialect_uses_the_registered_default() -> None:
-    assert type(Context().dialect) is Dialect
-    assert orm.seam.lookup('default_dialect') is Dialect
+    assert type(Context().dialect) is GenericDialect
+    assert orm.seam.lookup('default_dialect') is GenericDialect
+    assert issubclass(GenericDialect, Dialect)
 
 
 def test_unbound_queries_compile_with_the_default_dialect() -> None:

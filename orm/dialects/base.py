@@ -17,7 +17,7 @@ from ..sql.context import Context
 from ..sql.nodes import EXCLUDED, SQL, CommaNodeList, Entity, Node, NodeList, fn
 from ..sql.queries import _assignments
 
-__all__ = ['Dialect']
+__all__ = ['Dialect', 'GenericDialect']
 
 
 class Dialect:
@@ -277,5 +277,21 @@ def _date_helpers(cls: type) -> type:
 
 _date_helpers(Dialect)
 
-# what Context() compiles with when it is given no dialect: generic SQL
-seam.register('default_dialect', Dialect)
+
+class GenericDialect(Dialect):
+    """Standard SQL with every clause written as given: what a query compiles with when
+    it is bound to no database (``query.sql()``, ``str(query)``, ``Context()``).  An
+    engine's own dialect is the one that refuses what its engine lacks."""
+
+    returning_clause = True
+    returning_qualified = True
+    supports_distinct_on = True
+    supports_lateral = True
+    supports_update_from = True
+    supports_update_limit = True
+    supports_materialized_cte = True
+    supports_writable_cte = True
+
+
+# what Context() compiles with when it is given no dialect
+seam.register('default_dialect', GenericDialect)
