@@ -310,7 +310,7 @@ def test_alias_manager_frames() -> None:
     assert names.add(tweets) == 't3' and tweets in names
     names.pop()
     assert names[users] == 't1' and tweets not in names
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError):
         names.pop()
 
 
@@ -330,3 +330,51 @@ def test_join_operators() -> None:
     a, b = Table('a'), Table('b')
     assert [(x.join_type) for x in (a & b, a + b, a - b, a | b, a * b)] == [
         'INNER JOIN', 'LEFT OUTER JOIN', 'RIGHT OUTER JOIN', 'FULL OUTER JOIN', 'CROSS JOIN']
+
+
+# -- behaviours peewee documents ----------------------------------------------------------
+def test_collation_comes_before_the_direction() -> None:
+    users = Table('users', ('name',))
+    assert users.select(users.name).order_by(users.name.asc(collation='binary')).sql()[0] \
+        == 'SELECT "t1"."name" FROM "users" AS "t1" ORDER BY "t1"."name" COLLATE binary ASC'
+
+
+def test_nodes_are_not_iterable() -> None:
+    with pytest.raises(TypeError, match='not a collection'):
+        list(fn.COUNT())
+
+
+def test_in_keeps_a_generators_values_and_spots_empty_values() -> None:
+    users = Table('users', ('id',))
+    query = users.select(users.id).where(users.id.in_(i for i in (1, 2)))
+    assert query.sql() == query.sql() == (
+        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."id" IN (?, ?))', [1, 2])
+    assert users.select(users.id).where(users.id.in_(orm.Value([]))).sql()[0].endswith(
+        'WHERE (0 = 1)')
+
+
+def test_a_column_called_c() -> None:
+    tbl = Table('tbl', ('a', 'c'))
+    assert tbl.select(fn.SUM(tbl.c)).sql()[0] == 'SELECT SUM("t1"."c") FROM "tbl" AS "t1"'
+
+
+def test_index_expressions_and_nulls_distinct() -> None:
+    users = Table('users')
+    index = orm.Index('users_info', users, ('username DESC', 'id'), unique=True)
+    assert Context().sql(index.nulls_distinct(False)).query()[0] == (
+        'CREATE UNIQUE INDEX "users_info" ON "users" (username DESC, id) NULLS NOT DISTINCT')
+
+
+def test_window_names_must_differ_and_tables_group_by_declared_columns() -> None:
+    users = Table('users')
+    with pytest.raises(ValueError, match='several windows'):
+        users.select().window(orm.Window(), orm.Window())
+    with pytest.raises(ValueError, match='declares none'):
+        users.select().group_by(users)
+
+
+def test_rows_without_the_primary_key() -> None:
+    person = Table('person', ['id', 'name'], primary_key='id')
+    assert person._columns == ['id', 'name']
+    assert person.insert([('a',), ('b',)]).sql() == (
+        'INSERT INTO "person" ("name") VALUES (?), (?)', ['a', 'b'])

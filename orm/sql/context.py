@@ -95,7 +95,7 @@ class AliasManager:
     def pop(self) -> None:
         """Close the innermost frame: its names give way to the outer ones again."""
         if len(self._frames) < 2:
-            raise RuntimeError('AliasManager.pop() has no nested frame to close')
+            raise ValueError('AliasManager.pop() has no nested frame to close')
         visible = self._visible
         for source, shadowed in self._frames.pop().items():
             if shadowed is _UNSET:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .context import Context, SCOPE_COLUMN, SCOPE_NORMAL, SCOPE_SOURCE, SCOPE_VALUES
 from .context import substitute_params
@@ -386,6 +386,12 @@ class ColumnBase(Node):
     def get_sort_key(self, ctx: Context) -> tuple:
         return ()
 
+    def __iter__(self) -> Iterator:
+        # indexing builds expressions (column[3] is column = 3), so without this Python
+        # would "iterate" a node by indexing it forever
+        raise TypeError('%s is an SQL expression, not a collection of values'
+                        % type(self).__name__)
+
 
 class _Range(Node):
     """The ``low AND high`` operand of BETWEEN (each end converted like the column)."""
@@ -761,8 +767,8 @@ class Ordering(WrappedNode):
             ctx.sql(nulls_rank).literal(', ')
         ctx.sql(self.node)
         words = [self.direction]
-        if self.collation:
-            words.append('COLLATE ' + self.collation)
+        if self.collation:      # part of the sort key, so it comes before ASC/DESC
+            words.insert(0, 'COLLATE ' + self.collation)
         if nulls is not None and native:
             words.append('NULLS ' + nulls)
         return ctx.literal(' ' + ' '.join(words))
@@ -784,6 +790,8 @@ class Expression(ColumnBase):
             raise ValueError(
                 'unknown operator %r: use one of the OP constants (OP.EQ, OP.IN, OP.LIKE, '
                 '...) or an SQL operator such as "@>"' % (op,))
+        if (op == 'IN' or op == 'NOT IN') and isinstance(rhs, Iterator):
+            rhs = list(rhs)         # a generator is read once: keep its values
         self.lhs = lhs
         self.op = op
         self.rhs = rhs
@@ -801,6 +809,9 @@ class Expression(ColumnBase):
             if not values:   # x IN () is always false, x NOT IN () always true
                 return ctx.literal('(0 = 1)' if op == OP.IN else '(1 = 1)')
             rhs = Value(values, converter=converter)
+        elif op in (OP.IN, OP.NOT_IN) and isinstance(rhs, Value) and rhs.multi and \
+                not rhs.values:
+            return ctx.literal('(0 = 1)' if op == OP.IN else '(1 = 1)')
         elif op in (OP.IS, OP.IS_NOT) and rhs is None:
             rhs = Null
         elif type(rhs) is tuple and isinstance(lhs, NodeList) and lhs.parens:

@@ -80,6 +80,14 @@ class ColumnFactory:
     __getitem__ = __getattr__
 
 
+class _ColumnsOf:
+    """``source.c``: the source's ColumnFactory.  A non-data descriptor, so that a table
+    with a column called "c" can have that column as its ``c`` attribute instead."""
+
+    def __get__(self, source: Any, owner: Any = None) -> Any:
+        return self if source is None else ColumnFactory(source)
+
+
 def _ensure_source(obj: Any, where: str) -> Any:
     if isinstance(obj, (Source, Join)) or _is_model_class(obj):
         return obj
@@ -126,7 +134,7 @@ class Source(_Joining, Node):
     """Anything rows come from.  ``c`` gives its columns; unless it is given an alias,
     each query names it with a generated one ("t1", ...)."""
 
-    c = property(ColumnFactory)
+    c = _ColumnsOf()
     _alias: str | None = None
 
     def __init__(self, alias: str | None = None) -> None:
@@ -216,7 +224,10 @@ class Table(BaseTable):
                  alias: str | None = None, _model: Any = None, _database: Any = None) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError('Table() needs a table name string, got %r' % (name,))
-        declared = None if columns is None else tuple(map(_column_name, columns))
+        declared = None if columns is None else \
+            columns if isinstance(columns, (list, tuple)) else tuple(columns)
+        for column in declared or ():
+            _column_name(column)
         if primary_key is not None and declared and primary_key not in declared:
             raise ValueError('primary_key %r is not one of the columns %r'
                              % (primary_key, declared))
@@ -234,7 +245,8 @@ class Table(BaseTable):
         cls = type(self)
         attributes = vars(self)
         for name in self._columns or ():
-            if not hasattr(cls, name):
+            # a method keeps its name; a column called "c" wins over the column factory
+            if name == 'c' or not hasattr(cls, name):
                 attributes[name] = Column(self, name)
 
     def __repr__(self) -> str:
@@ -1057,7 +1069,10 @@ class ForUpdate(Node):
 
 def _grouping_terms(column: Any) -> list:
     """What ``group_by(column)`` groups by: a table's or model's columns, or the node."""
-    if isinstance(column, Table) and column._columns:
+    if isinstance(column, Table):
+        if not column._columns:
+            raise ValueError('group_by(%r): a table groups by its declared columns, and '
+                             'this one declares none' % (column,))
         return [Column(column, name) for name in column._columns]
     if _is_model_class(column):
         return list(column._meta.sorted_fields)
@@ -1169,6 +1184,11 @@ class Select(SelectBase):
         strays = [w for w in windows if not isinstance(w, Window)]
         if strays:
             raise TypeError('window() expects Window objects, got %r' % (strays[0],))
+        names = [w._alias for w in windows]
+        if len(set(names)) != len(names):
+            raise ValueError('window() got several windows named %s: give each its own '
+                             'name with window.alias(...)' % ', '.join(sorted(set(
+                                 n for n in names if names.count(n) > 1))))
         self._windows = windows or None
 
     @mutator
@@ -1635,6 +1655,10 @@ class Insert(WriteQuery):
         if not names:
             raise ValueError('insert_many() of tuples needs fields=[...] (or a Table declared '
                              'with its columns)')
+        key = self.table._primary_key
+        if self._columns is None and key is not None and len(first) == len(names) - 1:
+            # rows without the primary key: the database assigns it
+            names = [c for c in names if getattr(c, 'name', c) != key]
         columns = [_column_for(self.table, c, 'insert()') for c in names]
         tuples = []
         for n, row in enumerate(rows):
@@ -1713,25 +1737,34 @@ class Insert(WriteQuery):
         return database.last_insert_id(cursor, self._query_type)
 
 
-def _index_part(part: Any) -> Any:
-    return Entity(part) if isinstance(part, str) else part
-
-
 class Index(Node):
-    """``CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table [USING m] (...) [WHERE ...]``."""
+    """``CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table [USING m] (...)
+    [NULLS [NOT] DISTINCT] [WHERE ...]``.
+
+    A table given by name is quoted; an expression given as a string is SQL written as
+    is (``'username DESC'``).
+    """
 
     def __init__(self, name: str, table: Any, expressions: Iterable, unique: bool = False,
-                 safe: bool = False, where: Any = None, using: str | None = None) -> None:
-        parts = [_index_part(e) for e in expressions]
+                 safe: bool = False, where: Any = None, using: str | None = None,
+                 nulls_distinct: bool | None = None) -> None:
+        parts = [SQL(e) if isinstance(e, str) else e for e in expressions]
         if not parts:
             raise ValueError('an index needs at least one column or expression')
         self._name = name
-        self._table = _index_part(table)
+        self._table = Entity(table) if isinstance(table, str) else table
         self._expressions = parts
         self._unique = unique
         self._safe = safe
         self._where = where
         self._using = using and re.sub(r'[^A-Za-z0-9_]', '', using)
+        self._nulls_distinct = nulls_distinct
+
+    @mutator
+    def nulls_distinct(self, nulls_distinct: bool | None = None) -> None:
+        """Whether NULLs count as distinct values in a unique index (PostgreSQL 15+):
+        ``NULLS DISTINCT`` / ``NULLS NOT DISTINCT``; ``None`` leaves it to the engine."""
+        self._nulls_distinct = nulls_distinct
 
     @mutator
     def safe(self, _safe: bool = True) -> None:
@@ -1762,6 +1795,9 @@ class Index(Node):
             if self._using:
                 ctx.literal(' USING ' + self._using)
             ctx.literal(' ').sql(EnclosedNodeList(self._expressions))
+            if self._nulls_distinct is not None:
+                ctx.literal(' NULLS DISTINCT' if self._nulls_distinct else
+                            ' NULLS NOT DISTINCT')
             if self._where is not None:
                 ctx.literal(' WHERE ').sql(self._where)
         return ctx
