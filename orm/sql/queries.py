@@ -1737,13 +1737,23 @@ class Insert(WriteQuery):
         return database.last_insert_id(cursor, self._query_type)
 
 
+_NULLS_DISTINCT = {True: ' NULLS DISTINCT', False: ' NULLS NOT DISTINCT', None: ''}
+
+
 class Index(Node):
     """``CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table [USING m] (...)
     [NULLS [NOT] DISTINCT] [WHERE ...]``.
 
     A table given by name is quoted; an expression given as a string is SQL written as
-    is (``'username DESC'``).
+    is (``'username DESC'``).  The options (``unique``, ``safe``, ``where``, ``using``,
+    ``nulls_distinct``) are kept as ``_<option>`` attributes.
     """
+
+    _unique: bool
+    _safe: bool
+    _where: Any
+    _using: str | None
+    _nulls_distinct: bool | None
 
     def __init__(self, name: str, table: Any, expressions: Iterable, unique: bool = False,
                  safe: bool = False, where: Any = None, using: str | None = None,
@@ -1754,50 +1764,53 @@ class Index(Node):
         self._name = name
         self._table = Entity(table) if isinstance(table, str) else table
         self._expressions = parts
-        self._unique = unique
-        self._safe = safe
-        self._where = where
-        self._using = using and re.sub(r'[^A-Za-z0-9_]', '', using)
-        self._nulls_distinct = nulls_distinct
+        self._configure(unique=unique, safe=safe, where=where, using=using,
+                        nulls_distinct=nulls_distinct)
+
+    def _configure(self, **options: Any) -> None:
+        method = options.get('using')
+        if method:      # an index method is a bare word
+            options['using'] = re.sub(r'[^A-Za-z0-9_]', '', method)
+        for option, value in options.items():
+            setattr(self, '_' + option, value)
 
     @mutator
     def nulls_distinct(self, nulls_distinct: bool | None = None) -> None:
         """Whether NULLs count as distinct values in a unique index (PostgreSQL 15+):
         ``NULLS DISTINCT`` / ``NULLS NOT DISTINCT``; ``None`` leaves it to the engine."""
-        self._nulls_distinct = nulls_distinct
+        self._configure(nulls_distinct=nulls_distinct)
 
     @mutator
     def safe(self, _safe: bool = True) -> None:
-        self._safe = _safe
+        self._configure(safe=_safe)
 
     @mutator
     def where(self, *expressions: Any) -> None:
-        self._where = _conjoin(self._where, expressions, OP.AND)
+        self._configure(where=_conjoin(self._where, expressions, OP.AND))
 
     @mutator
     def using(self, _using: str | None = None) -> None:
-        self._using = _using
+        self._configure(using=_using)
+
+    def _name_sql(self, dialect: Any, table: Any) -> str:
+        schema = getattr(table, '_schema', None)
+        if schema and dialect.index_schema_prefix:
+            return dialect.quote_path((schema, self._name))
+        return dialect.quote_identifier(self._name)
 
     def __sql__(self, ctx: Context) -> Context:
         dialect = ctx.dialect
         table = self._table._meta.table if _is_model_class(self._table) else self._table
-        schema = getattr(table, '_schema', None)
-        head = ['CREATE', 'UNIQUE INDEX' if self._unique else 'INDEX']
+        words = ['CREATE UNIQUE INDEX' if self._unique else 'CREATE INDEX']
         if self._safe and dialect.safe_create_index:
-            head.append('IF NOT EXISTS')
-        if schema and dialect.index_schema_prefix:
-            head.append(dialect.quote_path((schema, self._name)))
-        else:
-            head.append(dialect.quote_identifier(self._name))
-        ctx.literal(' '.join(head) + ' ON ')
+            words.append('IF NOT EXISTS')
+        words += [self._name_sql(dialect, table), 'ON ']
+        ctx.literal(' '.join(words))
         with ctx.scope_values():
             ctx.sql(table)
-            if self._using:
-                ctx.literal(' USING ' + self._using)
-            ctx.literal(' ').sql(EnclosedNodeList(self._expressions))
-            if self._nulls_distinct is not None:
-                ctx.literal(' NULLS DISTINCT' if self._nulls_distinct else
-                            ' NULLS NOT DISTINCT')
+            method = ' USING ' + self._using if self._using else ''
+            ctx.literal(method + ' ').sql(EnclosedNodeList(self._expressions))
+            ctx.literal(_NULLS_DISTINCT[self._nulls_distinct])
             if self._where is not None:
                 ctx.literal(' WHERE ').sql(self._where)
         return ctx
