@@ -357,12 +357,11 @@ class CTE(Source):
 
     def __init__(self, name: str, query: Any, recursive: bool = False,
                  columns: Iterable | None = None, materialized: bool | None = None) -> None:
-        self._name = name
-        self._query = query
-        self._recursive = recursive
-        self._materialized = materialized
-        self._columns = tuple(columns) if columns is not None else None
         super().__init__(alias=None)
+        self._name, self._query = name, query
+        # WITH [RECURSIVE] "name" ("columns") AS [[NOT] MATERIALIZED] (query)
+        self._columns = None if columns is None else tuple(columns)
+        self._recursive, self._materialized = recursive, materialized
 
     def select_from(self, *columns: Any) -> Any:
         if not columns:
@@ -1026,31 +1025,36 @@ class CompoundSelectQuery(SelectBase):
         return self._wrap(ctx, render)
 
 
+_LOCK_RE = re.compile(r'^(FOR (?:UPDATE|SHARE|NO KEY UPDATE|KEY SHARE))'
+                      r'(?: (NOWAIT|SKIP LOCKED))?$')
+
+
 class ForUpdate(Node):
-    """``FOR UPDATE [OF ...] [NOWAIT | SKIP LOCKED]`` and its variants."""
+    """``FOR UPDATE [OF ...] [NOWAIT | SKIP LOCKED]`` and its variants.
+
+    The lock may be spelled with its modifier (``'FOR SHARE NOWAIT'``), or take it from
+    ``nowait=`` / ``skip_locked=``.
+    """
 
     _LOCKS = ('FOR UPDATE', 'FOR SHARE', 'FOR NO KEY UPDATE', 'FOR KEY SHARE')
     _MODIFIERS = (('NOWAIT', '_nowait'), ('SKIP LOCKED', '_skip_locked'))
 
     def __init__(self, expr: Any, of: Any = None, nowait: bool | None = None,
                  skip_locked: bool | None = None) -> None:
-        if expr is True:
-            expr = 'FOR UPDATE'
-        if not isinstance(expr, str):
+        spelled = 'FOR UPDATE' if expr is True else expr
+        if not isinstance(spelled, str):
             raise TypeError('for_update= takes True or one of %s' % ', '.join(self._LOCKS))
-        text = ' '.join(expr.upper().split())
-        if text.endswith(' NOWAIT'):
-            text, nowait = text[:-7], True
-        if text.endswith(' SKIP LOCKED'):
-            text, skip_locked = text[:-12], True
-        if text not in self._LOCKS:
+        found = _LOCK_RE.match(' '.join(spelled.upper().split()))
+        if found is None:
             raise ValueError('unknown lock %r; use one of %s' % (expr, ', '.join(self._LOCKS)))
+        lock, modifier = found.groups()
+        nowait = nowait or modifier == 'NOWAIT'
+        skip_locked = skip_locked or modifier == 'SKIP LOCKED'
         if nowait and skip_locked:
             raise ValueError('choose either nowait or skip_locked, not both')
-        self._expr = text
+        self._expr = lock
         self._of = ensure_tuple(of)
-        self._nowait = nowait
-        self._skip_locked = skip_locked
+        self._nowait, self._skip_locked = nowait, skip_locked
 
     def _locked_name(self, ctx: Context, source: Any) -> str:
         table = source._meta.table if _is_model_class(source) else source
