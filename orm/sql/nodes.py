@@ -804,27 +804,18 @@ class Expression(ColumnBase):
         converter = None
         if op not in _NO_CONVERT and isinstance(lhs, ColumnBase):
             converter = lhs._value_converter()
-        if op in (OP.IN, OP.NOT_IN) and not isinstance(rhs, Node):
-            values = list(rhs) if not isinstance(rhs, (str, bytes)) else [rhs]
-            if not values:   # x IN () is always false, x NOT IN () always true
-                return ctx.literal('(0 = 1)' if op == OP.IN else '(1 = 1)')
-            rhs = Value(values, converter=converter)
-        elif op in (OP.IN, OP.NOT_IN) and isinstance(rhs, Value) and rhs.multi and \
-                not rhs.values:
-            return ctx.literal('(0 = 1)' if op == OP.IN else '(1 = 1)')
-        elif op in (OP.IS, OP.IS_NOT) and rhs is None:
+        if op in _MEMBERSHIP:
+            if not isinstance(rhs, Node):
+                values = [rhs] if isinstance(rhs, (str, bytes)) else list(rhs)
+                rhs = Value(values, converter=converter) if values else None
+            elif isinstance(rhs, Value) and rhs.multi and not rhs.values:
+                rhs = None
+            if rhs is None:    # x IN () is always false, x NOT IN () always true
+                return ctx.literal('(0 = 1)' if op == 'IN' else '(1 = 1)')
+        elif rhs is None and op in _NULL_TESTS:
             rhs = Null
         elif type(rhs) is tuple and isinstance(lhs, NodeList) and lhs.parens:
-            if len(rhs) != len(lhs.nodes):
-                raise ValueError('a row value of %d columns is compared with a tuple of %d '
-                                 'values' % (len(lhs.nodes), len(rhs)))
-            # a row value compared with a tuple: Tuple(a, b) == (1, 2) -> (a, b) = (?, ?),
-            # each value converted by the column it lines up with
-            rhs = EnclosedNodeList([
-                v if isinstance(v, Node) else
-                Value(v, converter=n._value_converter() if isinstance(n, ColumnBase) else None,
-                      unpack=False)
-                for n, v in zip(lhs.nodes, rhs)])
+            rhs = _row_value(lhs, rhs)
         if dialect.rewrite_operand is not None:
             rhs = dialect.rewrite_operand(op, rhs)
         # frames are swapped by hand (and only when they change): this is the hottest node
@@ -834,7 +825,7 @@ class Expression(ColumnBase):
         if not self.flat:
             ctx.literal('(')
         ctx.sql(lhs)
-        ctx.literal(' %s ' % dialect.render_operator(op))
+        ctx.literal(' ' + dialect.render_operator(op) + ' ')
         if converter is not ctx.state.converter:
             ctx.state = state(converter=converter)
         if isinstance(rhs, Node):
@@ -845,6 +836,23 @@ class Expression(ColumnBase):
             ctx.literal(')')
         ctx.state = state
         return ctx
+
+
+_MEMBERSHIP = frozenset((OP.IN, OP.NOT_IN))
+_NULL_TESTS = frozenset((OP.IS, OP.IS_NOT))
+
+
+def _row_value(columns: 'NodeList', values: tuple) -> 'NodeList':
+    """``(?, ?)`` for a row value compared with a tuple (``Tuple(a, b) == (1, 2)``), each
+    value converted by the column it lines up with."""
+    if len(values) != len(columns.nodes):
+        raise ValueError('a row value of %d columns is compared with a tuple of %d values'
+                         % (len(columns.nodes), len(values)))
+    return EnclosedNodeList([
+        value if isinstance(value, Node) else
+        Value(value, converter=column._value_converter()
+              if isinstance(column, ColumnBase) else None, unpack=False)
+        for column, value in zip(columns.nodes, values)])
 
 
 class StringExpression(Expression):
