@@ -21,7 +21,7 @@ from .sql.nodes import (EXCLUDED, OP, SQL, Alias, Asc, AsIs, BindTo, BitwiseMixi
                         ensure_tuple, fn, qesc, qualify_names, quote, unqesc)
 from .sql.queries import (ROW, BaseQuery, CompoundSelectQuery, Delete, ForUpdate, Index,
                           Insert, OnConflict, Query, RawQuery, Select, SelectBase,
-                          SelectQuery, Update, chunked, database_required)
+                          SelectQuery, Update, chunked, database_required, query_to_string)
 from .sql.sources import CTE, JOIN, BaseTable, ColumnFactory, Join, Source, Table, ValuesList
 from .dialects import CockroachDialect, Dialect, PostgresDialect, SqliteDialect
 from .dialects.cockroach import parse_cockroach_version
@@ -32,11 +32,11 @@ from .postgres_db import PostgresqlDatabase, isolation_level_sql
 from .postgres_adapters import PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter
 from .json_methods import (BaseJSONMethods, JSONPath, MySQLJSONMethods, PostgresqlJSONMethods,
                            SqliteJSONMethods)
-from .results import (BaseModelCursorWrapper, CursorWrapper, DictCursorWrapper,
-                      ModelCursorWrapper,
-                      ModelDictCursorWrapper, ModelNamedTupleCursorWrapper,
-                      ModelObjectCursorWrapper, ModelTupleCursorWrapper,
-                      NamedTupleCursorWrapper, ObjectCursorWrapper, ResultIterator)
+from .rows import (CursorWrapper, DictCursorWrapper, NamedTupleCursorWrapper,
+                   ObjectCursorWrapper, ResultIterator)
+from .results import (BaseModelCursorWrapper, ModelCursorWrapper, ModelDictCursorWrapper,
+                      ModelNamedTupleCursorWrapper, ModelObjectCursorWrapper,
+                      ModelTupleCursorWrapper)
 from .fields import (AnyField, AutoField, BareField, BigAutoField, BigBitField,
                      BigBitFieldAccessor, BigBitFieldData, BigIntegerField, BinaryUUIDField,
                      BitField, BlobField, BooleanField, CharField, DateField, DateTimeField,
@@ -70,22 +70,6 @@ from .prefetch import PREFETCH_TYPE, PrefetchQuery, prefetch, prefetch_add_subqu
 from .loading import Load, load_related
 
 __version__ = '0.1.0'
-
-
-def query_to_string(query: Any) -> str:
-    """The SQL of ``query`` with its parameters written in as literals (for reading only)."""
-    db = getattr(query, '_database', None)
-    dialect = db.dialect if db is not None else SqliteDialect()
-    sql, params = dialect.compile(query)
-    parts = sql.split(dialect.param)
-    if len(parts) != len(params) + 1:
-        return sql
-    out = [parts[0]]
-    for value, tail in zip(params, parts[1:]):
-        out.append(dialect.literal_value(value))
-        out.append(tail)
-    text = ''.join(out)
-    return text.replace('%%', '%') if dialect.param == '%s' else text
 
 
 def callable_(obj: Any) -> bool:

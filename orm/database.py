@@ -37,7 +37,9 @@ from .exceptions import (
     __exception_wrapper__,
 )
 from .proxy import Proxy
+from .rows import CursorWrapper, DictCursorWrapper, NamedTupleCursorWrapper, ObjectCursorWrapper
 from .seam import lookup as seam_lookup
+from .sql.queries import ROW
 from .transactions import _atomic, _manual_commit, _savepoint, _transaction
 
 __all__ = [
@@ -344,6 +346,13 @@ class Database:
     #: callables run with a :class:`QueryEvent` after each statement (see
     #: :meth:`add_query_hook`); empty unless hooks were added
     _query_hooks: tuple = ()
+
+    #: the row adapter for each row type a plain query asks for: a query gets its adapter
+    #: here (``BaseQuery._get_cursor_wrapper(cursor, database)``); ROW.CONSTRUCTOR's is
+    #: called with the constructor as well
+    row_adapters: dict = {ROW.TUPLE: CursorWrapper, ROW.DICT: DictCursorWrapper,
+                          ROW.NAMEDTUPLE: NamedTupleCursorWrapper,
+                          ROW.CONSTRUCTOR: ObjectCursorWrapper}
 
     commit_select = _DialectFlag(False)
     compound_select_parentheses = _DialectFlag(None)

@@ -996,7 +996,7 @@ class ServerSideQuery(Node):
                     'PooledPostgresqlExtDatabase), got %r' % (database,))
             cursor = database.execute(self.query, named_cursor=True,
                                       array_size=self.array_size)
-            wrapper = self.query._get_cursor_wrapper(cursor)
+            wrapper = self.query._get_cursor_wrapper(cursor, database)
             wrapper.dialect = database.dialect
             self._cursor_wrapper = wrapper
         return self._cursor_wrapper

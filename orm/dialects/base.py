@@ -11,15 +11,13 @@ import decimal
 import uuid
 from typing import Any, Callable
 
+from .. import seam
+from ..exceptions import NotSupportedError
 from ..sql.context import Context
-from ..sql.nodes import SQL, Column, CommaNodeList, Entity, Node, NodeList, Value
+from ..sql.nodes import EXCLUDED, SQL, CommaNodeList, Entity, Node, NodeList, fn
+from ..sql.queries import _assignments
 
-__all__ = ['Dialect']
-
-
-def _not_supported(message: str) -> Exception:
-    from ..exceptions import NotSupportedError
-    return NotSupportedError(message)
+__all__ = ['Dialect', 'GenericDialect']
 
 
 class Dialect:
@@ -93,7 +91,7 @@ class Dialect:
         return Context(self, **options).sql(node).query()
 
     def not_supported(self, feature: str) -> Exception:
-        return _not_supported('%s is not supported by %s' % (feature, self.display_name))
+        return NotSupportedError('%s is not supported by %s' % (feature, self.display_name))
 
     @property
     def display_name(self) -> str:
@@ -164,61 +162,68 @@ class Dialect:
         return None
 
     def conflict_update(self, on_conflict: Any, query: Any) -> Node | None:
-        """``SET a = EXCLUDED.a, b = <expr>`` for ON CONFLICT ... DO UPDATE."""
-        from ..sql.queries import _assignments
-        from ..sql.nodes import EXCLUDED
-        table = query.table
-        parts = []
-        for column in on_conflict._preserve:
-            if isinstance(column, str):
-                name = column
-            else:
-                name = getattr(column, 'column_name', None) or column.name
-            parts.append(NodeList((Entity(name), SQL('='), getattr(EXCLUDED, name))))
-        if on_conflict._update:
-            for node in _assignments(table, on_conflict._update, 'on_conflict(update=...)'):
-                column, eq, value = node.nodes
-                name = getattr(column, 'column_name', None) or column.name
-                parts.append(NodeList((Entity(name), eq, value)))
-        return CommaNodeList(parts)
+        """``SET a = EXCLUDED.a, b = <expr>`` for ON CONFLICT ... DO UPDATE: preserved
+        columns take the value the row would have been inserted with."""
+        settings = [NodeList((Entity(name), SQL('='), getattr(EXCLUDED, name)))
+                    for name in map(_column_name, on_conflict._preserve)]
+        for assignment in _assignments(query.table, on_conflict._update or {},
+                                       'on_conflict(update=...)'):
+            target, equals, value = assignment.nodes
+            settings.append(NodeList((Entity(_column_name(target)), equals, value)))
+        return CommaNodeList(settings)
 
     def _conflict_target(self, ctx: Context, on_conflict: Any) -> None:
-        if on_conflict._conflict_constraint:
-            ctx.literal(' ON CONSTRAINT ' +
-                        self.quote_identifier(on_conflict._conflict_constraint))
-        elif on_conflict._conflict_target:
-            targets = [Entity(t) if isinstance(t, str) else t
-                       for t in on_conflict._conflict_target]
-            ctx.literal(' ')
-            with ctx.scope_values():
-                ctx.sql(NodeList(targets, ', ', parens=True))
-            if on_conflict._conflict_where is not None:
-                # the predicate must match a partial index's WHERE, which SQLite checks
-                # against constants only: render its values as literals
-                ctx.literal(' WHERE ')
-                with ctx.scope_values(literal_values=True):
-                    ctx.sql(on_conflict._conflict_where)
+        """What the conflict is on: `` ON CONSTRAINT "name"`` or `` ("a", "b") [WHERE ...]``."""
+        constraint = on_conflict._conflict_constraint
+        if constraint:
+            ctx.literal(' ON CONSTRAINT ' + self.quote_identifier(constraint))
+            return
+        columns = on_conflict._conflict_target
+        if not columns:
+            return
+        ctx.literal(' ')
+        with ctx.scope_values():
+            ctx.sql(NodeList(map(_identifier, columns), ', ', parens=True))
+        predicate = on_conflict._conflict_where
+        if predicate is not None:
+            # the predicate must match a partial index's WHERE, which SQLite checks
+            # against constants only: its values are written as literals
+            ctx.literal(' WHERE ')
+            with ctx.scope_values(literal_values=True):
+                ctx.sql(predicate)
 
     def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:
-        action = on_conflict._action
+        """`` ON CONFLICT ... DO NOTHING | DO UPDATE SET ...`` after an INSERT."""
         if on_conflict.is_update():
             ctx.literal(' ON CONFLICT')
             self._conflict_target(ctx, on_conflict)
-            ctx.literal(' DO UPDATE SET ')
-            ctx.sql(self.conflict_update(on_conflict, query))
+            ctx.literal(' DO UPDATE SET ').sql(self.conflict_update(on_conflict, query))
             if on_conflict._where is not None:
-                ctx.literal(' WHERE ')
-                ctx.sql(on_conflict._where)
-        elif action in ('IGNORE', 'NOTHING'):
+                ctx.literal(' WHERE ').sql(on_conflict._where)
+            return
+        action = on_conflict._action
+        if action == 'REPLACE':
+            raise NotSupportedError(
+                '%s has no INSERT OR REPLACE; use on_conflict(conflict_target=[...], '
+                'preserve=[...]) to update the existing row instead' % self.display_name)
+        if action == 'UPDATE':
+            raise ValueError('on_conflict("update") needs update= or preserve=')
+        if action is not None:                  # IGNORE / NOTHING
             ctx.literal(' ON CONFLICT')
             self._conflict_target(ctx, on_conflict)
             ctx.literal(' DO NOTHING')
-        elif action == 'REPLACE':
-            raise _not_supported(
-                '%s has no INSERT OR REPLACE; use on_conflict(conflict_target=[...], '
-                'preserve=[...]) to update the existing row instead' % self.display_name)
-        elif action == 'UPDATE':
-            raise ValueError('on_conflict("update") needs update= or preserve=')
+
+
+def _identifier(column: Any) -> Any:
+    """A column given by name (a string) as a quoted identifier; nodes as they are."""
+    return Entity(column) if isinstance(column, str) else column
+
+
+def _column_name(column: Any) -> str:
+    """The column name of a name, a field (``column_name``) or a Column."""
+    if isinstance(column, str):
+        return column
+    return getattr(column, 'column_name', None) or column.name
 
 
 def _adapt_for_sqlite(value: Any) -> Any:
@@ -248,24 +253,45 @@ def check_date_part(part: str) -> str:
     return part.lower()
 
 
+def _extract_date(self: Any, date_part: str, date_field: Any) -> Node:
+    return fn.date_part(check_date_part(date_part), date_field)
+
+
+def _truncate_date(self: Any, date_part: str, date_field: Any) -> Node:
+    return fn.date_trunc(check_date_part(date_part), date_field)
+
+
+def _random(self: Any) -> Node:
+    return fn.random()
+
+
 def _date_helpers(cls: type) -> type:
-    """Default date helpers (``date_part`` / ``date_trunc`` functions) for a dialect."""
-    from ..sql.nodes import fn
-
-    def extract_date(self, date_part: str, date_field: Any) -> Node:
-        return fn.date_part(check_date_part(date_part), date_field)
-
-    def truncate_date(self, date_part: str, date_field: Any) -> Node:
-        return fn.date_trunc(check_date_part(date_part), date_field)
-
-    def random(self) -> Node:
-        return fn.random()
-
-    for name, func in (('extract_date', extract_date), ('truncate_date', truncate_date),
-                       ('random', random)):
+    """Give ``cls`` the default date helpers (``date_part`` / ``date_trunc`` functions)
+    and ``random()``, where it does not define its own."""
+    for name, func in (('extract_date', _extract_date), ('truncate_date', _truncate_date),
+                       ('random', _random)):
         if name not in cls.__dict__:
             setattr(cls, name, func)
     return cls
 
 
 _date_helpers(Dialect)
+
+
+class GenericDialect(Dialect):
+    """Standard SQL with every clause written as given: what a query compiles with when
+    it is bound to no database (``query.sql()``, ``str(query)``, ``Context()``).  An
+    engine's own dialect is the one that refuses what its engine lacks."""
+
+    returning_clause = True
+    returning_qualified = True
+    supports_distinct_on = True
+    supports_lateral = True
+    supports_update_from = True
+    supports_update_limit = True
+    supports_materialized_cte = True
+    supports_writable_cte = True
+
+
+# what Context() compiles with when it is given no dialect
+seam.register('default_dialect', GenericDialect)

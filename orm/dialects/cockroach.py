@@ -23,6 +23,7 @@ import decimal
 import re
 from typing import Any
 
+from ..exceptions import NotSupportedError
 from ..sql.context import Context
 from ..sql.nodes import Column, Entity, Node
 from .postgres import PostgresDialect
@@ -83,7 +84,6 @@ class CockroachDialect(PostgresDialect):
 
     def _require_cockroach(self, feature: str) -> None:
         if self.on_postgres:
-            from ..exceptions import NotSupportedError
             raise NotSupportedError(
                 '%s needs CockroachDB; this database is connected to a PostgreSQL server'
                 % feature)
@@ -118,8 +118,7 @@ class CockroachDialect(PostgresDialect):
     def insert_verb(self, on_conflict: Any) -> str:
         if self._is_replace(on_conflict):
             if self.on_postgres:
-                from ..exceptions import NotSupportedError
-                raise NotSupportedError(
+                    raise NotSupportedError(
                     'on_conflict_replace() / replace() becomes UPSERT, which needs '
                     'CockroachDB; this database is connected to a PostgreSQL server. Use '
                     'on_conflict(conflict_target=[...], preserve=[...]) instead')

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..sql.nodes import SQL, NodeList, fn
 from .base import Dialect
 
 __all__ = ['PostgresDialect']
@@ -43,9 +44,7 @@ class PostgresDialect(Dialect):
         return "'\\x%s'::bytea" % value.hex()
 
     def to_timestamp(self, date_field: Any) -> Any:
-        from ..sql.nodes import SQL, NodeList, fn
         return fn.EXTRACT(NodeList((SQL('EPOCH FROM'), date_field))).cast('bigint')
 
     def from_timestamp(self, date_field: Any) -> Any:
-        from ..sql.nodes import fn
         return fn.to_timestamp(date_field)

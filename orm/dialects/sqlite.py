@@ -5,7 +5,7 @@ import sqlite3
 from typing import Any
 
 from ..sql.context import Context
-from ..sql.nodes import SQL, NodeList, Value
+from ..sql.nodes import SQL, NodeList, Value, fn
 from .base import Dialect, _adapt_for_sqlite
 
 __all__ = ['SqliteDialect']
@@ -65,9 +65,7 @@ class SqliteDialect(Dialect):
         super().render_on_conflict(ctx, on_conflict, query)
 
     def to_timestamp(self, date_field: Any) -> Any:
-        from ..sql.nodes import fn
         return fn.strftime('%s', date_field).cast('integer')
 
     def from_timestamp(self, date_field: Any) -> Any:
-        from ..sql.nodes import fn
         return fn.datetime(date_field, 'unixepoch')

@@ -5,10 +5,12 @@ to.  A context belongs to one dialect and is used for one statement.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
+
+from .. import seam
 
 __all__ = [
-    'Context', 'State', 'AliasManager',
+    'Context', 'State', 'AliasManager', 'substitute_params',
     'SCOPE_NORMAL', 'SCOPE_SOURCE', 'SCOPE_VALUES', 'SCOPE_CTE', 'SCOPE_COLUMN',
 ]
 
@@ -65,42 +67,68 @@ class State:
         return state
 
 
-class AliasManager:
-    """Assigns short aliases ("t1", "t2", ...) to the sources of each (sub)query.
+_UNSET = object()
 
-    Lookups walk outward through enclosing queries so that a correlated subquery refers
-    to its outer query's alias; the counter is shared so aliases never collide.
+
+class AliasManager:
+    """Hands out the short names ("t1", "t2", ...) by which each source of a query is
+    referred to, one naming frame per (sub)query.
+
+    A lookup sees the innermost frame that named the source, so a correlated subquery
+    reaches its outer query's alias; numbering is shared by all frames, so two sources
+    never get the same name.  ``_visible`` holds the name currently in force for every
+    source (one dict lookup on the hot path); each frame records what it overwrote
+    there, and ``pop()`` puts it back.
     """
 
-    __slots__ = ('_levels', '_counter')
+    __slots__ = ('_visible', '_frames', '_counter')
 
     def __init__(self) -> None:
-        self._levels: list[dict] = [{}]
+        self._visible: dict = {}
+        self._frames: list[dict] = [{}]
         self._counter = 0
 
     def push(self) -> None:
-        self._levels.append({})
+        """Open the naming frame of a nested query."""
+        self._frames.append({})
 
     def pop(self) -> None:
-        if len(self._levels) == 1:
-            raise RuntimeError('AliasManager.pop() without a matching push()')
-        self._levels.pop()
+        """Close the innermost frame: its names give way to the outer ones again."""
+        if len(self._frames) < 2:
+            raise ValueError('AliasManager.pop() has no nested frame to close')
+        visible = self._visible
+        for source, shadowed in self._frames.pop().items():
+            if shadowed is _UNSET:
+                del visible[source]
+            else:
+                visible[source] = shadowed
 
-    def add(self, source: Any) -> str:
-        level = self._levels[-1]
-        if source not in level:
-            self._counter += 1
-            level[source] = 't%d' % self._counter
-        return level[source]
+    def next_name(self, prefix: str = 't') -> str:
+        """A name not handed out before in this statement."""
+        self._counter += 1
+        return '%s%d' % (prefix, self._counter)
 
     def set(self, source: Any, alias: str) -> None:
-        self._levels[-1][source] = alias
+        """Name ``source`` ``alias`` in the innermost frame."""
+        frame = self._frames[-1]
+        if source not in frame:
+            frame[source] = self._visible.get(source, _UNSET)
+        self._visible[source] = alias
+
+    def add(self, source: Any) -> str:
+        """The name of ``source`` in the innermost frame, given one if it has none."""
+        if source in self._frames[-1]:
+            return self._visible[source]
+        alias = self.next_name()
+        self.set(source, alias)
+        return alias
 
     def get(self, source: Any, any_depth: bool = True) -> str:
+        """The name in force for ``source`` (``any_depth=False``: in this frame only)."""
         if any_depth:
-            for level in reversed(self._levels):
-                if source in level:
-                    return level[source]
+            alias = self._visible.get(source)
+            if alias is not None:
+                return alias
         return self.add(source)
 
     __getitem__ = get
@@ -109,7 +137,19 @@ class AliasManager:
         self.set(source, alias)
 
     def __contains__(self, source: Any) -> bool:
-        return any(source in level for level in self._levels)
+        return source in self._visible
+
+
+def substitute_params(dialect: Any, sql: str, params: Any) -> str:
+    """``sql`` with each of the dialect's placeholders replaced by the matching parameter
+    written as an SQL literal; ``ValueError`` when the counts disagree."""
+    pieces = sql.split(dialect.param)
+    values = list(params)
+    if len(pieces) - 1 != len(values):
+        raise ValueError('%r has %d placeholder(s) (%s) for %d parameter(s)'
+                         % (sql, len(pieces) - 1, dialect.param, len(values)))
+    literals = [dialect.literal_value(value) for value in values] + ['']
+    return ''.join(piece + literal for piece, literal in zip(pieces, literals))
 
 
 class _StateFrame:
@@ -149,8 +189,7 @@ class Context:
 
     def __init__(self, dialect: Any = None, **options: Any) -> None:
         if dialect is None:
-            from ..dialects.base import Dialect
-            dialect = Dialect()
+            dialect = seam.lookup('default_dialect')()
         self.dialect = dialect
         self.state = State(**options)
         self.alias_manager = AliasManager()
@@ -236,6 +275,13 @@ class Context:
         self._values.append(value)
         if add_param:
             self._sql.append(self.dialect.param)
+        return self
+
+    def bind_params(self, params: Iterable) -> 'Context':
+        """Bind ``params`` for placeholders already written in the SQL text (raw SQL):
+        no conversion, no placeholder added."""
+        adapt = self.dialect.adapt_param
+        self._values.extend(params if adapt is None else map(adapt, params))
         return self
 
     def query(self) -> tuple[str, list]:

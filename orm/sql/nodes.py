@@ -1,15 +1,17 @@
 """Dialect-free SQL expression nodes.
 
-Nodes are immutable in use: builder methods return a modified copy.  Each node renders
-itself through ``__sql__(ctx)``; differences between engines are asked of ``ctx.dialect``.
+A node is a small immutable value: builder methods hand back a modified copy.  Every node
+writes itself into a :class:`~orm.sql.context.Context` through ``__sql__(ctx)`` and asks
+``ctx.dialect`` wherever engines spell things differently.
 """
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
-from .context import (Context, SCOPE_COLUMN, SCOPE_NORMAL, SCOPE_SOURCE, SCOPE_VALUES)
+from .context import Context, SCOPE_COLUMN, SCOPE_NORMAL, SCOPE_SOURCE, SCOPE_VALUES
+from .context import substitute_params
 
 __all__ = [
     'Node', 'SQL', 'Entity', 'Value', 'ValueLiterals', 'AsIs', 'NodeList', 'CommaNodeList',
@@ -21,27 +23,27 @@ __all__ = [
     'EntityFactory', 'NamespaceAttribute', 'Null', 'BindTo', 'EXCLUDED',
 ]
 
+_MISSING = object()
+
 
 class attrdict(dict):
-    """A dict whose keys are also attributes."""
+    """A dict whose string keys can also be read and written as attributes."""
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        found = self.get(name, _MISSING)
+        if found is _MISSING:
+            raise AttributeError(name)
+        return found
 
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
 
-    def __iadd__(self, other: dict) -> 'attrdict':
-        self.update(other)
-        return self
-
     def __add__(self, other: dict) -> 'attrdict':
-        merged = attrdict(self)
-        merged.update(other)
-        return merged
+        return attrdict({**self, **other})
+
+    def __iadd__(self, other: dict) -> 'attrdict':
+        dict.update(self, other)
+        return self
 
 
 class _Operators:
@@ -96,38 +98,44 @@ _NO_CONVERT = {OP.LIKE, OP.ILIKE, OP.REGEXP, OP.IREGEXP, OP.IS, OP.IS_NOT, 'GLOB
 
 
 def mutator(method: Callable) -> Callable:
-    """Make a builder method work on a copy and return it (queries are immutable)."""
-    @functools.wraps(method)
-    def inner(self, *args, **kwargs):
-        clone = self.clone()
-        method(clone, *args, **kwargs)
-        return clone
-    return inner
+    """Turn a method that edits ``self`` into a builder: it edits a clone instead and
+    returns it (or returns what the method returned, when that is not ``None``)."""
+    def builder(self: Any, *args: Any, **kwargs: Any) -> Any:
+        twin = self.clone()
+        outcome = method(twin, *args, **kwargs)
+        return twin if outcome is None else outcome
+    return functools.update_wrapper(builder, method)
 
 
 class Node:
     """Base class of everything that renders to SQL."""
 
     __isabstractmethod__ = False  # lets ABC machinery probe nodes safely
+    _coerce = True
 
-    def clone(self) -> 'Node':
-        obj = self.__class__.__new__(self.__class__)
-        obj.__dict__ = self.__dict__.copy()
-        return obj
+    def clone(self) -> Any:
+        cls = type(self)
+        twin = cls.__new__(cls)
+        vars(twin).update(vars(self))
+        return twin
 
     copy = staticmethod(mutator)
 
     def __sql__(self, ctx: Context) -> Context:
         raise NotImplementedError('%s cannot be rendered to SQL' % type(self).__name__)
 
-    def unwrap(self) -> 'Node':
-        return self
+    def unwrap(self) -> Any:
+        """The innermost node under any wrappers (aliases, orderings, casts)."""
+        inner: Any = self
+        while isinstance(inner, WrappedNode):
+            inner = inner.node
+        return inner
 
     def is_alias(self) -> bool:
         return False
 
 
-def ensure_node(obj: Any, where: str = 'this position') -> Node:
+def ensure_node(obj: Any, where: str = 'this position') -> Any:
     """Return ``obj`` if it is a node (or a model class), else raise a helpful TypeError."""
     if isinstance(obj, Node) or (isinstance(obj, type) and hasattr(obj, '_meta')):
         return obj
@@ -139,11 +147,10 @@ def ensure_node(obj: Any, where: str = 'this position') -> Node:
 
 
 def ensure_tuple(value: Any) -> tuple:
-    if value is None:
-        return ()
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return (value,)
+    """``value`` as a tuple: ``None`` is empty, a list or tuple is copied, anything else
+    is a one-item tuple."""
+    return () if value is None else \
+        tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
 def qesc(text: str, quote_char: str = '"') -> str:
@@ -161,10 +168,12 @@ def quote(path: Iterable[str], quote_chars: str = '""') -> str:
     return '.'.join(open_ + str(part).replace(close, close * 2) + close for part in path)
 
 
-def ensure_entity(value: Any) -> Node:
-    if value is not None:
-        return value if isinstance(value, Node) else Entity(value)
-    return value
+def ensure_entity(value: Any) -> Any:
+    """``value`` as an identifier node: a name becomes an Entity; nodes and ``None`` are
+    returned as they are."""
+    if value is None or isinstance(value, Node):
+        return value
+    return Entity(value)
 
 
 class _Null(Node):
@@ -175,30 +184,28 @@ class _Null(Node):
 Null = _Null()
 
 
-# -- operators ------------------------------------------------------------------------
-def _binary(op: str, inverse: bool = False) -> Callable:
-    def method(self, rhs):
-        if inverse:
-            return Expression(rhs, op, self)
-        return Expression(self, op, rhs)
-    return method
+def _as_operand(value: Any) -> Any:
+    return value if isinstance(value, Node) else Value(value)
 
 
+# -- expressions --------------------------------------------------------------------------
 class ColumnBase(Node):
-    """Mixin of operators shared by columns, expressions, functions and values."""
+    """What columns, expressions, functions and values share: Python operators that
+    build SQL expressions, aliases, casts and orderings."""
 
-    _converter = None
+    @property
+    def _converter(self) -> Callable | None:
+        """How values read back for this node are converted (fields and functions say)."""
+        return None
 
     def _value_converter(self) -> Callable | None:
         """Converter applied to plain values compared with this node (fields set one)."""
         return None
 
-    def alias(self, alias: str | None) -> Node:
-        if alias:
-            return Alias(self, alias)
-        return self
+    def alias(self, alias: str | None) -> Any:
+        return Alias(self, alias) if alias else self
 
-    def unalias(self) -> Node:
+    def unalias(self) -> Any:
         return self
 
     def bind_to(self, dest: Any) -> 'BindTo':
@@ -207,117 +214,210 @@ class ColumnBase(Node):
     def cast(self, as_type: str) -> 'Cast':
         return Cast(self, as_type)
 
-    def asc(self, collation: str | None = None, nulls: str | None = None) -> 'Asc':
-        return Asc(self, collation=collation, nulls=nulls)
+    def asc(self, collation: str | None = None, nulls: str | None = None) -> 'Ordering':
+        return Ordering(self, 'ASC', collation, nulls)
 
-    __pos__ = asc
+    def desc(self, collation: str | None = None, nulls: str | None = None) -> 'Ordering':
+        return Ordering(self, 'DESC', collation, nulls)
 
-    def desc(self, collation: str | None = None, nulls: str | None = None) -> 'Desc':
-        return Desc(self, collation=collation, nulls=nulls)
+    def __pos__(self) -> 'Ordering':
+        return Ordering(self, 'ASC')
 
-    __neg__ = desc
+    def __neg__(self) -> 'Ordering':
+        return Ordering(self, 'DESC')
 
-    def __invert__(self) -> 'Negated':
+    def __invert__(self) -> Any:
         return Negated(self)
 
-    __and__ = _binary(OP.AND)
-    __or__ = _binary(OP.OR)
-    __add__ = _binary(OP.ADD)
-    __sub__ = _binary(OP.SUB)
-    __mul__ = _binary(OP.MUL)
-    __truediv__ = __div__ = _binary(OP.DIV)
-    __xor__ = _binary(OP.XOR)
-    __radd__ = _binary(OP.ADD, inverse=True)
-    __rsub__ = _binary(OP.SUB, inverse=True)
-    __rmul__ = _binary(OP.MUL, inverse=True)
-    __rtruediv__ = __rdiv__ = _binary(OP.DIV, inverse=True)
-    __rand__ = _binary(OP.AND, inverse=True)
-    __ror__ = _binary(OP.OR, inverse=True)
-    __rxor__ = _binary(OP.XOR, inverse=True)
+    # Python operators, each building ``self <op> other`` (``other <op> self`` for the
+    # reflected ones); written out so that type checkers see every one of them.
+    def __and__(self, other: Any) -> Any:
+        return Expression(self, OP.AND, other)
 
-    def __eq__(self, rhs: Any) -> 'Expression':  # type: ignore[override]
-        return Expression(self, OP.IS if rhs is None else OP.EQ, rhs)
+    def __rand__(self, other: Any) -> Any:
+        return Expression(other, OP.AND, self)
 
-    def __ne__(self, rhs: Any) -> 'Expression':  # type: ignore[override]
-        return Expression(self, OP.IS_NOT if rhs is None else OP.NE, rhs)
+    def __or__(self, other: Any) -> Any:
+        return Expression(self, OP.OR, other)
 
-    __lt__ = _binary(OP.LT)
-    __le__ = _binary(OP.LTE)
-    __gt__ = _binary(OP.GT)
-    __ge__ = _binary(OP.GTE)
-    __lshift__ = _binary(OP.IN)
-    __rshift__ = _binary(OP.IS)
-    __mod__ = _binary(OP.LIKE)
-    __pow__ = _binary(OP.ILIKE)
+    def __ror__(self, other: Any) -> Any:
+        return Expression(other, OP.OR, self)
+
+    def __add__(self, other: Any) -> Any:
+        return Expression(self, OP.ADD, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return Expression(other, OP.ADD, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return Expression(self, OP.SUB, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return Expression(other, OP.SUB, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return Expression(self, OP.MUL, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return Expression(other, OP.MUL, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return Expression(self, OP.DIV, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return Expression(other, OP.DIV, self)
+
+    __div__ = __truediv__
+    __rdiv__ = __rtruediv__
+
+    def __xor__(self, other: Any) -> Any:
+        return Expression(self, OP.XOR, other)
+
+    def __rxor__(self, other: Any) -> Any:
+        return Expression(other, OP.XOR, self)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        # comparing with None asks IS NULL, as SQL's = NULL never matches
+        return Expression(self, OP.EQ if other is not None else OP.IS, other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return Expression(self, OP.NE if other is not None else OP.IS_NOT, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return Expression(self, OP.LT, other)
+
+    def __le__(self, other: Any) -> Any:
+        return Expression(self, OP.LTE, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return Expression(self, OP.GT, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return Expression(self, OP.GTE, other)
+
+    def __lshift__(self, other: Any) -> Any:
+        return Expression(self, OP.IN, other)
+
+    def __rshift__(self, other: Any) -> Any:
+        return Expression(self, OP.IS, other)
+
+    def __mod__(self, other: Any) -> Any:
+        return Expression(self, OP.LIKE, other)
+
+    def __pow__(self, other: Any) -> Any:
+        return Expression(self, OP.ILIKE, other)
 
     __hash__ = Node.__hash__
 
-    bin_and = _binary(OP.BIN_AND)
-    bin_or = _binary(OP.BIN_OR)
+    def bin_and(self, other: Any) -> Any:
+        return Expression(self, OP.BIN_AND, other)
 
-    def in_(self, rhs: Any) -> 'Expression':
-        return Expression(self, OP.IN, rhs)
+    def bin_or(self, other: Any) -> Any:
+        return Expression(self, OP.BIN_OR, other)
 
-    def not_in(self, rhs: Any) -> 'Expression':
-        return Expression(self, OP.NOT_IN, rhs)
+    def in_(self, other: Any) -> Any:
+        return Expression(self, OP.IN, other)
 
-    def is_null(self, is_null: bool = True) -> 'Expression':
-        return Expression(self, OP.IS if is_null else OP.IS_NOT, None)
+    def not_in(self, other: Any) -> Any:
+        return Expression(self, OP.NOT_IN, other)
 
-    def regexp(self, rhs: Any) -> 'Expression':
-        return Expression(self, OP.REGEXP, rhs)
+    def is_null(self, is_null: bool = True) -> Any:
+        return Expression(self, (OP.IS_NOT, OP.IS)[bool(is_null)], None)
 
-    def iregexp(self, rhs: Any) -> 'Expression':
-        return Expression(self, OP.IREGEXP, rhs)
+    def regexp(self, other: Any) -> Any:
+        return Expression(self, OP.REGEXP, other)
 
-    def like(self, rhs: Any) -> 'Expression':
+    def iregexp(self, other: Any) -> Any:
+        return Expression(self, OP.IREGEXP, other)
+
+    def like(self, other: Any) -> Any:
         """Case-sensitive match, same as ``column % pattern``: ``LIKE`` (wildcards ``%``
         and ``_``), spelled ``GLOB`` on SQLite (wildcards ``*`` and ``?``)."""
-        return Expression(self, OP.LIKE, rhs)
+        return Expression(self, OP.LIKE, other)
 
-    def ilike(self, rhs: Any) -> 'Expression':
+    def ilike(self, other: Any) -> Any:
         """Case-insensitive match with ``%`` and ``_``, same as ``column ** pattern``."""
-        return Expression(self, OP.ILIKE, rhs)
+        return Expression(self, OP.ILIKE, other)
 
-    def concat(self, rhs: Any) -> 'StringExpression':
-        return StringExpression(self, OP.CONCAT, rhs)
+    def concat(self, other: Any) -> Any:
+        return StringExpression(self, OP.CONCAT, other)
 
-    def __getitem__(self, item: Any) -> 'Expression':
-        if isinstance(item, slice):
-            if item.start is None or item.stop is None:
-                raise ValueError('BETWEEN needs both ends: use column[low:high]')
-            return self.between(item.start, item.stop)
-        return self == item
+    def __getitem__(self, item: Any) -> Any:
+        """``column[low:high]`` is BETWEEN; ``column[value]`` is equality."""
+        if not isinstance(item, slice):
+            return self == item
+        bounds = (item.start, item.stop)
+        if None in bounds:
+            raise ValueError('BETWEEN needs both ends: use column[low:high]')
+        return self.between(*bounds)
 
-    def between(self, lo: Any, hi: Any) -> 'Expression':
-        return Expression(self, OP.BETWEEN, NodeList((lo, SQL('AND'), hi)))
+    def between(self, lo: Any, hi: Any) -> Any:
+        return Expression(self, OP.BETWEEN, _Range(lo, hi))
 
-    def _like(self, pattern: str, op: str) -> 'Expression':
-        return Expression(self, op, _LikePattern(pattern))
+    def _matching(self, fragment: Any, leading: bool, trailing: bool) -> Any:
+        """A case-insensitive match of ``fragment`` anywhere (both wildcards), at the start
+        (trailing only) or at the end (leading only)."""
+        if isinstance(fragment, Node):
+            pattern: Any = fragment
+            if leading:
+                pattern = Value('%').concat(pattern)
+            if trailing:
+                pattern = pattern.concat('%')
+            return Expression(self, OP.ILIKE, pattern)
+        text = _escape_like(str(fragment))
+        text = ('%' if leading else '') + text + ('%' if trailing else '')
+        return Expression(self, OP.ILIKE, _LikePattern(text))
 
-    def contains(self, rhs: Any) -> 'Expression':
-        if isinstance(rhs, Node):
-            return Expression(self, OP.ILIKE, Value('%').concat(rhs).concat('%'))
-        return self._like('%' + _escape_like(str(rhs)) + '%', OP.ILIKE)
+    def contains(self, rhs: Any) -> Any:
+        return self._matching(rhs, True, True)
 
-    def startswith(self, rhs: Any) -> 'Expression':
-        if isinstance(rhs, Node):
-            return Expression(self, OP.ILIKE, rhs.concat('%'))
-        return self._like(_escape_like(str(rhs)) + '%', OP.ILIKE)
+    def startswith(self, rhs: Any) -> Any:
+        return self._matching(rhs, False, True)
 
-    def endswith(self, rhs: Any) -> 'Expression':
-        if isinstance(rhs, Node):
-            return Expression(self, OP.ILIKE, Value('%').concat(rhs))
-        return self._like('%' + _escape_like(str(rhs)), OP.ILIKE)
+    def endswith(self, rhs: Any) -> Any:
+        return self._matching(rhs, True, False)
 
-    def distinct(self) -> 'NodeList':
-        return NodeList((SQL('DISTINCT'), self))
+    def distinct(self) -> Any:
+        return _Affixed('DISTINCT ', self, '')
 
-    def collate(self, collation: str) -> 'NodeList':
-        return NodeList((self, SQL('COLLATE %s' % _check_word(collation, 'collation'))))
+    def collate(self, collation: str) -> Any:
+        return _Affixed('', self, ' COLLATE ' + _check_word(collation, 'collation'))
 
     def get_sort_key(self, ctx: Context) -> tuple:
         return ()
+
+    def __iter__(self) -> Iterator:
+        # indexing builds expressions (column[3] is column = 3), so without this Python
+        # would "iterate" a node by indexing it forever
+        raise TypeError('%s is an SQL expression, not a collection of values'
+                        % type(self).__name__)
+
+
+class _Range(Node):
+    """The ``low AND high`` operand of BETWEEN (each end converted like the column)."""
+
+    def __init__(self, low: Any, high: Any) -> None:
+        self.low = low
+        self.high = high
+
+    def __sql__(self, ctx: Context) -> Context:
+        ctx.sql(self.low)
+        ctx.literal(' AND ')
+        return ctx.sql(self.high)
+
+
+class _Affixed(ColumnBase):
+    """A node with fixed SQL text around it: ``DISTINCT x``, ``x COLLATE c``."""
+
+    def __init__(self, prefix: str, node: Any, suffix: str) -> None:
+        self.prefix = prefix
+        self.node = node
+        self.suffix = suffix
+
+    def __sql__(self, ctx: Context) -> Context:
+        ctx.literal(self.prefix)
+        ctx.sql(self.node)
+        return ctx.literal(self.suffix)
 
 
 class SQL(ColumnBase):
@@ -330,31 +430,17 @@ class SQL(ColumnBase):
         if not isinstance(sql, str):
             raise TypeError('SQL() takes a string of SQL, got %s' % type(sql).__name__)
         self.sql = sql
-        self.params = list(params) if params is not None else None
+        self.params = None if params is None else list(params)
 
     def __sql__(self, ctx: Context) -> Context:
-        if self.params and ctx.state.literal_values:
-            return self._render_literals(ctx)
-        ctx.literal(self.sql)
-        if self.params:
-            for param in self.params:
-                ctx.value(param, converter=_identity, add_param=False)
-        return ctx
-
-    def _render_literals(self, ctx: Context) -> Context:
-        # where the engine wants constants (e.g. a partial index's predicate), the
-        # placeholders are replaced by the values written as SQL literals
-        dialect = ctx.dialect
-        parts = self.sql.split(dialect.param)
-        if len(parts) != len(self.params) + 1:
-            raise ValueError('SQL(%r) has %d placeholder(s) (%s) for %d parameter(s)' % (
-                self.sql, len(parts) - 1, dialect.param, len(self.params)))
-        out = [parts[0]]
-        for value, tail in zip(self.params, parts[1:]):
-            out.append(dialect.literal_value(value))
-            out.append(tail)
-        ctx.literal(''.join(out))
-        return ctx
+        params = self.params
+        if not params:
+            return ctx.literal(self.sql)
+        if ctx.state.literal_values:
+            # where the engine wants constants (a partial index's predicate, say), the
+            # values are written into the text
+            return ctx.literal(substitute_params(ctx.dialect, self.sql, params))
+        return ctx.literal(self.sql).bind_params(params)
 
     def __repr__(self) -> str:
         return 'SQL(%r, %r)' % (self.sql, self.params)
@@ -366,10 +452,10 @@ class Entity(ColumnBase):
     def __init__(self, *path: str) -> None:
         if not path:
             raise ValueError('Entity() needs at least one name')
-        for part in path:
-            if not isinstance(part, str):
-                raise TypeError('Entity() names must be strings, got %r' % (part,))
-        self._path = tuple(path)
+        bad = [part for part in path if not isinstance(part, str)]
+        if bad:
+            raise TypeError('Entity() names must be strings, got %r' % (bad[0],))
+        self._path = path
 
     def __getattr__(self, attr: str) -> 'Entity':
         if attr.startswith('__'):
@@ -380,7 +466,7 @@ class Entity(ColumnBase):
         return self._path
 
     def __hash__(self) -> int:
-        return hash((self.__class__.__name__, self._path))
+        return hash((type(self), *self._path))
 
     def __sql__(self, ctx: Context) -> Context:
         return ctx.literal(ctx.dialect.quote_path(self._path))
@@ -423,21 +509,25 @@ class Column(ColumnBase):
         self.name = name
 
     def get_sort_key(self, ctx: Context) -> tuple:
-        if ctx.scope == SCOPE_VALUES:
-            return (self.name,)
-        return self.source.get_sort_key(ctx) + (self.name,)
+        owner = () if ctx.scope == SCOPE_VALUES else self.source.get_sort_key(ctx)
+        return (*owner, self.name)
 
     def __hash__(self) -> int:
-        return hash((self.source, self.name))
+        return hash((Column, self.name, self.source))
 
     def __repr__(self) -> str:
         return '<Column %s.%s>' % (getattr(self.source, '_name', self.source), self.name)
 
     def __sql__(self, ctx: Context) -> Context:
+        quote = ctx.dialect.quote_identifier
         if ctx.scope == SCOPE_VALUES:
-            return ctx.literal(ctx.dialect.quote_identifier(self.name))
+            return ctx.literal(quote(self.name))
+        # the common case in one piece: a source that can say its name ("t1".name)
+        reference_name = getattr(self.source, '_reference_name', None)
+        if reference_name is not None:
+            return ctx.literal(quote(reference_name(ctx)) + '.' + quote(self.name))
         _source_reference(ctx, self.source)
-        return ctx.literal('.' + ctx.dialect.quote_identifier(self.name))
+        return ctx.literal('.' + quote(self.name))
 
 
 def _source_reference(ctx: Context, source: Any) -> None:
@@ -451,64 +541,70 @@ def _source_reference(ctx: Context, source: Any) -> None:
 
 
 class WrappedNode(ColumnBase):
-    """A node that wraps another and forwards its converter."""
+    """A node around another one; it reads back (converts values) as the inner node."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Any) -> None:
         self.node = node
-        self._coerce = getattr(node, '_coerce', True)
-        self._converter = getattr(node, '_converter', None)
+
+    @property
+    def _coerce(self) -> bool:  # type: ignore[override]
+        return getattr(self.node, '_coerce', True)
+
+    @property
+    def _converter(self) -> Callable | None:
+        return getattr(self.node, '_converter', None)
 
     def is_alias(self) -> bool:
         return self.node.is_alias()
 
-    def unwrap(self) -> Node:
-        return self.node.unwrap()
-
-    def _value_converter(self):
-        return self.node._value_converter() if isinstance(self.node, ColumnBase) else None
+    def _value_converter(self) -> Callable | None:
+        inner = self.node
+        return inner._value_converter() if isinstance(inner, ColumnBase) else None
 
 
 class Alias(WrappedNode):
-    """``expr AS "name"`` in the select list; the bare name elsewhere."""
+    """``expr AS "name"`` in the select list and in FROM; the bare name elsewhere."""
 
-    def __init__(self, node: Node, alias: str) -> None:
+    def __init__(self, node: Any, alias: str) -> None:
         super().__init__(node)
         self._alias = alias
 
     def __hash__(self) -> int:
-        return hash(self._alias)
+        return hash((Alias, self._alias))
 
-    @property
-    def name(self) -> str:
+    def _get_name(self) -> str:
         return self._alias
 
-    @name.setter
-    def name(self, value: str) -> None:
+    def _set_name(self, value: str) -> None:
         self._alias = value
 
-    def alias(self, alias: str | None = None) -> Node:
-        if alias is None:
-            return self.node
-        return Alias(self.node, alias)
+    name = property(_get_name, _set_name)
 
-    def unalias(self) -> Node:
+    def alias(self, alias: str | None = None) -> Any:
+        """Another name for the same expression (``None``: the expression unnamed)."""
+        bare = self.unalias()
+        return bare if alias is None else Alias(bare, alias)
+
+    def unalias(self) -> Any:
         return self.node
 
     def is_alias(self) -> bool:
         return True
 
     def __sql__(self, ctx: Context) -> Context:
-        if ctx.scope in (SCOPE_COLUMN, SCOPE_SOURCE):
-            with ctx(scope=SCOPE_NORMAL if ctx.scope == SCOPE_COLUMN else ctx.scope):
-                ctx.sql(self.node)
-            return ctx.literal(' AS ' + ctx.dialect.quote_identifier(self._alias))
-        return ctx.literal(ctx.dialect.quote_identifier(self._alias))
+        scope = ctx.scope
+        name = ctx.dialect.quote_identifier(self._alias)
+        if scope != SCOPE_COLUMN and scope != SCOPE_SOURCE:
+            return ctx.literal(name)
+        with ctx(scope=SCOPE_NORMAL if scope == SCOPE_COLUMN else scope):
+            ctx.sql(self.node)
+        return ctx.literal(' AS ' + name)
 
 
 class BindTo(WrappedNode):
     """Mark a selected expression as belonging to ``dest`` (a model) when rows are built."""
 
-    def __init__(self, node: Node, dest: Any) -> None:
+    def __init__(self, node: Any, dest: Any) -> None:
         super().__init__(node)
         self.dest = dest
 
@@ -517,26 +613,30 @@ class BindTo(WrappedNode):
 
 
 class BitwiseMixin:
-    def __and__(self, other: Any) -> 'Expression':
-        return self.bin_and(other)
+    """Makes ``&``, ``|``, ``-`` and ``~`` bitwise operations (flag fields use it)."""
 
-    def __or__(self, other: Any) -> 'Expression':
-        return self.bin_or(other)
+    def __and__(self, other: Any) -> Any:
+        return Expression(self, OP.BIN_AND, other)
 
-    def __sub__(self, other: Any) -> 'Expression':
-        # clear the bits of ``other``: ``self & ~other``
+    def __or__(self, other: Any) -> Any:
+        return Expression(self, OP.BIN_OR, other)
+
+    def __sub__(self, other: Any) -> Any:
+        # clearing bits: ``self & ~other``; a plain integer is inverted in Python
         if isinstance(other, int) and not isinstance(other, bool):
-            return self.bin_and(~other)
-        return self.bin_and(BitwiseNegated(other if isinstance(other, Node) else Value(other)))
+            mask: Any = ~other
+        else:
+            mask = BitwiseNegated(_as_operand(other))
+        return Expression(self, OP.BIN_AND, mask)
 
-    def __invert__(self) -> 'BitwiseNegated':
+    def __invert__(self) -> Any:
         return BitwiseNegated(self)
 
 
 class Negated(WrappedNode):
-    """``NOT expr``."""
+    """``NOT expr``; negating it again gives back ``expr``."""
 
-    def __invert__(self) -> Node:
+    def __invert__(self) -> Any:
         return self.node
 
     def __sql__(self, ctx: Context) -> Context:
@@ -548,7 +648,7 @@ class Negated(WrappedNode):
 class BitwiseNegated(BitwiseMixin, Negated):
     """``~expr``; itself combined bitwise (``~Model.flags & 7``)."""
 
-    def __invert__(self) -> Node:
+    def __invert__(self) -> Any:
         return self.node
 
     def __sql__(self, ctx: Context) -> Context:
@@ -559,38 +659,44 @@ class BitwiseNegated(BitwiseMixin, Negated):
 class Value(ColumnBase):
     """A bound parameter.  A list/tuple/set with ``unpack`` renders as ``(?, ?, ...)``."""
 
+    _SEQUENCES = (list, tuple, set, frozenset)
+
     def __init__(self, value: Any, converter: Callable | None = None,
                  unpack: bool = True) -> None:
         self.value = value
         self.converter = converter
-        self.multi = unpack and isinstance(value, (list, tuple, set, frozenset))
+        self.multi = bool(unpack) and isinstance(value, self._SEQUENCES)
         if self.multi:
             # a nested tuple is a row value, (?, ?); any other item is one parameter
-            self.values = [v if isinstance(v, Node) else
-                           Value(v, converter=converter, unpack=isinstance(v, tuple))
-                           for v in value]
+            self.values = [_item_value(item, converter) for item in value]
 
     def __sql__(self, ctx: Context) -> Context:
-        if self.multi:
-            return ctx.sql(EnclosedNodeList(self.values))
-        return ctx.value(self.value, self.converter)
+        if not self.multi:
+            return ctx.value(self.value, self.converter)
+        ctx.literal('(')
+        separator = ''
+        for item in self.values:
+            ctx.literal(separator)
+            ctx.sql(item)
+            separator = ', '
+        return ctx.literal(')')
+
+
+def _item_value(item: Any, converter: Callable | None) -> Any:
+    if isinstance(item, Node):
+        return item
+    return Value(item, converter=converter, unpack=type(item) is tuple)
 
 
 class ValueLiterals(WrappedNode):
     """Render the values inside as SQL literals instead of parameters (use with care)."""
 
     def __sql__(self, ctx: Context) -> Context:
-        sub = ctx.dialect.context()
-        sub.state = ctx.state()
-        sub.alias_manager = ctx.alias_manager
-        sub.sql(self.node)
-        sql, params = sub.query()
-        parts = sql.split(ctx.dialect.param)
-        out = [parts[0]]
-        for value, tail in zip(params, parts[1:]):
-            out.append(ctx.dialect.literal_value(value))
-            out.append(tail)
-        return ctx.literal(''.join(out))
+        inner = ctx.dialect.context()
+        inner.state = ctx.state()
+        inner.alias_manager = ctx.alias_manager
+        sql, params = inner.sql(self.node).query()
+        return ctx.literal(substitute_params(ctx.dialect, sql, params))
 
 
 def AsIs(value: Any) -> Value:
@@ -599,64 +705,80 @@ def AsIs(value: Any) -> Value:
 
 
 class Cast(WrappedNode):
-    """``CAST(expr AS type)``."""
+    """``CAST(expr AS type)``.
+
+    The cast changes the type, so neither reading back nor comparing goes through the
+    inner column's conversion (``CAST(id AS TEXT) = '1'`` binds ``'1'``, not ``1``).
+    """
+
+    _coerce = False    # type: ignore[assignment]
 
     def __init__(self, node: Any, cast: str) -> None:
-        super().__init__(node if isinstance(node, Node) else Value(node))
         self._cast = _check_word(cast, 'type for CAST')
-        self._coerce = False
-        self._converter = None
+        super().__init__(_as_operand(node))
+
+    @property
+    def _converter(self) -> Callable | None:
+        return None
 
     def _value_converter(self) -> None:
-        # the cast changes the type: a value compared with it is not the column's type
-        # (CAST(id AS TEXT) = '1' binds '1', not the integer 1)
         return None
 
     def __sql__(self, ctx: Context) -> Context:
         ctx.literal('CAST(')
         with ctx(parentheses=False):
             ctx.sql(self.node)
-        return ctx.literal(' AS %s)' % self._cast)
+        return ctx.literal(' AS ' + self._cast + ')')
+
+
+def _nulls_position(nulls: Any) -> str | None:
+    if nulls is None:
+        return None
+    spelled = nulls.upper() if isinstance(nulls, str) else None
+    if spelled not in ('FIRST', 'LAST'):
+        raise ValueError('nulls= must be "first" or "last", got %r' % (nulls,))
+    return spelled
 
 
 class Ordering(WrappedNode):
-    """``expr ASC|DESC [COLLATE c] [NULLS FIRST|LAST]``."""
+    """One ORDER BY term: ``expr ASC|DESC [COLLATE c] [NULLS FIRST|LAST]``.
 
-    def __init__(self, node: Node, direction: str, collation: str | None = None,
+    Engines without ``NULLS FIRST/LAST`` get the same order from a leading
+    ``CASE WHEN expr IS NULL ...`` term.
+    """
+
+    def __init__(self, node: Any, direction: str, collation: str | None = None,
                  nulls: str | None = None) -> None:
         super().__init__(node)
         self.direction = direction
-        self.collation = collation and _check_word(collation, 'collation')
-        if nulls is not None:
-            if not isinstance(nulls, str) or nulls.upper() not in ('FIRST', 'LAST'):
-                raise ValueError('nulls= must be "first" or "last", got %r' % (nulls,))
-            nulls = nulls.upper()
-        self.nulls = nulls
+        self.collation = None if not collation else _check_word(collation, 'collation')
+        self.nulls = _nulls_position(nulls)
 
-    def collate(self, collation: str | None = None) -> 'Ordering':
+    def collate(self, collation: str | None = None) -> 'Ordering':  # type: ignore[override]
         return Ordering(self.node, self.direction, collation, self.nulls)
 
     def __sql__(self, ctx: Context) -> Context:
-        node = self.node
-        if self.nulls and not ctx.dialect.nulls_ordering:
-            # emulate: sort NULLs by a leading CASE expression
-            first = 0 if self.nulls == 'FIRST' else 1
-            ctx.sql(Case(None, [(node.is_null() if isinstance(node, ColumnBase)
-                                 else Expression(node, OP.IS, None), first)], 1 - first))
-            ctx.literal(', ')
-        ctx.sql(node).literal(' ' + self.direction)
-        if self.collation:
-            ctx.literal(' COLLATE ' + self.collation)
-        if self.nulls and ctx.dialect.nulls_ordering:
-            ctx.literal(' NULLS ' + self.nulls)
-        return ctx
+        nulls = self.nulls
+        native = ctx.dialect.nulls_ordering
+        if nulls is not None and not native:
+            nulls_rank = Case(None, [(Expression(self.node, OP.IS, None),
+                                      0 if nulls == 'FIRST' else 1)],
+                              1 if nulls == 'FIRST' else 0)
+            ctx.sql(nulls_rank).literal(', ')
+        ctx.sql(self.node)
+        words = [self.direction]
+        if self.collation:      # part of the sort key, so it comes before ASC/DESC
+            words.insert(0, 'COLLATE ' + self.collation)
+        if nulls is not None and native:
+            words.append('NULLS ' + nulls)
+        return ctx.literal(' ' + ' '.join(words))
 
 
-def Asc(node: Node, collation: str | None = None, nulls: str | None = None) -> Ordering:
+def Asc(node: Any, collation: str | None = None, nulls: str | None = None) -> Ordering:
     return Ordering(ensure_node(node, 'Asc()'), 'ASC', collation, nulls)
 
 
-def Desc(node: Node, collation: str | None = None, nulls: str | None = None) -> Ordering:
+def Desc(node: Any, collation: str | None = None, nulls: str | None = None) -> Ordering:
     return Ordering(ensure_node(node, 'Desc()'), 'DESC', collation, nulls)
 
 
@@ -668,6 +790,8 @@ class Expression(ColumnBase):
             raise ValueError(
                 'unknown operator %r: use one of the OP constants (OP.EQ, OP.IN, OP.LIKE, '
                 '...) or an SQL operator such as "@>"' % (op,))
+        if (op == 'IN' or op == 'NOT IN') and isinstance(rhs, Iterator):
+            rhs = list(rhs)         # a generator is read once: keep its values
         self.lhs = lhs
         self.op = op
         self.rhs = rhs
@@ -680,24 +804,18 @@ class Expression(ColumnBase):
         converter = None
         if op not in _NO_CONVERT and isinstance(lhs, ColumnBase):
             converter = lhs._value_converter()
-        if op in (OP.IN, OP.NOT_IN) and not isinstance(rhs, Node):
-            values = list(rhs) if not isinstance(rhs, (str, bytes)) else [rhs]
-            if not values:   # x IN () is always false, x NOT IN () always true
-                return ctx.literal('(0 = 1)' if op == OP.IN else '(1 = 1)')
-            rhs = Value(values, converter=converter)
-        elif op in (OP.IS, OP.IS_NOT) and rhs is None:
+        if op in _MEMBERSHIP:
+            if not isinstance(rhs, Node):
+                values = [rhs] if isinstance(rhs, (str, bytes)) else list(rhs)
+                rhs = Value(values, converter=converter) if values else None
+            elif isinstance(rhs, Value) and rhs.multi and not rhs.values:
+                rhs = None
+            if rhs is None:    # x IN () is always false, x NOT IN () always true
+                return ctx.literal('(0 = 1)' if op == 'IN' else '(1 = 1)')
+        elif rhs is None and op in _NULL_TESTS:
             rhs = Null
         elif type(rhs) is tuple and isinstance(lhs, NodeList) and lhs.parens:
-            if len(rhs) != len(lhs.nodes):
-                raise ValueError('a row value of %d columns is compared with a tuple of %d '
-                                 'values' % (len(lhs.nodes), len(rhs)))
-            # a row value compared with a tuple: Tuple(a, b) == (1, 2) -> (a, b) = (?, ?),
-            # each value converted by the column it lines up with
-            rhs = EnclosedNodeList([
-                v if isinstance(v, Node) else
-                Value(v, converter=n._value_converter() if isinstance(n, ColumnBase) else None,
-                      unpack=False)
-                for n, v in zip(lhs.nodes, rhs)])
+            rhs = _row_value(lhs, rhs)
         if dialect.rewrite_operand is not None:
             rhs = dialect.rewrite_operand(op, rhs)
         # frames are swapped by hand (and only when they change): this is the hottest node
@@ -707,7 +825,7 @@ class Expression(ColumnBase):
         if not self.flat:
             ctx.literal('(')
         ctx.sql(lhs)
-        ctx.literal(' %s ' % dialect.render_operator(op))
+        ctx.literal(' ' + dialect.render_operator(op) + ' ')
         if converter is not ctx.state.converter:
             ctx.state = state(converter=converter)
         if isinstance(rhs, Node):
@@ -720,12 +838,31 @@ class Expression(ColumnBase):
         return ctx
 
 
-class StringExpression(Expression):
-    def __add__(self, rhs: Any) -> 'StringExpression':
-        return self.concat(rhs)
+_MEMBERSHIP = frozenset((OP.IN, OP.NOT_IN))
+_NULL_TESTS = frozenset((OP.IS, OP.IS_NOT))
 
-    def __radd__(self, lhs: Any) -> 'StringExpression':
-        return StringExpression(lhs, OP.CONCAT, self)
+
+def _row_value(columns: 'NodeList', values: tuple) -> 'NodeList':
+    """``(?, ?)`` for a row value compared with a tuple (``Tuple(a, b) == (1, 2)``), each
+    value converted by the column it lines up with."""
+    if len(values) != len(columns.nodes):
+        raise ValueError('a row value of %d columns is compared with a tuple of %d values'
+                         % (len(columns.nodes), len(values)))
+    return EnclosedNodeList([
+        value if isinstance(value, Node) else
+        Value(value, converter=column._value_converter()
+              if isinstance(column, ColumnBase) else None, unpack=False)
+        for column, value in zip(columns.nodes, values)])
+
+
+class StringExpression(Expression):
+    """An expression of text: ``+`` concatenates it (``||``)."""
+
+    def __add__(self, other: Any) -> Any:
+        return StringExpression(self, OP.CONCAT, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return StringExpression(other, OP.CONCAT, self)
 
 
 class NodeList(ColumnBase):
@@ -735,37 +872,44 @@ class NodeList(ColumnBase):
         self.nodes = list(nodes)
         self.glue = glue
         self.parens = parens
-        if parens and len(self.nodes) == 1 and isinstance(self.nodes[0], Expression) \
-                and not self.nodes[0].flat:
-            self.nodes[0] = self.nodes[0].clone()
-            self.nodes[0].flat = True
+
+    def _enclosing(self) -> bool:
+        """Whether to write the parentheses: a lone expression brings its own."""
+        if not self.parens:
+            return False
+        nodes = self.nodes
+        return len(nodes) != 1 or not isinstance(nodes[0], Expression) or nodes[0].flat
 
     def __sql__(self, ctx: Context) -> Context:
-        n = len(self.nodes)
-        if n == 0:
-            return ctx.literal('()') if self.parens else ctx
-        with ctx(parentheses=True):
-            if self.parens:
-                ctx.literal('(')
-            for i, node in enumerate(self.nodes):
-                if i:
-                    ctx.literal(self.glue)
-                ctx.sql(node)
-            if self.parens:
-                ctx.literal(')')
+        literal = ctx.literal
+        render = ctx.sql
+        enclose = self._enclosing()
+        if enclose:
+            literal('(')
+        separator = None
+        for node in self.nodes:
+            if separator is not None:
+                literal(separator)
+            render(node)
+            separator = self.glue
+        if enclose:
+            literal(')')
         return ctx
 
 
 def CommaNodeList(nodes: Iterable) -> NodeList:
-    return NodeList(nodes, ', ')
+    """Nodes separated by commas."""
+    return NodeList(nodes, glue=', ')
 
 
 def EnclosedNodeList(nodes: Iterable) -> NodeList:
-    return NodeList(nodes, ', ', True)
+    """Nodes separated by commas, in parentheses."""
+    return NodeList(nodes, glue=', ', parens=True)
 
 
 def Tuple(*args: Any) -> NodeList:
-    return EnclosedNodeList(args)
+    """A row value: ``(a, b, ...)``."""
+    return NodeList(args, glue=', ', parens=True)
 
 
 class Star(Node):
@@ -783,102 +927,108 @@ class Case(ColumnBase):
     """``CASE [predicate] WHEN a THEN b ... [ELSE default] END``."""
 
     def __init__(self, predicate: Any, expression_tuples: Iterable, default: Any = None) -> None:
-        self.predicate = predicate
-        self.expression_tuples = list(expression_tuples)
-        if not self.expression_tuples:
+        pairs = [tuple(pair) for pair in expression_tuples]
+        if not pairs:
             raise ValueError('Case() needs at least one (when, then) pair')
+        self.predicate = predicate
+        self.expression_tuples = pairs
         self.default = default
 
     def __sql__(self, ctx: Context) -> Context:
-        parts: list = [SQL('CASE')]
-        if self.predicate is not None:
-            parts.append(self.predicate)
-        for when, then in self.expression_tuples:
-            parts.extend((SQL('WHEN'), when, SQL('THEN'), then))
-        if self.default is not None:
-            parts.extend((SQL('ELSE'), self.default))
-        parts.append(SQL('END'))
         with ctx(converter=None):
-            return ctx.sql(NodeList(parts))
+            ctx.literal('CASE')
+            if self.predicate is not None:
+                ctx.literal(' ').sql(self.predicate)
+            for when, then in self.expression_tuples:
+                ctx.literal(' WHEN ').sql(when)
+                ctx.literal(' THEN ').sql(then)
+            if self.default is not None:
+                ctx.literal(' ELSE ').sql(self.default)
+            ctx.literal(' END')
+        return ctx
+
+
+_FUNCTION_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_.$]*$')
 
 
 class Function(ColumnBase):
     """An SQL function call: ``fn.COUNT(x)``, with FILTER, OVER and ORDER BY options."""
 
-    no_coerce_functions = {'sum', 'count', 'avg', 'cast', 'array_agg'}
+    #: aggregates whose result is not of their argument's type (no read-back conversion)
+    no_coerce_functions = frozenset(('sum', 'count', 'avg', 'cast', 'array_agg'))
     #: functions that take a subquery itself, not its value: EXISTS(SELECT ...)
-    subquery_functions = {'exists', 'any', 'all', 'some', 'array'}
+    subquery_functions = frozenset(('exists', 'any', 'all', 'some', 'array'))
 
     def __init__(self, name: str, arguments: Iterable, coerce: bool = True,
                  python_value: Callable | None = None) -> None:
-        if not re.match(r'^[A-Za-z_][A-Za-z0-9_.$]*$', name):
+        if not _FUNCTION_NAME_RE.match(name):
             raise ValueError('invalid SQL function name %r' % (name,))
         self.name = name
         self.arguments = tuple(arguments)
-        self._filter = None
-        self._order_by = None
+        self._coerce = bool(coerce) and name.lower() not in self.no_coerce_functions
         self._python_value = python_value
-        self._coerce = coerce and name.lower() not in self.no_coerce_functions
+        self._filter: Any = None
+        self._order_by: Any = None
 
-    def __getattr__(self, attr: str) -> Callable:
+    def __getattr__(self, attr: str) -> Any:
+        # fn.X(...).Y(...) builds a call of Y, as fn.Y(...) does
         if attr.startswith('__'):
             raise AttributeError(attr)
-
-        def decorator(*args: Any, **kwargs: Any) -> 'Function':
-            return Function(attr, args, **kwargs)
-        return decorator
+        return _FunctionName(attr)
 
     @mutator
     def filter(self, where: Any = None) -> None:
+        """``FILTER (WHERE ...)`` on an aggregate."""
         self._filter = where
 
     @mutator
     def order_by(self, *ordering: Any) -> None:
+        """``ORDER BY`` inside the call (ordered aggregates: ``string_agg``, ...)."""
         self._order_by = ordering
 
     @mutator
     def python_value(self, func: Callable | None = None) -> None:
+        """Convert this function's values read back with ``func``."""
         self._python_value = func
-
-    @property
-    def _converter(self):  # type: ignore[override]
-        if self._python_value is not None:
-            return self._python_value
-        if self._coerce and self.arguments:
-            return getattr(self.arguments[0], '_converter', None)
-        return None
 
     @mutator
     def coerce(self, coerce: bool = True) -> None:
         self._coerce = coerce
 
+    @property
+    def _converter(self) -> Callable | None:
+        if self._python_value is not None:
+            return self._python_value
+        if not (self._coerce and self.arguments):
+            return None
+        return getattr(self.arguments[0], '_converter', None)
+
     def over(self, partition_by: Any = None, order_by: Any = None, start: Any = None,
              end: Any = None, frame_type: str | None = None, window: 'Window' | None = None,
-             exclude: Any = None) -> 'NodeList':
-        if isinstance(partition_by, Window) and window is None:
-            window = partition_by
-        if window is not None:
-            node = WindowAlias(window)
-        else:
-            node = Window(partition_by=partition_by, order_by=order_by, start=start, end=end,
-                          frame_type=frame_type, exclude=exclude, _inline=True)
-        return NodeList((self, SQL('OVER'), node))
+             exclude: Any = None) -> NodeList:
+        """``fn(...) OVER (...)``: over a named window (``window=`` or a Window as the
+        first argument), or over a window defined inline by the other arguments."""
+        named = window
+        if named is None and isinstance(partition_by, Window):
+            named = partition_by
+        spec = _window_spec(named, partition_by, order_by, start, end, frame_type, exclude)
+        return NodeList((self, SQL('OVER'), spec))
 
     def __sql__(self, ctx: Context) -> Context:
-        ctx.literal(self.name + '(')
-        n = len(self.arguments)
+        arguments = self.arguments
         # EXISTS(SELECT ...) takes the query itself; elsewhere a subquery argument is a
         # value and keeps its own parentheses: ABS((SELECT ...))
-        sole = self.arguments[0] if n == 1 and \
-            self.name.lower() in self.subquery_functions else None
-        with ctx(in_function=True, converter=None, parentheses=False, sole_function_arg=sole):
-            for i, arg in enumerate(self.arguments):
-                if i:
+        takes_query = len(arguments) == 1 and self.name.lower() in self.subquery_functions
+        ctx.literal(self.name + '(')
+        with ctx(in_function=True, converter=None, parentheses=False,
+                 sole_function_arg=arguments[0] if takes_query else None):
+            for position, argument in enumerate(arguments):
+                if position:
                     ctx.literal(', ')
-                if isinstance(arg, Node):
-                    ctx.sql(arg)
+                if isinstance(argument, Node):
+                    ctx.sql(argument)
                 else:
-                    ctx.value(arg)
+                    ctx.value(argument)
             if self._order_by:
                 ctx.literal(' ORDER BY ')
                 ctx.sql(CommaNodeList(self._order_by))
@@ -891,71 +1041,93 @@ class Function(ColumnBase):
         return ctx
 
 
+class _FunctionName:
+    """``fn.name``: calling it builds the Function; a further attribute names a function
+    inside a schema or package (``fn.pg_catalog.now()``)."""
+
+    __slots__ = ('_name',)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Function:
+        return Function(self._name, args, **kwargs)
+
+    def __getattr__(self, attr: str) -> '_FunctionName':
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        return _FunctionName(self._name + '.' + attr)
+
+
 class _FunctionFactory:
     """``fn.ANY_NAME(*args)`` builds a Function."""
 
-    def __getattr__(self, name: str) -> Callable:
+    def __getattr__(self, name: str) -> Any:
         if name.startswith('__'):
             raise AttributeError(name)
-
-        def make(*args: Any, **kwargs: Any) -> Function:
-            return Function(name, args, **kwargs)
-        return make
+        return _FunctionName(name)
 
 
-fn = _FunctionFactory()
+fn: Any = _FunctionFactory()
+
+
+# -- windows ------------------------------------------------------------------------------
+def _fragment(value: Any) -> Any:
+    """A frame bound or exclusion: text becomes SQL, SQL stays, None stays None."""
+    if value is None or isinstance(value, SQL):
+        return value
+    return SQL(value)
+
+
+_FRAME_TYPES = ('ROWS', 'RANGE', 'GROUPS')
 
 
 class Window(Node):
-    """A window definition for ``OVER (...)``, inline or named (``WINDOW w AS (...)``)."""
+    """A window for ``OVER``: defined inline in the call, or named in the query's
+    ``WINDOW "w" AS (...)`` clause and referred to by that name."""
 
-    CURRENT_ROW = SQL('CURRENT ROW')
-    GROUP = SQL('GROUP')
-    TIES = SQL('TIES')
-    NO_OTHERS = SQL('NO OTHERS')
-    GROUPS = 'GROUPS'
-    RANGE = 'RANGE'
-    ROWS = 'ROWS'
+    # frame bounds and exclusions (SQL fragments) and frame types (words)
+    CURRENT_ROW, GROUP, TIES, NO_OTHERS = (
+        SQL(text) for text in ('CURRENT ROW', 'GROUP', 'TIES', 'NO OTHERS'))
+    ROWS, RANGE, GROUPS = _FRAME_TYPES
 
     def __init__(self, partition_by: Any = None, order_by: Any = None, start: Any = None,
                  end: Any = None, frame_type: str | None = None, extends: Any = None,
                  exclude: Any = None, alias: str | None = None, _inline: bool = False) -> None:
+        if start is None and end is not None:
+            raise ValueError('a window frame with an end needs a start too')
+        kind = None
+        if frame_type is not None:
+            kind = str(frame_type).upper()
+            if kind not in _FRAME_TYPES:
+                raise ValueError('frame_type must be ROWS, RANGE or GROUPS, got %r'
+                                 % (frame_type,))
         self.partition_by = ensure_tuple(partition_by)
         self.order_by = ensure_tuple(order_by)
-        if start is not None and not isinstance(start, SQL):
-            start = SQL(start)
-        if end is not None and not isinstance(end, SQL):
-            end = SQL(end)
-        if end is not None and start is None:
-            raise ValueError('a window frame with an end needs a start too')
-        self.start = start
-        self.end = end
-        if frame_type is not None and frame_type.upper() not in ('ROWS', 'RANGE', 'GROUPS'):
-            raise ValueError('frame_type must be ROWS, RANGE or GROUPS, got %r' % frame_type)
-        self.frame_type = frame_type and frame_type.upper()
+        self.start = _fragment(start)
+        self.end = _fragment(end)
+        self.frame_type = kind
         self._extends = extends
-        if exclude is not None and not isinstance(exclude, SQL):
-            exclude = SQL(exclude)
-        self._exclude = exclude
+        self._exclude = _fragment(exclude)
         self._alias = alias or 'w'
         self._inline = _inline
 
     def alias(self, alias: str | None = None) -> 'Window':
-        clone = self.clone()
-        clone._alias = alias or 'w'
-        return clone
+        renamed = self.clone()
+        renamed._alias = alias or 'w'
+        return renamed
 
     @mutator
     def as_range(self) -> None:
-        self.frame_type = self.RANGE
+        self.frame_type = 'RANGE'
 
     @mutator
     def as_rows(self) -> None:
-        self.frame_type = self.ROWS
+        self.frame_type = 'ROWS'
 
     @mutator
     def as_groups(self) -> None:
-        self.frame_type = self.GROUPS
+        self.frame_type = 'GROUPS'
 
     @mutator
     def extends(self, window: Any = None) -> None:
@@ -963,62 +1135,82 @@ class Window(Node):
 
     @mutator
     def exclude(self, frame_exclusion: Any = None) -> None:
-        if isinstance(frame_exclusion, str):
-            frame_exclusion = SQL(frame_exclusion)
-        self._exclude = frame_exclusion
+        self._exclude = _fragment(frame_exclusion)
 
     @staticmethod
     def following(value: int | None = None) -> SQL:
-        return SQL('UNBOUNDED FOLLOWING' if value is None else '%d FOLLOWING' % int(value))
+        return SQL(_frame_offset(value) + ' FOLLOWING')
 
     @staticmethod
     def preceding(value: int | None = None) -> SQL:
-        return SQL('UNBOUNDED PRECEDING' if value is None else '%d PRECEDING' % int(value))
+        return SQL(_frame_offset(value) + ' PRECEDING')
+
+    def _frame_clause(self) -> list:
+        """The frame part of the definition: ``ROWS BETWEEN a AND b EXCLUDE x``."""
+        if self.start is None and self.frame_type is None:
+            return []
+        words: list = [SQL(self.frame_type or 'ROWS')]
+        if self.start is None:
+            words.append(SQL('UNBOUNDED PRECEDING'))
+        elif self.end is None:
+            words.append(self.start)
+        else:
+            words += [SQL('BETWEEN'), self.start, SQL('AND'), self.end]
+        if self._exclude is not None:
+            words += [SQL('EXCLUDE'), self._exclude]
+        return words
 
     def _definition(self, ctx: Context) -> Context:
-        parts: list = []
-        if self._extends is not None:
-            ext = self._extends
-            name = ext._alias if isinstance(ext, Window) else ext
-            parts.append(Entity(name))
-        if self.partition_by:
-            parts.extend((SQL('PARTITION BY'), CommaNodeList(self.partition_by)))
-        if self.order_by:
-            parts.extend((SQL('ORDER BY'), CommaNodeList(self.order_by)))
-        if self.start is not None or self.frame_type is not None:
-            frame = self.frame_type or self.ROWS
-            if self.start is not None and self.end is not None:
-                parts.extend((SQL(frame), SQL('BETWEEN'), self.start, SQL('AND'), self.end))
-            elif self.start is not None:
-                parts.extend((SQL(frame), self.start))
-            else:
-                parts.append(SQL(frame + ' UNBOUNDED PRECEDING'))
-            if self._exclude is not None:
-                parts.extend((SQL('EXCLUDE'), self._exclude))
+        """``(base PARTITION BY ... ORDER BY ... frame)``."""
+        terms: list = []
+        base = self._extends
+        if base is not None:
+            terms.append(Entity(base._alias if isinstance(base, Window) else base))
+        for keyword, nodes in (('PARTITION BY', self.partition_by),
+                               ('ORDER BY', self.order_by)):
+            if nodes:
+                terms += [SQL(keyword), CommaNodeList(nodes)]
+        terms += self._frame_clause()
         ctx.literal('(')
         with ctx(parentheses=False, converter=None):
-            ctx.sql(NodeList(parts))
+            ctx.sql(NodeList(terms))
         return ctx.literal(')')
 
     def __sql__(self, ctx: Context) -> Context:
-        if ctx.state.window_definitions:
+        if ctx.state.window_definitions:      # in the WINDOW clause: "w" AS (...)
             ctx.literal(ctx.dialect.quote_identifier(self._alias) + ' AS ')
-            return self._definition(ctx)
-        if self._inline:
-            return self._definition(ctx)
-        return ctx.literal(ctx.dialect.quote_identifier(self._alias))
+        elif not self._inline:                # a named window in OVER: its name
+            return ctx.literal(ctx.dialect.quote_identifier(self._alias))
+        return self._definition(ctx)
+
+
+def _frame_offset(value: int | None) -> str:
+    return 'UNBOUNDED' if value is None else str(int(value))
+
+
+def _window_spec(named: Any, partition_by: Any, order_by: Any, start: Any, end: Any,
+                 frame_type: Any, exclude: Any) -> Node:
+    """What follows OVER: a reference to a named window, or an inline definition."""
+    if named is not None:
+        return WindowAlias(named)
+    return Window(partition_by=partition_by, order_by=order_by, start=start, end=end,
+                  frame_type=frame_type, exclude=exclude, _inline=True)
 
 
 class WindowAlias(Node):
+    """A reference to a named window (``OVER "w"``)."""
+
     def __init__(self, window: Window) -> None:
         self.window = window
 
     def alias(self, window_alias: str) -> 'WindowAlias':
+        """Rename the window this refers to (the window itself changes)."""
         self.window._alias = window_alias
         return self
 
     def __sql__(self, ctx: Context) -> Context:
-        return ctx.literal(ctx.dialect.quote_identifier(self.window._alias or 'w'))
+        name = getattr(self.window, '_alias', None) or 'w'
+        return ctx.literal(ctx.dialect.quote_identifier(name))
 
 
 class Check(SQL):
@@ -1044,13 +1236,14 @@ class QualifiedNames(WrappedNode):
             return ctx.sql(self.node)
 
 
-def qualify_names(node: Node) -> Node:
-    if isinstance(node, Expression):
-        return node.__class__(qualify_names(node.lhs), node.op, qualify_names(node.rhs),
-                              node.flat)
-    if isinstance(node, ColumnBase):
+def qualify_names(node: Any) -> Any:
+    """``node`` with every column in it rendered qualified by its table (the operands of
+    an expression tree are wrapped one by one; the tree's shape is kept)."""
+    if not isinstance(node, ColumnBase):
+        return node
+    if not isinstance(node, Expression):
         return QualifiedNames(node)
-    return node
+    return type(node)(qualify_names(node.lhs), node.op, qualify_names(node.rhs), node.flat)
 
 
 class NamespaceAttribute(ColumnBase):
@@ -1061,12 +1254,14 @@ class NamespaceAttribute(ColumnBase):
         self._attribute = attribute
 
     def __sql__(self, ctx: Context) -> Context:
-        return ctx.literal(self._namespace._name + '.' +
-                           ctx.dialect.quote_identifier(self._attribute))
+        prefix = getattr(self._namespace, '_name', self._namespace)
+        return ctx.literal('%s.%s' % (prefix, ctx.dialect.quote_identifier(self._attribute)))
 
 
 class EntityFactory:
-    """``factory.name`` gives an Entity (or a namespaced column)."""
+    """A bare SQL namespace: ``factory.name`` is the column ``NAMESPACE."name"``."""
+
+    __slots__ = ('_name',)
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -1075,6 +1270,8 @@ class EntityFactory:
         if attr.startswith('__'):
             raise AttributeError(attr)
         return NamespaceAttribute(self, attr)
+
+    __getitem__ = __getattr__
 
 
 EXCLUDED = EntityFactory('EXCLUDED')

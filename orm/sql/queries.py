@@ -1,128 +1,653 @@
-"""Query builders: SELECT (and compound selects), INSERT, UPDATE, DELETE and raw SQL.
+"""Row sources and the statements built on them: tables, joins, CTEs, VALUES lists;
+SELECT (and compound selects), INSERT, UPDATE, DELETE, CREATE INDEX and raw SQL.
+
+Sources and queries live in one module because each builds the other: ``table.select()``
+makes a Select, and a Select is itself a source (a subquery).  ``orm.sql.sources``
+re-exports the source classes under their usual module name.
 
 Builders are immutable: every chained call returns a new query.  A query runs on the
-database it is bound to (``bind(db)``) or the one passed to ``execute(db)``.
+database it is bound to (``bind(db)``) or on the one passed to ``execute(db)``; that
+database also says which row adapter shapes the rows (``_get_cursor_wrapper``).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 import re
 from typing import Any, Callable, Iterable, Iterator
 
-from .context import Context, SCOPE_COLUMN, SCOPE_NORMAL, SCOPE_SOURCE, SCOPE_VALUES
+from ..exceptions import InterfaceError
+from .context import (Context, SCOPE_COLUMN, SCOPE_CTE, SCOPE_NORMAL, SCOPE_SOURCE,
+                      SCOPE_VALUES, substitute_params)
 from .nodes import (SQL, Alias, Column, ColumnBase, CommaNodeList, EnclosedNodeList,
-                    Entity, Expression, Node, NodeList, OP, Value, Window, ensure_node,
-                    ensure_tuple, mutator)
-from .sources import CTE, Join, JOIN, Source, Table, _ensure_source
+                    Entity, Expression, Node, NodeList, OP, Star, Value, Window, attrdict,
+                    ensure_node, ensure_tuple, fn, mutator)
 
-__all__ = ['BaseQuery', 'RawQuery', 'Query', 'SelectQuery', 'SelectBase', 'Select',
-           'CompoundSelectQuery', 'WriteQuery', 'Insert', 'Update', 'Delete', 'OnConflict',
-           'ForUpdate', 'ROW', 'database_required', 'chunked', 'Index']
+__all__ = [
+    # sources
+    'JOIN', 'Source', 'BaseTable', 'Table', 'Join', 'CTE', 'ValuesList', 'ColumnFactory',
+    # queries
+    'BaseQuery', 'RawQuery', 'Query', 'SelectQuery', 'SelectBase', 'Select',
+    'CompoundSelectQuery', 'WriteQuery', 'Insert', 'Update', 'Delete', 'OnConflict',
+    'ForUpdate', 'ROW', 'database_required', 'chunked', 'Index', 'query_to_string',
+]
 
-ROW = type('ROW', (), dict(TUPLE=1, DICT=2, NAMEDTUPLE=3, CONSTRUCTOR=4, MODEL=5))
+
+class ROW:
+    """The shapes a query's rows can take (``query.dicts()``, ``.tuples()``, ...)."""
+    TUPLE = 1
+    DICT = 2
+    NAMEDTUPLE = 3
+    CONSTRUCTOR = 4
+    MODEL = 5
 
 
-def _interface_error(message: str) -> Exception:
-    from ..exceptions import InterfaceError
-    return InterfaceError(message)
+def _is_model_class(obj: Any) -> bool:
+    return isinstance(obj, type) and hasattr(obj, '_meta')
+
+
+# =========================================================================================
+# sources
+# =========================================================================================
+JOIN = attrdict((name, sql) for name, sql in (
+    ('INNER', 'INNER JOIN'),
+    ('LEFT_OUTER', 'LEFT OUTER JOIN'),
+    ('RIGHT_OUTER', 'RIGHT OUTER JOIN'),
+    ('FULL', 'FULL JOIN'),
+    ('FULL_OUTER', 'FULL OUTER JOIN'),
+    ('CROSS', 'CROSS JOIN'),
+    ('NATURAL', 'NATURAL JOIN'),
+    ('LATERAL', 'LATERAL'),
+    ('LEFT_LATERAL', 'LEFT JOIN LATERAL'),
+))
+_JOIN_TYPES = frozenset(JOIN.values())
+
+
+class ColumnFactory:
+    """``source.c.name`` returns a Column of that source."""
+
+    __slots__ = ('node',)
+
+    def __init__(self, node: 'Source') -> None:
+        self.node = node
+
+    def __getattr__(self, attr: str) -> Column:
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        return Column(self.node, attr)
+
+    __getitem__ = __getattr__
+
+
+class _ColumnsOf:
+    """``source.c``: the source's ColumnFactory.  A non-data descriptor, so that a table
+    with a column called "c" can have that column as its ``c`` attribute instead."""
+
+    def __get__(self, source: Any, owner: Any = None) -> Any:
+        return self if source is None else ColumnFactory(source)
+
+
+def _ensure_source(obj: Any, where: str) -> Any:
+    if isinstance(obj, (Source, Join)) or _is_model_class(obj):
+        return obj
+    if isinstance(obj, Node) or hasattr(obj, '__sql__'):
+        return obj
+    raise TypeError('%s expects a table, subquery, join or SQL node, got %s %r'
+                    % (where, type(obj).__name__, obj))
+
+
+class _Joining:
+    """``join()`` and ``left_outer_join()`` of sources and joins."""
+
+    def join(self, dest: Any, join_type: str = JOIN.INNER, on: Any = None) -> Any:
+        return Join(self, dest, join_type, on)
+
+    def left_outer_join(self, dest: Any, on: Any = None) -> Any:
+        return Join(self, dest, JOIN.LEFT_OUTER, on)
+
+
+class _JoinOperators(_Joining):
+    """Joins spelled as operators: ``a & b`` inner, ``a + b`` left outer, ``a - b`` right
+    outer, ``a | b`` full outer and ``a * b`` cross join."""
+
+    def __and__(self, dest: Any) -> Any:
+        return Join(self, dest, JOIN.INNER)
+
+    def __add__(self, dest: Any) -> Any:
+        return Join(self, dest, JOIN.LEFT_OUTER)
+
+    def __sub__(self, dest: Any) -> Any:
+        return Join(self, dest, JOIN.RIGHT_OUTER)
+
+    def __or__(self, dest: Any) -> Any:
+        return Join(self, dest, JOIN.FULL_OUTER)
+
+    def __mul__(self, dest: Any) -> Any:
+        return Join(self, dest, JOIN.CROSS)
+
+    def right_outer(self, dest: Any) -> Any:
+        return Join(self, dest, JOIN.RIGHT_OUTER)
+
+
+class Source(_Joining, Node):
+    """Anything rows come from.  ``c`` gives its columns; unless it is given an alias,
+    each query names it with a generated one ("t1", ...)."""
+
+    c = _ColumnsOf()
+    _alias: str | None = None
+
+    def __init__(self, alias: str | None = None) -> None:
+        if alias is not None:
+            self._alias = alias
+
+    @mutator
+    def alias(self, name: str) -> None:
+        self._alias = name
+
+    def select(self, *columns: Any) -> Any:
+        """A SELECT of ``columns`` (all of them, ``*``, when none are named) from this."""
+        return Select([self], columns or [SQL('*')])
+
+    @property
+    def __star__(self) -> Star:
+        return Star(self)
+
+    def cte(self, name: str, recursive: bool = False, columns: Iterable | None = None,
+            materialized: bool | None = None) -> 'CTE':
+        return CTE(name, self, recursive=recursive, columns=columns, materialized=materialized)
+
+    def _reference_name(self, ctx: Context) -> str:
+        """The name this source goes by in the statement being rendered."""
+        return self._alias or ctx.alias_manager[self]
+
+    def get_sort_key(self, ctx: Context) -> tuple:
+        return (self._reference_name(ctx),)
+
+    def apply_alias(self, ctx: Context) -> Context:
+        """In a FROM clause: `` AS "alias"`` (the alias is assigned if it has none)."""
+        if ctx.scope != SCOPE_SOURCE:
+            return ctx
+        name = self._reference_name(ctx)
+        return ctx.literal(' AS ' + ctx.dialect.quote_identifier(name)) if name else ctx
+
+    def apply_column(self, ctx: Context) -> Context:
+        """Elsewhere: the alias by which columns are qualified."""
+        return ctx.literal(ctx.dialect.quote_identifier(self._reference_name(ctx)))
+
+
+class BaseTable(_JoinOperators, Source):
+    """Base of table-like sources, which also join through operators."""
+
+
+class _BoundTableContext(contextlib.ContextDecorator):
+    """``with table.bind_ctx(db):`` (or as a decorator): the table runs on ``db`` inside,
+    and on what it was bound to before outside.  Re-entrant: each entry remembers its
+    own previous database."""
+
+    def __init__(self, table: 'Table', database: Any) -> None:
+        self.table = table
+        self.database = database
+        self._previous: list = []
+
+    def __enter__(self) -> 'Table':
+        self._previous.append(self.table._database)
+        return self.table.bind(self.database)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.table.bind(self._previous.pop())
+
+
+def _column_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError('Table column names must be strings, got %r' % (name,))
+    return name
+
+
+class Table(BaseTable):
+    """A database table usable without models: ``Table('users', ('id', 'name'))``.
+
+    Declared columns are also attributes (``users.name``), except where a name is taken
+    by a method of the class; ``users.c.name`` always works.
+    """
+
+    _name: str
+    _schema: str | None
+    _path: tuple
+    _columns: tuple | None
+    _primary_key: str | None
+    _model: Any
+    _database: Any
+
+    def __init__(self, name: str, columns: Iterable[str] | None = None,
+                 primary_key: str | None = None, schema: str | None = None,
+                 alias: str | None = None, _model: Any = None, _database: Any = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError('Table() needs a table name string, got %r' % (name,))
+        declared = None if columns is None else \
+            columns if isinstance(columns, (list, tuple)) else tuple(columns)
+        for column in declared or ():
+            _column_name(column)
+        if primary_key is not None and declared and primary_key not in declared:
+            raise ValueError('primary_key %r is not one of the columns %r'
+                             % (primary_key, declared))
+        super().__init__(alias=alias)
+        vars(self).update({
+            '__name__': name, '_name': name, '_schema': schema,
+            '_path': (schema, name) if schema else (name,),
+            '_columns': declared, '_primary_key': primary_key,
+            '_model': _model, '_database': _database,
+        })
+        self._attach_columns()
+
+    def _attach_columns(self) -> None:
+        """Make each declared column an attribute, as a Column of this very table."""
+        cls = type(self)
+        attributes = vars(self)
+        for name in self._columns or ():
+            # a method keeps its name; a column called "c" wins over the column factory
+            if name == 'c' or not hasattr(cls, name):
+                attributes[name] = Column(self, name)
+
+    def __repr__(self) -> str:
+        if self._alias:
+            return '<Table %s AS %s>' % (self._name, self._alias)
+        return '<Table %s>' % self._name
+
+    def clone(self) -> 'Table':
+        twin = super().clone()
+        twin._attach_columns()      # the copy's columns must belong to the copy
+        return twin
+
+    def bind(self, database: Any = None) -> 'Table':
+        self._database = database
+        return self
+
+    def bind_ctx(self, database: Any = None) -> _BoundTableContext:
+        return _BoundTableContext(self, database)
+
+    def _get_primary_key(self) -> Column | None:
+        key = self._primary_key
+        return None if key is None else Column(self, key)
+
+    def select(self, *columns: Any) -> Any:
+        """A SELECT of ``columns``; with none, of every declared column (or ``*``)."""
+        if not columns:
+            columns = tuple(Column(self, name) for name in self._columns or ()) or \
+                (SQL('*'),)
+        return Select([self], columns, _database=self._database)
+
+    def insert(self, insert: Any = None, columns: Iterable | None = None,
+               **kwargs: Any) -> 'Insert':
+        if insert is None and kwargs:
+            insert = kwargs
+        return Insert(self, insert=insert, columns=columns, _database=self._database)
+
+    def insert_many(self, rows: Iterable, fields: Iterable | None = None) -> 'Insert':
+        return self.insert(rows, columns=fields)
+
+    def replace(self, insert: Any = None, columns: Iterable | None = None,
+                **kwargs: Any) -> 'Insert':
+        return self.insert(insert, columns, **kwargs).on_conflict_replace()
+
+    def update(self, update: Any = None, **kwargs: Any) -> 'Update':
+        values = kwargs if update is None else (dict(update, **kwargs) if kwargs else update)
+        return Update(self, update=values, _database=self._database)
+
+    def delete(self) -> 'Delete':
+        return Delete(self, _database=self._database)
+
+    def __sql__(self, ctx: Context) -> Context:
+        scope = ctx.scope
+        if scope != SCOPE_VALUES and scope != SCOPE_SOURCE:
+            return self.apply_column(ctx)
+        ctx.literal(ctx.dialect.quote_path(self._path))
+        return self.apply_alias(ctx) if scope == SCOPE_SOURCE else ctx
+
+
+class Join(_JoinOperators, Node):
+    """``lhs <join type> rhs [ON expr]``."""
+
+    def __init__(self, lhs: Any, rhs: Any, join_type: str = JOIN.INNER, on: Any = None) -> None:
+        if join_type not in _JOIN_TYPES:
+            raise ValueError('unknown join type %r; use one of JOIN.%s'
+                             % (join_type, ', JOIN.'.join(sorted(JOIN))))
+        self.lhs = _ensure_source(lhs, 'join()')
+        self.rhs = _ensure_source(rhs, 'join()')
+        self.join_type = join_type
+        self._on = on
+
+    def on(self, predicate: Any) -> 'Join':
+        """Set the join condition (on this join itself)."""
+        self._on = predicate
+        return self
+
+    def sources(self) -> list:
+        """The sources joined, left to right, nested joins flattened."""
+        found = []
+        for side in (self.lhs, self.rhs):
+            found.extend(side.sources() if isinstance(side, Join) else [side])
+        return found
+
+    def __sql__(self, ctx: Context) -> Context:
+        dialect = ctx.dialect
+        with ctx.scope_source():
+            ctx.sql(self.lhs)
+        join_type = self.join_type
+        on = self._on
+        if join_type in (JOIN.LATERAL, JOIN.LEFT_LATERAL):
+            if not dialect.supports_lateral:
+                raise dialect.not_supported('LATERAL joins')
+            if join_type == JOIN.LATERAL:
+                join_type = 'INNER JOIN LATERAL' if on is not None else 'CROSS JOIN LATERAL'
+            elif on is None:
+                on = SQL('TRUE')
+        ctx.literal(' %s ' % join_type)
+        with ctx.scope_source():
+            ctx.sql(self.rhs)
+        if on is not None:
+            ctx.literal(' ON ')
+            with ctx.scope_normal(parentheses=False):
+                ctx.sql(on)
+        return ctx
+
+
+class CTE(Source):
+    """A common table expression: ``WITH "name" ("cols") AS (query)``."""
+
+    def __init__(self, name: str, query: Any, recursive: bool = False,
+                 columns: Iterable | None = None, materialized: bool | None = None) -> None:
+        super().__init__(alias=None)
+        self._name, self._query = name, query
+        # WITH [RECURSIVE] "name" ("columns") AS [[NOT] MATERIALIZED] (query)
+        self._columns = None if columns is None else tuple(columns)
+        self._recursive, self._materialized = recursive, materialized
+
+    def select_from(self, *columns: Any) -> Any:
+        if not columns:
+            raise ValueError('select_from() needs at least one column')
+        query = Select((self,), columns).with_cte(self)
+        query._database = getattr(self._query, '_database', None)
+        model = getattr(self._query, 'model', None)
+        if model is not None:
+            # a CTE over a model query: rows are built by that model (peewee does so)
+            query = query.objects(model)
+        return query
+
+    def _get_hash(self) -> int:
+        return hash((self.__class__, self._name, id(self._query)))
+
+    def _combined(self, query: Any) -> 'CTE':
+        twin = self.clone()
+        twin._query = query
+        return twin
+
+    def union_all(self, rhs: Any) -> 'CTE':
+        return self._combined(self._query + rhs)
+
+    def union(self, rhs: Any) -> 'CTE':
+        return self._combined(self._query | rhs)
+
+    __add__ = union_all
+    __or__ = union
+
+    def _reference_name(self, ctx: Context) -> str:
+        # a CTE is referenced by its own name (or alias), never by a generated "tN"
+        return self._alias or self._name
+
+    def __sql__(self, ctx: Context) -> Context:
+        quote = ctx.dialect.quote_identifier
+        if ctx.scope != SCOPE_CTE:
+            if ctx.scope == SCOPE_SOURCE:
+                ctx.literal(quote(self._name))
+                if self._alias:
+                    ctx.literal(' AS ' + quote(self._alias))
+                return ctx
+            return ctx.literal(quote(self._alias or self._name))
+        if getattr(self._query, '_writes_rows', False) and \
+                not ctx.dialect.supports_writable_cte:
+            raise ctx.dialect.not_supported(
+                'INSERT, UPDATE or DELETE in a WITH clause (common table expression %r)'
+                % self._name)
+        ctx.literal(quote(self._name))
+        if self._columns:
+            ctx.literal(' (%s)' % ', '.join(quote(c) for c in self._columns))
+        ctx.literal(' AS ')
+        if self._materialized is not None:
+            if ctx.dialect.supports_materialized_cte:
+                ctx.literal('MATERIALIZED ' if self._materialized else 'NOT MATERIALIZED ')
+        with ctx.scope_normal(subquery=True, parentheses=False):
+            ctx.literal('(')
+            with ctx(subquery=False):
+                ctx.sql(self._query)
+            ctx.literal(')')
+        return ctx
+
+
+class ValuesList(_JoinOperators, Source):
+    """``VALUES (a, b), (c, d)`` usable as a source: ``ValuesList(rows, columns, alias)``."""
+
+    def __init__(self, values: Iterable, columns: Iterable | None = None,
+                 alias: str | None = None) -> None:
+        self._values = [tuple(row) for row in values]
+        if not self._values:
+            raise ValueError('ValuesList needs at least one row')
+        width = len(self._values[0])
+        if any(len(row) != width for row in self._values):
+            raise ValueError('every row of a ValuesList must have %d values' % width)
+        self._columns = tuple(columns) if columns else None
+        if self._columns and len(self._columns) != width:
+            raise ValueError('ValuesList has %d columns but rows of %d values'
+                             % (len(self._columns), width))
+        super().__init__(alias=alias)
+
+    def columns(self, *names: str) -> 'ValuesList':
+        """A copy whose columns are called ``names``."""
+        renamed = self.clone()
+        renamed._columns = names
+        return renamed
+
+    def _rows(self) -> NodeList:
+        return NodeList([EnclosedNodeList([v if isinstance(v, Node) else Value(v, unpack=False)
+                                           for v in row]) for row in self._values], ', ')
+
+    def __sql__(self, ctx: Context) -> Context:
+        if ctx.scope != SCOPE_SOURCE:
+            # used as a statement of its own or as an operand:  (VALUES ...)
+            ctx.literal('(VALUES ' if ctx.state.subquery else 'VALUES ')
+            ctx.sql(self._rows())
+            return ctx.literal(')' if ctx.state.subquery else '')
+        quote = ctx.dialect.quote_identifier
+        alias = self._alias or ctx.alias_manager[self]
+        if self._columns and not ctx.dialect.values_alias_columns:
+            # engines without  AS v (a, b)  get the names through a wrapping SELECT
+            ctx.literal('(SELECT ')
+            ctx.literal(', '.join('column%d AS %s' % (i + 1, quote(c))
+                                  for i, c in enumerate(self._columns)))
+            ctx.literal(' FROM (VALUES ')
+            ctx.sql(self._rows())
+            return ctx.literal(')) AS ' + quote(alias))
+        ctx.literal('(VALUES ')
+        ctx.sql(self._rows())
+        ctx.literal(') AS ' + quote(alias))
+        if self._columns:
+            ctx.literal(' (%s)' % ', '.join(quote(c) for c in self._columns))
+        return ctx
+
+
+# =========================================================================================
+# helpers shared by the queries
+# =========================================================================================
+def _target_database(query: Any, given: Any, action: str) -> Any:
+    """The database ``action`` runs on: ``given``, else the one the query is bound to."""
+    if given is None:
+        bound = query._database
+        if bound is None:
+            raise InterfaceError(
+                'Query must be bound to a database to run %s(): call query.bind(db), '
+                'Table(...).bind(db), or pass the database, e.g. query.%s(db).'
+                % (action, action))
+        return bound
+    if not hasattr(given, 'execute'):
+        raise TypeError(
+            '%s() takes the database as its first positional argument, got %r; pass '
+            'other arguments by keyword, e.g. query.%s(n=2)' % (action, given, action))
+    return given
 
 
 def database_required(method: Callable) -> Callable:
-    """Give ``method`` the query's bound database unless one is passed explicitly."""
-    @functools.wraps(method)
-    def inner(self, database=None, *args, **kwargs):
-        database = self._database if database is None else database
-        if database is None:
-            raise _interface_error(
-                'Query must be bound to a database to run %s(): call query.bind(db), '
-                'Table(...).bind(db), or pass the database, e.g. query.%s(db).'
-                % (method.__name__, method.__name__))
-        if not hasattr(database, 'execute'):
-            raise TypeError(
-                '%s() takes the database as its first positional argument, got %r; pass '
-                'other arguments by keyword, e.g. query.%s(n=2)'
-                % (method.__name__, database, method.__name__))
-        return method(self, database, *args, **kwargs)
-    return inner
+    """Let ``method`` take the database as an optional first argument: when it is left
+    out, the database the query is bound to is passed in its place."""
+    action = method.__name__
+
+    def with_database(self: Any, database: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return method(self, _target_database(self, database, action), *args, **kwargs)
+    return functools.update_wrapper(with_database, method)
 
 
 def chunked(iterable: Iterable, n: int) -> Iterator[list]:
     """Yield lists of up to ``n`` items from ``iterable``."""
     if n < 1:
         raise ValueError('chunked() needs a chunk size of at least 1')
-    chunk: list = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    source = iter(iterable)
+    while True:
+        piece = list(itertools.islice(source, n))
+        if not piece:
+            return
+        yield piece
 
 
 def _node_list(values: Iterable, where: str) -> tuple:
     return tuple(ensure_node(v, where) for v in values)
 
 
+def _conjoin(current: Any, extra: Iterable, op: str) -> Any:
+    """``current`` combined with each of ``extra`` by ``op`` (AND / OR), left-leaning;
+    ``current`` may be None (nothing yet)."""
+    combined = current
+    for term in extra:
+        combined = term if combined is None else Expression(combined, op, term)
+    return combined
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+def _check_count(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            if isinstance(value, str) and value.strip().lstrip('-').isdigit():
+                value = int(value)
+            else:
+                raise TypeError
+        except TypeError:
+            raise TypeError('%s must be an integer, got %r' % (what, value)) from None
+    if value < 0:
+        raise ValueError('%s must not be negative, got %d' % (what, value))
+    return value
+
+
+def _paging(limit: Any, offset: Any, no_limit: Any) -> list:
+    """The ``(keyword, number)`` pairs of LIMIT and OFFSET.  Where an engine wants a LIMIT
+    before any OFFSET, an offset alone gets the engine's "no limit" value."""
+    if limit is None and offset is not None:
+        limit = no_limit
+    pairs = [(' LIMIT ', limit), (' OFFSET ', offset)]
+    return [pair for pair in pairs if pair[1] is not None]
+
+
+def query_to_string(query: Any) -> str:
+    """The SQL of ``query`` with its parameters written in as literals (for reading
+    only: run queries with their parameters bound)."""
+    database = getattr(query, '_database', None)
+    ctx = Context(database.dialect) if database is not None else Context()
+    sql, params = ctx.sql(query).query()
+    dialect = ctx.dialect
+    try:
+        text = substitute_params(dialect, sql, params)
+    except ValueError:       # a placeholder written into raw SQL text: leave it be
+        return sql
+    return text.replace('%%', '%') if dialect.param == '%s' else text
+
+
+# =========================================================================================
+# queries
+# =========================================================================================
 class BaseQuery(Node):
-    """Everything that can be executed: row-type selection, binding, caching of results."""
+    """Everything that can be executed: row shapes, binding, caching of results."""
 
     default_row_type = ROW.DICT
+    _database: Any = None
+    _cursor_wrapper: Any = None
+    _row_type: int | None = None
+    _constructor: Callable | None = None
 
     def __init__(self, _database: Any = None, **kwargs: Any) -> None:
-        self._database = _database
-        self._cursor_wrapper = None
-        self._row_type = None
-        self._constructor = None
         super().__init__(**kwargs)
+        if _database is not None:
+            self._database = _database
 
     def bind(self, database: Any = None) -> 'BaseQuery':
         self._database = database
         return self
 
-    def clone(self) -> 'BaseQuery':
-        query = super().clone()
-        query._cursor_wrapper = None
-        return query
+    def clone(self) -> Any:
+        twin = super().clone()
+        twin._cursor_wrapper = None        # a copy has not run yet
+        return twin
 
-    @mutator
-    def dicts(self, as_dict: bool = True) -> None:
-        self._row_type = ROW.DICT if as_dict else None
+    def _shaped(self, row_type: int | None, constructor: Callable | None = None) -> Any:
+        twin = self.clone()
+        twin._row_type = row_type
+        twin._constructor = constructor
+        return twin
 
-    @mutator
-    def tuples(self, as_tuple: bool = True) -> None:
-        self._row_type = ROW.TUPLE if as_tuple else None
+    def dicts(self, as_dict: bool = True) -> Any:
+        return self._shaped(ROW.DICT if as_dict else None)
 
-    @mutator
-    def namedtuples(self, as_namedtuple: bool = True) -> None:
-        self._row_type = ROW.NAMEDTUPLE if as_namedtuple else None
+    def tuples(self, as_tuple: bool = True) -> Any:
+        return self._shaped(ROW.TUPLE if as_tuple else None)
 
-    @mutator
-    def objects(self, constructor: Callable | None = None) -> None:
-        self._row_type = ROW.CONSTRUCTOR if constructor else None
-        self._constructor = constructor
+    def namedtuples(self, as_namedtuple: bool = True) -> Any:
+        return self._shaped(ROW.NAMEDTUPLE if as_namedtuple else None)
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
-        from .. import results
+    def objects(self, constructor: Callable | None = None) -> Any:
+        return self._shaped(ROW.CONSTRUCTOR if constructor else None, constructor)
+
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
+        """The adapter shaping ``cursor``'s rows: the one ``database`` (default: the
+        bound one) registers for this query's row type."""
+        if database is None:
+            database = self._database
+            if database is None:
+                raise InterfaceError('the rows of an unbound query need the database they '
+                                     'came from: pass it to _get_cursor_wrapper()')
         row_type = self._row_type or self.default_row_type
-        if row_type == ROW.DICT:
-            return results.DictCursorWrapper(cursor)
-        if row_type == ROW.TUPLE:
-            return results.CursorWrapper(cursor)
-        if row_type == ROW.NAMEDTUPLE:
-            return results.NamedTupleCursorWrapper(cursor)
+        adapter = database.row_adapters.get(row_type)
+        if adapter is None:
+            raise ValueError('unrecognised row type %r' % (row_type,))
         if row_type == ROW.CONSTRUCTOR:
-            return results.ObjectCursorWrapper(cursor, self._constructor)
-        raise ValueError('unrecognised row type %r' % (row_type,))
+            return adapter(cursor, self._constructor)
+        return adapter(cursor)
+
+    def _run_for_rows(self, database: Any) -> Any:
+        """Run once on ``database`` and keep the adapted rows; later calls reuse them."""
+        wrapper = self._cursor_wrapper
+        if wrapper is None:
+            wrapper = self._get_cursor_wrapper(database.execute(self), database)
+            wrapper.dialect = database.dialect
+            self._cursor_wrapper = wrapper
+        return wrapper
 
     def sql(self) -> tuple[str, list]:
-        """Compile to ``(sql, params)`` for the bound database (SQLite syntax if unbound)."""
-        if self._database is not None:
-            context = self._database.get_sql_context()
-        else:
-            from ..dialects.sqlite import SqliteDialect
-            context = SqliteDialect().context()
-        return context.sql(self).query()
+        """Compile to ``(sql, params)`` for the bound database (the default, generic
+        dialect when unbound)."""
+        database = self._database
+        ctx = database.get_sql_context() if database is not None else Context()
+        return ctx.sql(self).query()
 
     @database_required
     def execute(self, database: Any) -> Any:
@@ -134,35 +659,26 @@ class BaseQuery(Node):
     def iterator(self, database: Any = None) -> Iterator:
         return iter(self.execute(database).iterator())
 
-    def _ensure_execution(self) -> None:
+    def _results(self) -> Any:
+        """The rows of this query, running it on its bound database first if needed."""
         if self._cursor_wrapper is None:
             if self._database is None:
-                raise _interface_error(
+                raise InterfaceError(
                     'Query has not been executed and is not bound to a database: call '
                     'query.bind(db) or query.execute(db) first.')
             self.execute()
+        return self._cursor_wrapper
 
     def __iter__(self) -> Iterator:
-        self._ensure_execution()
-        return iter(self._cursor_wrapper)
+        return iter(self._results())
 
     def __getitem__(self, value: Any) -> Any:
-        self._ensure_execution()
-        if isinstance(value, slice):
-            index = value.stop
-        else:
-            index = value
-        if index is not None:
-            index = index + 1 if index >= 0 else 0
-        self._cursor_wrapper.fill_cache(index)
-        return self._cursor_wrapper.row_cache[value]
+        return self._results()[value]
 
     def __len__(self) -> int:
-        self._ensure_execution()
-        return len(self._cursor_wrapper)
+        return len(self._results())
 
     def __str__(self) -> str:
-        from .. import query_to_string
         return query_to_string(self)
 
 
@@ -176,55 +692,43 @@ class RawQuery(BaseQuery):
         self._params = params
 
     def __sql__(self, ctx: Context) -> Context:
-        ctx.literal(self._sql)
-        if self._params:
-            for param in self._params:
-                ctx.value(param, add_param=False)
-        return ctx
+        return ctx.literal(self._sql or '').bind_params(self._params or ())
 
     def _execute(self, database: Any) -> Any:
-        if self._cursor_wrapper is None:
-            cursor = database.execute(self)
-            self._cursor_wrapper = self._get_cursor_wrapper(cursor)
-            self._cursor_wrapper.dialect = database.dialect
-        return self._cursor_wrapper
+        return self._run_for_rows(database)
 
 
 class Query(BaseQuery):
     """Adds WHERE, ORDER BY, LIMIT/OFFSET and WITH to BaseQuery."""
 
+    _where: Any = None
+    _order_by: tuple | None = None
+    _limit: int | None = None
+    _offset: int | None = None
+    _cte_list: tuple | None = None
+
     def __init__(self, where: Any = None, order_by: Iterable | None = None,
                  limit: int | None = None, offset: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._where = where
-        self._order_by = tuple(order_by) if order_by else None
-        self._limit = limit
-        self._offset = offset
-        self._cte_list = None
+        given = {'_where': where, '_order_by': tuple(order_by) if order_by else None,
+                 '_limit': limit, '_offset': offset}
+        vars(self).update((k, v) for k, v in given.items() if v is not None)
 
     @mutator
     def with_cte(self, *cte_list: CTE) -> None:
-        for cte in cte_list:
-            if not isinstance(cte, CTE):
-                raise TypeError('with_cte() expects CTEs made by query.cte(name), got %r'
-                                % (cte,))
+        strays = [cte for cte in cte_list if not isinstance(cte, CTE)]
+        if strays:
+            raise TypeError('with_cte() expects CTEs made by query.cte(name), got %r'
+                            % (strays[0],))
         self._cte_list = cte_list
 
     @mutator
     def where(self, *expressions: Any) -> None:
-        expressions = _node_list(expressions, 'where()')
-        if self._where is not None:
-            expressions = (self._where,) + expressions
-        self._where = functools.reduce(lambda a, b: Expression(a, OP.AND, b), expressions) \
-            if expressions else self._where
+        self._where = _conjoin(self._where, _node_list(expressions, 'where()'), OP.AND)
 
     @mutator
     def orwhere(self, *expressions: Any) -> None:
-        expressions = _node_list(expressions, 'orwhere()')
-        if self._where is not None:
-            expressions = (self._where,) + expressions
-        self._where = functools.reduce(lambda a, b: Expression(a, OP.OR, b), expressions) \
-            if expressions else self._where
+        self._where = _conjoin(self._where, _node_list(expressions, 'orwhere()'), OP.OR)
 
     @mutator
     def order_by(self, *values: Any) -> None:
@@ -244,39 +748,32 @@ class Query(BaseQuery):
 
     @mutator
     def paginate(self, page: int, paginate_by: int = 20) -> None:
-        page = _check_count(page, 'page')
-        paginate_by = _check_count(paginate_by, 'paginate_by')
-        if page < 1:
-            raise ValueError('paginate() pages are numbered from 1, got %d' % page)
-        self._limit = paginate_by
-        self._offset = (page - 1) * paginate_by if page > 1 else None
+        """Page ``page`` (numbered from 1) of ``paginate_by`` rows."""
+        number = _check_count(page, 'page') or 0
+        size = _check_count(paginate_by, 'paginate_by') or 0
+        if number < 1:
+            raise ValueError('paginate() pages are numbered from 1, got %d' % number)
+        skipped = (number - 1) * size
+        self._limit = size
+        self._offset = skipped or None
 
     def _apply_ordering(self, ctx: Context) -> Context:
         if self._order_by:
             ctx.literal(' ORDER BY ')
             with ctx(parentheses=False):
                 ctx.sql(CommaNodeList(self._order_by))
-        if self._limit is not None or (self._offset is not None and
-                                       ctx.dialect.limit_max is not None):
-            ctx.literal(' LIMIT ')
-            ctx.value(self._limit if self._limit is not None else ctx.dialect.limit_max,
-                      converter=_plain)
-        if self._offset is not None:
-            ctx.literal(' OFFSET ')
-            ctx.value(self._offset, converter=_plain)
+        for keyword, count in _paging(self._limit, self._offset, ctx.dialect.limit_max):
+            ctx.literal(keyword).value(count, converter=_plain)
         return ctx
 
     def _render_ctes(self, ctx: Context) -> Context:
-        if self._cte_list:
-            recursive = any(cte._recursive for cte in self._cte_list)
-            ctx.literal('WITH RECURSIVE ' if recursive else 'WITH ')
-            with ctx.scope_cte():
-                for i, cte in enumerate(self._cte_list):
-                    if i:
-                        ctx.literal(', ')
-                    ctx.sql(cte)
-            ctx.literal(' ')
-        return ctx
+        ctes = self._cte_list
+        if not ctes:
+            return ctx
+        ctx.literal('WITH RECURSIVE ' if any(c._recursive for c in ctes) else 'WITH ')
+        with ctx.scope_cte():
+            ctx.sql(CommaNodeList(ctes))
+        return ctx.literal(' ')
 
 
 def _render_value_rows(ctx: Context, rows: Any, converters: list) -> None:
@@ -317,26 +814,6 @@ def _render_value_rows(ctx: Context, rows: Any, converters: list) -> None:
         ctx.literal(')')
 
 
-def _plain(value: Any) -> Any:
-    return value
-
-
-def _check_count(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            if isinstance(value, str) and value.strip().lstrip('-').isdigit():
-                value = int(value)
-            else:
-                raise TypeError
-        except TypeError:
-            raise TypeError('%s must be an integer, got %r' % (what, value)) from None
-    if value < 0:
-        raise ValueError('%s must not be negative, got %d' % (what, value))
-    return value
-
-
 class SelectQuery(Query):
     """Set operations shared by plain and compound selects."""
 
@@ -364,9 +841,7 @@ class SelectQuery(Query):
         """Wrap this query as a subquery and select ``columns`` from it."""
         if not columns:
             raise ValueError('select_from() needs at least one column')
-        query = Select((self,), columns)
-        query._database = self._database
-        return query
+        return Select([self], columns, _database=self._database)
 
 
 class SelectBase(SelectQuery, Source):
@@ -401,36 +876,37 @@ class SelectBase(SelectQuery, Source):
         return Expression(self, OP.GTE, rhs)
 
     def _execute(self, database: Any) -> Any:
-        if self._cursor_wrapper is None:
-            cursor = database.execute(self)
-            self._cursor_wrapper = self._get_cursor_wrapper(cursor)
-            self._cursor_wrapper.dialect = database.dialect
-        return self._cursor_wrapper
+        return self._run_for_rows(database)
 
     @database_required
     def peek(self, database: Any, n: int = 1) -> Any:
-        rows = self.execute(database)[:n]
-        if rows:
-            return rows[0] if n == 1 else rows
-        return None
+        """The first row (``n=1``) or the first ``n`` rows; ``None`` when there are none."""
+        head = self.execute(database)[:n]
+        if n == 1:
+            return head[0] if head else None
+        return head or None
+
+    def _limit_in_place(self, n: int) -> None:
+        if self._limit == n:
+            return
+        self._limit = n
+        self._cursor_wrapper = None      # the rows read so far answered another LIMIT
 
     @database_required
     def first(self, database: Any, n: int = 1) -> Any:
-        # as peewee documents: the LIMIT is applied to this query itself, so repeated
-        # calls with the same n reuse the cached result instead of running it again
-        if self._limit != n:
-            self._limit = n
-            self._cursor_wrapper = None
+        # as peewee documents: the LIMIT is applied to this query itself, so asking again
+        # with the same n reuses the rows already read instead of running it again
+        self._limit_in_place(n)
         return self.peek(database, n=n)
 
     @database_required
     def scalar(self, database: Any, as_tuple: bool = False, as_dict: bool = False) -> Any:
-        if as_dict:
-            return self.dicts().peek(database)
-        row = self.tuples().peek(database)
-        if as_tuple:
+        """The first column of the first row (the whole row ``as_tuple`` / ``as_dict``)."""
+        shaped = self.dicts() if as_dict else self.tuples()
+        row = shaped.peek(database)
+        if row is None or as_dict or as_tuple:
             return row
-        return row[0] if row else None
+        return row[0]
 
     @database_required
     def scalars(self, database: Any) -> Iterator:
@@ -439,29 +915,26 @@ class SelectBase(SelectQuery, Source):
 
     @database_required
     def count(self, database: Any, clear_limit: bool = False) -> int:
-        from .nodes import fn
-        clone = self.order_by().alias('_wrapped')
+        """How many rows this query returns (``clear_limit``: ignoring LIMIT/OFFSET)."""
+        windowed = self._limit is not None or self._offset is not None
         if clear_limit:
-            clone._limit = clone._offset = None
-        elif self._limit is not None or self._offset is not None:
-            clone._order_by = self._order_by  # ordering decides which rows a LIMIT keeps
-        query = Select([clone], [fn.COUNT(SQL('1'))])
-        return query.scalar(database) or 0
+            counted = self.limit(None).offset(None).order_by()
+        elif windowed:
+            counted = self          # its ordering decides which rows the LIMIT keeps
+        else:
+            counted = self.order_by()
+        outer = Select([counted.alias('_wrapped')], [fn.COUNT(SQL('1'))])
+        return outer.scalar(database) or 0
 
     @database_required
     def exists(self, database: Any) -> bool:
-        clone = self.columns(SQL('1')) if isinstance(self, Select) else self
-        clone = clone.limit(1)
-        clone._offset = self._offset
-        return bool(clone.scalar(database))
+        probe = self.columns(SQL('1')) if isinstance(self, Select) else self
+        return bool(probe.limit(1).scalar(database))
 
     @database_required
     def get(self, database: Any) -> Any:
-        clone = self.limit(1) if self._limit != 1 else self
-        try:
-            return clone.execute(database)[0]
-        except IndexError:
-            return None
+        """The first row, or ``None``."""
+        return (self if self._limit == 1 else self.limit(1)).peek(database)
 
     def _parenthesize(self, ctx: Context) -> bool:
         return bool(ctx.state.subquery) and ctx.state.sole_function_arg is not self
@@ -506,10 +979,12 @@ class CompoundSelectQuery(SelectBase):
     def _returning(self) -> tuple:
         return self.lhs._returning
 
-    def _get_cursor_wrapper(self, cursor: Any) -> Any:
-        if hasattr(self.lhs, '_model_cursor_wrapper'):
-            return self.lhs._model_cursor_wrapper(cursor, self._row_type)
-        return super()._get_cursor_wrapper(cursor)
+    def _get_cursor_wrapper(self, cursor: Any, database: Any = None) -> Any:
+        # rows are shaped as the left-hand query would shape them, in this row type
+        if database is None:
+            database = self._database
+        shape = self.lhs._shaped(self._row_type, self._constructor)
+        return shape._get_cursor_wrapper(cursor, database)
 
     def _render_member(self, ctx: Context, member: Any, is_rhs: bool) -> None:
         has_tail = (member._order_by or member._limit is not None or
@@ -531,8 +1006,7 @@ class CompoundSelectQuery(SelectBase):
             ctx.literal(')')
             if ctx.dialect.subquery_alias_required:
                 ctx.literal(' AS ' + ctx.dialect.quote_identifier(
-                    '_c%d' % ctx.alias_manager._counter))
-                ctx.alias_manager._counter += 1
+                    ctx.alias_manager.next_name('_c')))
 
     def __sql__(self, ctx: Context) -> Context:
         def render() -> None:
@@ -551,52 +1025,79 @@ class CompoundSelectQuery(SelectBase):
         return self._wrap(ctx, render)
 
 
+_LOCK_RE = re.compile(r'^(FOR (?:UPDATE|SHARE|NO KEY UPDATE|KEY SHARE))'
+                      r'(?: (NOWAIT|SKIP LOCKED))?$')
+
+
 class ForUpdate(Node):
-    """``FOR UPDATE [OF ...] [NOWAIT | SKIP LOCKED]`` and its variants."""
+    """``FOR UPDATE [OF ...] [NOWAIT | SKIP LOCKED]`` and its variants.
+
+    The lock may be spelled with its modifier (``'FOR SHARE NOWAIT'``), or take it from
+    ``nowait=`` / ``skip_locked=``.
+    """
 
     _LOCKS = ('FOR UPDATE', 'FOR SHARE', 'FOR NO KEY UPDATE', 'FOR KEY SHARE')
+    _MODIFIERS = (('NOWAIT', '_nowait'), ('SKIP LOCKED', '_skip_locked'))
 
     def __init__(self, expr: Any, of: Any = None, nowait: bool | None = None,
                  skip_locked: bool | None = None) -> None:
-        if expr is True:
-            expr = 'FOR UPDATE'
-        if not isinstance(expr, str):
+        spelled = 'FOR UPDATE' if expr is True else expr
+        if not isinstance(spelled, str):
             raise TypeError('for_update= takes True or one of %s' % ', '.join(self._LOCKS))
-        text = ' '.join(expr.upper().split())
-        if text.endswith(' NOWAIT'):
-            text, nowait = text[:-7], True
-        if text.endswith(' SKIP LOCKED'):
-            text, skip_locked = text[:-12], True
-        if text not in self._LOCKS:
+        found = _LOCK_RE.match(' '.join(spelled.upper().split()))
+        if found is None:
             raise ValueError('unknown lock %r; use one of %s' % (expr, ', '.join(self._LOCKS)))
+        lock, modifier = found.groups()
+        nowait = nowait or modifier == 'NOWAIT'
+        skip_locked = skip_locked or modifier == 'SKIP LOCKED'
         if nowait and skip_locked:
             raise ValueError('choose either nowait or skip_locked, not both')
-        self._expr = text
+        self._expr = lock
         self._of = ensure_tuple(of)
-        self._nowait = nowait
-        self._skip_locked = skip_locked
+        self._nowait, self._skip_locked = nowait, skip_locked
+
+    def _locked_name(self, ctx: Context, source: Any) -> str:
+        table = source._meta.table if _is_model_class(source) else source
+        if isinstance(table, Source):
+            return ctx.dialect.quote_identifier(table._alias or ctx.alias_manager[table])
+        return ctx.dialect.quote_identifier(str(table))
 
     def __sql__(self, ctx: Context) -> Context:
-        ctx.literal(self._expr)
+        words = [self._expr]
         if self._of:
-            ctx.literal(' OF ')
-            quote = ctx.dialect.quote_identifier
-            names = []
-            for source in self._of:
-                if isinstance(source, type) and hasattr(source, '_meta'):
-                    source = source._meta.table
-                names.append(quote(source._alias or ctx.alias_manager[source])
-                             if isinstance(source, Source) else quote(str(source)))
-            ctx.literal(', '.join(names))
-        if self._nowait:
-            ctx.literal(' NOWAIT')
-        elif self._skip_locked:
-            ctx.literal(' SKIP LOCKED')
-        return ctx
+            words.append('OF ' + ', '.join(self._locked_name(ctx, s) for s in self._of))
+        # __init__ refuses both at once, so at most one of these is written
+        words.extend(word for word, flag in self._MODIFIERS if getattr(self, flag))
+        return ctx.literal(' '.join(words))
+
+
+def _grouping_terms(column: Any) -> list:
+    """What ``group_by(column)`` groups by: a table's or model's columns, or the node."""
+    if isinstance(column, Table):
+        if not column._columns:
+            raise ValueError('group_by(%r): a table groups by its declared columns, and '
+                             'this one declares none' % (column,))
+        return [Column(column, name) for name in column._columns]
+    if _is_model_class(column):
+        return list(column._meta.sorted_fields)
+    return [ensure_node(column, 'group_by()')]
 
 
 class Select(SelectBase):
-    """``SELECT`` with joins, grouping, windows, DISTINCT [ON] and row locks."""
+    """``SELECT`` with joins, grouping, windows, DISTINCT [ON] and row locks.
+
+    ``_distinct`` is ``None`` (no DISTINCT), ``True`` (plain DISTINCT) or the tuple of
+    expressions of a ``DISTINCT ON (...)``.
+    """
+
+    _returning: tuple | None = None       # type: ignore[assignment]
+    _group_by: tuple | None = None
+    _having: Any = None
+    _windows: tuple | None = None
+    _for_update: ForUpdate | None = None
+    _lateral: bool | None = None
+    _distinct: Any = None
+    _as_of_system_time: Any = None
 
     def __init__(self, from_list: Iterable | None = None, columns: Iterable | None = None,
                  group_by: Iterable | None = None, having: Any = None, distinct: Any = None,
@@ -604,30 +1105,30 @@ class Select(SelectBase):
                  for_update_of: Any = None, nowait: bool | None = None,
                  lateral: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._from_list = [_ensure_source(s, 'from_()') for s in from_list] \
-            if from_list else []
-        self._returning = tuple(columns) if columns is not None else None
-        self._group_by = tuple(group_by) if group_by else None
-        self._having = having
-        self._windows = tuple(windows) if windows else None
-        self._for_update = ForUpdate(for_update, for_update_of, nowait) \
-            if for_update else None
-        self._lateral = lateral
-        self._distinct = self._simple_distinct = None
+        self._from_list = [_ensure_source(s, 'from_()') for s in from_list or ()]
+        if columns is not None:
+            self._returning = tuple(columns)
+        if group_by:
+            self._group_by = tuple(group_by)
+        if having is not None:
+            self._having = having
         if distinct:
-            if isinstance(distinct, bool):
-                self._simple_distinct = True
-            else:
-                self._distinct = tuple(distinct)
+            self._distinct = True if isinstance(distinct, bool) else tuple(distinct)
+        if windows:
+            self._windows = tuple(windows)
+        if for_update:
+            self._for_update = ForUpdate(for_update, for_update_of, nowait)
+        if lateral is not None:
+            self._lateral = lateral
 
     def clone(self) -> 'Select':
-        clone = super().clone()
-        clone._from_list = list(self._from_list)
-        return clone
+        twin = super().clone()
+        twin._from_list = list(self._from_list)     # join() edits the copy's own list
+        return twin
 
     @mutator
     def columns(self, *columns: Any, **kwargs: Any) -> None:
-        self._returning = tuple(ensure_node(c, 'select()') for c in columns)
+        self._returning = _node_list(columns, 'select()')
 
     select = columns
 
@@ -638,13 +1139,12 @@ class Select(SelectBase):
 
     @selected_columns.setter
     def selected_columns(self, value: Iterable) -> None:
-        self._returning = tuple(ensure_node(c, 'selected_columns') for c in value)
+        self._returning = _node_list(value, 'selected_columns')
         self._cursor_wrapper = None
 
     @mutator
     def select_extend(self, *columns: Any) -> None:
-        self._returning = (self._returning or ()) + \
-            tuple(ensure_node(c, 'select_extend()') for c in columns)
+        self._returning = (self._returning or ()) + _node_list(columns, 'select_extend()')
 
     @mutator
     def from_(self, *sources: Any) -> None:
@@ -652,69 +1152,60 @@ class Select(SelectBase):
 
     @mutator
     def join(self, dest: Any, join_type: str = JOIN.INNER, on: Any = None) -> None:
-        if not self._from_list:
+        """Join ``dest`` onto the last source of the FROM list."""
+        sources = self._from_list
+        if not sources:
             raise ValueError('No sources to join on: call from_() before join()')
-        item = self._from_list.pop()
-        self._from_list.append(Join(item, dest, join_type, on))
+        sources[-1] = Join(sources[-1], dest, join_type, on)
 
-    def left_outer_join(self, dest: Any, on: Any = None) -> 'Select':
+    def left_outer_join(self, dest: Any, on: Any = None) -> Any:
         return self.join(dest, JOIN.LEFT_OUTER, on)
 
     @mutator
     def group_by(self, *columns: Any) -> None:
-        grouping = []
-        for column in columns:
-            if isinstance(column, Table) and column._columns:
-                grouping.extend(Column(column, c) for c in column._columns)
-            elif isinstance(column, type) and hasattr(column, '_meta'):
-                grouping.extend(column._meta.sorted_fields)
-            else:
-                grouping.append(ensure_node(column, 'group_by()'))
-        self._group_by = tuple(grouping)
+        self._group_by = tuple(itertools.chain.from_iterable(map(_grouping_terms, columns)))
 
     def group_by_extend(self, *values: Any) -> 'Select':
-        group_by = tuple(self._group_by or ())
-        return self.group_by(*(group_by + values))
+        return self.group_by(*(self._group_by or ()), *values)
 
     @mutator
     def having(self, *expressions: Any) -> None:
-        expressions = _node_list(expressions, 'having()')
-        if self._having is not None:
-            expressions = (self._having,) + expressions
-        self._having = functools.reduce(lambda a, b: Expression(a, OP.AND, b), expressions)
+        self._having = _conjoin(self._having, _node_list(expressions, 'having()'), OP.AND)
 
     @mutator
     def distinct(self, *columns: Any) -> None:
-        if len(columns) == 1 and (columns[0] is True or columns[0] is False):
-            self._simple_distinct = columns[0]
-            self._distinct = None
-        elif columns:
-            self._simple_distinct = False
-            self._distinct = _node_list(columns, 'distinct()')
+        """``distinct()`` / ``distinct(True)``: SELECT DISTINCT; ``distinct(False)``: not;
+        ``distinct(a, b)``: DISTINCT ON (a, b) (PostgreSQL)."""
+        if not columns:
+            self._distinct = True
+        elif len(columns) == 1 and isinstance(columns[0], bool):
+            self._distinct = columns[0] or None
         else:
-            self._simple_distinct = True
-            self._distinct = None
+            self._distinct = _node_list(columns, 'distinct()')
 
     @mutator
     def window(self, *windows: Window) -> None:
-        for window in windows:
-            if not isinstance(window, Window):
-                raise TypeError('window() expects Window objects, got %r' % (window,))
+        strays = [w for w in windows if not isinstance(w, Window)]
+        if strays:
+            raise TypeError('window() expects Window objects, got %r' % (strays[0],))
+        names = [w._alias for w in windows]
+        if len(set(names)) != len(names):
+            raise ValueError('window() got several windows named %s: give each its own '
+                             'name with window.alias(...)' % ', '.join(sorted(set(
+                                 n for n in names if names.count(n) > 1))))
         self._windows = windows or None
 
     @mutator
     def for_update(self, for_update: Any = True, of: Any = None, nowait: bool | None = None,
                    skip_locked: bool | None = None) -> None:
-        if not for_update and (of is not None or nowait or skip_locked):
-            for_update = True
-        self._for_update = ForUpdate(for_update, of, nowait, skip_locked) \
-            if for_update else None
+        # naming what to lock (or how to wait) asks for a lock even with for_update=False
+        wanted = bool(for_update) or of is not None or bool(nowait) or bool(skip_locked)
+        self._for_update = ForUpdate(for_update or True, of, nowait, skip_locked) \
+            if wanted else None
 
     @mutator
     def lateral(self, lateral: bool = True) -> None:
         self._lateral = lateral
-
-    _as_of_system_time: Any = None
 
     @mutator
     def as_of_system_time(self, value: Any) -> None:
@@ -724,7 +1215,7 @@ class Select(SelectBase):
     def _register_sources(self, ctx: Context) -> None:
         for source in self._from_list:
             for item in (source.sources() if isinstance(source, Join) else (source,)):
-                if isinstance(item, type) and hasattr(item, '_meta'):
+                if _is_model_class(item):
                     item = item._meta.table          # a model: its table
                 if isinstance(item, CTE) or not hasattr(item, 'apply_column'):
                     continue
@@ -735,47 +1226,54 @@ class Select(SelectBase):
         """The select list; ``in_expression``: the query is an operand (``IN (...)``)."""
         return self._returning or (SQL('*'),)
 
-    def _render_body(self, ctx: Context, in_expression: bool = False) -> None:
-        dialect = ctx.dialect
-        self._render_ctes(ctx)
-        self._register_sources(ctx)
-        ctx.literal('SELECT ')
-        if self._simple_distinct or self._distinct is not None:
+    # -- the clauses, in the order they are written ---------------------------------------
+    def _render_distinct(self, ctx: Context) -> None:
+        distinct = self._distinct
+        if not distinct:
+            return
+        if distinct is True:
             ctx.literal('DISTINCT ')
-            if self._distinct:
-                if not dialect.supports_distinct_on:
-                    raise dialect.not_supported('DISTINCT ON')
-                ctx.literal('ON ')
-                ctx.sql(EnclosedNodeList(self._distinct))
-                ctx.literal(' ')
-        with ctx.scope_column():
-            ctx.sql(CommaNodeList(self._selection(in_expression)))
+            return
+        if not ctx.dialect.supports_distinct_on:
+            raise ctx.dialect.not_supported('DISTINCT ON')
+        ctx.literal('DISTINCT ON ').sql(EnclosedNodeList(distinct)).literal(' ')
+
+    def _render_from(self, ctx: Context) -> None:
         if self._from_list:
             ctx.literal(' FROM ')
             with ctx.scope_source():
                 ctx.sql(CommaNodeList(self._from_list))
-        if self._as_of_system_time is not None:
-            render_as_of = getattr(dialect, 'render_as_of_system_time', None)
+        moment = self._as_of_system_time
+        if moment is not None:
+            render_as_of = getattr(ctx.dialect, 'render_as_of_system_time', None)
             if render_as_of is None:
-                raise dialect.not_supported('AS OF SYSTEM TIME')
-            render_as_of(ctx, self._as_of_system_time)
-        if self._where is not None:
-            ctx.literal(' WHERE ')
-            ctx.sql(self._where)
-        if self._group_by:
-            ctx.literal(' GROUP BY ')
-            ctx.sql(CommaNodeList(self._group_by))
-        if self._having is not None:
-            ctx.literal(' HAVING ')
-            ctx.sql(self._having)
+                raise ctx.dialect.not_supported('AS OF SYSTEM TIME')
+            render_as_of(ctx, moment)
+
+    def _render_filters(self, ctx: Context) -> None:
+        grouping = CommaNodeList(self._group_by) if self._group_by else None
+        for keyword, node in ((' WHERE ', self._where), (' GROUP BY ', grouping),
+                              (' HAVING ', self._having)):
+            if node is not None:
+                ctx.literal(keyword).sql(node)
         if self._windows is not None:
             ctx.literal(' WINDOW ')
             with ctx(window_definitions=True):
                 ctx.sql(CommaNodeList(self._windows))
+
+    def _render_body(self, ctx: Context, in_expression: bool = False) -> None:
+        self._render_ctes(ctx)
+        self._register_sources(ctx)
+        ctx.literal('SELECT ')
+        self._render_distinct(ctx)
+        with ctx.scope_column():
+            ctx.sql(CommaNodeList(self._selection(in_expression)))
+        self._render_from(ctx)
+        self._render_filters(ctx)
         self._apply_ordering(ctx)
-        if self._for_update is not None and dialect.for_update:
-            ctx.literal(' ')
-            ctx.sql(self._for_update)
+        lock = self._for_update
+        if lock is not None and ctx.dialect.for_update:
+            ctx.literal(' ').sql(lock)
 
     def __sql__(self, ctx: Context) -> Context:
         if ctx.state.in_compound:
@@ -793,23 +1291,32 @@ class Select(SelectBase):
 
 # -- writes ---------------------------------------------------------------------------
 class WriteQuery(Query):
-    """Shared by INSERT, UPDATE and DELETE: a target table and RETURNING."""
+    """Shared by INSERT, UPDATE and DELETE: a target table and RETURNING.
 
-    def __init__(self, table: Any, returning: Iterable | None = None, **kwargs: Any) -> None:
-        self.table = _ensure_write_target(table)
-        self._returning = tuple(returning) if returning else None
-        self._return_cursor = bool(returning)
-        super().__init__(**kwargs)
+    ``_returning`` is ``None`` when no RETURNING was asked for, ``()`` when it was
+    explicitly turned off (``returning()``), else the columns to return.
+    """
 
     #: marks INSERT/UPDATE/DELETE for a CTE (only some engines take them in WITH)
     _writes_rows = True
+    _returning: tuple | None = None
+    _return_cursor = False
+
+    def __init__(self, table: Any, returning: Iterable | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.table = _ensure_write_target(table)
+        if returning:
+            self._set_returning(tuple(returning))
+
+    def _set_returning(self, columns: tuple) -> None:
+        # returning() with no columns means "no RETURNING at all": writes then report the
+        # number of rows affected (on PostgreSQL inserts would otherwise return keys)
+        self._returning = columns
+        self._return_cursor = len(columns) > 0
 
     @mutator
     def returning(self, *returning: Any) -> None:
-        # returning() with no columns means "no RETURNING at all": writes then report the
-        # number of rows affected (on PostgreSQL inserts would otherwise return keys)
-        self._returning = tuple(ensure_node(r, 'returning()') for r in returning)
-        self._return_cursor = bool(returning)
+        self._set_returning(_node_list(returning, 'returning()'))
 
     def cte(self, name: str, recursive: bool = False, columns: Iterable | None = None,
             materialized: bool | None = None) -> CTE:
@@ -833,31 +1340,30 @@ class WriteQuery(Query):
         self._apply_returning(ctx)
 
     def _apply_returning(self, ctx: Context) -> Context:
-        if self._returning:
-            if not ctx.dialect.returning_clause:
-                raise ctx.dialect.not_supported('RETURNING')
-            ctx.literal(' RETURNING ')
-            if ctx.dialect.returning_qualified:
-                with ctx(scope=SCOPE_COLUMN):
-                    ctx.sql(CommaNodeList(self._returning))
-                return ctx
-            # unqualified names; an alias still needs its  expr AS "name"  spelling
-            with ctx(scope=SCOPE_VALUES):
-                for i, node in enumerate(self._returning):
-                    if i:
-                        ctx.literal(', ')
-                    if isinstance(node, Alias):
-                        ctx.sql(node.node)
-                        ctx.literal(' AS ' + ctx.dialect.quote_identifier(node.name))
-                    else:
-                        ctx.sql(node)
+        if not self._returning:
+            return ctx
+        dialect = ctx.dialect
+        if not dialect.returning_clause:
+            raise dialect.not_supported('RETURNING')
+        ctx.literal(' RETURNING ')
+        if dialect.returning_qualified:
+            with ctx(scope=SCOPE_COLUMN):
+                return ctx.sql(CommaNodeList(self._returning))
+        # unqualified names; an alias still needs its  expr AS "name"  spelling
+        with ctx(scope=SCOPE_VALUES):
+            for position, node in enumerate(self._returning):
+                if position:
+                    ctx.literal(', ')
+                if isinstance(node, Alias):
+                    ctx.sql(node.node).literal(' AS ' + dialect.quote_identifier(node.name))
+                else:
+                    ctx.sql(node)
         return ctx
 
     def _execute(self, database: Any) -> Any:
         if self._returning and self._return_cursor:
             return self.execute_returning(database)
-        cursor = database.execute(self)
-        return self.handle_result(database, cursor)
+        return self.handle_result(database, database.execute(self))
 
     @database_required
     def execute_returning(self, database: Any) -> Any:
@@ -865,31 +1371,25 @@ class WriteQuery(Query):
         if not self._returning:
             raise ValueError('execute_returning() needs a RETURNING clause: call '
                              'returning(...) with the columns to return first')
-        if self._cursor_wrapper is None:
-            cursor = database.execute(self)
-            self._cursor_wrapper = self._get_cursor_wrapper(cursor)
-            self._cursor_wrapper.dialect = database.dialect
-        return self._cursor_wrapper
+        return self._run_for_rows(database)
 
     def handle_result(self, database: Any, cursor: Any) -> Any:
         return database.rows_affected(cursor)
 
     def __sql__(self, ctx: Context) -> Context:
-        if ctx.state.subquery:
+        nested = bool(ctx.state.subquery)
+        if nested:
             ctx.literal('(')
-            with ctx(subquery=False), ctx.push_alias():
-                self._render(ctx)
-            return ctx.literal(')')
-        with ctx.push_alias():
+        with ctx(subquery=False), ctx.push_alias():
             self._render(ctx)
-        return ctx
+        return ctx.literal(')') if nested else ctx
 
     def _render(self, ctx: Context) -> None:
         raise NotImplementedError
 
 
 def _ensure_write_target(table: Any) -> Any:
-    if isinstance(table, type) and hasattr(table, '_meta'):
+    if _is_model_class(table):
         return table._meta.table
     if not isinstance(table, Table):
         raise TypeError('INSERT/UPDATE/DELETE need a Table (or model), got %r' % (table,))
@@ -922,12 +1422,13 @@ def _assignments(table: Table, data: dict, where: str) -> list:
 class Update(WriteQuery):
     """``UPDATE table SET ... [FROM ...] [WHERE ...] [RETURNING ...]``."""
 
+    _from: list | None = None
+
     def __init__(self, table: Any, update: dict | None = None, **kwargs: Any) -> None:
         super().__init__(table, **kwargs)
         if update is not None and not isinstance(update, dict):
             raise TypeError('update() takes a dict of {column: value} or keyword arguments')
         self._update = update or {}
-        self._from = None
 
     @mutator
     def from_(self, *sources: Any) -> None:
@@ -939,20 +1440,19 @@ class Update(WriteQuery):
                              % self.table._name)
         self._render_ctes(ctx)
         self._render_target_scope(ctx)
-        if self._from:
-            for source in self._from:
-                if isinstance(source, Source) and not source._alias:
-                    ctx.alias_manager.add(source)
+        for source in self._from or ():
+            if isinstance(source, Source) and not source._alias:
+                ctx.alias_manager.add(source)
         ctx.literal('UPDATE ')
         with ctx.scope_values():
             ctx.sql(self.table)
         ctx.literal(' SET ')
-        sets = _assignments(self.table, self._update, 'update()')
         with ctx(subquery=True):
-            for i, node in enumerate(sets):
-                if i:
-                    ctx.literal(', ')
+            for position, node in enumerate(_assignments(self.table, self._update,
+                                                         'update()')):
                 column, _, value = node.nodes
+                if position:
+                    ctx.literal(', ')
                 with ctx.scope_values():
                     ctx.sql(column)
                 ctx.literal(' = ')
@@ -980,26 +1480,41 @@ class Delete(WriteQuery):
             self._render_tail(ctx, 'DELETE')
 
 
+_CONFLICT_ACTIONS = frozenset(('IGNORE', 'REPLACE', 'UPDATE', 'NOTHING'))
+
+
 class OnConflict(Node):
-    """What an INSERT does when a row conflicts: ignore, replace, or update."""
+    """What an INSERT does when a row conflicts: ignore, replace, or update.
+
+    Its parts are kept as ``_action``, ``_update``, ``_preserve``, ``_where`` (what to do)
+    and ``_conflict_target``, ``_conflict_where``, ``_conflict_constraint`` (which
+    conflict); the dialect renders them.
+    """
+
+    _action: str | None
+    _update: dict | None
+    _preserve: tuple
+    _where: Any
+    _conflict_target: tuple
+    _conflict_where: Any
+    _conflict_constraint: str | None
 
     def __init__(self, action: str | None = None, update: dict | None = None,
                  preserve: Any = None, where: Any = None, conflict_target: Any = None,
                  conflict_where: Any = None, conflict_constraint: str | None = None) -> None:
-        if action is not None:
-            action = action.upper()
-            if action not in ('IGNORE', 'REPLACE', 'UPDATE', 'NOTHING'):
-                raise ValueError('on_conflict action must be "ignore", "replace" or "update", '
-                                 'got %r' % action)
-        self._action = action
-        self._update = update
-        self._preserve = ensure_tuple(preserve)
-        self._where = where
         if conflict_target is not None and conflict_constraint is not None:
             raise ValueError('give conflict_target or conflict_constraint, not both')
-        self._conflict_target = ensure_tuple(conflict_target)
-        self._conflict_where = conflict_where
-        self._conflict_constraint = conflict_constraint
+        spelled = None if action is None else action.upper()
+        if spelled is not None and spelled not in _CONFLICT_ACTIONS:
+            raise ValueError('on_conflict action must be "ignore", "replace" or "update", '
+                             'got %r' % spelled)
+        self._set(action=spelled, update=update, preserve=ensure_tuple(preserve),
+                  where=where, conflict_target=ensure_tuple(conflict_target),
+                  conflict_where=conflict_where, conflict_constraint=conflict_constraint)
+
+    def _set(self, **parts: Any) -> None:
+        for name, value in parts.items():
+            setattr(self, '_' + name, value)
 
     def get_conflict_statement(self, ctx: Context, query: 'Insert') -> Any:
         return ctx.dialect.conflict_statement(self, query)
@@ -1009,38 +1524,35 @@ class OnConflict(Node):
 
     @mutator
     def preserve(self, *columns: Any) -> None:
-        self._preserve = columns
+        self._set(preserve=columns)
 
     @mutator
     def update(self, _data: dict | None = None, **kwargs: Any) -> None:
-        if _data and kwargs and not isinstance(_data, dict):
+        """Columns to set on conflict: a dict, keyword arguments, or both."""
+        if not kwargs:
+            self._set(update=_data)
+        elif not _data:
+            self._set(update=kwargs)
+        elif isinstance(_data, dict):
+            self._set(update={**_data, **kwargs})
+        else:
             raise ValueError('update() takes a dict or keyword arguments')
-        if _data and kwargs:
-            _data = dict(_data, **kwargs)
-        self._update = _data or kwargs
 
     @mutator
     def where(self, *expressions: Any) -> None:
-        if self._where is not None:
-            expressions = (self._where,) + expressions
-        self._where = functools.reduce(lambda a, b: Expression(a, OP.AND, b), expressions)
+        self._set(where=_conjoin(self._where, expressions, OP.AND))
 
     @mutator
     def conflict_target(self, *constraints: Any) -> None:
-        self._conflict_constraint = None
-        self._conflict_target = constraints
+        self._set(conflict_target=constraints, conflict_constraint=None)
 
     @mutator
     def conflict_where(self, *expressions: Any) -> None:
-        if self._conflict_where is not None:
-            expressions = (self._conflict_where,) + expressions
-        self._conflict_where = functools.reduce(lambda a, b: Expression(a, OP.AND, b),
-                                                expressions)
+        self._set(conflict_where=_conjoin(self._conflict_where, expressions, OP.AND))
 
     @mutator
     def conflict_constraint(self, constraint: str) -> None:
-        self._conflict_constraint = constraint
-        self._conflict_target = ()
+        self._set(conflict_target=(), conflict_constraint=constraint)
 
     def is_update(self) -> bool:
         return bool(self._update or self._preserve)
@@ -1060,36 +1572,40 @@ class Insert(WriteQuery):
     class DefaultValuesException(Exception):
         pass
 
+    #: SIMPLE, QUERY or MULTI, known once the rows have been looked at
+    _query_type: int | None = None
+    #: report the number of rows inserted rather than the new key
+    _as_rowcount = False
+
     def __init__(self, table: Any, insert: Any = None, columns: Iterable | None = None,
                  on_conflict: OnConflict | None = None, **kwargs: Any) -> None:
         super().__init__(table, **kwargs)
-        self._insert = insert
-        self._columns = tuple(columns) if columns is not None else None
-        self._on_conflict = on_conflict
-        self._query_type = None
-        self._as_rowcount = False
+        self._insert, self._on_conflict = insert, on_conflict
+        self._columns = None if columns is None else tuple(columns)
 
     def where(self, *expressions: Any) -> 'Insert':
-        raise NotImplementedError('INSERT queries cannot have a WHERE clause')
+        raise NotImplementedError('an INSERT takes no WHERE clause; filter the rows it '
+                                  'inserts instead (INSERT ... SELECT ... WHERE)')
 
     @mutator
     def as_rowcount(self, _as_rowcount: bool = True) -> None:
         self._as_rowcount = _as_rowcount
 
-    @mutator
-    def on_conflict_ignore(self, ignore: bool = True) -> None:
-        self._on_conflict = OnConflict('IGNORE') if ignore else None
+    def on_conflict_ignore(self, ignore: bool = True) -> 'Insert':
+        return self.on_conflict('IGNORE' if ignore else None)
 
-    @mutator
-    def on_conflict_replace(self, replace: bool = True) -> None:
-        self._on_conflict = OnConflict('REPLACE') if replace else None
+    def on_conflict_replace(self, replace: bool = True) -> 'Insert':
+        return self.on_conflict('REPLACE' if replace else None)
 
     @mutator
     def on_conflict(self, *args: Any, **kwargs: Any) -> None:
-        if args and isinstance(args[0], OnConflict):
-            self._on_conflict = args[0]
+        """``on_conflict(OnConflict(...))``, or the arguments of one; ``None`` clears."""
+        if kwargs or args not in ((), (None,)):
+            given = args[0] if len(args) == 1 and not kwargs else None
+            self._on_conflict = given if isinstance(given, OnConflict) else \
+                OnConflict(*args, **kwargs)
         else:
-            self._on_conflict = OnConflict(*args, **kwargs)
+            self._on_conflict = None
 
     def _default_columns(self) -> list | None:
         if self.table._columns:
@@ -1143,15 +1659,19 @@ class Insert(WriteQuery):
         if not names:
             raise ValueError('insert_many() of tuples needs fields=[...] (or a Table declared '
                              'with its columns)')
+        key = self.table._primary_key
+        if self._columns is None and key is not None and len(first) == len(names) - 1:
+            # rows without the primary key: the database assigns it
+            names = [c for c in names if getattr(c, 'name', c) != key]
         columns = [_column_for(self.table, c, 'insert()') for c in names]
-        values = []
+        tuples = []
         for n, row in enumerate(rows):
             row = tuple(row)
             if len(row) != len(columns):
                 raise ValueError('row %d of insert_many() has %d values for %d columns'
                                  % (n, len(row), len(columns)))
-            values.append(row)
-        return columns, values
+            tuples.append(row)
+        return columns, tuples
 
     def _render(self, ctx: Context) -> None:
         dialect = ctx.dialect
@@ -1209,8 +1729,7 @@ class Insert(WriteQuery):
                     row = cursor.fetchone()
                     return row[0] if row else None
                 # several rows: an iterable of 1-tuples holding each new key, as peewee does
-                from ..results import CursorWrapper
-                return CursorWrapper(cursor)
+                return database.row_adapters[ROW.TUPLE](cursor)
         return super()._execute(database)
 
     def _get_primary_key(self) -> Any:
@@ -1222,56 +1741,80 @@ class Insert(WriteQuery):
         return database.last_insert_id(cursor, self._query_type)
 
 
+_NULLS_DISTINCT = {True: ' NULLS DISTINCT', False: ' NULLS NOT DISTINCT', None: ''}
+
+
 class Index(Node):
-    """``CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table [USING m] (...) [WHERE ...]``."""
+    """``CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table [USING m] (...)
+    [NULLS [NOT] DISTINCT] [WHERE ...]``.
+
+    A table given by name is quoted; an expression given as a string is SQL written as
+    is (``'username DESC'``).  The options (``unique``, ``safe``, ``where``, ``using``,
+    ``nulls_distinct``) are kept as ``_<option>`` attributes.
+    """
+
+    _unique: bool
+    _safe: bool
+    _where: Any
+    _using: str | None
+    _nulls_distinct: bool | None
 
     def __init__(self, name: str, table: Any, expressions: Iterable, unique: bool = False,
-                 safe: bool = False, where: Any = None, using: str | None = None) -> None:
+                 safe: bool = False, where: Any = None, using: str | None = None,
+                 nulls_distinct: bool | None = None) -> None:
+        parts = [SQL(e) if isinstance(e, str) else e for e in expressions]
+        if not parts:
+            raise ValueError('an index needs at least one column or expression')
         self._name = name
         self._table = Entity(table) if isinstance(table, str) else table
-        self._expressions = [Entity(e) if isinstance(e, str) else e for e in expressions]
-        if not self._expressions:
-            raise ValueError('an index needs at least one column or expression')
-        self._unique = unique
-        self._safe = safe
-        self._where = where
-        self._using = using and re.sub(r'[^A-Za-z0-9_]', '', using)
+        self._expressions = parts
+        self._configure(unique=unique, safe=safe, where=where, using=using,
+                        nulls_distinct=nulls_distinct)
+
+    def _configure(self, **options: Any) -> None:
+        method = options.get('using')
+        if method:      # an index method is a bare word
+            options['using'] = re.sub(r'[^A-Za-z0-9_]', '', method)
+        for option, value in options.items():
+            setattr(self, '_' + option, value)
+
+    @mutator
+    def nulls_distinct(self, nulls_distinct: bool | None = None) -> None:
+        """Whether NULLs count as distinct values in a unique index (PostgreSQL 15+):
+        ``NULLS DISTINCT`` / ``NULLS NOT DISTINCT``; ``None`` leaves it to the engine."""
+        self._configure(nulls_distinct=nulls_distinct)
 
     @mutator
     def safe(self, _safe: bool = True) -> None:
-        self._safe = _safe
+        self._configure(safe=_safe)
 
     @mutator
     def where(self, *expressions: Any) -> None:
-        if self._where is not None:
-            expressions = (self._where,) + expressions
-        self._where = functools.reduce(lambda a, b: Expression(a, OP.AND, b), expressions)
+        self._configure(where=_conjoin(self._where, expressions, OP.AND))
 
     @mutator
     def using(self, _using: str | None = None) -> None:
-        self._using = _using
+        self._configure(using=_using)
+
+    def _name_sql(self, dialect: Any, table: Any) -> str:
+        schema = getattr(table, '_schema', None)
+        if schema and dialect.index_schema_prefix:
+            return dialect.quote_path((schema, self._name))
+        return dialect.quote_identifier(self._name)
 
     def __sql__(self, ctx: Context) -> Context:
         dialect = ctx.dialect
-        ctx.literal('CREATE UNIQUE INDEX ' if self._unique else 'CREATE INDEX ')
+        table = self._table._meta.table if _is_model_class(self._table) else self._table
+        words = ['CREATE UNIQUE INDEX' if self._unique else 'CREATE INDEX']
         if self._safe and dialect.safe_create_index:
-            ctx.literal('IF NOT EXISTS ')
-        table = self._table
-        if isinstance(table, type) and hasattr(table, '_meta'):
-            table = table._meta.table
-        schema = getattr(table, '_schema', None)
-        if schema and dialect.index_schema_prefix:
-            ctx.literal(dialect.quote_path((schema, self._name)))
-        else:
-            ctx.literal(dialect.quote_identifier(self._name))
-        ctx.literal(' ON ')
+            words.append('IF NOT EXISTS')
+        words += [self._name_sql(dialect, table), 'ON ']
+        ctx.literal(' '.join(words))
         with ctx.scope_values():
             ctx.sql(table)
-            if self._using:
-                ctx.literal(' USING ' + self._using)
-            ctx.literal(' ')
-            ctx.sql(EnclosedNodeList(self._expressions))
+            method = ' USING ' + self._using if self._using else ''
+            ctx.literal(method + ' ').sql(EnclosedNodeList(self._expressions))
+            ctx.literal(_NULLS_DISTINCT[self._nulls_distinct])
             if self._where is not None:
-                ctx.literal(' WHERE ')
-                ctx.sql(self._where)
+                ctx.literal(' WHERE ').sql(self._where)
         return ctx
