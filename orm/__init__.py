@@ -51,9 +51,8 @@ from .schema import ModelIndex
 from .modelbase import (CompositeKey, Metadata, ModelBase, ModelDescriptor,
                         SubclassAwareMetadata, classmethod_only, is_model, make_identifier,
                         make_snake_case, sort_models)
-from .query import (DJANGO_MAP, DQ, BaseModelSelect, ModelCompoundSelectQuery, ModelDelete,
-                    ModelInsert, ModelRaw, ModelSelect, ModelUpdate, NoopModelSelect)
-from .model import Model, ModelAlias
+from .query import DJANGO_MAP, DQ, BaseModelSelect, ModelCompoundSelectQuery, NoopModelSelect
+from .model import Model
 # named once more with ``as``: a strict type checker then treats them as exported, for
 # annotations in application code, while ``from orm import *`` keeps peewee's names
 from .query import ModelDelete as ModelDelete, ModelInsert as ModelInsert  # noqa: E501

@@ -1198,7 +1198,11 @@ class _EngineCall(ColumnBase):
                  ) -> None:
         self.helper = helper
         self.args = args
-        self._converter = reader  # type: ignore[assignment]  # (None on ColumnBase)
+        self._reader = reader
+
+    @property
+    def _converter(self) -> Callable[[Any], Any] | None:
+        return self._reader
 
     def __sql__(self, ctx: Context) -> Context:
         return ctx.sql(getattr(ctx.dialect, self.helper)(*self.args))

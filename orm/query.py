@@ -24,6 +24,9 @@ from .sql.queries import (ROW, CompoundSelectQuery, Delete, Insert, NoRowsToInse
                           Select, SelectQuery, Update, database_required)
 from .sql.sources import JOIN, Join, Table
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 __all__ = ['ModelSelect', 'ModelCompoundSelectQuery', 'ModelUpdate', 'ModelInsert',
            'ModelDelete', 'ModelRaw', 'NoopModelSelect', 'BaseModelSelect', 'DQ',
            'DJANGO_MAP', 'model_of']
@@ -375,16 +378,42 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         self._database = model_of(model)._meta.database
 
     if TYPE_CHECKING:
+        # What a type checker sees of the chain: every builder returns the same query of
+        # the same rows; dicts()/tuples()/namedtuples()/objects() change what a row is.
         def __iter__(self) -> Iterator[_M]: ...
         def get(self, database: Any = None) -> _M: ...
         def get_or_none(self, database: Any = None) -> _M | None: ...
+        def first(self, database: Any = None, n: int = 1) -> _M | None: ...
+        def peek(self, database: Any = None, n: int = 1) -> _M | None: ...
+        def execute(self, database: Any = None) -> Any: ...
+        def where(self, *expressions: Any) -> Self: ...
+        def orwhere(self, *expressions: Any) -> Self: ...
+        def order_by(self, *values: Any) -> Self: ...
+        def order_by_extend(self, *values: Any) -> Self: ...
+        def limit(self, value: int | None = None) -> Self: ...
+        def offset(self, value: int | None = None) -> Self: ...
+        def paginate(self, page: int, paginate_by: int = 20) -> Self: ...
+        def group_by(self, *columns: Any) -> Self: ...
+        def group_by_extend(self, *values: Any) -> Self: ...
+        def having(self, *expressions: Any) -> Self: ...
+        def distinct(self, *columns: Any) -> Self: ...
+        def window(self, *windows: Any) -> Self: ...
+        def with_cte(self, *cte_list: Any) -> Self: ...
+        def for_update(self, for_update: Any = True, of: Any = None,
+                       nowait: bool | None = None, skip_locked: bool = False) -> Self: ...
+        def from_(self, *sources: Any) -> Self: ...
+        def bind(self, database: Any = None) -> Self: ...
+        def dicts(self, as_dict: bool = True) -> ModelSelect[dict[str, Any]]: ...
+        def tuples(self, as_tuple: bool = True) -> ModelSelect[tuple[Any, ...]]: ...
+        def namedtuples(self, as_namedtuple: bool = True) -> ModelSelect[Any]: ...
+        def objects(self, constructor: Any = None) -> ModelSelect[Any]: ...
 
-    def clone(self) -> 'ModelSelect':
+    def clone(self) -> Self:
         twin = super().clone()
         twin._joins = {source: list(edges) for source, edges in self._joins.items()}
         return twin
 
-    def with_related(self, *loads: Any) -> 'ModelSelect':
+    def with_related(self, *loads: Any) -> Self:
         """A copy that also loads the relations ``loads`` (:class:`Load`) for its rows: one
         query per relation, not one per row.  Its result is read whole on first use."""
         twin = self.clone()
@@ -401,7 +430,7 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         return wrapper
 
     # -- the select list --------------------------------------------------------------------
-    def select(self, *fields_or_models: Any) -> 'ModelSelect':
+    def select(self, *fields_or_models: Any) -> Self:
         """A copy selecting ``fields_or_models``; with nothing given, a query that still
         selects its model's default columns is returned as it is."""
         if not fields_or_models and self._is_default:
@@ -412,7 +441,7 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
 
     columns = select
 
-    def select_extend(self, *columns: Any) -> 'ModelSelect':
+    def select_extend(self, *columns: Any) -> Self:
         extended = super().select_extend(*_expand_selection(columns))
         extended._is_default = False
         return extended
@@ -459,16 +488,15 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
             self._join_ctx = dest
         self._from_list[-1] = Join(self._from_list[-1], dest, join_type, on)
 
-    def left_outer_join(self, dest: Any, on: Any = None, src: Any = None,
-                        attr: str | None = None) -> 'ModelSelect':
+    def left_outer_join(self, dest: Any, on: Any = None, src: Any = None,  # type: ignore[override]
+                        attr: str | None = None) -> Self:
         return self.join(dest, JOIN.LEFT_OUTER, on, src, attr)
 
     def join_from(self, src: Any, dest: Any, join_type: str = JOIN.INNER, on: Any = None,
-                  attr: str | None = None) -> 'ModelSelect':
+                  attr: str | None = None) -> Self:
         return self.join(dest, join_type, on, src, attr)
 
-    def ensure_join(self, lm: Any, rm: Any, on: Any = None, **join_kwargs: Any
-                    ) -> 'ModelSelect':
+    def ensure_join(self, lm: Any, rm: Any, on: Any = None, **join_kwargs: Any) -> Self:
         """This query joined from ``lm`` to ``rm``, unless it already is."""
         if any(edge[0] is rm for edge in self._joins.get(lm, ())):
             return self
@@ -534,7 +562,7 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         raise TypeError('filter() takes DQ objects, expressions and keyword lookups; got %r'
                         % (node,))
 
-    def filter(self, *args: Any, **kwargs: Any) -> 'ModelSelect':
+    def filter(self, *args: Any, **kwargs: Any) -> Self:
         """Django-style filters: ``filter(name='x', age__gte=3, user__name='y')``, ``DQ``."""
         conditions = list(args)
         if kwargs:

@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                   'orm.dialects.cockroach', 'orm.dialects', 'orm.json_methods')),
     ('databases', ('orm.rows', 'orm.transactions', 'orm.database', 'orm.sqlite_db',
                    'orm.postgres_adapters', 'orm.postgres_db')),
-    ('fields', ('orm.fields', 'orm.field_types', 'orm.relations')),
+    ('fields', ('orm.fieldbase', 'orm.fields', 'orm.relations')),
     ('model core', ('orm.schema', 'orm.modelbase')),
     ('models', ('orm.results', 'orm.shapes', 'orm.prefetch', 'orm.loading', 'orm.query',
                 'orm.model', 'orm.manytomany')),
@@ -40,7 +40,8 @@ LAYER_OF = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module 
 #: third-party packages a function may import lazily (optional drivers and extras)
 OPTIONAL = {'psycopg2', 'psycopg', 'psycopg_pool', 'apsw', 'sqlite3', 'pysqlite3',
             'sqlcipher3', 'cysqlite', 'mysql', 'pymysql', 'MySQLdb', 'mariadb', 'flask',
-            'pydantic', 'aiosqlite', 'asyncpg', 'greenlet', 'gevent', 'cython', 'Cython'}
+            'pydantic', 'aiosqlite', 'asyncpg', 'greenlet', 'gevent', 'cython', 'Cython',
+            '_sqlite3'}
 
 
 def _module_name(path: pathlib.Path) -> str:

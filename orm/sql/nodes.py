@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Concatenate, Iterable, Iterator, ParamSpec, TypeVar
 
 from .context import Context, SCOPE_COLUMN, SCOPE_NORMAL, SCOPE_SOURCE, SCOPE_VALUES
 from .context import substitute_params
@@ -97,9 +97,14 @@ _NO_CONVERT = {OP.LIKE, OP.ILIKE, OP.REGEXP, OP.IREGEXP, OP.IS, OP.IS_NOT, 'GLOB
                OP.CONCAT}
 
 
-def mutator(method: Callable) -> Callable:
+_S = TypeVar('_S')
+_P = ParamSpec('_P')
+
+
+def mutator(method: Callable[Concatenate[_S, _P], Any]) -> Callable[Concatenate[_S, _P], _S]:
     """Turn a method that edits ``self`` into a builder: it edits a clone instead and
-    returns it (or returns what the method returned, when that is not ``None``)."""
+    returns it (or returns what the method returned, when that is not ``None``).  To a
+    type checker the builder returns the type of ``self``."""
     def builder(self: Any, *args: Any, **kwargs: Any) -> Any:
         twin = self.clone()
         outcome = method(twin, *args, **kwargs)
