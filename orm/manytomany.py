@@ -154,7 +154,7 @@ class ManyToManyFieldAccessor(FieldAccessor):
             loaded = getattr(instance, self.src_fk.backref)
             if isinstance(loaded, list):              # filled in by prefetch()
                 return [getattr(link, self.dest_fk.name) for link in loaded]
-        query = ManyToManyQuery(self.rel_model, (self.rel_model,))
+        query: Any = ManyToManyQuery(self.rel_model, (self.rel_model,))
         query = query.join(self.through_model, on=(self.dest_fk.rel_field == self.dest_fk))
         query = query.where(self.src_fk == getattr(instance, self.src_fk.rel_field.name))
         query._accessor = self

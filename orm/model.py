@@ -6,7 +6,7 @@ and identity come from :class:`orm.modelbase.ModelCore`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, TypeVar, cast
 
 from . import seam, shapes
 from .exceptions import DoesNotExist, IntegrityError
@@ -137,11 +137,11 @@ class Model(ModelCore, metaclass=ModelBase):
 
     @classmethod
     def replace(cls, __data: Any = None, **insert: Any) -> ModelInsert:
-        return cls.insert(__data, **insert).on_conflict('REPLACE')
+        return cast(ModelInsert, cls.insert(__data, **insert).on_conflict('REPLACE'))
 
     @classmethod
     def replace_many(cls, rows: Iterable, fields: Iterable | None = None) -> ModelInsert:
-        return cls.insert_many(rows=rows, fields=fields).on_conflict('REPLACE')
+        return cast(ModelInsert, cls.insert_many(rows=rows, fields=fields).on_conflict('REPLACE'))
 
     @classmethod
     def raw(cls, sql: str, *params: Any) -> ModelRaw:
@@ -509,7 +509,7 @@ class Model(ModelCore, metaclass=ModelBase):
     @classmethod
     def table_exists(cls) -> bool:
         meta = cls._meta
-        return cls._schema.database.table_exists(meta.table.__name__, meta.schema)
+        return cls._schema.database.table_exists(meta.table_name, meta.schema)
 
     @classmethod
     def create_table(cls, safe: bool = True, **options: Any) -> None:

@@ -20,12 +20,21 @@ from .relations import BackrefAccessor, ForeignKeyField
 from .sql.context import Context
 from .sql.nodes import (SQL, Alias, Column, ColumnBase, Expression, Negated, Node,
                         attrdict, mutator)
-from .sql.queries import (ROW, CompoundSelectQuery, Delete, Insert, NoRowsToInsert, RawQuery,
-                          Select, SelectQuery, Update, database_required)
+from .sql.queries import (ROW, BaseQuery, CompoundSelectQuery, Delete, Insert, NoRowsToInsert,
+                          RawQuery, Select, SelectBase, SelectQuery, Update, WriteQuery,
+                          database_required)
 from .sql.sources import JOIN, Join, Table
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    # the mixins below are only ever combined with these query classes: a checker reads
+    # them as their bases
+    _RowsBase = BaseQuery
+    _SelectBase = SelectBase
+    _WriteBase = WriteQuery
+else:
+    _RowsBase = _SelectBase = _WriteBase = object
 
 __all__ = ['ModelSelect', 'ModelCompoundSelectQuery', 'ModelUpdate', 'ModelInsert',
            'ModelDelete', 'ModelRaw', 'NoopModelSelect', 'BaseModelSelect', 'DQ',
@@ -153,11 +162,13 @@ _PLAIN_MODEL_ROWS = {
 }
 
 
-class _ModelRows:
+class _ModelRows(_RowsBase):
     """Choosing the row adapter of a model query: model instances by default, or dicts,
     tuples, namedtuples or objects when asked for."""
 
     default_row_type = ROW.MODEL
+    model: Any
+    _returning: Any
 
     @mutator
     def objects(self, constructor: Any = None) -> None:
@@ -190,7 +201,7 @@ class _ModelRows:
                                                 model_of(self.model))
 
 
-class BaseModelSelect(_ModelRows):
+class BaseModelSelect(_ModelRows, _SelectBase):
     """What a model SELECT and a compound of model SELECTs share."""
 
     def _compound(self, operation: str, other: Any) -> 'ModelCompoundSelectQuery':
@@ -400,7 +411,8 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         def window(self, *windows: Any) -> Self: ...
         def with_cte(self, *cte_list: Any) -> Self: ...
         def for_update(self, for_update: Any = True, of: Any = None,
-                       nowait: bool | None = None, skip_locked: bool = False) -> Self: ...
+                       nowait: bool | None = None, skip_locked: bool | None = None
+                       ) -> Self: ...
         def from_(self, *sources: Any) -> Self: ...
         def bind(self, database: Any = None) -> Self: ...
         def dicts(self, as_dict: bool = True) -> ModelSelect[dict[str, Any]]: ...
@@ -409,7 +421,7 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         def objects(self, constructor: Any = None) -> ModelSelect[Any]: ...
 
     def clone(self) -> Self:
-        twin = super().clone()
+        twin: Any = super().clone()
         twin._joins = {source: list(edges) for source, edges in self._joins.items()}
         return twin
 
@@ -435,19 +447,19 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         selects its model's default columns is returned as it is."""
         if not fields_or_models and self._is_default:
             return self
-        chosen = super().select(*_expand_selection(fields_or_models))
+        chosen: Any = super().select(*_expand_selection(fields_or_models))
         chosen._is_default = False
         return chosen
 
     columns = select
 
     def select_extend(self, *columns: Any) -> Self:
-        extended = super().select_extend(*_expand_selection(columns))
+        extended: Any = super().select_extend(*_expand_selection(columns))
         extended._is_default = False
         return extended
 
     @property
-    def selected_columns(self) -> tuple:
+    def selected_columns(self) -> Any:
         """The select list; assigning replaces it in place."""
         return self._returning
 
@@ -489,14 +501,15 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         self._from_list[-1] = Join(self._from_list[-1], dest, join_type, on)
 
     def left_outer_join(self, dest: Any, on: Any = None, src: Any = None,  # type: ignore[override]
-                        attr: str | None = None) -> Self:
+                        attr: str | None = None) -> ModelSelect[_M]:
         return self.join(dest, JOIN.LEFT_OUTER, on, src, attr)
 
     def join_from(self, src: Any, dest: Any, join_type: str = JOIN.INNER, on: Any = None,
-                  attr: str | None = None) -> Self:
+                  attr: str | None = None) -> ModelSelect[_M]:
         return self.join(dest, join_type, on, src, attr)
 
-    def ensure_join(self, lm: Any, rm: Any, on: Any = None, **join_kwargs: Any) -> Self:
+    def ensure_join(self, lm: Any, rm: Any, on: Any = None, **join_kwargs: Any
+                    ) -> ModelSelect[_M]:
         """This query joined from ``lm`` to ``rm``, unless it already is."""
         if any(edge[0] is rm for edge in self._joins.get(lm, ())):
             return self
@@ -562,12 +575,12 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         raise TypeError('filter() takes DQ objects, expressions and keyword lookups; got %r'
                         % (node,))
 
-    def filter(self, *args: Any, **kwargs: Any) -> Self:
+    def filter(self, *args: Any, **kwargs: Any) -> ModelSelect[_M]:
         """Django-style filters: ``filter(name='x', age__gte=3, user__name='y')``, ``DQ``."""
         conditions = list(args)
         if kwargs:
             conditions.append(DQ(**kwargs))
-        query = self.clone()
+        query: ModelSelect[_M] = self.clone()
         for condition in conditions:
             expression, relations = self._resolve_filter(query, condition)
             for relation in relations:
@@ -592,7 +605,7 @@ class NoopModelSelect(ModelSelect):
 
 
 # -- writes ---------------------------------------------------------------------------------------
-class _ModelWrite(_ModelRows):
+class _ModelWrite(_ModelRows, _WriteBase):
     """INSERT / UPDATE / DELETE on a model's table."""
 
     def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:

@@ -249,7 +249,8 @@ class _ForeignKey(Field[_M, _N]):
     def _install_descriptors(self, model: Any) -> None:
         placed: list = [(model, self.object_id_name, ObjectIdAccessor(cast(Any, self)))]
         if self.backref not in ('+', '!'):      # '+' and '!' mean: no backref
-            placed.append((self.rel_model, self.backref, self.backref_accessor_class(self)))
+            placed.append((self.rel_model, self.backref,
+                           self.backref_accessor_class(cast(Any, self))))
         for owner, attr, descriptor in placed:
             setattr(owner, attr, descriptor)
 

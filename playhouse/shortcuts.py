@@ -273,7 +273,7 @@ def insert_where(cls: type, data: dict, where: Any = None) -> Any:
             return value                # already SQL: a function call, a subquery, ...
         return Value(value, converter=field.db_value, unpack=False)
 
-    source = Select(columns=[as_column(f, v) for f, v in row.items()])
+    source: Any = Select(columns=[as_column(f, v) for f, v in row.items()])
     if where is not None:
         source = source.where(where)
     return getattr(cls, 'insert_from')(source, list(row))

@@ -917,6 +917,7 @@ class SelectBase(SelectQuery, Source):
     def count(self, database: Any, clear_limit: bool = False) -> int:
         """How many rows this query returns (``clear_limit``: ignoring LIMIT/OFFSET)."""
         windowed = self._limit is not None or self._offset is not None
+        counted: Any
         if clear_limit:
             counted = self.limit(None).offset(None).order_by()
         elif windowed:
@@ -928,13 +929,14 @@ class SelectBase(SelectQuery, Source):
 
     @database_required
     def exists(self, database: Any) -> bool:
-        probe = self.columns(SQL('1')) if isinstance(self, Select) else self
+        probe: Any = self.columns(SQL('1')) if isinstance(self, Select) else self
         return bool(probe.limit(1).scalar(database))
 
     @database_required
     def get(self, database: Any) -> Any:
         """The first row, or ``None``."""
-        return (self if self._limit == 1 else self.limit(1)).peek(database)
+        single: Any = self if self._limit == 1 else self.limit(1)
+        return single.peek(database)
 
     def _parenthesize(self, ctx: Context) -> bool:
         return bool(ctx.state.subquery) and ctx.state.sole_function_arg is not self
@@ -1721,7 +1723,7 @@ class Insert(WriteQuery):
                 dialect.insert_returns_pk and not self._as_rowcount:
             pk = self._get_primary_key()
             if pk is not None:
-                clone = self.returning(pk)
+                clone: Any = self.returning(pk)
                 clone._return_cursor = False
                 cursor = database.execute(clone)
                 self._query_type = clone._query_type
