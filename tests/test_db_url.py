@@ -262,17 +262,3 @@ def test_cockroachdb_url_against_postgres(pg_db):
         assert db.server_flavor == 'postgres'
     finally:
         db.close()
-
-
-def test_docs_page_examples():
-    import os
-    import subprocess
-    import sys
-    from conftest import PG_DSN
-    require_postgres()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    result = subprocess.run(
-        [sys.executable, 'docs/check_examples.py', '--require-postgres', 'docs/db_url.rst'],
-        cwd=root, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ, PYTHONPATH=root, ORM_PG_DSN=PG_DSN))
-    assert result.returncode == 0, result.stdout + result.stderr
