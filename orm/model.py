@@ -237,10 +237,13 @@ class Model(ModelCore, metaclass=ModelBase):
             return row
         # the direct path: the row's data is the defaults overlaid with ``query``, and it is
         # INSERTed as it is (what the constructor and save() would do, without the detours)
-        data = dict(meta._constant_defaults)
-        for name, factory in meta._factory_defaults:
-            data[name] = factory()
-        data.update(query)
+        if meta._factory_defaults:
+            data = dict(meta._constant_defaults)
+            for name, factory in meta._factory_defaults:
+                data[name] = factory()
+            data.update(query)
+        else:
+            data = {**meta._constant_defaults, **query}
         made = cls.__new__(cls)
         made.__dict__ = {'__data__': data}        # __rel__ and _dirty come on first use
         key_field = meta.primary_key
@@ -249,11 +252,12 @@ class Model(ModelCore, metaclass=ModelBase):
             return made
         name = key_field.name
         key = data.get(name)
-        values = data
         if key is None and name in data and meta.auto_increment:
             values = dict(data)               # an explicit None key: let the engine pick
             del values[name]
-        new_key = shapes.insert_row(cls, values)
+            new_key = shapes.insert_row(cls, values)
+        else:
+            new_key = shapes.insert_row(cls, data)
         if new_key is not None and (key is None or meta.auto_increment):
             data[name] = new_key
         return made

@@ -420,11 +420,6 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         def namedtuples(self, as_namedtuple: bool = True) -> ModelSelect[Any]: ...
         def objects(self, constructor: Any = None) -> ModelSelect[Any]: ...
 
-    def clone(self) -> Self:
-        twin: Any = super().clone()
-        twin._joins = {source: list(edges) for source, edges in self._joins.items()}
-        return twin
-
     def with_related(self, *loads: Any) -> Self:
         """A copy that also loads the relations ``loads`` (:class:`Load`) for its rows: one
         query per relation, not one per row.  Its result is read whole on first use."""
@@ -496,9 +491,12 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
             if join_type not in (JOIN.LATERAL, JOIN.LEFT_LATERAL):
                 on, attr, builds = _JoinPlanner(origin, dest, on, attr).plan()
                 if attr:
-                    self._joins.setdefault(origin, []).append((dest, attr, builds, join_type))
+                    # new containers: copies of this query share the old ones
+                    edges = self._joins.get(origin, ()) + ((dest, attr, builds, join_type),)
+                    self._joins = {**self._joins, origin: edges}
             self._join_ctx = dest
-        self._from_list[-1] = Join(self._from_list[-1], dest, join_type, on)
+        sources = self._from_list
+        self._from_list = sources[:-1] + [Join(sources[-1], dest, join_type, on)]
 
     def left_outer_join(self, dest: Any, on: Any = None, src: Any = None,  # type: ignore[override]
                         attr: str | None = None) -> ModelSelect[_M]:

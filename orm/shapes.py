@@ -270,7 +270,10 @@ def insert_row(model: Any, field_dict: dict) -> Any:
     if plan.returning:
         row = cursor.fetchone()
         return row[0] if row else None
-    return db.last_insert_id(cursor, Insert.SIMPLE)
+    return db.last_insert_id(cursor, _SIMPLE)
+
+
+_SIMPLE = Insert.SIMPLE
 
 
 def update_row(model: Any, field_dict: dict, pk_value: Any) -> int:

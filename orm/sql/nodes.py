@@ -121,7 +121,7 @@ class Node:
     def clone(self) -> Any:
         cls = type(self)
         twin = cls.__new__(cls)
-        vars(twin).update(vars(self))
+        twin.__dict__ = self.__dict__.copy()
         return twin
 
     copy = staticmethod(mutator)
@@ -787,11 +787,23 @@ def Desc(node: Any, collation: str | None = None, nulls: str | None = None) -> O
     return Ordering(ensure_node(node, 'Desc()'), 'DESC', collation, nulls)
 
 
+#: operators already found well formed (an expression is built for every comparison)
+_CHECKED_OPERATORS: set = set()
+
+
+def _operator_ok(op: Any) -> bool:
+    if not isinstance(op, str) or not _OPERATOR_RE.match(op.strip()):
+        return False
+    if len(_CHECKED_OPERATORS) < 1024:
+        _CHECKED_OPERATORS.add(op)
+    return True
+
+
 class Expression(ColumnBase):
     """``lhs OP rhs``, parenthesised unless ``flat``."""
 
     def __init__(self, lhs: Any, op: str, rhs: Any, flat: bool = False) -> None:
-        if not isinstance(op, str) or not _OPERATOR_RE.match(op.strip()):
+        if op not in _CHECKED_OPERATORS and not _operator_ok(op):
             raise ValueError(
                 'unknown operator %r: use one of the OP constants (OP.EQ, OP.IN, OP.LIKE, '
                 '...) or an SQL operator such as "@>"' % (op,))

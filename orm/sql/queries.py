@@ -1123,11 +1123,6 @@ class Select(SelectBase):
         if lateral is not None:
             self._lateral = lateral
 
-    def clone(self) -> 'Select':
-        twin = super().clone()
-        twin._from_list = list(self._from_list)     # join() edits the copy's own list
-        return twin
-
     @mutator
     def columns(self, *columns: Any, **kwargs: Any) -> None:
         self._returning = _node_list(columns, 'select()')
@@ -1158,7 +1153,8 @@ class Select(SelectBase):
         sources = self._from_list
         if not sources:
             raise ValueError('No sources to join on: call from_() before join()')
-        sources[-1] = Join(sources[-1], dest, join_type, on)
+        # a new list: copies of this query share the old one
+        self._from_list = sources[:-1] + [Join(sources[-1], dest, join_type, on)]
 
     def left_outer_join(self, dest: Any, on: Any = None) -> Any:
         return self.join(dest, JOIN.LEFT_OUTER, on)
