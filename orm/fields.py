@@ -122,6 +122,10 @@ class IntegerField(Field[int, _N]):
             return value
         return _convert_number(self, int, value)
 
+    #: values of these types pass db_value() unchanged (cached statements skip the call;
+    #: a subclass with its own db_value() does not inherit this)
+    _db_passthrough = (int,)
+
     def db_value(self, value: Any) -> Any:
         if value is None or type(value) is int:
             return value
@@ -271,6 +275,8 @@ class FloatField(Field[float, _N]):
             return value
         return _convert_number(self, float, value)
 
+    _db_passthrough = (float,)
+
     def db_value(self, value: Any) -> Any:
         if value is None or type(value) is float:
             return value
@@ -374,6 +380,8 @@ class _TextValue(Field[str, _N]):
         if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value).decode('utf-8')
         return str(value)
+
+    _db_passthrough = (str,)
 
     def db_value(self, value: Any) -> Any:
         if value is None or type(value) is str:

@@ -72,6 +72,20 @@ def _leaves_plain_alone(adapt: Any) -> bool:
         return False
 
 
+def _passthrough(converter: Any) -> frozenset:
+    """The value types a field's ``db_value`` (the bound method ``converter``) returns
+    unchanged, as declared (``_db_passthrough``) by the class that defines that method;
+    empty when unknown."""
+    field = getattr(converter, '__self__', None)
+    if field is None:
+        return frozenset()
+    for klass in type(field).__mro__:
+        if 'db_value' in vars(klass):
+            declared = vars(klass).get('_db_passthrough')
+            return frozenset(declared) | {type(None)} if declared else frozenset()
+    return frozenset()
+
+
 class Statement:
     """One compiled shape: its SQL and ``bind(values)``, which turns the values of one
     call into the parameter list (``None`` when a value turns out to be SQL, which the
@@ -109,13 +123,20 @@ class Statement:
         adapts_plain = adapt is not None and not _leaves_plain_alone(adapt)
         for i, name in enumerate(names):
             scope['f%d' % i] = converters[i]
-            lines.append('    if type({0}) not in PLAIN and sqlish({0}): return None'
+            unchanged = _passthrough(converters[i])
+            pad = ''
+            if unchanged:
+                # a value of a type the field passes through unchanged needs no conversion
+                scope['T%d' % i] = unchanged
+                lines.append('    if type({0}) not in T{1}:'.format(name, i))
+                pad = '    '
+            lines.append(pad + '    if type({0}) not in PLAIN and sqlish({0}): return None'
                          .format(name))
-            lines.append('    {0} = f{1}({0})'.format(name, i))
-            lines.append('    if type({0}) not in PLAIN:'.format(name))
-            lines.append('        if sqlish({0}): return None'.format(name))
+            lines.append(pad + '    {0} = f{1}({0})'.format(name, i))
+            lines.append(pad + '    if type({0}) not in PLAIN:'.format(name))
+            lines.append(pad + '        if sqlish({0}): return None'.format(name))
             if adapt is not None and not adapts_plain:
-                lines.append('        {0} = adapt({0})'.format(name))
+                lines.append(pad + '        {0} = adapt({0})'.format(name))
             if adapts_plain:
                 lines.append('    {0} = adapt({0})'.format(name))
         slots = {position: index for index, position in where.items()}
