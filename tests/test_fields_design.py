@@ -231,24 +231,3 @@ def test_big_bit_field_data_works_in_place():
     assert bits & b'\xff' == bytearray(b'\x01\x00')
     bits.clear()
     assert len(bits) == 0 and holder.__data__['bits'] is bits._buffer
-
-
-# -- layering -------------------------------------------------------------------------------
-def test_fields_sit_on_the_sql_layer_only():
-    # fields (layer 5) import the SQL tree, the JSON vocabularies, Proxy, exceptions and
-    # the seam: nothing above them, and nothing from inside a function
-    import ast
-    import pathlib
-    allowed = {'fieldbase', 'sql', 'json_methods', 'proxy', 'exceptions', 'seam',
-               'dialects'}
-    package = pathlib.Path(orm.__file__).parent
-    for name in ('fields.py', 'fieldbase.py'):
-        tree = ast.parse((package / name).read_text(encoding='utf-8'))
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                nested = [n for n in ast.walk(node)
-                          if isinstance(n, (ast.Import, ast.ImportFrom))]
-                assert not nested, '%s: import inside %s()' % (name, node.name)
-            if isinstance(node, ast.ImportFrom) and node.level:
-                target = (node.module or '').split('.')[0]
-                assert target in allowed, '%s imports .%s' % (name, node.module)

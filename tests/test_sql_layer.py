@@ -1,10 +1,8 @@
-"""The SQL layer's own contract: what it may import, the default dialect it compiles with,
-how a query obtains its row adapter from the database it runs on, the plain row adapters,
-and the alias bookkeeping of the rendering context."""
+"""The SQL layer's own contract: the default dialect it compiles with, how a query obtains
+its row adapter from the database it runs on, the plain row adapters, and the alias
+bookkeeping of the rendering context."""
 from __future__ import annotations
 
-import ast
-import pathlib
 import sqlite3
 
 import pytest
@@ -17,92 +15,8 @@ from orm.dialects.sqlite import SqliteDialect
 from orm.sql.context import AliasManager, Context, substitute_params
 from orm.sql.queries import ROW, Select, query_to_string
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-SQL_FILES = sorted((ROOT / 'orm' / 'sql').glob('*.py'))
-DIALECT_FILES = sorted((ROOT / 'orm' / 'dialects').glob('*.py'))
-LAYER_FILES = SQL_FILES + DIALECT_FILES + [ROOT / 'orm' / 'rows.py']
-
-
-def _imports(path: pathlib.Path) -> list:
-    """(line, absolute module name, inside a function) for every import of ``path``."""
-    package = '.'.join(path.relative_to(ROOT).with_suffix('').parts[:-1])
-    found = []
-
-    def visit(node: ast.AST, in_function: bool) -> None:
-        for child in ast.iter_child_nodes(node):
-            nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                       ast.Lambda))
-            if isinstance(child, ast.ImportFrom):
-                base = package.split('.')
-                if child.level:
-                    base = base[:len(base) - child.level + 1]
-                    name = '.'.join(base + ([child.module] if child.module else []))
-                else:
-                    name = child.module or ''
-                if child.module is None:      # from .. import seam
-                    found.extend((child.lineno, name + '.' + a.name, nested)
-                                 for a in child.names)
-                else:
-                    found.append((child.lineno, name, nested))
-            elif isinstance(child, ast.Import):
-                found.extend((child.lineno, a.name, nested) for a in child.names)
-            visit(child, nested)
-
-    visit(ast.parse(path.read_text(encoding='utf-8')), False)
-    return found
-
-
-@pytest.mark.parametrize('path', LAYER_FILES, ids=lambda p: p.name)
-def test_no_function_level_imports(path: pathlib.Path) -> None:
-    inner = ['%d: %s' % (line, name) for line, name, nested in _imports(path) if nested]
-    assert not inner, 'imports inside functions:\n' + '\n'.join(inner)
-
-
-@pytest.mark.parametrize('path', SQL_FILES, ids=lambda p: p.name)
-def test_sql_imports_only_itself_exceptions_and_seam(path: pathlib.Path) -> None:
-    allowed = ('orm.sql', 'orm.exceptions', 'orm.seam')
-    wrong = ['%d: %s' % (line, name) for line, name, _ in _imports(path)
-             if name.startswith('orm') and not name.startswith(allowed)]
-    assert not wrong, '\n'.join(wrong)
-
-
-@pytest.mark.parametrize('path', DIALECT_FILES, ids=lambda p: p.name)
-def test_dialects_import_only_sql_exceptions_seam_and_each_other(path: pathlib.Path) -> None:
-    allowed = ('orm.sql', 'orm.exceptions', 'orm.seam', 'orm.dialects')
-    wrong = ['%d: %s' % (line, name) for line, name, _ in _imports(path)
-             if name.startswith('orm') and not name.startswith(allowed)]
-    assert not wrong, '\n'.join(wrong)
-
-
-def test_rows_imports_nothing_of_orm() -> None:
-    assert not [name for _, name, _ in _imports(ROOT / 'orm' / 'rows.py')
-                if name.startswith('orm')]
-
-
-def test_the_layer_has_no_import_cycle() -> None:
-    graph = {}
-    for path in LAYER_FILES:
-        module = '.'.join(path.relative_to(ROOT).with_suffix('').parts)
-        module = module[:-len('.__init__')] if module.endswith('.__init__') else module
-        graph[module] = {name for _, name, _ in _imports(path) if name in
-                         {'.'.join(p.relative_to(ROOT).with_suffix('').parts)
-                          .replace('.__init__', '') for p in LAYER_FILES}}
-    # a package's __init__ importing its own modules is not a cycle through them
-    for package in ('orm.sql', 'orm.dialects'):
-        graph[package] = set()
-    seen: dict = {}
-
-    def walk(module: str, trail: tuple) -> None:
-        if module in trail:
-            raise AssertionError('import cycle: ' + ' -> '.join(trail + (module,)))
-        if seen.get(module):
-            return
-        for target in graph.get(module, ()):
-            walk(target, trail + (module,))
-        seen[module] = True
-
-    for module in graph:
-        walk(module, ())
+# What this layer may import, and that nothing forms a cycle, is checked for every module
+# by tests/test_layering.py.
 
 
 # -- the default dialect ------------------------------------------------------------------
