@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import sys
 from typing import Any, Literal, Optional
 
-from typing_extensions import assert_type
+if sys.version_info >= (3, 11):
+    from typing import assert_type
+else:                                   # Python 3.10: the typing_extensions backport
+    from typing_extensions import assert_type
 
 from orm import (BooleanField, CharField, DateField, DecimalField, ForeignKeyField,
                  IntegerField, Model, ModelSelect, SqliteDatabase, TextField, fn)
