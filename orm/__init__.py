@@ -5,6 +5,8 @@ SQLite (the embedded default), PostgreSQL, and CockroachDB through
 """
 from __future__ import annotations
 
+import sqlite3
+import sys
 from typing import Any
 
 from .exceptions import (DatabaseError, DataError, DoesNotExist, ExceptionWrapper,
@@ -26,7 +28,8 @@ from .sql.sources import CTE, JOIN, BaseTable, ColumnFactory, Join, Source, Tabl
 from .dialects import CockroachDialect, Dialect, PostgresDialect, SqliteDialect
 from .dialects.cockroach import parse_cockroach_version
 from .database import (ColumnMetadata, ConnectionContext, Database, DatabaseProxy,
-                       ForeignKeyMetadata, IndexMetadata, Proxy, QueryEvent, ViewMetadata)
+                       ForeignKeyMetadata, IndexMetadata, Proxy, QueryEvent, ViewMetadata,
+                       log_statement, query_logger, use_query_logger)
 from .sqlite_db import SqliteDatabase
 from .postgres_db import PostgresqlDatabase, isolation_level_sql
 from .postgres_adapters import PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter
@@ -69,6 +72,21 @@ from .prefetch import PREFETCH_TYPE, PrefetchQuery, prefetch, prefetch_add_subqu
 from .loading import Load, load_related
 
 __version__ = '0.1.0'
+
+#: the version of the SQLite library the standard ``sqlite3`` module runs on
+__sqlite_version__ = sqlite3.sqlite_version_info
+
+#: the field type names (``FIELD.INT``, ``FIELD.VARCHAR`` ...) and the generic SQL type
+#: each stands for; an engine's dialect may spell some of them its own way
+FIELD = attrdict(Dialect.field_types)
+
+
+def install_as_peewee() -> None:
+    """Stand in for peewee in this process: after it, ``import peewee`` gives this module,
+    and every statement is logged on the ``peewee`` logger (where applications written
+    for peewee look for it) instead of the ``orm`` logger."""
+    sys.modules['peewee'] = sys.modules[__name__]
+    use_query_logger('peewee')
 
 
 def callable_(obj: Any) -> bool:

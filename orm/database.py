@@ -43,7 +43,7 @@ from .sql.queries import ROW
 from .transactions import _atomic, _manual_commit, _savepoint, _transaction
 
 __all__ = [
-    'logger',
+    'logger', 'use_query_logger', 'query_logger', 'log_statement',
     'SENTINEL',
     'ColumnMetadata',
     'IndexMetadata',
@@ -57,6 +57,24 @@ __all__ = [
 ]
 
 logger = logging.getLogger('orm')
+
+
+def use_query_logger(name: str) -> logging.Logger:
+    """Log every statement on the logger ``name`` from now on (``orm`` unless changed;
+    ``orm.install_as_peewee()`` switches to ``peewee``).  Returns that logger."""
+    global logger
+    logger = logging.getLogger(name)
+    return logger
+
+
+def query_logger() -> logging.Logger:
+    """The logger statements are logged on (see :func:`use_query_logger`)."""
+    return logger
+
+
+def log_statement(sql: str, params: Any) -> None:
+    """Log one statement run outside ``execute_sql()`` (pragmas, attachments)."""
+    logger.debug((sql, params))
 
 #: Marks "argument not given" where ``None`` is a meaningful value.
 SENTINEL = object()

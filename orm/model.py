@@ -124,6 +124,10 @@ class Model(ModelCore, metaclass=ModelBase):
 
     @classmethod
     def insert(cls, __data: Any = None, **insert: Any) -> ModelInsert:
+        """INSERT one row (a dict of values, or keyword arguments); a list of rows is an
+        ``insert_many()``."""
+        if isinstance(__data, (list, tuple)) and not insert:
+            return cls.insert_many(__data)
         return ModelInsert(cls, cls._normalize_data(__data, insert))
 
     @classmethod

@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any, Callable, Optional
 
 from .database import (SENTINEL, ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata,
-                       ViewMetadata, logger, set_up_or_close)
+                       ViewMetadata, log_statement, set_up_or_close)
 from .dialects.sqlite import SqliteDialect
 from .exceptions import ImproperlyConfigured, NotSupportedError, OperationalError
 from .json_methods import SqliteJSONMethods
@@ -255,7 +255,7 @@ class SqliteDatabase(Database):
     def _set_pragmas(self, conn: Any) -> None:
         for key, value in self._pragmas:
             sql = 'PRAGMA %s = %s' % (self._pragma_key(key), _pragma_value(value))
-            logger.debug((sql, None))
+            log_statement(sql, None)
             conn.execute(sql).close()
 
     def _pragma_key(self, key: str, schema: Optional[str] = None) -> str:
@@ -488,7 +488,7 @@ class SqliteDatabase(Database):
     # -- attached databases ------------------------------------------------------------
     def _attach_on(self, conn: Any, name: str, filename: str) -> None:
         sql = 'ATTACH DATABASE %s AS %s' % (self.param, self.quote_identifier(name))
-        logger.debug((sql, (filename,)))
+        log_statement(sql, (filename,))
         conn.execute(sql, (filename,))
 
     def attach(self, filename: str, name: str) -> bool:

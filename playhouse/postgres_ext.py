@@ -1155,7 +1155,7 @@ class PostgresqlExtDatabase(PostgresqlDatabase):
     def _run_named(self, sql: str, params: Any, name: Any) -> Any:
         """The statement run on a new named (server-side) cursor, which is closed
         again when the statement fails."""
-        logger.debug((sql, params))
+        log_statement(sql, params)
         with _wrap_errors, contextlib.ExitStack() as on_failure:
             named = self.cursor(named_cursor=name)
             on_failure.callback(_close_quietly, named)

@@ -21,9 +21,10 @@ import threading
 from types import TracebackType
 from typing import Any, Callable, Optional
 
+from orm import query_logger
+
 __all__ = ['count_queries', 'assert_query_count']
 
-logger = logging.getLogger('orm')
 
 
 class _Query(tuple):
@@ -116,6 +117,8 @@ class count_queries:
     def __enter__(self) -> 'count_queries':
         thread = threading.get_ident() if self.current_thread else None
         self._handler = _QueryLogHandler(self.only_select, thread)
+        # the logger statements go to now: ``orm``, or ``peewee`` after install_as_peewee()
+        self._logger = logger = query_logger()
         self._old_level = logger.level
         logger.addHandler(self._handler)
         if not logger.isEnabledFor(logging.DEBUG):
@@ -125,6 +128,7 @@ class count_queries:
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
                  exc_tb: Optional[TracebackType]) -> None:
         handler, self._handler = self._handler, None
+        logger = self._logger
         logger.setLevel(self._old_level)
         if handler is not None:
             logger.removeHandler(handler)
