@@ -167,6 +167,10 @@ def migrate(*operations: Operation, **kwargs: Any) -> None:
 # Helpers
 # ---------------------------------------------------------------------------------------
 
+class _CannotDoHere(NotSupportedError, NotImplementedError):
+    """An operation this engine has no form for (caught as either base)."""
+
+
 def _table_name(table: Any) -> str:
     """A table name from a string or a model class."""
     if isinstance(table, str):
@@ -1031,8 +1035,8 @@ class SqliteMigrator(SchemaMigrator):
         """``DROP TABLE``; inside :func:`migrate` rows of other tables left pointing at
         the dropped one fail the foreign-key check and roll the batch back."""
         if cascade:
-            raise NotSupportedError('SQLite has no DROP TABLE ... CASCADE: drop or change '
-                                    'the referencing tables first')
+            raise _CannotDoHere('SQLite has no DROP TABLE ... CASCADE: drop or change the '
+                                'referencing tables first')
         return NodeList([SQL('DROP TABLE IF EXISTS' if safe else 'DROP TABLE'),
                          Entity(schema, _table_name(table)) if schema
                          else Entity(_table_name(table))])
@@ -1096,8 +1100,9 @@ class SqliteMigrator(SchemaMigrator):
         self._rebuild(table, guarded_change, keep=keep)
 
     @operation
-    def add_not_null(self, table: Any, column: str) -> None:
-        """Make a column NOT NULL (rebuild; fails with IntegrityError if a row holds NULL)."""
+    def add_not_null(self, table: Any, column: str, legacy: bool = False) -> None:
+        """Make a column NOT NULL (rebuild; fails with IntegrityError if a row holds NULL).
+        ``legacy`` is accepted for peewee compatibility: the rebuild is the only way."""
         def change(tdef: TableDef) -> None:
             col = tdef.column(column)
             if not col.has('NOT NULL'):
@@ -1106,7 +1111,8 @@ class SqliteMigrator(SchemaMigrator):
         self._rebuild(table, change)
 
     @operation
-    def drop_not_null(self, table: Any, column: str) -> None:
+    def drop_not_null(self, table: Any, column: str, legacy: bool = False) -> None:
+        """Let a column hold NULL (rebuild; ``legacy`` as for :meth:`add_not_null`)."""
         def change(tdef: TableDef) -> None:
             tdef.column(column).remove('NOT NULL')
         self._rebuild(table, change)
