@@ -37,7 +37,7 @@ import types
 from collections import namedtuple
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-from orm import (SQL, Entity, ForeignKeyField, IntegrityError, Node, NodeList,
+from orm import (SQL, Context, Entity, ForeignKeyField, IntegrityError, Node, NodeList,
                  NotSupportedError, OperationalError, Value, make_index_name)
 
 from playhouse._sqlite_ddl import TableDef, mentions, render_atoms
@@ -54,12 +54,12 @@ __all__ = [
 
 def _steps(outcome: Any, label: str) -> Iterator[Any]:
     """The work a migrator method handed back, one piece at a time and in order:
-    statements (SQL nodes or text) and operations. Lists are walked, ``None`` is
-    nothing, and a callable is called only when its turn comes (so it sees the
-    effects of the steps before it)."""
+    statements (SQL nodes, text, or a rendering context holding one) and operations.
+    Lists are walked, ``None`` is nothing, and a callable is called only when its turn
+    comes (so it sees the effects of the steps before it)."""
     if outcome is None:
         return
-    if isinstance(outcome, (Operation, Node, str)):
+    if isinstance(outcome, (Operation, Node, str, Context)):
         yield outcome
     elif isinstance(outcome, (list, tuple)):
         for part in outcome:
@@ -259,7 +259,10 @@ class SchemaMigrator:
         return sql
 
     def execute(self, node: Any, params: Optional[Sequence] = None) -> Any:
-        """Execute an SQL node or a string of SQL."""
+        """Execute an SQL node, a string of SQL, or the statement a rendering context
+        (``self.make_context().sql(...)``) holds."""
+        if isinstance(node, Context):
+            node, params = node.query()
         if isinstance(node, str):
             return self.database.execute_sql(node, params)
         return self.database.execute(node)

@@ -614,6 +614,17 @@ def test_custom_operation(mdb, migrator):
     assert rows(mdb, 'book', 'price') == [(11,), (21,), (1,), (6,)]
 
 
+def test_custom_operation_returning_a_context(mdb, migrator):
+    """A method may hand back ``self.make_context().sql(node)``, as libraries written
+    for peewee's migrator do (peewee_migrate): the statement it holds runs."""
+    class Custom(type(migrator)):
+        @operation
+        def index_note(self, table):
+            return self.make_context().sql(orm.Index('%s_note' % table, table, ['note']))
+    migrate(Custom(mdb).index_note('book'))
+    assert 'book_note' in indexes(mdb, 'book')
+
+
 # ---------------------------------------------------------------------------------------
 # SQLite specifics of the table rebuild
 # ---------------------------------------------------------------------------------------
