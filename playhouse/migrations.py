@@ -152,6 +152,7 @@ def _history_model(database: Any, table_name: str) -> Any:
         class Meta:
             database = history_db
             table_name = history_table
+            legacy_table_names = False      # its index is named after the table
 
     return History
 
