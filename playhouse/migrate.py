@@ -37,7 +37,7 @@ import types
 from collections import namedtuple
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-from orm import (SQL, Entity, ForeignKeyField, IntegrityError, Node, NodeList,
+from orm import (SQL, Context, Entity, ForeignKeyField, IntegrityError, Node, NodeList,
                  NotSupportedError, OperationalError, Value, make_index_name)
 
 from playhouse._sqlite_ddl import TableDef, mentions, render_atoms
@@ -54,12 +54,12 @@ __all__ = [
 
 def _steps(outcome: Any, label: str) -> Iterator[Any]:
     """The work a migrator method handed back, one piece at a time and in order:
-    statements (SQL nodes or text) and operations. Lists are walked, ``None`` is
-    nothing, and a callable is called only when its turn comes (so it sees the
-    effects of the steps before it)."""
+    statements (SQL nodes, text, or a rendering context holding one) and operations.
+    Lists are walked, ``None`` is nothing, and a callable is called only when its turn
+    comes (so it sees the effects of the steps before it)."""
     if outcome is None:
         return
-    if isinstance(outcome, (Operation, Node, str)):
+    if isinstance(outcome, (Operation, Node, str, Context)):
         yield outcome
     elif isinstance(outcome, (list, tuple)):
         for part in outcome:
@@ -167,6 +167,10 @@ def migrate(*operations: Operation, **kwargs: Any) -> None:
 # Helpers
 # ---------------------------------------------------------------------------------------
 
+class _CannotDoHere(NotSupportedError, NotImplementedError):
+    """An operation this engine has no form for (caught as either base)."""
+
+
 def _table_name(table: Any) -> str:
     """A table name from a string or a model class."""
     if isinstance(table, str):
@@ -255,7 +259,10 @@ class SchemaMigrator:
         return sql
 
     def execute(self, node: Any, params: Optional[Sequence] = None) -> Any:
-        """Execute an SQL node or a string of SQL."""
+        """Execute an SQL node, a string of SQL, or the statement a rendering context
+        (``self.make_context().sql(...)``) holds."""
+        if isinstance(node, Context):
+            node, params = node.query()
         if isinstance(node, str):
             return self.database.execute_sql(node, params)
         return self.database.execute(node)
@@ -1031,8 +1038,8 @@ class SqliteMigrator(SchemaMigrator):
         """``DROP TABLE``; inside :func:`migrate` rows of other tables left pointing at
         the dropped one fail the foreign-key check and roll the batch back."""
         if cascade:
-            raise NotSupportedError('SQLite has no DROP TABLE ... CASCADE: drop or change '
-                                    'the referencing tables first')
+            raise _CannotDoHere('SQLite has no DROP TABLE ... CASCADE: drop or change the '
+                                'referencing tables first')
         return NodeList([SQL('DROP TABLE IF EXISTS' if safe else 'DROP TABLE'),
                          Entity(schema, _table_name(table)) if schema
                          else Entity(_table_name(table))])
@@ -1096,8 +1103,9 @@ class SqliteMigrator(SchemaMigrator):
         self._rebuild(table, guarded_change, keep=keep)
 
     @operation
-    def add_not_null(self, table: Any, column: str) -> None:
-        """Make a column NOT NULL (rebuild; fails with IntegrityError if a row holds NULL)."""
+    def add_not_null(self, table: Any, column: str, legacy: bool = False) -> None:
+        """Make a column NOT NULL (rebuild; fails with IntegrityError if a row holds NULL).
+        ``legacy`` is accepted for peewee compatibility: the rebuild is the only way."""
         def change(tdef: TableDef) -> None:
             col = tdef.column(column)
             if not col.has('NOT NULL'):
@@ -1106,7 +1114,8 @@ class SqliteMigrator(SchemaMigrator):
         self._rebuild(table, change)
 
     @operation
-    def drop_not_null(self, table: Any, column: str) -> None:
+    def drop_not_null(self, table: Any, column: str, legacy: bool = False) -> None:
+        """Let a column hold NULL (rebuild; ``legacy`` as for :meth:`add_not_null`)."""
         def change(tdef: TableDef) -> None:
             tdef.column(column).remove('NOT NULL')
         self._rebuild(table, change)

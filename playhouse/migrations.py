@@ -1,47 +1,44 @@
 """Run numbered migration files in order, and remember which ran.
 
-Migrations live in one folder, a file per step, numbered from 1::
+A project keeps its migrations in one folder, a file per step, the name starting with
+a number::
 
     migrations/
         0001_initial.py
         0002_book_isbn.py
 
-A file holds a function ``up(migrator, db)``; a second one, ``down(migrator, db)``,
-undoes it when the step can be undone. For instance::
+A file defines ``up(migrator, db)`` and, when the step can be undone,
+``down(migrator, db)``; ``migrator`` is a :class:`playhouse.migrate.SchemaMigrator` for
+the database and ``db`` the database::
 
     from orm import *
-    from playhouse.migrate import migrate
 
     def up(migrator, db):
-        migrate(migrator.rename_column('book', 'code', 'isbn'),
-                migrator.add_index('book', ('isbn',), unique=True))
+        migrator.migrate(migrator.rename_column('book', 'code', 'isbn'),
+                         migrator.add_index('book', ('isbn',), unique=True))
 
     def down(migrator, db):
-        migrate(migrator.drop_index('book', 'book_isbn'),
-                migrator.rename_column('book', 'isbn', 'code'))
+        migrator.migrate(migrator.drop_index('book', 'book_isbn'),
+                         migrator.rename_column('book', 'isbn', 'code'))
 
-``up`` may also *return* operations (one, or a list) instead of calling ``migrate``.
-Applied migrations are recorded by name in a history table (``migration_history``), so
-running ``up`` again applies nothing.  Each migration runs in its own transaction
-(:meth:`playhouse.migrate.SchemaMigrator.migration_context`), its history row included:
-if it fails, its changes roll back, the error says which migration failed and why, and the
-migrations before it stay applied.  On SQLite with foreign keys enforced the transaction
-runs with foreign keys off (SQLite cannot toggle them inside a transaction, and a table
-rebuild needs them off) and ``PRAGMA foreign_key_check`` runs before the commit.  On
-CockroachDB each statement commits by itself, so a failed migration can leave part of
-its changes behind.
+Files run in the order of their numbers (``2_x`` before ``10_y``).  Each applied file is
+recorded by name in a history table (``schema_migration``), so running again applies
+nothing; the history is a set, so a file merged in from another branch runs even when
+its number is not the highest.  Each migration and its history row run in one
+transaction where the engine allows it (a module-level ``atomic = False`` opts out), and
+on SQLite with foreign keys off, checked before the commit.
 
 From Python::
 
     from playhouse.migrations import Runner, run
-    run(db, 'migrations')                    # apply everything pending
-    Runner(db, 'migrations').down('0001')    # revert back to 0001
+    run(db)                                   # apply everything pending in migrations/
+    Runner(db, 'migrations').down('0002_book_isbn')
 
-From the command line::
+From the command line, ``orm-migrate`` (or ``python -m playhouse.migrations``)::
 
-    python -m playhouse.migrations --database app.db --dir migrations status
-    python -m playhouse.migrations --database postgresql://postgres@localhost/app up
-    ... up 0003 | down [target] | create NAME | generate NAME --models app.models | fake [target]
+    orm-migrate sqlite:///app.db status
+    orm-migrate app.settings.db up
+    orm-migrate app.settings.db generate book_pages app.models
 """
 from __future__ import annotations
 
@@ -50,736 +47,642 @@ import datetime
 import importlib
 import importlib.util
 import inspect
+import logging
 import os
 import re
 import sys
-import time
-from typing import Any, Callable, Iterable, Optional
+from collections import namedtuple
+from typing import Any, Iterable, Optional
 
-from orm import (AutoField, BigAutoField, BigIntegerField, CharField, DateTimeField,
-                 DecimalField, ForeignKeyField, IntegerField, Model, PeeweeException,
-                 SqliteDatabase, make_index_name)
+from orm import (CharField, Database, DatabaseProxy, DateTimeField, Model, PeeweeException,
+                 SqliteDatabase, sort_models)
 
-from playhouse import reflection, schema_diff
-from playhouse.db_url import connect
+from playhouse import _migration_source
+from playhouse.db_url import UnknownSchemeError, connect
 from playhouse.migrate import Operation, SchemaMigrator
+from playhouse.schema_diff import SchemaDiff, diff_models
 
-__all__ = ['Migration', 'MigrationError', 'Runner', 'run', 'template', 'main']
-
-#: Source of a new migration file (``create``); formatted with ``name`` and ``created``.
-template = '''"""{name}
-
-Created {created}.
-"""
-from orm import *
-from playhouse.migrate import migrate
-
-
-def up(migrator, db):
-    """Make the change. For example, to give a table a new column:
-
-    migrate(migrator.add_column('book', 'pages', IntegerField(null=True)))
-    """
-
-
-def down(migrator, db):
-    """Undo what up() did (delete this function if the change cannot be undone)."""
-'''
-
-_FILE_RE = re.compile(r'^(\d+)_(\w+)\.py$')
+__all__ = ['Migration', 'MigrationError', 'Runner', 'main', 'run', 'template']
 
 
 class MigrationError(PeeweeException):
-    """A migration could not be found, loaded, applied or reverted.
+    """A migration cannot be found, loaded, applied or reverted as asked.
 
-    ``migration`` names it (when there is one); ``__cause__`` is the original error.
+    ``migration`` names it when there is one.  (An error raised *by* a migration while
+    it runs propagates unchanged, with a note naming the migration.)
     """
 
-    def __init__(self, message: str, migration: Optional['Migration'] = None) -> None:
+    def __init__(self, message: str, migration: Optional[str] = None) -> None:
         super().__init__(message)
         self.migration = migration
 
 
-class Migration:
-    """One migration file: ``<number>_<name>.py`` with ``up()`` and optional ``down()``."""
+#: one migration, as :meth:`Runner.status` reports it: ``idx`` its number, ``name`` the
+#: file name without ``.py``, ``path`` the file (None when it is gone), ``applied`` when
+#: it was applied (None while pending).
+Migration = namedtuple('Migration', ('idx', 'name', 'path', 'applied'))
 
-    def __init__(self, path: str) -> None:
-        filename = os.path.basename(path)
-        match = _FILE_RE.match(filename)
-        if match is None:
-            raise MigrationError('%r is not a migration file name (expected e.g. '
-                                 '0001_add_users.py)' % filename)
-        self.path = path
-        self.number = int(match.group(1))
-        self.name = filename[:-3]            # recorded in the history table
-        self.title = match.group(2)
-        self._module: Any = None
-
-    def __repr__(self) -> str:
-        return '<Migration %s>' % self.name
-
-    @property
-    def module(self) -> Any:
-        """The migration's module, loaded on first use."""
-        if self._module is None:
-            module_name = '_orm_migration_%s' % re.sub(r'\W', '_', self.name)
-            spec = importlib.util.spec_from_file_location(module_name, self.path)
-            if spec is None or spec.loader is None:
-                raise MigrationError('cannot load %s' % self.path, self)
-            module = importlib.util.module_from_spec(spec)
-            try:
-                spec.loader.exec_module(module)
-            except Exception as exc:
-                raise MigrationError('cannot load migration %s: %s: %s' % (
-                    self.name, type(exc).__name__, exc), self) from exc
-            if not callable(getattr(module, 'up', None)):
-                raise MigrationError('migration %s has no up(migrator, db) function'
-                                     % self.name, self)
-            self._module = module
-        return self._module
-
-    @property
-    def has_down(self) -> bool:
-        return callable(getattr(self.module, 'down', None))
-
-    def up(self, migrator: SchemaMigrator, db: Any) -> Any:
-        return self.module.up(migrator, db)
-
-    def down(self, migrator: SchemaMigrator, db: Any) -> Any:
-        if not self.has_down:
-            raise MigrationError('migration %s has no down() and cannot be reverted'
-                                 % self.name, self)
-        return self.module.down(migrator, db)
+_NUMBERED = re.compile(r'^(\d+)_\w*\.py$')
 
 
-def _run_returned(result: Any) -> None:
-    """Run operations an ``up()`` / ``down()`` returned instead of migrating itself."""
+def template(diff: SchemaDiff) -> str:
+    """The source of a migration file that applies ``diff`` (see
+    :mod:`playhouse.schema_diff`); pass it to :meth:`Runner.create` as ``body``."""
+    return _migration_source.render(diff)
+
+
+def _scaffold(name: str) -> str:
+    return '\n'.join([
+        '# %s: written %s.' % (name, datetime.datetime.now().strftime('%Y-%m-%d %H:%M')),
+        'from %s import *' % _migration_source._library_name(),
+        '',
+        '',
+        'def up(migrator, db):',
+        '    # e.g. migrator.migrate(migrator.add_column(\'book\', \'pages\', '
+        'IntegerField(null=True)))',
+        '    pass',
+        '',
+        '',
+        'def down(migrator, db):',
+        '    # undo what up() did; delete this function if it cannot be undone',
+        '    pass',
+        ''])
+
+
+def _number(name: str) -> int:
+    digits = re.match(r'\d+', name)
+    return int(digits.group(0)) if digits else sys.maxsize
+
+
+def _order(entry: Any) -> tuple:
+    return (entry.idx, entry.name)
+
+
+def _add_note(exc: BaseException, text: str) -> None:
+    if hasattr(exc, 'add_note'):
+        exc.add_note(text)
+    else:                                   # Python 3.10
+        try:
+            exc.__notes__ = list(getattr(exc, '__notes__', [])) + [text]  # type: ignore
+        except AttributeError:
+            pass
+
+
+def _run_returned(result: Any, name: str) -> None:
+    """Run the operations an ``up()`` / ``down()`` returned instead of running them."""
     if result is None:
         return
     if isinstance(result, Operation):
         result._perform()
     elif isinstance(result, (list, tuple)):
         for item in result:
-            _run_returned(item)
+            _run_returned(item, name)
     else:
-        raise MigrationError('up()/down() returned %r; return operations (e.g. '
-                             'migrator.add_column(...)) or nothing' % (result,))
+        raise MigrationError('%s returned %r: return operations (such as '
+                             'migrator.add_column(...)) or nothing' % (name, result), name)
+
+
+def _history_model(database: Any, table_name: str) -> Any:
+    history_db, history_table = database, table_name
+
+    class History(Model):
+        name = CharField(max_length=255, unique=True)
+        applied_at = DateTimeField(default=datetime.datetime.now)
+
+        class Meta:
+            database = history_db
+            table_name = history_table
+            legacy_table_names = False      # its index is named after the table
+
+    return History
 
 
 class Runner:
     """Applies, reverts and reports the migrations of ``directory`` on ``database``.
 
-    :param table_name: the history table (created when missing).
-    :param out: a file for progress messages (default: ``sys.stdout``); ``None`` for
-        silence.
+    :param database: a database or an initialised :class:`orm.DatabaseProxy`.
+    :param directory: the folder of migration files.
+    :param table_name: the history table (created when first needed).
+    :param migrator: the migrator handed to migrations (default: the database's).
+    :param out: a file to write progress lines to (default: none).
     """
 
     def __init__(self, database: Any, directory: str = 'migrations',
-                 table_name: str = 'migration_history',
-                 migrator: Optional[SchemaMigrator] = None,
-                 out: Any = 'stdout') -> None:
+                 table_name: str = 'schema_migration',
+                 migrator: Optional[SchemaMigrator] = None, out: Any = None) -> None:
         self.database = database
         self.directory = directory
         self.table_name = table_name
         self._migrator = migrator
         self.out = out
-        self._history: Any = None
+        #: the history table's model (``name``, ``applied_at``), for repairs by hand
+        self.History = _history_model(database, table_name)
 
     @property
     def migrator(self) -> SchemaMigrator:
-        """The migrator passed to each migration (made for the database on first use)."""
+        """The migrator passed to each migration (made on first use)."""
         if self._migrator is None:
             self._migrator = SchemaMigrator.from_database(self.database)
         return self._migrator
 
-    # -- output -------------------------------------------------------------------------
-    def _say(self, text: str = '', end: str = '\n') -> None:
-        out = sys.stdout if self.out == 'stdout' else self.out
-        if out is not None:
-            out.write(text + end)
-            out.flush()
+    def _say(self, text: str) -> None:
+        if self.out is not None:
+            self.out.write(text + '\n')
 
-    # -- the history table -------------------------------------------------------------
-    @property
-    def history(self) -> Any:
-        """The model of the history table (``name``, ``applied_at``)."""
-        if self._history is None:
-            history_table, history_db = self.table_name, self.database
+    # -- what there is ---------------------------------------------------------------------
+    def files(self) -> list:
+        """:class:`Migration` records of the migration files (``applied`` None), in
+        order."""
+        if not os.path.isdir(self.directory):
+            return []
+        found = []
+        for filename in os.listdir(self.directory):
+            match = _NUMBERED.match(filename)
+            if match:
+                found.append(Migration(int(match.group(1)), filename[:-3],
+                                       os.path.join(self.directory, filename), None))
+        return sorted(found, key=_order)
 
-            class MigrationHistory(Model):
-                name = CharField(max_length=255, unique=True)
-                applied_at = DateTimeField(default=datetime.datetime.now)
+    def applied(self) -> dict:
+        """``{name: applied_at}`` of the recorded migrations."""
+        if not self.database.table_exists(self.table_name):
+            return {}
+        History = self.History
+        query = History.select(History.name, History.applied_at).tuples()
+        return dict(query)
 
-                class Meta:
-                    database = history_db
-                    table_name = history_table
-            self._history = MigrationHistory
-        return self._history
+    def status(self) -> list:
+        """Every migration, files and history rows together, in order: a
+        :class:`Migration` each (``applied`` None while pending, ``path`` None when the
+        file of an applied migration is gone)."""
+        applied = self.applied()
+        entries = {m.name: m._replace(applied=applied.get(m.name)) for m in self.files()}
+        for name, when in applied.items():
+            if name not in entries:
+                entries[name] = Migration(_number(name), name, None, when)
+        return sorted(entries.values(), key=_order)
+
+    def pending(self) -> list:
+        """The migrations not applied yet, in order."""
+        return [m for m in self.status() if m.applied is None]
+
+    def _find(self, target: Any, entries: list) -> Migration:
+        """The entry ``target`` names: its name (``0002_add_karma``), its file name, or,
+        when only one matches, its number (``2``) or the part after the number
+        (``add_karma``)."""
+        text = str(target).strip()
+        for entry in entries:
+            if text in (entry.name, entry.name + '.py'):
+                return entry
+        if text.isdigit():
+            matches = [e for e in entries if e.idx == int(text)]
+        else:
+            matches = [e for e in entries if e.name.split('_', 1)[-1] == text]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise MigrationError('%r could be any of %s: give the full name' % (
+                text, ', '.join(e.name for e in matches)))
+        raise MigrationError('no migration %r in %s (there are: %s)' % (
+            text, self.directory, ', '.join(e.name for e in entries) or 'none'))
+
+    # -- loading ------------------------------------------------------------------------------
+    def _load(self, entry: Migration) -> Any:
+        if entry.path is None or not os.path.exists(entry.path):
+            raise MigrationError('the file of migration %s is missing from %s'
+                                 % (entry.name, self.directory), entry.name)
+        module_name = '_orm_migration_%s' % re.sub(r'\W', '_', entry.name)
+        spec = importlib.util.spec_from_file_location(module_name, entry.path)
+        if spec is None or spec.loader is None:
+            raise MigrationError('cannot load %s' % entry.path, entry.name)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise MigrationError('cannot load migration %s: %s: %s' % (
+                entry.name, type(exc).__name__, exc), entry.name) from exc
+        if not callable(getattr(module, 'up', None)):
+            raise MigrationError('migration %s has no up(migrator, db) function'
+                                 % entry.name, entry.name)
+        return module
 
     def _ensure_history(self) -> None:
         if not self.database.table_exists(self.table_name):
-            self.database.create_tables([self.history])
+            self.database.create_tables([self.History])
 
-    def applied(self) -> dict:
-        """``{name: applied_at}`` of recorded migrations, oldest first."""
-        if not self.database.table_exists(self.table_name):
-            return {}
-        History = self.history
-        return {row.name: row.applied_at
-                for row in History.select().order_by(History.id)}
-
-    # -- the migration files -------------------------------------------------------------
-    def migrations(self) -> list:
-        """The migration files of the directory, in order."""
-        if not os.path.isdir(self.directory):
-            return []
-        found: dict = {}
-        for filename in sorted(os.listdir(self.directory)):
-            if not _FILE_RE.match(filename):
-                continue
-            migration = Migration(os.path.join(self.directory, filename))
-            if migration.number in found:
-                raise MigrationError('two migrations are numbered %d: %s and %s; renumber '
-                                     'one of them' % (migration.number,
-                                                      found[migration.number].name,
-                                                      migration.name))
-            found[migration.number] = migration
-        return [found[number] for number in sorted(found)]
-
-    def pending(self) -> list:
-        applied = self.applied()
-        return [m for m in self.migrations() if m.name not in applied]
-
-    def _find(self, target: Any, migrations: list) -> Migration:
-        text = str(target).strip()
-        for migration in migrations:
-            if text in (migration.name, migration.title, migration.name + '.py'):
-                return migration
-        if text.isdigit():
-            for migration in migrations:
-                if migration.number == int(text):
-                    return migration
-        names = ', '.join(m.name for m in migrations) or 'none'
-        raise MigrationError('no migration %r in %s (migrations: %s)'
-                             % (text, self.directory, names))
-
-    # -- status ---------------------------------------------------------------------------
-    def status(self) -> list:
-        """``[(name, applied_at or None)]`` for every migration file, plus recorded
-        migrations whose file is gone (``name + ' (file missing)'``)."""
-        applied = self.applied()
-        rows = [(m.name, applied.get(m.name)) for m in self.migrations()]
-        known = {name for name, _ in rows}
-        rows.extend((name + ' (file missing)', when) for name, when in applied.items()
-                    if name not in known)
-        return rows
-
-    def print_status(self) -> None:
-        rows = self.status()
-        self._say('migrations in %s:' % self.directory)
-        if not rows:
-            self._say('  (none)')
-        width = max([len(name) for name, _ in rows] + [10])
-        for name, when in rows:
-            if when is None:
-                self._say('  [ ] %-*s  pending' % (width, name))
-            else:
-                self._say('  [x] %-*s  applied %s' % (
-                    width, name, when.strftime('%Y-%m-%d %H:%M:%S')
-                    if hasattr(when, 'strftime') else when))
-        pending = sum(1 for _, when in rows if when is None)
-        self._say('%d applied, %d pending' % (len(rows) - pending, pending))
-
-    # -- applying -----------------------------------------------------------------------
-    def _apply(self, migration: Migration, direction: str) -> None:
-        db, migrator = self.database, self.migrator
-        verb = 'Applying' if direction == 'up' else 'Reverting'
-        self._say('%s %s ... ' % (verb, migration.name), end='')
-        started = time.monotonic()
+    # -- running -----------------------------------------------------------------------------
+    def _run(self, entry: Migration, module: Any, direction: str) -> None:
+        migrator, db = self.migrator, self.database
+        History = self.History
+        self._say('%s %s' % ('applying' if direction == 'up' else 'reverting', entry.name))
         try:
-            migration.module                   # load errors are reported as failures
-            with migrator.migration_context():
+            with migrator.migration_context(atomic=bool(getattr(module, 'atomic', True))):
+                step = getattr(module, direction)
+                _run_returned(step(migrator, db), '%s.%s()' % (entry.name, direction))
                 if direction == 'up':
-                    _run_returned(migration.up(migrator, db))
-                    self.history.create(name=migration.name)
+                    History.create(name=entry.name)
                 else:
-                    _run_returned(migration.down(migrator, db))
-                    self.history.delete().where(
-                        self.history.name == migration.name).execute()
+                    History.delete().where(History.name == entry.name).execute()
         except Exception as exc:
-            self._say('FAILED')
-            rolled = ('its changes were rolled back' if migrator.transactional_ddl else
-                      'this engine cannot roll back schema changes, so some of them may '
-                      'have been applied')
-            cause = exc.__cause__ if isinstance(exc, MigrationError) and exc.__cause__ \
-                else exc
-            raise MigrationError('migration %s failed (%s): %s: %s' % (
-                migration.name, 'up' if direction == 'up' else 'down',
-                type(cause).__name__, str(exc).strip() or repr(exc)) + '; ' + rolled,
-                migration) from exc
-        self._say('done (%.2fs)' % (time.monotonic() - started))
+            kept = ('its changes were rolled back' if migrator.transactional_ddl and
+                    getattr(module, 'atomic', True) else
+                    'changes made before the error may remain')
+            _add_note(exc, 'in migration %s (%s): %s' % (entry.name, direction, kept))
+            raise
 
     def up(self, target: Any = None) -> list:
-        """Apply pending migrations in order, up to and including ``target`` (a number,
-        a name, or ``None`` for all).  Returns the migrations applied."""
-        migrations = self.migrations()
-        applied = self.applied()
-        pending = [m for m in migrations if m.name not in applied]
+        """Apply the pending migrations in order, up to and including ``target`` when
+        given.  Returns the names applied."""
+        status = self.status()
+        pending = [m for m in status if m.applied is None]
         if target is not None:
-            last = self._find(target, migrations)
-            if last.name in applied and not [m for m in pending if m.number <= last.number]:
-                self._say('%s is already applied; nothing to do' % last.name)
-                return []
-            pending = [m for m in pending if m.number <= last.number]
-        if not pending:
-            self._say('Nothing to apply: all %d migration(s) are applied.' % len(applied))
-            return []
-        self._ensure_history()
-        done = []
-        for migration in pending:
-            self._apply(migration, 'up')
-            done.append(migration)
-        self._say('Applied %d migration(s).' % len(done))
-        return done
+            last = self._find(target, status)
+            pending = [m for m in pending if _order(m) <= _order(last)]
+        plan = [(entry, self._load(entry)) for entry in pending]   # all load, or none runs
+        if plan:
+            self._ensure_history()
+        for entry, module in plan:
+            self._run(entry, module, 'up')
+        return [entry.name for entry, _ in plan]
 
     def down(self, target: Any = None) -> list:
-        """Revert applied migrations, newest first.  Without ``target`` only the latest
-        is reverted; with one, every migration after it (``'0'`` / ``'zero'``: all)."""
-        migrations = self.migrations()
-        applied = self.applied()
-        by_name = {m.name: m for m in migrations}
-        missing = [name for name in applied if name not in by_name]
-        if missing:
-            raise MigrationError('applied migration(s) %s have no file in %s; cannot revert '
-                                 'past them' % (', '.join(missing), self.directory))
-        applied_list = sorted((by_name[name] for name in applied), key=lambda m: m.number)
-        if not applied_list:
-            self._say('Nothing to revert: no migration is applied.')
-            return []
+        """Revert the latest applied migration, or, given ``target``, every applied
+        migration back to and including it, newest first (``'zero'`` reverts them all).
+        Nothing is reverted unless every one of them can be.  Returns the names
+        reverted."""
+        status = self.status()
+        done = [m for m in status if m.applied is not None]
         if target is None:
-            to_revert = [applied_list[-1]]
-        elif str(target).strip().lower() in ('0', 'zero', '0000'):
-            to_revert = list(reversed(applied_list))
+            plan = done[-1:]
+        elif str(target).strip().lower() == 'zero':
+            plan = done[::-1]
         else:
-            keep = self._find(target, migrations)
-            to_revert = [m for m in reversed(applied_list) if m.number > keep.number]
-        if not to_revert:
-            self._say('Nothing to revert.')
-            return []
-        for migration in to_revert:
-            if not migration.has_down:
+            first = self._find(target, status)
+            if first.applied is None:
+                raise MigrationError('migration %s is not applied' % first.name, first.name)
+            plan = [m for m in reversed(done) if _order(m) >= _order(first)]
+        loaded = [(entry, self._load(entry)) for entry in plan]
+        for entry, module in loaded:
+            if not callable(getattr(module, 'down', None)):
                 raise MigrationError('migration %s has no down() and cannot be reverted; '
-                                     'nothing was changed' % migration.name, migration)
-        done = []
-        for migration in to_revert:
-            self._apply(migration, 'down')
-            done.append(migration)
-        self._say('Reverted %d migration(s).' % len(done))
-        return done
+                                     'nothing was reverted' % entry.name, entry.name)
+        for entry, module in loaded:
+            self._run(entry, module, 'down')
+        return [entry.name for entry in plan]
 
     def fake(self, target: Any = None) -> list:
-        """Record pending migrations (up to ``target``) as applied without running them,
-        e.g. for a database whose schema was created some other way."""
-        migrations = self.migrations()
-        applied = self.applied()
-        pending = [m for m in migrations if m.name not in applied]
+        """Record the pending migrations (up to and including ``target``) as applied
+        without running them, e.g. for a schema made some other way.  Returns the
+        names recorded."""
+        status = self.status()
+        pending = [m for m in status if m.applied is None and m.path is not None]
         if target is not None:
-            last = self._find(target, migrations)
-            pending = [m for m in pending if m.number <= last.number]
-        if not pending:
-            self._say('Nothing to fake: all migrations are recorded.')
-            return []
-        self._ensure_history()
-        with self.database.atomic():
-            for migration in pending:
-                self.history.create(name=migration.name)
-                self._say('Faked %s (recorded, not run)' % migration.name)
-        return pending
+            last = self._find(target, status)
+            pending = [m for m in pending if _order(m) <= _order(last)]
+        if pending:
+            self._ensure_history()
+            with self.database.atomic():
+                for entry in pending:
+                    self.History.create(name=entry.name)
+                    self._say('faked %s' % entry.name)
+        return [entry.name for entry in pending]
 
-    # -- writing migration files -----------------------------------------------------------
-    def _next_path(self, name: str) -> str:
-        slug = re.sub(r'\W+', '_', name.strip().lower()).strip('_')
+    # -- writing migration files --------------------------------------------------------------
+    def create(self, name: str, body: Optional[str] = None) -> str:
+        """Write the next numbered migration file, ``body`` or a skeleton to fill in, and
+        return its path."""
+        slug = re.sub(r'[^a-z0-9]+', '_', name.strip().lower()).strip('_')
         if not slug:
-            raise MigrationError('a migration needs a name made of letters, digits or _')
-        numbers = [m.number for m in self.migrations()]
-        number = max(numbers) + 1 if numbers else 1
+            raise MigrationError('a migration name needs letters or digits: %r' % name)
+        numbers = [m.idx for m in self.files()]
+        filename = '%04d_%s.py' % (max(numbers) + 1 if numbers else 1, slug)
         os.makedirs(self.directory, exist_ok=True)
-        return os.path.join(self.directory, '%04d_%s.py' % (number, slug))
-
-    def create(self, name: str, source: Optional[str] = None) -> str:
-        """Write a new, empty migration (or ``source``); return its path."""
-        path = self._next_path(name)
-        if source is None:
-            source = template.format(
-                name=os.path.basename(path)[:-3],
-                created=datetime.datetime.now().strftime('%Y-%m-%d %H:%M'))
+        path = os.path.join(self.directory, filename)
         with open(path, 'x', encoding='utf-8') as fh:
-            fh.write(source)
-        self._say('Created %s' % path)
+            fh.write(body if body is not None else _scaffold(filename[:-3]))
+        self._say('created %s' % path)
         return path
 
     def generate(self, name: str, models: Iterable) -> Optional[str]:
-        """Write a draft migration turning the live schema into the one ``models``
-        describe; return its path, or ``None`` when there is no difference."""
-        models = schema_diff._expand(models)      # many-to-many through models included
-        with self.database.bind_ctx(models, bind_refs=False, bind_backrefs=False):
-            diff = schema_diff.diff_models(self.database, models, ignore_tables=[self.table_name])
-            if not diff:
-                self._say('No changes: the models match the database.')
-                for line in diff.summary():
-                    self._say('  ' + line)
-                return None
-            up_lines, down_lines, imports = _render_diff(self.database, diff)
-        title = re.sub(r'\W+', '_', name.strip().lower()).strip('_')
-        header = ['"""%s' % title, '',
-                  'Generated %s from the difference between the models and the database:'
-                  % datetime.datetime.now().strftime('%Y-%m-%d %H:%M')]
-        header.extend('    ' + line for line in diff.summary())
-        header.extend(['', 'Review it before applying: it is a draft.', '"""'])
-        header.extend(sorted(imports))
-        header.extend(['from orm import *', 'from playhouse.migrate import migrate', '', ''])
-        body = ['def up(migrator, db):'] + ['    ' + line if line else ''
-                                           for line in up_lines]
-        body += ['', '', 'def down(migrator, db):'] + ['    ' + line if line else ''
-                                                      for line in down_lines]
-        source = '\n'.join(header + body) + '\n'
-        path = self.create(name, source)
-        for line in diff.summary():
-            self._say('  ' + line)
-        return path
+        """Write a migration that brings the live schema to the one ``models`` describe
+        (see :func:`template`); None, and no file, when they already agree."""
+        diff = diff_models(self.database, list(models))
+        if not diff:
+            return None
+        return self.create(name, template(diff))
 
-
-# ---------------------------------------------------------------------------------------
-# Drafting a migration from a SchemaDiff
-# ---------------------------------------------------------------------------------------
-
-def _callable_source(fn: Callable, imports: set) -> Optional[str]:
-    """``module.qualname`` for an importable callable (``datetime.datetime.now``)."""
-    owner = getattr(fn, '__self__', None)
-    module = getattr(fn, '__module__', None) or getattr(owner, '__module__', None)
-    qualname = getattr(fn, '__qualname__', None)
-    if not module or not qualname or '<' in qualname or module == '__main__':
-        return None
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split('.'):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        return None
-    if obj != fn:
-        return None
-    imports.add('import %s' % module)
-    return '%s.%s' % (module, qualname)
-
-
-# Keyword arguments a draft writes only when the field does not have the value the
-# field class would give it anyway.
-_SIGNIFICANT_ARGS = (
-    (CharField, 'max_length', 255),
-    (DecimalField, 'max_digits', 10),
-    (DecimalField, 'decimal_places', 5),
-)
-
-
-def _column_class(fk: Any) -> type:
-    """The plain field class holding a foreign key's values: the referenced field's,
-    an auto-increment key becoming the integer of its size."""
-    target = type(fk.rel_field)
-    for auto, plain in ((BigAutoField, BigIntegerField), (AutoField, IntegerField)):
-        if issubclass(target, auto):
-            return plain
-    return target
-
-
-def _default_source(default: Any, imports: set) -> Optional[str]:
-    """A Python expression for a field default, or None when it cannot be written."""
-    if callable(default):
-        return _callable_source(default, imports)
-    if isinstance(default, (bool, int, float, str, bytes)):
-        return repr(default)
-    module = type(default).__module__
-    if isinstance(default, (datetime.date, datetime.time)) or \
-            (module == 'decimal' and type(default).__name__ == 'Decimal'):
-        imports.add('import %s' % module)
-        return '%s.%r' % (module, default)
-    return None
-
-
-def _field_source(field: Any, imports: set, plain_fk: bool = True) -> str:
-    """Source of a field declaration equivalent to ``field`` for add_column(); with
-    ``plain_fk`` a foreign key is written as the plain column that holds its values."""
-    as_column = plain_fk and isinstance(field, ForeignKeyField)
-    cls = _column_class(field) if as_column else type(field)
-    described = field.rel_field if as_column else field
-    args = ['%s=%r' % (attr, getattr(described, attr))
-            for owner, attr, usual in _SIGNIFICANT_ARGS
-            if isinstance(described, owner) and getattr(described, attr) != usual]
-    if field.null:
-        args.append('null=True')
-    if field.default is not None:
-        default = _default_source(field.default, imports)
-        if default is not None:
-            args.append('default=' + default)
-    if field.unique or field.index:
-        args.append('unique=True' if field.unique else 'index=True')
-    if not cls.__module__.startswith('orm'):
-        imports.add('from %s import %s' % (cls.__module__, cls.__name__))
-    return '%s(%s)' % (cls.__name__, ', '.join(args))
-
-
-def _live_field_source(database: Any, type_text: str, null: bool, imports: set) -> str:
-    """Field source for a live column (for the reverse of a change)."""
-    metadata: Any = reflection._metadata_for(database)
-    if database.dialect.name == 'sqlite':
-        field_class, extra = metadata._map_col(type_text)
-    else:
-        family, args = schema_diff._family(type_text)
-        field_class = metadata.column_map.get(
-            {'varchar': 'character varying', 'timestamp': 'timestamp without time zone',
-             'decimal': 'numeric', 'double': 'double precision', 'char': 'character',
-             'time': 'time without time zone'}.get(family, family))
-        field_class = field_class or reflection.UnknownField
-        extra = reflection._length_params(field_class, list(args))
-    kwargs = ['%s=%r' % item for item in sorted(extra.items())]
-    if null:
-        kwargs.append('null=True')
-    if field_class.__module__.startswith('playhouse'):
-        imports.add('from %s import %s' % (field_class.__module__, field_class.__name__))
-    return '%s(%s)' % (field_class.__name__, ', '.join(kwargs))
-
-
-def _render_diff(database: Any, diff: Any) -> tuple:
-    """``(up lines, down lines, imports)`` for a draft migration."""
-    imports: set = set()
-    up: list = []
-    down: list = []            # built in the order of up, reversed at the end
-    ops: list = []             # migrate(...) operations of up, in order
-    rev: list = []             # their reverses
-
-    def flush() -> None:
-        if ops:
-            up.append('migrate(')
-            up.extend('    %s,' % op for op in ops)
-            up.append(')')
-            ops.clear()
-
-    def q(value: Any) -> str:
-        return repr(value)
-
-    # new tables: their DDL for this engine, written out
-    created = []
-    for model in diff.tables_to_create:
-        ctx = database.get_sql_context(literal_values=True)
-        sql, _ = ctx.sql(model._schema._create_table(safe=False)).query()
-        up.append('db.execute_sql(%s)' % q(sql))
-        for index in model._meta.fields_to_index():
-            if hasattr(index, 'safe'):
-                index = index.safe(False)
-            ctx = database.get_sql_context(literal_values=True)
-            sql, _ = ctx.sql(index).query()
-            up.append('db.execute_sql(%s)' % q(sql))
-        created.append(model._meta.table_name)
-    for table in created:
-        down.append(('raw', 'db.execute_sql(%s)' % q(
-            'DROP TABLE %s' % database.quote_identifier(table))))
-
-    for index in diff.indexes_to_drop:
-        ops.append('migrator.drop_index(%s, %s)' % (q(index.table), q(index.name)))
-        rev.append('migrator.add_index(%s, %s, unique=%r)' % (
-            q(index.table), q(tuple(index.columns)), index.unique))
-    for fk in diff.foreign_keys_to_drop:
-        ops.append('migrator.drop_foreign_key_constraint(%s, %s)' % (q(fk.table), q(fk.column)))
-        rev.append('migrator.add_foreign_key_constraint(%s, %s, %s, %s)' % (
-            q(fk.table), q(fk.column), q(fk.dest_table), q(fk.dest_column)))
-    for model, field in diff.columns_to_add:
-        table = model._meta.table_name
-        source = _field_source(field, imports)
-        note = ''
-        if not field.null and field.default is None:
-            note = '  # NOT NULL without a default: give one to fill existing rows'
-        ops.append('migrator.add_column(%s, %s, %s)%s' % (q(table), q(field.column_name),
-                                                          source, note))
-        rev.append('migrator.drop_column(%s, %s)' % (q(table), q(field.column_name)))
-    for change in diff.type_changes:
-        ops.append('migrator.alter_column_type(%s, %s, %s)' % (
-            q(change.table), q(change.column), _field_source(change.field, imports)))
-        rev.append('migrator.alter_column_type(%s, %s, %s)' % (
-            q(change.table), q(change.column),
-            _live_field_source(database, change.live, change.field.null, imports)))
-    for change in diff.nullability:
-        if change.field.null:
-            ops.append('migrator.drop_not_null(%s, %s)' % (q(change.table), q(change.column)))
-            rev.append('migrator.add_not_null(%s, %s)' % (q(change.table), q(change.column)))
-        else:
-            ops.append('migrator.add_not_null(%s, %s)' % (q(change.table), q(change.column)))
-            rev.append('migrator.drop_not_null(%s, %s)' % (q(change.table), q(change.column)))
-    for table, column in diff.columns_to_drop:
-        ops.append('migrator.drop_column(%s, %s)' % (q(table), q(column.name)))
-        type_text = diff.live_types.get((table, column.name), column.data_type)
-        rev.append('migrator.add_column(%s, %s, %s)  # the values are not restored' % (
-            q(table), q(column.name),
-            _live_field_source(database, type_text, True, imports)))
-    for fk in diff.foreign_keys_to_add:
-        args = [q(fk.table), q(fk.column), q(fk.dest_table), q(fk.dest_column)]
-        if fk.on_delete:
-            args.append('on_delete=%s' % q(fk.on_delete))
-        if fk.on_update:
-            args.append('on_update=%s' % q(fk.on_update))
-        ops.append('migrator.add_foreign_key_constraint(%s)' % ', '.join(args))
-        rev.append('migrator.drop_foreign_key_constraint(%s, %s)' % (q(fk.table),
-                                                                     q(fk.column)))
-    for index in diff.indexes_to_add:
-        ops.append('migrator.add_index(%s, %s, unique=%r)' % (
-            q(index.table), q(tuple(index.columns)), index.unique))
-        rev.append('migrator.drop_index(%s, %s)' % (q(index.table),
-                                                    q(_index_name(index))))
-    flush()
-    for table in diff.extra_tables:
-        up.append('# table %r has no model; to drop it:' % table)
-        up.append('# db.execute_sql(%s)' % q('DROP TABLE %s' % database.quote_identifier(table)))
-    if not up:
-        up.append('pass')
-
-    down_lines: list = []
-    if rev:
-        down_lines.append('migrate(')
-        down_lines.extend('    %s,' % op for op in reversed(rev))
-        down_lines.append(')')
-    for _kind, line in reversed(down):
-        down_lines.append(line)
-    if not down_lines:
-        down_lines.append('pass')
-    return up, down_lines, imports
-
-
-def _index_name(index: Any) -> str:
-    return make_index_name(index.table, list(index.columns))
-
-
-# ---------------------------------------------------------------------------------------
-# Entry points
-# ---------------------------------------------------------------------------------------
 
 def run(database: Any, directory: str = 'migrations', target: Any = None,
         **kwargs: Any) -> list:
-    """Apply the pending migrations of ``directory`` (up to ``target``)."""
+    """Apply the pending migrations of ``directory``: ``Runner(database, directory,
+    **kwargs).up(target)``."""
     return Runner(database, directory, **kwargs).up(target)
 
 
-def _open_database(spec: str) -> Any:
-    """A connected database from a URL or a SQLite file path; SQLite gets foreign keys
-    on."""
-    database = connect(spec) if '://' in spec else SqliteDatabase(spec)
-    database.connect()
-    if database.dialect.name == 'sqlite':
-        database.pragma('foreign_keys', 1, permanent=True)
+# ---------------------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------------------
+
+class _Stop(Exception):
+    """An error the command line reports as ``error: ...`` (exit status 2)."""
+
+
+_COMMANDS = {
+    # command: (positional arguments after it, how many are required)
+    'status': ((), 0), 'up': (('target',), 0), 'down': (('target',), 0),
+    'fake': (('target',), 0), 'create': (('name',), 1),
+    'generate': (('name', 'models'), 1), 'diff': (('models',), 0),
+    'initial': (('models',), 0),
+}
+_CONFIG_KEYS = ('database', 'directory', 'models', 'table')
+_DOTFILE = '.pwmigrate'
+_BLANK_OR_COMMENT = re.compile(r'^\s*(#.*)?$')
+_SETTING = re.compile(r'^\s*([\w.-]+)\s*=(.*)$')
+
+
+def _read_config(path: Optional[str]) -> dict:
+    """``key = value`` lines of the config file (``path``, else ``./.pwmigrate`` when it
+    exists); ``#`` starts a comment line.  Unknown keys are reported on stderr."""
+    explicit = path is not None
+    path = path or _DOTFILE
+    if not os.path.isfile(path):
+        if explicit:
+            raise _Stop('config file "%s" not found' % path)
+        return {}
+    settings = {}
+    with open(path, encoding='utf-8') as fh:
+        text = fh.read()
+    for number, line in enumerate(text.splitlines(), 1):
+        if _BLANK_OR_COMMENT.match(line):
+            continue
+        pair = _SETTING.match(line)
+        if pair is None:
+            sys.stderr.write('warning: %s line %d is not "key = value": ignored\n'
+                             % (path, number))
+        elif pair.group(1) in _CONFIG_KEYS:
+            settings[pair.group(1)] = pair.group(2).strip()
+        else:
+            sys.stderr.write('warning: unknown key "%s" in %s (known: %s)\n'
+                             % (pair.group(1), path, ', '.join(_CONFIG_KEYS)))
+    return settings
+
+
+def _connect_url(spec: str) -> Any:
+    try:
+        database = connect(spec)
+    except UnknownSchemeError as exc:
+        raise _Stop('cannot connect to "%s": Unrecognized database URL scheme (%s)'
+                    % (spec, exc)) from exc
+    except Exception as exc:
+        raise _Stop('cannot connect to "%s": %s' % (spec, exc)) from exc
+    if not database.database and not isinstance(database, SqliteDatabase):
+        scheme, _, rest = spec.partition('://')
+        raise _Stop('cannot connect to "%s": the URL has no database name (a name right '
+                    'after "//" is a host; for a local server write %s:///%s)'
+                    % (spec, scheme, rest.split('/')[0]))
     return database
 
 
+def _import_database(spec: str) -> Any:
+    """The database at ``package.module.attribute``."""
+    module_name, _, attr = spec.rpartition('.')
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        looks_like_file = ' There is no file "%s" either.' % spec if '/' not in spec else ''
+        raise _Stop('cannot import "%s" (for the database "%s"): %s.%s'
+                    % (module_name, spec, exc, looks_like_file)) from exc
+    if not hasattr(module, attr):
+        raise _Stop('module "%s" has no attribute "%s"' % (module_name, attr))
+    database = getattr(module, attr)
+    if isinstance(database, DatabaseProxy):
+        if object.__getattribute__(database, 'obj') is None:
+            raise _Stop('"%s" is an uninitialized DatabaseProxy: initialize it when the '
+                        'module is imported, or give a database URL' % spec)
+        return database
+    if not isinstance(database, Database):
+        raise _Stop('"%s" is a %s, not a database' % (spec, type(database).__name__))
+    if database.deferred:
+        raise _Stop('"%s" is a deferred database (its name is given later by init()): '
+                    'initialize it when the module is imported, or give a database URL'
+                    % spec)
+    return database
+
+
+def _open(spec: str, create_file: bool) -> tuple:
+    """``(database, opened here?)`` for a URL, a SQLite file or ``module.attribute``;
+    ``create_file`` lets a path name a SQLite file that does not exist yet."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    if '://' in spec:
+        database, ours = _connect_url(spec), True
+    elif os.path.isfile(spec) or create_file:
+        database, ours = SqliteDatabase(spec), True
+    elif re.match(r'^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$', spec):
+        database, ours = _import_database(spec), False
+    else:
+        raise _Stop('no database "%s": give a URL (sqlite:///app.db), the path of a SQLite '
+                    'file, or module.attribute of a database' % spec)
+    try:
+        if database.is_closed():
+            database.connect()
+        else:
+            ours = False
+    except Exception as exc:
+        raise _Stop('cannot connect to "%s": %s' % (spec, exc)) from exc
+    if ours and isinstance(database, SqliteDatabase):
+        database.pragma('foreign_keys', 1, permanent=True)
+    return database, ours
+
+
+def _is_model(obj: Any) -> bool:
+    return inspect.isclass(obj) and issubclass(obj, Model) and obj is not Model
+
+
 def _load_models(spec: str) -> list:
-    """Models named by ``module`` or ``module:attr`` (a model, or a list/tuple/dict of
-    them); a module alone gives every model class it defines that no other extends."""
+    """The models ``module`` defines, or those ``module:attribute`` names (a model, or a
+    list, tuple or dict of them).  Discovery skips, and reports on stderr, models without
+    fields of their own (base classes) and virtual tables."""
     module_name, _, attr = spec.partition(':')
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise MigrationError('cannot import models module %r: %s' % (module_name, exc)) \
-            from exc
-
-    def is_model(obj: Any) -> bool:
-        return inspect.isclass(obj) and issubclass(obj, Model) and obj is not Model
-
+        raise _Stop('cannot import "%s" (for the models): %s' % (module_name, exc)) from exc
     if attr:
-        obj: Any = module
+        found: Any = module
         for part in attr.split('.'):
-            obj = getattr(obj, part, None)
-            if obj is None:
-                raise MigrationError('%s has no attribute %r' % (module_name, attr))
-        if is_model(obj):
-            return [obj]
-        if isinstance(obj, dict):
-            obj = list(obj.values())
-        models = [m for m in obj if is_model(m)]
+            if not hasattr(found, part):
+                raise _Stop('module "%s" has no attribute "%s"' % (module_name, attr))
+            found = getattr(found, part)
+        if _is_model(found):
+            return [found]
+        if isinstance(found, dict):
+            found = list(found.values())
+        models = [m for m in found if _is_model(m)] \
+            if isinstance(found, (list, tuple, set)) else []
         if not models:
-            raise MigrationError('%s holds no model classes' % spec)
+            raise _Stop('"%s" holds no model classes' % spec)
         return models
-    found = [obj for obj in vars(module).values() if is_model(obj)]
-    bases = {base for model in found for base in model.__mro__[1:]}
-    models = [m for m in found if m not in bases and not m.__module__.startswith('orm')]
+    models = []
+    for obj in vars(module).values():
+        if not _is_model(obj) or obj.__module__ != module.__name__:
+            continue
+        meta = obj._meta
+        if getattr(meta, 'extension_module', None):
+            sys.stderr.write('skipped: %s (virtual table)\n' % obj.__name__)
+        elif not [f for f in meta.sorted_fields if not _migration_source._is_default_pk(f)]:
+            sys.stderr.write('skipped: %s (no fields)\n' % obj.__name__)
+        else:
+            models.append(obj)
     if not models:
-        raise MigrationError('module %s defines no model classes' % module_name)
+        raise _Stop('module "%s" defines no model with fields' % module_name)
     return models
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='python -m playhouse.migrations',
-        description='Apply, revert and write numbered migrations (NNNN_name.py files with '
-                    'up(migrator, db) and down(migrator, db)).')
-    parser.add_argument('--database', '-d', default=os.environ.get('ORM_DATABASE'),
-                        help='database URL (postgresql://user@host/name) or SQLite file '
-                             '(default: $ORM_DATABASE)')
-    parser.add_argument('--dir', default='migrations', help='migrations folder '
-                        '(default: ./migrations)')
-    parser.add_argument('--table', default='migration_history',
-                        help='history table (default: migration_history)')
-    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
-    commands.required = True
-    commands.add_parser('status', help='list migrations, applied or pending')
-    p = commands.add_parser('up', help='apply pending migrations (up to TARGET)')
-    p.add_argument('target', nargs='?')
-    p = commands.add_parser('down', help='revert the latest migration, or all after TARGET '
-                                         '(0 reverts everything)')
-    p.add_argument('target', nargs='?')
-    p = commands.add_parser('create', help='write an empty migration')
-    p.add_argument('name')
-    p = commands.add_parser('generate', help='draft a migration from the difference '
-                                             'between models and the database')
-    p.add_argument('name')
-    p.add_argument('--models', required=True,
-                   help='module or module:attr naming the models')
-    p = commands.add_parser('fake', help='record pending migrations (up to TARGET) as '
-                                         'applied without running them')
-    p.add_argument('target', nargs='?')
+        prog='orm-migrate',
+        usage='%(prog)s [DATABASE] COMMAND [ARGS] [-d DIR] [-t TABLE] [-c CONFIG] [-v]',
+        description='Apply, revert, list and write numbered migrations '
+                    '(NNNN_name.py files with up(migrator, db) and down(migrator, db)).',
+        epilog='commands: status; up [TARGET]; down [TARGET]; fake [TARGET]; create NAME; '
+               'generate NAME [MODELS]; diff [MODELS]; initial [MODELS].  DATABASE is a '
+               'URL, a SQLite file or module.attribute; MODELS is a module or '
+               'module:attribute.  Defaults come from ./.pwmigrate (or -c FILE).')
+    parser.add_argument('words', nargs='*', help=argparse.SUPPRESS)
+    parser.add_argument('-d', '--dir', '--directory', dest='directory',
+                        help='migrations folder (default: migrations)')
+    parser.add_argument('-t', '--table', help='history table (default: schema_migration)')
+    parser.add_argument('-c', '--config', help='config file (default: ./.pwmigrate)')
+    parser.add_argument('-v', '--verbose', action='store_true', help='echo SQL as it runs')
+    parser.add_argument('--database', help='database URL or SQLite file (created when '
+                                           'missing); default: $ORM_DATABASE')
+    parser.add_argument('--models', help='models module (or module:attribute) for '
+                                         'generate, diff and initial')
     return parser
 
 
+class _EchoSQL(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.msg
+        if isinstance(msg, tuple) and len(msg) == 2:
+            sql, params = msg
+            sys.stderr.write('%s%s\n' % (sql, '  %r' % (params,) if params else ''))
+        else:
+            sys.stderr.write('%s\n' % record.getMessage())
+
+
+def _split_words(words: list) -> tuple:
+    """``(database, command, arguments)`` from the positional words."""
+    if words and words[0] in _COMMANDS:
+        return None, words[0], words[1:]
+    if len(words) >= 2 and words[1] in _COMMANDS:
+        return words[0], words[1], words[2:]
+    raise _Stop('no command: give one of %s' % ', '.join(_COMMANDS))
+
+
 def main(argv: Optional[list] = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == 'create':
-        try:
-            Runner(None, args.dir, args.table).create(args.name)
-        except (MigrationError, OSError) as exc:
-            sys.stderr.write('error: %s\n' % exc)
-            return 1
-        return 0
-    if not args.database:
-        sys.stderr.write('error: give --database URL_OR_FILE (or set ORM_DATABASE)\n')
-        return 2
+    """The ``orm-migrate`` command.  Exit status: 0 done, 1 (``status``) migrations are
+    pending, 2 an error."""
     try:
-        database = _open_database(args.database)
-    except Exception as exc:
-        sys.stderr.write('error: cannot open database %s: %s\n' % (args.database, exc))
-        return 2
+        args = _parser().parse_intermixed_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    loggers = [logging.getLogger(name) for name in ('orm', 'peewee')]
+    echo = _EchoSQL()
+    saved = [(lg, lg.level) for lg in loggers]
+    if args.verbose:
+        for lg in loggers:
+            lg.addHandler(echo)
+            lg.setLevel(logging.DEBUG)
     try:
-        runner = Runner(database, args.dir, args.table)
-        if args.command == 'status':
-            runner.print_status()
-        elif args.command == 'up':
-            runner.up(args.target)
-        elif args.command == 'down':
-            runner.down(args.target)
-        elif args.command == 'fake':
-            runner.fake(args.target)
-        elif args.command == 'generate':
-            runner.generate(args.name, _load_models(args.models))
-    except MigrationError as exc:
+        return _command(args)
+    except _Stop as exc:
         sys.stderr.write('error: %s\n' % exc)
-        return 1
+        return 2
     finally:
-        database.close()
+        if args.verbose:
+            for lg, level in saved:
+                lg.removeHandler(echo)
+                lg.setLevel(level)
+
+
+def _command(args: argparse.Namespace) -> int:
+    spec, command, rest = _split_words(args.words)
+    names, required = _COMMANDS[command]
+    if len(rest) > len(names) or len(rest) < required:
+        raise _Stop('usage: %s %s' % (command, ' '.join(
+            n.upper() if i < required else '[%s]' % n.upper() for i, n in enumerate(names))))
+    given = dict(zip(names, rest))
+    config = _read_config(args.config)
+    directory = args.directory or config.get('directory') or 'migrations'
+    table = args.table or config.get('table') or 'schema_migration'
+    models_spec = given.get('models') or args.models or config.get('models')
+
+    if command == 'create':
+        path = Runner(None, directory, table).create(given['name'])
+        print(path)
+        return 0
+    if command in ('generate', 'diff', 'initial') and not models_spec:
+        raise _Stop('%s requires a models module.' % command)
+    if command == 'initial' and models_spec:
+        if Runner(None, directory, table).files():
+            raise _Stop('migrations already exist in "%s".' % directory)
+        models = _load_models(models_spec)
+        body = template(SchemaDiff(create_tables=sort_models(models)))
+        print(Runner(None, directory, table).create('initial', body))
+        return 0
+
+    create_file = False
+    if spec is None:
+        spec = args.database or os.environ.get('ORM_DATABASE')
+        create_file = spec is not None
+        spec = spec or config.get('database')
+    if not spec:
+        raise _Stop('no database given: name it first (orm-migrate DATABASE %s), with '
+                    '--database, in $ORM_DATABASE or as "database = ..." in %s'
+                    % (command, _DOTFILE))
+    database, opened = _open(spec, create_file)
+    try:
+        return _run_command(Runner(database, directory, table), command, given, models_spec)
+    except MigrationError as exc:
+        raise _Stop(str(exc)) from exc
+    except Exception as exc:
+        notes = ' '.join(getattr(exc, '__notes__', []))
+        raise _Stop('%s: %s%s' % (type(exc).__name__, str(exc).strip() or repr(exc),
+                                  ' (%s)' % notes if notes else '')) from exc
+    finally:
+        if opened:
+            database.close()
+
+
+def _run_command(runner: Runner, command: str, given: dict, models_spec: Any) -> int:
+    if command == 'status':
+        entries = runner.status()
+        if not entries:
+            print('no migrations in %s' % runner.directory)
+        for entry in entries:
+            mark = '[ ]' if entry.applied is None else '[x]' if entry.path else '[?]'
+            when = entry.applied.strftime('%Y-%m-%d %H:%M:%S') \
+                if hasattr(entry.applied, 'strftime') else entry.applied
+            print('%s %s%s' % (mark, entry.name, '  %s' % when if when else ''))
+        return 1 if any(entry.applied is None for entry in entries) else 0
+    if command in ('up', 'down', 'fake'):
+        names = getattr(runner, command)(given.get('target'))
+        verb = {'up': 'applied', 'down': 'reverted', 'fake': 'faked'}[command]
+        print('\n'.join('%s: %s' % (verb, name) for name in names) or 'nothing to do.')
+        return 0
+    models = _load_models(models_spec)
+    diff = diff_models(runner.database, models)
+    if command == 'diff':
+        print(str(diff) if diff else 'schema matches models.')
+        return 0
+    if not diff:                                   # generate
+        print('Nothing to generate: schema matches models.')
+        return 0
+    print(runner.create(given['name'], template(diff)))
     return 0
 
 

@@ -614,6 +614,17 @@ def test_custom_operation(mdb, migrator):
     assert rows(mdb, 'book', 'price') == [(11,), (21,), (1,), (6,)]
 
 
+def test_custom_operation_returning_a_context(mdb, migrator):
+    """A method may hand back ``self.make_context().sql(node)``, as libraries written
+    for peewee's migrator do (peewee_migrate): the statement it holds runs."""
+    class Custom(type(migrator)):
+        @operation
+        def index_note(self, table):
+            return self.make_context().sql(orm.Index('%s_note' % table, table, ['note']))
+    migrate(Custom(mdb).index_note('book'))
+    assert 'book_note' in indexes(mdb, 'book')
+
+
 # ---------------------------------------------------------------------------------------
 # SQLite specifics of the table rebuild
 # ---------------------------------------------------------------------------------------
@@ -862,6 +873,8 @@ def test_drop_table(mdb, migrator):
     if kind(mdb) == 'sqlite':
         with pytest.raises(NotSupportedError):
             migrate(migrator.drop_table('shelf', cascade=True))
+        with pytest.raises(NotImplementedError):          # what peewee code catches
+            migrate(migrator.drop_table('shelf', cascade=True))
         with pytest.raises(IntegrityError, match='foreign key check failed'):
             migrate(migrator.drop_table('author'))
     else:
@@ -970,3 +983,17 @@ def test_postgres_schema_argument(mdb):
     assert mdb.get_foreign_keys('book', schema='app') == []
     # the public tables were not touched
     assert_intact(mdb)
+
+
+@pytest.mark.engines('sqlite')
+def test_sqlite_accepts_peewees_legacy_flag(mdb, migrator):
+    """peewee 4 code passes ``legacy=`` to choose the table rebuild; orm's SQLite
+    migrator accepts it on the four methods that take it."""
+    migrate(migrator.drop_not_null('author', 'name', legacy=True),
+            migrator.rename_column('author', 'email', 'mail', legacy=False))
+    assert {c.name: c.null for c in mdb.get_columns('author')}['name'] is True
+    mdb.execute_sql("UPDATE author SET name = 'x' WHERE name IS NULL")
+    migrate(migrator.add_not_null('author', 'name', legacy=False),
+            migrator.drop_column('author', 'age', legacy=True))
+    assert {c.name: c.null for c in mdb.get_columns('author')}['name'] is False
+    assert [c.name for c in mdb.get_columns('author')] == ['id', 'name', 'mail']

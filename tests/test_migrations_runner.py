@@ -1,5 +1,7 @@
-"""playhouse.migrations: the runner in-process on each engine, and its command line end to
-end in a temporary project (``python -m playhouse.migrations`` as a subprocess)."""
+"""playhouse.migrations: the runner in-process on each engine (peewee 4's documented
+``Runner`` API: names returned, ``Migration`` records from ``status()``, ``History``),
+``template(diff)``, and the ``orm-migrate`` command line end to end in a temporary
+project."""
 from __future__ import annotations
 
 import io
@@ -10,11 +12,13 @@ import textwrap
 
 import pytest
 
+import orm
 from conftest import (ENGINE_KINDS, _close_all, clean_database, engine_driver, make_database,
                       pg_connect_kwargs)
-from orm import CharField, ForeignKeyField, IntegerField, Model, SqliteDatabase, TextField
+from orm import (CharField, DatabaseError, DatabaseProxy, ForeignKeyField, IntegerField,
+                 Model, SqliteDatabase, TextField)
 from playhouse.migrations import Migration, MigrationError, Runner, main, run, template
-from playhouse.schema_diff import diff_models
+from playhouse.schema_diff import SchemaDiff, diff_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,9 +40,6 @@ def write(folder, name: str, source: str) -> None:
 
 
 INITIAL = '''
-    from orm import *
-    from playhouse.migrate import migrate
-
     def up(migrator, db):
         db.execute_sql('CREATE TABLE author (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)')
         db.execute_sql('CREATE TABLE book (id INTEGER PRIMARY KEY, title TEXT, '
@@ -53,20 +54,17 @@ INITIAL = '''
 
 ADD_COLUMN = '''
     from orm import *
-    from playhouse.migrate import migrate
 
     def up(migrator, db):
-        migrate(migrator.add_column('author', 'country', CharField(default='NZ')),
-                migrator.add_not_null('book', 'title'))
+        migrator.migrate(migrator.add_column('author', 'country', CharField(default='NZ')),
+                         migrator.add_not_null('book', 'title'))
 
     def down(migrator, db):
-        migrate(migrator.drop_column('author', 'country'),
-                migrator.drop_not_null('book', 'title'))
+        migrator.migrate(migrator.drop_column('author', 'country'),
+                         migrator.drop_not_null('book', 'title'))
 '''
 
 RETURNS_OPS = '''
-    from orm import *
-
     def up(migrator, db):
         return [migrator.add_index('book', ('title',)),
                 migrator.rename_column('author', 'name', 'full_name')]
@@ -78,10 +76,9 @@ RETURNS_OPS = '''
 
 BROKEN = '''
     from orm import *
-    from playhouse.migrate import migrate
 
     def up(migrator, db):
-        migrate(migrator.add_column('author', 'age', IntegerField(null=True)))
+        migrator.migrate(migrator.add_column('author', 'age', IntegerField(null=True)))
         db.execute_sql('UPDATE author SET nonexistent = 1')
 '''
 
@@ -90,156 +87,179 @@ def columns(db, table):
     return [c.name for c in db.get_columns(table)]
 
 
-def runner(db, folder, **kwargs):
-    return Runner(db, str(folder), out=kwargs.pop('out', None), **kwargs)
-
-
 # ---------------------------------------------------------------------------------------
-# In-process
+# The runner, in-process
 # ---------------------------------------------------------------------------------------
 
-def test_up_applies_in_order_and_twice_changes_nothing(rdb, tmp_path):
+def test_up_applies_in_numeric_order_and_returns_names(rdb, tmp_path):
     folder = tmp_path / 'migrations'
-    write(folder, '0002_add_country.py', ADD_COLUMN)
-    write(folder, '0001_initial.py', INITIAL)
+    write(folder, '10_add_country.py', ADD_COLUMN)
+    write(folder, '2_initial.py', INITIAL)          # 2 sorts before 10
     write(folder, 'README.txt', 'not a migration')
-    out = io.StringIO()
-    r = runner(rdb, folder, out=out)
-    assert [m.name for m in r.pending()] == ['0001_initial', '0002_add_country']
-    done = r.up()
-    assert [m.name for m in done] == ['0001_initial', '0002_add_country']
-    text = out.getvalue()
-    assert 'Applying 0001_initial ... done' in text and 'Applied 2 migration(s).' in text
+    runner = Runner(rdb, str(folder))
+    assert [(m.idx, m.name, m.applied) for m in runner.status()] == \
+        [(2, '2_initial', None), (10, '10_add_country', None)]
+    assert runner.up() == ['2_initial', '10_add_country']
     assert columns(rdb, 'author') == ['id', 'name', 'country']
-    assert [r[0] for r in rdb.execute_sql('SELECT country FROM author').fetchall()] == \
-        ['NZ', 'NZ']
-    assert list(r.applied()) == ['0001_initial', '0002_add_country']
+    assert [r[0] for r in rdb.execute_sql('SELECT country FROM author')] == ['NZ', 'NZ']
+    status = runner.status()
+    assert all(isinstance(m, Migration) and m.applied is not None for m in status)
+    assert status[0].path == str(folder / '2_initial.py')
+    assert set(runner.applied()) == {'2_initial', '10_add_country'}
+    assert runner.History._meta.table_name == 'schema_migration'
+    assert rdb.table_exists('schema_migration')
     if rdb.dialect.name == 'sqlite':
         assert rdb.pragma('foreign_keys') == 1
         assert rdb.get_foreign_keys('book')[0].dest_table == 'author'
 
-    out.seek(0)
-    out.truncate()
-    assert r.up() == []
-    assert 'Nothing to apply' in out.getvalue()
+    assert runner.up() == []                         # twice: nothing to do
+    assert run(rdb, str(folder)) == []
     assert columns(rdb, 'author') == ['id', 'name', 'country']
-    assert run(rdb, str(folder), out=None) == []
 
 
-def test_failed_migration_rolls_back_and_says_which(rdb, tmp_path):
+def test_a_failing_migration_raises_its_error_and_rolls_back(rdb, tmp_path):
     folder = tmp_path / 'm'
     write(folder, '0001_initial.py', INITIAL)
     write(folder, '0002_broken.py', BROKEN)
     write(folder, '0003_later.py', ADD_COLUMN)
-    out = io.StringIO()
-    with pytest.raises(MigrationError) as info:
-        runner(rdb, folder, out=out).up()
-    message = str(info.value)
-    assert '0002_broken' in message and 'nonexistent' in message
-    assert 'rolled back' in message
-    assert info.value.migration.name == '0002_broken'
-    assert 'Applying 0002_broken ... FAILED' in out.getvalue()
-    # 0001 stays applied, 0002 left no trace, 0003 never ran
-    assert list(runner(rdb, folder).applied()) == ['0001_initial']
+    runner = Runner(rdb, str(folder))
+    with pytest.raises(DatabaseError) as info:
+        runner.up()
+    assert 'nonexistent' in str(info.value)
+    assert any('0002_broken' in note for note in getattr(info.value, '__notes__', []))
+    # 0001 stays applied, 0002 left no trace (nor its history row), 0003 never ran
+    assert [m.name for m in runner.status() if m.applied] == ['0001_initial']
     assert columns(rdb, 'author') == ['id', 'name']
     if rdb.dialect.name == 'sqlite':
         assert rdb.pragma('foreign_keys') == 1
     assert not rdb.in_transaction()
 
 
-def test_returned_operations_and_targets(rdb, tmp_path):
+def test_targets_and_returned_operations(rdb, tmp_path):
     folder = tmp_path / 'm'
     write(folder, '0001_initial.py', INITIAL)
     write(folder, '0002_add_country.py', ADD_COLUMN)
     write(folder, '0003_rename.py', RETURNS_OPS)
-    r = runner(rdb, folder)
-    assert [m.name for m in r.up('0001')] == ['0001_initial']
-    assert [m.name for m in r.up('rename')] == ['0002_add_country', '0003_rename']
+    runner = Runner(rdb, str(folder))
+    assert runner.up('0001_initial') == ['0001_initial']
+    assert runner.up('rename') == ['0002_add_country', '0003_rename']     # the title part
     assert columns(rdb, 'author') == ['id', 'full_name', 'country']
     assert 'book_title' in [i.name for i in rdb.get_indexes('book')]
 
-    assert [m.name for m in r.down()] == ['0003_rename']
+    assert runner.down() == ['0003_rename']          # the latest only
     assert columns(rdb, 'author') == ['id', 'name', 'country']
-    assert [m.name for m in r.up()] == ['0003_rename']
-    assert [m.name for m in r.down('1')] == ['0003_rename', '0002_add_country']
+    assert runner.up() == ['0003_rename']
+    # back to and including the target, newest first
+    assert runner.down('0002_add_country') == ['0003_rename', '0002_add_country']
     assert columns(rdb, 'author') == ['id', 'name']
-    assert list(r.applied()) == ['0001_initial']
-    assert [m.name for m in r.down('zero')] == ['0001_initial']
+    assert runner.down('zero') == ['0001_initial']
     assert 'author' not in rdb.get_tables()
-    assert r.down() == []
+    assert runner.down() == []
+    with pytest.raises(MigrationError):
+        runner.up('0009_nope')
 
 
-def test_down_refuses_a_migration_without_down(rdb, tmp_path):
+def test_down_checks_the_whole_plan_before_reverting(rdb, tmp_path):
     folder = tmp_path / 'm'
     write(folder, '0001_initial.py', INITIAL)
     write(folder, '0002_one_way.py', '''
         def up(migrator, db):
             db.execute_sql("UPDATE author SET name = 'x'")
     ''')
-    r = runner(rdb, folder)
-    r.up()
+    write(folder, '0003_country.py', ADD_COLUMN)
+    runner = Runner(rdb, str(folder))
+    runner.up('0002_one_way')
+    with pytest.raises(MigrationError, match='0003_country is not applied'):
+        runner.down('0003_country')
+    with pytest.raises(MigrationError):
+        runner.down('0009_nope')
+    runner.up()
     with pytest.raises(MigrationError, match='0002_one_way has no down'):
-        r.down('zero')
-    assert list(r.applied()) == ['0001_initial', '0002_one_way']
+        runner.down('0001_initial')
+    assert [m.name for m in runner.status() if m.applied] == \
+        ['0001_initial', '0002_one_way', '0003_country']
+    assert 'country' in columns(rdb, 'author')       # nothing was reverted
+    os.remove(str(folder / '0002_one_way.py'))
+    with pytest.raises(MigrationError, match='missing'):
+        runner.down('0002_one_way')
+    assert 'country' in columns(rdb, 'author')
 
 
-def test_fake_status_and_files(rdb, tmp_path):
+def test_fake_and_status_of_missing_files(rdb, tmp_path):
     folder = tmp_path / 'm'
     write(folder, '0001_initial.py', INITIAL)
     write(folder, '0002_add_country.py', ADD_COLUMN)
+    write(folder, '0003_rename.py', RETURNS_OPS)
     rdb.execute_sql('CREATE TABLE author (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)')
-    r = runner(rdb, folder)
-    assert [m.name for m in r.fake('0001')] == ['0001_initial']
-    assert [name for name, when in r.status()] == ['0001_initial', '0002_add_country']
-    assert r.status()[0][1] is not None and r.status()[1][1] is None
-    out = io.StringIO()
-    Runner(rdb, str(folder), out=out).print_status()
-    text = out.getvalue()
-    assert '[x] 0001_initial' in text and '[ ] 0002_add_country' in text
-    assert '1 applied, 1 pending' in text
-    os.remove(str(folder / '0001_initial.py'))
-    assert ('0001_initial (file missing)' in [name for name, _ in r.status()])
-
-    write(folder, '0002_dupe.py', INITIAL)
-    with pytest.raises(MigrationError, match='two migrations are numbered 2'):
-        r.migrations()
+    runner = Runner(rdb, str(folder))
+    assert runner.fake('0001_initial') == ['0001_initial']
+    assert [m.name for m in runner.pending()] == ['0002_add_country', '0003_rename']
     with pytest.raises(MigrationError):
-        Migration(str(folder / 'not_numbered.py'))
+        runner.fake('0009_nope')
+    assert runner.fake() == ['0002_add_country', '0003_rename']
+    assert runner.fake() == []
+    assert 'country' not in columns(rdb, 'author')  # recorded, not run
+    os.remove(str(folder / '0001_initial.py'))
+    os.remove(str(folder / '0002_add_country.py'))
+    status = runner.status()
+    assert [(m.name, m.path) for m in status] == [
+        ('0001_initial', None), ('0002_add_country', None),
+        ('0003_rename', str(folder / '0003_rename.py'))]
+    assert all(m.applied is not None for m in status)
 
 
-def test_create_uses_the_template(tmp_path):
+def test_atomic_opt_out_and_proxies(rdb, tmp_path):
     folder = tmp_path / 'm'
-    r = Runner(None, str(folder), out=None)
-    first = r.create('Add Users!')
+    write(folder, '0001_initial.py', 'atomic = False\n' + textwrap.dedent(INITIAL))
+    proxy = DatabaseProxy()
+    proxy.initialize(rdb)
+    runner = Runner(proxy, str(folder))
+    assert runner.up() == ['0001_initial']
+    assert 'author' in rdb.get_tables()
+    assert runner.down() == ['0001_initial']
+    assert 'author' not in rdb.get_tables()
+
+
+def test_create_writes_numbered_files(rdb, tmp_path):
+    folder = tmp_path / 'm'
+    runner = Runner(rdb, str(folder))
+    first = runner.create('Add Users!')
     assert os.path.basename(first) == '0001_add_users.py'
-    second = r.create('more')
+    second = runner.create('more', body='def up(migrator, db):\n    pass\n')
+    assert open(second).read() == 'def up(migrator, db):\n    pass\n'
     assert os.path.basename(second) == '0002_more.py'
     source = open(first).read()
     assert 'def up(migrator, db):' in source and 'def down(migrator, db):' in source
-    assert '{name}' in template
-    compile(source, first, 'exec')
-    assert Migration(first).has_down
+    assert runner.up() == ['0001_add_users', '0002_more']       # scaffolds apply cleanly
+    with pytest.raises(MigrationError, match='0002_more has no down'):
+        runner.down()
+    with open(second, 'a') as fh:
+        fh.write('def down(migrator, db):\n    pass\n')
+    assert runner.down('0001_add_users') == ['0002_more', '0001_add_users']
+    with pytest.raises(MigrationError):
+        Runner(rdb, str(folder)).create('!!!')
 
 
 @pytest.mark.engines('sqlite')
 def test_sqlite_rebuild_of_referenced_table_and_fk_check(rdb, tmp_path):
     folder = tmp_path / 'm'
     write(folder, '0001_initial.py', INITIAL)
-    write(folder, '0002_add_country.py', ADD_COLUMN)      # rebuilds author and book
+    write(folder, '0002_add_country.py', ADD_COLUMN)      # rebuilds author, book refers to it
     write(folder, '0003_orphan.py', '''
         def up(migrator, db):
             db.execute_sql("INSERT INTO book (title, author_id) VALUES ('x', 99)")
     ''')
-    with pytest.raises(MigrationError) as info:
-        runner(rdb, folder).up()
-    assert '0003_orphan' in str(info.value) and 'foreign key check failed' in str(info.value)
-    assert list(runner(rdb, folder).applied()) == ['0001_initial', '0002_add_country']
+    runner = Runner(rdb, str(folder))
+    with pytest.raises(DatabaseError, match='foreign key check failed'):
+        runner.up()
+    assert [m.name for m in runner.status() if m.applied] == \
+        ['0001_initial', '0002_add_country']
     assert rdb.execute_sql('SELECT COUNT(*) FROM book').fetchone()[0] == 2
     assert rdb.get_foreign_keys('book')[0].dest_table == 'author'
     assert rdb.pragma('foreign_keys') == 1
 
 
-def test_generate_drafts_a_working_migration(rdb, tmp_path):
+def test_generate_drafts_a_migration_that_converges(rdb, tmp_path):
     folder = tmp_path / 'm'
 
     class Base(Model):
@@ -253,15 +273,16 @@ def test_generate_drafts_a_working_migration(rdb, tmp_path):
         author = ForeignKeyField(Person, backref='posts', on_delete='CASCADE')
         body = TextField()
 
-    r = runner(rdb, folder)
-    first = r.generate('initial', [Person, Post])
+    runner = Runner(rdb, str(folder))
+    first = runner.generate('initial', [Person, Post])
     assert first and os.path.basename(first) == '0001_initial.py'
-    r.up()
-    assert not diff_models(rdb, [Person, Post], ignore_tables=['migration_history'])
+    assert runner.up() == ['0001_initial']
+    assert not diff_models(rdb, [Person, Post])
     Person.create(name='ann')
     Post.create(author=1, body='hello')
 
-    # the models grow: a NOT NULL column with a default, an index, a new FK column
+    # the models grow: a NOT NULL column with a default, an index, a new FK column, and
+    # a column that becomes nullable (orm's addition to the diff)
     class Person2(Base):
         name = CharField(max_length=40, index=True)
         rank = IntegerField(default=1)
@@ -277,24 +298,42 @@ def test_generate_drafts_a_working_migration(rdb, tmp_path):
         class Meta:
             table_name = 'post'
 
-    second = r.generate('grow', [Person2, Post2])
+    second = runner.generate('grow', [Person2, Post2])
     source = open(second).read()
     assert "migrator.add_column('person', 'rank', IntegerField(default=1))" in source
     assert "migrator.drop_not_null('post', 'body')" in source
-    assert "migrator.add_foreign_key_constraint('post', 'editor_id', 'person', 'id')" \
-        in source
-    r.up()
-    assert not diff_models(rdb, [Person2, Post2], ignore_tables=['migration_history'])
+    assert "migrator.add_column('post', 'editor_id', ForeignKeyField(Person2, " \
+        "field=Person2.id, null=True))" in source
+    assert runner.up() == ['0002_grow']
+    assert not diff_models(rdb, [Person2, Post2])
     assert [(p.name, p.rank) for p in Person2.select()] == [('ann', 1)]
-    assert r.generate('again', [Person2, Post2]) is None
+    assert runner.generate('again', [Person2, Post2]) is None
 
-    r.down()
-    assert not diff_models(rdb, [Person, Post], ignore_tables=['migration_history'])
+    assert runner.down() == ['0002_grow']
+    assert not diff_models(rdb, [Person, Post])
     assert [p.name for p in Person.select()] == ['ann']
 
 
+def test_template_names_the_library_the_application_imports(monkeypatch):
+    class Widget(Model):
+        name = CharField(unique=True)
+
+    diff = SchemaDiff(create_tables=[Widget])
+    monkeypatch.delitem(sys.modules, 'peewee', raising=False)
+    body = template(diff)
+    assert body.splitlines()[1] == 'from orm import *'
+    assert 'def up(migrator, db):\n    class Widget(Model):\n' \
+        '        name = CharField(unique=True)\n' in body
+    assert "    db.create_tables([Widget])\n" in body
+    assert "def down(migrator, db):\n    migrator.migrate(migrator.drop_table('widget'))\n" \
+        in body
+    monkeypatch.setitem(sys.modules, 'peewee', orm)     # after orm.install_as_peewee()
+    assert template(diff).splitlines()[1] == 'from peewee import *'
+    compile(body, 'migration', 'exec')
+
+
 # ---------------------------------------------------------------------------------------
-# The command line, end to end in a temporary project
+# The command line
 # ---------------------------------------------------------------------------------------
 
 MODELS_V1 = '''
@@ -338,6 +377,7 @@ MODELS_V2 = '''
 
 def cli(project, *args):
     env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop('ORM_DATABASE', None)
     return subprocess.run([sys.executable, '-m', 'playhouse.migrations'] + list(args),
                           cwd=str(project), capture_output=True, text=True, env=env,
                           timeout=60)
@@ -345,6 +385,7 @@ def cli(project, *args):
 
 def in_process(project, monkeypatch, capsys, *args):
     monkeypatch.chdir(str(project))
+    monkeypatch.delenv('ORM_DATABASE', raising=False)
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
@@ -354,83 +395,140 @@ def test_cli_end_to_end_sqlite(tmp_path, monkeypatch, capsys):
     project = tmp_path / 'app'
     write(project, 'app_models_v1.py', MODELS_V1)
     write(project, 'app_models_v2.py', MODELS_V2)
-    db_args = ['--database', 'app.db', '--dir', 'migrations']
+    url = 'sqlite:///app.db'
 
-    result = cli(project, *db_args, 'generate', 'initial', '--models', 'app_models_v1:MODELS')
+    def run_cli(*args):
+        return in_process(project, monkeypatch, capsys, *args)
+
+    code, out, err = run_cli(url, 'initial', 'app_models_v1')
+    assert (code, out) == (0, 'migrations/0001_initial.py\n'), err
+    assert err == 'skipped: Base (no fields)\n'
+    assert 'class User(Model):' in open(str(project / out.strip())).read()
+
+    result = cli(project, url, 'up')                # as a script, too
     assert result.returncode == 0, result.stderr
-    assert 'Created migrations/0001_initial.py' in result.stdout
-    assert '+ table user' in result.stdout and '+ table tweet' in result.stdout
-
-    result = cli(project, *db_args, 'up')
-    assert result.returncode == 0, result.stderr
-    assert 'Applying 0001_initial ... done' in result.stdout
-
-    result = cli(project, *db_args, 'up')                 # twice: nothing changes
-    assert result.returncode == 0 and 'Nothing to apply' in result.stdout
+    assert result.stdout == 'applied: 0001_initial\n'
+    assert run_cli(url, 'up')[:2] == (0, 'nothing to do.\n')
+    assert run_cli(url, 'diff', 'app_models_v1:MODELS')[:2] == (0, 'schema matches models.\n')
 
     data = SqliteDatabase(str(project / 'app.db'))
     data.execute_sql("INSERT INTO user (username) VALUES ('alice')")
     data.execute_sql("INSERT INTO tweet (user_id, content) VALUES (1, 'hello')")
     data.close()
 
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'generate',
-                                'tags_and_likes', '--models', 'app_models_v2')
-    assert code == 0, err
-    assert '+ table tag' in out and '+ column tweet.likes' in out
+    code, out, err = run_cli(url, 'diff', 'app_models_v2')
+    assert code == 0
+    assert 'create table tag' in out and 'add column tweet.likes' in out
+    assert 'add column user.email' in out
+    code, out, err = run_cli(url, 'generate', 'tags and likes', 'app_models_v2')
+    assert (code, out) == (0, 'migrations/0002_tags_and_likes.py\n'), err
+    code, out, err = run_cli(url, 'status')
+    assert code == 1                                 # a migration is pending
+    assert out.startswith('[x] 0001_initial  2') and '[ ] 0002_tags_and_likes\n' in out
+    assert run_cli(url, 'up')[:2] == (0, 'applied: 0002_tags_and_likes\n')
+    assert run_cli(url, 'generate', 'noop', 'app_models_v2')[1] == \
+        'Nothing to generate: schema matches models.\n'
 
-    result = cli(project, *db_args, 'up')
-    assert result.returncode == 0, result.stderr
-    assert 'Applying 0002_tags_and_likes ... done' in result.stdout
-
-    # a migration that fails: rolled back, named, non-zero exit
+    # a migration that fails: its error, exit status 2, rolled back
     write(project / 'migrations', '0003_broken.py', '''
         def up(migrator, db):
             db.execute_sql("UPDATE tweet SET likes = 1")
             db.execute_sql("UPDATE tweet SET no_such_column = 1")
     ''')
-    result = cli(project, *db_args, 'up')
-    assert result.returncode == 1
-    assert 'Applying 0003_broken ... FAILED' in result.stdout
-    assert 'migration 0003_broken failed' in result.stderr
-    assert 'no_such_column' in result.stderr and 'rolled back' in result.stderr
+    code, out, err = run_cli(url, 'up')
+    assert code == 2
+    assert err.startswith('error: OperationalError: ') and 'no_such_column' in err
+    assert '0003_broken' in err and 'rolled back' in err
     os.remove(str(project / 'migrations' / '0003_broken.py'))
+    assert run_cli(url, 'status')[0] == 0
 
-    result = cli(project, *db_args, 'status')
-    assert result.returncode == 0, result.stderr
-    assert '[x] 0001_initial' in result.stdout and '[x] 0002_tags_and_likes' in result.stdout
-    assert '2 applied, 0 pending' in result.stdout
-
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'down')
-    assert code == 0, err
-    assert 'Reverting 0002_tags_and_likes ... done' in out
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'status')
-    assert '[ ] 0002_tags_and_likes' in out
-
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'fake')
-    assert code == 0 and 'Faked 0002_tags_and_likes' in out
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'down', 'initial')
-    assert code == 1 and 'failed' in err        # tag table does not exist: down fails
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'create', 'fix data')
-    assert code == 0 and os.path.exists(str(project / 'migrations' / '0003_fix_data.py'))
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'create', 'more')
-    assert code == 0 and os.path.exists(str(project / 'migrations' / '0004_more.py'))
-    # up to a target: 0003 only, 0004 stays pending
-    result = cli(project, *db_args, 'up', '0003')
-    assert result.returncode == 0, result.stderr
-    assert 'Applying 0003_fix_data ... done' in result.stdout
-    assert '0004_more' not in result.stdout
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'status')
-    assert '[x] 0003_fix_data' in out and '[ ] 0004_more' in out
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'down')
-    assert code == 0 and 'Reverting 0003_fix_data ... done' in out
-
+    assert run_cli(url, 'down')[:2] == (0, 'reverted: 0002_tags_and_likes\n')
+    assert run_cli(url, 'fake')[:2] == (0, 'faked: 0002_tags_and_likes\n')
+    code, out, err = run_cli(url, 'down', '0001_initial')
+    assert code == 2 and 'error:' in err              # the tag table is not there to drop
     check = SqliteDatabase(str(project / 'app.db'))
     assert [c.name for c in check.get_columns('tweet')] == ['id', 'user_id', 'content']
     assert check.execute_sql('SELECT content FROM tweet').fetchall() == [('hello',)]
     check.close()
 
-    code, out, err = in_process(project, monkeypatch, capsys, '--dir', 'migrations', 'up')
-    assert code == 2 and '--database' in err
+    # initial refuses a second time; diff wants models
+    code, out, err = run_cli(url, 'initial', 'app_models_v1')
+    assert (code, err) == (2, 'error: migrations already exist in "migrations".\n')
+    assert run_cli(url, 'diff')[2] == 'error: diff requires a models module.\n'
+
+
+def test_cli_database_spec_forms(tmp_path, monkeypatch, capsys):
+    project = tmp_path / 'app'
+    write(project, 'dbmod.py', '''
+        from orm import *
+        db = SqliteDatabase('dotted.db')
+        proxy = DatabaseProxy()
+        proxy.initialize(db)
+        raw = DatabaseProxy()
+        deferred = SqliteDatabase(None)
+    ''')
+    write(project, 'broken_mod.py', 'import missing_dep_xyz\n')
+    monkeypatch.syspath_prepend(str(project))
+
+    def run_cli(*args):
+        return in_process(project, monkeypatch, capsys, *args)
+
+    (project / 'empty.db').write_bytes(b'')
+    assert run_cli('empty.db', 'status')[0] == 0           # an existing SQLite file
+    assert run_cli('dbmod.db', 'status')[0] == 0
+    assert run_cli('dbmod.proxy', 'status')[0] == 0
+    code, out, err = run_cli('dbmod.raw', 'status')
+    assert code == 2 and 'uninitialized' in err
+    code, out, err = run_cli('dbmod.deferred', 'status')
+    assert code == 2 and 'deferred' in err
+    code, out, err = run_cli('broken_mod.db', 'status')
+    assert code == 2 and 'cannot import "broken_mod"' in err and 'missing_dep_xyz' in err
+    code, out, err = run_cli('nope.db', 'status')
+    assert code == 2 and 'error:' in err and not (project / 'nope.db').exists()
+    code, out, err = run_cli('sqlite://cli.db', 'status')
+    assert code == 2 and 'cannot connect to "sqlite://cli.db"' in err
+    code, out, err = run_cli('postgres://clidb', 'status')
+    assert code == 2 and 'no database name' in err and 'postgres:///clidb' in err
+    code, out, err = run_cli('sqlitex:///cli.db', 'status')
+    assert code == 2 and 'Unrecognized' in err
+    code, out, err = run_cli('sqlite:///missing/dir/cli.db', 'status')
+    assert code == 2 and err.startswith('error: cannot connect')
+
+    # orm's own options: --database (a SQLite file is created), $ORM_DATABASE, -d, -t
+    code, out, err = run_cli('--database', 'fresh.db', '--dir', 'db/migrations', 'create',
+                             'first')
+    assert (code, out) == (0, 'db/migrations/0001_first.py\n')
+    assert run_cli('--database', 'fresh.db', '-d', 'db/migrations', '-t', 'history',
+                   'up')[:2] == (0, 'applied: 0001_first\n')
+    assert (project / 'fresh.db').exists()
+    assert 'history' in SqliteDatabase(str(project / 'fresh.db')).get_tables()
+    monkeypatch.setenv('ORM_DATABASE', 'fresh.db')
+    code = main(['status', '-d', 'db/migrations', '-t', 'history'])
+    assert code == 0 and '[x] 0001_first' in capsys.readouterr().out
+    code, out, err = run_cli('-d', 'db/migrations', 'up')
+    assert code == 2 and 'no database given' in err and '--database' in err
+
+
+def test_cli_config_file(tmp_path, monkeypatch, capsys):
+    project = tmp_path / 'app'
+    write(project, 'cfg_models.py', MODELS_V1)
+    write(project, '.pwmigrate', '''
+        # project defaults
+        database = sqlite:///cfg.db
+        models = cfg_models
+        directory = schema
+        tabel = oops
+    ''')
+    code, out, err = in_process(project, monkeypatch, capsys, 'generate', 'initial')
+    assert code == 0 and out == 'schema/0001_initial.py\n'
+    assert 'unknown key "tabel"' in err
+    assert in_process(project, monkeypatch, capsys, 'up')[1] == 'applied: 0001_initial\n'
+    write(project, 'other.conf', 'database = sqlite:///other.db\n')
+    code, out, err = in_process(project, monkeypatch, capsys, '-c', 'other.conf', 'status',
+                                '-d', 'schema')
+    assert code == 1 and '[ ] 0001_initial' in out          # another database
+    code, out, err = in_process(project, monkeypatch, capsys, '-c', 'nope.conf', 'status')
+    assert code == 2 and 'not found' in err
 
 
 @pytest.mark.engines('postgres')
@@ -442,31 +540,29 @@ def test_cli_end_to_end_postgres(rdb, tmp_path, monkeypatch, capsys):
         str(engine_driver(rdb) == 'psycopg3').lower())      # the CLI on rdb's driver
     project = tmp_path / 'app'
     write(project, 'pg_models_v1.py', MODELS_V1)
-    db_args = ['--database', url, '--dir', 'migrations']
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'generate',
-                                'initial', '--models', 'pg_models_v1:MODELS')
+    code, out, err = in_process(project, monkeypatch, capsys, url, 'generate', 'initial',
+                                'pg_models_v1:MODELS')
     assert code == 0, err
     write(project / 'migrations', '0002_likes.py', '''
         from orm import *
-        from playhouse.migrate import migrate
 
         def up(migrator, db):
             db.execute_sql("INSERT INTO \\"user\\" (username) VALUES ('ann')")
             db.execute_sql("INSERT INTO tweet (user_id, content) VALUES (1, 'hi')")
-            migrate(migrator.add_column('tweet', 'likes', IntegerField(default=5)))
+            migrator.migrate(migrator.add_column('tweet', 'likes', IntegerField(default=5)))
 
         def down(migrator, db):
-            migrate(migrator.drop_column('tweet', 'likes'))
+            migrator.migrate(migrator.drop_column('tweet', 'likes'))
     ''')
-    result = cli(project, *db_args, 'up')
+    result = cli(project, url, 'up')
     assert result.returncode == 0, result.stderr
-    assert 'Applying 0001_initial ... done' in result.stdout
-    assert 'Applying 0002_likes ... done' in result.stdout
+    assert result.stdout == 'applied: 0001_initial\napplied: 0002_likes\n'
     assert rdb.execute_sql('SELECT likes FROM tweet').fetchall() == [(5,)]
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'up')
-    assert code == 0 and 'Nothing to apply' in out
-    code, out, err = in_process(project, monkeypatch, capsys, *db_args, 'down')
-    assert code == 0, err
+    code, out, err = in_process(project, monkeypatch, capsys, url, 'diff',
+                                'pg_models_v1:MODELS')
+    assert out == 'drop column tweet.likes\n'
+    code, out, err = in_process(project, monkeypatch, capsys, url, 'down')
+    assert (code, out) == (0, 'reverted: 0002_likes\n'), err
     assert [c.name for c in rdb.get_columns('tweet')] == ['id', 'user_id', 'content']
 
 

@@ -1795,7 +1795,10 @@ class Index(Node):
         self._configure(using=_using)
 
     def _name_sql(self, dialect: Any, table: Any) -> str:
-        schema = getattr(table, '_schema', None)
+        if isinstance(table, Entity):   # a table given by name: its schema is in the path
+            schema = table._path[0] if len(table._path) > 1 else None
+        else:
+            schema = getattr(table, '_schema', None)
         if schema and dialect.index_schema_prefix:
             return dialect.quote_path((schema, self._name))
         return dialect.quote_identifier(self._name)
