@@ -239,9 +239,6 @@ class SqliteDatabase(Database):
         self.server_version = sqlite3.sqlite_version_info
         self.dialect.server_version = sqlite3.sqlite_version_info
 
-    def _driver_in_transaction(self, conn: Any) -> bool:
-        return conn.in_transaction
-
     def _add_conn_hooks(self, conn: Any) -> None:
         """Give a new connection everything registered on this database."""
         for name, filename in self._attached.items():
@@ -537,7 +534,8 @@ class SqliteDatabase(Database):
 
     def atomic(self, lock_type: Optional[str] = None) -> _atomic:
         """A transaction (with ``lock_type``) when outermost, a savepoint when nested."""
-        return _atomic(self, lock_type=lock_type)
+        # no lock type: transaction() is called bare, so an override without it still works
+        return _atomic(self, lock_type=lock_type) if lock_type else _atomic(self)
 
     def transaction(self, lock_type: Optional[str] = None) -> _transaction:
         """A transaction begun with ``BEGIN <lock_type>``."""

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 from orm import (SQL, Cast, ColumnBase, DateTimeField, ExceptionWrapper, Expression,
                  Field, ImproperlyConfigured, IntegerField, InterfaceError, Node,
                  NotSupportedError, PostgresqlDatabase, Psycopg2Adapter, Psycopg3Adapter,
-                 SelectBase, TextField, fn)
+                 SelectBase, TextField, fn, log_statement)
 from orm import JSONField as _CoreJSONField
 from playhouse._pooling import PooledDatabase
 
