@@ -39,10 +39,10 @@ import logging
 import re
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from orm import (SQL, Cast, ColumnBase, DateTimeField, ExceptionWrapper, Expression,
-                 Field, ImproperlyConfigured, IntegerField, InterfaceError, Node,
-                 NotSupportedError, PostgresqlDatabase, Psycopg2Adapter, Psycopg3Adapter,
-                 SelectBase, TextField, fn, log_statement)
+from orm import (OP, SQL, Case, Cast, ColumnBase, DateTimeField, ExceptionWrapper,
+                 Expression, Field, ImproperlyConfigured, IntegerField, InterfaceError, Node,
+                 NotSupportedError, PostgresqlDatabase, ProgrammingError, Psycopg2Adapter,
+                 Psycopg3Adapter, SelectBase, TextField, fn, log_statement)
 from orm import JSONField as _CoreJSONField
 from playhouse._pooling import PooledDatabase
 
@@ -439,10 +439,8 @@ class _JSONOperations:
         return _TypedValue(self._json_field().dumps(_unwrap_json(value)), _fixed_type('JSONB'))
 
     def contains(self, other: Any) -> Expression:
-        """Holds ``other`` (``@>``): a partial object, items of an array, a scalar; a
-        string tests for that key (or array element, ``?``)."""
-        if isinstance(other, str):
-            return Expression(self._target(), JSONB_CONTAINS_KEY, _text(other))
+        """Holds ``other`` (``@>``): a partial object, items of an array, a scalar (an
+        array holds each of its elements).  Keys are tested with :meth:`has_key`."""
         return Expression(self._target(), JSONB_CONTAINS, self._jsonb(other))
 
     def contained_by(self, other: Any) -> Expression:
@@ -464,6 +462,30 @@ class _JSONOperations:
         return Expression(self._target(), JSONB_CONTAINS_ALL_KEYS,
                           _text_array(_key_names(keys, key_list)))
 
+    # -- SQL/JSON paths (PostgreSQL 12+) ---------------------------------------------------
+    def _jsonpath(self, path: str) -> Any:
+        return _TypedValue(path, _fixed_type('JSONPATH'))
+
+    def path_exists(self, jsonpath: str) -> Expression:
+        """Whether the SQL/JSON path ``jsonpath`` finds anything here (``@?``)."""
+        return Expression(self._target(), '@?', self._jsonpath(jsonpath))
+
+    def path_match(self, jsonpath: str) -> Expression:
+        """Whether the SQL/JSON predicate ``jsonpath`` holds here (``@@``)."""
+        return Expression(self._target(), '@@', self._jsonpath(jsonpath))
+
+    def path_query(self, jsonpath: str) -> Any:
+        """Each item ``jsonpath`` finds here, one row each (``jsonb_path_query``)."""
+        return fn.jsonb_path_query(self._target(), self._jsonpath(jsonpath))
+
+    def path_query_array(self, jsonpath: str) -> Any:
+        """Every item ``jsonpath`` finds here, in one JSON array."""
+        return fn.jsonb_path_query_array(self._target(), self._jsonpath(jsonpath))
+
+    def path_query_first(self, jsonpath: str) -> Any:
+        """The first item ``jsonpath`` finds here (``NULL`` when none)."""
+        return fn.jsonb_path_query_first(self._target(), self._jsonpath(jsonpath))
+
     contains_any = has_any_keys
     contains_all = has_all_keys
 
@@ -478,12 +500,20 @@ class _JSONOperations:
 
 def _key_names(keys: tuple, key_list: Optional[Iterable]) -> list:
     """The keys of has_any_keys() / has_all_keys(): ``key_list=``, a single list, or
-    the positional arguments."""
+    the positional arguments; each a string (object keys and string array elements are
+    all ``?|`` / ``?&`` can test)."""
     if key_list is not None:
-        return list(key_list)
-    if len(keys) == 1 and isinstance(keys[0], (list, tuple, set, frozenset)):
-        return list(keys[0])
-    return list(keys)
+        names = list(key_list)
+    elif len(keys) == 1 and isinstance(keys[0], (list, tuple, set, frozenset)):
+        names = list(keys[0])
+    else:
+        names = list(keys)
+    odd = [name for name in names if not isinstance(name, str)]
+    if odd:
+        raise ProgrammingError(
+            'key tests (?| and ?&) take strings, not %r: they never match a number or '
+            'a boolean; test for values with contains()' % (odd[0],))
+    return names
 
 
 class JsonLookup(_JSONOperations, ColumnBase):
@@ -505,11 +535,12 @@ class JsonLookup(_JSONOperations, ColumnBase):
         return type(self)(self.field, self.parts + (key,), self._as_json)
 
     def path(self, *keys: Any) -> 'JsonPath':
-        return JsonPath(self.field, self.parts + keys, self._as_json)
+        """The JSON value further down ``keys`` (``as_json(False)`` for its text)."""
+        return JsonPath(self.field, self.parts + keys, True)
 
-    def extract(self, *keys: Any) -> 'JsonLookup':
-        """The value further down ``keys``."""
-        return type(self)(self.field, self.parts + keys, self._as_json)
+    def extract(self, *keys: Any) -> 'JsonPath':
+        """The JSON value further down ``keys``."""
+        return JsonPath(self.field, self.parts + keys, True)
 
     def as_json(self, as_json: bool = True) -> 'JsonLookup':
         """Return the value as JSON (``->``, decoded into Python) instead of text."""
@@ -547,6 +578,27 @@ class JsonLookup(_JSONOperations, ColumnBase):
         return fn.jsonb_set(self.field._target(), _text_array(self.parts), self._jsonb(value),
                             SQL('true' if create_missing else 'false'))
 
+    def replace(self, value: Any) -> Any:
+        """The column with ``value`` at this path if something is there already."""
+        return self.set(value, create_missing=False)
+
+    def insert(self, value: Any) -> Any:
+        """The column with ``value`` at this path if nothing is there yet (a JSON
+        ``null`` is something); the column unchanged otherwise."""
+        column = self.field._target()
+        absent = Expression(Expression(column, '#>', _text_array(self.parts)), OP.IS, None)
+        return Case(None, [(absent, self.set(value))], column)
+
+    def append(self, value: Any) -> Any:
+        """The column with ``value`` added at the end of the array at this path."""
+        return fn.jsonb_insert(self.field._target(), _text_array(self.parts + (-1,)),
+                               self._jsonb(value), SQL('true'))
+
+    def update(self, value: Any) -> Any:  # type: ignore[override]
+        """The column with the object at this path merged with ``value`` (``||``:
+        its top-level keys win)."""
+        return self.set(Expression(self._target(), '||', self._jsonb(value)))
+
     def __sql__(self, ctx: Any) -> Any:
         if self._as_json and not self.field._binary:
             # json has no operators (not even =): a json value at a path is read as jsonb
@@ -570,7 +622,11 @@ class JsonLookup(_JSONOperations, ColumnBase):
 
 
 class JsonPath(JsonLookup):
-    """A lookup built from a list of keys: ``field.path('a', 0, 'b')``."""
+    """A lookup built from a list of keys: ``field.path('a', 0, 'b')``; read as JSON
+    (decoded) unless ``as_json(False)`` asks for its text."""
+
+    def __init__(self, field: 'JSONField', parts: tuple, as_json: bool = True) -> None:
+        super().__init__(field, parts, as_json)
 
 
 class JSONField(_JSONOperations, _CoreJSONField):
@@ -593,6 +649,14 @@ class JSONField(_JSONOperations, _CoreJSONField):
         if value is None or isinstance(value, Node):
             return value
         return self.dumps(_unwrap_json(value))
+
+    # a plain comparison of column values, each written by db_value() (so a subclass
+    # that converts its own values compares them too)
+    def __eq__(self, rhs: Any) -> Any:  # type: ignore[override]
+        return Field.__eq__(self, rhs)
+
+    def __ne__(self, rhs: Any) -> Any:  # type: ignore[override]
+        return Field.__ne__(self, rhs)
 
     def _value_converter(self) -> Callable:
         def convert(value: Any) -> Any:
