@@ -140,12 +140,12 @@ class ArrayValue(_TypedValue):
 
 
 def _bounds(item: Any) -> Any:
-    """A 0-based index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 4)``.
+    """A 0-based index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 3)``.
 
-    As in peewee, both bounds of a slice are inclusive 0-based positions (``1:3`` is the
-    second to fourth elements), so code written for peewee reads the same elements; an
-    open bound stays open.  Strings ``'2'`` / ``'1:3'`` are read the same way; a node is
-    used as the SQL index unchanged.
+    A slice reads as a Python slice does (``1:3`` is the second and third elements):
+    SQL's bounds are 1-based and both inclusive, so the start moves up by one and the
+    stop stays; an open bound stays open.  Strings ``'2'`` / ``'1:3'`` are read the same
+    way; a node is used as the SQL index unchanged.
     """
     if isinstance(item, Node):
         return item
@@ -165,8 +165,7 @@ def _bounds(item: Any) -> Any:
                 raise ValueError('array slice bounds must be non-negative integers, got %r'
                                  % (item,))
         low = None if item.start is None else item.start + 1
-        high = None if item.stop is None else item.stop + 1
-        return (low, high)
+        return (low, item.stop)
     if isinstance(item, bool) or not isinstance(item, int):
         raise TypeError('arrays are indexed by integers or slices, got %r' % (item,))
     if item < 0:
@@ -221,9 +220,8 @@ def parse_array(text: str) -> list:
 class ObjectSlice(ColumnBase):
     """``"col"[i]``, ``"col"[a:b]``, ``"col"[i][j]``: elements or slices of an array.
 
-    Positions count from 0 and both slice bounds are inclusive, as in peewee; they are
-    rendered as SQL's 1-based bounds: ``tags[0]`` is ``tags[1]``, ``tags[1:3]`` is
-    ``tags[2:4]``.
+    Positions count from 0 and slices read as Python's; they are rendered as SQL's
+    1-based inclusive bounds: ``tags[0]`` is ``tags[1]``, ``tags[1:3]`` is ``tags[2:3]``.
     """
 
     def __init__(self, node: Any, parts: tuple) -> None:
