@@ -228,6 +228,9 @@ class ObjectSlice(ColumnBase):
         self.node = node
         self.parts = parts
 
+    # usable as a key of Model.update({Model.ints[0][0]: ...}): hashed by identity
+    __hash__ = ColumnBase.__hash__
+
     @classmethod
     def create(cls, node: Any, value: Any) -> 'ObjectSlice':
         return cls(node, (_bounds(value),))
@@ -1079,10 +1082,12 @@ class ServerSideQuery(Node):
         """The :class:`FetchManyCursor` once executed."""
         return None if self._cursor_wrapper is None else self._cursor_wrapper.cursor
 
-    def close(self) -> None:
-        """Release the server-side cursor."""
-        if self._cursor_wrapper is not None:
-            self._cursor_wrapper.cursor.close()
+    def close(self) -> bool:
+        """Release the server-side cursor; ``False`` when the query never ran."""
+        if self._cursor_wrapper is None:
+            return False
+        self._cursor_wrapper.cursor.close()
+        return True
 
 
 def ServerSide(query: Any, database: Any = None, array_size: Optional[int] = None) -> Iterator:

@@ -195,6 +195,15 @@ def test_array_membership(db):
     assert '("t1"."tags" @> CAST(%s AS VARCHAR(20)[]))' in text and params == [['x']]
 
 
+def test_array_element_as_update_target(db):
+    setup(db, Post)
+    Post.create(title='a', tags=[], grid=[[0, 1], [2, 3]])
+    Post.create(title='b', tags=[], grid=[[4, 5], [6, 7]])
+    assert Post.update({Post.grid[0][0]: Post.grid[0][0] + 1}).execute() == 2
+    assert [p.grid for p in Post.select().order_by(Post.title)] == \
+        [[[1, 1], [2, 3]], [[5, 5], [6, 7]]]
+
+
 def test_array_updates_and_errors(db):
     setup(db, Post)
     post = Post.create(title='a', tags=['x'])
@@ -556,9 +565,10 @@ def test_server_side_query_fetches_in_batches(big):
         assert (cursor.fetches, cursor.rows_fetched) == (6, 3000)
         assert query._cursor_wrapper.row_cache == []    # rows are not cached
         assert open_cursors(db) == 1
-        query.close()
+        assert query.close() is True
         assert open_cursors(db) == 0
         assert db.in_transaction()                      # the caller's transaction
+    assert ServerSideQuery(Row.select()).close() is False     # never ran
 
 
 def test_server_side_generator_closed_early_ends_its_transaction(big):
