@@ -441,6 +441,18 @@ def test_json_updates(docs):
     assert meta == ({'new': 1} if is_pg(docs) else {'ok': True, 'k': 'new', 'new': 1})
 
 
+def test_on_conflict_update_by_field_name_converts_the_value(docs):
+    """``update={'data': {...}}`` (a name, not the field) still writes the value through
+    the field, as ``update={Doc.data: {...}}`` does."""
+    a = Doc.get(Doc.name == 'a')
+    for key in ('data', Doc.data):
+        (Doc.insert(id=a.id, name='a', data={'x': 0})
+         .on_conflict('update', conflict_target=[Doc.id], update={key: {'by': str(key)}})
+         .execute())
+        assert Doc.get_by_id(a.id).data == {'by': str(key)}
+    assert Doc.select().count() == len(DOCS)
+
+
 def test_json_bulk_update(docs):
     objs = list(Doc.select().where(Doc.name.in_(['a', 'd'])).order_by(Doc.name))
     objs[0].data = {'replaced': [1]}
