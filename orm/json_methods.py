@@ -8,11 +8,11 @@ into that engine's SQL:
 ==================== ================================ ===================================
 operation            SQLite (JSON1, 3.38+)            PostgreSQL (``jsonb``)
 ==================== ================================ ===================================
-``data['a'][0]``     ``data -> '$."a"[0]'``           ``data -> 'a' -> 0``
-``.as_text()``       ``data ->> '$."a"[0]'``          ``data -> 'a' ->> 0``
+``data['a'][0]``     ``data -> '$."a"[0]'``           ``data #> '{a,0}'``
+``.as_text()``       ``data ->> '$."a"[0]'``          ``data #>> '{a,0}'``
 ``.set(v)``          ``json_set(data, path, v)``      ``jsonb_set(data, '{a,0}', v)``
 ``.remove()``        ``json_remove(data, path)``      ``data #- '{a,0}'``
-``.length()``        ``json_array_length(data, p)``   ``jsonb_array_length(data -> ...)``
+``.length()``        ``json_array_length(data, p)``   ``jsonb_array_length(data #> ...)``
 ``update(v)``        ``json_patch`` (deep merge)      ``data || v`` (top-level merge)
 ``contains(v)``      structural test in SQL           ``data @> v``
 ``has_key(k)``       ``json_type(data, path)``        ``data ? k``
@@ -417,19 +417,15 @@ class PostgresqlJSONMethods(BaseJSONMethods):
         return Cast(_raw(field.dumps(value)), 'JSONB')
 
     @staticmethod
-    def _key(key: Any) -> Value:
-        return _raw(key if isinstance(key, int) and not isinstance(key, bool) else str(key))
+    def _key_path(keys: Sequence) -> Value:
+        """``keys`` as one ``text[]`` parameter (array positions as their digits)."""
+        return _raw([str(key) for key in keys])
 
     def extract(self, field: Any, keys: Sequence) -> Any:
-        node = field
-        for key in keys:
-            node = Expression(node, '->', self._key(key))
-        return node
+        return Expression(field, '#>', self._key_path(keys)) if keys else field
 
     def extract_text(self, field: Any, keys: Sequence) -> Any:
-        if not keys:
-            return field
-        return Expression(self.extract(field, keys[:-1]), '->>', self._key(keys[-1]))
+        return Expression(field, '#>>', self._key_path(keys)) if keys else field
 
     def cast_type(self, kind: str) -> str:
         return {'int': 'INTEGER', 'float': 'DOUBLE PRECISION'}[kind]

@@ -472,9 +472,9 @@ def test_json_path_sql_per_dialect():
     with pg.bind_ctx([Doc]):
         sql, params = Doc.select(Doc.data['a'][0].as_text()).where(
             Doc.data.has_key('k')).sql()
-    assert sql == ('SELECT (("t1"."data" -> %s) ->> %s) FROM "doc" AS "t1" '
+    assert sql == ('SELECT ("t1"."data" #>> %s) FROM "doc" AS "t1" '
                    'WHERE ("t1"."data" ? %s)')
-    assert params == ['a', 0, 'k']
+    assert params == [['a', '0'], 'k']
     assert orm.BaseJSONMethods.json_path(['a"b', 1, -2]) == '$."a\\"b"[1][#-2]'
 
 
