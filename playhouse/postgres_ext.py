@@ -37,6 +37,7 @@ import datetime
 import json
 import logging
 import re
+import uuid
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from orm import (OP, SQL, Case, Cast, ColumnBase, DateTimeField, ExceptionWrapper,
@@ -171,6 +172,13 @@ def _bounds(item: Any) -> Any:
     if item < 0:
         raise ValueError('negative array positions are not supported, got %d' % item)
     return (item + 1,)
+
+
+def _uuid_literal(item: Any) -> Any:
+    if isinstance(item, uuid.UUID):
+        from psycopg2.extras import UUID_adapter   # psycopg2 is installed: it is in use
+        return UUID_adapter(item)
+    return item
 
 
 _ARRAY_ITEM = re.compile(r'"((?:[^"\\]|\\.)*)"|([^,{}"]+)')
@@ -333,7 +341,19 @@ class ArrayField(IndexedFieldMixin, Field):
             raise ValueError('%s expects a list, got %r' % (self, value))
         if self.convert_values:
             return self._convert(value, self._item_field.db_value, self.dimensions)
-        return [list(v) if isinstance(v, tuple) else v for v in value]
+        value = [list(v) if isinstance(v, tuple) else v for v in value]
+        if self._on_psycopg2():
+            # psycopg2 adapts no UUID (psycopg 3 does): each element is written as a
+            # uuid literal, so that the list becomes a uuid[]
+            value = self._convert(value, _uuid_literal, self.dimensions)
+        return value
+
+    def _on_psycopg2(self) -> bool:
+        try:
+            adapter = getattr(self.model._meta.database, 'adapter', None)
+        except Exception:           # an unbound model, an uninitialised proxy
+            return False
+        return isinstance(adapter, Psycopg2Adapter)
 
     def python_value(self, value: Any) -> Any:
         if value is None:

@@ -195,6 +195,21 @@ def test_array_membership(db):
     assert '("t1"."tags" @> CAST(%s AS VARCHAR(20)[]))' in text and params == [['x']]
 
 
+class Ids(Model):
+    native = ArrayField(UUIDField, index=False)
+
+
+def test_array_of_native_uuids(db):
+    """UUIDs go into a uuid[] column on both drivers (psycopg2 adapts none by itself)."""
+    setup(db, Ids)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    Ids.create(native=[first, second])
+    Ids.insert(native=[second]).execute()
+    stored = db.execute_sql('SELECT native::text[] FROM ids ORDER BY id').fetchall()
+    assert stored == [([str(first), str(second)],), ([str(second)],)]
+    assert Ids.select().where(Ids.native.contains(second)).count() == 2
+
+
 def test_array_element_as_update_target(db):
     setup(db, Post)
     Post.create(title='a', tags=[], grid=[[0, 1], [2, 3]])
