@@ -176,7 +176,7 @@ def _bounds(item: Any) -> Any:
 
 def _uuid_literal(item: Any) -> Any:
     if isinstance(item, uuid.UUID):
-        from psycopg2.extras import UUID_adapter   # psycopg2 is installed: it is in use
+        from psycopg2.extras import UUID_adapter  # type: ignore  # psycopg2 is in use
         return UUID_adapter(item)
     return item
 
