@@ -31,6 +31,7 @@ from .database import (ColumnMetadata, ConnectionContext, Database, DatabaseProx
                        ForeignKeyMetadata, IndexMetadata, Proxy, QueryEvent, ViewMetadata,
                        log_statement, query_logger, use_query_logger)
 from .sqlite_db import SqliteDatabase
+from .sqlite_rank import fts_bm25, fts_bm25f, fts_lucene, fts_rank
 from .postgres_db import PostgresqlDatabase, isolation_level_sql
 from .postgres_adapters import PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter
 from .json_methods import (BaseJSONMethods, JSONPath, MySQLJSONMethods, PostgresqlJSONMethods,

@@ -569,6 +569,11 @@ class Database:
     # ``with db:`` -- a connection and a transaction for the block.  Each level keeps
     # an ExitStack frame on the thread's slot; the outermost frame also closes the
     # connection, after its transaction has ended.
+    def __deepcopy__(self, memo: dict) -> 'Database':
+        # a database is a shared resource (connections, locks): copies of models,
+        # fields and queries keep referring to the same one
+        return self
+
     def __enter__(self) -> 'Database':
         frame = contextlib.ExitStack()
         if not self._state.ctx:

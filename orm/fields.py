@@ -1132,12 +1132,17 @@ class JSONField(FieldDatabaseHook, _AnyValue[_N]):
         """The number of items of the top-level array."""
         return self._operation('length')
 
+    def append(self, value: Any) -> Any:
+        """The document (an array) with ``value`` added at its end, for
+        ``Model.update()``."""
+        return self._operation('append', value)
+
     def contains(self, value: Any) -> Any:  # type: ignore[override]
         """Whether the document contains ``value`` (``@>`` on PostgreSQL)."""
         return self._operation('contains', value)
 
     def contained_by(self, value: Any) -> Any:
-        """Whether ``value`` contains the document (``<@``; PostgreSQL)."""
+        """Whether ``value`` contains the document (``<@`` on PostgreSQL)."""
         return self._operation('contained_by', value)
 
     def has_key(self, key: Any) -> Any:

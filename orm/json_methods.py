@@ -8,11 +8,11 @@ into that engine's SQL:
 ==================== ================================ ===================================
 operation            SQLite (JSON1, 3.38+)            PostgreSQL (``jsonb``)
 ==================== ================================ ===================================
-``data['a'][0]``     ``data -> '$."a"[0]'``           ``data -> 'a' -> 0``
-``.as_text()``       ``data ->> '$."a"[0]'``          ``data -> 'a' ->> 0``
+``data['a'][0]``     ``data -> '$."a"[0]'``           ``data #> '{a,0}'``
+``.as_text()``       ``data ->> '$."a"[0]'``          ``data #>> '{a,0}'``
 ``.set(v)``          ``json_set(data, path, v)``      ``jsonb_set(data, '{a,0}', v)``
 ``.remove()``        ``json_remove(data, path)``      ``data #- '{a,0}'``
-``.length()``        ``json_array_length(data, p)``   ``jsonb_array_length(data -> ...)``
+``.length()``        ``json_array_length(data, p)``   ``jsonb_array_length(data #> ...)``
 ``update(v)``        ``json_patch`` (deep merge)      ``data || v`` (top-level merge)
 ``contains(v)``      structural test in SQL           ``data @> v``
 ``has_key(k)``       ``json_type(data, path)``        ``data ? k``
@@ -27,7 +27,8 @@ import itertools
 from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 
 from .exceptions import NotSupportedError
-from .sql.nodes import (OP, SQL, Cast, ColumnBase, Expression, Node, NodeList, Value, fn)
+from .sql.nodes import (OP, SQL, Case, Cast, ColumnBase, Expression, Node, NodeList, Value,
+                        fn)
 
 __all__ = ['BaseJSONMethods', 'SqliteJSONMethods', 'PostgresqlJSONMethods',
            'MySQLJSONMethods', 'JSONPath', 'JSONExpression', 'json_methods_for',
@@ -142,6 +143,19 @@ class BaseJSONMethods:
     def remove(self, field: Any, keys: Sequence) -> Node:
         raise NotImplementedError
 
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """The document with ``value`` at ``keys`` when nothing is there yet (a JSON
+        ``null`` counts as something)."""
+        raise NotImplementedError
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """The document with ``value`` at ``keys`` when something is there already."""
+        raise NotImplementedError
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """The document with ``value`` added at the end of the array at ``keys``."""
+        raise NotImplementedError
+
     def update(self, field: Any, value: Any) -> Node:
         raise NotImplementedError
 
@@ -200,7 +214,8 @@ class SqliteJSONMethods(BaseJSONMethods):
     """SQLite's JSON functions and ``->`` / ``->>`` operators (SQLite 3.38 or newer).
 
     The column is ``TEXT`` (a ``JSON`` column would have NUMERIC affinity and store
-    ``'123'`` as a number).  ``contained_by()`` is not available on SQLite.
+    ``'123'`` as a number).  Containment (``contains()``, ``contained_by()``) is written
+    out in SQL with ``json_type()`` and ``json_each()``: it reads every row.
     """
 
     field_type = 'TEXT'
@@ -239,14 +254,34 @@ class SqliteJSONMethods(BaseJSONMethods):
             return Expression(lhs, OP.AND, type_test)
         return Expression(lhs, OP.OR, Expression(type_test, OP.EQ, SQL('0')))
 
-    def set(self, field: Any, keys: Sequence, value: Any) -> Node:
+    def _new_value(self, field: Any, value: Any) -> Any:
+        """``value`` as the new value of a JSON function: JSON for containers, null
+        and booleans, an SQL value (a JSON number or string) otherwise."""
         if isinstance(value, Node):
-            new = value
-        elif value is None or _is_container(value) or isinstance(value, bool):
-            new = self.json_value(field, value)
-        else:
-            new = _raw(value)
-        return fn.json_set(field, self._path(keys), new)
+            return value
+        if value is None or _is_container(value) or isinstance(value, bool):
+            return self.json_value(field, value)
+        return _raw(value)
+
+    def set(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.json_set(field, self._path(keys), self._new_value(field, value))
+
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.json_insert(field, self._path(keys), self._new_value(field, value))
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.json_replace(field, self._path(keys), self._new_value(field, value))
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """``$...[#]`` names the slot after the last element of an array (anything
+        else there is left alone); a missing array is created with ``value`` in it."""
+        new = self._new_value(field, value)
+        at_end = fn.json_set(field, _raw(self.json_path(keys) + '[#]'), new)
+        if not keys:
+            return at_end
+        missing = Expression(fn.json_type(field, self._path(keys)), OP.IS, None)
+        return Case(None, [(missing, fn.json_set(field, self._path(keys),
+                                                 fn.json_array(new)))], at_end)
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return fn.json_remove(field, self._path(keys))
@@ -305,10 +340,49 @@ class SqliteJSONMethods(BaseJSONMethods):
             raise TypeError('contains() on SQLite needs a Python value, not an expression')
         return self._contains(field, self.json_path(keys), value)
 
+    def _scalar_is(self, kind: Any, atom: Any, value: Any) -> Node:
+        """Whether the JSON scalar of type ``kind`` and SQL value ``atom`` is ``value``."""
+        test = Expression(kind, OP.IN, _raw_list(_sqlite_types(value)))
+        if value is None or isinstance(value, bool):
+            return test
+        return Expression(test, OP.AND, Expression(atom, OP.EQ, _raw(value)))
+
+    def _within(self, doc: Any, path: str, kind: Any, atom: Any, value: Any) -> Node:
+        """Whether the JSON at ``path`` in ``doc`` (of type ``kind``, read as ``atom``)
+        is contained in ``value`` (``value @> it``, as jsonb has it): each key of an
+        object must be a key of ``value`` holding something that contains its value;
+        each element of an array must be contained in an element of ``value``."""
+        if not _is_container(value):
+            return self._scalar_is(kind, atom, value)
+        alias = '"_orm_je%d"' % next(self._aliases)
+        item = (SQL('%s.value' % alias), '$', SQL('%s.type' % alias), SQL('%s.atom' % alias))
+        fits: list[Node]
+        if isinstance(value, dict):
+            fits = [Expression(Expression(SQL('%s.key' % alias), OP.EQ, _raw(key)), OP.AND,
+                               self._within(*item, inner)) for key, inner in value.items()]
+            shape = 'object'
+        else:
+            fits = [self._within(*item, inner) for inner in value]
+            shape = 'array'
+        misfit = NodeList((SQL('NOT EXISTS (SELECT 1 FROM json_each('), doc, SQL(', '),
+                           _raw(path), SQL(') AS %s WHERE NOT ' % alias),
+                           NodeList((_any(fits),), parens=True), SQL(')')), glue='')
+        test: Node = Expression(Expression(kind, OP.EQ, _raw(shape)), OP.AND, misfit)
+        if shape == 'array':
+            # like jsonb, an array contains a scalar that is one of its elements
+            members = [self._scalar_is(kind, atom, inner) for inner in value
+                       if not _is_container(inner)]
+            if members:
+                test = Expression(test, OP.OR, _any(members))
+        return test
+
     def contained_by(self, field: Any, keys: Sequence, value: Any) -> Node:
-        raise NotSupportedError(
-            'contained_by() is not available on SQLite: test the other way round with '
-            'contains(), or use PostgreSQL (jsonb <@)')
+        if isinstance(value, Node):
+            raise TypeError('contained_by() on SQLite needs a Python value, not an '
+                            'expression')
+        path = self.json_path(keys)
+        return self._within(field, path, fn.json_type(field, _raw(path)),
+                            Expression(field, '->>', _raw(path)), value)
 
     def has_key(self, field: Any, keys: Sequence, key: Any) -> Node:
         return Expression(fn.json_type(field, self._path(tuple(keys) + (key,))),
@@ -343,19 +417,15 @@ class PostgresqlJSONMethods(BaseJSONMethods):
         return Cast(_raw(field.dumps(value)), 'JSONB')
 
     @staticmethod
-    def _key(key: Any) -> Value:
-        return _raw(key if isinstance(key, int) and not isinstance(key, bool) else str(key))
+    def _key_path(keys: Sequence) -> Value:
+        """``keys`` as one ``text[]`` parameter (array positions as their digits)."""
+        return _raw([str(key) for key in keys])
 
     def extract(self, field: Any, keys: Sequence) -> Any:
-        node = field
-        for key in keys:
-            node = Expression(node, '->', self._key(key))
-        return node
+        return Expression(field, '#>', self._key_path(keys)) if keys else field
 
     def extract_text(self, field: Any, keys: Sequence) -> Any:
-        if not keys:
-            return field
-        return Expression(self.extract(field, keys[:-1]), '->>', self._key(keys[-1]))
+        return Expression(field, '#>>', self._key_path(keys)) if keys else field
 
     def cast_type(self, kind: str) -> str:
         return {'int': 'INTEGER', 'float': 'DOUBLE PRECISION'}[kind]
@@ -373,6 +443,20 @@ class PostgresqlJSONMethods(BaseJSONMethods):
     def set(self, field: Any, keys: Sequence, value: Any) -> Node:
         return fn.jsonb_set(field, self._path_array(keys), self.json_value(field, value),
                             SQL('true'))
+
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        # #> gives SQL NULL for a missing path, but jsonb 'null' for a stored null
+        absent = Expression(Expression(field, '#>', self._path_array(keys)), OP.IS, None)
+        return Case(None, [(absent, self.set(field, keys, value))], field)
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.jsonb_set(field, self._path_array(keys), self.json_value(field, value),
+                            SQL('false'))
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """``jsonb_insert`` after the element at index -1 (the last one)."""
+        return fn.jsonb_insert(field, self._path_array(tuple(keys) + (-1,)),
+                               self.json_value(field, value), SQL('true'))
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return Expression(field, '#-', self._path_array(keys))
@@ -437,6 +521,15 @@ class MySQLJSONMethods(BaseJSONMethods):
 
     def set(self, field: Any, keys: Sequence, value: Any) -> Node:
         return fn.JSON_SET(field, self._path(keys), self.json_value(field, value))
+
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.JSON_INSERT(field, self._path(keys), self.json_value(field, value))
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.JSON_REPLACE(field, self._path(keys), self.json_value(field, value))
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.JSON_ARRAY_APPEND(field, self._path(keys), self.json_value(field, value))
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return fn.JSON_REMOVE(field, self._path(keys))
@@ -625,9 +718,13 @@ class JSONPath(ColumnBase):
         return Expression(self._compare(OP.GTE, lo), OP.AND, self._compare(OP.LTE, hi))
 
     def in_(self, values: Any) -> Node:  # type: ignore[override]
+        if isinstance(values, Node):        # a subquery: its rows are compared as read
+            return Expression(self, OP.IN, values)
         return _any([self._compare(OP.EQ, value) for value in values])
 
     def not_in(self, values: Any) -> Node:  # type: ignore[override]
+        if isinstance(values, Node):
+            return Expression(self, OP.NOT_IN, values)
         return _all([self._compare(OP.NE, value) for value in values])
 
     # text matching reads the value as text
@@ -652,11 +749,14 @@ class JSONPath(ColumnBase):
         return self._defer(lambda m: getattr(m, name)(field, keys, *args))
 
     def contains(self, value: Any) -> Node:  # type: ignore[override]
-        """Whether the value here contains ``value`` (``@>`` on PostgreSQL)."""
+        """Whether the value here contains ``value`` (``@>`` on PostgreSQL); read as
+        text (:meth:`as_text`), whether the text contains the string ``value``."""
+        if self._where.as_text:
+            return ColumnBase.contains(self, value)
         return self._op('contains', value)
 
     def contained_by(self, value: Any) -> Node:
-        """Whether ``value`` contains the value here (``<@``; PostgreSQL only)."""
+        """Whether ``value`` contains the value here (``<@`` on PostgreSQL)."""
         return self._op('contained_by', value)
 
     def has_key(self, key: Any) -> Node:
@@ -678,6 +778,21 @@ class JSONPath(ColumnBase):
     def set(self, value: Any) -> Node:
         """The document with this path set to ``value`` (for ``update()``)."""
         return self._op('set', value)
+
+    def insert(self, value: Any) -> Node:
+        """The document with ``value`` here if the path is absent (a stored JSON null
+        is not absent); unchanged otherwise.  For ``update()``."""
+        return self._op('insert', value)
+
+    def replace(self, value: Any) -> Node:
+        """The document with ``value`` here if the path exists; unchanged otherwise."""
+        return self._op('replace', value)
+
+    def append(self, value: Any) -> Node:
+        """The document with ``value`` appended to the array here.  What happens when
+        the value here is no array, or missing, depends on the engine (see the JSON
+        methods)."""
+        return self._op('append', value)
 
     def remove(self) -> Node:
         """The document without this path (for ``update()``)."""

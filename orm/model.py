@@ -94,8 +94,9 @@ class Model(ModelCore, metaclass=ModelBase):
     @classmethod
     def _field_for(cls, key: Any, lenient: bool) -> Any:
         """The field a data key names: a field itself, a field or column name, or (for
-        keyword arguments, ``lenient``) any attribute that renders as a column."""
-        if isinstance(key, Field):
+        keyword arguments, ``lenient``) any attribute that renders as a column.  Another
+        SQL node (an array element ``tags[0]`` ...) is taken as the target it names."""
+        if isinstance(key, Node):
             return key
         field = cls._meta.combined.get(key)
         if field is not None:

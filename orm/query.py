@@ -299,6 +299,8 @@ class _JoinPlanner:
             self.on = on.alias()              # the bare condition
 
     def plan(self) -> tuple[Any, Any, Any]:
+        if self.on is None and getattr(self.dest, '_lateral', None):
+            self.on = True      # a lateral subquery relates itself to the outer row
         src_model, src_fields = _model_behind(self.src)
         dest_model, dest_fields = _model_behind(self.dest)
         if src_model is None or dest_model is None:

@@ -8,6 +8,7 @@ import re
 import sqlite3
 from typing import Any, Callable, Optional
 
+from .sqlite_rank import RANK_FUNCTIONS
 from .database import (SENTINEL, ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata,
                        ViewMetadata, log_statement, set_up_or_close)
 from .dialects.sqlite import SqliteDialect
@@ -186,7 +187,8 @@ class SqliteDatabase(Database):
         self._udfs: dict[tuple[str, str], tuple] = {}
         self._extensions: dict[str, None] = {}
         self._timeout: float = 5
-        for option in ('c_extensions', 'rank_functions', 'regexp_function', 'bloomfilter',
+        rank_functions = kwargs.pop('rank_functions', False)
+        for option in ('c_extensions', 'regexp_function', 'bloomfilter',
                        'json_contains'):     # playhouse.sqlite_ext's; nothing to do here
             kwargs.pop(option, None)
         super().__init__(database, *args, **kwargs)
@@ -195,6 +197,9 @@ class SqliteDatabase(Database):
         self.register_function(_sqlite_regexp, 'regexp', 2, deterministic=True)
         self.register_function(_sqlite_date_part, 'date_part', 2, deterministic=True)
         self.register_function(_sqlite_date_trunc, 'date_trunc', 2, deterministic=True)
+        if rank_functions:           # FTS3/4 relevance (FTSModel.search() and friends)
+            for name, function in RANK_FUNCTIONS.items():
+                self.register_function(function, name)
 
     def init(self, database: Optional[str], pragmas: Any = None, timeout: Optional[float] = 5,
              returning_clause: Optional[bool] = None, **kwargs: Any) -> None:
@@ -238,9 +243,6 @@ class SqliteDatabase(Database):
     def _set_server_version(self, conn: Any) -> None:
         self.server_version = sqlite3.sqlite_version_info
         self.dialect.server_version = sqlite3.sqlite_version_info
-
-    def _driver_in_transaction(self, conn: Any) -> bool:
-        return conn.in_transaction
 
     def _add_conn_hooks(self, conn: Any) -> None:
         """Give a new connection everything registered on this database."""
@@ -537,7 +539,8 @@ class SqliteDatabase(Database):
 
     def atomic(self, lock_type: Optional[str] = None) -> _atomic:
         """A transaction (with ``lock_type``) when outermost, a savepoint when nested."""
-        return _atomic(self, lock_type=lock_type)
+        # no lock type: transaction() is called bare, so an override without it still works
+        return _atomic(self, lock_type=lock_type) if lock_type else _atomic(self)
 
     def transaction(self, lock_type: Optional[str] = None) -> _transaction:
         """A transaction begun with ``BEGIN <lock_type>``."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import itertools
 import logging
 import select
 import threading
@@ -71,37 +70,53 @@ def _check_limit(name: str, value: Any, allow_zero: bool) -> Any:
     return value
 
 
+def _flag(value: Any) -> bool:
+    # URL options arrive as text: '0', 'false', 'no' and 'off' turn a flag off
+    if isinstance(value, str):
+        return value.strip().lower() not in ('', '0', 'false', 'no', 'off')
+    return bool(value)
+
+
+def _connection_limit(value: Any) -> Optional[int]:
+    # 0, like None, lifts the limit (a URL can only spell "no limit" as 0)
+    return _check_limit('max_connections', value, True) or None
+
+
 class PooledDatabase:
     """Mixin giving a :class:`orm.Database` subclass a pool of connections.
 
     Put it first among the bases: ``class MyPooled(PooledDatabase, SqliteDatabase)``.
 
-    :param max_connections: connections open at once (``None``: unlimited).
+    :param max_connections: connections open at once (``None`` or ``0``: unlimited).
     :param stale_timeout: seconds a connection may live before it is recycled.
     :param timeout: seconds to wait for a free connection (``None``: do not wait,
         ``0``: wait forever).
+    :param ping_on_checkout: on PostgreSQL and CockroachDB, run ``SELECT 1`` on an idle
+        connection before handing it out, and replace it when that fails (a backend the
+        server just terminated is otherwise only found out by the next statement).
 
     ``db.pool_stats()`` tells how many connections are idle and in use.
     """
 
     def __init__(self, database: Optional[str], max_connections: Optional[int] = 20,
                  stale_timeout: Optional[float] = None, timeout: Optional[float] = None,
-                 **kwargs: Any) -> None:
+                 ping_on_checkout: bool = True, **kwargs: Any) -> None:
         self._pool_lock = threading.RLock()
         self._pool_changed = threading.Condition(self._pool_lock)
         self._connections: list = []     # heap of (opened at, tie-breaker, connection)
         self._in_use: dict = {}          # conn_key(connection) -> PoolConnection
         self._opening = 0                # slots reserved by connects in progress
         self._checkins = 0               # bumped whenever a slot may have freed up
-        self._heap_counter = itertools.count()
+        self._heap_counter = 0           # the last tie-breaker handed out (see _park)
         self._opened_count = 0
         self._closed_count = 0
         self._wait_count = 0
         self._pool_local = threading.local()
         self.conn_key: Callable[[Any], Any] = id
-        self._max_connections = _check_limit('max_connections', max_connections, False)
+        self._max_connections = _connection_limit(max_connections)
         self._stale_timeout = _check_limit('stale_timeout', stale_timeout, False)
         self._wait_timeout = self._wait_timeout_value(timeout)
+        self._ping_on_checkout = _flag(ping_on_checkout)
         super().__init__(database, **kwargs)  # type: ignore[call-arg]
 
     @staticmethod
@@ -112,16 +127,19 @@ class PooledDatabase:
         return timeout
 
     def init(self, database: Optional[str], *args: Any, max_connections: Any = _UNSET,
-             stale_timeout: Any = _UNSET, timeout: Any = _UNSET, **kwargs: Any) -> None:
+             stale_timeout: Any = _UNSET, timeout: Any = _UNSET,
+             ping_on_checkout: Any = _UNSET, **kwargs: Any) -> None:
         """Change the database and connection arguments, and the pool settings given
         (by keyword; positional arguments go to the database class)."""
         super().init(database, *args, **kwargs)  # type: ignore[misc]
         if max_connections is not _UNSET:
-            self._max_connections = _check_limit('max_connections', max_connections, False)
+            self._max_connections = _connection_limit(max_connections)
         if stale_timeout is not _UNSET:
             self._stale_timeout = _check_limit('stale_timeout', stale_timeout, False)
         if timeout is not _UNSET:
             self._wait_timeout = self._wait_timeout_value(timeout)
+        if ping_on_checkout is not _UNSET:
+            self._ping_on_checkout = _flag(ping_on_checkout)
 
     @property
     def max_connections(self) -> Optional[int]:
@@ -184,52 +202,71 @@ class PooledDatabase:
                 self._pool_local.pending = None
 
     def _connect(self) -> Any:
-        now = time.time()
-        discard = []
-        conn = None
-        timestamp = now
-        with self._pool_lock:
-            while self._connections:
-                timestamp, _, candidate = heapq.heappop(self._connections)
-                if self._is_stale(timestamp, now):
-                    logger.debug('pool: closing stale connection %x', id(candidate))
-                    discard.append(candidate)
-                elif self._is_closed(candidate):
-                    logger.debug('pool: dropping closed connection %x', id(candidate))
-                    discard.append(candidate)
-                else:
-                    conn = candidate
-                    break
+        while True:
+            conn, timestamp = self._reserve()
             if conn is None:
-                if self._max_connections is not None and \
-                        len(self._in_use) + self._opening >= self._max_connections:
-                    self._closed_count += len(discard)
-                    self._close_quietly(discard)
-                    raise MaxConnectionsExceeded(
-                        'Max connections exceeded: %d connections are in use '
-                        '(max_connections=%d).' % (len(self._in_use), self._max_connections))
-                self._opening += 1
-            self._closed_count += len(discard)
-        self._close_quietly(discard)
-        if conn is None:
-            try:
-                conn = super()._connect()  # type: ignore[misc]
-            except BaseException:
-                with self._pool_lock:
-                    self._opening -= 1
-                    self._checkins += 1
-                    self._pool_changed.notify_all()
-                raise
-            timestamp = time.time()
+                return self._open_reserved()
+            # a round trip, when one is due, runs outside the lock: the slot is reserved
+            healthy = self._answers(conn)
             with self._pool_lock:
                 self._opening -= 1
-                self._opened_count += 1
-                self._register(conn, timestamp)
-            logger.debug('pool: opened connection %x', id(conn))
-        else:
+                if healthy:
+                    self._register(conn, timestamp)
+                else:
+                    self._closed_count += 1
+                    self._checkins += 1
+                    self._pool_changed.notify_all()
+            if healthy:
+                logger.debug('pool: reusing connection %x', id(conn))
+                return conn
+            logger.debug('pool: connection %x did not answer, dropped', id(conn))
+            self._close_quietly([conn])
+
+    def _reserve(self) -> tuple:
+        """Reserve a slot: with the oldest usable idle connection and when it was opened,
+        or ``(None, None)`` when a new connection is to be opened."""
+        now = time.time()
+        discard = []
+        found: tuple = (None, None)
+        try:
             with self._pool_lock:
-                self._register(conn, timestamp)
-            logger.debug('pool: reusing connection %x', id(conn))
+                while self._connections:
+                    timestamp, _, candidate = heapq.heappop(self._connections)
+                    if self._is_stale(timestamp, now):
+                        logger.debug('pool: closing stale connection %x', id(candidate))
+                        discard.append(candidate)
+                    elif self._is_closed(candidate):
+                        logger.debug('pool: dropping closed connection %x', id(candidate))
+                        discard.append(candidate)
+                    else:
+                        found = (candidate, timestamp)
+                        break
+                self._closed_count += len(discard)
+                limit = self._max_connections
+                if found[0] is None and limit is not None and \
+                        len(self._in_use) + self._opening >= limit:
+                    raise MaxConnectionsExceeded(
+                        'Max connections exceeded: %d connections are in use '
+                        '(max_connections=%d).' % (len(self._in_use), limit))
+                self._opening += 1
+        finally:
+            self._close_quietly(discard)
+        return found
+
+    def _open_reserved(self) -> Any:
+        try:
+            conn = super()._connect()  # type: ignore[misc]
+        except BaseException:
+            with self._pool_lock:
+                self._opening -= 1
+                self._checkins += 1
+                self._pool_changed.notify_all()
+            raise
+        with self._pool_lock:
+            self._opening -= 1
+            self._opened_count += 1
+            self._register(conn, time.time())
+        logger.debug('pool: opened connection %x', id(conn))
         return conn
 
     def _register(self, conn: Any, timestamp: float) -> None:
@@ -262,9 +299,8 @@ class PooledDatabase:
     def _discard_current(self, conn: Any) -> bool:
         """Close the calling thread's (broken) connection for good."""
         with self._lock:  # type: ignore[attr-defined]
-            self._forget(conn)
             try:
-                self._close(conn)
+                self._close(conn, close_conn=True)
             finally:
                 self._state.reset()  # type: ignore[attr-defined]
         return True
@@ -273,10 +309,11 @@ class PooledDatabase:
         key = self.conn_key(conn)
         with self._pool_lock:
             pool_conn = self._in_use.pop(key, None)
-            if pool_conn is None:
-                # manual_close(), close_all() or close_stale() already let go of it
-                close_conn = True
-            elif not close_conn:
+            if pool_conn is None and not close_conn:
+                # not checked out: close_all() or close_stale() already closed it, or it
+                # was checked in before (and may sit idle in the pool): leave it be
+                return
+            if pool_conn is not None and not close_conn:
                 if self._is_stale(pool_conn.timestamp, time.time()):
                     logger.debug('pool: connection %x is stale, closing', id(conn))
                     close_conn = True
@@ -284,8 +321,7 @@ class PooledDatabase:
                     logger.debug('pool: connection %x is not reusable, closing', id(conn))
                     close_conn = True
                 else:
-                    heapq.heappush(self._connections,
-                                   (pool_conn.timestamp, next(self._heap_counter), conn))
+                    self._park(conn, pool_conn.timestamp)
             if close_conn and pool_conn is not None:
                 self._closed_count += 1
             self._checkins += 1
@@ -293,13 +329,11 @@ class PooledDatabase:
         if close_conn:
             self._close_quietly([conn])
 
-    def _forget(self, conn: Any) -> None:
-        """Stop tracking ``conn`` (its check-in then closes it) and wake waiters."""
-        with self._pool_lock:
-            if self._in_use.pop(self.conn_key(conn), None) is not None:
-                self._closed_count += 1
-            self._checkins += 1
-            self._pool_changed.notify_all()
+    def _park(self, conn: Any, opened_at: float) -> None:
+        """Put ``conn`` among the idle connections (the caller holds the pool lock)."""
+        ticket = self._heap_counter + 1     # equal opening times leave in FIFO order
+        self._heap_counter = ticket
+        heapq.heappush(self._connections, (opened_at, ticket, conn))
 
     def _close_quietly(self, conns: list) -> None:
         for conn in conns:
@@ -332,10 +366,35 @@ class PooledDatabase:
                 poll = getattr(conn, 'poll', None)
                 if poll is not None:
                     poll()
+                    # psycopg2 files the server's FATAL goodbye among the notices, and
+                    # the socket may read quiet once poll() has taken it in
+                    if any(str(note).startswith('FATAL')
+                           for note in getattr(conn, 'notices', ())):
+                        return True
                 return _socket_readable(fileno())
         except Exception:
             return True
         return False
+
+    def _answers(self, conn: Any) -> bool:
+        """Whether an idle server connection about to be handed out answers a round trip.
+
+        A backend killed moments ago may not have said so yet, and nothing but a round
+        trip tells; off with ``ping_on_checkout=False``, and never done for SQLite."""
+        if not self._ping_on_checkout or \
+                not isinstance(getattr(self, 'adapter', None), PostgresAdapter):
+            return True
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute('SELECT 1')
+                cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception as exc:
+            logger.debug('pool: ping failed on %x: %s', id(conn), exc)
+            return False
+        return True
 
     def _can_reuse(self, conn: Any) -> bool:
         """Whether a checked-in connection may go back to the pool (rolls back if needed)."""
@@ -367,10 +426,7 @@ class PooledDatabase:
         if self._state.transactions:  # type: ignore[attr-defined]
             raise OperationalError('manual_close() while a transaction is open: leave the '
                                    'atomic()/transaction() block first.')
-        conn = self._state.conn  # type: ignore[attr-defined]
-        self._forget(conn)
-        self.close()
-        return True
+        return self._discard_current(self._state.conn)  # type: ignore[attr-defined]
 
     def close_idle(self) -> int:
         """Close the idle connections (in-use ones are left alone); return how many."""

@@ -22,6 +22,7 @@ subclassing :class:`Exporter` / :class:`Importer` and registering them in
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import csv
 import datetime
@@ -167,7 +168,7 @@ def _new_field(field_class: type) -> Field:
     return field_class(null=True)
 
 
-def _from_text(field: Field, value: Any) -> Any:
+def _from_text(field: Field, value: Any, encoding: '_Encoding') -> Any:
     """``value`` (possibly text from a file) converted for ``field``."""
     if value is None:
         return None
@@ -200,8 +201,8 @@ def _from_text(field: Field, value: Any) -> Any:
             if isinstance(field, UUIDField):
                 return uuid.UUID(value)
             if isinstance(field, BlobField):
-                return base64.b64decode(value.encode('ascii'), validate=True)
-        except (ValueError, ArithmeticError, UnicodeEncodeError):
+                return encoding.blob(value)
+        except (ValueError, ArithmeticError, UnicodeEncodeError, binascii.Error):
             return value
         return value
     if isinstance(value, (dict, list)) and isinstance(field, (TextField, BareField)):
@@ -225,11 +226,15 @@ class DataSet:
         :mod:`playhouse.db_url`) or a :class:`~orm.Database` object.
     :param include_views: list views in :attr:`tables` too (read them like tables).
     :param schema: the schema to work in (PostgreSQL), default the current one.
+    :param bare_fields: give every column of the tables' model classes a
+        :class:`~orm.BareField` (values pass as the driver gives them, for SQLite
+        columns whose declared types say little).
     :param kwargs: passed to ``playhouse.db_url.connect()`` with a URL.
     """
 
     def __init__(self, url: Any, include_views: bool = False,
-                 schema: Optional[str] = None, **kwargs: Any) -> None:
+                 schema: Optional[str] = None, bare_fields: bool = False,
+                 **kwargs: Any) -> None:
         if isinstance(url, Database) or hasattr(url, 'execute_sql'):
             self._database = url
             self._database_path = getattr(url, 'database', None)
@@ -238,6 +243,7 @@ class DataSet:
             self._database = connect(url, **kwargs)
         self._include_views = include_views
         self._schema = schema
+        self._bare_fields = bare_fields
         self._models: dict = {}
         self._export_formats = self.get_export_formats()
         self._import_formats = self.get_import_formats()
@@ -315,7 +321,7 @@ class DataSet:
         meta: dict = {}
         later = []
         for column in columns:
-            field_class = field_class_for(column.data_type)
+            field_class = BareField if self._bare_fields else field_class_for(column.data_type)
             if len(primary_keys) == 1 and column.name == primary_keys[0]:
                 if issubclass(field_class, IntegerField) and not _collides(column.name):
                     attrs[column.name] = AutoField()
@@ -381,24 +387,34 @@ class DataSet:
                              % (format, ', '.join(sorted(formats)))) from None
 
     def freeze(self, query: Any, format: str = 'csv', filename: Optional[str] = None,
-               file_obj: Any = None, encoding: str = 'utf8', **kwargs: Any) -> None:
+               file_obj: Any = None, encoding: str = 'utf8', iso8601_datetimes: bool = False,
+               base64_bytes: bool = False, **kwargs: Any) -> None:
         """Write the rows of ``query`` (e.g. ``table.all()`` or ``table.find(...)``) to
-        ``filename`` or ``file_obj`` as ``format``; ``kwargs`` go to the exporter."""
-        exporter = self._pick(self._export_formats, format, filename, file_obj)(query)
+        ``filename`` or ``file_obj`` as ``format``; ``kwargs`` go to the exporter.
+
+        Datetimes are written as ``str()`` spells them, or in ISO 8601 with
+        ``iso8601_datetimes``; bytes in hex, or in URL-safe base64 with
+        ``base64_bytes``."""
+        exporter_class = self._pick(self._export_formats, format, filename, file_obj)
+        exporter = exporter_class(query, iso8601_datetimes=iso8601_datetimes,
+                                  base64_bytes=base64_bytes)
         with _file(filename, file_obj, 'w', encoding) as out:
             exporter.export(out, **kwargs)
 
     def thaw(self, table: str, format: str = 'csv', filename: Optional[str] = None,
              file_obj: Any = None, strict: bool = False, encoding: str = 'utf8',
+             iso8601_datetimes: bool = False, base64_bytes: bool = False,
              **kwargs: Any) -> int:
         """Load rows from ``filename`` or ``file_obj`` in ``format`` into ``table``;
         returns the number of rows loaded.
 
         With ``strict``, values for columns the table does not have are dropped;
-        otherwise the columns are added (their types guessed from the values).
+        otherwise the columns are added (typed after the values). ``base64_bytes``
+        says blob values are in base64 rather than hex, as :meth:`freeze` wrote them.
         """
         importer_class = self._pick(self._import_formats, format, filename, file_obj)
-        importer = importer_class(self[table], strict)
+        importer = importer_class(self[table], strict, iso8601_datetimes=iso8601_datetimes,
+                                  base64_bytes=base64_bytes)
         with _file(filename, file_obj, 'r', encoding) as source:
             return importer.load(source, **kwargs)
 
@@ -496,6 +512,8 @@ class Table:
                               field.ddl(ctx)]))
             sql, params = ctx.query()
             db.execute_sql(sql, params)
+        if self.dataset._bare_fields:
+            self.dataset.update_cache(self.name)      # the columns as read: bare fields
 
     def _migrate_new_columns(self, data: dict) -> None:
         new = {key: _guess_field_class([value], parse_text=False)
@@ -650,41 +668,58 @@ def _stream(query: Any) -> tuple:
     return names, iter(())
 
 
-def _text_value(value: Any) -> Any:
-    """A value as it is written to a text format."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode('ascii')
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    return value
+class _Encoding:
+    """How dates and bytes are spelled in a file: ``str()`` of a datetime (``'2024-01-02
+    03:04:05'``) or ISO 8601 (``'2024-01-02T03:04:05'``); bytes as hex digits or as
+    URL-safe base64."""
+
+    def __init__(self, iso8601_datetimes: bool = False, base64_bytes: bool = False) -> None:
+        self.iso8601_datetimes = iso8601_datetimes
+        self.base64_bytes = base64_bytes
+
+    def text(self, value: Any) -> Any:
+        """``value`` as it is written to a file (unchanged when JSON or CSV can take it)."""
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            if self.base64_bytes:
+                return base64.urlsafe_b64encode(bytes(value)).decode('ascii')
+            return bytes(value).hex()
+        if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+            return value.isoformat() if self.iso8601_datetimes else str(value)
+        if isinstance(value, (decimal.Decimal, uuid.UUID)):
+            return str(value)
+        return value
+
+    def blob(self, text: str) -> bytes:
+        """The bytes ``text`` spells."""
+        if self.base64_bytes:
+            return base64.urlsafe_b64decode(text.encode('ascii'))
+        return bytes.fromhex(text)
 
 
 class Exporter:
-    """Writes the rows of a query to a file; subclasses implement :meth:`export`."""
+    """Writes the rows of a query to a file; subclasses implement :meth:`export`.
 
-    def __init__(self, query: Any) -> None:
+    :param iso8601_datetimes: write datetimes as ISO 8601 (``T`` between date and time)
+        rather than as ``str()`` gives them.
+    :param base64_bytes: write bytes in URL-safe base64 rather than in hex.
+    """
+
+    def __init__(self, query: Any, iso8601_datetimes: bool = False,
+                 base64_bytes: bool = False) -> None:
         self.query = query
+        self.encoding = _Encoding(iso8601_datetimes, base64_bytes)
 
     def export(self, file_obj: Any, **kwargs: Any) -> None:
         raise NotImplementedError
 
 
 class JSONExporter(Exporter):
-    """A JSON list of objects. Dates and times are written in ISO 8601, decimals and
-    UUIDs as strings, bytes in base64; ``kwargs`` go to :func:`json.dump` (e.g.
+    """A JSON list of objects. Dates and times, decimals and UUIDs are written as
+    strings, bytes as hex digits (or base64); ``kwargs`` go to :func:`json.dump` (e.g.
     ``indent=2``)."""
 
-    def __init__(self, query: Any, iso8601_datetimes: bool = True) -> None:
-        super().__init__(query)
-        self.iso8601_datetimes = iso8601_datetimes
-
     def _default(self, value: Any) -> Any:
-        if isinstance(value, (datetime.datetime, datetime.date, datetime.time)) and \
-                not self.iso8601_datetimes:
-            return str(value)
-        converted = _text_value(value)
+        converted = self.encoding.text(value)
         if converted is value:
             raise TypeError('cannot write %r (%s) as JSON' % (value, type(value).__name__))
         return converted
@@ -708,7 +743,7 @@ class CSVExporter(Exporter):
         if header:
             writer.writerow(names)
         for row in rows:
-            writer.writerow(['' if row[name] is None else _text_value(row[name])
+            writer.writerow(['' if row[name] is None else self.encoding.text(row[name])
                              for name in names])
 
 
@@ -729,19 +764,28 @@ class Importer:
     :param table: the destination table.
     :param strict: drop values for columns the table does not have (otherwise the
         columns are added, typed after the values).
+    :param iso8601_datetimes: accepted for symmetry with :class:`Exporter`: datetimes
+        are read in either spelling.
+    :param base64_bytes: bytes for blob columns are in URL-safe base64, not hex.
     """
 
     batch_size = 200
 
-    def __init__(self, table: Table, strict: bool = False) -> None:
+    def __init__(self, table: Table, strict: bool = False, iso8601_datetimes: bool = False,
+                 base64_bytes: bool = False) -> None:
         self.table = table
         self.strict = strict
+        self.encoding = _Encoding(iso8601_datetimes, base64_bytes)
 
     def load(self, file_obj: Any, **kwargs: Any) -> int:
         raise NotImplementedError
 
-    def insert_rows(self, rows: list, parse_text: bool = True) -> int:
-        """Insert ``rows`` (dicts), adding or skipping unknown columns; returns the count."""
+    def insert_rows(self, rows: list, parse_text: bool = False) -> int:
+        """Insert ``rows`` (dicts), adding or skipping unknown columns; returns the count.
+
+        A column added is typed after the Python values given for it; with
+        ``parse_text``, text that reads as a number, a boolean, a date or a time counts
+        as one (``'007'`` then becomes the integer 7: off by default)."""
         table = self.table
         meta = table.model_class._meta
         if self.strict:
@@ -757,7 +801,8 @@ class Importer:
                     key: _guess_field_class((row.get(key) for row in rows), parse_text)
                     for key in new})
         fields = meta.fields
-        converted = [{key: _from_text(fields[key], value) for key, value in row.items()}
+        converted = [{key: _from_text(fields[key], value, self.encoding)
+                      for key, value in row.items()}
                      for row in rows if row]
         pk = meta.primary_key
         explicit_keys = isinstance(pk, AutoField) and any(
@@ -765,12 +810,16 @@ class Importer:
         with table.dataset._database.atomic():
             for start in range(0, len(converted), self.batch_size):
                 batch = converted[start:start + self.batch_size]
-                # rows with the same keys go together (insert_many needs one shape)
-                by_shape: dict = {}
+                # insert_many() takes rows of one shape: each run of neighbours with
+                # the same keys is one statement, so the rows keep the file's order
+                run: list = []
                 for row in batch:
-                    by_shape.setdefault(tuple(row), []).append(row)
-                for shape_rows in by_shape.values():
-                    table.model_class.insert_many(shape_rows).execute()
+                    if run and row.keys() != run[0].keys():
+                        table.model_class.insert_many(run).execute()
+                        run = []
+                    run.append(row)
+                if run:
+                    table.model_class.insert_many(run).execute()
             if explicit_keys:
                 table._sync_sequence()
         return len(converted)
@@ -790,8 +839,9 @@ class JSONImporter(Importer):
 
 class CSVImporter(Importer):
     """Loads comma-separated values. With ``header=True`` (default) the first row
-    names the columns; otherwise the values fill the table's columns in order. Empty
-    fields are read as ``NULL``; ``kwargs`` go to :func:`csv.reader`."""
+    names the columns; otherwise the values fill the table's columns in order. Every
+    value is text: columns added for it are text columns, an empty field is ``''`` in a
+    text column and ``NULL`` in any other; ``kwargs`` go to :func:`csv.reader`."""
 
     delimiter = ','
 
@@ -807,11 +857,9 @@ class CSVImporter(Importer):
             names = self.table.columns
         rows = []
         for values in reader:
-            if not values:
-                continue
-            # CSV cannot tell NULL from '': an empty field is NULL
-            rows.append({name: (value if value != '' else None)
-                         for name, value in zip(names, values)})
+            if values:
+                # CSV cannot tell NULL from '': the column's type decides (see _from_text)
+                rows.append(dict(zip(names, values)))
         if not rows:
             return 0
         return self.insert_rows(rows)

@@ -17,6 +17,7 @@ more.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Optional, Tuple
 from urllib.parse import ParseResult, parse_qsl, unquote, urlparse
 
@@ -94,18 +95,18 @@ def _resolve(scheme: str) -> type:
     return db_class
 
 
+_WORDS = {'true': True, 'false': False, 'none': None, 'null': None}
+_INTEGER = re.compile(r'[0-9]+\Z')            # ASCII digits only: '²' or '٣' stay text
+_DECIMAL = re.compile(r'[0-9]+\.[0-9]+\Z')
+
+
 def _convert(value: str) -> Any:
     lowered = value.lower()
-    if lowered == 'true':
-        return True
-    if lowered == 'false':
-        return False
-    if lowered in ('none', 'null'):
-        return None
-    if value.isdigit():
+    if lowered in _WORDS:
+        return _WORDS[lowered]
+    if _INTEGER.match(value):
         return int(value)
-    head, dot, tail = value.partition('.')
-    if dot and head.isdigit() and tail.isdigit():
+    if _DECIMAL.match(value):
         return float(value)
     return value
 
@@ -129,9 +130,11 @@ def parseresult_to_dict(parsed: ParseResult, unquote_password: bool = False,
     except ValueError as exc:
         raise DatabaseURLError('Invalid port in database URL: %s' % exc) from None
     out: dict = {'database': unquote(path[1:] if path.startswith('/') else path)}
+    # MySQL drivers (MySQLdb, PyMySQL) name the password ``passwd``
+    password_key = 'passwd' if parsed.scheme == 'mysql' else 'password'
     given: Tuple[Tuple[str, Any, bool], ...] = (
         ('user', parsed.username, unquote_user),
-        ('password', parsed.password, unquote_password),
+        (password_key, parsed.password, unquote_password),
         ('host', parsed.hostname, False), ('port', port, False))
     for key, value, decode in given:
         if value:
@@ -185,6 +188,11 @@ def connect(url: str, unquote_password: bool = False, unquote_user: bool = False
     db_class = _resolve(parsed.scheme.lower())
     params.update(connect_params)
     database = params.pop('database')
+    if not database:
+        raise DatabaseURLError(
+            'The database URL %r names no database: put it after the host and a slash, '
+            'e.g. postgresql://user@localhost/app (postgresql://app reads "app" as the '
+            'host)' % (url,))
     return db_class(database, **params)
 
 

@@ -174,12 +174,16 @@ class KeyValue:
         return iter(self.query().execute())
 
     def update(self, __data: Optional[dict] = None, **mapping: Any) -> None:
-        """Set several keys at once (one upsert statement per batch)."""
+        """Set several keys at once: one upsert statement per batch of keys, inside a
+        transaction when there is more than one batch."""
         pairs = list({**(__data or {}), **mapping}.items())
+        if len(pairs) <= _BATCH:
+            if pairs:
+                self._write(pairs)          # a single statement is atomic on its own
+            return
         with self._database.atomic():
-            while pairs:
-                self._write(pairs[:_BATCH])
-                pairs = pairs[_BATCH:]
+            for start in range(0, len(pairs), _BATCH):
+                self._write(pairs[start:start + _BATCH])
 
     def get(self, expr: Any, default: Any = None) -> Any:
         """The value of a key (``default`` when missing), or the list of values an

@@ -37,12 +37,13 @@ import datetime
 import json
 import logging
 import re
+import uuid
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from orm import (SQL, Cast, ColumnBase, DateTimeField, ExceptionWrapper, Expression,
-                 Field, ImproperlyConfigured, IntegerField, InterfaceError, Node,
-                 NotSupportedError, PostgresqlDatabase, Psycopg2Adapter, Psycopg3Adapter,
-                 SelectBase, TextField, fn, log_statement)
+from orm import (OP, SQL, Case, Cast, ColumnBase, DateTimeField, ExceptionWrapper,
+                 Expression, Field, ImproperlyConfigured, IntegerField, InterfaceError, Node,
+                 NotSupportedError, PostgresqlDatabase, ProgrammingError, Psycopg2Adapter,
+                 Psycopg3Adapter, SelectBase, TextField, fn, log_statement)
 from orm import JSONField as _CoreJSONField
 from playhouse._pooling import PooledDatabase
 
@@ -140,12 +141,12 @@ class ArrayValue(_TypedValue):
 
 
 def _bounds(item: Any) -> Any:
-    """A 0-based index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 4)``.
+    """A 0-based index or slice as SQL array bounds: ``0`` -> ``(1,)``, ``1:3`` -> ``(2, 3)``.
 
-    As in peewee, both bounds of a slice are inclusive 0-based positions (``1:3`` is the
-    second to fourth elements), so code written for peewee reads the same elements; an
-    open bound stays open.  Strings ``'2'`` / ``'1:3'`` are read the same way; a node is
-    used as the SQL index unchanged.
+    A slice reads as a Python slice does (``1:3`` is the second and third elements):
+    SQL's bounds are 1-based and both inclusive, so the start moves up by one and the
+    stop stays; an open bound stays open.  Strings ``'2'`` / ``'1:3'`` are read the same
+    way; a node is used as the SQL index unchanged.
     """
     if isinstance(item, Node):
         return item
@@ -165,13 +166,19 @@ def _bounds(item: Any) -> Any:
                 raise ValueError('array slice bounds must be non-negative integers, got %r'
                                  % (item,))
         low = None if item.start is None else item.start + 1
-        high = None if item.stop is None else item.stop + 1
-        return (low, high)
+        return (low, item.stop)
     if isinstance(item, bool) or not isinstance(item, int):
         raise TypeError('arrays are indexed by integers or slices, got %r' % (item,))
     if item < 0:
         raise ValueError('negative array positions are not supported, got %d' % item)
     return (item + 1,)
+
+
+def _uuid_literal(item: Any) -> Any:
+    if isinstance(item, uuid.UUID):
+        from psycopg2.extras import UUID_adapter  # type: ignore  # psycopg2 is in use
+        return UUID_adapter(item)
+    return item
 
 
 _ARRAY_ITEM = re.compile(r'"((?:[^"\\]|\\.)*)"|([^,{}"]+)')
@@ -221,14 +228,16 @@ def parse_array(text: str) -> list:
 class ObjectSlice(ColumnBase):
     """``"col"[i]``, ``"col"[a:b]``, ``"col"[i][j]``: elements or slices of an array.
 
-    Positions count from 0 and both slice bounds are inclusive, as in peewee; they are
-    rendered as SQL's 1-based bounds: ``tags[0]`` is ``tags[1]``, ``tags[1:3]`` is
-    ``tags[2:4]``.
+    Positions count from 0 and slices read as Python's; they are rendered as SQL's
+    1-based inclusive bounds: ``tags[0]`` is ``tags[1]``, ``tags[1:3]`` is ``tags[2:3]``.
     """
 
     def __init__(self, node: Any, parts: tuple) -> None:
         self.node = node
         self.parts = parts
+
+    # usable as a key of Model.update({Model.ints[0][0]: ...}): hashed by identity
+    __hash__ = ColumnBase.__hash__
 
     @classmethod
     def create(cls, node: Any, value: Any) -> 'ObjectSlice':
@@ -332,7 +341,19 @@ class ArrayField(IndexedFieldMixin, Field):
             raise ValueError('%s expects a list, got %r' % (self, value))
         if self.convert_values:
             return self._convert(value, self._item_field.db_value, self.dimensions)
-        return [list(v) if isinstance(v, tuple) else v for v in value]
+        value = [list(v) if isinstance(v, tuple) else v for v in value]
+        if self._on_psycopg2():
+            # psycopg2 adapts no UUID (psycopg 3 does): each element is written as a
+            # uuid literal, so that the list becomes a uuid[]
+            value = self._convert(value, _uuid_literal, self.dimensions)
+        return value
+
+    def _on_psycopg2(self) -> bool:
+        try:
+            adapter = getattr(self.model._meta.database, 'adapter', None)
+        except Exception:           # an unbound model, an uninitialised proxy
+            return False
+        return isinstance(adapter, Psycopg2Adapter)
 
     def python_value(self, value: Any) -> Any:
         if value is None:
@@ -439,10 +460,8 @@ class _JSONOperations:
         return _TypedValue(self._json_field().dumps(_unwrap_json(value)), _fixed_type('JSONB'))
 
     def contains(self, other: Any) -> Expression:
-        """Holds ``other`` (``@>``): a partial object, items of an array, a scalar; a
-        string tests for that key (or array element, ``?``)."""
-        if isinstance(other, str):
-            return Expression(self._target(), JSONB_CONTAINS_KEY, _text(other))
+        """Holds ``other`` (``@>``): a partial object, items of an array, a scalar (an
+        array holds each of its elements).  Keys are tested with :meth:`has_key`."""
         return Expression(self._target(), JSONB_CONTAINS, self._jsonb(other))
 
     def contained_by(self, other: Any) -> Expression:
@@ -464,6 +483,30 @@ class _JSONOperations:
         return Expression(self._target(), JSONB_CONTAINS_ALL_KEYS,
                           _text_array(_key_names(keys, key_list)))
 
+    # -- SQL/JSON paths (PostgreSQL 12+) ---------------------------------------------------
+    def _jsonpath(self, path: str) -> Any:
+        return _TypedValue(path, _fixed_type('JSONPATH'))
+
+    def path_exists(self, jsonpath: str) -> Expression:
+        """Whether the SQL/JSON path ``jsonpath`` finds anything here (``@?``)."""
+        return Expression(self._target(), '@?', self._jsonpath(jsonpath))
+
+    def path_match(self, jsonpath: str) -> Expression:
+        """Whether the SQL/JSON predicate ``jsonpath`` holds here (``@@``)."""
+        return Expression(self._target(), '@@', self._jsonpath(jsonpath))
+
+    def path_query(self, jsonpath: str) -> Any:
+        """Each item ``jsonpath`` finds here, one row each (``jsonb_path_query``)."""
+        return fn.jsonb_path_query(self._target(), self._jsonpath(jsonpath))
+
+    def path_query_array(self, jsonpath: str) -> Any:
+        """Every item ``jsonpath`` finds here, in one JSON array."""
+        return fn.jsonb_path_query_array(self._target(), self._jsonpath(jsonpath))
+
+    def path_query_first(self, jsonpath: str) -> Any:
+        """The first item ``jsonpath`` finds here (``NULL`` when none)."""
+        return fn.jsonb_path_query_first(self._target(), self._jsonpath(jsonpath))
+
     contains_any = has_any_keys
     contains_all = has_all_keys
 
@@ -478,12 +521,20 @@ class _JSONOperations:
 
 def _key_names(keys: tuple, key_list: Optional[Iterable]) -> list:
     """The keys of has_any_keys() / has_all_keys(): ``key_list=``, a single list, or
-    the positional arguments."""
+    the positional arguments; each a string (object keys and string array elements are
+    all ``?|`` / ``?&`` can test)."""
     if key_list is not None:
-        return list(key_list)
-    if len(keys) == 1 and isinstance(keys[0], (list, tuple, set, frozenset)):
-        return list(keys[0])
-    return list(keys)
+        names = list(key_list)
+    elif len(keys) == 1 and isinstance(keys[0], (list, tuple, set, frozenset)):
+        names = list(keys[0])
+    else:
+        names = list(keys)
+    odd = [name for name in names if not isinstance(name, str)]
+    if odd:
+        raise ProgrammingError(
+            'key tests (?| and ?&) take strings, not %r: they never match a number or '
+            'a boolean; test for values with contains()' % (odd[0],))
+    return names
 
 
 class JsonLookup(_JSONOperations, ColumnBase):
@@ -505,11 +556,12 @@ class JsonLookup(_JSONOperations, ColumnBase):
         return type(self)(self.field, self.parts + (key,), self._as_json)
 
     def path(self, *keys: Any) -> 'JsonPath':
-        return JsonPath(self.field, self.parts + keys, self._as_json)
+        """The JSON value further down ``keys`` (``as_json(False)`` for its text)."""
+        return JsonPath(self.field, self.parts + keys, True)
 
-    def extract(self, *keys: Any) -> 'JsonLookup':
-        """The value further down ``keys``."""
-        return type(self)(self.field, self.parts + keys, self._as_json)
+    def extract(self, *keys: Any) -> 'JsonPath':
+        """The JSON value further down ``keys``."""
+        return JsonPath(self.field, self.parts + keys, True)
 
     def as_json(self, as_json: bool = True) -> 'JsonLookup':
         """Return the value as JSON (``->``, decoded into Python) instead of text."""
@@ -547,6 +599,27 @@ class JsonLookup(_JSONOperations, ColumnBase):
         return fn.jsonb_set(self.field._target(), _text_array(self.parts), self._jsonb(value),
                             SQL('true' if create_missing else 'false'))
 
+    def replace(self, value: Any) -> Any:
+        """The column with ``value`` at this path if something is there already."""
+        return self.set(value, create_missing=False)
+
+    def insert(self, value: Any) -> Any:
+        """The column with ``value`` at this path if nothing is there yet (a JSON
+        ``null`` is something); the column unchanged otherwise."""
+        column = self.field._target()
+        absent = Expression(Expression(column, '#>', _text_array(self.parts)), OP.IS, None)
+        return Case(None, [(absent, self.set(value))], column)
+
+    def append(self, value: Any) -> Any:
+        """The column with ``value`` added at the end of the array at this path."""
+        return fn.jsonb_insert(self.field._target(), _text_array(self.parts + (-1,)),
+                               self._jsonb(value), SQL('true'))
+
+    def update(self, value: Any) -> Any:  # type: ignore[override]
+        """The column with the object at this path merged with ``value`` (``||``:
+        its top-level keys win)."""
+        return self.set(Expression(self._target(), '||', self._jsonb(value)))
+
     def __sql__(self, ctx: Any) -> Any:
         if self._as_json and not self.field._binary:
             # json has no operators (not even =): a json value at a path is read as jsonb
@@ -570,7 +643,11 @@ class JsonLookup(_JSONOperations, ColumnBase):
 
 
 class JsonPath(JsonLookup):
-    """A lookup built from a list of keys: ``field.path('a', 0, 'b')``."""
+    """A lookup built from a list of keys: ``field.path('a', 0, 'b')``; read as JSON
+    (decoded) unless ``as_json(False)`` asks for its text."""
+
+    def __init__(self, field: 'JSONField', parts: tuple, as_json: bool = True) -> None:
+        super().__init__(field, parts, as_json)
 
 
 class JSONField(_JSONOperations, _CoreJSONField):
@@ -593,6 +670,14 @@ class JSONField(_JSONOperations, _CoreJSONField):
         if value is None or isinstance(value, Node):
             return value
         return self.dumps(_unwrap_json(value))
+
+    # a plain comparison of column values, each written by db_value() (so a subclass
+    # that converts its own values compares them too)
+    def __eq__(self, rhs: Any) -> Any:  # type: ignore[override]
+        return Field.__eq__(self, rhs)
+
+    def __ne__(self, rhs: Any) -> Any:  # type: ignore[override]
+        return Field.__ne__(self, rhs)
 
     def _value_converter(self) -> Callable:
         def convert(value: Any) -> Any:
@@ -1017,10 +1102,12 @@ class ServerSideQuery(Node):
         """The :class:`FetchManyCursor` once executed."""
         return None if self._cursor_wrapper is None else self._cursor_wrapper.cursor
 
-    def close(self) -> None:
-        """Release the server-side cursor."""
-        if self._cursor_wrapper is not None:
-            self._cursor_wrapper.cursor.close()
+    def close(self) -> bool:
+        """Release the server-side cursor; ``False`` when the query never ran."""
+        if self._cursor_wrapper is None:
+            return False
+        self._cursor_wrapper.cursor.close()
+        return True
 
 
 def ServerSide(query: Any, database: Any = None, array_size: Optional[int] = None) -> Iterator:

@@ -63,7 +63,12 @@ class _Flattener:
             if self.wanted(field, banned):
                 out[field.name] = self._field_value(obj, field, nested_ok, deeper, banned)
         if self.follow_fks and self.backrefs and nested_ok:
-            out.update(self._children(obj, deeper, banned))
+            links: FrozenSet = frozenset()
+            if self.manytomany:
+                # the rows of a many-to-many's through model are its list already
+                links = frozenset(fk for m2m in obj._meta.manytomany.values()
+                                  for fk in m2m.get_through_model()._meta.refs)
+            out.update(self._children(obj, deeper, banned, links))
         return out
 
     def _field_value(self, obj: Any, field: Any, nested_ok: bool,
@@ -76,14 +81,14 @@ class _Flattener:
         # below, this foreign key is banned: a self-reference stops after one level
         return self.flatten(getattr(obj, field.name), deeper, banned | {field})
 
-    def _children(self, obj: Any, deeper: Optional[int], banned: FrozenSet
-                  ) -> Iterator[Tuple[str, List[dict]]]:
+    def _children(self, obj: Any, deeper: Optional[int], banned: FrozenSet,
+                  links: FrozenSet) -> Iterator[Tuple[str, List[dict]]]:
         owner = type(obj)
         below = banned
         for fk in obj._meta.backrefs:
             name: Optional[str] = fk.backref
             accessor = getattr(owner, name, None) if name else None
-            if accessor is None or fk in banned or accessor in banned:
+            if accessor is None or fk in banned or fk in links or accessor in banned:
                 continue
             if self.keep is not None and not ({fk, accessor} & self.keep):
                 continue

@@ -39,6 +39,7 @@ from orm import (SQL, AutoField, Column, ColumnBase, DateTimeField, DecimalField
                  ImproperlyConfigured, IntegerField, Model, Node, NodeList, NotSupportedError,
                  SchemaManager, SqliteDatabase, TextField, Value, VirtualField, fn)
 from orm import JSONField as _CoreJSONField
+from orm import fts_bm25 as bm25, fts_bm25f as bm25f, fts_lucene as lucene, fts_rank as rank
 from orm import Alias
 
 from . import _sqlite_closure, _vtab
@@ -132,9 +133,18 @@ class TDecimalField(DecimalField):
 
 
 class ISODateTimeField(DateTimeField):
-    """A datetime stored as ISO 8601 text, keeping microseconds and the UTC offset."""
+    """A datetime stored as ISO 8601 text, keeping microseconds and the UTC offset.
+
+    A string given for it is written in the same form when it reads as a datetime
+    (``'2026-01-02 03:04:05'`` is stored as ``'2026-01-02T03:04:05'``), so that stored
+    values and values compared with them sort alike."""
 
     def db_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                return value
         if isinstance(value, datetime.datetime):
             return value.isoformat()
         return super().db_value(value)
@@ -288,6 +298,16 @@ class JSONPath(ColumnBase):
     def __sql__(self, ctx: Any) -> Any:
         return ctx.sql(Function(self._extract, (self._field, self.path)))
 
+    def _converter(self, value: Any) -> Any:   # type: ignore[override]
+        # json_extract() gives an SQL value for a scalar, JSON text for an object or
+        # an array: selected, those are decoded
+        if isinstance(value, str) and value[:1] in ('{', '['):
+            try:
+                return self._field._json_loads(value)
+            except ValueError:
+                return value
+        return value
+
 
 class JSONField(_CoreJSONField):
     """JSON stored as text, queried with SQLite's JSON1 functions.
@@ -295,8 +315,11 @@ class JSONField(_CoreJSONField):
     ``Model.data['a']['b']`` (or ``Model.data.path('a', 'b')``) is a :class:`JSONPath`;
     ``set``, ``replace``, ``insert``, ``append``, ``update`` and ``remove`` build the
     values of an ``UPDATE``; ``children()`` / ``tree()`` are table-valued functions.
+    The column is ``TEXT``: a ``JSON`` column would have numeric affinity, and SQLite
+    would store the document ``0.0`` as the number 0.
     """
 
+    field_type = 'TEXT'
     path_class = JSONPath
     unpack = False
 
@@ -625,8 +648,7 @@ class VirtualTableSchemaManager(SchemaManager):
                      + [SQL(text) for text in raw_after]
                      + [NodeList((SQL(str(name)), SQL('='), _option_value(value)), glue='')
                         for name, value in settings.items()])
-        call = NodeList((SQL(str(module)), EnclosedNodeList(arguments)), glue='')
-        return NodeList(head + [call])
+        return NodeList(head + [SQL(str(module)), EnclosedNodeList(arguments)])
 
     def _create_table(self, safe: bool = True, **options: Any) -> Any:
         if issubclass(self.model, VirtualModel):
@@ -844,15 +866,27 @@ def _ranked_search(scorer: str, doc: str, clean: bool = False) -> Any:
     return classmethod(search)
 
 
+class _KeyAlias:
+    """Another name for the primary key: the field on the class, its value on a row."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        return getattr(owner if instance is None else instance, self.name)
+
+
 class FTSModel(BaseFTSModel):
-    """A full-text index in an FTS3/FTS4 virtual table (``docid`` is the key).
+    """A full-text index in an FTS3/FTS4 virtual table (``rowid`` is the key; FTS3/4
+    also call it ``docid``, and so does the model: ``Doc.docid`` is ``Doc.rowid``).
 
     Ranking uses the Python ``fts_rank`` / ``fts_bm25`` ... functions that
     :class:`SqliteExtDatabase` registers (``rank_functions=True``, the default).
     Scores are negated, so ascending order puts the best match first.
     """
 
-    docid = DocIDField()
+    rowid = RowIDField()
+    docid = _KeyAlias('rowid')
 
     class Meta:
         extension_module = 'FTS%s' % FTS_VERSION
@@ -1078,92 +1112,6 @@ def _quote_split(query: str) -> Optional[list]:
     return out
 
 
-# ---------------------------------------------------------------------------------------
-# Ranking functions for FTS3/4 (from matchinfo blobs)
-# ---------------------------------------------------------------------------------------
-
-def _parse_matchinfo(blob: Any) -> list:
-    data = bytes(blob)
-    return list(struct.unpack('@%dI' % (len(data) // 4), data))
-
-
-def _weights(raw: tuple, ncol: int) -> list:
-    weights = [float(w) for w in raw[:ncol]]
-    return weights + [1.0] * (ncol - len(weights))
-
-
-def rank(raw_match_info: Any, *raw_weights: Any) -> float:
-    """Relevance from ``matchinfo(t, 'pcx')``: hits per column over hits in all rows,
-    weighted per column; negated so that smaller is better."""
-    info = _parse_matchinfo(raw_match_info)
-    nphrase, ncol = info[0], info[1]
-    weights = _weights(raw_weights, ncol)
-    score = 0.0
-    for phrase in range(nphrase):
-        base = 2 + phrase * ncol * 3
-        for col in range(ncol):
-            hits_row, hits_all = info[base + 3 * col], info[base + 3 * col + 1]
-            if hits_row and hits_all:
-                score += weights[col] * hits_row / hits_all
-    return -score
-
-
-def _bm25(raw_match_info: Any, raw_weights: tuple, k1: float, b: float,
-          idf_floor: Optional[float]) -> float:
-    # matchinfo(t, 'pcnalx'): phrases, columns, rows, average tokens per column,
-    # tokens per column in this row, then (hits here, hits everywhere, rows hit) triples
-    info = _parse_matchinfo(raw_match_info)
-    nphrase, ncol, nrows = info[0], info[1], info[2]
-    averages = info[3:3 + ncol]
-    lengths = info[3 + ncol:3 + 2 * ncol]
-    hits = 3 + 2 * ncol
-    weights = _weights(raw_weights, ncol)
-    score = 0.0
-    for phrase in range(nphrase):
-        for col in range(ncol):
-            base = hits + 3 * (col + phrase * ncol)
-            tf, docs_hit = info[base], info[base + 2]
-            if not tf or not weights[col]:
-                continue
-            idf = math.log((nrows - docs_hit + 0.5) / (docs_hit + 0.5))
-            if idf_floor is not None:
-                idf = max(idf, idf_floor)
-            avg = averages[col] or 1
-            norm = tf + k1 * (1 - b + b * lengths[col] / avg)
-            score += weights[col] * idf * tf * (k1 + 1) / norm
-    return -score
-
-
-def bm25(raw_match_info: Any, *raw_weights: Any) -> float:
-    """Okapi BM25 from ``matchinfo(t, 'pcnalx')``, negated (k1=1.2, b=0.75)."""
-    return _bm25(raw_match_info, raw_weights, 1.2, 0.75, None)
-
-
-def bm25f(raw_match_info: Any, *raw_weights: Any) -> float:
-    """BM25 whose IDF never drops below a small positive value, negated."""
-    return _bm25(raw_match_info, raw_weights, 1.2, 0.75, 1e-6)
-
-
-def lucene(raw_match_info: Any, *raw_weights: Any) -> float:
-    """Lucene-style TF-IDF from ``matchinfo(t, 'pcnalx')``, negated."""
-    info = _parse_matchinfo(raw_match_info)
-    nphrase, ncol, nrows = info[0], info[1], info[2]
-    lengths = info[3 + ncol:3 + 2 * ncol]
-    hits = 3 + 2 * ncol
-    weights = _weights(raw_weights, ncol)
-    score = 0.0
-    for phrase in range(nphrase):
-        for col in range(ncol):
-            base = hits + 3 * (col + phrase * ncol)
-            tf, docs_hit = info[base], info[base + 2]
-            if not tf:
-                continue
-            idf = 1 + math.log(nrows / (docs_hit + 1.0)) if nrows else 1.0
-            norm = 1 / math.sqrt(lengths[col]) if lengths[col] else 0.0
-            score += weights[col] * math.sqrt(tf) * idf * idf * norm
-    return -score
-
-
 def _hash(name: str) -> Callable:
     def digest(value: Any) -> Optional[str]:
         if value is None:
@@ -1282,12 +1230,7 @@ class SqliteExtDatabase(ConnectionHooks, SqliteDatabase):
                  rank_functions: bool = True, hash_functions: bool = False,
                  regexp_function: bool = False, bloomfilter: bool = False,
                  json_contains: bool = False, *args: Any, **kwargs: Any) -> None:
-        super().__init__(database, *args, **kwargs)
-        if rank_functions:
-            self.register_function(rank, 'fts_rank')
-            self.register_function(bm25, 'fts_bm25')
-            self.register_function(bm25f, 'fts_bm25f')
-            self.register_function(lucene, 'fts_lucene')
+        super().__init__(database, *args, rank_functions=rank_functions, **kwargs)
         if hash_functions:
             for name in ('md5', 'sha1', 'sha256', 'sha512'):
                 self.register_function(_hash(name), name, 1, deterministic=True)

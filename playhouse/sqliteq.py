@@ -395,7 +395,9 @@ class SqliteQueueDatabase(SqliteExtDatabase):
     # -- statements ----------------------------------------------------------------------
     @staticmethod
     def _is_read(sql: str) -> bool:
-        head = sql.lstrip().upper()
+        # judged from the very first character: a statement that starts with anything
+        # else (a space, a comment) goes to the writer, which is how to send it there
+        head = sql.upper()
         if head.startswith(_READ_PREFIXES):
             return True
         if head.startswith('WITH'):

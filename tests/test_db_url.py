@@ -67,6 +67,28 @@ def test_quoted_credentials():
     assert parse(url, unquote_user=True)['user'] == 'user@corp'
 
 
+def test_numbers_are_read_from_ascii_digits_only():
+    params = parse('postgresql://h/app?a=%C2%B2&b=%D9%A3%D9%A4&c=12&d=0.5&e=3.4.5&f=1e3')
+    assert params['a'] == '\u00b2' and params['b'] == '\u0663\u0664'       # text
+    assert (params['c'], params['d'], params['e'], params['f']) == (12, 0.5, '3.4.5', '1e3')
+
+
+def test_mysql_urls_name_the_password_passwd():
+    # the keyword MySQL drivers take; every other scheme (mysql+pool too) has password
+    assert parse('mysql://u:pw@h:3306/app') == {'database': 'app', 'user': 'u',
+                                                 'passwd': 'pw', 'host': 'h', 'port': 3306}
+    assert parse('mysql+pool://u:pw@h/app')['password'] == 'pw'
+    assert parse('mysql://u:p%23@h/app', unquote_password=True)['passwd'] == 'p#'
+
+
+@pytest.mark.parametrize('url', ['postgresql://app', 'postgres://h:5432', 'postgres:///',
+                                 'crdb://root@h:26257', 'mysql://app'])
+def test_a_url_without_a_database_name_is_refused(url):
+    with pytest.raises(ValueError, match='names no database'):
+        connect(url)
+    assert connect('postgresql://h', database='app').database == 'app'
+
+
 def test_parseresult_to_dict():
     from urllib.parse import urlparse
     assert parseresult_to_dict(urlparse('postgres://u@h:1/d?x=1')) == {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orm import Case, CharField, IntegerField, Model
+from orm import Case, CharField, IntegerField, Model, fn
 from playhouse.hybrid import hybrid_method, hybrid_property
 
 
@@ -101,6 +101,18 @@ def test_expression_override(data):
     # the same rows compute the same values in Python
     for loan in Loan.select():
         assert (loan.term == 'long') == (loan.id in (2, 4))
+
+
+def test_hybrid_inside_a_function_is_not_parenthesised_twice(data):
+    """A function whose only argument is an expression writes it bare: ABS(a - b), not
+    ABS((a - b)); several arguments keep their parentheses, so they stay unambiguous."""
+    query = Loan.select(Loan.id).where(fn.ABS(Loan.overpaid) / 2 > 200)
+    sql, params = query.sql()
+    assert 'ABS(("t1"."months" * "t1"."monthly") - "t1"."amount")' in sql
+    assert [x.id for x in query.order_by(Loan.id)] == [2, 4]
+    sql, _ = Loan.select(fn.MAX(Loan.total, Loan.amount + 1)).sql()
+    assert 'MAX(("t1"."months" * "t1"."monthly"), ("t1"."amount" + ' in sql
+    assert Loan.select(fn.SUM(Loan.total)).scalar() == 11100
 
 
 def test_select_hybrid_as_column(data):

@@ -6,6 +6,7 @@ import pytest
 
 from orm import IntegerField, SqliteDatabase, TextField
 from playhouse.kv import KeyValue, Sentinel
+from playhouse.test_utils import count_queries
 
 
 @pytest.fixture
@@ -63,10 +64,19 @@ def test_update_and_dict_views(db):
     assert list(kv.values()) == ['v1', 'v2-new', 'v3', 'v4']
     assert list(kv.items()) == [('k1', 'v1'), ('k2', 'v2-new'), ('k3', 'v3'), ('k4', 'v4')]
     assert list(kv) == list(kv.items())
-    # a large batch goes through in chunks
-    kv.update({'bulk%04d' % i: i for i in range(1200)})
-    assert len(kv) == 1204
+    # a few keys: one statement, no transaction around it
+    with count_queries() as counter:
+        kv.update(k1='v1-x', k5='v5')
+    assert counter.count == 1 and kv['k1'] == 'v1-x'
+    # a large batch goes through in chunks, all in one transaction
+    with count_queries() as counter:
+        kv.update({'bulk%04d' % i: i for i in range(1200)})
+    assert counter.count >= 3
+    assert len(kv) == 1205
     assert kv['bulk0999'] == 999
+    with pytest.raises(Exception):
+        kv.update({'late%04d' % i: (i if i < 900 else (lambda: i)) for i in range(1000)})
+    assert 'late0001' not in kv                  # the first batch was rolled back
 
 
 def test_expressions(kv):

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ('dialects', ('orm.dialects.base', 'orm.dialects.sqlite', 'orm.dialects.postgres',
                   'orm.dialects.cockroach', 'orm.dialects', 'orm.json_methods')),
     ('databases', ('orm.rows', 'orm.transactions', 'orm.database', 'orm.sqlite_db',
-                   'orm.postgres_adapters', 'orm.postgres_db')),
+                   'orm.sqlite_rank', 'orm.postgres_adapters', 'orm.postgres_db')),
     ('fields', ('orm.fieldbase', 'orm.fields', 'orm.relations')),
     ('model core', ('orm.schema', 'orm.modelbase')),
     ('models', ('orm.results', 'orm.shapes', 'orm.prefetch', 'orm.loading', 'orm.query',

@@ -210,6 +210,12 @@ def test_lateral_joins_on_postgres(data):
              .join(latest, on=True).order_by(User.username).dicts())
     assert list(query) == [{'username': 'huey', 'content': 'purr'},
                            {'username': 'mickey', 'content': 'bark'}]
+    # on= left out: a lateral() subquery joins ON TRUE, and rows carry it as .tweet
+    latest = _latest_tweet_subquery().lateral()
+    query = User.select(User, latest.c.content).join(latest).order_by(User.username)
+    assert query.sql()[0].endswith(' ON %s ORDER BY "t1"."username"')
+    assert [(u.username, u.tweet.content) for u in query] == [('huey', 'purr'),
+                                                              ('mickey', 'bark')]
 
 
 @pytest.mark.engines('sqlite')

@@ -111,9 +111,12 @@ def test_options_are_checked(tmp_path):
     assert (db.max_connections, db.stale_timeout, db.timeout) == (4, 30, float('inf'))
     assert PooledSqliteDatabase(':memory:').max_connections == 20
     assert PooledSqliteDatabase(':memory:', max_connections=None).max_connections is None
-    for bad in ({'max_connections': 0}, {'stale_timeout': -1}, {'timeout': -2}):
+    for bad in ({'max_connections': -1}, {'stale_timeout': -1}, {'timeout': -2}):
         with pytest.raises(ValueError):
             sqlite_pool(tmp_path, **bad)
+    # 0 lifts the limit, as None does (a database URL cannot spell None)
+    assert sqlite_pool(tmp_path, max_connections=0).max_connections is None
+    assert sqlite_pool(tmp_path, max_connections='0').max_connections is None
     db.init(str(tmp_path / 'other.db'), max_connections=2)
     assert db.max_connections == 2 and db.stale_timeout == 30
     assert 'max_connections' not in db.connect_params
@@ -280,6 +283,84 @@ def test_mixin_on_a_custom_database(tmp_path):
     assert counts(db) == (1, 0)
 
 
+class Token:
+    """A stand-in driver connection: knows nothing of transactions or closing."""
+
+    def __init__(self, number):
+        self.number = number
+
+    def __repr__(self):
+        return 'Token(%d)' % self.number
+
+
+class TokenDatabase(orm.SqliteDatabase):
+    """Opens numbered tokens instead of sqlite3 connections, and counts closes."""
+
+    def __init__(self, *args, **kwargs):
+        self.opened: list = []
+        self.closed: list = []
+        self.blocks: list = []
+        super().__init__(*args, **kwargs)
+
+    def _connect(self):
+        self.opened.append(Token(len(self.opened) + 1))
+        return self.opened[-1]
+
+    def _close(self, conn):
+        self.closed.append(conn.number)
+
+    def transaction(self):                        # an override that takes no lock type
+        self.blocks.append('txn')
+        return super().transaction()
+
+
+class PooledTokens(PooledDatabase, TokenDatabase):
+    def begin(self, lock_type=None):              # tokens run no SQL
+        pass
+
+    def commit(self):
+        pass
+
+    def rollback(self):
+        pass
+
+
+def test_pool_of_non_driver_connections():
+    """A database whose _connect() gives objects without ``in_transaction`` pools them:
+    check-in, ``with db:`` (whose transaction() takes no argument) and manual_close()."""
+    db = PooledTokens('tokens', max_connections=0)     # 0: no limit
+    held = []
+    for _ in range(30):                                # 30 threads, each with one
+        held.append(in_thread(lambda: (db.connect(), db.connection())[1]))
+    assert counts(db) == (0, 30) and db.max_connections is None
+    db.close_all()
+    assert sorted(db.closed) == list(range(1, 31))
+
+    db = PooledTokens('tokens')
+    first = db.connection()
+    assert db.close() and counts(db) == (1, 0)
+    db._close(first)                                   # already checked in: ignored
+    assert db.closed == [] and counts(db) == (1, 0)
+    with db:
+        assert db.connection() is first and db.blocks == ['txn']
+    assert counts(db) == (1, 0)
+    db.connect()
+    assert db.manual_close() and db.closed == [1] and counts(db) == (0, 0)
+    assert not db.manual_close()                       # nothing open any more
+    assert db.connection().number == 2
+    db.close()
+
+
+def test_idle_connections_leave_oldest_first():
+    db = PooledTokens('tokens')
+    tokens = [in_thread(lambda: (db.connect(), db.connection())[1]) for _ in range(3)]
+    for token in tokens:
+        db._close(token)                              # checked in by their threads
+    assert counts(db) == (3, 0)
+    got = [in_thread(lambda: (db.connect(), db.connection())[1]) for _ in range(3)]
+    assert got == tokens
+
+
 # ---------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------
@@ -355,6 +436,120 @@ def test_pg_broken_connection_is_detected_by_the_adapter(pg_driver):
     assert db.adapter.is_broken(conn) and db._is_closed(conn)
     db.close()
     assert counts(db) == (0, 0)
+    db.close_all()
+
+
+def test_pg_backend_killed_while_idle_is_never_handed_out(pg_driver):
+    """Terminate the idle connection's backend and check out at once, before the server
+    has sent its goodbye: the checkout ping finds it dead and a fresh one is handed out."""
+    pg_db = pg_driver
+    db = pg_pool(max_connections=2)
+    for _ in range(20):
+        with db.connection_context():
+            pid = backend_pid(db)
+        pg_db.execute_sql('SELECT pg_terminate_backend(%s)', (pid,))
+        with db.connection_context():
+            assert backend_pid(db) != pid
+    assert counts(db) == (1, 0)
+    db.close_all()
+
+
+def test_pg_without_ping_a_fresh_kill_can_slip_through(pg_driver):
+    """``ping_on_checkout=False`` skips the round trip: a backend killed long enough ago
+    is still dropped (its goodbye has arrived), a just-killed one may be handed out."""
+    pg_db = pg_driver
+    db = pg_pool(max_connections=2, ping_on_checkout=False)
+    for _ in range(10):
+        with db.connection_context():
+            pid = backend_pid(db)
+        pg_db.execute_sql('SELECT pg_terminate_backend(%s)', (pid,))
+        for _ in range(100):                     # the backend exits within moments
+            if not pg_db.execute_sql('SELECT 1 FROM pg_stat_activity WHERE pid = %s',
+                                     (pid,)).fetchone():
+                break
+            time.sleep(0.01)
+        with db.connection_context():
+            assert backend_pid(db) != pid
+    db.close_all()
+
+
+def driver_pid(conn):
+    return conn.info.backend_pid                 # psycopg2 and psycopg 3, no round trip
+
+
+def test_pg_pool_under_backend_kills(pg_driver):
+    """8 threads run two-row transactions for a few seconds while another thread
+    terminates backends, idle ones (under the pool lock, so none is being checked out)
+    and busy ones.  No transaction is half done, no killed idle connection is handed
+    out, a busy one killed gives a connection error, and nothing stays checked out."""
+    pg_db = pg_driver
+    db = pg_pool(max_connections=4, timeout=30)
+    db.bind([Note])
+    db.create_tables([Note])
+    db.close()
+    killed_idle: set = set()
+    killed_busy: set = set()
+    committed: set = set()
+    problems: list = []
+    stop = threading.Event()
+    record = threading.Lock()
+
+    def work(thread_no):
+        for k in range(100000):
+            if stop.is_set():
+                return
+            pid = None
+            try:
+                with db.connection_context():
+                    pid = driver_pid(db.connection())
+                    with record:
+                        if pid in killed_idle:
+                            problems.append('killed idle backend %s handed out' % pid)
+                    with db.atomic():
+                        Note.create(thread=thread_no, seq=2 * k)
+                        Note.create(thread=thread_no, seq=2 * k + 1)
+                committed.add((thread_no, k))
+            except (orm.OperationalError, orm.InterfaceError) as exc:
+                with record:
+                    if pid not in killed_busy:
+                        problems.append('backend %s failed unkilled: %r' % (pid, exc))
+            except BaseException as exc:
+                problems.append('unexpected %r' % exc)
+                return
+
+    def kill():
+        rounds = 0
+        while not stop.wait(0.02):
+            rounds += 1
+            with db._pool_lock:
+                idle = [conn for _, _, conn in db._connections]
+                busy = [pc.connection for pc in db._in_use.values()]
+                victims = idle[:1] if rounds % 2 else busy[:1]
+                for conn in victims:
+                    pid = driver_pid(conn)
+                    with record:
+                        (killed_idle if rounds % 2 else killed_busy).add(pid)
+                    pg_db.execute_sql('SELECT pg_terminate_backend(%s)', (pid,))
+        pg_db.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    killer = threading.Thread(target=kill)
+    for thread in threads + [killer]:
+        thread.start()
+    time.sleep(3)
+    stop.set()
+    for thread in threads + [killer]:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads + [killer])
+    assert problems == []
+    assert killed_idle and killed_busy and committed
+    with db.connection_context():
+        rows: dict = {}
+        for note in Note.select(Note.thread, Note.seq):
+            rows.setdefault((note.thread, note.seq // 2), set()).add(note.seq % 2)
+    assert all(parts == {0, 1} for parts in rows.values())          # all or nothing
+    assert committed <= set(rows)                # every reported commit is there
+    assert db.pool_stats()['in_use'] == 0
     db.close_all()
 
 

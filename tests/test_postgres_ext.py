@@ -11,8 +11,8 @@ import uuid
 import pytest
 
 import orm
-from orm import (SQL, CharField, DecimalField, IntegerField, Model, TextField, UUIDField,
-                 fn)
+from orm import (SQL, CharField, DecimalField, IntegerField, Model, ProgrammingError,
+                 TextField, UUIDField, fn)
 from playhouse import cockroachdb
 from playhouse.postgres_ext import (ArrayField, ArrayValue, BinaryJSONField,
                                     DateTimeTZField, FetchManyCursor, HStoreField,
@@ -158,15 +158,16 @@ def test_array_indexes_and_slices(db):
                        Post.tags[2:], Post.tags['1:2'], Post.grid[1][0], Post.grid[0],
                        Post.tags.length())
            .tuples().get())
-    # As in peewee, slice bounds are inclusive 0-based positions.
-    assert row == ('t0', 't3', ['t1', 't2', 't3'], ['t0', 't1', 't2'], ['t2', 't3'],
-                   ['t1', 't2'], 3, None, 4)
+    # As in peewee 4, slices read as Python's (0-based, the end left out).
+    assert row == ('t0', 't3', ['t1', 't2'], ['t0', 't1'], ['t2', 't3'],
+                   ['t1'], 3, None, 4)
+    assert Post.select(Post.grid[0:2][0]).scalar() == [[1], [3]]
     first = Post.select(Post.tags[0].alias('first')).get()
     assert first.first == 't0'
     assert isinstance(Post.tags[0], ObjectSlice)
     assert Post.select(Post.tags[fn.array_length(Post.tags, 1)]).scalar() == 't3'
     text = Post.select(Post.tags[0], Post.tags[1:3], Post.grid[0][1]).sql()[0]
-    assert '"t1"."tags"[1], "t1"."tags"[2:4], "t1"."grid"[1][2]' in text
+    assert '"t1"."tags"[1], "t1"."tags"[2:3], "t1"."grid"[1][2]' in text
     for bad in (slice(0, 4, 2), -1, 1.5):
         with pytest.raises((ValueError, TypeError)):
             Post.tags[bad]
@@ -192,6 +193,30 @@ def test_array_membership(db):
     assert titles(Post.tags.contains(ArrayValue(Post.tags, ['orm']))) == ['a']
     text, params = Post.select().where(Post.tags.contains('x')).sql()
     assert '("t1"."tags" @> CAST(%s AS VARCHAR(20)[]))' in text and params == [['x']]
+
+
+class Ids(Model):
+    native = ArrayField(UUIDField, index=False)
+
+
+def test_array_of_native_uuids(db):
+    """UUIDs go into a uuid[] column on both drivers (psycopg2 adapts none by itself)."""
+    setup(db, Ids)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    Ids.create(native=[first, second])
+    Ids.insert(native=[second]).execute()
+    stored = db.execute_sql('SELECT native::text[] FROM ids ORDER BY id').fetchall()
+    assert stored == [([str(first), str(second)],), ([str(second)],)]
+    assert Ids.select().where(Ids.native.contains(second)).count() == 2
+
+
+def test_array_element_as_update_target(db):
+    setup(db, Post)
+    Post.create(title='a', tags=[], grid=[[0, 1], [2, 3]])
+    Post.create(title='b', tags=[], grid=[[4, 5], [6, 7]])
+    assert Post.update({Post.grid[0][0]: Post.grid[0][0] + 1}).execute() == 2
+    assert [p.grid for p in Post.select().order_by(Post.title)] == \
+        [[[1, 1], [2, 3]], [[5, 5], [6, 7]]]
 
 
 def test_array_updates_and_errors(db):
@@ -270,7 +295,8 @@ def test_json_containment_and_keys(events, column):
     assert where(field.contains({'tags': ['c', 'b']})) == ['rename']
     assert where(field['tags'].contains(['b'])) == ['login', 'rename']
     assert where(field['tags'].contains('a')) == ['login']          # array element
-    assert where(field.contains('meta')) == ['rename']              # key
+    assert where(field.contains('meta')) == []                      # a string, not a key
+    assert where(field.has_key('meta')) == ['rename']
     assert where(field.has_key('ok')) == ['login', 'rename']
     assert where(field['user'].has_key('name')) == ['login', 'rename']
     assert where(field.has_any_keys('meta', 'score')) == ['login', 'rename']
@@ -281,6 +307,73 @@ def test_json_containment_and_keys(events, column):
         ['login', 'logout']
     assert where(field['tags'].length() == 0) == ['logout']
     assert where(field.contains(Json({'ok': False}))) == ['rename']
+
+
+def test_json_paths_read_as_json_and_sql_json_paths(events):
+    field = Event.data
+    login = Event.select().where(field['type'] == 'login')
+    assert login.select(field.path('user')).scalar() == {'id': 42, 'name': 'ann'}
+    assert login.select(field.extract('user', 'name')).scalar() == 'ann'
+    assert login.select(field['user'].extract('id')).scalar() == 42
+    assert login.select(field['user'].path('name').as_json(False)).scalar() == 'ann'
+    assert types(Event.select().where(field.path_exists('$.tags[*] ? (@ == "c")'))) == \
+        ['rename']
+    assert types(Event.select().where(field['user'].path_match('$.id > 10'))) == \
+        ['login', 'logout']
+    assert login.select(field.path_query_array('$.tags[*]')).scalar() == ['a', 'b']
+    assert login.select(field.path_query_first('$.user.id')).scalar() == 42
+    assert sorted(login.select(field.path_query('$.tags[*]')).tuples()) == [('a',), ('b',)]
+    with pytest.raises(ProgrammingError, match='strings'):
+        field.has_any_keys(1, 2)
+
+
+def test_jsonb_path_updates(events):
+    def after(expr):
+        return Event.select(expr).where(Event.data['type'] == 'login').scalar()
+
+    assert after(Event.data['ok'].replace(False))['ok'] is False
+    assert 'nope' not in after(Event.data['nope'].replace(1))
+    assert after(Event.data['ok'].insert(False))['ok'] is True        # already there
+    assert after(Event.data['new'].insert([1]))['new'] == [1]
+    assert after(Event.data['tags'].append({'x': 1}))['tags'] == ['a', 'b', {'x': 1}]
+    assert after(Event.data['user'].update({'id': 1, 'age': 9}))['user'] == \
+        {'id': 1, 'name': 'ann', 'age': 9}
+    Event.update(data=Event.data['tags'].append('z')).where(
+        Event.data['type'] == 'logout').execute()
+    assert Event.get(Event.data['type'] == 'logout').data['tags'] == ['z']
+
+
+class XY:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __eq__(self, other):
+        return (self.x, self.y) == (other.x, other.y)
+
+
+class XYField(BinaryJSONField):
+    """A JSON field converting its own values: compared in its own terms."""
+
+    def db_value(self, value):
+        if isinstance(value, XY):
+            value = [value.x, value.y]
+        return super().db_value(value)
+
+    def python_value(self, value):
+        return None if value is None else XY(*value)
+
+
+class Spot(Model):
+    at = XYField()
+
+
+def test_json_field_subclass_compares_through_db_value(db):
+    setup(db, Spot)
+    Spot.create(at=XY(1, 2))
+    Spot.insert(at=XY(3, 4)).execute()
+    assert Spot.get(Spot.at == XY(3, 4)).at == XY(3, 4)
+    assert Spot.update(at=XY(5, 6)).where(Spot.at != XY(3, 4)).execute() == 1
+    assert sorted((s.at.x, s.at.y) for s in Spot.select()) == [(3, 4), (5, 6)]
 
 
 def test_jsonb_updates(events):
@@ -487,9 +580,10 @@ def test_server_side_query_fetches_in_batches(big):
         assert (cursor.fetches, cursor.rows_fetched) == (6, 3000)
         assert query._cursor_wrapper.row_cache == []    # rows are not cached
         assert open_cursors(db) == 1
-        query.close()
+        assert query.close() is True
         assert open_cursors(db) == 0
         assert db.in_transaction()                      # the caller's transaction
+    assert ServerSideQuery(Row.select()).close() is False     # never ran
 
 
 def test_server_side_generator_closed_early_ends_its_transaction(big):

@@ -182,6 +182,10 @@ def test_model_to_dict_manytomany(models):
     assert sorted(c['title'] for c in student['courses']) == ['art', 'math']
     assert 'students' not in student['courses'][0]
     assert model_to_dict(course) == {'id': math.id, 'title': 'math'}
+    # with backrefs too, the through model's rows are not listed again as backrefs
+    both = model_to_dict(course, manytomany=True, backrefs=True)
+    assert sorted(both) == ['id', 'students', 'title']
+    assert sorted(s['id'] for s in both['students']) == [alice.id, bob.id]
 
 
 # -- dict_to_model / update_model_from_dict ---------------------------------------------

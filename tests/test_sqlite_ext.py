@@ -97,6 +97,20 @@ def test_json_path_access(kv):
     assert KV.data.path('x', 0, 'odd key').path.value == '$.x[0]."odd key"'
 
 
+def test_json_column_is_text_and_paths_decode_containers(kv, db):
+    assert {c.name: c.data_type for c in db.get_columns('kv')}['data'] == 'TEXT'
+    for value in (0.0, 1.5, '12', '', [], {}):       # numeric affinity would change these
+        KV.create(key='v', data=value)
+        assert data_of('v') == value and type(data_of('v')) is type(value)
+        assert KV.get(KV.data == value).key == 'v'
+        KV.delete().where(KV.key == 'v').execute()
+    row = (KV.select(KV.data['meta'].alias('meta'), KV.data['tags'].alias('tags'),
+                     KV.data['title'].alias('title'), KV.data['tags'][0].alias('t0'))
+           .where(KV.key == 'k1').dicts().get())
+    assert row == {'meta': {'views': 10, 'score': 1.5}, 'tags': ['a', 'b'],
+                   'title': 'hello', 't0': 'a'}
+
+
 def test_json_extract_variants(kv):
     row = (KV.select(KV.data.extract('$.title', '$.meta.views').alias('both'),
                      KV.data['meta'].extract_json().alias('meta_json'),
@@ -276,7 +290,7 @@ def posts(db):
 def test_fts5_ddl(db):
     Post.bind(db)
     sql, _ = db.dialect.compile(Post._schema._create_table())
-    assert sql == ('CREATE VIRTUAL TABLE IF NOT EXISTS "post" USING fts5("title", "body", '
+    assert sql == ('CREATE VIRTUAL TABLE IF NOT EXISTS "post" USING fts5 ("title", "body", '
                    '"tag" UNINDEXED)')
     assert Post.fts5_installed()
 
@@ -416,7 +430,47 @@ def test_fts4_search_and_rank_functions(posts, db):
     Page.optimize()
     Page.integrity_check()
     sql, _ = db.dialect.compile(Page._schema._create_table())
-    assert 'USING FTS4("title", "body")' in sql
+    assert 'USING FTS4 ("title", "body")' in sql
+
+
+ROWS = (('aaaaa bbbbb ccccc ddddd', 'aaaaa ccccc', 1), ('bbbbb ccccc ddddd eeeee', 'bbbbb', 2),
+        ('ccccc ccccc ddddd fffff', 'ccccc', 3), ('ddddd', 'ccccc', 4), ('aaaaa fffff', '', 5))
+
+
+class Columns(FTSModel):
+    c1 = SearchField()
+    c2 = SearchField()
+    n = IntegerField()
+
+
+def test_core_sqlite_database_ranks_fts4_with_rank_functions(tmp_path):
+    """SqliteDatabase(rank_functions=True), without playhouse.sqlite_ext's database,
+    gives FTSModel its ranking; the key of an FTS4 model is its rowid (docid too)."""
+    from orm import SqliteDatabase
+    plain = SqliteDatabase(str(tmp_path / 'fts.db'), rank_functions=True)
+    bind(plain, Columns)
+    for c1, c2, n in ROWS:
+        Columns.create(c1=c1, c2=c2, n=n)
+    scores = [(c.n, round(c.score, 2))
+              for c in Columns.search_bm25('aaaaa', [1.0], with_score=True)]
+    assert scores == [(5, -0.39), (1, -0.3)]        # only the weighted column counts
+    both = [(c.n, round(c.score, 2))
+            for c in Columns.search_bm25('aaaaa', with_score=True)]
+    assert both == [(1, -1.08), (5, -0.39)]         # no weights: every column
+    # a term in most rows has no weight (its IDF would be negative): scores of -0.0
+    common = [round(c.score, 2) for c in Columns.search_bm25('ccccc', with_score=True)]
+    assert common == [-0.0] * 4
+    assert [c.n for c in Columns.search('bbbbb')] == [2, 1]
+    assert [c.rowid for c in Columns.select().where(Columns.match('eeeee'))] == [2]
+    assert Columns.docid is Columns.rowid and Columns.get(Columns.n == 3).docid == 3
+    sql, _ = plain.dialect.compile(Columns._schema._create_table())
+    assert 'USING FTS4 ("c1", "c2", "n")' in sql
+    plain.close()
+    without = SqliteDatabase(':memory:')
+    bind(without, Columns)
+    Columns.create(c1='x', c2='y', n=1)
+    with pytest.raises(OperationalError, match='fts_rank'):
+        list(Columns.search('x'))
 
 
 # ---------------------------------------------------------------------------------------
@@ -462,6 +516,15 @@ def test_tdecimal_and_isodatetime_fields(db):
     assert money.amount == exact and money.at == when and money.at.tzinfo == utc
     Money.create(amount=1, at=datetime.datetime(2020, 1, 1))
     assert Money.select().where(Money.at < datetime.datetime(2021, 1, 1)).count() == 1
+    # text that reads as a datetime is stored in the same ISO form, compared likewise
+    Money.create(amount=2, at='2026-01-02 03:04:05')
+    assert db.execute_sql('SELECT at FROM money WHERE amount = ?', ('2',)).fetchone() == \
+        ('2026-01-02T03:04:05',)
+    assert Money.get(Money.amount == 2).at == datetime.datetime(2026, 1, 2, 3, 4, 5)
+    assert Money.select().where(Money.at >= '2026-01-01').count() == 1
+    Money.create(amount=3, at='not a date')                  # kept as given
+    assert db.execute_sql('SELECT at FROM money WHERE amount = ?', ('3',)).fetchone() == \
+        ('not a date',)
 
 
 # ---------------------------------------------------------------------------------------
@@ -479,7 +542,7 @@ def test_virtual_model_options(db):
     Post.create_table()
     Vocab.bind(db)
     sql, _ = db.dialect.compile(Vocab._schema._create_table())
-    assert sql == 'CREATE VIRTUAL TABLE IF NOT EXISTS "vocab" USING fts5vocab(post, row)'
+    assert sql == 'CREATE VIRTUAL TABLE IF NOT EXISTS "vocab" USING fts5vocab (post, row)'
     Vocab.create_table()
     Post.create(title='hello hello', body='world', tag='')
     assert db.execute_sql("SELECT cnt FROM vocab WHERE term = 'hello'").fetchone() == (2,)
@@ -611,7 +674,7 @@ def test_closure_table_model_definition():
     Closure.bind(db)
     sql, _ = db.dialect.compile(Closure._schema._create_table())
     assert sql == ('CREATE VIRTUAL TABLE IF NOT EXISTS "categoryclosure" USING '
-                   'transitive_closure(tablename=category, idcolumn=id, '
+                   'transitive_closure (tablename=category, idcolumn=id, '
                    'parentcolumn=parent_id)')
     with pytest.raises(ValueError, match='no foreign key to KV'):
         ClosureTable(KV)

@@ -108,8 +108,12 @@ def test_reads_do_not_go_through_the_queue(qdb):
         assert Item.select().count() == 1
         assert qdb.execute_sql('WITH x AS (SELECT 1) SELECT * FROM x').fetchall() == [(1,)]
         assert qdb.pragma('journal_mode') == 'wal'
+        # a leading space sends a SELECT to the (paused) writer instead
+        with pytest.raises(WriterPaused):
+            qdb.execute_sql(' SELECT 1')
     finally:
         qdb.unpause()
+    assert qdb.execute_sql(' SELECT 2').fetchall() == [(2,)]
 
 
 def test_pause_and_unpause(qdb, tmp_path):

@@ -1036,6 +1036,12 @@ class Function(ColumnBase):
         # EXISTS(SELECT ...) takes the query itself; elsewhere a subquery argument is a
         # value and keeps its own parentheses: ABS((SELECT ...))
         takes_query = len(arguments) == 1 and self.name.lower() in self.subquery_functions
+        if len(arguments) == 1 and isinstance(arguments[0], Expression) and \
+                not arguments[0].flat:
+            # a sole expression argument needs no parentheses of its own: SUM(a + b)
+            sole = object.__new__(type(arguments[0]))
+            sole.__dict__.update(arguments[0].__dict__, flat=True)
+            arguments = (sole,)
         ctx.literal(self.name + '(')
         with ctx(in_function=True, converter=None, parentheses=False,
                  sole_function_arg=arguments[0] if takes_query else None):

@@ -1397,6 +1397,11 @@ def _ensure_write_target(table: Any) -> Any:
 def _column_for(table: Table, key: Any, where: str) -> Any:
     """Turn a dict key (a name or a Column) into a Column of ``table``."""
     if isinstance(key, str):
+        # the table of a model: the model's field of that name, whose conversion the
+        # value then goes through (as it does for a field given as the key)
+        named = getattr(getattr(table, '_model', None), key, None)
+        if isinstance(named, ColumnBase):
+            return named
         if table._columns is not None and key not in table._columns:
             raise ValueError('%s: table %r has no column %r (columns: %s)'
                              % (where, table._name, key, ', '.join(table._columns)))
