@@ -470,8 +470,9 @@ class ModelCursorWrapper(BaseModelCursorWrapper):
     A joined source none of whose columns is selected still gets an object (a shell)
     when something selected hangs below it.  The joined side is *missing* from a row
     when every column of it and of what hangs below it is NULL: after an outer join
-    the relation then reads ``None`` (without a query), after an inner join it is left
-    unset (a foreign key then loads its row on first use)."""
+    the relation then reads ``None`` (without a query).  After an inner join the row
+    exists, so its object is built, unless the foreign key whose value was selected can
+    load it on first use (an object of NULLs would hide what was not selected)."""
 
     identifiers = True
 
