@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from .exceptions import IntegrityError
 from .fields import FieldAccessor, MetaField
 from .model import Model
 from .modelbase import ModelCore, is_model
@@ -21,7 +22,7 @@ from .sql.nodes import NodeList, Value
 from .sql.queries import SelectQuery
 
 __all__ = ['ManyToManyField', 'ManyToManyFieldAccessor', 'ManyToManyQuery',
-           'ManyToManyModelSelect', 'DeferredThroughModel']
+           'ManyToManyModelSelect', 'DeferredThroughModel', 'UnsavedRelationError']
 
 
 class DeferredThroughModel:
@@ -41,6 +42,19 @@ class DeferredThroughModel:
             owner._meta.add_field(name, field)
 
 
+class UnsavedRelationError(IntegrityError, ValueError):
+    """A row that was never saved was given as the other end of a many-to-many link.  The
+    link row would point at nothing, so it is refused before it reaches the database:
+    an ``IntegrityError`` (what the database would say of a link to no row) and a
+    ``ValueError`` (a bad argument)."""
+
+
+def _key_of(instance: Any, fk: Any) -> Any:
+    """The value of ``instance`` that the through model's foreign key ``fk`` stores (read
+    raw: a key that is itself a foreign key does not load its row)."""
+    return instance.__data__.get(fk.rel_field.name)
+
+
 class ManyToManyQuery(ModelSelect):
     """The query ``instance.<many-to-many>`` gives: the related rows, and the methods that
     change which rows are related."""
@@ -56,7 +70,7 @@ class ManyToManyQuery(ModelSelect):
 
     def _own_key(self) -> Any:
         _, src_fk, _ = self._sides()
-        return getattr(self._instance, src_fk.rel_field.name)
+        return _key_of(self._instance, src_fk)
 
     def _related_keys(self, value: Any) -> list:
         """The keys of the related rows named by ``value`` (instances or keys, one or many)."""
@@ -65,10 +79,11 @@ class ManyToManyQuery(ModelSelect):
         keys = []
         for item in items:
             if isinstance(item, ModelCore):
-                key = getattr(item, dest_fk.rel_field.name)
+                key = _key_of(item, dest_fk)
                 if key is None:
-                    raise ValueError('%r has not been saved, so it cannot be related yet: '
-                                     'save it first' % (item,))
+                    raise UnsavedRelationError(
+                        '%r has not been saved, so it has no key to link to: save it first'
+                        % (item,))
                 item = key
             keys.append(item)
         return keys
@@ -91,8 +106,9 @@ class ManyToManyQuery(ModelSelect):
             through.insert_many([{src_fk.name: own, dest_fk.name: key} for key in keys]
                                 ).execute()
 
-    def remove(self, value: Any) -> int:
-        """Unrelate the instance from ``value`` (instances, keys or a SELECT)."""
+    def remove(self, value: Any) -> int | None:
+        """Unrelate the instance from ``value`` (instances, keys or a SELECT); the number
+        of links removed (``None`` when ``value`` names no row at all)."""
         through, src_fk, dest_fk = self._sides()
         mine = src_fk == self._own_key()
         if isinstance(value, SelectQuery):
@@ -101,7 +117,7 @@ class ManyToManyQuery(ModelSelect):
         else:
             wanted = self._related_keys(value)
             if not wanted:
-                return 0
+                return None
         return through._delete_query().where(mine & (dest_fk << wanted)).execute()
 
     def clear(self) -> int:
@@ -150,13 +166,17 @@ class ManyToManyFieldAccessor(FieldAccessor):
                 ) -> Any:
         if instance is None:
             return self.field
-        if not force_query and self.src_fk.backref != '+':
+        own = _key_of(instance, self.src_fk)
+        if own is None and cast(Any, self.field)._prevent_unsaved:
+            raise ValueError('%r has not been saved yet, so it has no %s to read or change: '
+                             'save it first' % (instance, self.name))
+        if not force_query and self.src_fk.backref not in ('+', '!'):
             loaded = getattr(instance, self.src_fk.backref)
             if isinstance(loaded, list):              # filled in by prefetch()
                 return [getattr(link, self.dest_fk.name) for link in loaded]
         query: Any = ManyToManyQuery(self.rel_model, (self.rel_model,))
         query = query.join(self.through_model, on=(self.dest_fk.rel_field == self.dest_fk))
-        query = query.where(self.src_fk == getattr(instance, self.src_fk.rel_field.name))
+        query = query.where(self.src_fk == own)
         query._accessor = self
         query._instance = instance
         return query
@@ -182,6 +202,10 @@ class ManyToManyField(MetaField):
                 is_model(through_model) or isinstance(through_model, DeferredThroughModel)):
             raise TypeError('through_model is a model class or a DeferredThroughModel; got %r'
                             % (through_model,))
+        if through_model is not None and (on_delete or on_update):
+            raise ValueError('on_delete and on_update shape the foreign keys of the through '
+                             'model that ManyToManyField generates; with through_model=, '
+                             'declare them on that model\'s foreign keys instead')
         super().__init__()
         self.rel_model = model
         self.backref = backref
@@ -211,8 +235,7 @@ class ManyToManyField(MetaField):
             return
         other = self.rel_model
         reverse = ManyToManyField(model, backref=name, through_model=self.through_model,
-                                  on_delete=self._on_delete, on_update=self._on_update,
-                                  _is_backref=True)
+                                  prevent_unsaved=self._prevent_unsaved, _is_backref=True)
         reverse.model, reverse.name, reverse.safe_name = other, backref, backref
         other._meta.add_manytomany(reverse)
         setattr(other, backref, reverse.accessor_class(other, reverse, backref))

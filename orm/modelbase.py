@@ -37,6 +37,7 @@ from .sql.queries import Index
 from .sql.sources import Table
 
 __all__ = ['ModelBase', 'Metadata', 'SubclassAwareMetadata', 'CompositeKey', 'ModelCore',
+           'ClassOnlyMethodError',
            'ModelAliasBase', 'ModelDescriptor', 'classmethod_only', 'is_model',
            'make_snake_case', 'make_identifier', 'sort_models']
 
@@ -83,6 +84,12 @@ class ModelDescriptor:
     a :class:`ModelAlias` binds them to itself instead of to the model."""
 
 
+class ClassOnlyMethodError(AttributeError, TypeError):
+    """A method that works on the whole table was called on an instance.  It is an
+    ``AttributeError`` (the instance offers no such method) and, as peewee raises for the
+    same mistake, a ``TypeError``."""
+
+
 class classmethod_only:
     """A class-level method that refuses to run on an instance, with a hint of what to
     call instead (``Model.delete()`` deletes rows in bulk; an instance wants
@@ -97,9 +104,9 @@ class classmethod_only:
     def __get__(self, instance: Any, owner: type) -> Callable:
         if instance is None:
             return self.func.__get__(owner, type(owner))
-        raise AttributeError('%s.%s() works on the whole table, so it is called on the class, '
-                             'not on an instance.%s' % (owner.__name__, self.func.__name__,
-                                                        self.hint))
+        raise ClassOnlyMethodError(
+            '%s.%s() works on the whole table, so it is called on the class, not on an '
+            'instance.%s' % (owner.__name__, self.func.__name__, self.hint))
 
 
 # -- composite primary keys --------------------------------------------------------------------
@@ -140,7 +147,13 @@ class CompositeKey(MetaField):
             setattr(instance, attr, part)
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        terms = [part == value for part, value in zip(self._parts(), other)]
+        parts = self._parts()
+        if not isinstance(other, (list, tuple)) or len(other) != len(parts):
+            raise ValueError('%s.%s is a composite key of %d parts (%s): compare it with a '
+                             'tuple of %d values, not %r'
+                             % (self.model.__name__, self.name, len(parts),
+                                ', '.join(self.field_names), len(parts), other))
+        terms = [part == value for part, value in zip(parts, other)]
         combined = terms[0]
         for term in terms[1:]:
             combined = combined & term
@@ -623,8 +636,10 @@ def _copy_field(field: Any) -> Any:
     if isinstance(field, ForeignKeyField):
         twin.rel_model = 'self' if field.rel_model is field.model else field.rel_model
         twin.backref = None
-        if field.declared_backref and field.declared_backref not in ('+', '!'):
-            twin.declared_backref = None     # the subclass's backref gets its own name
+        declared = field.declared_backref
+        if declared and declared not in ('+', '!') and not callable(declared):
+            # the subclass's backref gets its own name (a callable names it afresh)
+            twin.declared_backref = None
     return twin
 
 
@@ -801,7 +816,9 @@ class ModelCore:
             return None
         if self._meta.composite_key:
             return key.__get__(self)
-        return getattr(self, key.name)
+        # (through the key's value attribute: a primary key that is a foreign key gives
+        # the related row's key, without loading that row)
+        return getattr(self, key.safe_name)
 
     @property
     def _pk(self) -> Any:
@@ -821,6 +838,13 @@ class ModelCore:
     def dirty_fields(self) -> list:
         changed = self._dirty
         return [field for field in self._meta.sorted_fields if field.name in changed]
+
+    @property
+    def dirty_field_names(self) -> list:
+        """The names of the fields set since the row was last written or read, in field
+        order (test a field with ``name in obj.dirty_field_names``: ``in`` on a list of
+        fields would compare them in SQL)."""
+        return [field.name for field in self.dirty_fields]
 
     def __eq__(self, other: Any) -> bool:
         if other.__class__ is not self.__class__:

@@ -204,6 +204,33 @@ class _ModelRows(_RowsBase):
 class BaseModelSelect(_ModelRows, _SelectBase):
     """What a model SELECT and a compound of model SELECTs share."""
 
+    #: relations to load for the rows, one query each (``with_related()``)
+    _related_loads: tuple = ()
+
+    def with_related(self, *loads: Any) -> Self:
+        """A copy that also loads the relations ``loads`` (:class:`Load`) for its rows: one
+        query per relation, not one per row.  Its result is read whole on first use."""
+        twin = self.clone()
+        twin._related_loads = self._related_loads + check_loads(self, loads)
+        return twin
+
+    def _execute(self, database: Any) -> Any:
+        first_run = self._cursor_wrapper is None
+        wrapper = super()._execute(database)  # type: ignore[misc]
+        if first_run and self._related_loads:
+            wrapper.fill_cache()
+            instances = [row for row in wrapper.row_cache if isinstance(row, ModelCore)]
+            load_related(instances, self._related_loads, database, query=self)
+        return wrapper
+
+    def iterator(self, database: Any = None) -> Iterator:
+        """The rows one at a time, without keeping them.  Not for a query with relations to
+        load (``with_related()``): those need every row at once."""
+        if self._related_loads:
+            raise ValueError('iterator() reads rows one at a time, but with_related() loads '
+                             'relations for all the rows at once: iterate the query itself')
+        return super().iterator(database)  # type: ignore[misc]
+
     def _compound(self, operation: str, other: Any) -> 'ModelCompoundSelectQuery':
         return ModelCompoundSelectQuery(self.model, self, operation, other)
 
@@ -273,7 +300,7 @@ def _model_behind(source: Any) -> tuple[Any, bool]:
         return source.model, True
     if isinstance(source, Table):
         return source._model, False
-    return getattr(source, 'model', None), False
+    return model_of(getattr(source, 'model', None)), False
 
 
 def _fields_in(node: Any) -> set:
@@ -322,8 +349,14 @@ class _JoinPlanner:
         if self.on is None and dest_model is None and not isinstance(self.dest, Join):
             raise ValueError('cannot join %r to %r without a condition: nothing relates them, '
                              'so pass on=' % (self.src, self.dest))
+        if dest_model is not None and (is_model(self.dest) or
+                                       isinstance(self.dest, ModelAliasBase)):
+            # a model joined from a table or CTE: its instance, under the model's name
+            return self.on, self.attr or dest_model._meta.name, dest_model
+        # a source without a name (an unaliased VALUES list...) hangs nowhere: its
+        # columns land on the row's main object
         attr = self.attr or getattr(self.dest, '_alias', None) or \
-            getattr(self.dest, '_name', None) or 'rel'
+            getattr(self.dest, '_name', None)
         return self.on, attr, dict
 
     def _key_hint(self, src_model: Any, dest_model: Any, both_models: bool) -> Any:
@@ -357,6 +390,11 @@ class _JoinPlanner:
             keys = [k for k in keys if k is wanted or (reverse and k.rel_field is hint)]
         if len(keys) == 1:
             return keys[0], reverse
+        if self.on is None and not reverse:
+            # several keys and nothing said: the one named after the joined model
+            named = [k for k in keys if k.name == dest_model._meta.name]
+            if len(named) == 1:
+                return named[0], reverse
         if self.on is None:
             raise ValueError('%s and %s are related by more than one foreign key (%s); say '
                              'which with on=' % (src_model.__name__, dest_model.__name__,
@@ -377,9 +415,6 @@ class _JoinPlanner:
 class ModelSelect(BaseModelSelect, Select, Generic[_M]):
     """``Model.select(...)``: rows are model instances by default; joined models are put on
     the row's instance (``tweet.user``), and ``filter()`` takes Django-style lookups."""
-
-    #: relations to load for the rows, one query each (``with_related()``)
-    _related_loads: tuple = ()
 
     def __init__(self, model: Any, fields_or_models: Iterable, is_default: bool = False
                  ) -> None:
@@ -421,22 +456,6 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         def tuples(self, as_tuple: bool = True) -> ModelSelect[tuple[Any, ...]]: ...
         def namedtuples(self, as_namedtuple: bool = True) -> ModelSelect[Any]: ...
         def objects(self, constructor: Any = None) -> ModelSelect[Any]: ...
-
-    def with_related(self, *loads: Any) -> Self:
-        """A copy that also loads the relations ``loads`` (:class:`Load`) for its rows: one
-        query per relation, not one per row.  Its result is read whole on first use."""
-        twin = self.clone()
-        twin._related_loads = self._related_loads + check_loads(self, loads)
-        return twin
-
-    def _execute(self, database: Any) -> Any:
-        first_run = self._cursor_wrapper is None
-        wrapper = super()._execute(database)
-        if first_run and self._related_loads:
-            wrapper.fill_cache()
-            instances = [row for row in wrapper.row_cache if isinstance(row, ModelCore)]
-            load_related(instances, self._related_loads, database, query=self)
-        return wrapper
 
     # -- the select list --------------------------------------------------------------------
     def select(self, *fields_or_models: Any) -> Self:
@@ -640,6 +659,47 @@ class ModelInsert(_ModelWrite, Insert):
             return None
         return meta.primary_key
 
+    # On an engine whose INSERT hands the new keys back with RETURNING (PostgreSQL), a
+    # model's insert asks for its key unless told otherwise (returning(...)), and its SQL
+    # says so wherever it is rendered.
+    def _implicit_key(self, database: Any) -> Any:
+        """The primary key this insert returns without being asked, on ``database``."""
+        dialect = getattr(database, 'dialect', None)
+        if self._returning is not None or self._as_rowcount or dialect is None or \
+                not (dialect.returning_clause and dialect.insert_returns_pk):
+            return None
+        return self._get_primary_key()
+
+    def _with_key_returned(self, key: Any) -> 'ModelInsert':
+        keyed = self.clone()
+        keyed._returning = (key,)
+        keyed._return_cursor = True
+        keyed._row_type = ROW.TUPLE
+        return keyed
+
+    def _apply_returning(self, ctx: Context) -> Context:
+        key = self._implicit_key(self.model._meta.database)
+        if key is not None:
+            return Insert._apply_returning(self._with_key_returned(key), ctx)
+        return super()._apply_returning(ctx)
+
+    def _execute(self, database: Any) -> Any:
+        key = self._implicit_key(database)
+        if key is None:
+            return super()._execute(database)
+        keyed = self._with_key_returned(key)
+        try:
+            rows = keyed._run_for_rows(database)
+        except NoRowsToInsert:
+            return None                   # insert_many([]): nothing runs (as in peewee)
+        # the keys are this query's result: iterating it gives them without running again
+        self._cursor_wrapper = rows
+        self._query_type = keyed._query_type
+        if self._query_type == Insert.SIMPLE:
+            first = rows[0] if len(rows) else None
+            return first[0] if first else None
+        return rows
+
     def _with_defaults(self, data: dict) -> dict:
         """``data`` plus the default of every field it leaves out."""
         missing = [f for f in self.model._meta.defaults if f not in data]
@@ -667,6 +727,11 @@ class ModelInsert(_ModelWrite, Insert):
             return (list(data), [list(data.values())]) if data else ([], [])
         if source is None or isinstance(source, SelectQuery):
             return super()._prepare_rows()
+        if isinstance(source, Node):
+            # the rows of hand-written SQL: INSERT INTO ... (columns) SELECT ...
+            self._query_type = Insert.QUERY
+            named = self._columns or self._default_columns()
+            return [getattr(self.model, c) if isinstance(c, str) else c for c in named], source
         rows = list(source)
         if not rows:
             raise NoRowsToInsert('insert_many() was given no rows')
@@ -693,13 +758,15 @@ class ModelInsert(_ModelWrite, Insert):
         return columns, values
 
     def _rows_from_tuples(self, rows: list) -> tuple:
+        """Tuples give the values of the fields named (every field but an automatic key,
+        by default) and then, optionally, of the defaulted fields that follow them."""
         model = self.model
         named = [getattr(model, f) if isinstance(f, str) else f
                  for f in (self._columns or self._default_columns())]
-        width = len(named)
         chosen = {id(f) for f in named}      # by identity: == on a field builds SQL
         defaults = model._meta.defaults
         columns = named + [f for f in defaults if id(f) not in chosen]
+        width = len(columns)
         values = []
         for n, row in enumerate(rows):
             row = tuple(row)
@@ -707,7 +774,7 @@ class ModelInsert(_ModelWrite, Insert):
             if len(row) > width or lacking:
                 hint = '; %s has no default' % ', '.join(lacking) if lacking else ''
                 raise ValueError('row %d of insert_many() has %d values for %d fields%s'
-                                 % (n, len(row), width, hint))
+                                 % (n, len(row), len(named), hint))
             values.append(row + tuple(self._missing_value(f, n) for f in columns[len(row):]))
         return columns, values
 

@@ -13,7 +13,8 @@ from .fields import (_N, AutoField, BigAutoField, BigIntegerField, Field, FieldA
 from .sql.context import Context
 from .sql.nodes import SQL, Entity, NodeList
 
-__all__ = ['ForeignKeyField', 'ForeignKeyAccessor', 'BackrefAccessor', 'DeferredForeignKey']
+__all__ = ['ForeignKeyField', 'ForeignKeyAccessor', 'ForeignKeyIdAccessor', 'BackrefAccessor',
+           'DeferredForeignKey']
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -83,11 +84,28 @@ class ForeignKeyAccessor(FieldAccessor):
         instance.__rel__[self.name] = related
 
     def _point_at_key(self, instance: Any, key: Any) -> None:
-        data = instance.__data__
-        unchanged = key is not None and data.get(self.name) == key
-        data[self.name] = key
-        if not unchanged:
-            instance.__rel__.pop(self.name, None)     # the cached object is another row's
+        instance.__data__[self.name] = key
+        loaded = instance.__rel__
+        if self.name in loaded:
+            # the object held stays only when it is that key's row (a join that found no
+            # row holds None: a key assigned now is loaded afresh)
+            held = loaded[self.name]
+            if key is None or held is None or \
+                    held.__data__.get(self.field.rel_field.name) != key:
+                del loaded[self.name]
+
+
+class ForeignKeyIdAccessor(ObjectIdAccessor):
+    """``tweet.user_id``: the key alone.  While the key is unset but an object is held
+    (assigned before it was saved), the object's key is given once it has one."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        key = super().__get__(instance, owner)
+        if key is None and instance is not None:
+            held = instance.__dict__.get('__rel__', {}).get(self.field.name)
+            if held is not None:
+                return getattr(held, self.field.rel_field.name)
+        return key
 
 
 class BackrefAccessor:
@@ -183,8 +201,12 @@ class _ForeignKey(Field[_M, _N]):
         return self.rel_field.adapt(value)
 
     def db_value(self, value: Any) -> Any:
-        if _is_instance_of_model(value):
-            value = getattr(value, self.rel_field.name)
+        if _is_instance_of_model(value) and isinstance(value, self.rel_model):
+            key = self.rel_field
+            # a key that is itself a foreign key is read raw (no query for its object);
+            # an instance of another model is left to that key to reduce
+            value = value.__data__.get(key.name) if isinstance(key, _ForeignKey) else \
+                getattr(value, key.name)
         return self.rel_field.db_value(value)
 
     def python_value(self, value: Any) -> Any:
@@ -247,7 +269,7 @@ class _ForeignKey(Field[_M, _N]):
         self.rel_field = wanted
 
     def _install_descriptors(self, model: Any) -> None:
-        placed: list = [(model, self.object_id_name, ObjectIdAccessor(cast(Any, self)))]
+        placed: list = [(model, self.object_id_name, ForeignKeyIdAccessor(cast(Any, self)))]
         if self.backref not in ('+', '!'):      # '+' and '!' mean: no backref
             placed.append((self.rel_model, self.backref,
                            self.backref_accessor_class(cast(Any, self))))

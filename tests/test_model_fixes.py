@@ -199,7 +199,9 @@ def test_add_index_rejects_options_for_a_finished_index():
 
 
 # =========================================================================================
-# 4. INNER joins always build the joined object; OUTER joins give None when nothing matched
+# 4. INNER joins build the joined object (unless its columns are all NULL and the selected
+#    foreign key can load it: see test_row_building.py); OUTER joins give None when
+#    nothing matched
 # =========================================================================================
 
 class Author(Model):

@@ -264,8 +264,10 @@ def test_aliased_joined_field_lands_on_related_instance(app):
 
 
 def test_dicts_duplicate_column_names_keep_the_first(app):
+    # the first column keeps the name; a repeat gets a numbered suffix (peewee 4)
     row = (Pet.select(Pet, Person).join(Person).where(Pet.name == 'tom').dicts().get())
     assert row['id'] == app.tom.id and row['name'] == 'tom' and row['age'] == 30
+    assert row['id_2'] == app.tom.owner_id
 
 
 def test_first_applies_limit_and_reuses_its_result(app):

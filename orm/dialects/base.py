@@ -194,7 +194,12 @@ class Dialect:
 
     def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:
         """`` ON CONFLICT ... DO NOTHING | DO UPDATE SET ...`` after an INSERT."""
+        has_target = bool(on_conflict._conflict_target or on_conflict._conflict_constraint)
         if on_conflict.is_update():
+            if not has_target:
+                raise ValueError('ON CONFLICT ... DO UPDATE needs to know which conflict it '
+                                 'answers: pass conflict_target=[columns] (or '
+                                 'conflict_constraint=)')
             ctx.literal(' ON CONFLICT')
             self._conflict_target(ctx, on_conflict)
             ctx.literal(' DO UPDATE SET ').sql(self.conflict_update(on_conflict, query))
@@ -206,8 +211,9 @@ class Dialect:
             raise NotSupportedError(
                 '%s has no INSERT OR REPLACE; use on_conflict(conflict_target=[...], '
                 'preserve=[...]) to update the existing row instead' % self.display_name)
-        if action == 'UPDATE':
-            raise ValueError('on_conflict("update") needs update= or preserve=')
+        if action == 'UPDATE' or (action is None and has_target):
+            raise ValueError('on_conflict() names the conflict but not what to do about it: '
+                             'pass update= or preserve= (or action="IGNORE")')
         if action is not None:                  # IGNORE / NOTHING
             ctx.literal(' ON CONFLICT')
             self._conflict_target(ctx, on_conflict)

@@ -200,12 +200,25 @@ class ColumnBase(Node):
 
     @property
     def _converter(self) -> Callable | None:
-        """How values read back for this node are converted (fields and functions say)."""
-        return None
+        """How values read back for this node are converted (fields and functions say,
+        or ``converter()`` was given one)."""
+        return self.__dict__.get('_read_converter')
 
     def _value_converter(self) -> Callable | None:
         """Converter applied to plain values compared with this node (fields set one)."""
         return None
+
+    # reading selected values back: what a row builder does with this node's values
+    @mutator
+    def converter(self, converter: Callable | None = None) -> None:
+        """Read the values selected through this expression with ``converter``."""
+        self._read_converter = converter
+
+    @mutator
+    def coerce(self, _coerce: bool = True) -> None:
+        """Whether the values selected through this expression are converted when read
+        back (``coerce(False)``: exactly as the driver gives them)."""
+        self._coerce_given = bool(_coerce)
 
     def alias(self, alias: str | None) -> Any:
         return Alias(self, alias) if alias else self
@@ -553,10 +566,14 @@ class WrappedNode(ColumnBase):
 
     @property
     def _coerce(self) -> bool:  # type: ignore[override]
-        return getattr(self.node, '_coerce', True)
+        given = self.__dict__.get('_coerce_given')
+        return getattr(self.node, '_coerce', True) if given is None else given
 
     @property
     def _converter(self) -> Callable | None:
+        given = self.__dict__.get('_read_converter')
+        if given is not None or self.__dict__.get('_coerce_given') is False:
+            return given
         return getattr(self.node, '_converter', None)
 
     def is_alias(self) -> bool:
@@ -669,7 +686,8 @@ class Value(ColumnBase):
     def __init__(self, value: Any, converter: Callable | None = None,
                  unpack: bool = True) -> None:
         self.value = value
-        self.converter = converter
+        # (a parameter's converter is an attribute, where other nodes have the method)
+        self.converter = converter  # type: ignore[method-assign,assignment]
         self.multi = bool(unpack) and isinstance(value, self._SEQUENCES)
         if self.multi:
             # a nested tuple is a row value, (?, ?); any other item is one parameter
@@ -716,15 +734,21 @@ class Cast(WrappedNode):
     inner column's conversion (``CAST(id AS TEXT) = '1'`` binds ``'1'``, not ``1``).
     """
 
-    _coerce = False    # type: ignore[assignment]
-
     def __init__(self, node: Any, cast: str) -> None:
         self._cast = _check_word(cast, 'type for CAST')
         super().__init__(_as_operand(node))
 
     @property
+    def _coerce(self) -> bool:  # type: ignore[override]
+        return bool(self.__dict__.get('_coerce_given'))
+
+    @property
     def _converter(self) -> Callable | None:
-        return None
+        # read back as the inner expression only when asked to with coerce(True)
+        given = self.__dict__.get('_read_converter')
+        if given is not None or not self._coerce:
+            return given
+        return getattr(self.node, '_converter', None)
 
     def _value_converter(self) -> None:
         return None
@@ -1018,7 +1042,12 @@ class Function(ColumnBase):
             return self._python_value
         if not (self._coerce and self.arguments):
             return None
-        return getattr(self.arguments[0], '_converter', None)
+        # the result reads back as the first argument's column does (through casts and
+        # aliases); another function's result lends no type
+        first = self.arguments[0]
+        while isinstance(first, WrappedNode):
+            first = first.node
+        return first._converter if hasattr(first, 'row_converter') else None
 
     def over(self, partition_by: Any = None, order_by: Any = None, start: Any = None,
              end: Any = None, frame_type: str | None = None, window: 'Window' | None = None,

@@ -21,8 +21,8 @@ from ..exceptions import InterfaceError
 from .context import (Context, SCOPE_COLUMN, SCOPE_CTE, SCOPE_NORMAL, SCOPE_SOURCE,
                       SCOPE_VALUES, substitute_params)
 from .nodes import (SQL, Alias, Column, ColumnBase, CommaNodeList, EnclosedNodeList,
-                    Entity, Expression, Node, NodeList, OP, Star, Value, Window, attrdict,
-                    ensure_node, ensure_tuple, fn, mutator)
+                    Entity, Expression, Node, NodeList, OP, Star, Value, Window,
+                    WrappedNode, attrdict, ensure_node, ensure_tuple, fn, mutator)
 
 __all__ = [
     # sources
@@ -576,6 +576,23 @@ def query_to_string(query: Any) -> str:
 # =========================================================================================
 # queries
 # =========================================================================================
+def _given_readers(columns: Iterable) -> list | None:
+    """Per selected column, the converter the application gave it for reading its values
+    back (``Column.converter(fn)``, ``fn.X(...).python_value(fn)``, on it or on what an
+    alias wraps); ``None`` when no column has one."""
+    found = []
+    for node in columns:
+        reader = None
+        while reader is None and isinstance(node, ColumnBase):
+            state = node.__dict__
+            if state.get('_coerce_given') is False:
+                break
+            reader = state.get('_read_converter') or state.get('_python_value')
+            node = node.node if isinstance(node, WrappedNode) else None
+        found.append(reader)
+    return found if any(found) else None
+
+
 class BaseQuery(Node):
     """Everything that can be executed: row shapes, binding, caching of results."""
 
@@ -629,9 +646,12 @@ class BaseQuery(Node):
         adapter = database.row_adapters.get(row_type)
         if adapter is None:
             raise ValueError('unrecognised row type %r' % (row_type,))
-        if row_type == ROW.CONSTRUCTOR:
-            return adapter(cursor, self._constructor)
-        return adapter(cursor)
+        wrapper = adapter(cursor, self._constructor) if row_type == ROW.CONSTRUCTOR else \
+            adapter(cursor)
+        readers = _given_readers(getattr(self, '_returning', None) or ())
+        if readers is not None:
+            wrapper.value_converters = readers
+        return wrapper
 
     def _run_for_rows(self, database: Any) -> Any:
         """Run once on ``database`` and keep the adapted rows; later calls reuse them."""
@@ -903,6 +923,8 @@ class SelectBase(SelectQuery, Source):
     def scalar(self, database: Any, as_tuple: bool = False, as_dict: bool = False) -> Any:
         """The first column of the first row (the whole row ``as_tuple`` / ``as_dict``)."""
         shaped = self.dicts() if as_dict else self.tuples()
+        if getattr(shaped, '_limit', 0) is None and hasattr(shaped, 'limit'):
+            shaped = shaped.limit(1)      # one row is all it reads (on a copy of the query)
         row = shaped.peek(database)
         if row is None or as_dict or as_tuple:
             return row
@@ -1174,6 +1196,10 @@ class Select(SelectBase):
     def distinct(self, *columns: Any) -> None:
         """``distinct()`` / ``distinct(True)``: SELECT DISTINCT; ``distinct(False)``: not;
         ``distinct(a, b)``: DISTINCT ON (a, b) (PostgreSQL)."""
+        if len(columns) == 1 and isinstance(columns[0], (list, tuple)):
+            columns = tuple(columns[0])           # distinct([a, b]) is distinct(a, b)
+            if not columns:
+                raise ValueError('distinct([]) names no column to be distinct on')
         if not columns:
             self._distinct = True
         elif len(columns) == 1 and isinstance(columns[0], bool):
