@@ -947,6 +947,16 @@ class Database:
         """SQL expression returning a random value."""
         return self._dialect_helper('random')
 
+    def interval(self, value: str) -> Any:
+        """A span of time for date/time arithmetic, from its text (``'30 minutes'``,
+        ``'1 day'``), on engines with an interval type (PostgreSQL)::
+
+            Booking.starttime + Booking.slots * db.interval('30 minutes')
+        """
+        raise NotSupportedError(
+            '%s has no interval type: add to dates with its own functions (on SQLite, '
+            "fn.datetime(column, '+30 minutes'))" % type(self).__name__)
+
 
 #: the names of the feature flags a Database reads from its dialect
 _FLAG_NAMES = tuple(name for name, attr in vars(Database).items()

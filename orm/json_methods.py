@@ -11,6 +11,9 @@ operation            SQLite (JSON1, 3.38+)            PostgreSQL (``jsonb``)
 ``data['a'][0]``     ``data -> '$."a"[0]'``           ``data -> 'a' -> 0``
 ``.as_text()``       ``data ->> '$."a"[0]'``          ``data -> 'a' ->> 0``
 ``.set(v)``          ``json_set(data, path, v)``      ``jsonb_set(data, '{a,0}', v)``
+``.insert(v)``       ``json_insert(data, path, v)``   ``CASE`` around ``jsonb_set``
+``.replace(v)``      ``json_replace(data, path, v)``  ``jsonb_set(..., false)``
+``.append(v)``       ``json_set(data, 'path[#]', v)`` ``jsonb_insert(..., '{..,-1}', v, true)``
 ``.remove()``        ``json_remove(data, path)``      ``data #- '{a,0}'``
 ``.length()``        ``json_array_length(data, p)``   ``jsonb_array_length(data -> ...)``
 ``update(v)``        ``json_patch`` (deep merge)      ``data || v`` (top-level merge)
@@ -27,7 +30,8 @@ import itertools
 from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 
 from .exceptions import NotSupportedError
-from .sql.nodes import (OP, SQL, Cast, ColumnBase, Expression, Node, NodeList, Value, fn)
+from .sql.nodes import (OP, SQL, Case, Cast, ColumnBase, Expression, Node, NodeList, Value,
+                        fn)
 
 __all__ = ['BaseJSONMethods', 'SqliteJSONMethods', 'PostgresqlJSONMethods',
            'MySQLJSONMethods', 'JSONPath', 'JSONExpression', 'json_methods_for',
@@ -137,6 +141,21 @@ class BaseJSONMethods:
 
     # -- modifying (values of an UPDATE) -------------------------------------------------
     def set(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """The document with ``value`` at ``keys``, whether or not something is there."""
+        raise NotImplementedError
+
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """The document with ``value`` at ``keys`` if nothing is there yet (a stored
+        JSON null counts as something); else the document unchanged."""
+        raise NotImplementedError
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """The document with ``value`` at ``keys`` if something is there already; else
+        the document unchanged."""
+        raise NotImplementedError
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """The document with ``value`` added at the end of the array at ``keys``."""
         raise NotImplementedError
 
     def remove(self, field: Any, keys: Sequence) -> Node:
@@ -239,14 +258,28 @@ class SqliteJSONMethods(BaseJSONMethods):
             return Expression(lhs, OP.AND, type_test)
         return Expression(lhs, OP.OR, Expression(type_test, OP.EQ, SQL('0')))
 
-    def set(self, field: Any, keys: Sequence, value: Any) -> Node:
+    def _written(self, field: Any, value: Any) -> Any:
+        """``value`` as the JSON functions take it: numbers and strings as SQL values,
+        the rest as JSON."""
         if isinstance(value, Node):
-            new = value
-        elif value is None or _is_container(value) or isinstance(value, bool):
-            new = self.json_value(field, value)
-        else:
-            new = _raw(value)
-        return fn.json_set(field, self._path(keys), new)
+            return value
+        if value is None or _is_container(value) or isinstance(value, bool):
+            return self.json_value(field, value)
+        return _raw(value)
+
+    def set(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.json_set(field, self._path(keys), self._written(field, value))
+
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.json_insert(field, self._path(keys), self._written(field, value))
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.json_replace(field, self._path(keys), self._written(field, value))
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        # '[#]' is the position just past the end of an array
+        end = _raw(self.json_path(keys) + '[#]')
+        return fn.json_set(field, end, self._written(field, value))
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return fn.json_remove(field, self._path(keys))
@@ -374,6 +407,20 @@ class PostgresqlJSONMethods(BaseJSONMethods):
         return fn.jsonb_set(field, self._path_array(keys), self.json_value(field, value),
                             SQL('true'))
 
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        # #> gives SQL NULL where nothing is (a stored JSON null is jsonb 'null')
+        missing = Expression(Expression(field, '#>', self._path_array(keys)), OP.IS, None)
+        return Case(None, [(missing, self.set(field, keys, value))], field)
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.jsonb_set(field, self._path_array(keys), self.json_value(field, value),
+                            SQL('false'))
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        # after the last element: index -1, inserted after
+        return fn.jsonb_insert(field, self._path_array(tuple(keys) + (-1,)),
+                               self.json_value(field, value), SQL('true'))
+
     def remove(self, field: Any, keys: Sequence) -> Node:
         return Expression(field, '#-', self._path_array(keys))
 
@@ -437,6 +484,15 @@ class MySQLJSONMethods(BaseJSONMethods):
 
     def set(self, field: Any, keys: Sequence, value: Any) -> Node:
         return fn.JSON_SET(field, self._path(keys), self.json_value(field, value))
+
+    def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.JSON_INSERT(field, self._path(keys), self.json_value(field, value))
+
+    def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.JSON_REPLACE(field, self._path(keys), self.json_value(field, value))
+
+    def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        return fn.JSON_ARRAY_APPEND(field, self._path(keys), self.json_value(field, value))
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return fn.JSON_REMOVE(field, self._path(keys))
@@ -678,6 +734,21 @@ class JSONPath(ColumnBase):
     def set(self, value: Any) -> Node:
         """The document with this path set to ``value`` (for ``update()``)."""
         return self._op('set', value)
+
+    def insert(self, value: Any) -> Node:
+        """The document with ``value`` at this path when the path is absent (a stored
+        JSON null counts as present); rows that have it keep theirs."""
+        return self._op('insert', value)
+
+    def replace(self, value: Any) -> Node:
+        """The document with ``value`` at this path when the path is present; rows
+        without it are left as they are."""
+        return self._op('replace', value)
+
+    def append(self, value: Any) -> Node:
+        """The document with ``value`` added to the end of the array at this path
+        (use on arrays only: engines differ on other values)."""
+        return self._op('append', value)
 
     def remove(self) -> Node:
         """The document without this path (for ``update()``)."""

@@ -9,6 +9,7 @@ from .database import (ColumnMetadata, Database, ForeignKeyMetadata, IndexMetada
 from .dialects.postgres import PostgresDialect
 from .exceptions import InternalError
 from .json_methods import PostgresqlJSONMethods
+from .sql.nodes import Cast, Value
 from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSACTION_INTRANS,
                                 PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter,
                                 choose_adapter, isolation_level_sql)
@@ -148,6 +149,15 @@ class PostgresqlDatabase(Database):
         if ctx is None:
             return sql
         return ctx.literal(sql)
+
+    def interval(self, value: str) -> Any:
+        """``CAST(value AS INTERVAL)``: a span of time (``'30 minutes'``) to add to,
+        subtract from or multiply with dates and times in SQL."""
+        if not isinstance(value, str):
+            raise TypeError('interval() takes the text of an interval, such as '
+                            "'30 minutes', got %r" % (value,))
+        # bound as given: the converter of the column it meets must not touch it
+        return Cast(Value(value, converter=False), 'INTERVAL')
 
     def set_time_zone(self, timezone: str) -> None:
         """Set the session time zone of the current connection."""

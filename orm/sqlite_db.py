@@ -13,6 +13,7 @@ from .database import (SENTINEL, ColumnMetadata, Database, ForeignKeyMetadata, I
 from .dialects.sqlite import SqliteDialect
 from .exceptions import ImproperlyConfigured, NotSupportedError, OperationalError
 from .json_methods import SqliteJSONMethods
+from .sql.nodes import ColumnBase, Value
 from .transactions import _atomic, _transaction
 
 __all__ = ['SqliteDatabase']
@@ -118,6 +119,12 @@ def _sqlite_regexp(pattern: Any, value: Any) -> Any:
     elif not isinstance(value, str):
         value = str(value)
     return 1 if _compile_regex(str(pattern)).search(value) else 0
+
+
+def _collated(name: str, expr: Any) -> Any:
+    """``expr COLLATE name`` (a plain value is bound as a parameter)."""
+    node = expr if isinstance(expr, ColumnBase) else Value(expr, unpack=False)
+    return node.collate(name)
 
 
 class _PragmaAttribute:
@@ -401,9 +408,19 @@ class SqliteDatabase(Database):
         self._add_udf('collation', name or fn.__name__, fn)
 
     def collation(self, name: Optional[str] = None) -> Callable:
-        """Decorator form of :meth:`register_collation`."""
+        """Decorator form of :meth:`register_collation`.  The decorated function also
+        gets a ``collation(expr)`` attribute: ``expr COLLATE name``, for ``order_by()``
+        and comparisons::
+
+            @db.collation('ireverse')
+            def ireverse(a, b): ...
+
+            Book.select().order_by(ireverse.collation(Book.title))
+        """
         def decorator(fn: Callable) -> Callable:
-            self.register_collation(fn, name)
+            collation_name = name or fn.__name__
+            self.register_collation(fn, collation_name)
+            setattr(fn, 'collation', functools.partial(_collated, collation_name))
             return fn
         return decorator
 

@@ -49,13 +49,28 @@ from orm import (CockroachDialect, _atomic, _transaction, isolation_level_sql,
 from playhouse._pooling import PooledDatabase as _PooledDatabase
 from playhouse.postgres_ext import ArrayField as _PgArrayField
 from playhouse.postgres_ext import BinaryJSONField
+# Every other public name of orm, so that ``from playhouse.cockroachdb import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, AutoField, BareField, BigAutoField, BigBitField, BinaryUUIDField,
+    BitField, BlobField, BooleanField, Case, Cast, CharField, Check, chunked, Column,
+    CompositeKey, Context, Database, DatabaseError, DatabaseProxy, DataError, DateField,
+    DateTimeField, DecimalField, Default, DeferredForeignKey, DeferredThroughModel,
+    DJANGO_MAP, DoesNotExist, DoubleField, DQ, Entity, EXCLUDED, FixedCharField,
+    FloatField, fn, ForeignKeyField, IdentityField, ImproperlyConfigured, Index,
+    IntegrityError, InternalError, IPField, JOIN, Load, ManyToManyField, Model,
+    ModelIndex, OP, prefetch, PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy,
+    QualifiedNames, QueryEvent, SchemaManager, Select, SmallIntegerField, SQL,
+    SqliteDatabase, Table, TextField, TimeField, TimestampField, Tuple, Value,
+    ValuesList, Window)
+import orm as _orm  # noqa: E402
 
-__all__ = [
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'CockroachDatabase', 'PooledCockroachDatabase', 'CockroachDialect',
     'run_transaction', 'ExceededMaxAttempts', 'AmbiguousCommitError',
     'NestedTransactionError', 'RETRYABLE_SQLSTATES',
-    'UUIDKeyField', 'RowIDField', 'ArrayField', 'JSONField',
-]
+    'UUIDKeyField', 'RowIDField', 'ArrayField', 'JSONField'})
 
 logger = logging.getLogger('orm.cockroachdb')
 

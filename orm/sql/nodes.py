@@ -666,7 +666,7 @@ class Value(ColumnBase):
 
     _SEQUENCES = (list, tuple, set, frozenset)
 
-    def __init__(self, value: Any, converter: Callable | None = None,
+    def __init__(self, value: Any, converter: Callable | bool | None = None,
                  unpack: bool = True) -> None:
         self.value = value
         self.converter = converter
@@ -687,7 +687,7 @@ class Value(ColumnBase):
         return ctx.literal(')')
 
 
-def _item_value(item: Any, converter: Callable | None) -> Any:
+def _item_value(item: Any, converter: Callable | bool | None) -> Any:
     if isinstance(item, Node):
         return item
     return Value(item, converter=converter, unpack=type(item) is tuple)
@@ -704,9 +704,12 @@ class ValueLiterals(WrappedNode):
         return ctx.literal(substitute_params(ctx.dialect, sql, params))
 
 
-def AsIs(value: Any) -> Value:
-    """A parameter bound exactly as given, with no field conversion."""
-    return Value(value, converter=_identity, unpack=False)
+def AsIs(value: Any, converter: Any = None) -> Value:
+    """A parameter bound as one value (a list or tuple is not unpacked into several).
+    The converter of the column it meets still applies (``Todo.tags == AsIs(['a'])``
+    binds the field's ``db_value(['a'])``) unless ``converter=False``; a callable
+    ``converter`` is used instead."""
+    return Value(value, converter=converter, unpack=False)
 
 
 class Cast(WrappedNode):
