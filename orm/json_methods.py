@@ -277,9 +277,16 @@ class SqliteJSONMethods(BaseJSONMethods):
         return fn.json_replace(field, self._path(keys), self._written(field, value))
 
     def append(self, field: Any, keys: Sequence, value: Any) -> Node:
-        # '[#]' is the position just past the end of an array
-        end = _raw(self.json_path(keys) + '[#]')
-        return fn.json_set(field, end, self._written(field, value))
+        # '[#]' is the position just past the end of an array; where nothing is at the
+        # path yet, the value goes into a new array (json_set alone would do nothing)
+        end = _raw('$[#]')
+        new = self._written(field, value)
+        if not keys:
+            return fn.json_insert(field, end, new)
+        path = self._path(keys)
+        array = fn.json_insert(fn.COALESCE(Expression(field, '->', path), _raw('[]')), end,
+                               new)
+        return fn.json_set(field, path, fn.json(array))
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return fn.json_remove(field, self._path(keys))
@@ -681,9 +688,13 @@ class JSONPath(ColumnBase):
         return Expression(self._compare(OP.GTE, lo), OP.AND, self._compare(OP.LTE, hi))
 
     def in_(self, values: Any) -> Node:  # type: ignore[override]
+        if isinstance(values, Node):        # a subquery: its rows are the values
+            return Expression(self, OP.IN, values)
         return _any([self._compare(OP.EQ, value) for value in values])
 
     def not_in(self, values: Any) -> Node:  # type: ignore[override]
+        if isinstance(values, Node):
+            return Expression(self, OP.NOT_IN, values)
         return _all([self._compare(OP.NE, value) for value in values])
 
     # text matching reads the value as text
@@ -708,7 +719,10 @@ class JSONPath(ColumnBase):
         return self._defer(lambda m: getattr(m, name)(field, keys, *args))
 
     def contains(self, value: Any) -> Node:  # type: ignore[override]
-        """Whether the value here contains ``value`` (``@>`` on PostgreSQL)."""
+        """Whether the value here contains ``value`` (``@>`` on PostgreSQL); on a path
+        read :meth:`as_text`, whether its text contains the text ``value``."""
+        if self._where.as_text:
+            return ColumnBase.contains(self, value)
         return self._op('contains', value)
 
     def contained_by(self, value: Any) -> Node:

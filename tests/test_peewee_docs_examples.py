@@ -234,6 +234,31 @@ def test_json_path_append_adds_to_the_array(db):
                               {'tags': ['python', {'k': [1, None]}]}]
 
 
+def test_json_path_append_where_nothing_is_yet(db):
+    Doc = _docs(db)
+    Doc.create(data={'a': 1})
+    Doc.update(data=Doc.data['tags'].append('x')).execute()
+    Doc.update(data=Doc.data['a'].append('y')).execute()       # not an array: left alone
+    if engine_name(db) == 'sqlite':
+        assert _contents(Doc) == [{'a': 1, 'tags': ['x']}]      # a new array
+    else:
+        assert _contents(Doc) == [{'a': 1}]                     # PostgreSQL ignores it
+
+
+def test_json_path_as_text_contains_and_subquery_membership(db):
+    Doc = _docs(db)
+    for name, n in (('cherry', 5), ('apple', 6), ('errand', 7)):
+        Doc.create(data={'name': name, 'n': n})
+    # read as text, contains() is a substring test (JSON containment otherwise)
+    found = Doc.select().where(Doc.data['name'].as_text().contains('err'))
+    assert sorted(d.data['name'] for d in found) == ['cherry', 'errand']
+    names = Doc.select(Doc.data['name'].as_text()).where(Doc.data['n'] == 5)
+    assert [d.data['n'] for d in Doc.select().where(
+        Doc.data['name'].as_text().in_(names))] == [5]
+    assert sorted(d.data['n'] for d in Doc.select().where(
+        Doc.data['name'].as_text().not_in(names))) == [6, 7]
+
+
 def test_json_field_append_to_the_root_array(db):
     Doc = _docs(db)
     Doc.create(data=[1])
