@@ -339,18 +339,14 @@ class _DialectFlag:
 
 
 def _flags_set_by_class(cls: type) -> list:
-    """The feature flags a Database subclass sets as plain class attributes
-    (``class MyDatabase(SqliteDatabase): truncate_table = True``), with their values: a
-    new instance hands them to its dialect, which is what the SQL is written by."""
-    found = []
-    for name in _FLAG_NAMES:
-        for klass in cls.__mro__:
-            if name in vars(klass):
-                value = vars(klass)[name]
-                if not isinstance(value, _DialectFlag):
-                    found.append((name, value))
-                break
-    return found
+    """The feature flags a Database subclass set as plain class attributes
+    (``class MyDatabase(SqliteDatabase): truncate_table = True``), with their values, from
+    the most derived class down: a new instance hands them to its dialect, which is what
+    the SQL is written by."""
+    found: dict = {}
+    for klass in reversed(cls.__mro__):
+        found.update(vars(klass).get('_class_flags', {}))
+    return list(found.items())
 
 
 # ---------------------------------------------------------------------------------------
@@ -386,6 +382,8 @@ class Database:
     #: ``playhouse.apsw_ext``, names its own)
     _exception_wrapper: Any = __exception_wrapper__
 
+    #: the feature flags this class's body gave plain values (see __init_subclass__)
+    _class_flags: dict = {}
     #: callables run with a :class:`QueryEvent` after each statement (see
     #: :meth:`add_query_hook`); empty unless hooks were added
     _query_hooks: tuple = ()
@@ -408,6 +406,19 @@ class Database:
     safe_drop_index = _DialectFlag(True)
     sequences = _DialectFlag(False)
     truncate_table = _DialectFlag(True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # a feature flag given a plain value in the class body becomes a flag again
+        # (read from and written to the dialect), the value being what a new instance
+        # gives its dialect
+        super().__init_subclass__(**kwargs)
+        given = {name: value for name, value in vars(cls).items()
+                 if name in _FLAG_NAMES and not isinstance(value, _DialectFlag)}
+        for name, value in given.items():
+            flag = _DialectFlag(value)
+            flag.__set_name__(cls, name)
+            setattr(cls, name, flag)
+        cls._class_flags = given
 
     def __init__(self, database: Optional[str], thread_safe: bool = True,
                  autorollback: bool = False, field_types: Optional[dict] = None,

@@ -141,10 +141,16 @@ def test_class_level_flags_reach_the_sql(tmp_path):
         assert db.truncate_table is (db_class is Truncating)
         assert model._schema._truncate_table().query()[0] == expected
     assert Plain(':memory:').truncate_table is False       # the dialect's value
-    # a flag set on one instance stays with it
-    one = Plain(':memory:')
-    one.truncate_table = True
-    assert Plain(':memory:').truncate_table is False and one.truncate_table is True
+    # a flag set on one instance stays with it, and its SQL follows
+    one = Truncating(':memory:')
+    one.truncate_table = False
+    assert one.dialect.truncate_table is False
+    assert Truncating(':memory:').truncate_table is True
+
+    class Deeper(Truncating):                    # inherited by subclasses
+        sequences = True
+    deeper = Deeper(':memory:')
+    assert (deeper.dialect.truncate_table, deeper.dialect.sequences) == (True, True)
 
 
 def test_class_level_index_schema_prefix():
