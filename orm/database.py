@@ -79,11 +79,21 @@ def log_statement(sql: str, params: Any) -> None:
 #: Marks "argument not given" where ``None`` is a meaningful value.
 SENTINEL = object()
 
+#: a column as introspection finds it.  ``data_type`` is the engine's name of the type,
+#: ``full_type`` the type with its parameters (``character varying(50)``), ``identity``
+#: whether the database numbers the column by itself (serial and identity columns,
+#: SQLite's ``INTEGER PRIMARY KEY``).  The last two may be left out when building one.
 ColumnMetadata = namedtuple(
-    'ColumnMetadata', ('name', 'data_type', 'null', 'primary_key', 'table', 'default'))
+    'ColumnMetadata', ('name', 'data_type', 'null', 'primary_key', 'table', 'default',
+                       'full_type', 'identity'), defaults=(None, False))
 IndexMetadata = namedtuple('IndexMetadata', ('name', 'sql', 'columns', 'unique', 'table'))
+#: a foreign key as introspection finds it: ``name`` is the constraint's name (SQLite
+#: names none), ``on_delete`` / ``on_update`` its actions (an action the table did not
+#: declare is reported as the engine's default, ``NO ACTION``).  The last three may be
+#: left out when building one.
 ForeignKeyMetadata = namedtuple(
-    'ForeignKeyMetadata', ('column', 'dest_table', 'dest_column', 'table'))
+    'ForeignKeyMetadata', ('column', 'dest_table', 'dest_column', 'table', 'name',
+                           'on_delete', 'on_update'), defaults=(None, None, None))
 ViewMetadata = namedtuple('ViewMetadata', ('name', 'sql'))
 
 
@@ -328,6 +338,17 @@ class _DialectFlag:
         setattr(obj.dialect, self.name, value)
 
 
+def _flags_set_by_class(cls: type) -> list:
+    """The feature flags a Database subclass set as plain class attributes
+    (``class MyDatabase(SqliteDatabase): truncate_table = True``), with their values, from
+    the most derived class down: a new instance hands them to its dialect, which is what
+    the SQL is written by."""
+    found: dict = {}
+    for klass in reversed(cls.__mro__):
+        found.update(vars(klass).get('_class_flags', {}))
+    return list(found.items())
+
+
 # ---------------------------------------------------------------------------------------
 # Database
 # ---------------------------------------------------------------------------------------
@@ -361,6 +382,8 @@ class Database:
     #: ``playhouse.apsw_ext``, names its own)
     _exception_wrapper: Any = __exception_wrapper__
 
+    #: the feature flags this class's body gave plain values (see __init_subclass__)
+    _class_flags: dict = {}
     #: callables run with a :class:`QueryEvent` after each statement (see
     #: :meth:`add_query_hook`); empty unless hooks were added
     _query_hooks: tuple = ()
@@ -384,6 +407,19 @@ class Database:
     sequences = _DialectFlag(False)
     truncate_table = _DialectFlag(True)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # a feature flag given a plain value in the class body becomes a flag again
+        # (read from and written to the dialect), the value being what a new instance
+        # gives its dialect
+        super().__init_subclass__(**kwargs)
+        given = {name: value for name, value in vars(cls).items()
+                 if name in _FLAG_NAMES and not isinstance(value, _DialectFlag)}
+        for name, value in given.items():
+            flag = _DialectFlag(value)
+            flag.__set_name__(cls, name)
+            setattr(cls, name, flag)
+        cls._class_flags = given
+
     def __init__(self, database: Optional[str], thread_safe: bool = True,
                  autorollback: bool = False, field_types: Optional[dict] = None,
                  operations: Optional[dict] = None, autocommit: Optional[bool] = None,
@@ -397,6 +433,8 @@ class Database:
         self._operations = {**type(self).operations, **(operations or {})}
         self.dialect = self.dialect_class(field_types=self._field_types,
                                           operations=self._operations)
+        for name, value in _flags_set_by_class(type(self)):
+            setattr(self.dialect, name, value)
         self.autoconnect = autoconnect
         self.autorollback = autorollback
         self.thread_safe = thread_safe
@@ -577,7 +615,7 @@ class Database:
     def __enter__(self) -> 'Database':
         frame = contextlib.ExitStack()
         if not self._state.ctx:
-            frame.callback(self.close)
+            frame.callback(self._close_unless_held)
         if self._state.conn is None:
             self.connect()
         frame.enter_context(self.atomic())
@@ -587,6 +625,12 @@ class Database:
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
                  exc_tb: Optional[TracebackType]) -> Optional[bool]:
         return self._state.ctx.pop().__exit__(exc_type, exc_val, exc_tb)
+
+    def _close_unless_held(self) -> None:
+        # the end of the outermost ``with db:``: the connection is closed, unless the
+        # block ran inside a transaction begun before it, which still needs it
+        if not self._state.transactions:
+            self.close()
 
     def __call__(self, fn: Callable) -> Callable:
         """``@db``: each call of ``fn`` runs inside ``with db:``."""
@@ -918,6 +962,21 @@ class Database:
     def random(self) -> Any:
         """SQL expression returning a random value."""
         return self._dialect_helper('random')
+
+    def interval(self, value: str) -> Any:
+        """A span of time for date/time arithmetic, from its text (``'30 minutes'``,
+        ``'1 day'``), on engines with an interval type (PostgreSQL)::
+
+            Booking.starttime + Booking.slots * db.interval('30 minutes')
+        """
+        raise NotSupportedError(
+            '%s has no interval type: add to dates with its own functions (on SQLite, '
+            "fn.datetime(column, '+30 minutes'))" % type(self).__name__)
+
+
+#: the names of the feature flags a Database reads from its dialect
+_FLAG_NAMES = tuple(name for name, attr in vars(Database).items()
+                    if isinstance(attr, _DialectFlag))
 
 
 # ---------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from .fieldbase import (_N, _T, Field, FieldAccessor, FieldAlias, FieldDatabaseH
                         ObjectIdAccessor, VirtualField, _is_model_instance)
 from .json_methods import DIALECT_JSON_METHODS, BaseJSONMethods, JSONExpression, JSONPath
 from .sql.context import Context
-from .sql.nodes import (OP, SQL, AsIs, BitwiseMixin, ColumnBase, Expression, Node,
+from .sql.nodes import (OP, SQL, BitwiseMixin, ColumnBase, Expression, Node,
                         StringExpression, Value)
 
 if TYPE_CHECKING:
@@ -963,9 +963,13 @@ class AnyField(_AnyValue[_N]):
         def __new__(cls, *args: Any, **options: Any) -> Any: ...
 
     def ddl_datatype(self, ctx: Context | None) -> SQL:
-        if ctx is None:
+        # SQLite: no type at all, so that values keep the type they were stored with
+        # (a column declared ANY would have NUMERIC affinity); the generic SQL of a
+        # query bound to no database: the declared ANY
+        dialect = None if ctx is None else ctx.dialect.name
+        if dialect is None or dialect == 'generic':
             return SQL(self.field_type)
-        return SQL('' if ctx.dialect.name == 'sqlite' else 'TEXT')
+        return SQL('' if dialect == 'sqlite' else 'TEXT')
 
 
 # -- JSON -----------------------------------------------------------------------------------------
@@ -1548,7 +1552,7 @@ class TimestampField(BigIntegerField[_N]):
         """The stored value as whole seconds, in SQL."""
         if self.resolution == 1:
             return self
-        return Expression(self, OP.DIV, AsIs(self.resolution))
+        return Expression(self, OP.DIV, Value(self.resolution, converter=False))
 
     def _datetime_source(self) -> Any:
         return _EngineCall('from_timestamp', (self._seconds(),))

@@ -11,6 +11,9 @@ operation            SQLite (JSON1, 3.38+)            PostgreSQL (``jsonb``)
 ``data['a'][0]``     ``data -> '$."a"[0]'``           ``data #> '{a,0}'``
 ``.as_text()``       ``data ->> '$."a"[0]'``          ``data #>> '{a,0}'``
 ``.set(v)``          ``json_set(data, path, v)``      ``jsonb_set(data, '{a,0}', v)``
+``.insert(v)``       ``json_insert(data, path, v)``   ``CASE`` around ``jsonb_set``
+``.replace(v)``      ``json_replace(data, path, v)``  ``jsonb_set(..., false)``
+``.append(v)``       ``json_set(data, 'path[#]', v)`` ``jsonb_insert(..., '{..,-1}', v, true)``
 ``.remove()``        ``json_remove(data, path)``      ``data #- '{a,0}'``
 ``.length()``        ``json_array_length(data, p)``   ``jsonb_array_length(data #> ...)``
 ``update(v)``        ``json_patch`` (deep merge)      ``data || v`` (top-level merge)
@@ -138,22 +141,24 @@ class BaseJSONMethods:
 
     # -- modifying (values of an UPDATE) -------------------------------------------------
     def set(self, field: Any, keys: Sequence, value: Any) -> Node:
-        raise NotImplementedError
-
-    def remove(self, field: Any, keys: Sequence) -> Node:
+        """The document with ``value`` at ``keys``, whether or not something is there."""
         raise NotImplementedError
 
     def insert(self, field: Any, keys: Sequence, value: Any) -> Node:
-        """The document with ``value`` at ``keys`` when nothing is there yet (a JSON
-        ``null`` counts as something)."""
+        """The document with ``value`` at ``keys`` if nothing is there yet (a stored
+        JSON null counts as something); else the document unchanged."""
         raise NotImplementedError
 
     def replace(self, field: Any, keys: Sequence, value: Any) -> Node:
-        """The document with ``value`` at ``keys`` when something is there already."""
+        """The document with ``value`` at ``keys`` if something is there already; else
+        the document unchanged."""
         raise NotImplementedError
 
     def append(self, field: Any, keys: Sequence, value: Any) -> Node:
         """The document with ``value`` added at the end of the array at ``keys``."""
+        raise NotImplementedError
+
+    def remove(self, field: Any, keys: Sequence) -> Node:
         raise NotImplementedError
 
     def update(self, field: Any, value: Any) -> Node:

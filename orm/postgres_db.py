@@ -9,6 +9,7 @@ from .database import (ColumnMetadata, Database, ForeignKeyMetadata, IndexMetada
 from .dialects.postgres import PostgresDialect
 from .exceptions import InternalError
 from .json_methods import PostgresqlJSONMethods
+from .sql.nodes import Cast, Value
 from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSACTION_INTRANS,
                                 PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter,
                                 choose_adapter, isolation_level_sql)
@@ -149,6 +150,15 @@ class PostgresqlDatabase(Database):
             return sql
         return ctx.literal(sql)
 
+    def interval(self, value: str) -> Any:
+        """``CAST(value AS INTERVAL)``: a span of time (``'30 minutes'``) to add to,
+        subtract from or multiply with dates and times in SQL."""
+        if not isinstance(value, str):
+            raise TypeError('interval() takes the text of an interval, such as '
+                            "'30 minutes', got %r" % (value,))
+        # bound as given: the converter of the column it meets must not touch it
+        return Cast(Value(value, converter=False), 'INTERVAL')
+
     def set_time_zone(self, timezone: str) -> None:
         """Set the session time zone of the current connection."""
         self.execute_sql('SET TIME ZONE %s', (timezone,))
@@ -209,16 +219,26 @@ class PostgresqlDatabase(Database):
                 for name, definition in sorted(cursor.fetchall())]
 
     def get_columns(self, table: str, schema: Optional[str] = None) -> list:
+        # format_type() spells the type with its parameters; a column the database
+        # numbers is an identity column or one whose default draws on a sequence
         cursor = self.execute_sql(
-            "SELECT c.column_name, c.is_nullable, c.data_type, c.column_default "
+            "SELECT c.column_name, c.is_nullable, c.data_type, c.column_default, "
+            "pg_catalog.format_type(a.atttypid, a.atttypmod), "
+            "(c.is_identity = 'YES' OR COALESCE(c.column_default, '') LIKE 'nextval(%%') "
             "FROM information_schema.columns c "
+            "JOIN pg_catalog.pg_namespace n ON n.nspname = c.table_schema "
+            "JOIN pg_catalog.pg_class t ON t.relnamespace = n.oid AND t.relname = c.table_name "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid "
+            "     AND a.attname = c.column_name "
             "WHERE c.table_name = %s AND c.table_schema = COALESCE(%s, current_schema())"
             + self._hidden_filter('c') + " ORDER BY c.ordinal_position", (table, schema))
         primary_keys = set(self.get_primary_keys(table, schema))
         standard = self.dialect.standard_type_name
         return [ColumnMetadata(name, standard(data_type), is_nullable == 'YES',
-                               name in primary_keys, table, default)
-                for name, is_nullable, data_type, default in cursor.fetchall()]
+                               name in primary_keys, table, default, full_type,
+                               bool(numbered))
+                for name, is_nullable, data_type, default, full_type, numbered
+                in cursor.fetchall()]
 
     def _hidden_filter(self, alias: str) -> str:
         """Extra condition on ``information_schema.columns`` (as ``alias``) leaving out
@@ -257,7 +277,8 @@ class PostgresqlDatabase(Database):
 
     def get_foreign_keys(self, table: str, schema: Optional[str] = None) -> list:
         cursor = self.execute_sql(
-            "SELECT a.attname, fc.relname, fa.attname "
+            "SELECT a.attname, fc.relname, fa.attname, con.conname, con.confdeltype, "
+            "con.confupdtype "
             "FROM pg_catalog.pg_constraint con "
             "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -269,8 +290,10 @@ class PostgresqlDatabase(Database):
             "WHERE con.contype = 'f' AND c.relname = %s "
             "AND n.nspname = COALESCE(%s, current_schema()) "
             "ORDER BY con.conname, k.pos", (table, schema))
-        return [ForeignKeyMetadata(column, dest_table, dest_column, table)
-                for column, dest_table, dest_column in cursor.fetchall()]
+        return [ForeignKeyMetadata(column, dest_table, dest_column, table, name,
+                                   _FK_ACTIONS.get(on_delete), _FK_ACTIONS.get(on_update))
+                for column, dest_table, dest_column, name, on_delete, on_update
+                in cursor.fetchall()]
 
     def sequence_exists(self, sequence: str, schema: Optional[str] = None) -> bool:
         """Whether a sequence named ``sequence`` exists in ``schema`` (default: the
@@ -281,6 +304,11 @@ class PostgresqlDatabase(Database):
             "WHERE c.relkind = 'S' AND c.relname = %s "
             "AND n.nspname = COALESCE(%s, current_schema())", (sequence, schema))
         return bool(cursor.fetchone()[0])
+
+
+#: pg_constraint's one-letter codes of the referential actions
+_FK_ACTIONS = {'a': 'NO ACTION', 'r': 'RESTRICT', 'c': 'CASCADE', 'n': 'SET NULL',
+               'd': 'SET DEFAULT'}
 
 
 def _pg_version_tuple(version: Optional[int]) -> Optional[tuple]:

@@ -27,9 +27,15 @@ _MAX_INDEX_NAME = 64
 
 
 def make_index_name(table_name: str, columns: Iterable[str]) -> str:
-    """``table_col1_col2``; a name over 64 characters keeps its first 56 and ends with
-    ``_`` and 7 hex digits of its MD5, so different long names stay different."""
-    full = '_'.join([table_name, *columns])
+    """``table_col1_col2``, shortened as :func:`fit_name` shortens names."""
+    return fit_name('_'.join([table_name, *columns]))
+
+
+def fit_name(full: str) -> str:
+    """A generated name (of an index or a constraint) short enough for every engine
+    (PostgreSQL cuts names at 63 characters): one over 64 characters keeps its first 56
+    and ends with ``_`` and 7 hex digits of its MD5, so different long names stay
+    different."""
     if len(full) <= _MAX_INDEX_NAME:
         return full
     return '%s_%s' % (full[:56], hashlib.md5(full.encode('utf-8')).hexdigest()[:7])
@@ -40,8 +46,8 @@ class ModelIndex(Node):
     expressions) [WHERE ...]``; made by ``Model.index()`` or ``Model.add_index()``."""
 
     def __init__(self, model: Any, fields: Iterable, unique: bool = False, safe: bool = True,
-                 where: Any = None, using: str | None = None, name: str | None = None
-                 ) -> None:
+                 where: Any = None, using: str | None = None, name: str | None = None,
+                 nulls_distinct: bool | None = None) -> None:
         self.model = model
         self._fields = list(fields)
         if not self._fields:
@@ -59,6 +65,15 @@ class ModelIndex(Node):
         self._where = where
         self._using = using
         self._name = name
+        self._nulls_distinct = nulls_distinct
+
+    def nulls_distinct(self, nulls_distinct: bool | None = None) -> 'ModelIndex':
+        """Whether a unique index counts NULLs as distinct values (``NULLS DISTINCT``,
+        PostgreSQL 15+) or as equal ones (``NULLS NOT DISTINCT``); ``None`` leaves it to
+        the engine.  SQLite always counts them distinct: ``False`` is refused there."""
+        clone = self.clone()
+        clone._nulls_distinct = nulls_distinct
+        return clone
 
     def safe(self, _safe: bool = True) -> 'ModelIndex':
         clone = self.clone()
@@ -105,22 +120,26 @@ class ModelIndex(Node):
 
     @property
     def name(self) -> str:
+        """The name given, else the one peewee gives: the model's prefix and the columns
+        of the fields indexed (``Article.title.desc()`` counts as ``title``).  Other
+        expressions add nothing to it; an index of expressions only is named after a
+        digest of their SQL, so that two such indexes get different names."""
         if self._name:
             return self._name
+        expressions = self._expressions()
         names = []
-        for item in self._expressions():
+        for item in expressions:
             if isinstance(item, Node) and not isinstance(item, Field):
-                item = item.unwrap()           # Article.title.desc() is named after title
+                item = item.unwrap()
             column = getattr(item, 'column_name', None) if isinstance(item, Field) else None
             if column:
                 names.append(column)
             elif isinstance(item, SQL) and not item.params and item.sql.split():
                 names.append(item.sql.split()[0])   # a name from Meta.indexes: 'title DESC'
-            else:
-                # an expression: named by a digest of its SQL, so the name is stable
-                sql, params = Dialect().compile(item)
-                text = sql + repr(params)
-                names.append('expr%s' % hashlib.md5(text.encode()).hexdigest()[:6])
+        if not names:
+            sql, params = Dialect().compile(EnclosedNodeList(expressions))
+            digest = hashlib.md5((sql + repr(params)).encode()).hexdigest()[:6]
+            names.append('expr' + digest)
         return make_index_name(index_name_prefix(self.model._meta),
                                [re.sub(r'[^\w]+', '', n) for n in names])
 
@@ -145,12 +164,25 @@ class ModelIndex(Node):
                 using = ''.join(c for c in self._using if c.isalnum() or c == '_')
                 ctx.literal(' USING ' + using)
             ctx.literal(' ')
-            ctx.sql(EnclosedNodeList(self._expressions()))
+            # engines take no parameters in an index definition (SQLite refuses them):
+            # the values of expressions and of the WHERE clause are written inline
+            ctx.sql(ValueLiterals(EnclosedNodeList(self._expressions())))
+            self._nulls_sql(ctx)
             if self._where is not None:
                 ctx.literal(' WHERE ')
-                # engines do not take parameters in index definitions: inline the values
                 ctx.sql(ValueLiterals(self._where))
         return ctx
+
+    def _nulls_sql(self, ctx: Context) -> None:
+        if self._nulls_distinct is None:
+            return
+        if ctx.dialect.name == 'sqlite':
+            if not self._nulls_distinct:
+                raise ctx.dialect.not_supported(
+                    'nulls_distinct=False (NULLS NOT DISTINCT: SQLite counts NULLs in a '
+                    'unique index as distinct values, always)')
+            return      # what SQLite does anyway
+        ctx.literal(' NULLS DISTINCT' if self._nulls_distinct else ' NULLS NOT DISTINCT')
 
 
 ModelIndexNode = ModelIndex   # the name this class had before it took peewee's
@@ -373,11 +405,13 @@ class SchemaManager:
         if safe:
             parts.append(SQL('IF EXISTS'))
         parts.append(self.model._meta.table_entity())
-        if options.get('cascade'):
-            if self.database.dialect.name == 'sqlite':
-                pass   # SQLite has no CASCADE on DROP TABLE; dependants keep dangling keys
-            else:
+        # SQLite has neither CASCADE nor RESTRICT on DROP TABLE: both are left out there
+        # (with cascade, dependent tables keep keys that point nowhere)
+        if self.database.dialect.name != 'sqlite':
+            if options.get('cascade'):
                 parts.append(SQL('CASCADE'))
+            elif options.get('restrict'):
+                parts.append(SQL('RESTRICT'))
         return self._statement(parts)
 
     def drop_table(self, safe: bool = True, **options: Any) -> None:
@@ -485,18 +519,25 @@ class SchemaManager:
             raise ValueError('%r belongs to %s, not %s: call %s._schema.create_foreign_key()'
                              % (field, field.model.__name__, self.model.__name__,
                                 field.model.__name__))
-        dialect = self.database.dialect
-        if dialect.name == 'sqlite':
-            raise dialect.not_supported('ALTER TABLE ... ADD CONSTRAINT (SQLite declares '
-                                        'foreign keys only in CREATE TABLE)')
         fk = field.foreign_key_constraint()
         if not field.constraint_name:
-            fk = NodeList([SQL('CONSTRAINT'), Entity(field.get_constraint_name())] + fk.nodes)
+            name = fit_name(field.get_constraint_name())
+            fk = NodeList([SQL('CONSTRAINT'), Entity(name)] + fk.nodes)
         return self._statement((SQL('ALTER TABLE'), self.model._meta.table_entity(),
                                 SQL('ADD'), fk))
 
     def create_foreign_key(self, field: Any) -> None:
-        self._execute(self._create_foreign_key(field))
+        """Add the constraint of ``field`` to the existing table (for a key that could
+        not be declared with the table, such as one side of a cycle)."""
+        statement = self._create_foreign_key(field)
+        dialect = self.database.dialect
+        if dialect.name == 'sqlite':
+            # refused here rather than by the engine's bare syntax error
+            raise dialect.not_supported(
+                'adding a foreign key to an existing table (ALTER TABLE ... ADD '
+                'CONSTRAINT ... FOREIGN KEY: SQLite declares foreign keys only in CREATE '
+                'TABLE)')
+        self._execute(statement)
 
     # -- all together -------------------------------------------------------------------------
     def create_all(self, safe: bool = True, **table_options: Any) -> None:

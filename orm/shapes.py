@@ -19,7 +19,7 @@ from typing import Any, Optional, Sequence
 
 from .fields import Field
 from .results import generated, instance_maker, library_default, not_found
-from .sql.nodes import AsIs, Node
+from .sql.nodes import Node, Value
 from .sql.queries import Insert
 
 __all__ = ['get_by_id', 'insert_row', 'update_row', 'shape_cache']
@@ -41,6 +41,12 @@ class Hole:
 
     def __repr__(self) -> str:
         return '<hole %d>' % self.index
+
+
+def _hole(index: int) -> Value:
+    """The parameter standing for value number ``index``: bound unconverted (the values
+    are converted when the statement runs)."""
+    return Value(Hole(index), converter=False, unpack=False)
 
 
 def shape_cache(meta: Any) -> dict:
@@ -175,7 +181,7 @@ class _Lookup:
                 not library_default(model, '__init__') or \
                 not library_default(model, 'select'):
             return
-        query = model.select().where(key == AsIs(Hole(0))).limit(1)
+        query = model.select().where(key == _hole(0)).limit(1)
         self.statement = _compile(query, dialect, [key.db_value])
         columns = meta.sorted_fields
         self.make = instance_maker(model, [f.name for f in columns],
@@ -238,7 +244,7 @@ class _Write:
             extra = [f for f in meta.defaults if f.name not in names]
             if not _binds_plainly(fields + extra):
                 return
-            holes = {field: AsIs(Hole(i)) for i, field in enumerate(fields + extra)}
+            holes = {field: _hole(i) for i, field in enumerate(fields + extra)}
             query = model.insert(holes)
             key = meta.primary_key
             if dialect.returning_clause and dialect.insert_returns_pk and key and \
@@ -252,8 +258,8 @@ class _Write:
             if not _binds_plainly(fields):
                 return
             key = meta.primary_key
-            holes = {field: AsIs(Hole(i)) for i, field in enumerate(fields)}
-            query = model.update(holes).where(key == AsIs(Hole(len(fields))))
+            holes = {field: _hole(i) for i, field in enumerate(fields)}
+            query = model.update(holes).where(key == _hole(len(fields)))
             self.statement = _compile(query, dialect,
                                       [f.db_value for f in fields] + [key.db_value])
 

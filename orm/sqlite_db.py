@@ -14,6 +14,7 @@ from .database import (SENTINEL, ColumnMetadata, Database, ForeignKeyMetadata, I
 from .dialects.sqlite import SqliteDialect
 from .exceptions import ImproperlyConfigured, NotSupportedError, OperationalError
 from .json_methods import SqliteJSONMethods
+from .sql.nodes import ColumnBase, Value
 from .transactions import _atomic, _transaction
 
 __all__ = ['SqliteDatabase']
@@ -119,6 +120,12 @@ def _sqlite_regexp(pattern: Any, value: Any) -> Any:
     elif not isinstance(value, str):
         value = str(value)
     return 1 if _compile_regex(str(pattern)).search(value) else 0
+
+
+def _collated(name: str, expr: Any) -> Any:
+    """``expr COLLATE name`` (a plain value is bound as a parameter)."""
+    node = expr if isinstance(expr, ColumnBase) else Value(expr, unpack=False)
+    return node.collate(name)
 
 
 class _PragmaAttribute:
@@ -403,9 +410,19 @@ class SqliteDatabase(Database):
         self._add_udf('collation', name or fn.__name__, fn)
 
     def collation(self, name: Optional[str] = None) -> Callable:
-        """Decorator form of :meth:`register_collation`."""
+        """Decorator form of :meth:`register_collation`.  The decorated function also
+        gets a ``collation(expr)`` attribute: ``expr COLLATE name``, for ``order_by()``
+        and comparisons::
+
+            @db.collation('ireverse')
+            def ireverse(a, b): ...
+
+            Book.select().order_by(ireverse.collation(Book.title))
+        """
         def decorator(fn: Callable) -> Callable:
-            self.register_collation(fn, name)
+            collation_name = name or fn.__name__
+            self.register_collation(fn, collation_name)
+            setattr(fn, 'collation', functools.partial(_collated, collation_name))
             return fn
         return decorator
 
@@ -571,15 +588,46 @@ class SqliteDatabase(Database):
             self._pragma_prefix(schema), self.quote_identifier(table))).fetchall()
 
     def get_columns(self, table: str, schema: Optional[str] = None) -> list:
-        return [ColumnMetadata(name, data_type, not (notnull or pk), bool(pk), table, default)
-                for _cid, name, data_type, notnull, default, pk
-                in self._table_info(table, schema)]
+        info = self._table_info(table, schema)
+        numbered = self._rowid_alias(table, schema, info)
+        # SQLite keeps the type as declared, parameters included: it is both names
+        return [ColumnMetadata(name, data_type, not (notnull or pk), bool(pk), table, default,
+                               data_type, name == numbered)
+                for _cid, name, data_type, notnull, default, pk in info]
+
+    def _rowid_alias(self, table: str, schema: Optional[str], info: list) -> Optional[str]:
+        """The column that names the rowid (so SQLite numbers it): the one primary-key
+        column declared ``INTEGER`` of a table that has rowids, else ``None``."""
+        keys = [row for row in info if row[5]]
+        if len(keys) != 1 or str(keys[0][2]).upper() != 'INTEGER':
+            return None
+        # a key SQLite keeps in an index of its own (origin 'pk') is not the rowid: the
+        # table is WITHOUT ROWID
+        index_list = self.execute_sql('PRAGMA %sindex_list(%s)' % (
+            self._pragma_prefix(schema), self.quote_identifier(table))).fetchall()
+        if any(len(row) > 3 and row[3] == 'pk' for row in index_list):
+            return None
+        return keys[0][1]
 
     def get_primary_keys(self, table: str, schema: Optional[str] = None) -> list:
         rows = [row for row in self._table_info(table, schema) if row[5]]
         return [row[1] for row in sorted(rows, key=lambda row: row[5])]
 
+    def _home_schema(self, table: str) -> Optional[str]:
+        """Where a table named without a schema lives: ``'main'``, else ``'temp'`` for a
+        temporary table, else ``None`` (a table only an attached database has is not
+        the database's own)."""
+        row = self.execute_sql(
+            "SELECT 'main' FROM sqlite_master WHERE type = 'table' AND name = ? UNION ALL "
+            "SELECT 'temp' FROM sqlite_temp_master WHERE type = 'table' AND name = ?",
+            (table, table)).fetchone()
+        return row[0] if row else None
+
     def get_indexes(self, table: str, schema: Optional[str] = None) -> list:
+        if schema is None:
+            schema = self._home_schema(table)
+            if schema is None:
+                return []
         prefix = self._pragma_prefix(schema)
         sql_by_name = dict(self.execute_sql(
             "SELECT name, sql FROM %s WHERE type = 'index' AND tbl_name = %s"
@@ -601,11 +649,13 @@ class SqliteDatabase(Database):
             self._pragma_prefix(schema), self.quote_identifier(table))).fetchall()
         result = []
         for row in sorted(rows, key=lambda r: (r[0], r[1])):
-            _id, seq, dest_table, column, dest_column = row[:5]
+            _id, seq, dest_table, column, dest_column, on_update, on_delete = row[:7]
             if dest_column is None:  # REFERENCES t without columns: t's primary key
                 dest_pk = self.get_primary_keys(dest_table, schema)
                 dest_column = dest_pk[seq] if seq < len(dest_pk) else None
-            result.append(ForeignKeyMetadata(column, dest_table, dest_column, table))
+            # SQLite's foreign keys have no names
+            result.append(ForeignKeyMetadata(column, dest_table, dest_column, table, None,
+                                             on_delete, on_update))
         return result
 
     def sequence_exists(self, seq: str) -> bool:

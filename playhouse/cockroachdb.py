@@ -49,13 +49,28 @@ from orm import (CockroachDialect, _atomic, _transaction, isolation_level_sql,
 from playhouse._pooling import PooledDatabase as _PooledDatabase
 from playhouse.postgres_ext import ArrayField as _PgArrayField
 from playhouse.postgres_ext import BinaryJSONField
+# Every other public name of orm, so that ``from playhouse.cockroachdb import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, AutoField, BareField, BigAutoField, BigBitField, BinaryUUIDField,
+    BitField, BlobField, BooleanField, Case, Cast, CharField, Check, chunked, Column,
+    CompositeKey, Context, Database, DatabaseError, DatabaseProxy, DataError, DateField,
+    DateTimeField, DecimalField, Default, DeferredForeignKey, DeferredThroughModel,
+    DJANGO_MAP, DoesNotExist, DoubleField, DQ, Entity, EXCLUDED, FixedCharField,
+    FloatField, fn, ForeignKeyField, IdentityField, ImproperlyConfigured, Index,
+    IntegrityError, InternalError, IPField, JOIN, Load, ManyToManyField, Model,
+    ModelIndex, OP, prefetch, PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy,
+    QualifiedNames, QueryEvent, SchemaManager, Select, SmallIntegerField, SQL,
+    SqliteDatabase, Table, TextField, TimeField, TimestampField, Tuple, Value,
+    ValuesList, Window)
+import orm as _orm  # noqa: E402
 
-__all__ = [
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'CockroachDatabase', 'PooledCockroachDatabase', 'CockroachDialect',
     'run_transaction', 'ExceededMaxAttempts', 'AmbiguousCommitError',
     'NestedTransactionError', 'RETRYABLE_SQLSTATES',
-    'UUIDKeyField', 'RowIDField', 'ArrayField', 'JSONField',
-]
+    'UUIDKeyField', 'RowIDField', 'ArrayField', 'JSONField'})
 
 logger = logging.getLogger('orm.cockroachdb')
 
@@ -710,7 +725,7 @@ class CockroachDatabase(PostgresqlDatabase):
         # plain joins only, paired up in Python: no LATERAL / multi-argument unnest
         cursor = self.execute_sql(
             "SELECT con.conname, con.conrelid, con.conkey, fc.relname, con.confrelid, "
-            "con.confkey FROM pg_catalog.pg_constraint con "
+            "con.confkey, con.confdeltype, con.confupdtype FROM pg_catalog.pg_constraint con "
             "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
             "JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid "
@@ -726,10 +741,13 @@ class CockroachDatabase(PostgresqlDatabase):
             'WHERE attrelid IN (%s)' % ', '.join(['%s'] * len(relids)), relids)
         names = {(relid, num): name for relid, num, name in cursor.fetchall()}
         result = []
-        for _name, relid, keys, dest_table, dest_relid, dest_keys in constraints:
+        for (name, relid, keys, dest_table, dest_relid, dest_keys, on_delete,
+             on_update) in constraints:
             for key, dest_key in zip(_int_list(keys), _int_list(dest_keys)):
-                result.append(ForeignKeyMetadata(names.get((relid, key)), dest_table,
-                                                 names.get((dest_relid, dest_key)), table))
+                result.append(ForeignKeyMetadata(
+                    names.get((relid, key)), dest_table, names.get((dest_relid, dest_key)),
+                    table, name, _REFERENTIAL_ACTIONS.get(on_delete),
+                    _REFERENTIAL_ACTIONS.get(on_update)))
         return result
 
     def get_indexes(self, table: str, schema: Optional[str] = None) -> list:
@@ -758,6 +776,11 @@ class CockroachDatabase(PostgresqlDatabase):
             "WHERE sequence_name = %s AND sequence_schema = COALESCE(%s, current_schema())",
             (sequence, schema))
         return bool(cursor.fetchone()[0])
+
+
+#: the referential actions as pg_constraint codes them (confdeltype, confupdtype)
+_REFERENTIAL_ACTIONS = {'a': 'NO ACTION', 'r': 'RESTRICT', 'c': 'CASCADE', 'n': 'SET NULL',
+                        'd': 'SET DEFAULT'}
 
 
 def _int_list(value: Any) -> list:

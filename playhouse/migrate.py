@@ -41,11 +41,26 @@ from orm import (SQL, Context, Entity, ForeignKeyField, IntegrityError, Node, No
                  NotSupportedError, OperationalError, Value, make_index_name)
 
 from playhouse._sqlite_ddl import TableDef, mentions, render_atoms
+# Every other public name of orm, so that ``from playhouse.migrate import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, AutoField, BareField, BigAutoField, BigBitField, BigIntegerField,
+    BinaryUUIDField, BitField, BlobField, BooleanField, Case, Cast, CharField, Check,
+    chunked, Column, CompositeKey, Context, Database, DatabaseError, DatabaseProxy,
+    DataError, DateField, DateTimeField, DecimalField, Default, DeferredForeignKey,
+    DeferredThroughModel, DJANGO_MAP, DoesNotExist, DoubleField, DQ, EXCLUDED, Field,
+    FixedCharField, FloatField, fn, IdentityField, ImproperlyConfigured, Index,
+    IntegerField, InterfaceError, InternalError, IPField, JOIN, JSONField, Load,
+    ManyToManyField, Model, ModelIndex, OP, PostgresqlDatabase, prefetch, PREFETCH_TYPE,
+    PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames, QueryEvent, SchemaManager,
+    Select, SmallIntegerField, SqliteDatabase, Table, TextField, TimeField,
+    TimestampField, Tuple, UUIDField, ValuesList, Window)
+import orm as _orm  # noqa: E402
 
-__all__ = [
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'CockroachDBMigrator', 'MySQLColumn', 'MySQLMigrator', 'Operation', 'PostgresqlMigrator',
-    'SchemaMigrator', 'SqliteMigrator', 'make_index_name', 'migrate', 'operation',
-]
+    'SchemaMigrator', 'SqliteMigrator', 'make_index_name', 'migrate', 'operation'})
 
 
 # ---------------------------------------------------------------------------------------

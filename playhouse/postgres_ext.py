@@ -46,15 +46,29 @@ from orm import (OP, SQL, Case, Cast, ColumnBase, DateTimeField, ExceptionWrappe
                  Psycopg3Adapter, SelectBase, TextField, fn, log_statement)
 from orm import JSONField as _CoreJSONField
 from playhouse._pooling import PooledDatabase
+# Every other public name of orm, so that ``from playhouse.postgres_ext import *`` gives
+# orm's API too (as peewee's module does).
+from orm import (  # noqa: E402,F401
+    AnyField, AsIs, AutoField, BareField, BigAutoField, BigBitField, BigIntegerField,
+    BinaryUUIDField, BitField, BlobField, BooleanField, Case, CharField, Check, chunked,
+    Column, CompositeKey, Context, Database, DatabaseError, DatabaseProxy, DataError,
+    DateField, DecimalField, Default, DeferredForeignKey, DeferredThroughModel,
+    DJANGO_MAP, DoesNotExist, DoubleField, DQ, Entity, EXCLUDED, FixedCharField,
+    FloatField, ForeignKeyField, IdentityField, Index, IntegrityError, InternalError,
+    IPField, JOIN, Load, ManyToManyField, Model, ModelIndex, OP, OperationalError,
+    prefetch, PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames,
+    QueryEvent, SchemaManager, Select, SmallIntegerField, SqliteDatabase, Table,
+    TimeField, TimestampField, Tuple, UUIDField, Value, ValuesList, Window)
+import orm as _orm  # noqa: E402
 
-__all__ = [
+# orm's names (those imported above) and this module's own
+__all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'ArrayField', 'ArrayValue', 'BinaryJSONField', 'DateTimeTZField', 'FetchManyCursor',
     'HStoreField', 'IndexedFieldMixin', 'IntervalField', 'JSONField', 'Json', 'JsonLookup',
     'JsonPath', 'Match', 'ObjectSlice', 'PooledPostgresqlExtDatabase',
     'PooledPsycopg3Database', 'PostgresqlExtDatabase', 'Psycopg2ExtAdapter',
     'Psycopg3Database', 'Psycopg3ExtAdapter', 'ServerSide', 'ServerSideQuery',
-    'TSVectorField', 'register_hstore_pg3',
-]
+    'TSVectorField', 'register_hstore_pg3'})
 
 logger = logging.getLogger('orm')
 _wrap_errors = ExceptionWrapper()

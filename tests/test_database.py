@@ -491,7 +491,7 @@ def test_hostile_identifiers(db):
     assert named[0].columns == [column]
     assert named[0].unique is True
     fks = db.get_foreign_keys(child)
-    assert [tuple(fk) for fk in fks] == [('parent %s"id', table, 'id', child)]
+    assert [tuple(fk[:4]) for fk in fks] == [('parent %s"id', table, 'id', child)]
     # the would-be injected statement never ran
     assert count(db, table) == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import engine_name
+from orm import CharField, ForeignKeyField, Model
 from orm.database import ColumnMetadata, ForeignKeyMetadata, IndexMetadata, ViewMetadata
 
 SCHEMA = [
@@ -35,6 +36,11 @@ TYPES = {
     'sqlite': ['INTEGER', 'VARCHAR(100)', 'TEXT', 'INTEGER'],
     'postgres': ['integer', 'character varying', 'text', 'integer'],
 }
+#: the types with their parameters (``ColumnMetadata.full_type``)
+FULL_TYPES = {
+    'sqlite': ['INTEGER', 'VARCHAR(100)', 'TEXT', 'INTEGER'],
+    'postgres': ['integer', 'character varying(100)', 'text', 'integer'],
+}
 
 
 @pytest.fixture
@@ -60,9 +66,14 @@ def test_get_columns(idb):
     columns = idb.get_columns('person')
     assert all(type(c) is ColumnMetadata for c in columns)
     assert ColumnMetadata._fields == ('name', 'data_type', 'null', 'primary_key', 'table',
-                                      'default')
+                                      'default', 'full_type', 'identity')
     assert [c.name for c in columns] == ['id', 'name', 'email', 'age']
     assert [c.data_type for c in columns] == TYPES[engine_name(idb)]
+    assert [c.full_type for c in columns] == FULL_TYPES[engine_name(idb)]
+    # SQLite numbers an INTEGER PRIMARY KEY (the rowid); PostgreSQL a serial or identity
+    # column only, not a plain integer key
+    assert [c.identity for c in columns] == [engine_name(idb) == 'sqlite', False, False,
+                                             False]
     assert [c.null for c in columns] == [False, False, True, True]
     assert [c.primary_key for c in columns] == [True, False, False, False]
     assert {c.table for c in columns} == {'person'}
@@ -100,17 +111,97 @@ def test_get_indexes(idb):
     assert len(link_pk) == 1 and link_pk[0].unique is True
 
 
+def where_to(fks):
+    """The first four fields of each ForeignKeyMetadata: column, dest_table, dest_column,
+    table."""
+    return [tuple(fk[:4]) for fk in fks]
+
+
 def test_get_foreign_keys(idb):
     fks = idb.get_foreign_keys('note')
-    assert fks == [ForeignKeyMetadata('person_id', 'person', 'id', 'note')]
+    assert where_to(fks) == [('person_id', 'person', 'id', 'note')]
     assert all(type(fk) is ForeignKeyMetadata for fk in fks)
-    assert ForeignKeyMetadata._fields == ('column', 'dest_table', 'dest_column', 'table')
-    assert idb.get_foreign_keys('tag_link') == [
-        ForeignKeyMetadata('note_id', 'note', 'id', 'tag_link')]
-    assert idb.get_foreign_keys('pair_ref') == [
-        ForeignKeyMetadata('lb', 'tag_link', 'b', 'pair_ref'),
-        ForeignKeyMetadata('la', 'tag_link', 'a', 'pair_ref')]
+    assert ForeignKeyMetadata._fields == ('column', 'dest_table', 'dest_column', 'table',
+                                          'name', 'on_delete', 'on_update')
+    # undeclared actions are the engine's default; SQLite's constraints have no names
+    assert (fks[0].on_delete, fks[0].on_update) == ('NO ACTION', 'NO ACTION')
+    if engine_name(idb) == 'sqlite':
+        assert fks[0].name is None
+    else:
+        assert fks[0].name == 'note_person_id_fkey'
+    assert where_to(idb.get_foreign_keys('tag_link')) == [
+        ('note_id', 'note', 'id', 'tag_link')]
+    assert where_to(idb.get_foreign_keys('pair_ref')) == [
+        ('lb', 'tag_link', 'b', 'pair_ref'),
+        ('la', 'tag_link', 'a', 'pair_ref')]
     assert idb.get_foreign_keys('person') == []
+
+
+def test_metadata_tuples_can_be_built_short():
+    """The fields peewee 4 added at the end may be left out (older code builds the
+    tuples with the first fields only)."""
+    column = ColumnMetadata('id', 'INTEGER', False, True, 't', None)
+    assert (column.full_type, column.identity) == (None, False)
+    fk = ForeignKeyMetadata('a_id', 'a', 'id', 't')
+    assert (fk.name, fk.on_delete, fk.on_update) == (None, None, None)
+
+
+def test_identity_and_referential_actions_of_models(db):
+    class Parent(Model):
+        name = CharField(max_length=40)
+
+        class Meta:
+            database = db
+
+    class Child(Model):
+        parent = ForeignKeyField(Parent, on_delete='CASCADE', on_update='CASCADE')
+        other = ForeignKeyField(Parent, null=True, on_delete='SET NULL')
+        plain = ForeignKeyField(Parent, null=True)
+
+        class Meta:
+            database = db
+
+    db.create_tables([Parent, Child])
+    columns = {c.name: c for c in db.get_columns('parent')}
+    assert columns['id'].identity is True           # AutoField: numbered by the database
+    assert columns['name'].identity is False
+    assert columns['name'].full_type.lower() in ('varchar(40)', 'character varying(40)')
+    assert {c.name: c.identity for c in db.get_columns('child')}['parent_id'] is False
+    fks = {fk.column: fk for fk in db.get_foreign_keys('child')}
+    assert (fks['parent_id'].on_delete, fks['parent_id'].on_update) == ('CASCADE', 'CASCADE')
+    assert (fks['other_id'].on_delete, fks['other_id'].on_update) == ('SET NULL', 'NO ACTION')
+    assert (fks['plain_id'].on_delete, fks['plain_id'].on_update) == ('NO ACTION',
+                                                                       'NO ACTION')
+
+
+def test_sqlite_identity_is_the_rowid_alias(sqlite_db):
+    sqlite_db.execute_sql('CREATE TABLE a (id INTEGER PRIMARY KEY, x INTEGER)')
+    sqlite_db.execute_sql('CREATE TABLE b (id INT PRIMARY KEY)')          # not the rowid
+    sqlite_db.execute_sql('CREATE TABLE c (id INTEGER PRIMARY KEY) WITHOUT ROWID')
+    sqlite_db.execute_sql('CREATE TABLE d (i INTEGER, j INTEGER, PRIMARY KEY (i, j))')
+    numbered = {t: [c.name for c in sqlite_db.get_columns(t) if c.identity]
+                for t in 'abcd'}
+    assert numbered == {'a': ['id'], 'b': [], 'c': [], 'd': []}
+
+
+def test_pg_identity_columns(pg_db):
+    pg_db.execute_sql('CREATE TABLE ident (a INT GENERATED BY DEFAULT AS IDENTITY, '
+                      'b BIGSERIAL, c INTEGER DEFAULT 3, d INTEGER)')
+    assert [(c.name, c.identity) for c in pg_db.get_columns('ident')] == [
+        ('a', True), ('b', True), ('c', False), ('d', False)]
+    assert [c.full_type for c in pg_db.get_columns('ident')] == [
+        'integer', 'bigint', 'integer', 'integer']
+
+
+def test_sqlite_indexes_of_a_table_only_an_attached_database_has(sqlite_db, tmp_path):
+    """Without a schema, get_indexes() looks at the database's own tables (main, then
+    temp), not at a table of the same name in an attached database."""
+    sqlite_db.attach(str(tmp_path / 'other.db'), 'other')
+    sqlite_db.execute_sql('CREATE TABLE other.kv (k TEXT UNIQUE)')
+    assert [i.columns for i in sqlite_db.get_indexes('kv', 'other')] == [['k']]
+    assert sqlite_db.get_indexes('kv') == []
+    sqlite_db.execute_sql('CREATE TEMPORARY TABLE kv (k TEXT, v TEXT UNIQUE)')
+    assert [i.columns for i in sqlite_db.get_indexes('kv')] == [['v']]
 
 
 def test_introspection_of_missing_table_is_empty(idb):
@@ -134,7 +225,7 @@ def test_same_shape_everywhere(idb):
 def test_sqlite_references_without_column_resolve_to_primary_key(sqlite_db):
     sqlite_db.execute_sql('CREATE TABLE p (code TEXT PRIMARY KEY)')
     sqlite_db.execute_sql('CREATE TABLE c (id INTEGER PRIMARY KEY, p_code TEXT REFERENCES p)')
-    assert sqlite_db.get_foreign_keys('c') == [ForeignKeyMetadata('p_code', 'p', 'code', 'c')]
+    assert where_to(sqlite_db.get_foreign_keys('c')) == [('p_code', 'p', 'code', 'c')]
 
 
 def test_pg_other_schema(pg_db):

@@ -26,9 +26,10 @@ class SqliteDialect(Dialect):
     upsert_select_needs_where = True
     # LIKE is case-insensitive in SQLite, so `%` (LIKE) uses GLOB and `**` (ILIKE) uses LIKE
     operations = {'LIKE': 'GLOB', 'ILIKE': 'LIKE', 'IREGEXP': 'REGEXP'}
+    # SQLite's integers are all 64-bit: every integer field declares INTEGER, as in peewee
     field_types = dict(Dialect.field_types, BOOL='INTEGER', DECIMAL='DECIMAL',
                        DOUBLE='REAL', FLOAT='REAL', BIGAUTO='INTEGER', UUIDB='BLOB',
-                       JSON='JSON')
+                       JSON='JSON', BIGINT='INTEGER', SMALLINT='INTEGER')
 
     adapt_param = staticmethod(_adapt_for_sqlite)
 

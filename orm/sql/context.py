@@ -246,12 +246,13 @@ class Context:
         self._sql.append(text)
         return self
 
-    def value(self, value: Any, converter: Callable | None = None,
+    def value(self, value: Any, converter: Any = None,
               add_param: bool = True) -> 'Context':
-        """Bind ``value`` as a parameter (nodes are rendered instead of bound)."""
+        """Bind ``value`` as a parameter (nodes are rendered instead of bound).
+        ``converter=False`` binds it unconverted, whatever converter is in force."""
         if converter is None:
             converter = self.state.converter
-        if converter is not None:
+        if converter:
             try:
                 value = converter(value)
             except (TypeError, ValueError):

@@ -683,7 +683,7 @@ class Value(ColumnBase):
 
     _SEQUENCES = (list, tuple, set, frozenset)
 
-    def __init__(self, value: Any, converter: Callable | None = None,
+    def __init__(self, value: Any, converter: Callable | bool | None = None,
                  unpack: bool = True) -> None:
         self.value = value
         # (a parameter's converter is an attribute, where other nodes have the method)
@@ -705,7 +705,7 @@ class Value(ColumnBase):
         return ctx.literal(')')
 
 
-def _item_value(item: Any, converter: Callable | None) -> Any:
+def _item_value(item: Any, converter: Callable | bool | None) -> Any:
     if isinstance(item, Node):
         return item
     return Value(item, converter=converter, unpack=type(item) is tuple)
@@ -722,9 +722,12 @@ class ValueLiterals(WrappedNode):
         return ctx.literal(substitute_params(ctx.dialect, sql, params))
 
 
-def AsIs(value: Any) -> Value:
-    """A parameter bound exactly as given, with no field conversion."""
-    return Value(value, converter=_identity, unpack=False)
+def AsIs(value: Any, converter: Any = None) -> Value:
+    """A parameter bound as one value (a list or tuple is not unpacked into several).
+    The converter of the column it meets still applies (``Todo.tags == AsIs(['a'])``
+    binds the field's ``db_value(['a'])``) unless ``converter=False``; a callable
+    ``converter`` is used instead."""
+    return Value(value, converter=converter, unpack=False)
 
 
 class Cast(WrappedNode):
