@@ -128,16 +128,19 @@ def _create_database(params: dict) -> Optional[str]:
     return None
 
 
-def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
-    """Drop the per-process test database created for this session."""
-    if not _PRIVATE_PG_DB or _pg_status.get('error', 'unchecked') is not None:
-        return
-    params = pg_connect_kwargs()
+def _drop_database(params: dict) -> None:
     try:
         _admin_execute(dict(params, database='postgres'),
                        'DROP DATABASE IF EXISTS %s WITH (FORCE)' % _quoted_name(params))
     except DatabaseError:
         pass   # leaving a test database behind is harmless
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Drop the per-process test database created for this session."""
+    if not _PRIVATE_PG_DB or _pg_status.get('error', 'unchecked') is not None:
+        return
+    _drop_database(pg_connect_kwargs())
 
 
 def require_postgres() -> None:
@@ -336,6 +339,36 @@ def pg_db(pg_engine: str, tmp_path: Any) -> Any:
     database = _open(pg_engine, tmp_path)
     yield database
     _close_all(database)
+
+
+@pytest.fixture(scope='session')
+def docs_pg_dsn() -> Any:
+    """DSN of a PostgreSQL database for the documentation's examples (and the README's).
+
+    The pages name their database ``orm_test``; ``docs/check_examples.py`` runs their
+    code on the database ``ORM_PG_DSN`` names instead.  This fixture makes that database
+    for the session, ``<test database>_docs`` (``orm_test_<pid>_docs`` by default), and
+    drops it when the session ends, so the suite needs no database of its own on the
+    server and leaves none behind (``orm_test`` itself is never touched).
+    """
+    require_postgres()
+    params = pg_connect_kwargs()
+    params['database'] = '%s_docs' % params['database']
+    created = False
+    try:
+        _admin_execute(params, 'SELECT 1')
+    except OperationalError as exc:
+        if 'does not exist' not in str(exc):
+            raise
+        error = _create_database(params)
+        if error is not None:
+            pytest.fail(error, pytrace=False)
+        created = True
+    dsn = ' '.join('%s=%s' % ('dbname' if key == 'database' else key, value)
+                   for key, value in params.items() if value is not None)
+    yield dsn
+    if created:
+        _drop_database(params)
 
 
 @pytest.fixture

@@ -26,10 +26,11 @@ def _run(args: list, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize('page', PAGES)
-def test_doc_page_examples(page: str) -> None:
-    require_postgres()
-    # The pages name their database (orm_test) themselves; the checker creates it.
-    result = _run(['docs/check_examples.py', '--require-postgres', 'docs/' + page])
+def test_doc_page_examples(page: str, docs_pg_dsn: str) -> None:
+    # The pages name their database orm_test; the checker runs them on the session's
+    # documentation database instead (docs_pg_dsn, created and dropped by the fixture).
+    result = _run(['docs/check_examples.py', '--require-postgres', 'docs/' + page],
+                  ORM_PG_DSN=docs_pg_dsn)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
