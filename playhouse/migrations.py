@@ -37,10 +37,10 @@ From Python::
     run(db, 'migrations')                    # apply everything pending
     Runner(db, 'migrations').down('0001')    # revert back to 0001
 
-From the command line::
+From the command line (the ``orm-migrate`` script, or ``python -m playhouse.migrations``)::
 
-    python -m playhouse.migrations --database app.db --dir migrations status
-    python -m playhouse.migrations --database postgresql://postgres@localhost/app up
+    orm-migrate --database app.db --dir migrations status
+    orm-migrate --database postgresql://postgres@localhost/app up
     ... up 0003 | down [target] | create NAME | generate NAME --models app.models | fake [target]
 """
 from __future__ import annotations
@@ -61,6 +61,7 @@ from orm import (AutoField, BigAutoField, BigIntegerField, CharField, DateTimeFi
                  SqliteDatabase, make_index_name)
 
 from playhouse import reflection, schema_diff
+from playhouse._cli import command_name
 from playhouse.db_url import connect
 from playhouse.migrate import Operation, SchemaMigrator
 
@@ -715,7 +716,7 @@ def _load_models(spec: str) -> list:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='python -m playhouse.migrations',
+        prog=command_name('playhouse.migrations', 'orm-migrate'),
         description='Apply, revert and write numbered migrations (NNNN_name.py files with '
                     'up(migrator, db) and down(migrator, db)).')
     parser.add_argument('--database', '-d', default=os.environ.get('ORM_DATABASE'),

@@ -11,9 +11,9 @@
         ...
     print_model(Tweet)
 
-``python -m playhouse.reflection DATABASE`` (or the ``orm-pwiz`` console script) prints
-Python source for the models of a SQLite file or a PostgreSQL / CockroachDB database;
-``--help`` lists the options.
+``orm-pwiz DATABASE`` (the console script; ``python -m playhouse.reflection DATABASE``
+does the same) prints Python source for the models of a SQLite file or a PostgreSQL /
+CockroachDB database; ``--help`` lists the options.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from orm import (SQL, AutoField, BareField, BigAutoField, BigIntegerField, BlobF
                  SmallIntegerField, TextField, TimeField, UUIDField)
 from orm import Context, PostgresqlDatabase, SqliteDatabase
 
+from playhouse._cli import command_name
 from playhouse.cockroachdb import CockroachDatabase
 from playhouse.db_url import connect
 
@@ -976,7 +977,7 @@ def connect_database(database: str, engine: Optional[str] = None, **kwargs: Any)
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='python -m playhouse.reflection',
+        prog=command_name('playhouse.reflection', 'orm-pwiz'),
         description='Print orm model classes for the tables of a live database.',
         epilog='examples:  %(prog)s app.db   |   %(prog)s -e postgresql -H localhost '
                '-u postgres my_app   |   %(prog)s postgresql://postgres@localhost/my_app')
