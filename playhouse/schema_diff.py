@@ -124,6 +124,11 @@ _FAMILIES = {
 
 def _family(type_text: str) -> tuple:
     text = (type_text or '').strip().lower()
+    if text.endswith('[]'):
+        # an array: PostgreSQL records no dimensions (INTEGER[][] is integer[]), so
+        # only the element type counts
+        family, args = _family(re.sub(r'(\s*\[\])+$', '', text))
+        return family + '[]', args
     match = re.match(r'^([^(]*)(?:\(([^)]*)\))?\s*(.*)$', text)
     base = match.group(1).strip() if match else text
     tail = match.group(3).strip() if match else ''
