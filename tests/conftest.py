@@ -7,8 +7,9 @@ Engines (fixture ids):
 * ``apsw``          -- ``playhouse.apsw_ext.APSWDatabase(<tmp_path>/test-apsw.db)``
   (skipped when the ``apsw`` package is not installed)
 * ``postgres``      -- ``PostgresqlDatabase`` on ``$ORM_PG_DSN`` through psycopg2
-  (default: a database ``orm_test_<pid>`` on ``host=127.0.0.1 user=postgres``); the
-  database is created when missing and its ``public`` schema is emptied before each test.
+  (default: a database ``orm_test_<pid>``, or ``$ORM_TEST_DB``, on ``host=127.0.0.1
+  user=postgres``, created for the session and dropped at its end); the database is
+  created when missing and its ``public`` schema is emptied before each test.
 * ``postgres-psycopg3`` -- the same database through psycopg 3
   (``PostgresqlDatabase(..., prefer_psycopg3=True)``; skipped when ``psycopg`` is not
   installed).
@@ -43,10 +44,12 @@ from orm import (Database, DatabaseError, OperationalError, PostgresqlDatabase,
                  Psycopg2Adapter, Psycopg3Adapter, SqliteDatabase)
 
 #: Without ORM_PG_DSN each pytest process gets a database of its own (dropped when the
-#: session ends), so concurrent runs on one server never empty each other's tables.
+#: session ends), so concurrent runs on one server never empty each other's tables. It is
+#: named orm_test_<pid>, or ORM_TEST_DB when set (.ci/run gives a name never used before).
 _PRIVATE_PG_DB = 'ORM_PG_DSN' not in os.environ
 PG_DSN = os.environ.get('ORM_PG_DSN') or (
-    'dbname=orm_test_%d host=127.0.0.1 user=postgres' % os.getpid())
+    'dbname=%s host=127.0.0.1 user=postgres'
+    % (os.environ.get('ORM_TEST_DB') or 'orm_test_%d' % os.getpid()))
 IN_CI = os.environ.get('CI', '').lower() == 'true'
 PG_START_HINT = ('start it with:  pg_ctlcluster --skip-systemctl-redirect '
                  '$(ls /etc/postgresql) main start')
