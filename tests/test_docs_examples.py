@@ -21,18 +21,19 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = sorted(p.name for p in (ROOT / 'docs').glob('*.rst'))
 
 
-def _run(args: list, **env: str) -> subprocess.CompletedProcess:
+def _run(args: list, cwd: pathlib.Path = ROOT, **env: str) -> subprocess.CompletedProcess:
     environ = dict(os.environ, PYTHONPATH=str(ROOT), **env)
-    return subprocess.run([sys.executable] + args, cwd=ROOT, env=environ,
+    return subprocess.run([sys.executable] + args, cwd=cwd, env=environ,
                           capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize('page', PAGES)
-def test_doc_page_examples(page: str, docs_pg_dsn: str) -> None:
+def test_doc_page_examples(page: str, docs_pg_dsn: str, tmp_path: pathlib.Path) -> None:
     # The pages name their database orm_test; the checker runs them on the session's
     # documentation database instead (docs_pg_dsn, created and dropped by the fixture).
-    result = _run(['docs/check_examples.py', '--require-postgres', 'docs/' + page],
-                  ORM_PG_DSN=docs_pg_dsn)
+    # They run in a temporary folder: files they write (app.db ...) are not left behind.
+    result = _run([str(ROOT / 'docs' / 'check_examples.py'), '--require-postgres',
+                   str(ROOT / 'docs' / page)], cwd=tmp_path, ORM_PG_DSN=docs_pg_dsn)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
