@@ -10,12 +10,17 @@ must match). An rST comment just before a block changes how it is run:
     not run (fragments that cannot run on their own).
 ``.. check: postgres``
     run in a separate namespace shared by the page's PostgreSQL blocks, only when
-    PostgreSQL is reachable (``ORM_PG_DSN``, default
-    ``dbname=orm_test host=127.0.0.1 user=postgres``, the database the pages
-    use; it is created when missing); ``--require-postgres``
-    turns a missing server into a failure.
+    PostgreSQL is reachable; ``--require-postgres`` turns a missing server into a
+    failure.
 ``.. check: fresh``
     run in a new namespace that later blocks then share.
+
+The pages connect to a database named ``orm_test`` on ``127.0.0.1`` as ``postgres``,
+which a reader can create with ``createdb orm_test``.  The checker runs them on the
+database that ``ORM_PG_DSN`` names (default: ``orm_test``): every ``orm_test`` in the
+examples stands for that name, so the test suite points the pages at a database it
+made for the session (see ``docs_pg_dsn`` in ``tests/conftest.py``).  A database the
+checker has to create, it drops again when it is done.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import os
 import re
 import sys
 import textwrap
+from typing import Optional
 
 DIRECTIVE = re.compile(r'^\.\. code-block:: (python|pycon)\s*$')
 MARKER = re.compile(r'^\.\. check: (\w+)\s*$')
@@ -59,39 +65,65 @@ def blocks(path: str):
 
 
 PAGES_DSN = 'dbname=orm_test host=127.0.0.1 user=postgres'
+#: The database name the pages use; it stands for the database of ``ORM_PG_DSN``.
+PAGES_DATABASE = re.compile(r'\borm_test\b')
 
 
-def postgres_available() -> bool:
-    """True when the pages' database (``orm_test``) is reachable; created if missing."""
+def target_dsn() -> str:
+    return os.environ.get('ORM_PG_DSN') or PAGES_DSN
+
+
+def target_database() -> str:
+    """The name of the database the examples run on."""
+    match = re.search(r'(?:^|\s)dbname=(\S+)', target_dsn())
+    return match.group(1) if match else 'orm_test'
+
+
+def retarget(code: str, database: str) -> str:
+    """``code`` with the pages' database name replaced by ``database``."""
+    return PAGES_DATABASE.sub(database, code) if database != 'orm_test' else code
+
+
+def postgres_available() -> tuple[bool, Optional[str]]:
+    """``(reachable, created)``: whether the examples' database can be used, and its
+    name when it was missing and had to be created (the caller drops it)."""
     try:
         import psycopg2
     except ImportError:
-        return False
-    dsn = os.environ.get('ORM_PG_DSN', PAGES_DSN)
+        return False, None
+    dsn = target_dsn()
     try:
         psycopg2.connect(dsn).close()
-        return True
+        return True, None
     except psycopg2.OperationalError as exc:
         if 'does not exist' not in str(exc):
-            return False
+            return False, None
     try:
-        from psycopg2.extensions import parse_dsn
-        params = parse_dsn(dsn)
-        name = params.pop('dbname')
-        admin = psycopg2.connect(dbname='postgres', **params)
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cur:
-                cur.execute('CREATE DATABASE "%s"' % name.replace('"', '""'))
-        finally:
-            admin.close()
+        _admin(dsn, 'CREATE DATABASE "%s"')
         psycopg2.connect(dsn).close()
-        return True
     except psycopg2.Error:
-        return False
+        return False, None
+    return True, target_database()
+
+
+def _admin(dsn: str, statement: str) -> None:
+    """Run ``statement`` (``%s`` is the quoted database name of ``dsn``) on the server's
+    ``postgres`` database."""
+    import psycopg2
+    from psycopg2.extensions import parse_dsn
+    params = parse_dsn(dsn)
+    name = params.pop('dbname')
+    admin = psycopg2.connect(dbname='postgres', **params)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(statement % name.replace('"', '""'))
+    finally:
+        admin.close()
 
 
 def run_page(path: str, have_pg: bool) -> int:
+    database = target_database()
     examples = 0
     namespaces = {'main': {'__name__': '__docs__'}, 'postgres': {'__name__': '__docs__'}}
     failures = 0
@@ -110,6 +142,7 @@ def run_page(path: str, have_pg: bool) -> int:
                 namespaces['main'] = {'__name__': '__docs__'}
             ns = namespaces['main']
         where = '%s:%d' % (path, lineno)
+        code = retarget(code, database)
         if lang == 'python':
             examples += 1
             try:
@@ -130,11 +163,15 @@ def run_page(path: str, have_pg: bool) -> int:
 def main(argv: list[str]) -> int:
     require_pg = '--require-postgres' in argv
     paths = [a for a in argv if not a.startswith('--')]
-    have_pg = postgres_available()
+    have_pg, created = postgres_available()
     if require_pg and not have_pg:
         print('PostgreSQL is not reachable')
         return 1
-    failures = sum(run_page(p, have_pg) for p in paths)
+    try:
+        failures = sum(run_page(p, have_pg) for p in paths)
+    finally:
+        if created:
+            _admin(target_dsn(), 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)')
     print('%d failure(s)%s' % (failures, '' if have_pg else ' (PostgreSQL blocks skipped)'))
     return 1 if failures else 0
 

@@ -4,23 +4,29 @@ From a fresh clone:
 
     python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python examples/tour.py
 
-The tour keeps a recipe book in a SQLite file inside a new temporary directory
-(ORM_TOUR_DB chooses another path) and prints what each step does.
+The tour keeps a recipe book in an in-memory SQLite database, so it leaves nothing
+behind, and prints what each step does. To keep the database and look at it
+afterwards, name a file:
+
+    ORM_TOUR_DB=tour.db .venv/bin/python examples/tour.py
+
+Each run starts from an empty recipe book: the tour drops its own tables (cook,
+recipe, ingredient and ingredient_recipe_through) before creating them, so it can run
+any number of times on the same file.
 """
 from __future__ import annotations
 
 import datetime
 import os
 import sys
-import tempfile
 
 # orm speaks peewee's API: an application may just as well `import orm as peewee`
 from orm import (JOIN, CharField, DateField, ForeignKeyField, IntegerField,
                  ManyToManyField, Model, SqliteDatabase, TextField, fn, prefetch)
 from playhouse.migrate import SchemaMigrator, migrate
 
-path = os.environ.get('ORM_TOUR_DB') or os.path.join(tempfile.mkdtemp(), 'tour.db')
-db = SqliteDatabase(path, pragmas={'foreign_keys': 1, 'journal_mode': 'wal'})
+path = os.environ.get('ORM_TOUR_DB') or ':memory:'
+db = SqliteDatabase(path, pragmas={'foreign_keys': 1})
 
 
 def step(title: str) -> None:
@@ -57,6 +63,7 @@ MODELS = [Cook, Recipe, Ingredient, RecipeIngredient]
 def main() -> int:
     step('create the tables (each after the tables it refers to)')
     db.connect()
+    db.drop_tables(MODELS, safe=True)      # a file kept from an earlier run starts afresh
     db.create_tables(MODELS)
     print('  tables:', db.get_tables())
 
@@ -120,7 +127,11 @@ def main() -> int:
           % (removed, Recipe.select().count()))
 
     db.close()
-    print('\nDone. The database file is', path)
+    if path == ':memory:':
+        print('\nDone. The database was in memory: nothing is left behind '
+              '(ORM_TOUR_DB=FILE keeps it in FILE).')
+    else:
+        print('\nDone. The database file is', path)
     return 0
 
 

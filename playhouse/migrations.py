@@ -58,6 +58,7 @@ from orm import (CharField, Database, DatabaseProxy, DateTimeField, Model, Peewe
                  SqliteDatabase, sort_models)
 
 from playhouse import _migration_source
+from playhouse._cli import command_name
 from playhouse.db_url import UnknownSchemeError, connect
 from playhouse.migrate import Operation, SchemaMigrator
 from playhouse.schema_diff import SchemaDiff, diff_models
@@ -543,7 +544,7 @@ def _load_models(spec: str) -> list:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='orm-migrate',
+        prog=command_name('playhouse.migrations', 'orm-migrate'),
         usage='%(prog)s [DATABASE] COMMAND [ARGS] [-d DIR] [-t TABLE] [-c CONFIG] [-v]',
         description='Apply, revert, list and write numbered migrations '
                     '(NNNN_name.py files with up(migrator, db) and down(migrator, db)).',
@@ -600,7 +601,9 @@ def main(argv: Optional[list] = None) -> int:
     try:
         return _command(args)
     except _Stop as exc:
-        sys.stderr.write('error: %s\n' % exc)
+        # named as the command was typed (orm-migrate, or python -m playhouse.migrations)
+        sys.stderr.write('%s: error: %s\n'
+                         % (command_name('playhouse.migrations', 'orm-migrate'), exc))
         return 2
     finally:
         if args.verbose:

@@ -11,9 +11,9 @@
         ...
     print_model(Tweet)
 
-``python -m playhouse.reflection DATABASE`` (or the ``orm-pwiz`` console script) prints
-Python source for the models of a SQLite file or a PostgreSQL / CockroachDB database;
-``--help`` lists the options.
+``orm-pwiz DATABASE`` (the console script; ``python -m playhouse.reflection DATABASE``
+does the same) prints Python source for the models of a SQLite file or a PostgreSQL /
+CockroachDB database; ``--help`` lists the options.
 """
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ from orm import (SQL, AutoField, BareField, BigAutoField, BigIntegerField, BlobF
                  SmallIntegerField, TextField, TimeField, UUIDField)
 from orm import Context, PostgresqlDatabase, SqliteDatabase
 
+from playhouse._cli import command_name
 from playhouse.cockroachdb import CockroachDatabase
 from playhouse.db_url import connect
+from playhouse.postgres_ext import ArrayField
 
 __all__ = [
     'CockroachDBMetadata', 'Column', 'DatabaseMetadata', 'Introspector', 'Metadata',
@@ -51,6 +53,11 @@ class UnknownField(BareField):
 #: names a generated field may not take (they would hide model attributes)
 _RESERVED = frozenset(name for name in dir(Model) if not name.startswith('__')
                       and name not in Model._meta.fields) | {'DoesNotExist', '_meta', '_schema'}
+
+
+def _source_of(value: Any) -> str:
+    """Python source for a keyword argument's value (a class is written by its name)."""
+    return value.__name__ if isinstance(value, type) else repr(value)
 
 
 def _identifier(name: str) -> str:
@@ -119,13 +126,17 @@ class Column:
         self.to_field = dest.name if dest is not None else None
         self.related_name = related_name
 
-    def _declaration(self) -> List[Tuple[str, Any, Any]]:
+    def _declaration(self, for_source: bool = False) -> List[Tuple[str, Any, Any]]:
         """The keyword arguments of this column's field, in declaration order, each as
         ``(name, Python value, source)``: the source is text to write into generated
-        code, or ``True`` for a flag."""
+        code, or ``True`` for a flag.
+
+        ``for_source`` leaves out what pwiz leaves out of the code it prints: a foreign
+        key carries no ``index=False`` there, even when its column has no index (the
+        printed model then indexes the key, as a model declared by hand would)."""
         fk = self.is_foreign_key()
         out: List[Tuple[str, Any, Any]] = [
-            (name, value, repr(value)) for name, value in self.extra_parameters.items()]
+            (name, value, _source_of(value)) for name, value in self.extra_parameters.items()]
 
         def flag(name: str, on: Any) -> None:
             if on:
@@ -150,14 +161,19 @@ class Column:
             out.append(('constraints', [SQL(default)], '[SQL(%r)]' % default))
         if self.unique:
             out.append(('unique', True, True))
-        elif bool(self.index) != fk:
-            # a foreign key is indexed unless told otherwise; other fields the reverse
-            out.append(('index', bool(self.index), repr(bool(self.index))))
+        elif bool(self.index) != self._indexed_by_default():
+            if not (for_source and fk):
+                out.append(('index', bool(self.index), repr(bool(self.index))))
         return out
+
+    def _indexed_by_default(self) -> bool:
+        """Whether the field class indexes its column unless told not to (foreign keys
+        and arrays do; other fields do not)."""
+        return self.is_foreign_key() or self.field_class is ArrayField
 
     def get_field_parameters(self) -> dict:
         """Keyword arguments of the field declaration, as source text."""
-        return {name: source for name, _, source in self._declaration()}
+        return {name: source for name, _, source in self._declaration(for_source=True)}
 
     def get_field(self) -> str:
         """``name = FieldClass(...)`` source for this column."""
@@ -185,7 +201,13 @@ class Metadata:
 
     def __init__(self, database: Any) -> None:
         self.database = database
+        #: True once a column needs a field of an extension module (an ArrayField)
         self.requires_extension = False
+        # each instance gets its own copy, to extend without touching the class
+        self.column_map = dict(type(self).column_map)
+        #: column type names to show instead of the catalog's, per column of the table
+        #: read last (``inet[]`` where the catalog says ``ARRAY``)
+        self.type_labels: dict = {}
 
     def execute(self, sql: str, *params: Any) -> Any:
         return self.database.execute_sql(sql, params)
@@ -213,7 +235,8 @@ class Metadata:
             if is_pk and len(primary_keys) == 1 and autos.get(meta.name):
                 field_class = BigAutoField if field_class is BigIntegerField else AutoField
             columns[meta.name] = column = Column(
-                meta.name, field_class, meta.data_type, meta.null and not is_pk,
+                meta.name, field_class, self.type_labels.get(meta.name, meta.data_type),
+                meta.null and not is_pk,
                 primary_key=is_pk, column_name=meta.name,
                 default=self._clean_default(field_class, meta.default),
                 extra_parameters=extras.get(meta.name))
@@ -354,8 +377,16 @@ class PostgresqlMetadata(Metadata):
             "FROM information_schema.columns WHERE table_name = %s "
             "AND table_schema = COALESCE(%s, current_schema())", (table, schema))
         types, extras, autos = {}, {}, {}
-        for name, data_type, length, precision, scale, default, identity in cursor.fetchall():
+        rows = cursor.fetchall()
+        arrays = self._array_columns(table, schema) \
+            if any(self._type_name(row[1]) == 'ARRAY' for row in rows) else {}
+        self.type_labels = {name: '%s%s' % (element, '[]' * max(dims or 1, 1))
+                            for name, (element, dims) in arrays.items()}
+        for name, data_type, length, precision, scale, default, identity in rows:
             data_type = self._type_name(data_type)
+            if name in arrays:
+                types[name], extras[name] = self._array_field(*arrays[name])
+                continue
             field_class = self.column_map.get(data_type, UnknownField)
             types[name] = field_class
             args = [length] if length is not None else []
@@ -367,6 +398,42 @@ class PostgresqlMetadata(Metadata):
             autos[name] = (field_class in (IntegerField, BigIntegerField) and (
                 identity == 'YES' or str(default or '').startswith('nextval(')))
         return types, extras, autos
+
+    def _array_columns(self, table: str, schema: Optional[str] = None) -> dict:
+        """``{column: (element type, dimensions)}`` for the array columns of ``table``;
+        the element type as ``format_type`` writes it (``character varying(20)``)."""
+        cursor = self.database.execute_sql(
+            "SELECT att.attname, format_type(elem.oid, att.atttypmod), att.attndims "
+            "FROM pg_catalog.pg_attribute att "
+            "JOIN pg_catalog.pg_class cls ON cls.oid = att.attrelid "
+            "JOIN pg_catalog.pg_namespace ns ON ns.oid = cls.relnamespace "
+            "JOIN pg_catalog.pg_type typ ON typ.oid = att.atttypid "
+            "JOIN pg_catalog.pg_type elem ON elem.oid = typ.typelem "
+            "WHERE cls.relname = %s AND ns.nspname = COALESCE(%s, current_schema()) "
+            "AND att.attnum > 0 AND NOT att.attisdropped AND typ.typcategory = 'A'",
+            (table, schema))
+        return {name: (element, dims) for name, element, dims in cursor.fetchall()}
+
+    def _array_field(self, element: str, dimensions: Optional[int]) -> tuple:
+        """``(field class, keyword arguments)`` for an array of ``element``: an
+        ``ArrayField`` of the element's field, or ``UnknownField`` when orm has no field
+        for the element type."""
+        args = [int(arg) for arg in re.findall(r'\d+', ''.join(
+            re.findall(r'\(([^)]*)\)', element)))]
+        base = self._type_name(re.sub(r'\s*\([^)]*\)', '', element).strip())
+        item = self.column_map.get(base)
+        if item is None:
+            return UnknownField, {}
+        self.requires_extension = True
+        if base == 'numeric' and len(args) == 1:
+            args.append(0)
+        kwargs: dict = {'field_class': item}
+        item_kwargs = _length_params(item, args)
+        if item_kwargs:
+            kwargs['field_kwargs'] = item_kwargs
+        if dimensions and dimensions > 1:
+            kwargs['dimensions'] = dimensions
+        return ArrayField, kwargs
 
     def get_foreign_key_actions(self, table: str, schema: Optional[str] = None) -> dict:
         cursor = self.database.execute_sql(
@@ -811,6 +878,9 @@ def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] 
     extra = introspector.get_additional_imports()
     if extra:
         lines.append(extra.rstrip('\n'))
+    if any(c.field_class is ArrayField
+           for cols in metadata.columns.values() for c in cols.values()):
+        lines.append('from playhouse.postgres_ext import ArrayField')
     lines.extend(['', _database_source(introspector), ''])
     uses_unknown = any(c.field_class is UnknownField
                        for cols in metadata.columns.values() for c in cols.values())
@@ -826,9 +896,10 @@ def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] 
         columns = metadata.columns[table]
         model_name = metadata.model_names[table]
         lines.extend(['', 'class %s(BaseModel):' % model_name])
+        # pwiz lists fields by name; -o (preserve_order) keeps the table's column order
         column_list = list(columns.values())
         if not preserve_order:
-            column_list.sort(key=lambda c: (not c.primary_key, c.name != 'id'))
+            column_list.sort(key=lambda c: c.name)
         pk = metadata.primary_keys[table]
         body = 0
         for column in column_list:
@@ -976,7 +1047,7 @@ def connect_database(database: str, engine: Optional[str] = None, **kwargs: Any)
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='python -m playhouse.reflection',
+        prog=command_name('playhouse.reflection', 'orm-pwiz'),
         description='Print orm model classes for the tables of a live database.',
         epilog='examples:  %(prog)s app.db   |   %(prog)s -e postgresql -H localhost '
                '-u postgres my_app   |   %(prog)s postgresql://postgres@localhost/my_app')

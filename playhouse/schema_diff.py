@@ -169,6 +169,11 @@ _FAMILIES = {
 def _family(type_text: str) -> tuple:
     """``(family, size arguments)`` of a declared type: ``('varchar', (40,))``."""
     text = (type_text or '').strip().lower()
+    if text.endswith('[]'):
+        # an array: PostgreSQL records no dimensions (INTEGER[][] is integer[]), so
+        # only the element type counts
+        family, args = _family(re.sub(r'(\s*\[\])+$', '', text))
+        return family + '[]', args
     match = re.match(r'^([^(]*)(?:\(([^)]*)\))?\s*(.*)$', text)
     if match is None:
         return text, ()

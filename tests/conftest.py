@@ -7,8 +7,9 @@ Engines (fixture ids):
 * ``apsw``          -- ``playhouse.apsw_ext.APSWDatabase(<tmp_path>/test-apsw.db)``
   (skipped when the ``apsw`` package is not installed)
 * ``postgres``      -- ``PostgresqlDatabase`` on ``$ORM_PG_DSN`` through psycopg2
-  (default: a database ``orm_test_<pid>`` on ``host=127.0.0.1 user=postgres``); the
-  database is created when missing and its ``public`` schema is emptied before each test.
+  (default: a database ``orm_test_<pid>``, or ``$ORM_TEST_DB``, on ``host=127.0.0.1
+  user=postgres``, created for the session and dropped at its end); the database is
+  created when missing and its ``public`` schema is emptied before each test.
 * ``postgres-psycopg3`` -- the same database through psycopg 3
   (``PostgresqlDatabase(..., prefer_psycopg3=True)``; skipped when ``psycopg`` is not
   installed).
@@ -43,10 +44,12 @@ from orm import (Database, DatabaseError, OperationalError, PostgresqlDatabase,
                  Psycopg2Adapter, Psycopg3Adapter, SqliteDatabase)
 
 #: Without ORM_PG_DSN each pytest process gets a database of its own (dropped when the
-#: session ends), so concurrent runs on one server never empty each other's tables.
+#: session ends), so concurrent runs on one server never empty each other's tables. It is
+#: named orm_test_<pid>, or ORM_TEST_DB when set (.ci/run gives a name never used before).
 _PRIVATE_PG_DB = 'ORM_PG_DSN' not in os.environ
 PG_DSN = os.environ.get('ORM_PG_DSN') or (
-    'dbname=orm_test_%d host=127.0.0.1 user=postgres' % os.getpid())
+    'dbname=%s host=127.0.0.1 user=postgres'
+    % (os.environ.get('ORM_TEST_DB') or 'orm_test_%d' % os.getpid()))
 IN_CI = os.environ.get('CI', '').lower() == 'true'
 PG_START_HINT = ('start it with:  pg_ctlcluster --skip-systemctl-redirect '
                  '$(ls /etc/postgresql) main start')
@@ -128,16 +131,19 @@ def _create_database(params: dict) -> Optional[str]:
     return None
 
 
-def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
-    """Drop the per-process test database created for this session."""
-    if not _PRIVATE_PG_DB or _pg_status.get('error', 'unchecked') is not None:
-        return
-    params = pg_connect_kwargs()
+def _drop_database(params: dict) -> None:
     try:
         _admin_execute(dict(params, database='postgres'),
                        'DROP DATABASE IF EXISTS %s WITH (FORCE)' % _quoted_name(params))
     except DatabaseError:
         pass   # leaving a test database behind is harmless
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Drop the per-process test database created for this session."""
+    if not _PRIVATE_PG_DB or _pg_status.get('error', 'unchecked') is not None:
+        return
+    _drop_database(pg_connect_kwargs())
 
 
 def require_postgres() -> None:
@@ -336,6 +342,36 @@ def pg_db(pg_engine: str, tmp_path: Any) -> Any:
     database = _open(pg_engine, tmp_path)
     yield database
     _close_all(database)
+
+
+@pytest.fixture(scope='session')
+def docs_pg_dsn() -> Any:
+    """DSN of a PostgreSQL database for the documentation's examples (and the README's).
+
+    The pages name their database ``orm_test``; ``docs/check_examples.py`` runs their
+    code on the database ``ORM_PG_DSN`` names instead.  This fixture makes that database
+    for the session, ``<test database>_docs`` (``orm_test_<pid>_docs`` by default), and
+    drops it when the session ends, so the suite needs no database of its own on the
+    server and leaves none behind (``orm_test`` itself is never touched).
+    """
+    require_postgres()
+    params = pg_connect_kwargs()
+    params['database'] = '%s_docs' % params['database']
+    created = False
+    try:
+        _admin_execute(params, 'SELECT 1')
+    except OperationalError as exc:
+        if 'does not exist' not in str(exc):
+            raise
+        error = _create_database(params)
+        if error is not None:
+            pytest.fail(error, pytrace=False)
+        created = True
+    dsn = ' '.join('%s=%s' % ('dbname' if key == 'database' else key, value)
+                   for key, value in params.items() if value is not None)
+    yield dsn
+    if created:
+        _drop_database(params)
 
 
 @pytest.fixture

@@ -437,7 +437,7 @@ def test_cli_end_to_end_sqlite(tmp_path, monkeypatch, capsys):
     ''')
     code, out, err = run_cli(url, 'up')
     assert code == 2
-    assert err.startswith('error: OperationalError: ') and 'no_such_column' in err
+    assert 'error: OperationalError: ' in err and 'no_such_column' in err
     assert '0003_broken' in err and 'rolled back' in err
     os.remove(str(project / 'migrations' / '0003_broken.py'))
     assert run_cli(url, 'status')[0] == 0
@@ -453,8 +453,8 @@ def test_cli_end_to_end_sqlite(tmp_path, monkeypatch, capsys):
 
     # initial refuses a second time; diff wants models
     code, out, err = run_cli(url, 'initial', 'app_models_v1')
-    assert (code, err) == (2, 'error: migrations already exist in "migrations".\n')
-    assert run_cli(url, 'diff')[2] == 'error: diff requires a models module.\n'
+    assert code == 2 and err.endswith('error: migrations already exist in "migrations".\n')
+    assert run_cli(url, 'diff')[2].endswith('error: diff requires a models module.\n')
 
 
 def test_cli_database_spec_forms(tmp_path, monkeypatch, capsys):
@@ -492,7 +492,7 @@ def test_cli_database_spec_forms(tmp_path, monkeypatch, capsys):
     code, out, err = run_cli('sqlitex:///cli.db', 'status')
     assert code == 2 and 'Unrecognized' in err
     code, out, err = run_cli('sqlite:///missing/dir/cli.db', 'status')
-    assert code == 2 and err.startswith('error: cannot connect')
+    assert code == 2 and 'error: cannot connect' in err
 
     # orm's own options: --database (a SQLite file is created), $ORM_DATABASE, -d, -t
     code, out, err = run_cli('--database', 'fresh.db', '--dir', 'db/migrations', 'create',

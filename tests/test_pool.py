@@ -669,15 +669,14 @@ def pool_backends(pg_db):
         "AND application_name = 'orm_pool_stress'").fetchone()[0]
 
 
-def test_docs_page_examples():
+def test_docs_page_examples(docs_pg_dsn, tmp_path):
     import os
     import subprocess
     import sys
-    from conftest import PG_DSN
-    require_postgres()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(
-        [sys.executable, 'docs/check_examples.py', '--require-postgres', 'docs/pool.rst'],
-        cwd=root, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ, PYTHONPATH=root, ORM_PG_DSN=PG_DSN))
+        [sys.executable, os.path.join(root, 'docs', 'check_examples.py'), '--require-postgres',
+         os.path.join(root, 'docs', 'pool.rst')],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=root, ORM_PG_DSN=docs_pg_dsn))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -746,15 +746,14 @@ def test_psycopg3_database_on_the_server(pg_db):
             database.close()
 
 
-def test_docs_page_examples():
+def test_docs_page_examples(docs_pg_dsn, tmp_path):
     import os
     import subprocess
     import sys
-    from conftest import PG_DSN
-    require_postgres()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(
-        [sys.executable, 'docs/check_examples.py', '--require-postgres',
-         'docs/postgres_ext.rst'], cwd=root, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ, PYTHONPATH=root, ORM_PG_DSN=PG_DSN))
+        [sys.executable, os.path.join(root, 'docs', 'check_examples.py'), '--require-postgres',
+         os.path.join(root, 'docs', 'postgres_ext.rst')],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=root, ORM_PG_DSN=docs_pg_dsn))
     assert result.returncode == 0, result.stdout + result.stderr
