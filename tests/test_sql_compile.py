@@ -126,12 +126,19 @@ def test_correlated_subquery_refers_to_outer_alias():
         'WHERE ("t2"."user_id" = "t1"."id")) AS "n" FROM "users" AS "t1"')
 
 
-def test_same_table_in_subquery_gets_a_new_alias():
+def test_same_table_in_subquery_reuses_the_outer_name():
+    # as in peewee: a source is named where it is first met, and a subquery sees the
+    # names of the queries around it (its own FROM shadows the outer table)
     sub = users.select(users.id).where(users.age > 30)
     query = users.select(users.name).where(users.id.in_(sub))
     assert lite(query)[0] == (
         'SELECT "t1"."name" FROM "users" AS "t1" WHERE ("t1"."id" IN '
-        '(SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."age" > ?)))')
+        '(SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > ?)))')
+    # the select list is rendered first, so the tables it names are numbered first
+    query = users.select(notes.id, users.name).join(notes, on=(notes.user_id == users.id))
+    assert lite(query)[0] == (
+        'SELECT "t1"."id", "t2"."name" FROM "users" AS "t2" INNER JOIN "notes" AS "t1" '
+        'ON ("t1"."user_id" = "t2"."id")')
 
 
 def test_write_queries_qualify_by_table_name():
@@ -147,7 +154,7 @@ def test_write_queries_qualify_by_table_name():
 def test_subquery_in_from_is_aliased():
     sub = users.select(users.id)
     assert lite(Select([sub], [SQL('*')]))[0] == \
-        'SELECT * FROM (SELECT "t2"."id" FROM "users" AS "t2") AS "t1"'
+        'SELECT * FROM (SELECT "t1"."id" FROM "users" AS "t1") AS "t2"'
     named = users.select(users.id).alias('s')
     assert pg(Select([named], [named.c.id]))[0] == \
         'SELECT "s"."id" FROM (SELECT "t1"."id" FROM "users" AS "t1") AS "s"'
@@ -225,10 +232,10 @@ def test_exists_subquery_has_single_parentheses():
         'WHERE ("t2"."user_id" = "t1"."id"))')
     two_args = fn.COALESCE(notes.select(fn.MAX(notes.id)), 0)
     assert lite(users.select(two_args))[0] == (
-        'SELECT COALESCE((SELECT MAX("t2"."id") FROM "notes" AS "t2"), ?) FROM "users" AS "t1"')
+        'SELECT COALESCE((SELECT MAX("t1"."id") FROM "notes" AS "t1"), ?) FROM "users" AS "t2"')
     scalar = fn.ABS(notes.select(fn.MAX(notes.id)))
     assert lite(users.select(scalar))[0] == (
-        'SELECT ABS((SELECT MAX("t2"."id") FROM "notes" AS "t2")) FROM "users" AS "t1"')
+        'SELECT ABS((SELECT MAX("t1"."id") FROM "notes" AS "t1")) FROM "users" AS "t2"')
 
 
 def test_distinct_on_spelling():
@@ -378,8 +385,8 @@ def test_sqlite_upsert_from_select_gets_a_where_clause():
     source = users.select(users.id, users.name, users.age)
     query = users.insert(source).on_conflict(conflict_target=[users.id], preserve=[users.name])
     assert lite(query)[0] == (
-        'INSERT INTO "users" ("id", "name", "age") SELECT "t1"."id", "t1"."name", "t1"."age" '
-        'FROM "users" AS "t1" WHERE 1 ON CONFLICT ("id") DO UPDATE SET "name" = '
+        'INSERT INTO "users" ("id", "name", "age") SELECT "users"."id", "users"."name", '
+        '"users"."age" FROM "users" AS "users" WHERE 1 ON CONFLICT ("id") DO UPDATE SET "name" = '
         'EXCLUDED."name"')
     assert 'WHERE 1' not in pg(query)[0]
 

@@ -74,9 +74,11 @@ class AliasManager:
     """Hands out the short names ("t1", "t2", ...) by which each source of a query is
     referred to, one naming frame per (sub)query.
 
-    A lookup sees the innermost frame that named the source, so a correlated subquery
-    reaches its outer query's alias; numbering is shared by all frames, so two sources
-    never get the same name.  ``_visible`` holds the name currently in force for every
+    A source is named where rendering first meets it (the select list comes before
+    FROM).  A lookup sees the innermost frame that named the source, so a correlated
+    subquery reaches its outer query's alias, and a subquery over a table the outer
+    query has already named reuses that name (its own FROM then shadows the outer one).
+    Numbering is shared by all frames, so two different sources never share a name.  ``_visible`` holds the name currently in force for every
     source (one dict lookup on the hot path); each frame records what it overwrote
     there, and ``pop()`` puts it back.
     """

@@ -1210,16 +1210,6 @@ class Select(SelectBase):
         """Read as of a past moment (CockroachDB ``AS OF SYSTEM TIME``); ``None`` clears."""
         self._as_of_system_time = value
 
-    def _register_sources(self, ctx: Context) -> None:
-        for source in self._from_list:
-            for item in (source.sources() if isinstance(source, Join) else (source,)):
-                if _is_model_class(item):
-                    item = item._meta.table          # a model: its table
-                if isinstance(item, CTE) or not hasattr(item, 'apply_column'):
-                    continue
-                if not item._alias:
-                    ctx.alias_manager.add(item)
-
     def _selection(self, in_expression: bool) -> tuple:
         """The select list; ``in_expression``: the query is an operand (``IN (...)``)."""
         return self._returning or (SQL('*'),)
@@ -1261,7 +1251,6 @@ class Select(SelectBase):
 
     def _render_body(self, ctx: Context, in_expression: bool = False) -> None:
         self._render_ctes(ctx)
-        self._register_sources(ctx)
         ctx.literal('SELECT ')
         self._render_distinct(ctx)
         with ctx.scope_column():
@@ -1438,9 +1427,6 @@ class Update(WriteQuery):
                              % self.table._name)
         self._render_ctes(ctx)
         self._render_target_scope(ctx)
-        for source in self._from or ():
-            if isinstance(source, Source) and not source._alias:
-                ctx.alias_manager.add(source)
         ctx.literal('UPDATE ')
         with ctx.scope_values():
             ctx.sql(self.table)
