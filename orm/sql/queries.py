@@ -254,6 +254,26 @@ class Table(BaseTable):
             return '<Table %s AS %s>' % (self._name, self._alias)
         return '<Table %s>' % self._name
 
+    # Two Table objects naming the same table (same schema and name, same alias, made by
+    # the same model or by none) are the same source: equal, with one hash, so a query
+    # gives them one name.  The hash is kept in the instance, as aliases are looked up
+    # by it for every column rendered.
+    def _identity(self) -> tuple:
+        return (self._model, self._path, self._alias)
+
+    def __eq__(self, other: Any) -> bool:
+        return other is self or (isinstance(other, Table) and
+                                 other._identity() == self._identity())
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        cached = self.__dict__.get('_hash')
+        if cached is None or cached[0] != self._alias:
+            cached = self.__dict__['_hash'] = (self._alias, hash(self._identity()))
+        return cached[1]
+
     def clone(self) -> 'Table':
         twin = super().clone()
         twin._attach_columns()      # the copy's columns must belong to the copy
@@ -847,8 +867,11 @@ class SelectQuery(Query):
 class SelectBase(SelectQuery, Source):
     """Execution helpers shared by Select and CompoundSelectQuery."""
 
-    # identity semantics: a query used as a source is keyed by identity in alias lookups
-    __hash__ = object.__hash__
+    # a query used as a source is keyed by identity in alias lookups; one given an alias
+    # hashes by that alias, so its copies (``aliased.where(...)``) hash alike
+    def __hash__(self) -> int:
+        alias = self._alias
+        return id(self) >> 4 if alias is None else hash((SelectBase, alias))
 
     # Compared with a value, a query is a scalar subquery: ``T.select(fn.MAX(T.x)) > 1``
     # builds SQL, as in peewee.  Compared with another source it is identity, so queries
