@@ -220,8 +220,11 @@ def test_offset_without_limit():
 
 
 def test_nulls_ordering():
-    query = users.select(users.id).order_by(users.age.desc(nulls='last'))
+    query = users.select(users.id).order_by(users.age.desc(nulls='LAST'))
     assert pg(query)[0].endswith('ORDER BY "t1"."age" DESC NULLS LAST')
+    # written as given, as peewee does
+    query = users.select(users.id).order_by(users.age.desc(nulls='last'))
+    assert pg(query)[0].endswith('ORDER BY "t1"."age" DESC NULLS last')
 
 
 def test_exists_subquery_has_single_parentheses():
@@ -307,8 +310,9 @@ def test_recursive_cte_spelling():
 def test_compound_members_with_limit():
     a = users.select(users.id).where(users.age > 1)
     b = users.select(users.id).order_by(users.id).limit(2)
+    # PostgreSQL parenthesises every member (as peewee writes it there)
     assert pg(a | b)[0] == (
-        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > %s) UNION '
+        '(SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > %s)) UNION '
         '(SELECT "t2"."id" FROM "users" AS "t2" ORDER BY "t2"."id" LIMIT %s)')
     # SQLite cannot parenthesise compound members: the member becomes a subquery
     assert lite(a | b)[0] == (
@@ -320,9 +324,9 @@ def test_compound_members_with_limit():
 def test_compound_nested_on_the_right():
     a, b, c = (users.select(users.id).where(users.id == n) for n in (1, 2, 3))
     assert pg(a - (b | c))[0] == (
-        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."id" = %s) EXCEPT '
-        '(SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."id" = %s) UNION '
-        'SELECT "t3"."id" FROM "users" AS "t3" WHERE ("t3"."id" = %s))')
+        '(SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."id" = %s)) EXCEPT '
+        '((SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."id" = %s)) UNION '
+        '(SELECT "t3"."id" FROM "users" AS "t3" WHERE ("t3"."id" = %s)))')
     assert lite(a - (b | c))[0] == (
         'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."id" = ?) EXCEPT '
         'SELECT * FROM (SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."id" = ?) UNION '

@@ -3,10 +3,21 @@ options a context takes, how sources are named and compared, and the SQL text of
 INSERT / UPDATE / compound queries."""
 from __future__ import annotations
 
-from orm import Table
+import pytest
+
+from orm import Context, NotSupportedError, Table, fn
+from orm.dialects import PostgresDialect, SqliteDialect
 
 users = Table('users', ('id', 'name', 'age'))
 notes = Table('notes', ('id', 'user_id', 'body'))
+
+
+def lite(node):
+    return SqliteDialect().compile(node)
+
+
+def pg(node):
+    return PostgresDialect().compile(node)
 
 
 # -- sources compare by what they name ------------------------------------------------------
@@ -27,3 +38,137 @@ def test_aliased_queries_hash_by_their_alias() -> None:
     assert hash(base) != hash(refined) and not (base == refined)
     named = users.select(users.id).alias('u')
     assert hash(named) == hash(named.where(users.id > 1))
+
+
+# -- a bare Context() and the rendering options it takes ----------------------------------
+def test_context_parse_renders_a_node() -> None:
+    assert Context().parse(users.select(users.id)) == (
+        'SELECT "t1"."id" FROM "users" AS "t1"', [])
+
+
+def test_limit_max_option_supplies_the_limit_an_offset_needs() -> None:
+    query = users.select(users.id).offset(3)
+    assert Context().parse(query) == ('SELECT "t1"."id" FROM "users" AS "t1" OFFSET ?', [3])
+    assert Context(limit_max=-1).parse(query) == (
+        'SELECT "t1"."id" FROM "users" AS "t1" LIMIT ? OFFSET ?', [-1, 3])
+    assert lite(query) == ('SELECT "t1"."id" FROM "users" AS "t1" LIMIT ? OFFSET ?', [-1, 3])
+
+
+def test_nulls_ordering_option_chooses_native_or_emulated() -> None:
+    query = users.select(users.id).order_by(users.age.desc(nulls='last'))
+    assert Context(nulls_ordering=True).parse(query)[0].endswith('DESC NULLS last')
+    assert Context(nulls_ordering=False).parse(query) == (
+        'SELECT "t1"."id" FROM "users" AS "t1" ORDER BY CASE WHEN ("t1"."age" IS NULL) '
+        'THEN ? ELSE ? END, "t1"."age" DESC', [1, 0])
+    first = users.select(users.id).order_by(users.age.asc(nulls='FIRST'))
+    assert Context(nulls_ordering=False).parse(first)[1] == [0, 1]
+
+
+def test_for_update_needs_an_engine_that_locks_rows() -> None:
+    query = users.select(users.id).for_update(nowait=True)
+    # the default context, like peewee's, has no row locks
+    with pytest.raises(ValueError, match='FOR UPDATE'):
+        Context().parse(query)
+    with pytest.raises(NotSupportedError):
+        Context().parse(query)
+    assert Context(for_update=True).parse(query)[0].endswith(' FOR UPDATE NOWAIT')
+    assert pg(query)[0].endswith(' FOR UPDATE NOWAIT')
+    # SQLite locks the whole database: the clause is left out
+    assert lite(query)[0] == 'SELECT "t1"."id" FROM "users" AS "t1"'
+
+
+@pytest.mark.engines('sqlite')
+def test_for_update_runs_on_sqlite_without_the_clause(db) -> None:
+    db.execute_sql('CREATE TABLE locked (id INTEGER PRIMARY KEY)')
+    locked = Table('locked', ('id',)).bind(db)
+    locked.insert(id=1).execute()
+    with db.atomic():
+        assert [row['id'] for row in locked.select().for_update()] == [1]
+
+
+@pytest.mark.engines('postgres')
+def test_for_update_runs_on_postgres(db) -> None:
+    db.execute_sql('CREATE TABLE locked (id INTEGER PRIMARY KEY)')
+    locked = Table('locked', ('id',)).bind(db)
+    locked.insert(id=1).execute()
+    with db.atomic():
+        assert [row['id'] for row in locked.select().for_update(skip_locked=True)] == [1]
+
+
+# -- compound queries ---------------------------------------------------------------------
+reg = Table('register', ('value',))
+a_q = reg.select().where(reg.value < 5)
+b_q = reg.select().where(reg.value > 2)
+c_q = reg.select().where(reg.value == 4)
+A = 'SELECT "t1"."value" FROM "register" AS "t1" WHERE ("t1"."value" < ?)'
+B = 'SELECT "t2"."value" FROM "register" AS "t2" WHERE ("t2"."value" > ?)'
+C = 'SELECT "t3"."value" FROM "register" AS "t3" WHERE ("t3"."value" = ?)'
+
+
+def csq(query, mode):
+    return Context(compound_select_parentheses=mode).parse(query)[0]
+
+
+def test_compound_members_never_parenthesised() -> None:
+    # flat where the text groups the same way, a subquery where it would not
+    assert csq(a_q | (b_q | c_q), 0) == '%s UNION %s UNION %s' % (A, B, C)
+    assert csq((a_q | b_q) - c_q, 0) == '%s UNION %s EXCEPT %s' % (A, B, C)
+    assert csq(a_q - (b_q - c_q), 0) == '%s EXCEPT SELECT * FROM (%s EXCEPT %s)' % (A, B, C)
+    assert csq(a_q + ((b_q | c_q) + c_q), 0).startswith(
+        '%s UNION ALL SELECT * FROM (' % A)
+    limited = b_q.order_by(reg.value).limit(2)
+    assert csq(a_q | limited, 0) == (
+        '%s UNION SELECT * FROM (%s ORDER BY "t2"."value" LIMIT ?)' % (A, B))
+    # the default context never parenthesises, like SQLite
+    assert Context().parse(a_q | (b_q | c_q))[0] == csq(a_q | (b_q | c_q), 0)
+
+
+def test_compound_members_always_parenthesised() -> None:
+    assert csq(a_q - (b_q - c_q), True) == '(%s) EXCEPT ((%s) EXCEPT (%s))' % (A, B, C)
+    assert csq((a_q | b_q) | c_q, 1) == '((%s) UNION (%s)) UNION (%s)' % (A, B, C)
+    assert pg(a_q | b_q)[0] == csq(a_q | b_q, 1).replace('?', '%s')
+
+
+def test_compound_members_unnested_or_grouped() -> None:
+    assert csq(a_q - (b_q - c_q), 2) == '(%s) EXCEPT (%s) EXCEPT (%s)' % (A, B, C)
+    assert csq(a_q - (b_q - c_q), 3) == '(%s) EXCEPT ((%s) EXCEPT (%s))' % (A, B, C)
+    assert csq(a_q | (b_q | c_q), 3) == '(%s) UNION (%s) UNION (%s)' % (A, B, C)
+    # INTERSECT binds tighter: a left side built with another operator is grouped
+    assert csq((a_q | b_q) & c_q, 3) == '((%s) UNION (%s)) INTERSECT (%s)' % (A, B, C)
+
+
+def test_compound_as_the_operand_of_in_is_a_set() -> None:
+    # UNION ALL may join a chain of UNIONs there, and members stay bare
+    query = reg.select(reg.value).where(reg.value.in_(a_q | (b_q + c_q)))
+    assert csq(query, 3) == (
+        'SELECT "t1"."value" FROM "register" AS "t1" WHERE ("t1"."value" IN ('
+        'SELECT "t1"."value" FROM "register" AS "t1" WHERE ("t1"."value" < ?) UNION '
+        'SELECT "t1"."value" FROM "register" AS "t1" WHERE ("t1"."value" > ?) UNION ALL '
+        'SELECT "t1"."value" FROM "register" AS "t1" WHERE ("t1"."value" = ?)))')
+
+
+def test_compound_members_name_their_sources_apart() -> None:
+    # each side names its own sources; the left side's names stay in force afterwards
+    u2 = users.alias('u2')
+    left = users.select(users.id).where(users.age > 1)
+    right = u2.select(u2.id)
+    assert Context().parse(left | users.select(users.id))[0] == (
+        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > ?) UNION '
+        'SELECT "t2"."id" FROM "users" AS "t2"')
+    assert Context().parse(users.select(fn.COALESCE(left | right, 0)))[0] == (
+        'SELECT COALESCE((SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > ?) '
+        'UNION SELECT "u2"."id" FROM "users" AS "u2"), ?) FROM "users" AS "t1"')
+
+
+@pytest.mark.engines('sqlite', 'postgres')
+def test_grouped_compounds_run(db) -> None:
+    db.execute_sql('CREATE TABLE register (value INTEGER)')
+    table = reg.clone().bind(db)
+    table.insert_many([(v,) for v in range(10)], fields=[table.value]).execute()
+    a = table.select(table.value).where(table.value < 5)
+    b = table.select(table.value).where(table.value > 2)
+    c = table.select(table.value).where(table.value == 4)
+    assert sorted(r['value'] for r in a - (b - c)) == [0, 1, 2, 4]
+    assert sorted(r['value'] for r in (a | b) - c) == [0, 1, 2, 3, 5, 6, 7, 8, 9]
+    limited = table.select(table.value).order_by(table.value.desc()).limit(2)
+    assert sorted(r['value'] for r in a | limited) == [0, 1, 2, 3, 4, 8, 9]

@@ -17,7 +17,12 @@ from ..sql.context import Context
 from ..sql.nodes import EXCLUDED, SQL, CommaNodeList, Entity, Node, NodeList, fn
 from ..sql.queries import _assignments
 
-__all__ = ['Dialect', 'GenericDialect']
+__all__ = ['Dialect', 'GenericDialect', 'UnsupportedFeature']
+
+
+class UnsupportedFeature(NotSupportedError, ValueError):
+    """A query asks for SQL its engine lacks (found while compiling, before anything
+    runs).  A :class:`NotSupportedError`, and a ``ValueError`` as peewee raises for it."""
 
 
 class Dialect:
@@ -31,6 +36,7 @@ class Dialect:
     limit_max: int | None = None          # LIMIT value meaning "no limit" (None: omit LIMIT)
     nulls_ordering = True                 # NULLS FIRST / LAST in ORDER BY
     for_update = False                    # SELECT ... FOR UPDATE is rendered
+    for_update_ignored = False            # ... else left out (True) or refused (False)
     returning_clause = False              # INSERT/UPDATE/DELETE ... RETURNING
     returning_qualified = False           # RETURNING may use "table"."col"
     insert_returns_pk = False             # inserts fetch the new key with RETURNING
@@ -91,7 +97,7 @@ class Dialect:
         return Context(self, **options).sql(node).query()
 
     def not_supported(self, feature: str) -> Exception:
-        return NotSupportedError('%s is not supported by %s' % (feature, self.display_name))
+        return UnsupportedFeature('%s is not supported by %s' % (feature, self.display_name))
 
     @property
     def display_name(self) -> str:
@@ -155,7 +161,23 @@ class Dialect:
         return "X'%s'" % value.hex()
 
     # -- INSERT conflict handling ----------------------------------------------------------
+    #: ON CONFLICT ON CONSTRAINT "name" (else conflict_constraint= is refused)
+    conflict_constraint_supported = True
+    #: a partial index's predicate (conflict_where=) is written with literals, as engines
+    #: match it against the index's own text
+    conflict_where_literals = False
+
     def insert_verb(self, on_conflict: Any) -> str:
+        """``INSERT``, or ``INSERT OR REPLACE`` / ``INSERT OR IGNORE`` for the plain
+        replace / ignore actions (ignoring a named conflict is written ON CONFLICT)."""
+        if on_conflict is None or on_conflict.is_update():
+            return 'INSERT'
+        action = on_conflict._action
+        if action == 'REPLACE':
+            return 'INSERT OR REPLACE'
+        if action == 'IGNORE' and not (on_conflict._conflict_target or
+                                       on_conflict._conflict_constraint):
+            return 'INSERT OR IGNORE'
         return 'INSERT'
 
     def conflict_statement(self, on_conflict: Any, query: Any) -> Node | None:
@@ -186,15 +208,23 @@ class Dialect:
             ctx.sql(NodeList(map(_identifier, columns), ', ', parens=True))
         predicate = on_conflict._conflict_where
         if predicate is not None:
-            # the predicate must match a partial index's WHERE, which SQLite checks
-            # against constants only: its values are written as literals
             ctx.literal(' WHERE ')
-            with ctx.scope_values(literal_values=True):
+            with ctx.scope_values(literal_values=self.conflict_where_literals):
                 ctx.sql(predicate)
 
     def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:
-        """`` ON CONFLICT ... DO NOTHING | DO UPDATE SET ...`` after an INSERT."""
+        """`` ON CONFLICT ... DO NOTHING | DO UPDATE SET ...`` after an INSERT (nothing
+        where ``insert_verb()`` already said what to do)."""
+        targeted = bool(on_conflict._conflict_target or on_conflict._conflict_constraint)
+        if on_conflict._conflict_constraint and not self.conflict_constraint_supported:
+            raise self.not_supported('on_conflict(conflict_constraint=...) (name the columns '
+                                     'with conflict_target=[...] instead)')
         if on_conflict.is_update():
+            if not targeted:
+                raise ValueError(
+                    'on_conflict(update=... / preserve=...) on %s needs conflict_target='
+                    '[columns] naming the unique index the conflict is on'
+                    % self.display_name)
             ctx.literal(' ON CONFLICT')
             self._conflict_target(ctx, on_conflict)
             ctx.literal(' DO UPDATE SET ').sql(self.conflict_update(on_conflict, query))
@@ -202,16 +232,18 @@ class Dialect:
                 ctx.literal(' WHERE ').sql(on_conflict._where)
             return
         action = on_conflict._action
-        if action == 'REPLACE':
-            raise NotSupportedError(
-                '%s has no INSERT OR REPLACE; use on_conflict(conflict_target=[...], '
-                'preserve=[...]) to update the existing row instead' % self.display_name)
         if action == 'UPDATE':
             raise ValueError('on_conflict("update") needs update= or preserve=')
-        if action is not None:                  # IGNORE / NOTHING
-            ctx.literal(' ON CONFLICT')
-            self._conflict_target(ctx, on_conflict)
-            ctx.literal(' DO NOTHING')
+        if action is None:
+            if targeted or on_conflict._where is not None:
+                raise ValueError('on_conflict() names a conflict but not what to do about '
+                                 'it: give action="ignore", update= or preserve=')
+            return
+        if self.insert_verb(on_conflict) != 'INSERT':
+            return          # INSERT OR REPLACE / INSERT OR IGNORE said it all
+        ctx.literal(' ON CONFLICT')
+        self._conflict_target(ctx, on_conflict)
+        ctx.literal(' DO NOTHING')
 
 
 def _identifier(column: Any) -> Any:

@@ -94,16 +94,27 @@ class AliasManager:
         """Open the naming frame of a nested query."""
         self._frames.append({})
 
-    def pop(self) -> None:
-        """Close the innermost frame: its names give way to the outer ones again."""
+    def pop(self) -> dict:
+        """Close the innermost frame: its names give way to the outer ones again.
+        Returns the names the frame gave to sources no outer frame had named."""
         if len(self._frames) < 2:
             raise ValueError('AliasManager.pop() has no nested frame to close')
         visible = self._visible
+        introduced = {}
         for source, shadowed in self._frames.pop().items():
             if shadowed is _UNSET:
-                del visible[source]
+                introduced[source] = visible.pop(source)
             else:
                 visible[source] = shadowed
+        return introduced
+
+    def adopt(self, names: dict) -> None:
+        """Give the innermost frame the names of ``names`` for sources it cannot see
+        yet (what a closed frame introduced, see ``pop()``)."""
+        visible = self._visible
+        for source, alias in names.items():
+            if source not in visible:
+                self.set(source, alias)
 
     def next_name(self, prefix: str = 't') -> str:
         """A name not handed out before in this statement."""
@@ -211,6 +222,14 @@ class Context:
     def subquery(self) -> bool:
         return self.state.subquery
 
+    def setting(self, name: str) -> Any:
+        """A rendering option: the value this context was given (``Context(limit_max=-1)``,
+        or a frame ``ctx(limit_max=-1)``), else the dialect's attribute of that name."""
+        values = self.state.__dict__
+        if name in values:
+            return values[name]
+        return getattr(self.dialect, name, None)
+
     def __call__(self, **overrides: Any) -> _StateFrame:
         return _StateFrame(self, overrides)
 
@@ -288,6 +307,10 @@ class Context:
 
     def query(self) -> tuple[str, list]:
         return ''.join(self._sql), self._values
+
+    def parse(self, node: Any) -> tuple[str, list]:
+        """Render ``node`` and return ``(sql, params)`` (``ctx.sql(node).query()``)."""
+        return self.sql(node).query()
 
     def __iter__(self) -> Iterator:
         return iter(self.query())

@@ -737,12 +737,12 @@ class Cast(WrappedNode):
 
 
 def _nulls_position(nulls: Any) -> str | None:
+    """``nulls`` checked (first / last, in any case) and kept as it was written."""
     if nulls is None:
         return None
-    spelled = nulls.upper() if isinstance(nulls, str) else None
-    if spelled not in ('FIRST', 'LAST'):
+    if not isinstance(nulls, str) or nulls.upper() not in ('FIRST', 'LAST'):
         raise ValueError('nulls= must be "first" or "last", got %r' % (nulls,))
-    return spelled
+    return nulls
 
 
 class Ordering(WrappedNode):
@@ -764,11 +764,12 @@ class Ordering(WrappedNode):
 
     def __sql__(self, ctx: Context) -> Context:
         nulls = self.nulls
-        native = ctx.dialect.nulls_ordering
+        native = nulls is not None and ctx.setting('nulls_ordering')
         if nulls is not None and not native:
-            nulls_rank = Case(None, [(Expression(self.node, OP.IS, None),
-                                      0 if nulls == 'FIRST' else 1)],
-                              1 if nulls == 'FIRST' else 0)
+            # a leading term that sorts the NULLs first (0) or last (1)
+            first = nulls.upper() == 'FIRST'
+            nulls_rank = Case(None, [(Expression(self.node, OP.IS, None), 0 if first else 1)],
+                              1 if first else 0)
             ctx.sql(nulls_rank).literal(', ')
         ctx.sql(self.node)
         words = [self.direction]
@@ -846,7 +847,12 @@ class Expression(ColumnBase):
         if converter is not ctx.state.converter:
             ctx.state = state(converter=converter)
         if isinstance(rhs, Node):
-            ctx.sql(rhs)
+            if op in _MEMBERSHIP:
+                # a compound query on the right of IN may group its members as a set
+                with ctx(membership_operand=rhs):
+                    ctx.sql(rhs)
+            else:
+                ctx.sql(rhs)
         else:
             ctx.value(rhs, converter)
         if not self.flat:

@@ -570,15 +570,6 @@ def _check_count(value: Any, what: str) -> int | None:
     return value
 
 
-def _paging(limit: Any, offset: Any, no_limit: Any) -> list:
-    """The ``(keyword, number)`` pairs of LIMIT and OFFSET.  Where an engine wants a LIMIT
-    before any OFFSET, an offset alone gets the engine's "no limit" value."""
-    if limit is None and offset is not None:
-        limit = no_limit
-    pairs = [(' LIMIT ', limit), (' OFFSET ', offset)]
-    return [pair for pair in pairs if pair[1] is not None]
-
-
 def query_to_string(query: Any) -> str:
     """The SQL of ``query`` with its parameters written in as literals (for reading
     only: run queries with their parameters bound)."""
@@ -782,8 +773,14 @@ class Query(BaseQuery):
             ctx.literal(' ORDER BY ')
             with ctx(parentheses=False):
                 ctx.sql(CommaNodeList(self._order_by))
-        for keyword, count in _paging(self._limit, self._offset, ctx.dialect.limit_max):
-            ctx.literal(keyword).value(count, converter=_plain)
+        limit, offset = self._limit, self._offset
+        if limit is None and offset is not None:
+            # engines that want a LIMIT before any OFFSET name their "no limit" value
+            limit = ctx.setting('limit_max')
+        if limit is not None:
+            ctx.literal(' LIMIT ').value(limit, converter=_plain)
+        if offset is not None:
+            ctx.literal(' OFFSET ').value(offset, converter=_plain)
         return ctx
 
     def _render_ctes(self, ctx: Context) -> Context:
@@ -964,24 +961,26 @@ class SelectBase(SelectQuery, Source):
     def _parenthesize(self, ctx: Context) -> bool:
         return bool(ctx.state.subquery) and ctx.state.sole_function_arg is not self
 
-    def _wrap(self, ctx: Context, render: Callable) -> Context:
-        """Render ``render()`` as a subquery where the position requires one."""
+    def _wrap(self, ctx: Context, render: Callable, own_names: bool = True) -> Context:
+        """Render ``render()`` as a subquery where the position requires one, in a naming
+        frame of its own unless ``own_names`` is false (a compound's members have theirs)."""
         in_source = ctx.scope == SCOPE_SOURCE
         in_column = ctx.scope == SCOPE_COLUMN and self._alias
-        if self._parenthesize(ctx) or in_source:
+        enclose = self._parenthesize(ctx) or in_source
+        if enclose:
             ctx.literal('(')
-            with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
+        with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
+            if own_names:
                 with ctx.push_alias():
                     render()
+            else:
+                render()
+        if enclose:
             ctx.literal(')')
             if in_source:
                 self.apply_alias(ctx)
             elif in_column:   # a scalar subquery in the select list: (SELECT ...) AS "name"
                 ctx.literal(' AS ' + ctx.dialect.quote_identifier(self._alias))
-            return ctx
-        with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
-            with ctx.push_alias():
-                render()
         return ctx
 
 
@@ -1011,22 +1010,85 @@ class CompoundSelectQuery(SelectBase):
         shape = self.lhs._shaped(self._row_type, self._constructor)
         return shape._get_cursor_wrapper(cursor, database)
 
-    def _render_member(self, ctx: Context, member: Any, is_rhs: bool) -> None:
-        has_tail = (member._order_by or member._limit is not None or
-                    member._offset is not None)
+    # -- how members are grouped --------------------------------------------------------
+    # ``compound_select_parentheses`` (a dialect flag, or a rendering option of the
+    # context) says how the engine groups the members of a compound:
+    #   0 never:    no parentheses at all; a member that must stay grouped (it has its
+    #               own ORDER BY / LIMIT, or it is a compound the flat text would regroup)
+    #               is written as a subquery, SELECT * FROM (...)
+    #   1 always:   every member and every nested compound in parentheses
+    #   2 unnested: every plain member in parentheses, nested compounds written flat
+    #   3 grouped:  plain members in parentheses, a nested compound only where the
+    #               flat text would mean something else
+    # ``True`` counts as 1 and ``False`` as 0.
+
+    @staticmethod
+    def _same_kind(op: str, other: str, as_set: bool) -> bool:
+        # as the operand of IN only the set of values counts, so UNION ALL may join a
+        # chain of UNIONs and the other way round
+        if as_set and op in _UNIONS and other in _UNIONS:
+            return True
+        return op == other
+
+    def _chains_with(self, op: str, as_set: bool) -> bool:
+        """Whether this compound, as the right-hand member of ``op``, may be written
+        without grouping: the flat text must combine the same way.  That needs an
+        associative operator, the same one all down the left spine, and no ORDER BY /
+        LIMIT of its own."""
+        if op not in _ASSOCIATIVE or not self._same_kind(op, self.op, as_set) or \
+                _has_tail(self):
+            return False
+        left = self.lhs
+        return not isinstance(left, CompoundSelectQuery) or left._chains_with(op, as_set)
+
+    def _member_grouping(self, ctx: Context, member: Any, is_rhs: bool, mode: int,
+                         as_set: bool) -> str:
+        """How to write ``member``: 'flat', 'parens' or 'subquery'."""
         nested = isinstance(member, CompoundSelectQuery)
-        if not (has_tail or nested):
-            ctx.sql(member)
-            return
-        if ctx.dialect.compound_select_parentheses:
+        if _has_tail(member):
+            return 'subquery' if mode == 0 else 'parens'
+        if not nested:
+            return 'parens' if mode in (1, 2) or (mode == 3 and not as_set) else 'flat'
+        if mode == 1:
+            return 'parens'
+        if mode == 2:
+            return 'flat'
+        if is_rhs:
+            if member._chains_with(self.op, as_set):
+                return 'flat'
+            return 'parens' if mode == 3 else 'subquery'
+        # a left-hand compound runs first when operators run left to right; where
+        # INTERSECT binds tighter (grouped engines), a weaker lhs must be grouped
+        if mode == 3 and self.op == 'INTERSECT' and member.op != 'INTERSECT':
+            return 'parens'
+        return 'flat'
+
+    def _render_member(self, ctx: Context, member: Any, is_rhs: bool, mode: int,
+                       as_set: bool) -> dict:
+        """Write one member, naming its sources in a frame of its own (so the two sides
+        never share a name they did not inherit); returns the names it introduced."""
+        aliases = ctx.alias_manager
+        aliases.push()
+        try:
+            self._write_member(ctx, member, is_rhs, mode, as_set)
+        finally:
+            introduced = aliases.pop()
+        return introduced
+
+    def _write_member(self, ctx: Context, member: Any, is_rhs: bool, mode: int,
+                      as_set: bool) -> None:
+        how = self._member_grouping(ctx, member, is_rhs, mode, as_set)
+        if how == 'flat':
+            with ctx(set_operand=as_set):
+                ctx.sql(member)
+        elif how == 'parens':
             ctx.literal('(')
-            ctx.sql(member)
+            with ctx(set_operand=as_set):
+                ctx.sql(member)
             ctx.literal(')')
-        elif nested and not is_rhs and not has_tail:
-            ctx.sql(member)        # engines without parentheses evaluate left to right
         else:
             ctx.literal('SELECT * FROM (')
-            with ctx(in_compound=False):
+            with ctx(in_compound=False, set_operand=False):
                 ctx.sql(member)
             ctx.literal(')')
             if ctx.dialect.subquery_alias_required:
@@ -1034,12 +1096,22 @@ class CompoundSelectQuery(SelectBase):
                     ctx.alias_manager.next_name('_c')))
 
     def __sql__(self, ctx: Context) -> Context:
+        mode = ctx.setting('compound_select_parentheses')
+        mode = 1 if mode is True else int(mode or 0)
+        # the operand of IN / NOT IN: only its set of values matters
+        as_set = ctx.state.set_operand if ctx.state.in_compound else \
+            ctx.state.membership_operand is self
+
         def render() -> None:
             self._render_ctes(ctx)
             with ctx(in_compound=True, subquery=False):
-                self._render_member(ctx, self.lhs, False)
+                named = self._render_member(ctx, self.lhs, False, mode, as_set)
                 ctx.literal(' %s ' % self.op)
-                self._render_member(ctx, self.rhs, True)
+                self._render_member(ctx, self.rhs, True, mode, as_set)
+            # the sources the left-hand side named keep their names in the enclosing
+            # query (as in peewee: SELECT COALESCE((SELECT .. "t1" UNION ..), 0)
+            # FROM "users" AS "t1")
+            ctx.alias_manager.adopt(named)
             # ORDER BY of a compound names its output columns: render them unqualified
             with ctx.scope_values():
                 self._apply_ordering(ctx)
@@ -1047,7 +1119,16 @@ class CompoundSelectQuery(SelectBase):
         if ctx.state.in_compound:
             render()
             return ctx
-        return self._wrap(ctx, render)
+        return self._wrap(ctx, render, own_names=False)
+
+
+_UNIONS = frozenset(('UNION', 'UNION ALL'))
+_ASSOCIATIVE = frozenset(('UNION', 'UNION ALL', 'INTERSECT'))
+
+
+def _has_tail(query: Any) -> bool:
+    """Whether a member of a compound has its own ORDER BY, LIMIT or OFFSET."""
+    return bool(query._order_by) or query._limit is not None or query._offset is not None
 
 
 _LOCK_RE = re.compile(r'^(FOR (?:UPDATE|SHARE|NO KEY UPDATE|KEY SHARE))'
@@ -1282,14 +1363,16 @@ class Select(SelectBase):
         self._render_filters(ctx)
         self._apply_ordering(ctx)
         lock = self._for_update
-        if lock is not None and ctx.dialect.for_update:
-            ctx.literal(' ').sql(lock)
+        if lock is not None:
+            if ctx.setting('for_update'):
+                ctx.literal(' ').sql(lock)
+            elif not ctx.dialect.for_update_ignored:
+                raise ctx.dialect.not_supported('SELECT ... %s' % lock._expr)
 
     def __sql__(self, ctx: Context) -> Context:
-        if ctx.state.in_compound:
+        if ctx.state.in_compound:   # a member: the compound gave it its naming frame
             with ctx(in_compound=False, subquery=True, scope=SCOPE_NORMAL):
-                with ctx.push_alias():
-                    self._render_body(ctx)
+                self._render_body(ctx)
             return ctx
         if ctx.scope == SCOPE_SOURCE and self._lateral:
             ctx.literal('LATERAL ')
