@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orm import Context, NotSupportedError, Table, fn
+from orm import Context, NotSupportedError, Select, Table, fn
 from orm.dialects import PostgresDialect, SqliteDialect
 
 users = Table('users', ('id', 'name', 'age'))
@@ -172,3 +172,35 @@ def test_grouped_compounds_run(db) -> None:
     assert sorted(r['value'] for r in (a | b) - c) == [0, 1, 2, 3, 5, 6, 7, 8, 9]
     limited = table.select(table.value).order_by(table.value.desc()).limit(2)
     assert sorted(r['value'] for r in a | limited) == [0, 1, 2, 3, 4, 8, 9]
+
+
+# -- naming of sources --------------------------------------------------------------------
+def test_subqueries_side_by_side_name_a_table_alike() -> None:
+    counts = notes.select(fn.COUNT(notes.id)).where(notes.user_id == users.id)
+    writers = notes.select(notes.user_id)
+    query = users.update(age=counts).where(users.id.in_(writers))
+    assert Context().parse(query)[0] == (
+        'UPDATE "users" SET "age" = (SELECT COUNT("t1"."id") FROM "notes" AS "t1" '
+        'WHERE ("t1"."user_id" = "users"."id")) WHERE ("users"."id" IN '
+        '(SELECT "t1"."user_id" FROM "notes" AS "t1"))')
+
+
+def test_common_table_expressions_name_their_sources_apart() -> None:
+    first = users.select(users.id).cte('first_ids')
+    second = users.select(users.name).cte('names')
+    query = Select((first, second), (first.c.id, second.c.name)).with_cte(first, second)
+    assert Context().parse(query)[0] == (
+        'WITH "first_ids" AS (SELECT "t1"."id" FROM "users" AS "t1"), '
+        '"names" AS (SELECT "t2"."name" FROM "users" AS "t2") '
+        'SELECT "first_ids"."id", "names"."name" FROM "first_ids", "names"')
+
+
+def test_subqueries_run_with_shared_names(db) -> None:
+    db.execute_sql('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    db.execute_sql('CREATE TABLE notes (id INTEGER, user_id INTEGER, body TEXT)')
+    u, n = users.clone().bind(db), notes.clone().bind(db)
+    u.insert_many([(1, 'a', 0), (2, 'b', 0)], fields=[u.id, u.name, u.age]).execute()
+    n.insert_many([(1, 1, 'x'), (2, 1, 'y')], fields=[n.id, n.user_id, n.body]).execute()
+    counts = n.select(fn.COUNT(n.id)).where(n.user_id == u.id)
+    assert u.update(age=counts).where(u.id.in_(n.select(n.user_id))).execute() == 1
+    assert [r['age'] for r in u.select(u.age).order_by(u.id)] == [2, 0]

@@ -78,21 +78,36 @@ class AliasManager:
     FROM).  A lookup sees the innermost frame that named the source, so a correlated
     subquery reaches its outer query's alias, and a subquery over a table the outer
     query has already named reuses that name (its own FROM then shadows the outer one).
-    Numbering is shared by all frames, so two different sources never share a name.  ``_visible`` holds the name currently in force for every
-    source (one dict lookup on the hot path); each frame records what it overwrote
-    there, and ``pop()`` puts it back.
+    Numbering is shared by all frames, so two different sources never share a name.
+
+    Subqueries side by side at one depth (one in SET, one in WHERE) name a source
+    alike: each depth remembers the names its closed frames gave, and a later frame
+    there reuses them, unless it was opened ``fresh`` (the right-hand member of a
+    compound query names its sources apart from the left-hand one).
+
+    ``_visible`` holds the name currently in force for every source (one dict lookup on
+    the hot path); each frame records what it overwrote there, and ``pop()`` puts it
+    back.  ``_earlier[d]`` holds the names closed frames at depth ``d`` gave.
     """
 
-    __slots__ = ('_visible', '_frames', '_counter')
+    __slots__ = ('_visible', '_frames', '_earlier', '_counter')
 
     def __init__(self) -> None:
         self._visible: dict = {}
         self._frames: list[dict] = [{}]
+        self._earlier: list[dict] = [{}]
         self._counter = 0
 
-    def push(self) -> None:
-        """Open the naming frame of a nested query."""
-        self._frames.append({})
+    def push(self, fresh: bool = False) -> None:
+        """Open the naming frame of a nested query (``fresh``: forgetting the names
+        earlier frames at its depth gave)."""
+        frames = self._frames
+        frames.append({})
+        earlier = self._earlier
+        if len(earlier) < len(frames):
+            earlier.append({})
+        elif fresh:
+            earlier[len(frames) - 1] = {}
 
     def pop(self) -> dict:
         """Close the innermost frame: its names give way to the outer ones again.
@@ -106,6 +121,8 @@ class AliasManager:
                 introduced[source] = visible.pop(source)
             else:
                 visible[source] = shadowed
+        if introduced:
+            self._earlier[len(self._frames)].update(introduced)
         return introduced
 
     def adopt(self, names: dict) -> None:
@@ -132,10 +149,9 @@ class AliasManager:
         """The name of ``source`` in the innermost frame, given one if it has none."""
         if source in self._frames[-1]:
             return self._visible[source]
-        alias = self.next_name()
+        alias = self._earlier[len(self._frames) - 1].get(source) or self.next_name()
         self.set(source, alias)
         return alias
-
     def get(self, source: Any, any_depth: bool = True) -> str:
         """The name in force for ``source`` (``any_depth=False``: in this frame only)."""
         if any_depth:
@@ -182,13 +198,14 @@ class _StateFrame:
 
 
 class _AliasFrame:
-    __slots__ = ('ctx',)
+    __slots__ = ('ctx', 'fresh')
 
-    def __init__(self, ctx: 'Context') -> None:
+    def __init__(self, ctx: 'Context', fresh: bool = False) -> None:
         self.ctx = ctx
+        self.fresh = fresh
 
     def __enter__(self) -> 'Context':
-        self.ctx.alias_manager.push()
+        self.ctx.alias_manager.push(self.fresh)
         return self.ctx
 
     def __exit__(self, *exc: Any) -> None:
@@ -248,8 +265,9 @@ class Context:
     def scope_column(self, **kw: Any) -> _StateFrame:
         return _StateFrame(self, dict(kw, scope=SCOPE_COLUMN))
 
-    def push_alias(self) -> _AliasFrame:
-        return _AliasFrame(self)
+    def push_alias(self, fresh: bool = False) -> _AliasFrame:
+        """A naming frame for a nested query (see :class:`AliasManager`)."""
+        return _AliasFrame(self, fresh)
 
     # -- output --------------------------------------------------------------------
     def sql(self, obj: Any) -> 'Context':

@@ -438,7 +438,8 @@ class CTE(Source):
                 ctx.literal('MATERIALIZED ' if self._materialized else 'NOT MATERIALIZED ')
         with ctx.scope_normal(subquery=True, parentheses=False):
             ctx.literal('(')
-            with ctx(subquery=False):
+            # each definition names its sources apart from the other definitions
+            with ctx(subquery=False, fresh_names=self._query):
                 ctx.sql(self._query)
             ctx.literal(')')
         return ctx
@@ -971,7 +972,7 @@ class SelectBase(SelectQuery, Source):
             ctx.literal('(')
         with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
             if own_names:
-                with ctx.push_alias():
+                with ctx.push_alias(fresh=ctx.state.fresh_names is self):
                     render()
             else:
                 render()
@@ -1064,11 +1065,11 @@ class CompoundSelectQuery(SelectBase):
         return 'flat'
 
     def _render_member(self, ctx: Context, member: Any, is_rhs: bool, mode: int,
-                       as_set: bool) -> dict:
+                       as_set: bool, fresh: bool = False) -> dict:
         """Write one member, naming its sources in a frame of its own (so the two sides
         never share a name they did not inherit); returns the names it introduced."""
         aliases = ctx.alias_manager
-        aliases.push()
+        aliases.push(fresh=is_rhs or fresh)
         try:
             self._write_member(ctx, member, is_rhs, mode, as_set)
         finally:
@@ -1105,7 +1106,8 @@ class CompoundSelectQuery(SelectBase):
         def render() -> None:
             self._render_ctes(ctx)
             with ctx(in_compound=True, subquery=False):
-                named = self._render_member(ctx, self.lhs, False, mode, as_set)
+                named = self._render_member(ctx, self.lhs, False, mode, as_set,
+                                            fresh=ctx.state.fresh_names is self)
                 ctx.literal(' %s ' % self.op)
                 self._render_member(ctx, self.rhs, True, mode, as_set)
             # the sources the left-hand side named keep their names in the enclosing
@@ -1473,7 +1475,7 @@ class WriteQuery(Query):
         nested = bool(ctx.state.subquery)
         if nested:
             ctx.literal('(')
-        with ctx(subquery=False), ctx.push_alias():
+        with ctx(subquery=False), ctx.push_alias(fresh=ctx.state.fresh_names is self):
             self._render(ctx)
         return ctx.literal(')') if nested else ctx
 
