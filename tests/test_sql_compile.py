@@ -364,7 +364,8 @@ def test_on_conflict_update_spelling():
     query = users.insert(id=1, name='a', age=2).on_conflict(
         conflict_target=[users.id], preserve=[users.name],
         update={users.age: users.age + EXCLUDED.age}, where=(users.age < 100))
-    expected = ('INSERT INTO "users" ("id", "name", "age") VALUES ({p}, {p}, {p}) ON CONFLICT '
+    # columns given by name are written in name order (as peewee does for a table)
+    expected = ('INSERT INTO "users" ("age", "id", "name") VALUES ({p}, {p}, {p}) ON CONFLICT '
                 '("id") DO UPDATE SET "name" = EXCLUDED."name", "age" = ("users"."age" + '
                 'EXCLUDED."age") WHERE ("users"."age" < {p})')
     assert lite(query)[0] == expected.format(p='?')
@@ -387,7 +388,8 @@ def test_on_conflict_constraint_and_conflict_where():
 
 def test_sqlite_upsert_from_select_gets_a_where_clause():
     source = users.select(users.id, users.name, users.age)
-    query = users.insert(source).on_conflict(conflict_target=[users.id], preserve=[users.name])
+    query = users.insert(source, columns=[users.id, users.name, users.age]).on_conflict(
+        conflict_target=[users.id], preserve=[users.name])
     assert lite(query)[0] == (
         'INSERT INTO "users" ("id", "name", "age") SELECT "users"."id", "users"."name", '
         '"users"."age" FROM "users" AS "users" WHERE 1 ON CONFLICT ("id") DO UPDATE SET "name" = '

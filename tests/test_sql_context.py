@@ -204,3 +204,41 @@ def test_subqueries_run_with_shared_names(db) -> None:
     counts = n.select(fn.COUNT(n.id)).where(n.user_id == u.id)
     assert u.update(age=counts).where(u.id.in_(n.select(n.user_id))).execute() == 1
     assert [r['age'] for r in u.select(u.age).order_by(u.id)] == [2, 0]
+
+
+# -- the order INSERT and UPDATE write columns in -----------------------------------------
+def test_columns_given_by_name_are_written_in_name_order() -> None:
+    assert Context().parse(users.insert(name='a', age=3, id=1)) == (
+        'INSERT INTO "users" ("age", "id", "name") VALUES (?, ?, ?)', [3, 1, 'a'])
+    assert Context().parse(users.insert({users.name: 'a', users.age: 3})) == (
+        'INSERT INTO "users" ("age", "name") VALUES (?, ?)', [3, 'a'])
+    assert Context().parse(users.insert_many([{'name': 'a', 'age': 1},
+                                              {'name': 'b', 'age': 2}])) == (
+        'INSERT INTO "users" ("age", "name") VALUES (?, ?), (?, ?)', [1, 'a', 2, 'b'])
+    assert Context().parse(users.update(name='b', age=users.age + 1).where(users.id == 1)) == (
+        'UPDATE "users" SET "age" = ("users"."age" + ?), "name" = ? '
+        'WHERE ("users"."id" = ?)', [1, 'b', 1])
+    # rows of values keep the columns in the order given
+    assert Context().parse(users.insert_many([('a', 1)], fields=[users.name, users.age])) == (
+        'INSERT INTO "users" ("name", "age") VALUES (?, ?)', ['a', 1])
+
+
+def test_insert_select_without_columns_fills_the_table() -> None:
+    source = notes.select(notes.id, notes.body, notes.user_id)
+    assert Context().parse(users.insert(source))[0] == (
+        'INSERT INTO "users" SELECT "t1"."id", "t1"."body", "t1"."user_id" '
+        'FROM "notes" AS "t1"')
+
+
+def test_keyed_inserts_and_updates_run(db) -> None:
+    db.execute_sql('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    u = users.clone().bind(db)
+    u.insert(name='a', age=3, id=1).execute()
+    u.insert_many([{'name': 'b', 'age': 5, 'id': 2}]).execute()
+    u.update(name='c', age=u.age + 1).where(u.id == 2).execute()
+    assert list(u.select(u.id, u.name, u.age).order_by(u.id).tuples()) == [
+        (1, 'a', 3), (2, 'c', 6)]
+    db.execute_sql('CREATE TABLE copies (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    copies = Table('copies', ('id', 'name', 'age')).bind(db)
+    copies.insert(u.select(u.id, u.name, u.age)).execute()
+    assert copies.select().count() == 2

@@ -96,8 +96,11 @@ class Dialect:
     def compile(self, node: Any, **options: Any) -> tuple[str, list]:
         return Context(self, **options).sql(node).query()
 
-    def not_supported(self, feature: str) -> Exception:
-        return UnsupportedFeature('%s is not supported by %s' % (feature, self.display_name))
+    def not_supported(self, feature: str, value_error: bool = False) -> Exception:
+        """The error for ``feature`` missing on this engine: a NotSupportedError, which
+        is also a ValueError (``value_error``) where peewee raises one."""
+        error = UnsupportedFeature if value_error else NotSupportedError
+        return error('%s is not supported by %s' % (feature, self.display_name))
 
     @property
     def display_name(self) -> str:
@@ -218,7 +221,7 @@ class Dialect:
         targeted = bool(on_conflict._conflict_target or on_conflict._conflict_constraint)
         if on_conflict._conflict_constraint and not self.conflict_constraint_supported:
             raise self.not_supported('on_conflict(conflict_constraint=...) (name the columns '
-                                     'with conflict_target=[...] instead)')
+                                     'with conflict_target=[...] instead)', value_error=True)
         if on_conflict.is_update():
             if not targeted:
                 raise ValueError(

@@ -1369,7 +1369,7 @@ class Select(SelectBase):
             if ctx.setting('for_update'):
                 ctx.literal(' ').sql(lock)
             elif not ctx.dialect.for_update_ignored:
-                raise ctx.dialect.not_supported('SELECT ... %s' % lock._expr)
+                raise ctx.dialect.not_supported('SELECT ... %s' % lock._expr, value_error=True)
 
     def __sql__(self, ctx: Context) -> Context:
         if ctx.state.in_compound:   # a member: the compound gave it its naming frame
@@ -1503,6 +1503,21 @@ def _column_for(table: Table, key: Any, where: str) -> Any:
     raise TypeError('%s: column keys must be names or columns, got %r' % (where, key))
 
 
+def _sort_keys(ctx: Context, columns: list) -> list | None:
+    """The positions of ``columns`` in the order INSERT and UPDATE write columns given
+    by name or key (a dict): a model's fields in the model's order, a table's columns by
+    name, as peewee writes them.  ``None`` when they are in that order already (or are
+    of kinds that do not compare)."""
+    with ctx.scope_values():
+        keys = [column.get_sort_key(ctx) for column in columns]
+    try:
+        if all(keys[i] <= keys[i + 1] for i in range(len(keys) - 1)):
+            return None
+        return sorted(range(len(keys)), key=keys.__getitem__)
+    except TypeError:
+        return None
+
+
 def _assignments(table: Table, data: dict, where: str) -> list:
     """``"col" = value`` nodes for SET clauses."""
     parts = []
@@ -1539,9 +1554,13 @@ class Update(WriteQuery):
         with ctx.scope_values():
             ctx.sql(self.table)
         ctx.literal(' SET ')
+        assignments = _assignments(self.table, self._update, 'update()')
+        if len(assignments) > 1:
+            order = _sort_keys(ctx, [node.nodes[0] for node in assignments])
+            if order is not None:
+                assignments = [assignments[i] for i in order]
         with ctx(subquery=True):
-            for position, node in enumerate(_assignments(self.table, self._update,
-                                                         'update()')):
+            for position, node in enumerate(assignments):
                 column, _, value = node.nodes
                 if position:
                     ctx.literal(', ')
@@ -1708,12 +1727,10 @@ class Insert(WriteQuery):
         """Return (columns, rows-or-query) and set the query type."""
         insert = self._insert
         if isinstance(insert, SelectQuery):
+            # without columns the SELECT fills the table's columns in their order
             self._query_type = Insert.QUERY
-            columns = self._columns or self._default_columns()
-            if not columns:
-                raise ValueError('INSERT ... SELECT needs columns=[...] (or a Table declared '
-                                 'with its columns)')
-            return [_column_for(self.table, c, 'insert()') for c in columns], insert
+            return [_column_for(self.table, c, 'insert()') for c in self._columns or ()], \
+                insert
         if insert is None:
             self._query_type = Insert.SIMPLE
             return [], []
@@ -1765,9 +1782,23 @@ class Insert(WriteQuery):
             tuples.append(row)
         return columns, tuples
 
+    def _keyed_rows(self) -> bool:
+        """Whether the rows named their columns (dicts, keyword arguments), so that the
+        columns are written in their natural order rather than as given."""
+        if self._query_type == Insert.SIMPLE:
+            return True
+        source = self._insert
+        return isinstance(source, (list, tuple)) and bool(source) and \
+            isinstance(source[0], dict)
+
     def _render(self, ctx: Context) -> None:
         dialect = ctx.dialect
         columns, rows = self._prepare_rows()
+        if len(columns) > 1 and self._query_type != Insert.QUERY and self._keyed_rows():
+            order = _sort_keys(ctx, columns)
+            if order is not None:
+                columns = [columns[i] for i in order]
+                rows = [[row[i] for i in order] for row in rows]
         self._render_ctes(ctx)
         self._render_target_scope(ctx)
         oc = self._on_conflict
@@ -1775,10 +1806,12 @@ class Insert(WriteQuery):
         with ctx.scope_values():
             ctx.sql(self.table)
         if self._query_type == Insert.QUERY:
-            ctx.literal(' (')
-            with ctx.scope_values():
-                ctx.sql(CommaNodeList(columns))
-            ctx.literal(') ')
+            if columns:
+                ctx.literal(' (')
+                with ctx.scope_values():
+                    ctx.sql(CommaNodeList(columns))
+                ctx.literal(')')
+            ctx.literal(' ')
             if oc is not None and dialect.upsert_select_needs_where and \
                     isinstance(rows, Select) and rows._where is None:
                 rows = rows.where(SQL('1'))   # lets SQLite parse the ON CONFLICT that follows
