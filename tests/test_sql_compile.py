@@ -182,12 +182,16 @@ def test_like_and_ilike_spelling():
 
 
 def test_like_helpers_escape_wildcards():
+    # the escape character is bound, and given only where the text needed escaping
     sql, params = lite(users.select(users.id).where(users.name.contains('5%_\\')))
-    assert sql.endswith('WHERE ("t1"."name" LIKE ? ESCAPE \'\\\')')
-    assert params == ['%5\\%\\_\\\\%']
+    assert sql.endswith('WHERE ("t1"."name" LIKE ? ESCAPE ?)')
+    assert params == ['%5\\%\\_\\\\%', '\\']
     sql, params = pg(users.select(users.id).where(users.name.startswith('a_')))
-    assert sql.endswith('WHERE ("t1"."name" ILIKE %s ESCAPE \'\\\')')
-    assert params == ['a\\_%']
+    assert sql.endswith('WHERE ("t1"."name" ILIKE %s ESCAPE %s)')
+    assert params == ['a\\_%', '\\']
+    sql, params = pg(users.select(users.id).where(users.name.endswith('abc')))
+    assert sql.endswith('WHERE ("t1"."name" ILIKE %s)')
+    assert params == ['%abc']
 
 
 def test_regexp_spelling():
@@ -285,7 +289,7 @@ def test_case_spelling():
 def test_values_list_spelling():
     vl = ValuesList([(1, 'a')], columns=('n', 's'), alias='v')
     assert pg(Select([vl], [vl.c.n]))[0] == \
-        'SELECT "v"."n" FROM (VALUES (%s, %s)) AS "v" ("n", "s")'
+        'SELECT "v"."n" FROM (VALUES (%s, %s)) AS "v"("n", "s")'
     # SQLite has no column list after the alias: a wrapping SELECT names the columns
     assert lite(Select([vl], [vl.c.n]))[0] == (
         'SELECT "v"."n" FROM (SELECT column1 AS "n", column2 AS "s" FROM (VALUES (?, ?))) '

@@ -6,6 +6,7 @@ differ.  ``dialect.compile(node)`` returns ``(sql, params)``.
 """
 from __future__ import annotations
 
+import copy
 import datetime
 import decimal
 import uuid
@@ -31,6 +32,7 @@ class Dialect:
     name = 'generic'
     param = '?'
     quote_char = '"'
+    quote_close: str | None = None        # where identifiers close with another character
 
     # -- feature flags -----------------------------------------------------------------
     limit_max: int | None = None          # LIMIT value meaning "no limit" (None: omit LIMIT)
@@ -89,6 +91,16 @@ class Dialect:
     def __repr__(self) -> str:
         return '<%s>' % type(self).__name__
 
+    def quoted_with(self, quote: str) -> 'Dialect':
+        """This dialect quoting identifiers between the two characters of ``quote``
+        (``'``'`` or ``'[]'``; one character serves for both)."""
+        if not isinstance(quote, str) or len(quote) not in (1, 2):
+            raise ValueError('quote= takes the opening and closing characters, e.g. "``"')
+        twin = copy.copy(self)
+        twin.quote_char, twin.quote_close = quote[0], quote[-1]
+        twin._quote_cache = {}
+        return twin
+
     # -- compiling -----------------------------------------------------------------------
     def context(self, **options: Any) -> Context:
         return Context(self, **options)
@@ -123,8 +135,9 @@ class Dialect:
             raise TypeError('identifiers must be strings, got %r' % (name,))
         if '\x00' in name:
             raise ValueError('identifiers cannot contain NUL characters: %r' % (name,))
-        q = self.quote_char
-        quoted = q + self.escape_identifier(name.replace(q, q + q)) + q
+        opening = self.quote_char
+        closing = self.quote_close or opening
+        quoted = opening + self.escape_identifier(name.replace(closing, closing * 2)) + closing
         if len(self._quote_cache) < 4096:
             self._quote_cache[name] = quoted
         return quoted
@@ -326,6 +339,7 @@ class GenericDialect(Dialect):
     supports_update_limit = True
     supports_materialized_cte = True
     supports_writable_cte = True
+    values_alias_columns = True
 
 
 # what Context() compiles with when it is given no dialect

@@ -220,6 +220,14 @@ class Context:
     def __init__(self, dialect: Any = None, **options: Any) -> None:
         if dialect is None:
             dialect = seam.lookup('default_dialect')()
+        if options:
+            # peewee's names for two options: its value_literals is our literal_values,
+            # and quote='``' quotes identifiers with other characters
+            if 'value_literals' in options:
+                options['literal_values'] = options.pop('value_literals')
+            quote = options.pop('quote', None)
+            if quote:
+                dialect = dialect.quoted_with(quote)
         self.dialect = dialect
         self.state = State(**options)
         self.alias_manager = AliasManager()

@@ -369,9 +369,11 @@ class ColumnBase(Node):
             if trailing:
                 pattern = pattern.concat('%')
             return Expression(self, OP.ILIKE, pattern)
-        text = _escape_like(str(fragment))
+        given = str(fragment)
+        text = _escape_like(given)
+        escaped = text != given
         text = ('%' if leading else '') + text + ('%' if trailing else '')
-        return Expression(self, OP.ILIKE, _LikePattern(text))
+        return Expression(self, OP.ILIKE, _LikePattern(text, escaped))
 
     def contains(self, rhs: Any) -> Any:
         return self._matching(rhs, True, True)
@@ -492,14 +494,18 @@ def _check_word(text: str, what: str) -> str:
 
 
 class _LikePattern(Node):
-    """A LIKE pattern built by contains/startswith/endswith: escaped and ESCAPE-marked."""
+    """A LIKE pattern built by contains/startswith/endswith.  Where the text had
+    wildcard characters of its own they were escaped, and ``ESCAPE ?`` says with what."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, escaped: bool = True) -> None:
         self.pattern = pattern
+        self.escaped = escaped
 
     def __sql__(self, ctx: Context) -> Context:
         ctx.value(self.pattern, converter=_identity)
-        return ctx.literal(" ESCAPE '\\'")
+        if self.escaped:
+            ctx.literal(' ESCAPE ').value('\\', converter=_identity)
+        return ctx
 
 
 def _identity(value: Any) -> Any:
@@ -1042,6 +1048,12 @@ class Function(ColumnBase):
         # EXISTS(SELECT ...) takes the query itself; elsewhere a subquery argument is a
         # value and keeps its own parentheses: ABS((SELECT ...))
         takes_query = len(arguments) == 1 and self.name.lower() in self.subquery_functions
+        if len(arguments) == 1 and isinstance(arguments[0], Expression) and \
+                not arguments[0].flat:
+            # the call's parentheses enclose a lone expression: sum("a" + ?)
+            lone = arguments[0].clone()
+            lone.flat = True
+            arguments = (lone,)
         ctx.literal(self.name + '(')
         with ctx(in_function=True, converter=None, parentheses=False,
                  sole_function_arg=arguments[0] if takes_query else None):
@@ -1136,9 +1148,10 @@ class Window(Node):
         self._inline = _inline
 
     def alias(self, alias: str | None = None) -> 'Window':
-        renamed = self.clone()
-        renamed._alias = alias or 'w'
-        return renamed
+        """Name this window (in place, as peewee does: a query that already uses the
+        window then refers to it by the new name)."""
+        self._alias = alias or 'w'
+        return self
 
     @mutator
     def as_range(self) -> None:

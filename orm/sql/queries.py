@@ -355,19 +355,24 @@ class Join(_JoinOperators, Node):
             ctx.sql(self.lhs)
         join_type = self.join_type
         on = self._on
-        if join_type in (JOIN.LATERAL, JOIN.LEFT_LATERAL):
+        lateral = join_type in (JOIN.LATERAL, JOIN.LEFT_LATERAL)
+        if lateral:
             if not dialect.supports_lateral:
                 raise dialect.not_supported('LATERAL joins')
             if join_type == JOIN.LATERAL:
-                join_type = 'INNER JOIN LATERAL' if on is not None else 'CROSS JOIN LATERAL'
-            elif on is None:
-                on = SQL('TRUE')
+                join_type = 'JOIN LATERAL'
+        else:
+            lateral = bool(getattr(self.rhs, '_lateral', False))   # marked with .lateral()
+        if lateral and on is None and join_type != JOIN.CROSS:
+            on = True           # a lateral join needs an ON clause: ON true, as peewee writes
         ctx.literal(' %s ' % join_type)
         with ctx.scope_source():
             ctx.sql(self.rhs)
         if on is not None:
             ctx.literal(' ON ')
-            with ctx.scope_normal(parentheses=False):
+            # a condition given a name is written with it, as peewee does
+            scope = SCOPE_COLUMN if isinstance(on, Alias) else SCOPE_NORMAL
+            with ctx(scope=scope, parentheses=False):
                 ctx.sql(on)
         return ctx
 
@@ -492,7 +497,7 @@ class ValuesList(_JoinOperators, Source):
         ctx.sql(self._rows())
         ctx.literal(') AS ' + quote(alias))
         if self._columns:
-            ctx.literal(' (%s)' % ', '.join(quote(c) for c in self._columns))
+            ctx.literal('(%s)' % ', '.join(quote(c) for c in self._columns))
         return ctx
 
 
@@ -1431,7 +1436,9 @@ class WriteQuery(Query):
         if self._order_by or self._limit is not None:
             if not ctx.dialect.supports_update_limit:
                 raise ctx.dialect.not_supported('ORDER BY / LIMIT on %s' % verb)
-            self._apply_ordering(ctx)
+            # the target's columns, by their bare names
+            with ctx.scope_values():
+                self._apply_ordering(ctx)
         self._apply_returning(ctx)
 
     def _apply_returning(self, ctx: Context) -> Context:
@@ -1670,7 +1677,8 @@ class OnConflict(Node):
 
 
 class NoRowsToInsert(ValueError):
-    """insert_many() got no rows: executing the query does nothing (``sql()`` raises)."""
+    """insert_many() got no rows: executing the query does nothing, and its SQL is an
+    insert of nothing (``DEFAULT VALUES``)."""
 
 
 class Insert(WriteQuery):
@@ -1793,7 +1801,12 @@ class Insert(WriteQuery):
 
     def _render(self, ctx: Context) -> None:
         dialect = ctx.dialect
-        columns, rows = self._prepare_rows()
+        try:
+            columns, rows = self._prepare_rows()
+        except NoRowsToInsert:
+            # written as an insert of nothing (DEFAULT VALUES); executed, it runs nothing
+            self._query_type = Insert.SIMPLE
+            columns, rows = [], []
         if len(columns) > 1 and self._query_type != Insert.QUERY and self._keyed_rows():
             order = _sort_keys(ctx, columns)
             if order is not None:
@@ -1834,11 +1847,15 @@ class Insert(WriteQuery):
             self._apply_returning(ctx)
 
     def _execute(self, database: Any) -> Any:
-        try:
-            return self._execute_rows(database)
-        except NoRowsToInsert:
-            # as in peewee: insert_many() of an empty list runs nothing and returns None
-            return None
+        rows = self._insert
+        if rows is not None and not isinstance(rows, (dict, str, bytes, SelectQuery)) and \
+                hasattr(rows, '__iter__'):
+            if not isinstance(rows, (list, tuple)):
+                rows = self._insert = list(rows)      # an iterator can be read only once
+            if not rows:
+                # as in peewee: insert_many() of no rows runs nothing and returns None
+                return None
+        return self._execute_rows(database)
 
     def _execute_rows(self, database: Any) -> Any:
         dialect = database.dialect
