@@ -98,12 +98,12 @@ def pg_flavored() -> CockroachDialect:
 
 def test_on_conflict_replace_is_upsert():
     assert sql(KV.insert(key='k', value=1).on_conflict_replace()) == (
-        'UPSERT INTO "kv" ("key", "value") VALUES (%s, %s)', ['k', 1])
+        'UPSERT INTO "kv" ("key", "value") VALUES (%s, %s) RETURNING "kv"."id"', ['k', 1])
     assert sql(KV.replace(key='k', value=1))[0].startswith('UPSERT INTO "kv"')
     assert sql(KV.insert(key='k', value=1).on_conflict('replace'))[0].startswith(
         'UPSERT INTO "kv" ("key", "value") VALUES')
     assert sql(KV.insert(key='k', value=1).on_conflict('ignore'))[0].endswith(
-        'ON CONFLICT DO NOTHING')
+        'ON CONFLICT DO NOTHING RETURNING "kv"."id"')
     query = KV.replace_many([{'key': 'a', 'value': 1}, {'key': 'b', 'value': 2}])
     assert sql(query)[0].startswith('UPSERT INTO "kv" ("key", "value") VALUES (%s, %s), '
                                     '(%s, %s)')
@@ -111,8 +111,8 @@ def test_on_conflict_replace_is_upsert():
 
 def test_on_conflict_ignore_needs_no_target():
     assert sql(KV.insert(key='k', value=1).on_conflict_ignore()) == (
-        'INSERT INTO "kv" ("key", "value") VALUES (%s, %s) ON CONFLICT DO NOTHING',
-        ['k', 1])
+        'INSERT INTO "kv" ("key", "value") VALUES (%s, %s) ON CONFLICT DO NOTHING '
+        'RETURNING "kv"."id"', ['k', 1])
     query = KV.insert(key='k', value=1).on_conflict(action='IGNORE', conflict_target=[KV.key])
     assert 'ON CONFLICT ("key") DO NOTHING' in sql(query)[0]
 
@@ -124,7 +124,7 @@ def test_on_conflict_update_with_target():
     text, params = sql(query)
     assert text == ('INSERT INTO "kv" ("key", "value") VALUES (%s, %s) ON CONFLICT ("key") '
                     'DO UPDATE SET "value" = EXCLUDED."value", "tags" = CAST(%s AS '
-                    'VARCHAR(20)[]) WHERE ("kv"."value" < %s)')
+                    'VARCHAR(20)[]) WHERE ("kv"."value" < %s) RETURNING "kv"."id"')
     assert params == ['k', 1, ['x'], 10]
 
 
@@ -245,8 +245,10 @@ def test_key_fields_ddl():
     assert ddl(Event) == ('CREATE TABLE IF NOT EXISTS "event" ("id" BIGINT NOT NULL PRIMARY '
                           'KEY DEFAULT unique_rowid(), "kind" TEXT NOT NULL)')
     # server-generated keys are left out of INSERTs (and read back with RETURNING)
-    assert sql(Doc.insert(title='t')) == ('INSERT INTO "doc" ("title") VALUES (%s)', ['t'])
-    assert sql(Event.insert(kind='k'))[0] == 'INSERT INTO "event" ("kind") VALUES (%s)'
+    assert sql(Doc.insert(title='t')) == (
+        'INSERT INTO "doc" ("title") VALUES (%s) RETURNING "doc"."id"', ['t'])
+    assert sql(Event.insert(kind='k'))[0] == \
+        'INSERT INTO "event" ("kind") VALUES (%s) RETURNING "event"."id"'
     assert Doc._meta.auto_increment and Event._meta.auto_increment
 
 

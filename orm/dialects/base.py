@@ -35,6 +35,7 @@ class Dialect:
     quote_close: str | None = None        # where identifiers close with another character
 
     # -- feature flags -----------------------------------------------------------------
+    for_engine = True                     # False: the stand-in of a query with no database
     limit_max: int | None = None          # LIMIT value meaning "no limit" (None: omit LIMIT)
     nulls_ordering = True                 # NULLS FIRST / LAST in ORDER BY
     for_update = False                    # SELECT ... FOR UPDATE is rendered
@@ -331,6 +332,7 @@ class GenericDialect(Dialect):
     it is bound to no database (``query.sql()``, ``str(query)``, ``Context()``).  An
     engine's own dialect is the one that refuses what its engine lacks."""
 
+    for_engine = False
     returning_clause = True
     returning_qualified = True
     supports_distinct_on = True

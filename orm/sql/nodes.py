@@ -1060,8 +1060,9 @@ class Function(ColumnBase):
             for position, argument in enumerate(arguments):
                 if position:
                     ctx.literal(', ')
-                if isinstance(argument, Node):
-                    ctx.sql(argument)
+                if isinstance(argument, Node) or (isinstance(argument, type) and
+                                                  hasattr(argument, '_meta')):
+                    ctx.sql(argument)       # a node, or a model class: its table's name
                 else:
                     ctx.value(argument)
             if self._order_by:

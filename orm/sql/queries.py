@@ -770,9 +770,8 @@ class Query(BaseQuery):
         size = _check_count(paginate_by, 'paginate_by') or 0
         if number < 1:
             raise ValueError('paginate() pages are numbered from 1, got %d' % number)
-        skipped = (number - 1) * size
         self._limit = size
-        self._offset = skipped or None
+        self._offset = (number - 1) * size     # OFFSET 0 on the first page, as in peewee
 
     def _apply_ordering(self, ctx: Context) -> Context:
         if self._order_by:
@@ -1441,8 +1440,9 @@ class WriteQuery(Query):
                 self._apply_ordering(ctx)
         self._apply_returning(ctx)
 
-    def _apply_returning(self, ctx: Context) -> Context:
-        if not self._returning:
+    def _apply_returning(self, ctx: Context, columns: tuple | None = None) -> Context:
+        columns = columns or self._returning
+        if not columns:
             return ctx
         dialect = ctx.dialect
         if not dialect.returning_clause:
@@ -1450,10 +1450,10 @@ class WriteQuery(Query):
         ctx.literal(' RETURNING ')
         if dialect.returning_qualified:
             with ctx(scope=SCOPE_COLUMN):
-                return ctx.sql(CommaNodeList(self._returning))
+                return ctx.sql(CommaNodeList(columns))
         # unqualified names; an alias still needs its  expr AS "name"  spelling
         with ctx(scope=SCOPE_VALUES):
-            for position, node in enumerate(self._returning):
+            for position, node in enumerate(columns):
                 if position:
                     ctx.literal(', ')
                 if isinstance(node, Alias):
@@ -1844,7 +1844,24 @@ class Insert(WriteQuery):
             with ctx(subquery=True):
                 dialect.render_on_conflict(ctx, oc, self)
         with ctx(subquery=True):
-            self._apply_returning(ctx)
+            key = self._key_to_return(ctx) if self._returning is None else None
+            self._apply_returning(ctx, (key,) if key is not None else None)
+
+    def _key_to_return(self, ctx: Context) -> Any:
+        """The primary key an INSERT returns without being asked, on engines that read
+        new keys with RETURNING (PostgreSQL); compiled without a database's dialect, the
+        database the query is bound to decides.  ``None`` when there is none to return."""
+        if self._as_rowcount:
+            return None
+        dialect = ctx.dialect
+        if not dialect.for_engine:
+            bound = self._database
+            if bound is None:
+                return None
+            dialect = bound.dialect
+        if not (dialect.insert_returns_pk and dialect.returning_clause):
+            return None
+        return self._get_primary_key()
 
     def _execute(self, database: Any) -> Any:
         rows = self._insert
@@ -1861,12 +1878,8 @@ class Insert(WriteQuery):
         dialect = database.dialect
         if self._returning is None and dialect.returning_clause and \
                 dialect.insert_returns_pk and not self._as_rowcount:
-            pk = self._get_primary_key()
-            if pk is not None:
-                clone: Any = self.returning(pk)
-                clone._return_cursor = False
-                cursor = database.execute(clone)
-                self._query_type = clone._query_type
+            if self._get_primary_key() is not None:
+                cursor = database.execute(self)     # with RETURNING of the key
                 if self._query_type == Insert.SIMPLE:
                     row = cursor.fetchone()
                     return row[0] if row else None
