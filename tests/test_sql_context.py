@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from orm import Context, NotSupportedError, Select, Table, fn
+from orm import (JOIN, SQL, CharField, Context, IntegerField, InterfaceError, Model,
+                 NotSupportedError, PostgresqlDatabase, Select, Table, ValuesList, Window, fn)
 from orm.dialects import PostgresDialect, SqliteDialect
 
 users = Table('users', ('id', 'name', 'age'))
@@ -242,3 +243,200 @@ def test_keyed_inserts_and_updates_run(db) -> None:
     copies = Table('copies', ('id', 'name', 'age')).bind(db)
     copies.insert(u.select(u.id, u.name, u.age)).execute()
     assert copies.select().count() == 2
+
+
+# -- ON CONFLICT ----------------------------------------------------------------------------
+def test_default_context_spells_ignore_and_replace_as_insert_or() -> None:
+    assert Context().parse(users.insert(name='a').on_conflict_ignore())[0] == \
+        'INSERT OR IGNORE INTO "users" ("name") VALUES (?)'
+    assert Context().parse(users.replace(name='a'))[0] == \
+        'INSERT OR REPLACE INTO "users" ("name") VALUES (?)'
+    # "nothing", or ignoring a named conflict, is written ON CONFLICT ... DO NOTHING
+    assert Context().parse(users.insert(name='a').on_conflict('nothing'))[0] == \
+        'INSERT INTO "users" ("name") VALUES (?) ON CONFLICT DO NOTHING'
+    query = users.insert(name='a').on_conflict('ignore', conflict_constraint='users_name')
+    assert Context().parse(query)[0] == ('INSERT INTO "users" ("name") VALUES (?) '
+                                         'ON CONFLICT ON CONSTRAINT "users_name" DO NOTHING')
+    # the default context binds a partial index's predicate; engines write it inline
+    query = users.insert(name='a').on_conflict(
+        conflict_target=[users.name], conflict_where=(users.age > 1), preserve=[users.age])
+    assert Context().parse(query) == (
+        'INSERT INTO "users" ("name") VALUES (?) ON CONFLICT ("name") WHERE ("age" > ?) '
+        'DO UPDATE SET "age" = EXCLUDED."age"', ['a', 1])
+    assert 'WHERE ("age" > 1)' in lite(query)[0]
+
+
+def test_on_conflict_must_say_where_and_what() -> None:
+    no_target = users.insert(name='a').on_conflict(preserve=[users.age])
+    no_action = users.insert(name='a').on_conflict(conflict_target=[users.name])
+    for compile_ in (lite, pg, Context().parse):
+        with pytest.raises(ValueError, match='conflict_target'):
+            compile_(no_target)
+        with pytest.raises(ValueError, match='what to do'):
+            compile_(no_action)
+    named = users.insert(name='a').on_conflict('nothing', conflict_constraint='users_name')
+    with pytest.raises(ValueError, match='conflict_constraint'):
+        lite(named)
+    with pytest.raises(NotSupportedError):
+        lite(named)
+
+
+def test_unbound_upsert_has_no_sql_of_its_own() -> None:
+    query = users.insert(name='a').on_conflict(conflict_target=[users.name],
+                                               preserve=[users.age])
+    with pytest.raises(InterfaceError, match='bind'):
+        query.sql()
+    assert Context().parse(query)[0].startswith('INSERT INTO "users"')
+
+
+# -- more of peewee's SQL text ----------------------------------------------------------------
+def test_like_helpers_bind_their_escape_only_when_needed() -> None:
+    assert Context().parse(users.select(users.id).where(users.name.contains('ab'))) == (
+        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."name" ILIKE ?)', ['%ab%'])
+    assert Context().parse(users.select(users.id).where(users.name.startswith('a_'))) == (
+        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."name" ILIKE ? ESCAPE ?)',
+        ['a\\_%', '\\'])
+
+
+def test_like_helpers_match_wildcards_literally(db) -> None:
+    db.execute_sql('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    u = users.clone().bind(db)
+    u.insert_many([(1, 'a_b'), (2, 'axb'), (3, 'A%c')], fields=[u.id, u.name]).execute()
+    found = lambda expr: [r['id'] for r in u.select(u.id).where(expr).order_by(u.id)]
+    assert found(u.name.contains('_')) == [1]
+    assert found(u.name.startswith('a')) == [1, 2, 3]
+    assert found(u.name.endswith('%C')) == [3]
+
+
+def test_a_lone_expression_argument_has_one_pair_of_parentheses() -> None:
+    total = users.age + 1
+    assert Context().parse(users.select(fn.SUM(total), fn.MAX(total * total, 0)))[0] == (
+        'SELECT SUM("t1"."age" + ?), MAX((("t1"."age" + ?) * ("t1"."age" + ?)), ?) '
+        'FROM "users" AS "t1"')
+
+
+def test_update_and_delete_order_by_bare_column_names() -> None:
+    query = users.delete().where(users.age > 1).order_by(users.id).limit(2)
+    assert Context().parse(query)[0] == (
+        'DELETE FROM "users" WHERE ("users"."age" > ?) ORDER BY "id" LIMIT ?')
+
+
+def test_lateral_joins_default_to_on_true() -> None:
+    latest = notes.select(notes.body).where(notes.user_id == users.id).limit(1)
+    query = users.select(users.name, latest.c.body).join(latest, JOIN.LEFT_LATERAL)
+    assert Context().parse(query) == (
+        'SELECT "t1"."name", "t2"."body" FROM "users" AS "t1" LEFT JOIN LATERAL '
+        '(SELECT "t3"."body" FROM "notes" AS "t3" WHERE ("t3"."user_id" = "t1"."id") '
+        'LIMIT ?) AS "t2" ON ?', [1, True])
+    query = users.select(users.name, latest.c.body).join(latest, JOIN.LATERAL)
+    assert ' JOIN LATERAL (' in Context().parse(query)[0]
+    marked = latest.lateral()
+    query = users.select(users.name, marked.c.body).join(marked)
+    assert 'INNER JOIN LATERAL (' in Context().parse(query)[0]
+    assert Context().parse(query)[0].endswith(' ON ?')
+    query = users.select(users.name, marked.c.body).join(marked, JOIN.CROSS)
+    assert Context().parse(query)[0].endswith(' AS "t2"')
+
+
+@pytest.mark.engines('postgres')
+def test_lateral_join_on_true_runs(db) -> None:
+    db.execute_sql('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    db.execute_sql('CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER, body TEXT)')
+    u, n = users.clone().bind(db), notes.clone().bind(db)
+    u.insert_many([(1, 'a'), (2, 'b')], fields=[u.id, u.name]).execute()
+    n.insert_many([(1, 1, 'x')], fields=[n.id, n.user_id, n.body]).execute()
+    latest = n.select(n.body).where(n.user_id == u.id).limit(1)
+    query = u.select(u.name, latest.c.body).join(latest, JOIN.LEFT_LATERAL).order_by(u.id)
+    assert list(query.tuples()) == [('a', 'x'), ('b', None)]
+
+
+def test_values_list_names_its_columns_after_its_alias() -> None:
+    values = ValuesList([(1, 'a'), (2, 'b')], columns=('idx', 'name'), alias='v')
+    query = Select([values], [values.c.idx])
+    assert Context().parse(query)[0] == \
+        'SELECT "v"."idx" FROM (VALUES (?, ?), (?, ?)) AS "v"("idx", "name")'
+    # SQLite has no column list there: a SELECT names them
+    assert 'SELECT column1 AS "idx"' in lite(query)[0]
+
+
+def test_window_alias_renames_in_place() -> None:
+    window = Window(order_by=[users.age]).alias('wx')
+    query = users.select(users.age, fn.RANK().over(window)).window(window)
+    window.alias('wz')
+    assert Context().parse(query)[0] == (
+        'SELECT "t1"."age", RANK() OVER "wz" FROM "users" AS "t1" '
+        'WINDOW "wz" AS (ORDER BY "t1"."age")')
+
+
+def test_context_takes_peewee_option_names() -> None:
+    query = Table('te"st').select(SQL('1')).where(Table('te"st').c.v > 5)
+    assert Context(quote='``').parse(query) == (
+        'SELECT 1 FROM `te"st` AS `t1` WHERE (`t1`.`v` > ?)', [5])
+    assert Context(quote='[]').parse(query)[0].startswith('SELECT 1 FROM [te"st] AS [t1]')
+    assert Context(value_literals=True).parse(query) == (
+        'SELECT 1 FROM "te""st" AS "t1" WHERE ("t1"."v" > 5)', [])
+
+
+def test_paginate_writes_the_first_offset() -> None:
+    assert Context().parse(users.select(users.id).paginate(1)) == (
+        'SELECT "t1"."id" FROM "users" AS "t1" LIMIT ? OFFSET ?', [20, 0])
+
+
+def test_insert_many_of_no_rows_compiles_to_default_values(db) -> None:
+    db.execute_sql('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    u = users.clone().bind(db)
+    assert Context().parse(u.insert_many([]))[0] == 'INSERT INTO "users" DEFAULT VALUES'
+    assert u.insert_many([]).execute() is None
+    assert u.insert_many(iter(())).execute() is None
+    assert u.select().count() == 0
+
+
+def test_insert_returns_its_key_where_the_engine_reads_it_back() -> None:
+    keyed = Table('keyed', ('id', 'name'), primary_key='id')
+    # PostgreSQL reads new keys with RETURNING: the statement shows it
+    assert pg(keyed.insert(name='a')) == (
+        'INSERT INTO "keyed" ("name") VALUES (%s) RETURNING "keyed"."id"', ['a'])
+    assert pg(keyed.insert(name='a').returning()) == (
+        'INSERT INTO "keyed" ("name") VALUES (%s)', ['a'])
+    assert pg(keyed.insert(name='a').as_rowcount()) == (
+        'INSERT INTO "keyed" ("name") VALUES (%s)', ['a'])
+    assert lite(keyed.insert(name='a')) == ('INSERT INTO "keyed" ("name") VALUES (?)', ['a'])
+    # compiled by a bare Context, the database the query is bound to decides
+    bound = keyed.insert(name='a').bind(PostgresqlDatabase(None))
+    assert Context().parse(bound)[0].endswith(' RETURNING "keyed"."id"')
+    assert Context().parse(keyed.insert(name='a'))[0].endswith('VALUES (?)')
+
+
+def test_insert_reads_back_new_keys(db) -> None:
+    db.execute_sql('CREATE TABLE keyed (id %s PRIMARY KEY, name TEXT)' % (
+        'SERIAL' if db.dialect.name == 'postgres' else 'INTEGER'))
+    keyed = Table('keyed', ('id', 'name'), primary_key='id').bind(db)
+    assert keyed.insert(name='a').execute() == 1
+    assert keyed.insert(name='b').execute() == 2
+    assert keyed.insert(name='c').as_rowcount().execute() == 1
+
+
+# -- model queries whose SQL the SQL layer writes ------------------------------------------
+class Post(Model):
+    title = CharField()
+    score = IntegerField(default=0)
+
+
+def test_model_class_as_a_function_argument_is_its_table() -> None:
+    query = Post.select(Post.id, fn.rank(Post).alias('r'))
+    assert Context().parse(query)[0] == \
+        'SELECT "t1"."id", rank("t1") AS "r" FROM "post" AS "t1"'
+
+
+def test_model_insert_columns_follow_the_fields() -> None:
+    assert Context().parse(Post.insert(score=3, title='a')) == (
+        'INSERT INTO "post" ("title", "score") VALUES (?, ?)', ['a', 3])
+
+
+def test_insert_many_takes_rows_of_values_among_dicts(db) -> None:
+    with db.bind_ctx([Post]):
+        db.create_tables([Post])
+        rows = [{'title': 'a', 'score': 1}, ('b', 2), {Post.title: 'c'}, ('d',)]
+        Post.insert_many(rows, fields=[Post.title, Post.score]).execute()
+        assert list(Post.select(Post.title, Post.score).order_by(Post.id).tuples()) == [
+            ('a', 1), ('b', 2), ('c', 0), ('d', 0)]

@@ -1790,6 +1790,14 @@ class Insert(WriteQuery):
             tuples.append(row)
         return columns, tuples
 
+    def sql(self) -> tuple[str, list]:
+        if self._database is None and self._on_conflict is not None:
+            # each engine writes conflict handling its own way (INSERT OR IGNORE, ON
+            # CONFLICT ..., UPSERT), so there is no engine-neutral text to show
+            raise InterfaceError('an INSERT with on_conflict() is written for the database '
+                                 'it runs on: bind the query (query.bind(db)) to see its SQL')
+        return super().sql()
+
     def _keyed_rows(self) -> bool:
         """Whether the rows named their columns (dicts, keyword arguments), so that the
         columns are written in their natural order rather than as given."""
