@@ -440,3 +440,10 @@ def test_insert_many_takes_rows_of_values_among_dicts(db) -> None:
         Post.insert_many(rows, fields=[Post.title, Post.score]).execute()
         assert list(Post.select(Post.title, Post.score).order_by(Post.id).tuples()) == [
             ('a', 1), ('b', 2), ('c', 0), ('d', 0)]
+
+
+def test_a_models_table_is_one_source() -> None:
+    table = Post._meta.table
+    assert table == table and hash(table) == hash(table)
+    # a table written by name is another source than the model's own
+    assert Table('post') != table and Table('post') == Table('post')

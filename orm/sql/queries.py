@@ -218,6 +218,7 @@ class Table(BaseTable):
     _primary_key: str | None
     _model: Any
     _database: Any
+    _hashed: int
 
     def __init__(self, name: str, columns: Iterable[str] | None = None,
                  primary_key: str | None = None, schema: str | None = None,
@@ -238,7 +239,15 @@ class Table(BaseTable):
             '_columns': declared, '_primary_key': primary_key,
             '_model': _model, '_database': _database,
         })
+        self._hashed = hash(self._identity())
         self._attach_columns()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> 'Table':
+        # a model's table is one object, looked up for every field rendered: it compares
+        # by identity, which hashes at C speed (see _ModelTable)
+        if cls is Table and kwargs.get('_model') is not None:
+            cls = _ModelTable
+        return super().__new__(cls)
 
     def _attach_columns(self) -> None:
         """Make each declared column an attribute, as a Column of this very table."""
@@ -256,8 +265,8 @@ class Table(BaseTable):
 
     # Two Table objects naming the same table (same schema and name, same alias, made by
     # the same model or by none) are the same source: equal, with one hash, so a query
-    # gives them one name.  The hash is kept in the instance, as aliases are looked up
-    # by it for every column rendered.
+    # gives them one name.  The hash is kept in the instance (``_hashed``, set whenever
+    # the alias is), as aliases are looked up by it for every column rendered.
     def _identity(self) -> tuple:
         return (self._model, self._path, self._alias)
 
@@ -269,10 +278,12 @@ class Table(BaseTable):
         return not self.__eq__(other)
 
     def __hash__(self) -> int:
-        cached = self.__dict__.get('_hash')
-        if cached is None or cached[0] != self._alias:
-            cached = self.__dict__['_hash'] = (self._alias, hash(self._identity()))
-        return cached[1]
+        return self._hashed
+
+    @mutator
+    def alias(self, name: str) -> None:
+        self._alias = name
+        self._hashed = hash(self._identity())
 
     def clone(self) -> 'Table':
         twin = super().clone()
@@ -323,6 +334,15 @@ class Table(BaseTable):
             return self.apply_column(ctx)
         ctx.literal(ctx.dialect.quote_path(self._path))
         return self.apply_alias(ctx) if scope == SCOPE_SOURCE else ctx
+
+
+class _ModelTable(Table):
+    """The table of a model (``Model._meta.table``): the model keeps one, so it is the
+    same source only as itself."""
+
+    __eq__ = object.__eq__      # type: ignore[assignment]
+    __ne__ = object.__ne__      # type: ignore[assignment]
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
 
 class Join(_JoinOperators, Node):
