@@ -12,10 +12,20 @@ model-aware adapters (``orm.results``) build on these.
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Iterator
+import keyword
+import re
+from typing import Any, Callable, Iterable, Iterator
 
 __all__ = ['CursorWrapper', 'DictCursorWrapper', 'NamedTupleCursorWrapper',
            'ObjectCursorWrapper', 'ResultIterator']
+
+
+_WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+
+
+class _BadIndex(TypeError, ValueError):
+    """Results indexed by something else than an integer or a slice (a TypeError, and
+    the ValueError peewee raises)."""
 
 
 class CursorWrapper:
@@ -71,12 +81,14 @@ class CursorWrapper:
         return len(self.row_cache)
 
     def fill_cache(self, n: int | None = None) -> None:
-        """Read until ``n`` rows are cached (every row when ``n`` is falsy).
+        """Read until ``n`` rows are cached (every row when ``n`` is 0 or ``None``).
 
         Rows are read a whole batch at a time even when fewer are asked for: a small
         result is then read to its end at once, which closes the cursor (an unfinished
         SQLite statement would keep the database file locked for other connections)."""
-        if not n or n < 0:
+        if n is not None and n < 0:
+            raise ValueError('fill_cache() takes a number of rows, got %d' % n)
+        if not n:
             self._pull(None)
             return
         while not self.populated and len(self.row_cache) < n:
@@ -102,11 +114,13 @@ class CursorWrapper:
 
     def __getitem__(self, item: Any) -> Any:
         if isinstance(item, slice):
-            wanted = item.stop
+            stop = item.stop
+            # counted from the end (or open-ended): every row is needed
+            wanted = stop if stop is not None and stop >= 0 else None
         elif isinstance(item, int):
             wanted = item + 1 if item >= 0 else None   # from the end: every row is needed
         else:
-            raise TypeError('results are indexed by integers or slices, got %r' % (item,))
+            raise _BadIndex('results are indexed by integers or slices, got %r' % (item,))
         self.fill_cache(wanted)
         return self.row_cache[item]
 
@@ -118,6 +132,29 @@ class CursorWrapper:
     def columns(self) -> list[str]:
         """The result's column names, as the cursor describes them."""
         return [column[0] for column in self.cursor.description or ()]
+
+    def dedupe_columns(self, columns: Iterable[str],
+                       valid_identifiers: bool = True) -> list[str]:
+        """``columns`` made unique: a name met again gets ``_2``, ``_3`` ... appended.
+
+        With ``valid_identifiers`` each name is first reduced to an identifier where it
+        is not one: the last word of an expression's text (``"t1"."name"`` and
+        ``SUM("t1"."name")`` become ``name``).  Names with no word in them are kept."""
+        taken: set = set()
+        unique = []
+        for name in columns:
+            if valid_identifiers and not (name.isidentifier() and
+                                          not keyword.iskeyword(name)):
+                words = _WORD.findall(name)
+                if words:
+                    name = words[-1]
+            candidate, number = name, 1
+            while candidate in taken:
+                number += 1
+                candidate = '%s_%d' % (name, number)
+            taken.add(candidate)
+            unique.append(candidate)
+        return unique
 
     def iterate(self, cache: bool = True) -> Any:
         """The next row from the cursor (``StopIteration`` at the end); kept in the cache
@@ -178,31 +215,37 @@ class DictCursorWrapper(CursorWrapper):
     """Rows as dicts keyed by column name."""
 
     def initialize(self) -> None:
-        self._keys = tuple(self.columns)
+        # a name that comes again (two columns called "id") is told apart: id, id_2
+        self._keys = tuple(self.dedupe_columns(self.columns, valid_identifiers=False))
 
     def process_row(self, row: tuple) -> dict:
         return dict(zip(self._keys, row))
 
 
 class NamedTupleCursorWrapper(CursorWrapper):
-    """Rows as namedtuples (invalid column names are renamed ``_0``, ``_1``, ...)."""
+    """Rows as namedtuples: column names are made identifiers and unique (see
+    ``dedupe_columns()``); names that still are not become ``_0``, ``_1``, ..."""
 
     tuple_class: Any = None
 
     def initialize(self) -> None:
         make_class: Any = collections.namedtuple     # the names are known only now
-        self.tuple_class = make_class('Row', self.columns, rename=True)
+        self.tuple_class = make_class('Row', self.dedupe_columns(self.columns), rename=True)
 
     def process_row(self, row: tuple) -> Any:
         return self.tuple_class._make(row)
 
 
 class ObjectCursorWrapper(DictCursorWrapper):
-    """Rows passed as keyword arguments to ``constructor``."""
+    """Rows passed as keyword arguments to ``constructor`` (names made identifiers and
+    unique, see ``dedupe_columns()``)."""
 
     def __init__(self, cursor: Any, constructor: Callable) -> None:
         super().__init__(cursor)
         self.constructor = constructor
+
+    def initialize(self) -> None:
+        self._keys = tuple(self.dedupe_columns(self.columns))
 
     def process_row(self, row: tuple) -> Any:
         return self.constructor(**dict(zip(self._keys, row)))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from orm import (JOIN, SQL, CharField, Context, IntegerField, InterfaceError, Model,
-                 NotSupportedError, PostgresqlDatabase, Select, Table, ValuesList, Window, fn)
+from orm import (JOIN, SQL, CharField, Context, DateTimeField, IntegerField, InterfaceError,
+                 Model, NotSupportedError, PostgresqlDatabase, Select, Table, Value, ValuesList,
+                 Window, fn)
 from orm.dialects import PostgresDialect, SqliteDialect
 
 users = Table('users', ('id', 'name', 'age'))
@@ -447,3 +448,67 @@ def test_a_models_table_is_one_source() -> None:
     assert table == table and hash(table) == hash(table)
     # a table written by name is another source than the model's own
     assert Table('post') != table and Table('post') == Table('post')
+
+
+# -- row adapters -----------------------------------------------------------------------------
+def test_dedupe_columns_tells_repeated_names_apart() -> None:
+    from orm import CursorWrapper
+    wrapper = CursorWrapper(None)
+    assert wrapper.dedupe_columns(['id', 'name', 'id', 'id']) == ['id', 'name', 'id_2', 'id_3']
+    assert wrapper.dedupe_columns(['"t1"."name"', 'SUM("t1"."n")', '1']) == ['name', 'n', '1']
+    assert wrapper.dedupe_columns(['"a"', 'a'], valid_identifiers=False) == ['"a"', 'a']
+    assert wrapper.dedupe_columns(['a', 'a', 'a_2']) == ['a', 'a_2', 'a_2_2']
+
+
+def test_rows_with_repeated_column_names(db) -> None:
+    db.execute_sql('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    u = users.clone().bind(db)
+    u.insert(id=1, name='a', age=3).execute()
+    query = u.select(u.name, Value('x').alias('name'), SQL('1'))
+    row = list(query.dicts())[0]
+    assert (row['name'], row['name_2'], len(row)) == ('a', 'x', 3)
+    row = list(query.namedtuples())[0]
+    assert (row.name, row.name_2, row[2]) == ('a', 'x', 1)
+    obj = list(query.objects(lambda **kw: kw))[0]
+    assert obj['name'] == 'a' and obj['name_2'] == 'x'
+
+
+def test_result_indexing_and_cache_errors(db) -> None:
+    db.execute_sql('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)')
+    u = users.clone().bind(db)
+    u.insert_many([(i, str(i)) for i in range(6)], fields=[u.id, u.name]).execute()
+    rows = u.select(u.id).order_by(u.id).tuples().execute()
+    assert rows[-2:] == [(4,), (5,)] and rows[1:-3] == [(1,), (2,)]
+    for error in (TypeError, ValueError):        # either, as a Python index or as peewee
+        with pytest.raises(error):
+            rows['x']
+    with pytest.raises(ValueError):
+        rows.fill_cache(-1)
+
+
+def test_converter_reads_a_column_back_as_asked(db) -> None:
+    with db.bind_ctx([Post]):
+        db.create_tables([Post])
+        Post.create(title='7', score=3)
+        query = Post.select(Post.title.converter(int).alias('n'),
+                            Post.score.alias('s').converter(str))
+        assert Context().parse(query)[0] == \
+            'SELECT "t1"."title" AS "n", "t1"."score" AS "s" FROM "post" AS "t1"'
+        assert list(query.dicts()) == [{'n': 7, 's': '3'}]
+
+
+class Stamp(Model):
+    ts = DateTimeField()
+
+
+def test_a_subquerys_column_reads_back_as_what_it_selects(db) -> None:
+    import datetime
+    with db.bind_ctx([Stamp]):
+        db.create_tables([Stamp])
+        moment = datetime.datetime(2020, 1, 2, 3, 4, 5)
+        Stamp.create(ts=moment)
+        inner = Stamp.select(Stamp.id, Stamp.ts, Stamp.ts.alias('again'))
+        query = Stamp.select(inner.c.ts.alias('ts'), inner.c.again.alias('again')).join(
+            inner, on=(Stamp.id == inner.c.id))
+        row = list(query.objects())[0]
+        assert (row.ts, row.again) == (moment, moment)

@@ -213,6 +213,11 @@ class ColumnBase(Node):
     def unalias(self) -> Any:
         return self
 
+    def converter(self, converter: Callable | None = None) -> Any:
+        """This node, its values read back through ``converter`` (for instance a field's
+        ``python_value`` for a column of a subquery)."""
+        return _ReadAs(self, converter)
+
     def bind_to(self, dest: Any) -> 'BindTo':
         return BindTo(self, dest)
 
@@ -529,6 +534,20 @@ class Column(ColumnBase):
     def __repr__(self) -> str:
         return '<Column %s.%s>' % (getattr(self.source, '_name', self.source), self.name)
 
+    @property
+    def _converter(self) -> Callable | None:
+        """A column of a subquery (or CTE) reads back as what the subquery selects under
+        that name: ``subq.c.ts`` as the DateTimeField selected there."""
+        source = self.source
+        query = getattr(source, '_query', source)         # a CTE stands for its query
+        selected = getattr(query, '_returning', None)
+        if not selected or isinstance(source, type):
+            return None
+        for node in selected:
+            if _output_name(node) == self.name:
+                return getattr(node, '_converter', None)
+        return None
+
     def __sql__(self, ctx: Context) -> Context:
         quote = ctx.dialect.quote_identifier
         if ctx.scope == SCOPE_VALUES:
@@ -539,6 +558,13 @@ class Column(ColumnBase):
             return ctx.literal(quote(reference_name(ctx)) + '.' + quote(self.name))
         _source_reference(ctx, self.source)
         return ctx.literal('.' + quote(self.name))
+
+
+def _output_name(node: Any) -> Any:
+    """The name a selected node's column comes back under (None: not known)."""
+    if isinstance(node, Alias):
+        return node._alias
+    return getattr(node, 'column_name', None) or getattr(node, 'name', None)
 
 
 def _source_reference(ctx: Context, source: Any) -> None:
@@ -573,6 +599,22 @@ class WrappedNode(ColumnBase):
         return inner._value_converter() if isinstance(inner, ColumnBase) else None
 
 
+class _ReadAs(WrappedNode):
+    """A node whose values are read back through a converter of the caller's choosing
+    (``node.converter(func)``); its SQL is the node's."""
+
+    def __init__(self, node: Any, converter: Callable | None) -> None:
+        super().__init__(node)
+        self._read_converter = converter
+
+    @property
+    def _converter(self) -> Callable | None:
+        return self._read_converter
+
+    def __sql__(self, ctx: Context) -> Context:
+        return ctx.sql(self.node)
+
+
 class Alias(WrappedNode):
     """``expr AS "name"`` in the select list and in FROM; the bare name elsewhere."""
 
@@ -598,6 +640,10 @@ class Alias(WrappedNode):
 
     def unalias(self) -> Any:
         return self.node
+
+    def converter(self, converter: Callable | None = None) -> Any:
+        # the name stays outermost, so the column still reads back under it
+        return Alias(_ReadAs(self.node, converter), self._alias)
 
     def is_alias(self) -> bool:
         return True
@@ -675,7 +721,9 @@ class Value(ColumnBase):
     def __init__(self, value: Any, converter: Callable | None = None,
                  unpack: bool = True) -> None:
         self.value = value
-        self.converter = converter
+        # how the value is written (peewee's attribute): on a Value it stands in for
+        # ColumnBase.converter(), which says how values are read back
+        self.converter = converter  # type: ignore[method-assign, assignment]
         self.multi = bool(unpack) and isinstance(value, self._SEQUENCES)
         if self.multi:
             # a nested tuple is a row value, (?, ?); any other item is one parameter
