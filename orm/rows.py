@@ -28,6 +28,17 @@ class _BadIndex(TypeError, ValueError):
     the ValueError peewee raises)."""
 
 
+def _rows_to_read(index: Any) -> int | None:
+    """How many rows must be cached to answer ``rows[index]`` (None: all of them, for
+    positions counted from the end or an open slice)."""
+    last = index.stop if isinstance(index, slice) else index
+    if not isinstance(index, (int, slice)) or not isinstance(last, (int, type(None))):
+        raise _BadIndex('results are indexed by integers or slices, got %r' % (index,))
+    if last is None or last < 0:
+        return None
+    return last if isinstance(index, slice) else last + 1
+
+
 class CursorWrapper:
     """Rows as the driver gives them (tuples); the base of every row adapter."""
 
@@ -113,15 +124,7 @@ class CursorWrapper:
                 return
 
     def __getitem__(self, item: Any) -> Any:
-        if isinstance(item, slice):
-            stop = item.stop
-            # counted from the end (or open-ended): every row is needed
-            wanted = stop if stop is not None and stop >= 0 else None
-        elif isinstance(item, int):
-            wanted = item + 1 if item >= 0 else None   # from the end: every row is needed
-        else:
-            raise _BadIndex('results are indexed by integers or slices, got %r' % (item,))
-        self.fill_cache(wanted)
+        self.fill_cache(_rows_to_read(item))
         return self.row_cache[item]
 
     def __len__(self) -> int:
