@@ -677,15 +677,9 @@ class ModelInsert(_ModelWrite, Insert):
         keyed._row_type = ROW.TUPLE
         return keyed
 
-    def _apply_returning(self, ctx: Context) -> Context:
-        key = self._implicit_key(self.model._meta.database)
-        if key is not None:
-            return Insert._apply_returning(self._with_key_returned(key), ctx)
-        return super()._apply_returning(ctx)
-
     def _execute(self, database: Any) -> Any:
         key = self._implicit_key(database)
-        if key is None:
+        if key is None or self._no_rows():
             return super()._execute(database)
         keyed = self._with_key_returned(key)
         try:
@@ -739,13 +733,18 @@ class ModelInsert(_ModelWrite, Insert):
         if isinstance(rows[0], ModelCore):
             raise TypeError('insert_many() takes dicts or tuples of values; model instances '
                             'go through bulk_create()')
-        if isinstance(rows[0], dict):
+        if any(isinstance(row, dict) for row in rows):
             return self._rows_from_dicts(rows)
         return self._rows_from_tuples(rows)
 
     def _rows_from_dicts(self, rows: list) -> tuple:
         model = self.model
-        given = [model._normalize_data(row, {}) for row in rows]
+        # rows of values among the dicts give the fields named by fields= (else the
+        # model's insertable fields), in order, as peewee reads them
+        named = [getattr(model, f) if isinstance(f, str) else f
+                 for f in (self._columns or self._default_columns())]
+        given = [model._normalize_data(row if isinstance(row, dict) else
+                                       dict(zip(named, row)), {}) for row in rows]
         order: dict = {}
         for row in given:
             for field in row:

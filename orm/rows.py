@@ -71,6 +71,25 @@ class BadRowIndex(TypeError, ValueError):
     Python's sequences raise, and a ``ValueError``, as peewee raises."""
 
 
+_WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+
+
+class _BadIndex(TypeError, ValueError):
+    """Results indexed by something else than an integer or a slice (a TypeError, and
+    the ValueError peewee raises)."""
+
+
+def _rows_to_read(index: Any) -> int | None:
+    """How many rows must be cached to answer ``rows[index]`` (None: all of them, for
+    positions counted from the end or an open slice)."""
+    last = index.stop if isinstance(index, slice) else index
+    if not isinstance(index, (int, slice)) or not isinstance(last, (int, type(None))):
+        raise _BadIndex('results are indexed by integers or slices, got %r' % (index,))
+    if last is None or last < 0:
+        return None
+    return last if isinstance(index, slice) else last + 1
+
+
 class CursorWrapper:
     """Rows as the driver gives them (tuples); the base of every row adapter."""
 
@@ -309,7 +328,8 @@ class DictCursorWrapper(CursorWrapper):
 
 
 class NamedTupleCursorWrapper(CursorWrapper):
-    """Rows as namedtuples (invalid column names are renamed ``_0``, ``_1``, ...)."""
+    """Rows as namedtuples: column names are made identifiers and unique (see
+    ``dedupe_columns()``); names that still are not become ``_0``, ``_1``, ..."""
 
     tuple_class: Any = None
 
@@ -322,11 +342,15 @@ class NamedTupleCursorWrapper(CursorWrapper):
 
 
 class ObjectCursorWrapper(DictCursorWrapper):
-    """Rows passed as keyword arguments to ``constructor``."""
+    """Rows passed as keyword arguments to ``constructor`` (names made identifiers and
+    unique, see ``dedupe_columns()``)."""
 
     def __init__(self, cursor: Any, constructor: Callable) -> None:
         super().__init__(cursor)
         self.constructor = constructor
+
+    def initialize(self) -> None:
+        self._keys = tuple(self.dedupe_columns(self.columns))
 
     def process_row(self, row: tuple) -> Any:
         return self.constructor(**dict(zip(self._keys, row)))

@@ -64,7 +64,7 @@ def test_values_are_always_parameters():
     assert sql == 'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."name" = ?)'
     assert params == [hostile]
     sql, params = pg(users.insert(name=hostile))
-    assert sql == 'INSERT INTO "users" ("name") VALUES (%s)'
+    assert sql == 'INSERT INTO "users" ("name") VALUES (%s) RETURNING "users"."id"'
     assert params == [hostile]
 
 
@@ -126,12 +126,19 @@ def test_correlated_subquery_refers_to_outer_alias():
         'WHERE ("t2"."user_id" = "t1"."id")) AS "n" FROM "users" AS "t1"')
 
 
-def test_same_table_in_subquery_gets_a_new_alias():
+def test_same_table_in_subquery_reuses_the_outer_name():
+    # as in peewee: a source is named where it is first met, and a subquery sees the
+    # names of the queries around it (its own FROM shadows the outer table)
     sub = users.select(users.id).where(users.age > 30)
     query = users.select(users.name).where(users.id.in_(sub))
     assert lite(query)[0] == (
         'SELECT "t1"."name" FROM "users" AS "t1" WHERE ("t1"."id" IN '
-        '(SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."age" > ?)))')
+        '(SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > ?)))')
+    # the select list is rendered first, so the tables it names are numbered first
+    query = users.select(notes.id, users.name).join(notes, on=(notes.user_id == users.id))
+    assert lite(query)[0] == (
+        'SELECT "t1"."id", "t2"."name" FROM "users" AS "t2" INNER JOIN "notes" AS "t1" '
+        'ON ("t1"."user_id" = "t2"."id")')
 
 
 def test_write_queries_qualify_by_table_name():
@@ -147,7 +154,7 @@ def test_write_queries_qualify_by_table_name():
 def test_subquery_in_from_is_aliased():
     sub = users.select(users.id)
     assert lite(Select([sub], [SQL('*')]))[0] == \
-        'SELECT * FROM (SELECT "t2"."id" FROM "users" AS "t2") AS "t1"'
+        'SELECT * FROM (SELECT "t1"."id" FROM "users" AS "t1") AS "t2"'
     named = users.select(users.id).alias('s')
     assert pg(Select([named], [named.c.id]))[0] == \
         'SELECT "s"."id" FROM (SELECT "t1"."id" FROM "users" AS "t1") AS "s"'
@@ -175,12 +182,16 @@ def test_like_and_ilike_spelling():
 
 
 def test_like_helpers_escape_wildcards():
+    # the escape character is bound, and given only where the text needed escaping
     sql, params = lite(users.select(users.id).where(users.name.contains('5%_\\')))
-    assert sql.endswith('WHERE ("t1"."name" LIKE ? ESCAPE \'\\\')')
-    assert params == ['%5\\%\\_\\\\%']
+    assert sql.endswith('WHERE ("t1"."name" LIKE ? ESCAPE ?)')
+    assert params == ['%5\\%\\_\\\\%', '\\']
     sql, params = pg(users.select(users.id).where(users.name.startswith('a_')))
-    assert sql.endswith('WHERE ("t1"."name" ILIKE %s ESCAPE \'\\\')')
-    assert params == ['a\\_%']
+    assert sql.endswith('WHERE ("t1"."name" ILIKE %s ESCAPE %s)')
+    assert params == ['a\\_%', '\\']
+    sql, params = pg(users.select(users.id).where(users.name.endswith('abc')))
+    assert sql.endswith('WHERE ("t1"."name" ILIKE %s)')
+    assert params == ['%abc']
 
 
 def test_regexp_spelling():
@@ -213,8 +224,11 @@ def test_offset_without_limit():
 
 
 def test_nulls_ordering():
-    query = users.select(users.id).order_by(users.age.desc(nulls='last'))
+    query = users.select(users.id).order_by(users.age.desc(nulls='LAST'))
     assert pg(query)[0].endswith('ORDER BY "t1"."age" DESC NULLS LAST')
+    # written as given, as peewee does
+    query = users.select(users.id).order_by(users.age.desc(nulls='last'))
+    assert pg(query)[0].endswith('ORDER BY "t1"."age" DESC NULLS last')
 
 
 def test_exists_subquery_has_single_parentheses():
@@ -225,10 +239,10 @@ def test_exists_subquery_has_single_parentheses():
         'WHERE ("t2"."user_id" = "t1"."id"))')
     two_args = fn.COALESCE(notes.select(fn.MAX(notes.id)), 0)
     assert lite(users.select(two_args))[0] == (
-        'SELECT COALESCE((SELECT MAX("t2"."id") FROM "notes" AS "t2"), ?) FROM "users" AS "t1"')
+        'SELECT COALESCE((SELECT MAX("t1"."id") FROM "notes" AS "t1"), ?) FROM "users" AS "t2"')
     scalar = fn.ABS(notes.select(fn.MAX(notes.id)))
     assert lite(users.select(scalar))[0] == (
-        'SELECT ABS((SELECT MAX("t2"."id") FROM "notes" AS "t2")) FROM "users" AS "t1"')
+        'SELECT ABS((SELECT MAX("t1"."id") FROM "notes" AS "t1")) FROM "users" AS "t2"')
 
 
 def test_distinct_on_spelling():
@@ -275,7 +289,7 @@ def test_case_spelling():
 def test_values_list_spelling():
     vl = ValuesList([(1, 'a')], columns=('n', 's'), alias='v')
     assert pg(Select([vl], [vl.c.n]))[0] == \
-        'SELECT "v"."n" FROM (VALUES (%s, %s)) AS "v" ("n", "s")'
+        'SELECT "v"."n" FROM (VALUES (%s, %s)) AS "v"("n", "s")'
     # SQLite has no column list after the alias: a wrapping SELECT names the columns
     assert lite(Select([vl], [vl.c.n]))[0] == (
         'SELECT "v"."n" FROM (SELECT column1 AS "n", column2 AS "s" FROM (VALUES (?, ?))) '
@@ -300,8 +314,9 @@ def test_recursive_cte_spelling():
 def test_compound_members_with_limit():
     a = users.select(users.id).where(users.age > 1)
     b = users.select(users.id).order_by(users.id).limit(2)
+    # PostgreSQL parenthesises every member (as peewee writes it there)
     assert pg(a | b)[0] == (
-        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > %s) UNION '
+        '(SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."age" > %s)) UNION '
         '(SELECT "t2"."id" FROM "users" AS "t2" ORDER BY "t2"."id" LIMIT %s)')
     # SQLite cannot parenthesise compound members: the member becomes a subquery
     assert lite(a | b)[0] == (
@@ -313,9 +328,9 @@ def test_compound_members_with_limit():
 def test_compound_nested_on_the_right():
     a, b, c = (users.select(users.id).where(users.id == n) for n in (1, 2, 3))
     assert pg(a - (b | c))[0] == (
-        'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."id" = %s) EXCEPT '
-        '(SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."id" = %s) UNION '
-        'SELECT "t3"."id" FROM "users" AS "t3" WHERE ("t3"."id" = %s))')
+        '(SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."id" = %s)) EXCEPT '
+        '((SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."id" = %s)) UNION '
+        '(SELECT "t3"."id" FROM "users" AS "t3" WHERE ("t3"."id" = %s)))')
     assert lite(a - (b | c))[0] == (
         'SELECT "t1"."id" FROM "users" AS "t1" WHERE ("t1"."id" = ?) EXCEPT '
         'SELECT * FROM (SELECT "t2"."id" FROM "users" AS "t2" WHERE ("t2"."id" = ?) UNION '
@@ -344,7 +359,7 @@ def test_insert_or_ignore_and_replace():
 
 def test_postgres_ignore_is_on_conflict_do_nothing():
     assert pg(users.insert(name='a').on_conflict_ignore())[0] == \
-        'INSERT INTO "users" ("name") VALUES (%s) ON CONFLICT DO NOTHING'
+        'INSERT INTO "users" ("name") VALUES (%s) ON CONFLICT DO NOTHING RETURNING "users"."id"'
     with pytest.raises(NotSupportedError, match='PostgreSQL has no INSERT OR REPLACE'):
         pg(users.insert(name='a').on_conflict_replace())
 
@@ -353,18 +368,21 @@ def test_on_conflict_update_spelling():
     query = users.insert(id=1, name='a', age=2).on_conflict(
         conflict_target=[users.id], preserve=[users.name],
         update={users.age: users.age + EXCLUDED.age}, where=(users.age < 100))
-    expected = ('INSERT INTO "users" ("id", "name", "age") VALUES ({p}, {p}, {p}) ON CONFLICT '
+    # columns given by name are written in name order (as peewee does for a table)
+    expected = ('INSERT INTO "users" ("age", "id", "name") VALUES ({p}, {p}, {p}) ON CONFLICT '
                 '("id") DO UPDATE SET "name" = EXCLUDED."name", "age" = ("users"."age" + '
                 'EXCLUDED."age") WHERE ("users"."age" < {p})')
     assert lite(query)[0] == expected.format(p='?')
-    assert pg(query)[0] == expected.format(p='%s')
+    # PostgreSQL reads the new key back
+    assert pg(query)[0] == expected.format(p='%s') + ' RETURNING "users"."id"'
 
 
 def test_on_conflict_constraint_and_conflict_where():
     query = users.insert(name='a').on_conflict(conflict_constraint='users_name_key',
                                                preserve=[users.name])
     assert pg(query)[0] == ('INSERT INTO "users" ("name") VALUES (%s) ON CONFLICT ON '
-                            'CONSTRAINT "users_name_key" DO UPDATE SET "name" = EXCLUDED."name"')
+                            'CONSTRAINT "users_name_key" DO UPDATE SET "name" = EXCLUDED."name" '
+                            'RETURNING "users"."id"')
     with pytest.raises(NotSupportedError, match='conflict_constraint'):
         lite(query)
     query = users.insert(name='a').on_conflict('ignore', conflict_target=[users.name],
@@ -376,16 +394,18 @@ def test_on_conflict_constraint_and_conflict_where():
 
 def test_sqlite_upsert_from_select_gets_a_where_clause():
     source = users.select(users.id, users.name, users.age)
-    query = users.insert(source).on_conflict(conflict_target=[users.id], preserve=[users.name])
+    query = users.insert(source, columns=[users.id, users.name, users.age]).on_conflict(
+        conflict_target=[users.id], preserve=[users.name])
     assert lite(query)[0] == (
-        'INSERT INTO "users" ("id", "name", "age") SELECT "t1"."id", "t1"."name", "t1"."age" '
-        'FROM "users" AS "t1" WHERE 1 ON CONFLICT ("id") DO UPDATE SET "name" = '
+        'INSERT INTO "users" ("id", "name", "age") SELECT "users"."id", "users"."name", '
+        '"users"."age" FROM "users" AS "users" WHERE 1 ON CONFLICT ("id") DO UPDATE SET "name" = '
         'EXCLUDED."name"')
     assert 'WHERE 1' not in pg(query)[0]
 
 
 def test_insert_many_spelling():
     query = users.insert_many([('a', 1), ('b', 2)], fields=[users.name, users.age])
-    assert pg(query) == ('INSERT INTO "users" ("name", "age") VALUES (%s, %s), (%s, %s)',
-                         ['a', 1, 'b', 2])
+    assert pg(query) == ('INSERT INTO "users" ("name", "age") VALUES (%s, %s), (%s, %s) '
+                         'RETURNING "users"."id"', ['a', 1, 'b', 2])
+    assert pg(query.as_rowcount())[0].endswith('(%s, %s)')
     assert lite(users.insert()) == ('INSERT INTO "users" DEFAULT VALUES', [])

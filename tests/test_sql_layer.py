@@ -238,9 +238,9 @@ def test_correlated_subquery_uses_outer_alias() -> None:
     query = users.select(users.name, count.alias('n')).join(tweets, JOIN.LEFT_OUTER,
                                                              on=(tweets.user_id == users.id))
     sql, _ = query.sql()
-    assert sql == ('SELECT "t1"."name", (SELECT COUNT("t3"."id") FROM "tweets" AS "t3" '
-                   'WHERE ("t3"."user_id" = "t1"."id")) AS "n" FROM "users" AS "t1" '
-                   'LEFT OUTER JOIN "tweets" AS "t2" ON ("t2"."user_id" = "t1"."id")')
+    assert sql == ('SELECT "t1"."name", (SELECT COUNT("t2"."id") FROM "tweets" AS "t2" '
+                   'WHERE ("t2"."user_id" = "t1"."id")) AS "n" FROM "users" AS "t1" '
+                   'LEFT OUTER JOIN "tweets" AS "t3" ON ("t3"."user_id" = "t1"."id")')
 
 
 def test_join_operators() -> None:

@@ -6,6 +6,7 @@ differ.  ``dialect.compile(node)`` returns ``(sql, params)``.
 """
 from __future__ import annotations
 
+import copy
 import datetime
 import decimal
 import uuid
@@ -17,7 +18,12 @@ from ..sql.context import Context
 from ..sql.nodes import EXCLUDED, SQL, CommaNodeList, Entity, Node, NodeList, fn
 from ..sql.queries import _assignments
 
-__all__ = ['Dialect', 'GenericDialect']
+__all__ = ['Dialect', 'GenericDialect', 'UnsupportedFeature']
+
+
+class UnsupportedFeature(NotSupportedError, ValueError):
+    """A query asks for SQL its engine lacks (found while compiling, before anything
+    runs).  A :class:`NotSupportedError`, and a ``ValueError`` as peewee raises for it."""
 
 
 class Dialect:
@@ -26,11 +32,14 @@ class Dialect:
     name = 'generic'
     param = '?'
     quote_char = '"'
+    quote_close: str | None = None        # where identifiers close with another character
 
     # -- feature flags -----------------------------------------------------------------
+    for_engine = True                     # False: the stand-in of a query with no database
     limit_max: int | None = None          # LIMIT value meaning "no limit" (None: omit LIMIT)
     nulls_ordering = True                 # NULLS FIRST / LAST in ORDER BY
     for_update = False                    # SELECT ... FOR UPDATE is rendered
+    for_update_ignored = False            # ... else left out (True) or refused (False)
     returning_clause = False              # INSERT/UPDATE/DELETE ... RETURNING
     returning_qualified = False           # RETURNING may use "table"."col"
     insert_returns_pk = False             # inserts fetch the new key with RETURNING
@@ -83,6 +92,16 @@ class Dialect:
     def __repr__(self) -> str:
         return '<%s>' % type(self).__name__
 
+    def quoted_with(self, quote: str) -> 'Dialect':
+        """This dialect quoting identifiers between the two characters of ``quote``
+        (``'``'`` or ``'[]'``; one character serves for both)."""
+        if not isinstance(quote, str) or len(quote) not in (1, 2):
+            raise ValueError('quote= takes the opening and closing characters, e.g. "``"')
+        twin = copy.copy(self)
+        twin.quote_char, twin.quote_close = quote[0], quote[-1]
+        twin._quote_cache = {}
+        return twin
+
     # -- compiling -----------------------------------------------------------------------
     def context(self, **options: Any) -> Context:
         return Context(self, **options)
@@ -90,8 +109,11 @@ class Dialect:
     def compile(self, node: Any, **options: Any) -> tuple[str, list]:
         return Context(self, **options).sql(node).query()
 
-    def not_supported(self, feature: str) -> Exception:
-        return NotSupportedError('%s is not supported by %s' % (feature, self.display_name))
+    def not_supported(self, feature: str, value_error: bool = False) -> Exception:
+        """The error for ``feature`` missing on this engine: a NotSupportedError, which
+        is also a ValueError (``value_error``) where peewee raises one."""
+        error = UnsupportedFeature if value_error else NotSupportedError
+        return error('%s is not supported by %s' % (feature, self.display_name))
 
     @property
     def display_name(self) -> str:
@@ -114,8 +136,9 @@ class Dialect:
             raise TypeError('identifiers must be strings, got %r' % (name,))
         if '\x00' in name:
             raise ValueError('identifiers cannot contain NUL characters: %r' % (name,))
-        q = self.quote_char
-        quoted = q + self.escape_identifier(name.replace(q, q + q)) + q
+        opening = self.quote_char
+        closing = self.quote_close or opening
+        quoted = opening + self.escape_identifier(name.replace(closing, closing * 2)) + closing
         if len(self._quote_cache) < 4096:
             self._quote_cache[name] = quoted
         return quoted
@@ -155,7 +178,23 @@ class Dialect:
         return "X'%s'" % value.hex()
 
     # -- INSERT conflict handling ----------------------------------------------------------
+    #: ON CONFLICT ON CONSTRAINT "name" (else conflict_constraint= is refused)
+    conflict_constraint_supported = True
+    #: a partial index's predicate (conflict_where=) is written with literals, as engines
+    #: match it against the index's own text
+    conflict_where_literals = False
+
     def insert_verb(self, on_conflict: Any) -> str:
+        """``INSERT``, or ``INSERT OR REPLACE`` / ``INSERT OR IGNORE`` for the plain
+        replace / ignore actions (ignoring a named conflict is written ON CONFLICT)."""
+        if on_conflict is None or on_conflict.is_update():
+            return 'INSERT'
+        action = on_conflict._action
+        if action == 'REPLACE':
+            return 'INSERT OR REPLACE'
+        if action == 'IGNORE' and not (on_conflict._conflict_target or
+                                       on_conflict._conflict_constraint):
+            return 'INSERT OR IGNORE'
         return 'INSERT'
 
     def conflict_statement(self, on_conflict: Any, query: Any) -> Node | None:
@@ -186,20 +225,23 @@ class Dialect:
             ctx.sql(NodeList(map(_identifier, columns), ', ', parens=True))
         predicate = on_conflict._conflict_where
         if predicate is not None:
-            # the predicate must match a partial index's WHERE, which SQLite checks
-            # against constants only: its values are written as literals
             ctx.literal(' WHERE ')
-            with ctx.scope_values(literal_values=True):
+            with ctx.scope_values(literal_values=self.conflict_where_literals):
                 ctx.sql(predicate)
 
     def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:
-        """`` ON CONFLICT ... DO NOTHING | DO UPDATE SET ...`` after an INSERT."""
-        has_target = bool(on_conflict._conflict_target or on_conflict._conflict_constraint)
+        """`` ON CONFLICT ... DO NOTHING | DO UPDATE SET ...`` after an INSERT (nothing
+        where ``insert_verb()`` already said what to do)."""
+        targeted = bool(on_conflict._conflict_target or on_conflict._conflict_constraint)
+        if on_conflict._conflict_constraint and not self.conflict_constraint_supported:
+            raise self.not_supported('on_conflict(conflict_constraint=...) (name the columns '
+                                     'with conflict_target=[...] instead)', value_error=True)
         if on_conflict.is_update():
-            if not has_target:
-                raise ValueError('ON CONFLICT ... DO UPDATE needs to know which conflict it '
-                                 'answers: pass conflict_target=[columns] (or '
-                                 'conflict_constraint=)')
+            if not targeted:
+                raise ValueError(
+                    'on_conflict(update=... / preserve=...) on %s needs conflict_target='
+                    '[columns] naming the unique index the conflict is on'
+                    % self.display_name)
             ctx.literal(' ON CONFLICT')
             self._conflict_target(ctx, on_conflict)
             ctx.literal(' DO UPDATE SET ').sql(self.conflict_update(on_conflict, query))
@@ -207,17 +249,18 @@ class Dialect:
                 ctx.literal(' WHERE ').sql(on_conflict._where)
             return
         action = on_conflict._action
-        if action == 'REPLACE':
-            raise NotSupportedError(
-                '%s has no INSERT OR REPLACE; use on_conflict(conflict_target=[...], '
-                'preserve=[...]) to update the existing row instead' % self.display_name)
-        if action == 'UPDATE' or (action is None and has_target):
-            raise ValueError('on_conflict() names the conflict but not what to do about it: '
-                             'pass update= or preserve= (or action="IGNORE")')
-        if action is not None:                  # IGNORE / NOTHING
-            ctx.literal(' ON CONFLICT')
-            self._conflict_target(ctx, on_conflict)
-            ctx.literal(' DO NOTHING')
+        if action == 'UPDATE':
+            raise ValueError('on_conflict("update") needs update= or preserve=')
+        if action is None:
+            if targeted or on_conflict._where is not None:
+                raise ValueError('on_conflict() names a conflict but not what to do about '
+                                 'it: give action="ignore", update= or preserve=')
+            return
+        if self.insert_verb(on_conflict) != 'INSERT':
+            return          # INSERT OR REPLACE / INSERT OR IGNORE said it all
+        ctx.literal(' ON CONFLICT')
+        self._conflict_target(ctx, on_conflict)
+        ctx.literal(' DO NOTHING')
 
 
 def _identifier(column: Any) -> Any:
@@ -289,6 +332,7 @@ class GenericDialect(Dialect):
     it is bound to no database (``query.sql()``, ``str(query)``, ``Context()``).  An
     engine's own dialect is the one that refuses what its engine lacks."""
 
+    for_engine = False
     returning_clause = True
     returning_qualified = True
     supports_distinct_on = True
@@ -297,6 +341,7 @@ class GenericDialect(Dialect):
     supports_update_limit = True
     supports_materialized_cte = True
     supports_writable_cte = True
+    values_alias_columns = True
 
 
 # what Context() compiles with when it is given no dialect

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..sql.nodes import SQL, NodeList, fn
-from .base import Dialect
+from .base import Dialect, UnsupportedFeature
 
 __all__ = ['PostgresDialect']
 
@@ -36,6 +36,17 @@ class PostgresDialect(Dialect):
                        BLOB='BYTEA', BOOL='BOOLEAN', DATETIME='TIMESTAMP',
                        DECIMAL='NUMERIC', DOUBLE='DOUBLE PRECISION', FLOAT='REAL',
                        UUID='UUID', UUIDB='BYTEA', JSON='JSON', TIME='TIME')
+
+    conflict_where_literals = True
+
+    def insert_verb(self, on_conflict: Any) -> str:
+        if on_conflict is not None and on_conflict._action == 'REPLACE' and \
+                not on_conflict.is_update():
+            raise UnsupportedFeature(
+                '%s has no INSERT OR REPLACE (on_conflict_replace(), replace()); use '
+                'on_conflict(conflict_target=[...], preserve=[...]) to update the existing '
+                'row instead' % self.display_name)
+        return 'INSERT'
 
     def escape_identifier(self, text: str) -> str:
         return text.replace('%', '%%')

@@ -17,6 +17,9 @@ class SqliteDialect(Dialect):
     name = 'sqlite'
     param = '?'
     limit_max = -1
+    # SQLite locks the whole database for a write transaction: a row lock has nothing
+    # to add, so FOR UPDATE is left out and the query runs as usual
+    for_update_ignored = True
     nulls_ordering = _VERSION >= (3, 30, 0)
     returning_clause = _VERSION >= (3, 35, 0)
     supports_update_from = _VERSION >= (3, 33, 0)
@@ -24,6 +27,8 @@ class SqliteDialect(Dialect):
     index_schema_prefix = True
     references_schema_prefix = False
     upsert_select_needs_where = True
+    conflict_constraint_supported = False
+    conflict_where_literals = True
     # LIKE is case-insensitive in SQLite, so `%` (LIKE) uses GLOB and `**` (ILIKE) uses LIKE
     operations = {'LIKE': 'GLOB', 'ILIKE': 'LIKE', 'IREGEXP': 'REGEXP'}
     # SQLite's integers are all 64-bit: every integer field declares INTEGER, as in peewee
@@ -46,24 +51,6 @@ class SqliteDialect(Dialect):
             return NodeList((Value('(?i)'), SQL('||'), rhs if hasattr(rhs, '__sql__')
                              else Value(rhs)), parens=True)
         return rhs
-
-    def insert_verb(self, on_conflict: Any) -> str:
-        if on_conflict is not None and not on_conflict.is_update():
-            if on_conflict._action == 'IGNORE' and not on_conflict._conflict_target:
-                return 'INSERT OR IGNORE'
-            if on_conflict._action == 'REPLACE':
-                return 'INSERT OR REPLACE'
-        return 'INSERT'
-
-    def render_on_conflict(self, ctx: Context, on_conflict: Any, query: Any) -> None:
-        if on_conflict._conflict_constraint:
-            raise self.not_supported('on_conflict(conflict_constraint=...) (name the columns '
-                                     'with conflict_target=[...] instead)')
-        if not on_conflict.is_update():
-            if on_conflict._action == 'REPLACE' or (on_conflict._action == 'IGNORE' and
-                                                    not on_conflict._conflict_target):
-                return   # spelled INSERT OR REPLACE / INSERT OR IGNORE
-        super().render_on_conflict(ctx, on_conflict, query)
 
     def to_timestamp(self, date_field: Any) -> Any:
         return fn.strftime('%s', date_field).cast('integer')

@@ -74,34 +74,64 @@ class AliasManager:
     """Hands out the short names ("t1", "t2", ...) by which each source of a query is
     referred to, one naming frame per (sub)query.
 
-    A lookup sees the innermost frame that named the source, so a correlated subquery
-    reaches its outer query's alias; numbering is shared by all frames, so two sources
-    never get the same name.  ``_visible`` holds the name currently in force for every
-    source (one dict lookup on the hot path); each frame records what it overwrote
-    there, and ``pop()`` puts it back.
+    A source is named where rendering first meets it (the select list comes before
+    FROM).  A lookup sees the innermost frame that named the source, so a correlated
+    subquery reaches its outer query's alias, and a subquery over a table the outer
+    query has already named reuses that name (its own FROM then shadows the outer one).
+    Numbering is shared by all frames, so two different sources never share a name.
+
+    Subqueries side by side at one depth (one in SET, one in WHERE) name a source
+    alike: each depth remembers the names its closed frames gave, and a later frame
+    there reuses them, unless it was opened ``fresh`` (the right-hand member of a
+    compound query names its sources apart from the left-hand one).
+
+    ``_visible`` holds the name currently in force for every source (one dict lookup on
+    the hot path); each frame records what it overwrote there, and ``pop()`` puts it
+    back.  ``_earlier[d]`` holds the names closed frames at depth ``d`` gave.
     """
 
-    __slots__ = ('_visible', '_frames', '_counter')
+    __slots__ = ('_visible', '_frames', '_earlier', '_counter')
 
     def __init__(self) -> None:
         self._visible: dict = {}
         self._frames: list[dict] = [{}]
+        self._earlier: list[dict] = [{}]
         self._counter = 0
 
-    def push(self) -> None:
-        """Open the naming frame of a nested query."""
-        self._frames.append({})
+    def push(self, fresh: bool = False) -> None:
+        """Open the naming frame of a nested query (``fresh``: forgetting the names
+        earlier frames at its depth gave)."""
+        frames = self._frames
+        frames.append({})
+        earlier = self._earlier
+        if len(earlier) < len(frames):
+            earlier.append({})
+        elif fresh:
+            earlier[len(frames) - 1] = {}
 
-    def pop(self) -> None:
-        """Close the innermost frame: its names give way to the outer ones again."""
+    def pop(self) -> dict:
+        """Close the innermost frame: its names give way to the outer ones again.
+        Returns the names the frame gave to sources no outer frame had named."""
         if len(self._frames) < 2:
             raise ValueError('AliasManager.pop() has no nested frame to close')
         visible = self._visible
+        introduced = {}
         for source, shadowed in self._frames.pop().items():
             if shadowed is _UNSET:
-                del visible[source]
+                introduced[source] = visible.pop(source)
             else:
                 visible[source] = shadowed
+        if introduced:
+            self._earlier[len(self._frames)].update(introduced)
+        return introduced
+
+    def adopt(self, names: dict) -> None:
+        """Give the innermost frame the names of ``names`` for sources it cannot see
+        yet (what a closed frame introduced, see ``pop()``)."""
+        visible = self._visible
+        for source, alias in names.items():
+            if source not in visible:
+                self.set(source, alias)
 
     def next_name(self, prefix: str = 't') -> str:
         """A name not handed out before in this statement."""
@@ -119,10 +149,9 @@ class AliasManager:
         """The name of ``source`` in the innermost frame, given one if it has none."""
         if source in self._frames[-1]:
             return self._visible[source]
-        alias = self.next_name()
+        alias = self._earlier[len(self._frames) - 1].get(source) or self.next_name()
         self.set(source, alias)
         return alias
-
     def get(self, source: Any, any_depth: bool = True) -> str:
         """The name in force for ``source`` (``any_depth=False``: in this frame only)."""
         if any_depth:
@@ -169,13 +198,14 @@ class _StateFrame:
 
 
 class _AliasFrame:
-    __slots__ = ('ctx',)
+    __slots__ = ('ctx', 'fresh')
 
-    def __init__(self, ctx: 'Context') -> None:
+    def __init__(self, ctx: 'Context', fresh: bool = False) -> None:
         self.ctx = ctx
+        self.fresh = fresh
 
     def __enter__(self) -> 'Context':
-        self.ctx.alias_manager.push()
+        self.ctx.alias_manager.push(self.fresh)
         return self.ctx
 
     def __exit__(self, *exc: Any) -> None:
@@ -190,6 +220,14 @@ class Context:
     def __init__(self, dialect: Any = None, **options: Any) -> None:
         if dialect is None:
             dialect = seam.lookup('default_dialect')()
+        if options:
+            # peewee's names for two options: its value_literals is our literal_values,
+            # and quote='``' quotes identifiers with other characters
+            if 'value_literals' in options:
+                options['literal_values'] = options.pop('value_literals')
+            quote = options.pop('quote', None)
+            if quote:
+                dialect = dialect.quoted_with(quote)
         self.dialect = dialect
         self.state = State(**options)
         self.alias_manager = AliasManager()
@@ -209,6 +247,14 @@ class Context:
     def subquery(self) -> bool:
         return self.state.subquery
 
+    def setting(self, name: str) -> Any:
+        """A rendering option: the value this context was given (``Context(limit_max=-1)``,
+        or a frame ``ctx(limit_max=-1)``), else the dialect's attribute of that name."""
+        values = self.state.__dict__
+        if name in values:
+            return values[name]
+        return getattr(self.dialect, name, None)
+
     def __call__(self, **overrides: Any) -> _StateFrame:
         return _StateFrame(self, overrides)
 
@@ -227,8 +273,9 @@ class Context:
     def scope_column(self, **kw: Any) -> _StateFrame:
         return _StateFrame(self, dict(kw, scope=SCOPE_COLUMN))
 
-    def push_alias(self) -> _AliasFrame:
-        return _AliasFrame(self)
+    def push_alias(self, fresh: bool = False) -> _AliasFrame:
+        """A naming frame for a nested query (see :class:`AliasManager`)."""
+        return _AliasFrame(self, fresh)
 
     # -- output --------------------------------------------------------------------
     def sql(self, obj: Any) -> 'Context':
@@ -287,6 +334,10 @@ class Context:
 
     def query(self) -> tuple[str, list]:
         return ''.join(self._sql), self._values
+
+    def parse(self, node: Any) -> tuple[str, list]:
+        """Render ``node`` and return ``(sql, params)`` (``ctx.sql(node).query()``)."""
+        return self.sql(node).query()
 
     def __iter__(self) -> Iterator:
         return iter(self.query())

@@ -210,11 +210,6 @@ class ColumnBase(Node):
 
     # reading selected values back: what a row builder does with this node's values
     @mutator
-    def converter(self, converter: Callable | None = None) -> None:
-        """Read the values selected through this expression with ``converter``."""
-        self._read_converter = converter
-
-    @mutator
     def coerce(self, _coerce: bool = True) -> None:
         """Whether the values selected through this expression are converted when read
         back (``coerce(False)``: exactly as the driver gives them)."""
@@ -225,6 +220,11 @@ class ColumnBase(Node):
 
     def unalias(self) -> Any:
         return self
+
+    def converter(self, converter: Callable | None = None) -> Any:
+        """This node, its values read back through ``converter`` (for instance a field's
+        ``python_value`` for a column of a subquery)."""
+        return _ReadAs(self, converter)
 
     def bind_to(self, dest: Any) -> 'BindTo':
         return BindTo(self, dest)
@@ -382,9 +382,11 @@ class ColumnBase(Node):
             if trailing:
                 pattern = pattern.concat('%')
             return Expression(self, OP.ILIKE, pattern)
-        text = _escape_like(str(fragment))
+        given = str(fragment)
+        text = _escape_like(given)
+        escaped = text != given
         text = ('%' if leading else '') + text + ('%' if trailing else '')
-        return Expression(self, OP.ILIKE, _LikePattern(text))
+        return Expression(self, OP.ILIKE, _LikePattern(text, escaped))
 
     def contains(self, rhs: Any) -> Any:
         return self._matching(rhs, True, True)
@@ -505,14 +507,18 @@ def _check_word(text: str, what: str) -> str:
 
 
 class _LikePattern(Node):
-    """A LIKE pattern built by contains/startswith/endswith: escaped and ESCAPE-marked."""
+    """A LIKE pattern built by contains/startswith/endswith.  Where the text had
+    wildcard characters of its own they were escaped, and ``ESCAPE ?`` says with what."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, escaped: bool = True) -> None:
         self.pattern = pattern
+        self.escaped = escaped
 
     def __sql__(self, ctx: Context) -> Context:
         ctx.value(self.pattern, converter=_identity)
-        return ctx.literal(" ESCAPE '\\'")
+        if self.escaped:
+            ctx.literal(' ESCAPE ').value('\\', converter=_identity)
+        return ctx
 
 
 def _identity(value: Any) -> Any:
@@ -536,6 +542,20 @@ class Column(ColumnBase):
     def __repr__(self) -> str:
         return '<Column %s.%s>' % (getattr(self.source, '_name', self.source), self.name)
 
+    @property
+    def _converter(self) -> Callable | None:
+        """A column of a subquery (or CTE) reads back as what the subquery selects under
+        that name: ``subq.c.ts`` as the DateTimeField selected there."""
+        source = self.source
+        query = getattr(source, '_query', source)         # a CTE stands for its query
+        selected = getattr(query, '_returning', None)
+        if not selected or isinstance(source, type):
+            return None
+        for node in selected:
+            if _output_name(node) == self.name:
+                return getattr(node, '_converter', None)
+        return None
+
     def __sql__(self, ctx: Context) -> Context:
         quote = ctx.dialect.quote_identifier
         if ctx.scope == SCOPE_VALUES:
@@ -546,6 +566,13 @@ class Column(ColumnBase):
             return ctx.literal(quote(reference_name(ctx)) + '.' + quote(self.name))
         _source_reference(ctx, self.source)
         return ctx.literal('.' + quote(self.name))
+
+
+def _output_name(node: Any) -> Any:
+    """The name a selected node's column comes back under (None: not known)."""
+    if isinstance(node, Alias):
+        return node._alias
+    return getattr(node, 'column_name', None) or getattr(node, 'name', None)
 
 
 def _source_reference(ctx: Context, source: Any) -> None:
@@ -584,6 +611,22 @@ class WrappedNode(ColumnBase):
         return inner._value_converter() if isinstance(inner, ColumnBase) else None
 
 
+class _ReadAs(WrappedNode):
+    """A node whose values are read back through a converter of the caller's choosing
+    (``node.converter(func)``); its SQL is the node's."""
+
+    def __init__(self, node: Any, converter: Callable | None) -> None:
+        super().__init__(node)
+        self._read_converter = converter
+
+    @property
+    def _converter(self) -> Callable | None:
+        return self._read_converter
+
+    def __sql__(self, ctx: Context) -> Context:
+        return ctx.sql(self.node)
+
+
 class Alias(WrappedNode):
     """``expr AS "name"`` in the select list and in FROM; the bare name elsewhere."""
 
@@ -609,6 +652,10 @@ class Alias(WrappedNode):
 
     def unalias(self) -> Any:
         return self.node
+
+    def converter(self, converter: Callable | None = None) -> Any:
+        # the name stays outermost, so the column still reads back under it
+        return Alias(_ReadAs(self.node, converter), self._alias)
 
     def is_alias(self) -> bool:
         return True
@@ -764,12 +811,12 @@ class Cast(WrappedNode):
 
 
 def _nulls_position(nulls: Any) -> str | None:
+    """``nulls`` checked (first / last, in any case) and kept as it was written."""
     if nulls is None:
         return None
-    spelled = nulls.upper() if isinstance(nulls, str) else None
-    if spelled not in ('FIRST', 'LAST'):
+    if not isinstance(nulls, str) or nulls.upper() not in ('FIRST', 'LAST'):
         raise ValueError('nulls= must be "first" or "last", got %r' % (nulls,))
-    return spelled
+    return nulls
 
 
 class Ordering(WrappedNode):
@@ -791,11 +838,12 @@ class Ordering(WrappedNode):
 
     def __sql__(self, ctx: Context) -> Context:
         nulls = self.nulls
-        native = ctx.dialect.nulls_ordering
+        native = nulls is not None and ctx.setting('nulls_ordering')
         if nulls is not None and not native:
-            nulls_rank = Case(None, [(Expression(self.node, OP.IS, None),
-                                      0 if nulls == 'FIRST' else 1)],
-                              1 if nulls == 'FIRST' else 0)
+            # a leading term that sorts the NULLs first (0) or last (1)
+            first = nulls.upper() == 'FIRST'
+            nulls_rank = Case(None, [(Expression(self.node, OP.IS, None), 0 if first else 1)],
+                              1 if first else 0)
             ctx.sql(nulls_rank).literal(', ')
         ctx.sql(self.node)
         words = [self.direction]
@@ -873,7 +921,12 @@ class Expression(ColumnBase):
         if converter is not ctx.state.converter:
             ctx.state = state(converter=converter)
         if isinstance(rhs, Node):
-            ctx.sql(rhs)
+            if op in _MEMBERSHIP:
+                # a compound query on the right of IN may group its members as a set
+                with ctx(membership_operand=rhs):
+                    ctx.sql(rhs)
+            else:
+                ctx.sql(rhs)
         else:
             ctx.value(rhs, converter)
         if not self.flat:
@@ -1080,8 +1133,9 @@ class Function(ColumnBase):
             for position, argument in enumerate(arguments):
                 if position:
                     ctx.literal(', ')
-                if isinstance(argument, Node):
-                    ctx.sql(argument)
+                if isinstance(argument, Node) or (isinstance(argument, type) and
+                                                  hasattr(argument, '_meta')):
+                    ctx.sql(argument)       # a node, or a model class: its table's name
                 else:
                     ctx.value(argument)
             if self._order_by:
@@ -1168,9 +1222,10 @@ class Window(Node):
         self._inline = _inline
 
     def alias(self, alias: str | None = None) -> 'Window':
-        renamed = self.clone()
-        renamed._alias = alias or 'w'
-        return renamed
+        """Name this window (in place, as peewee does: a query that already uses the
+        window then refers to it by the new name)."""
+        self._alias = alias or 'w'
+        return self
 
     @mutator
     def as_range(self) -> None:

@@ -218,6 +218,7 @@ class Table(BaseTable):
     _primary_key: str | None
     _model: Any
     _database: Any
+    _hashed: int
 
     def __init__(self, name: str, columns: Iterable[str] | None = None,
                  primary_key: str | None = None, schema: str | None = None,
@@ -238,7 +239,15 @@ class Table(BaseTable):
             '_columns': declared, '_primary_key': primary_key,
             '_model': _model, '_database': _database,
         })
+        self._hashed = hash(self._identity())
         self._attach_columns()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> 'Table':
+        # a model's table is one object, looked up for every field rendered: it compares
+        # by identity, which hashes at C speed (see _ModelTable)
+        if cls is Table and kwargs.get('_model') is not None:
+            cls = _ModelTable
+        return super().__new__(cls)
 
     def _attach_columns(self) -> None:
         """Make each declared column an attribute, as a Column of this very table."""
@@ -253,6 +262,28 @@ class Table(BaseTable):
         if self._alias:
             return '<Table %s AS %s>' % (self._name, self._alias)
         return '<Table %s>' % self._name
+
+    # Two Table objects naming the same table (same schema and name, same alias, made by
+    # the same model or by none) are the same source: equal, with one hash, so a query
+    # gives them one name.  The hash is kept in the instance (``_hashed``, set whenever
+    # the alias is), as aliases are looked up by it for every column rendered.
+    def _identity(self) -> tuple:
+        return (self._model, self._path, self._alias)
+
+    def __eq__(self, other: Any) -> bool:
+        return other is self or (isinstance(other, Table) and
+                                 other._identity() == self._identity())
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return self._hashed
+
+    @mutator
+    def alias(self, name: str) -> None:
+        self._alias = name
+        self._hashed = hash(self._identity())
 
     def clone(self) -> 'Table':
         twin = super().clone()
@@ -305,6 +336,15 @@ class Table(BaseTable):
         return self.apply_alias(ctx) if scope == SCOPE_SOURCE else ctx
 
 
+class _ModelTable(Table):
+    """The table of a model (``Model._meta.table``): the model keeps one, so it is the
+    same source only as itself."""
+
+    __eq__ = object.__eq__      # type: ignore[assignment]
+    __ne__ = object.__ne__      # type: ignore[assignment]
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+
 class Join(_JoinOperators, Node):
     """``lhs <join type> rhs [ON expr]``."""
 
@@ -335,19 +375,24 @@ class Join(_JoinOperators, Node):
             ctx.sql(self.lhs)
         join_type = self.join_type
         on = self._on
-        if join_type in (JOIN.LATERAL, JOIN.LEFT_LATERAL):
+        lateral = join_type in (JOIN.LATERAL, JOIN.LEFT_LATERAL)
+        if lateral:
             if not dialect.supports_lateral:
                 raise dialect.not_supported('LATERAL joins')
             if join_type == JOIN.LATERAL:
-                join_type = 'INNER JOIN LATERAL' if on is not None else 'CROSS JOIN LATERAL'
-            elif on is None:
-                on = SQL('TRUE')
+                join_type = 'JOIN LATERAL'
+        else:
+            lateral = bool(getattr(self.rhs, '_lateral', False))   # marked with .lateral()
+        if lateral and on is None and join_type != JOIN.CROSS:
+            on = True           # a lateral join needs an ON clause: ON true, as peewee writes
         ctx.literal(' %s ' % join_type)
         with ctx.scope_source():
             ctx.sql(self.rhs)
         if on is not None:
             ctx.literal(' ON ')
-            with ctx.scope_normal(parentheses=False):
+            # a condition given a name is written with it, as peewee does
+            scope = SCOPE_COLUMN if isinstance(on, Alias) else SCOPE_NORMAL
+            with ctx(scope=scope, parentheses=False):
                 ctx.sql(on)
         return ctx
 
@@ -418,7 +463,8 @@ class CTE(Source):
                 ctx.literal('MATERIALIZED ' if self._materialized else 'NOT MATERIALIZED ')
         with ctx.scope_normal(subquery=True, parentheses=False):
             ctx.literal('(')
-            with ctx(subquery=False):
+            # each definition names its sources apart from the other definitions
+            with ctx(subquery=False, fresh_names=self._query):
                 ctx.sql(self._query)
             ctx.literal(')')
         return ctx
@@ -471,7 +517,7 @@ class ValuesList(_JoinOperators, Source):
         ctx.sql(self._rows())
         ctx.literal(') AS ' + quote(alias))
         if self._columns:
-            ctx.literal(' (%s)' % ', '.join(quote(c) for c in self._columns))
+            ctx.literal('(%s)' % ', '.join(quote(c) for c in self._columns))
         return ctx
 
 
@@ -548,15 +594,6 @@ def _check_count(value: Any, what: str) -> int | None:
     if value < 0:
         raise ValueError('%s must not be negative, got %d' % (what, value))
     return value
-
-
-def _paging(limit: Any, offset: Any, no_limit: Any) -> list:
-    """The ``(keyword, number)`` pairs of LIMIT and OFFSET.  Where an engine wants a LIMIT
-    before any OFFSET, an offset alone gets the engine's "no limit" value."""
-    if limit is None and offset is not None:
-        limit = no_limit
-    pairs = [(' LIMIT ', limit), (' OFFSET ', offset)]
-    return [pair for pair in pairs if pair[1] is not None]
 
 
 def query_to_string(query: Any) -> str:
@@ -773,17 +810,22 @@ class Query(BaseQuery):
         size = _check_count(paginate_by, 'paginate_by') or 0
         if number < 1:
             raise ValueError('paginate() pages are numbered from 1, got %d' % number)
-        skipped = (number - 1) * size
         self._limit = size
-        self._offset = skipped or None
+        self._offset = (number - 1) * size     # OFFSET 0 on the first page, as in peewee
 
     def _apply_ordering(self, ctx: Context) -> Context:
         if self._order_by:
             ctx.literal(' ORDER BY ')
             with ctx(parentheses=False):
                 ctx.sql(CommaNodeList(self._order_by))
-        for keyword, count in _paging(self._limit, self._offset, ctx.dialect.limit_max):
-            ctx.literal(keyword).value(count, converter=_plain)
+        limit, offset = self._limit, self._offset
+        if limit is None and offset is not None:
+            # engines that want a LIMIT before any OFFSET name their "no limit" value
+            limit = ctx.setting('limit_max')
+        if limit is not None:
+            ctx.literal(' LIMIT ').value(limit, converter=_plain)
+        if offset is not None:
+            ctx.literal(' OFFSET ').value(offset, converter=_plain)
         return ctx
 
     def _render_ctes(self, ctx: Context) -> Context:
@@ -867,8 +909,11 @@ class SelectQuery(Query):
 class SelectBase(SelectQuery, Source):
     """Execution helpers shared by Select and CompoundSelectQuery."""
 
-    # identity semantics: a query used as a source is keyed by identity in alias lookups
-    __hash__ = object.__hash__
+    # a query used as a source is keyed by identity in alias lookups; one given an alias
+    # hashes by that alias, so its copies (``aliased.where(...)``) hash alike
+    def __hash__(self) -> int:
+        alias = self._alias
+        return id(self) >> 4 if alias is None else hash((SelectBase, alias))
 
     # Compared with a value, a query is a scalar subquery: ``T.select(fn.MAX(T.x)) > 1``
     # builds SQL, as in peewee.  Compared with another source it is identity, so queries
@@ -963,24 +1008,26 @@ class SelectBase(SelectQuery, Source):
     def _parenthesize(self, ctx: Context) -> bool:
         return bool(ctx.state.subquery) and ctx.state.sole_function_arg is not self
 
-    def _wrap(self, ctx: Context, render: Callable) -> Context:
-        """Render ``render()`` as a subquery where the position requires one."""
+    def _wrap(self, ctx: Context, render: Callable, own_names: bool = True) -> Context:
+        """Render ``render()`` as a subquery where the position requires one, in a naming
+        frame of its own unless ``own_names`` is false (a compound's members have theirs)."""
         in_source = ctx.scope == SCOPE_SOURCE
         in_column = ctx.scope == SCOPE_COLUMN and self._alias
-        if self._parenthesize(ctx) or in_source:
+        enclose = self._parenthesize(ctx) or in_source
+        if enclose:
             ctx.literal('(')
-            with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
-                with ctx.push_alias():
+        with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
+            if own_names:
+                with ctx.push_alias(fresh=ctx.state.fresh_names is self):
                     render()
+            else:
+                render()
+        if enclose:
             ctx.literal(')')
             if in_source:
                 self.apply_alias(ctx)
             elif in_column:   # a scalar subquery in the select list: (SELECT ...) AS "name"
                 ctx.literal(' AS ' + ctx.dialect.quote_identifier(self._alias))
-            return ctx
-        with ctx(subquery=True, scope=SCOPE_NORMAL, parentheses=False):
-            with ctx.push_alias():
-                render()
         return ctx
 
 
@@ -1010,22 +1057,85 @@ class CompoundSelectQuery(SelectBase):
         shape = self.lhs._shaped(self._row_type, self._constructor)
         return shape._get_cursor_wrapper(cursor, database)
 
-    def _render_member(self, ctx: Context, member: Any, is_rhs: bool) -> None:
-        has_tail = (member._order_by or member._limit is not None or
-                    member._offset is not None)
+    # -- how members are grouped --------------------------------------------------------
+    # ``compound_select_parentheses`` (a dialect flag, or a rendering option of the
+    # context) says how the engine groups the members of a compound:
+    #   0 never:    no parentheses at all; a member that must stay grouped (it has its
+    #               own ORDER BY / LIMIT, or it is a compound the flat text would regroup)
+    #               is written as a subquery, SELECT * FROM (...)
+    #   1 always:   every member and every nested compound in parentheses
+    #   2 unnested: every plain member in parentheses, nested compounds written flat
+    #   3 grouped:  plain members in parentheses, a nested compound only where the
+    #               flat text would mean something else
+    # ``True`` counts as 1 and ``False`` as 0.
+
+    @staticmethod
+    def _same_kind(op: str, other: str, as_set: bool) -> bool:
+        # as the operand of IN only the set of values counts, so UNION ALL may join a
+        # chain of UNIONs and the other way round
+        if as_set and op in _UNIONS and other in _UNIONS:
+            return True
+        return op == other
+
+    def _chains_with(self, op: str, as_set: bool) -> bool:
+        """Whether this compound, as the right-hand member of ``op``, may be written
+        without grouping: the flat text must combine the same way.  That needs an
+        associative operator, the same one all down the left spine, and no ORDER BY /
+        LIMIT of its own."""
+        if op not in _ASSOCIATIVE or not self._same_kind(op, self.op, as_set) or \
+                _has_tail(self):
+            return False
+        left = self.lhs
+        return not isinstance(left, CompoundSelectQuery) or left._chains_with(op, as_set)
+
+    def _member_grouping(self, ctx: Context, member: Any, is_rhs: bool, mode: int,
+                         as_set: bool) -> str:
+        """How to write ``member``: 'flat', 'parens' or 'subquery'."""
         nested = isinstance(member, CompoundSelectQuery)
-        if not (has_tail or nested):
-            ctx.sql(member)
-            return
-        if ctx.dialect.compound_select_parentheses:
+        if _has_tail(member):
+            return 'subquery' if mode == 0 else 'parens'
+        if not nested:
+            return 'parens' if mode in (1, 2) or (mode == 3 and not as_set) else 'flat'
+        if mode == 1:
+            return 'parens'
+        if mode == 2:
+            return 'flat'
+        if is_rhs:
+            if member._chains_with(self.op, as_set):
+                return 'flat'
+            return 'parens' if mode == 3 else 'subquery'
+        # a left-hand compound runs first when operators run left to right; where
+        # INTERSECT binds tighter (grouped engines), a weaker lhs must be grouped
+        if mode == 3 and self.op == 'INTERSECT' and member.op != 'INTERSECT':
+            return 'parens'
+        return 'flat'
+
+    def _render_member(self, ctx: Context, member: Any, is_rhs: bool, mode: int,
+                       as_set: bool, fresh: bool = False) -> dict:
+        """Write one member, naming its sources in a frame of its own (so the two sides
+        never share a name they did not inherit); returns the names it introduced."""
+        aliases = ctx.alias_manager
+        aliases.push(fresh=is_rhs or fresh)
+        try:
+            self._write_member(ctx, member, is_rhs, mode, as_set)
+        finally:
+            introduced = aliases.pop()
+        return introduced
+
+    def _write_member(self, ctx: Context, member: Any, is_rhs: bool, mode: int,
+                      as_set: bool) -> None:
+        how = self._member_grouping(ctx, member, is_rhs, mode, as_set)
+        if how == 'flat':
+            with ctx(set_operand=as_set):
+                ctx.sql(member)
+        elif how == 'parens':
             ctx.literal('(')
-            ctx.sql(member)
+            with ctx(set_operand=as_set):
+                ctx.sql(member)
             ctx.literal(')')
-        elif nested and not is_rhs and not has_tail:
-            ctx.sql(member)        # engines without parentheses evaluate left to right
         else:
             ctx.literal('SELECT * FROM (')
-            with ctx(in_compound=False):
+            with ctx(in_compound=False, set_operand=False):
                 ctx.sql(member)
             ctx.literal(')')
             if ctx.dialect.subquery_alias_required:
@@ -1033,12 +1143,23 @@ class CompoundSelectQuery(SelectBase):
                     ctx.alias_manager.next_name('_c')))
 
     def __sql__(self, ctx: Context) -> Context:
+        mode = ctx.setting('compound_select_parentheses')
+        mode = 1 if mode is True else int(mode or 0)
+        # the operand of IN / NOT IN: only its set of values matters
+        as_set = ctx.state.set_operand if ctx.state.in_compound else \
+            ctx.state.membership_operand is self
+
         def render() -> None:
             self._render_ctes(ctx)
             with ctx(in_compound=True, subquery=False):
-                self._render_member(ctx, self.lhs, False)
+                named = self._render_member(ctx, self.lhs, False, mode, as_set,
+                                            fresh=ctx.state.fresh_names is self)
                 ctx.literal(' %s ' % self.op)
-                self._render_member(ctx, self.rhs, True)
+                self._render_member(ctx, self.rhs, True, mode, as_set)
+            # the sources the left-hand side named keep their names in the enclosing
+            # query (as in peewee: SELECT COALESCE((SELECT .. "t1" UNION ..), 0)
+            # FROM "users" AS "t1")
+            ctx.alias_manager.adopt(named)
             # ORDER BY of a compound names its output columns: render them unqualified
             with ctx.scope_values():
                 self._apply_ordering(ctx)
@@ -1046,7 +1167,16 @@ class CompoundSelectQuery(SelectBase):
         if ctx.state.in_compound:
             render()
             return ctx
-        return self._wrap(ctx, render)
+        return self._wrap(ctx, render, own_names=False)
+
+
+_UNIONS = frozenset(('UNION', 'UNION ALL'))
+_ASSOCIATIVE = frozenset(('UNION', 'UNION ALL', 'INTERSECT'))
+
+
+def _has_tail(query: Any) -> bool:
+    """Whether a member of a compound has its own ORDER BY, LIMIT or OFFSET."""
+    return bool(query._order_by) or query._limit is not None or query._offset is not None
 
 
 _LOCK_RE = re.compile(r'^(FOR (?:UPDATE|SHARE|NO KEY UPDATE|KEY SHARE))'
@@ -1236,16 +1366,6 @@ class Select(SelectBase):
         """Read as of a past moment (CockroachDB ``AS OF SYSTEM TIME``); ``None`` clears."""
         self._as_of_system_time = value
 
-    def _register_sources(self, ctx: Context) -> None:
-        for source in self._from_list:
-            for item in (source.sources() if isinstance(source, Join) else (source,)):
-                if _is_model_class(item):
-                    item = item._meta.table          # a model: its table
-                if isinstance(item, CTE) or not hasattr(item, 'apply_column'):
-                    continue
-                if not item._alias:
-                    ctx.alias_manager.add(item)
-
     def _selection(self, in_expression: bool) -> tuple:
         """The select list; ``in_expression``: the query is an operand (``IN (...)``)."""
         return self._returning or (SQL('*'),)
@@ -1287,7 +1407,6 @@ class Select(SelectBase):
 
     def _render_body(self, ctx: Context, in_expression: bool = False) -> None:
         self._render_ctes(ctx)
-        self._register_sources(ctx)
         ctx.literal('SELECT ')
         self._render_distinct(ctx)
         with ctx.scope_column():
@@ -1296,14 +1415,16 @@ class Select(SelectBase):
         self._render_filters(ctx)
         self._apply_ordering(ctx)
         lock = self._for_update
-        if lock is not None and ctx.dialect.for_update:
-            ctx.literal(' ').sql(lock)
+        if lock is not None:
+            if ctx.setting('for_update'):
+                ctx.literal(' ').sql(lock)
+            elif not ctx.dialect.for_update_ignored:
+                raise ctx.dialect.not_supported('SELECT ... %s' % lock._expr, value_error=True)
 
     def __sql__(self, ctx: Context) -> Context:
-        if ctx.state.in_compound:
+        if ctx.state.in_compound:   # a member: the compound gave it its naming frame
             with ctx(in_compound=False, subquery=True, scope=SCOPE_NORMAL):
-                with ctx.push_alias():
-                    self._render_body(ctx)
+                self._render_body(ctx)
             return ctx
         if ctx.scope == SCOPE_SOURCE and self._lateral:
             ctx.literal('LATERAL ')
@@ -1360,11 +1481,14 @@ class WriteQuery(Query):
         if self._order_by or self._limit is not None:
             if not ctx.dialect.supports_update_limit:
                 raise ctx.dialect.not_supported('ORDER BY / LIMIT on %s' % verb)
-            self._apply_ordering(ctx)
+            # the target's columns, by their bare names
+            with ctx.scope_values():
+                self._apply_ordering(ctx)
         self._apply_returning(ctx)
 
-    def _apply_returning(self, ctx: Context) -> Context:
-        if not self._returning:
+    def _apply_returning(self, ctx: Context, columns: tuple | None = None) -> Context:
+        columns = columns or self._returning
+        if not columns:
             return ctx
         dialect = ctx.dialect
         if not dialect.returning_clause:
@@ -1372,10 +1496,10 @@ class WriteQuery(Query):
         ctx.literal(' RETURNING ')
         if dialect.returning_qualified:
             with ctx(scope=SCOPE_COLUMN):
-                return ctx.sql(CommaNodeList(self._returning))
+                return ctx.sql(CommaNodeList(columns))
         # unqualified names; an alias still needs its  expr AS "name"  spelling
         with ctx(scope=SCOPE_VALUES):
-            for position, node in enumerate(self._returning):
+            for position, node in enumerate(columns):
                 if position:
                     ctx.literal(', ')
                 if isinstance(node, Alias):
@@ -1404,7 +1528,7 @@ class WriteQuery(Query):
         nested = bool(ctx.state.subquery)
         if nested:
             ctx.literal('(')
-        with ctx(subquery=False), ctx.push_alias():
+        with ctx(subquery=False), ctx.push_alias(fresh=ctx.state.fresh_names is self):
             self._render(ctx)
         return ctx.literal(')') if nested else ctx
 
@@ -1435,6 +1559,21 @@ def _column_for(table: Table, key: Any, where: str) -> Any:
     if isinstance(key, ColumnBase):
         return key
     raise TypeError('%s: column keys must be names or columns, got %r' % (where, key))
+
+
+def _sort_keys(ctx: Context, columns: list) -> list | None:
+    """The positions of ``columns`` in the order INSERT and UPDATE write columns given
+    by name or key (a dict): a model's fields in the model's order, a table's columns by
+    name, as peewee writes them.  ``None`` when they are in that order already (or are
+    of kinds that do not compare)."""
+    with ctx.scope_values():
+        keys = [column.get_sort_key(ctx) for column in columns]
+    try:
+        if all(keys[i] <= keys[i + 1] for i in range(len(keys) - 1)):
+            return None
+        return sorted(range(len(keys)), key=keys.__getitem__)
+    except TypeError:
+        return None
 
 
 def _assignments(table: Table, data: dict, where: str) -> list:
@@ -1469,16 +1608,17 @@ class Update(WriteQuery):
                              % self.table._name)
         self._render_ctes(ctx)
         self._render_target_scope(ctx)
-        for source in self._from or ():
-            if isinstance(source, Source) and not source._alias:
-                ctx.alias_manager.add(source)
         ctx.literal('UPDATE ')
         with ctx.scope_values():
             ctx.sql(self.table)
         ctx.literal(' SET ')
+        assignments = _assignments(self.table, self._update, 'update()')
+        if len(assignments) > 1:
+            order = _sort_keys(ctx, [node.nodes[0] for node in assignments])
+            if order is not None:
+                assignments = [assignments[i] for i in order]
         with ctx(subquery=True):
-            for position, node in enumerate(_assignments(self.table, self._update,
-                                                         'update()')):
+            for position, node in enumerate(assignments):
                 column, _, value = node.nodes
                 if position:
                     ctx.literal(', ')
@@ -1588,7 +1728,8 @@ class OnConflict(Node):
 
 
 class NoRowsToInsert(ValueError):
-    """insert_many() got no rows: executing the query does nothing (``sql()`` raises)."""
+    """insert_many() got no rows: executing the query does nothing, and its SQL is an
+    insert of nothing (``DEFAULT VALUES``)."""
 
 
 class Insert(WriteQuery):
@@ -1645,12 +1786,10 @@ class Insert(WriteQuery):
         """Return (columns, rows-or-query) and set the query type."""
         insert = self._insert
         if isinstance(insert, SelectQuery):
+            # without columns the SELECT fills the table's columns in their order
             self._query_type = Insert.QUERY
-            columns = self._columns or self._default_columns()
-            if not columns:
-                raise ValueError('INSERT ... SELECT needs columns=[...] (or a Table declared '
-                                 'with its columns)')
-            return [_column_for(self.table, c, 'insert()') for c in columns], insert
+            return [_column_for(self.table, c, 'insert()') for c in self._columns or ()], \
+                insert
         if insert is None:
             self._query_type = Insert.SIMPLE
             return [], []
@@ -1702,9 +1841,36 @@ class Insert(WriteQuery):
             tuples.append(row)
         return columns, tuples
 
+    def sql(self) -> tuple[str, list]:
+        if self._database is None and self._on_conflict is not None:
+            # each engine writes conflict handling its own way (INSERT OR IGNORE, ON
+            # CONFLICT ..., UPSERT), so there is no engine-neutral text to show
+            raise InterfaceError('an INSERT with on_conflict() is written for the database '
+                                 'it runs on: bind the query (query.bind(db)) to see its SQL')
+        return super().sql()
+
+    def _keyed_rows(self) -> bool:
+        """Whether the rows named their columns (dicts, keyword arguments), so that the
+        columns are written in their natural order rather than as given."""
+        if self._query_type == Insert.SIMPLE:
+            return True
+        source = self._insert
+        return isinstance(source, (list, tuple)) and bool(source) and \
+            isinstance(source[0], dict)
+
     def _render(self, ctx: Context) -> None:
         dialect = ctx.dialect
-        columns, rows = self._prepare_rows()
+        try:
+            columns, rows = self._prepare_rows()
+        except NoRowsToInsert:
+            # written as an insert of nothing (DEFAULT VALUES); executed, it runs nothing
+            self._query_type = Insert.SIMPLE
+            columns, rows = [], []
+        if len(columns) > 1 and self._query_type != Insert.QUERY and self._keyed_rows():
+            order = _sort_keys(ctx, columns)
+            if order is not None:
+                columns = [columns[i] for i in order]
+                rows = [[row[i] for i in order] for row in rows]
         self._render_ctes(ctx)
         self._render_target_scope(ctx)
         oc = self._on_conflict
@@ -1712,10 +1878,12 @@ class Insert(WriteQuery):
         with ctx.scope_values():
             ctx.sql(self.table)
         if self._query_type == Insert.QUERY:
-            ctx.literal(' (')
-            with ctx.scope_values():
-                ctx.sql(CommaNodeList(columns))
-            ctx.literal(') ')
+            if columns:
+                ctx.literal(' (')
+                with ctx.scope_values():
+                    ctx.sql(CommaNodeList(columns))
+                ctx.literal(')')
+            ctx.literal(' ')
             if oc is not None and dialect.upsert_select_needs_where and \
                     isinstance(rows, Select) and rows._where is None:
                 rows = rows.where(SQL('1'))   # lets SQLite parse the ON CONFLICT that follows
@@ -1735,25 +1903,47 @@ class Insert(WriteQuery):
             with ctx(subquery=True):
                 dialect.render_on_conflict(ctx, oc, self)
         with ctx(subquery=True):
-            self._apply_returning(ctx)
+            key = self._key_to_return(ctx) if self._returning is None else None
+            self._apply_returning(ctx, (key,) if key is not None else None)
+
+    def _key_to_return(self, ctx: Context) -> Any:
+        """The primary key an INSERT returns without being asked, on engines that read
+        new keys with RETURNING (PostgreSQL); compiled without a database's dialect, the
+        database the query is bound to decides.  ``None`` when there is none to return."""
+        if self._as_rowcount:
+            return None
+        dialect = ctx.dialect
+        if not dialect.for_engine:
+            bound = self._database
+            if bound is None:
+                return None
+            dialect = bound.dialect
+        if not (dialect.insert_returns_pk and dialect.returning_clause):
+            return None
+        return self._get_primary_key()
+
+    def _no_rows(self) -> bool:
+        """Whether this is an ``insert_many()`` of no rows (an iterator of rows is read
+        into a list here, since it can be read only once)."""
+        rows = self._insert
+        if rows is None or isinstance(rows, (dict, str, bytes, Node)) or \
+                not hasattr(rows, '__iter__'):
+            return False
+        if not isinstance(rows, (list, tuple)):
+            rows = self._insert = list(rows)
+        return not rows
 
     def _execute(self, database: Any) -> Any:
-        try:
-            return self._execute_rows(database)
-        except NoRowsToInsert:
-            # as in peewee: insert_many() of an empty list runs nothing and returns None
-            return None
+        if self._no_rows():
+            return None      # as in peewee: insert_many() of no rows runs nothing
+        return self._execute_rows(database)
 
     def _execute_rows(self, database: Any) -> Any:
         dialect = database.dialect
         if self._returning is None and dialect.returning_clause and \
                 dialect.insert_returns_pk and not self._as_rowcount:
-            pk = self._get_primary_key()
-            if pk is not None:
-                clone: Any = self.returning(pk)
-                clone._return_cursor = False
-                cursor = database.execute(clone)
-                self._query_type = clone._query_type
+            if self._get_primary_key() is not None:
+                cursor = database.execute(self)     # with RETURNING of the key
                 if self._query_type == Insert.SIMPLE:
                     row = cursor.fetchone()
                     return row[0] if row else None
