@@ -180,7 +180,10 @@ class _ConnectionSlot:
     * ``conn`` -- the driver connection, ``None`` while the thread has none;
     * ``transactions`` -- the open transaction blocks (``atomic()``, ``transaction()``,
       ``savepoint()``, ``manual_commit()``, sessions), innermost last;
-    * ``ctx`` -- one frame per open ``with db:`` block, innermost last.
+    * ``ctx`` -- one frame per open ``with db:`` block, innermost last;
+    * ``succeeded`` -- how many statements have run without error on the connection
+      (PostgreSQL reads it to tell a transaction that did nothing but fail from one
+      whose work a failure has undone).
 
     A connection is attached only to an empty slot, and dropping it empties both stacks:
     no block outlives the connection it ran on.  ``closed`` is derived from ``conn``;
@@ -191,6 +194,7 @@ class _ConnectionSlot:
         self.conn: Any = None
         self.transactions: list = []
         self.ctx: list = []
+        self.succeeded = 0
 
     @property
     def closed(self) -> bool:
@@ -667,6 +671,7 @@ class Database:
         except Exception as exc:
             self._exception_wrapper.__exit__(type(exc), exc, exc.__traceback__)
             raise
+        self._state.succeeded += 1
         return cursor
 
     def _execute_or_roll_back(self, cursor: Any, sql: str,

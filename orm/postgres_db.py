@@ -167,23 +167,28 @@ class PostgresqlDatabase(Database):
     def begin(self, isolation_level: Any = None) -> None:
         """``BEGIN [ISOLATION LEVEL ...]`` (default: the database's isolation_level)."""
         level = isolation_level_sql(isolation_level) or self._isolation_level
-        if level:
-            self.execute_sql('BEGIN ISOLATION LEVEL %s' % level)
-        else:
-            self.execute_sql('BEGIN')
+        self.execute_sql('BEGIN ISOLATION LEVEL %s' % level if level else 'BEGIN')
+        self._state.succeeded = 0       # commit() asks whether the transaction did work
 
     def commit(self) -> None:
         """Commit the open transaction.
 
-        :raises InternalError: (SQLSTATE 25P02) when an earlier statement failed and
-            aborted the transaction: PostgreSQL would silently roll back instead of
-            committing.  The transaction is rolled back; wrap statements that may fail
-            in a nested ``atomic()`` (a savepoint) to recover from them.
+        A transaction that a failed statement aborted cannot commit: PostgreSQL rolls
+        it back instead.  When nothing but failed statements ran in it (since ``BEGIN``)
+        there is nothing to lose and it simply ends, as on PostgreSQL.
+
+        :raises InternalError: (SQLSTATE 25P02) when statements that had succeeded in
+            the transaction are undone because a later one failed and aborted it.  The
+            transaction is rolled back; wrap statements that may fail in a nested
+            ``atomic()`` (a savepoint) to keep the work done around them.
         :raises InterfaceError: the calling thread has no open connection.
         """
         status = self._driver_adapter.transaction_status(self._open_connection_for('commit'))
         if status == TRANSACTION_INERROR:
+            work_lost = self._state.succeeded > 0
             self.execute_sql('ROLLBACK')
+            if not work_lost:
+                return
             error = InternalError(
                 'Cannot commit: an earlier statement failed and aborted the transaction, '
                 'which has been rolled back. Run statements that may fail inside a nested '

@@ -602,6 +602,7 @@ class CockroachDatabase(PostgresqlDatabase):
         self.connection()        # (auto)connect first: the server flavor shapes the BEGIN
         sql, params = self.dialect.begin_statement(level, priority, system_time)
         self.execute_sql(sql, params)
+        self._state.succeeded = 0       # read by commit(), as on PostgreSQL
 
     def atomic(self, system_time: Any = None, priority: Any = None,  # type: ignore[override]
                isolation_level: Any = None) -> _atomic:

@@ -189,10 +189,12 @@ def connect(url: str, unquote_password: bool = False, unquote_user: bool = False
     params.update(connect_params)
     database = params.pop('database')
     if not database:
+        host = parsed.hostname or 'app'
         raise DatabaseURLError(
-            'The database URL %r names no database: put it after the host and a slash, '
-            'e.g. postgresql://user@localhost/app (postgresql://app reads "app" as the '
-            'host)' % (url,))
+            'The database URL %r has no database name: put it after the host and a '
+            'slash (%s://user@localhost/%s), or write %s:///%s for a server on this '
+            'machine; a name right after "//" is read as the host'
+            % (url, parsed.scheme, host, parsed.scheme, host))
     return db_class(database, **params)
 
 

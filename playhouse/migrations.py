@@ -388,6 +388,11 @@ class _Stop(Exception):
     """An error the command line reports as ``error: ...`` (exit status 2)."""
 
 
+class _Usage(_Stop):
+    """A command line that cannot be run as typed: reported the way argparse reports
+    its own usage errors, ``<command>: error: ...``."""
+
+
 _COMMANDS = {
     # command: (positional arguments after it, how many are required)
     'status': ((), 0), 'up': (('target',), 0), 'down': (('target',), 0),
@@ -581,7 +586,7 @@ def _split_words(words: list) -> tuple:
         return None, words[0], words[1:]
     if len(words) >= 2 and words[1] in _COMMANDS:
         return words[0], words[1], words[2:]
-    raise _Stop('no command: give one of %s' % ', '.join(_COMMANDS))
+    raise _Usage('no command: give one of %s' % ', '.join(_COMMANDS))
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -600,10 +605,13 @@ def main(argv: Optional[list] = None) -> int:
             lg.setLevel(logging.DEBUG)
     try:
         return _command(args)
-    except _Stop as exc:
+    except _Usage as exc:
         # named as the command was typed (orm-migrate, or python -m playhouse.migrations)
         sys.stderr.write('%s: error: %s\n'
                          % (command_name('playhouse.migrations', 'orm-migrate'), exc))
+        return 2
+    except _Stop as exc:
+        sys.stderr.write('error: %s\n' % (exc,))
         return 2
     finally:
         if args.verbose:
@@ -616,7 +624,7 @@ def _command(args: argparse.Namespace) -> int:
     spec, command, rest = _split_words(args.words)
     names, required = _COMMANDS[command]
     if len(rest) > len(names) or len(rest) < required:
-        raise _Stop('usage: %s %s' % (command, ' '.join(
+        raise _Usage('usage: %s %s' % (command, ' '.join(
             n.upper() if i < required else '[%s]' % n.upper() for i, n in enumerate(names))))
     given = dict(zip(names, rest))
     config = _read_config(args.config)
@@ -644,7 +652,7 @@ def _command(args: argparse.Namespace) -> int:
         create_file = spec is not None
         spec = spec or config.get('database')
     if not spec:
-        raise _Stop('no database given: name it first (orm-migrate DATABASE %s), with '
+        raise _Usage('no database given: name it first (orm-migrate DATABASE %s), with '
                     '--database, in $ORM_DATABASE or as "database = ..." in %s'
                     % (command, _DOTFILE))
     database, opened = _open(spec, create_file)

@@ -84,7 +84,7 @@ def test_mysql_urls_name_the_password_passwd():
 @pytest.mark.parametrize('url', ['postgresql://app', 'postgres://h:5432', 'postgres:///',
                                  'crdb://root@h:26257', 'mysql://app'])
 def test_a_url_without_a_database_name_is_refused(url):
-    with pytest.raises(ValueError, match='names no database'):
+    with pytest.raises(ValueError, match='has no database name'):
         connect(url)
     assert connect('postgresql://h', database='app').database == 'app'
 

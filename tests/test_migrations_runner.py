@@ -488,7 +488,13 @@ def test_cli_database_spec_forms(tmp_path, monkeypatch, capsys):
     code, out, err = run_cli('sqlite://cli.db', 'status')
     assert code == 2 and 'cannot connect to "sqlite://cli.db"' in err
     code, out, err = run_cli('postgres://clidb', 'status')
-    assert code == 2 and 'names no database' in err and 'after the host' in err
+    assert code == 2 and 'has no database name' in err and 'after the host' in err
+    assert 'postgres:///clidb' in err
+    # a failure of the work is reported as 'error: ...'; a command line that cannot
+    # run as typed names the command first, as argparse does
+    assert err.startswith('error: ')
+    code, out, err = run_cli('status', 'extra', 'words', 'here')
+    assert code == 2 and err.splitlines()[-1].startswith('orm-migrate: error: ')
     code, out, err = run_cli('sqlitex:///cli.db', 'status')
     assert code == 2 and 'Unrecognized' in err
     code, out, err = run_cli('sqlite:///missing/dir/cli.db', 'status')

@@ -141,6 +141,33 @@ def test_pg_commit_of_aborted_transaction_raises(pg_db):
     assert not pg_db.in_transaction()
 
 
+def test_block_whose_only_statement_failed_ends_quietly(tdb):
+    """Nothing succeeded inside the block, so nothing is lost when PostgreSQL turns its
+    COMMIT into a rollback: the block ends without an error, on every engine."""
+    add(tdb, 1)
+    with tdb.atomic():
+        with pytest.raises(IntegrityError):
+            add(tdb, 1)
+    assert keys(tdb) == [1]
+    assert not tdb.in_transaction()
+    with tdb.atomic():                   # the connection is ready for more work
+        add(tdb, 2)
+    assert keys(tdb) == [1, 2]
+
+
+def test_pg_read_then_failure_in_block_still_raises(pg_db):
+    # a successful statement before the failure counts as work, even a read: orm
+    # cannot tell what the application concluded from it
+    setup_table(pg_db)
+    add(pg_db, 1)
+    with pytest.raises(InternalError):
+        with pg_db.atomic():
+            keys(pg_db)
+            with pytest.raises(IntegrityError):
+                add(pg_db, 1)
+    assert not pg_db.in_transaction()
+
+
 def test_atomic_decorator(tdb):
     @tdb.atomic()
     def good(k):
