@@ -131,9 +131,10 @@ def test_generated_module_queries_writes_and_recreates(shop, tmp_path):
     assert field_names(source, 'Orders') == ['customer', 'note', 'placed', 'total']
     assert field_names(source, 'LineItem') == ['order', 'qty', 'sku']
     # foreign keys: no index=False, indexed column or not
-    assert "customer = ForeignKeyField(Customer, column_name='customer_id')" in source
-    assert ("order = ForeignKeyField(Orders, column_name='order_id', on_delete='CASCADE')"
-            in source)
+    assert ("customer = ForeignKeyField(column_name='customer_id', field='id', "
+            "model=Customer)") in source
+    assert ("order = ForeignKeyField(column_name='order_id', field='id', model=Orders, "
+            "on_delete='CASCADE')") in source
     assert 'index=False' not in source
 
     models = import_source(source, tmp_path / 'shop_models.py', 'shop_models_%s' % (
