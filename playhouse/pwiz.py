@@ -59,7 +59,8 @@ def print_header(cmdline: str, introspector: Introspector) -> None:
 
 def main(argv: Optional[list] = None) -> int:
     """``python -m playhouse.pwiz``: ``orm-pwiz``'s options, models importing peewee."""
-    return run_command(argv, command_name('playhouse.pwiz', 'pwiz'), MODULE)
+    prog = command_name('playhouse.pwiz', 'python -m playhouse.pwiz')
+    return run_command(argv, prog, MODULE)
 
 
 if __name__ == '__main__':
