@@ -5,8 +5,13 @@ SQLite (the embedded default), PostgreSQL, and CockroachDB through
 """
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sqlite3
 import sys
+import types
 from typing import Any
 
 from .exceptions import (DatabaseError, DataError, DoesNotExist, ExceptionWrapper,
@@ -82,11 +87,41 @@ __sqlite_version__ = sqlite3.sqlite_version_info
 FIELD = attrdict(Dialect.field_types)
 
 
+class _ModuleAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """An import hook: ``import <name>`` gives the module ``target``, imported only then
+    (``import pwiz`` -> ``playhouse.pwiz``). The module keeps its own name and spec."""
+
+    def __init__(self, name: str, target: str) -> None:
+        self.name = name
+        self.target = target
+        self._spec: Any = None
+
+    def find_spec(self, fullname: str, path: Any = None,
+                  target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = importlib.import_module(self.target)
+        self._spec = module.__spec__
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        # already run as ``target``; the import system has put the alias's spec on it
+        module.__spec__ = self._spec
+
+
 def install_as_peewee() -> None:
     """Stand in for peewee in this process: after it, ``import peewee`` gives this module,
-    and every statement is logged on the ``peewee`` logger (where applications written
-    for peewee look for it) instead of the ``orm`` logger."""
+    ``import pwiz`` gives ``playhouse.pwiz`` (peewee's model generator, on orm), and
+    every statement is logged on the ``peewee`` logger (where applications written for
+    peewee look for it) instead of the ``orm`` logger. A ``pwiz`` imported before the
+    call stays what it was."""
     sys.modules['peewee'] = sys.modules[__name__]
+    if not any(isinstance(finder, _ModuleAlias) and finder.name == 'pwiz'
+               for finder in sys.meta_path):
+        sys.meta_path.insert(0, _ModuleAlias('pwiz', 'playhouse.pwiz'))
     use_query_logger('peewee')
 
 

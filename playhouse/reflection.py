@@ -23,6 +23,7 @@ import getpass
 import keyword
 import os
 import re
+import shlex
 import sys
 from collections import namedtuple
 from typing import Any, Iterable, List, Optional, Tuple
@@ -33,6 +34,7 @@ from orm import (SQL, AutoField, BareField, BigAutoField, BigIntegerField, BlobF
                  FloatField, ForeignKeyField, IntegerField, JSONField, Model,
                  SmallIntegerField, TextField, TimeField, UUIDField)
 from orm import Context, PostgresqlDatabase, SqliteDatabase
+from orm import __version__ as orm_version
 
 from playhouse._cli import command_name
 from playhouse.cockroachdb import CockroachDatabase
@@ -61,7 +63,9 @@ def _source_of(value: Any) -> str:
 
 
 def _identifier(name: str) -> str:
-    name = re.sub(r'\W+', '_', name).strip('_') or 'field'
+    """``name`` as a Python identifier: each run of other characters becomes one ``_``
+    (``'w/-nug!'`` -> ``'w_nug_'``); underscores already there are kept."""
+    name = re.sub(r'\W+', '_', name) or 'field'
     if name[0].isdigit():
         name = '_' + name
     return name
@@ -150,6 +154,7 @@ class Column:
         if fk:
             model = self.rel_model if self.rel_model != 'self' else repr('self')
             out.append(('model', self.rel_model, model))
+            # ``field`` is always written, the primary key included, as pwiz writes it
             for name, value in (('field', self.to_field), ('backref', self.related_name),
                                 ('on_delete', self.on_delete), ('on_update', self.on_update)):
                 if value:
@@ -176,10 +181,10 @@ class Column:
         return {name: source for name, _, source in self._declaration(for_source=True)}
 
     def get_field(self) -> str:
-        """``name = FieldClass(...)`` source for this column."""
+        """``name = FieldClass(...)`` source for this column, the keyword arguments in
+        alphabetical order (a foreign key's ``model`` among them)."""
         params = self.get_field_parameters()
-        leading = [params.pop('model')] if self.is_foreign_key() else []
-        call = ', '.join(leading + ['%s=%s' % pair for pair in sorted(params.items())])
+        call = ', '.join('%s=%s' % pair for pair in sorted(params.items()))
         cls = 'ForeignKeyField' if self.is_foreign_key() else self.field_class.__name__
         return '%s = %s(%s)' % (self.name, cls, call)
 
@@ -503,6 +508,9 @@ class MySQLMetadata(Metadata):
         return types, extras, autos
 
 
+#: the ``WHERE`` of a partial index, after its column list
+_PARTIAL_INDEX = re.compile(r'\)\s*WHERE\s', re.I)
+
 _DatabaseMetadata = namedtuple('_DatabaseMetadata', (
     'columns', 'primary_keys', 'foreign_keys', 'model_names', 'indexes'))
 
@@ -511,17 +519,32 @@ class DatabaseMetadata(_DatabaseMetadata):
     """What :meth:`Introspector.introspect` found: per-table dicts of columns, primary
     keys, foreign keys, model names and indexes."""
 
+    def _handled(self, table: str, index: Any) -> bool:
+        """Whether a field or ``Meta.indexes`` can declare ``index``: it covers plain
+        columns of the table, and the whole table (no ``WHERE``)."""
+        columns = list(index.columns or [])
+        if not columns or any(c is None or c not in self.columns[table] for c in columns):
+            return False     # an index on expressions
+        return not _PARTIAL_INDEX.search(getattr(index, 'sql', None) or '')
+
     def _usable(self, table: str) -> list:
         pk = list(self.primary_keys.get(table) or [])
         out = []
         for index in self.indexes.get(table, []):
-            columns = list(index.columns or [])
-            if not columns or any(c is None or c not in self.columns[table] for c in columns):
-                continue     # an index on expressions
-            if index.unique and columns == pk:
+            if not self._handled(table, index):
+                continue
+            if index.unique and list(index.columns) == pk:
                 continue     # the primary key's own index
             out.append(index)
         return out
+
+    def unhandled_indexes(self, table: str) -> list:
+        """The indexes of ``table`` that generated models leave out, because a model
+        cannot declare them: partial indexes (``... WHERE ...``) and indexes on
+        expressions (``LOWER(name)``). Each is the engine's index description, with
+        ``name`` and ``sql``, to be created by hand (or by a migration) if needed."""
+        return [index for index in self.indexes.get(table, [])
+                if not self._handled(table, index)]
 
     def multi_column_indexes(self, table: str) -> list:
         """``[((columns...), unique), ...]`` for indexes on more than one column."""
@@ -600,12 +623,12 @@ class Introspector:
 
     # -- naming ------------------------------------------------------------------------------
     def make_model_name(self, table: str, snake_case: bool = True) -> str:
-        """``blog_posts`` -> ``BlogPosts``."""
+        """``blog_posts`` -> ``BlogPosts``; ``blogPosts`` -> ``BlogPosts``, or with
+        ``snake_case=False`` (pwiz's legacy naming) ``Blogposts``."""
         words = re.sub(r'[^\w]+', '_', table)
-        if snake_case:
-            name = ''.join(part[:1].upper() + part[1:] for part in words.split('_') if part)
-        else:
-            name = words
+        if not snake_case:
+            words = words.lower()
+        name = ''.join(part[:1].upper() + part[1:] for part in words.split('_') if part)
         name = name or 'Table'
         if not (name[0].isalpha() or name[0] == '_'):
             name = 'T' + name
@@ -613,12 +636,14 @@ class Introspector:
 
     def make_column_name(self, column: str, is_foreign_key: bool = False,
                          snake_case: bool = True) -> str:
-        """``UserID`` -> ``user_id``; a foreign key ``user_id`` -> ``user``."""
+        """``camelCase`` -> ``camel_case``; a foreign key ``user_id`` -> ``user``. With
+        ``snake_case=False`` (pwiz's legacy naming) the name is only lower-cased:
+        ``camelCase`` -> ``camelcase``."""
         name = column.strip()
         if snake_case:
             name = re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)
-            name = re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', name).lower()
-        name = _identifier(name)
+            name = re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', name)
+        name = _identifier(name.lower())
         if is_foreign_key:
             if name.lower().endswith('_id') and len(name) > 3:
                 name = name[:-3]
@@ -677,10 +702,7 @@ class Introspector:
             actions = self.metadata.get_foreign_key_actions(table, self.schema) \
                 if fk_columns else {}
             single = metadata.column_indexes(table)
-            # how many foreign keys go from this table to each other table
-            per_dest: dict = {}
-            for fk in foreign_keys[table]:
-                per_dest[fk.dest_table] = per_dest.get(fk.dest_table, 0) + 1
+            keys_seen: set = set()    # tables a foreign key of this table points to
             taken: set = set()
             for column_name, column in table_columns.items():
                 column.table = table
@@ -706,22 +728,24 @@ class Introspector:
                     fk = fk_columns[column_name]
                     dest_columns = columns.get(fk.dest_table, {})
                     dest = dest_columns.get(fk.dest_column)
+                    # the first key to a table keeps the default backref
+                    # (<model>_set); each further key to the same table would clash
+                    # with it, so it is named after the target table and the field
                     related_name = None
-                    if per_dest[fk.dest_table] > 1 or fk.dest_table == table:
+                    if fk.dest_table in keys_seen:
                         related_name = '%s_%s_set' % (self.make_column_name(
-                            table, False, snake_case), attr)
+                            fk.dest_table, False, snake_case), attr)
+                    keys_seen.add(fk.dest_table)
                     column.set_foreign_key(fk, model_names, dest, related_name)
                     column.on_delete, column.on_update = actions.get(column_name,
                                                                      (None, None))
-                    if dest is not None and dest.is_primary_key():
-                        column.to_field = None    # the default: the primary key
                     column.extra_parameters.pop('max_length', None)
-        # dest columns' attribute names are known now: name non-pk targets by attribute
+        # the target columns' attribute names are known now: ``field`` names them
         for table in tables:
             for fk in foreign_keys[table]:
                 column = columns[table][fk.column]
                 dest = columns.get(fk.dest_table, {}).get(fk.dest_column)
-                if dest is not None and not dest.is_primary_key():
+                if dest is not None:
                     column.to_field = dest.name
         return metadata
 
@@ -818,7 +842,7 @@ class Introspector:
                 multi = metadata.multi_column_indexes(table)
                 if multi:
                     meta_attrs['indexes'] = [
-                        (tuple(columns[c].name for c in cols), unique) for cols, unique in multi]
+                        ([columns[c].name for c in cols], unique) for cols, unique in multi]
                 attrs['Meta'] = type('Meta', (), meta_attrs)
                 attrs['__module__'] = __name__
                 models[table] = type(metadata.model_names[table], (BaseModel,), attrs)
@@ -860,21 +884,51 @@ def _database_source(introspector: Introspector) -> str:
     return 'database = %s(%s)' % (db_class, ', '.join(args))
 
 
+#: what the printed module declares for columns of unknown types: like pwiz, a
+#: stand-in that takes any arguments and maps nothing (the column is left out)
+_UNKNOWN_FIELD_SOURCE = ['class UnknownField(object):',
+                         '    def __init__(self, *_, **__): pass']
+
+
+def generate_header(introspector: Introspector, command: str = 'orm-pwiz',
+                    module: str = 'orm', when: Optional[datetime.datetime] = None) -> str:
+    """The comment that ``-i`` puts first: the command that printed the module, when
+    (``when``, or now), from which database, and the version of ``module`` (orm's
+    version either way)::
+
+        # Code generated by:
+        # orm-pwiz -i app.db
+        # Date: March 05, 2026 09:30AM
+        # Database: app.db
+        # orm version: 0.1.0
+    """
+    label = 'Peewee' if module == 'peewee' else module
+    return '\n'.join([
+        '# Code generated by:',
+        '# %s' % command,
+        '# Date: %s' % (when or datetime.datetime.now()).strftime('%B %d, %Y %I:%M%p'),
+        '# Database: %s' % introspector.get_database_name(),
+        '# %s version: %s' % (label, orm_version),
+    ]) + '\n'
+
+
 def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] = None,
                     preserve_order: bool = False, include_views: bool = False,
                     ignore_unknown: bool = False, snake_case: bool = True,
-                    info: bool = False, literal_column_names: bool = False) -> str:
-    """Python source declaring a model per table of the introspected database."""
+                    info: bool = False, literal_column_names: bool = False,
+                    module: str = 'orm') -> str:
+    """Python source declaring a model per table of the introspected database, laid out
+    as pwiz lays it out. ``module`` is the name the source imports (``orm``, or
+    ``peewee`` for an application that runs on orm through ``install_as_peewee()``);
+    ``info`` starts it with :func:`generate_header`."""
     metadata = introspector.introspect(table_names=tables, include_views=include_views,
                                        snake_case=snake_case,
                                        literal_column_names=literal_column_names)
     order, deferred = introspector._model_order(metadata)
     lines: list = []
     if info:
-        lines.append('# Generated by playhouse.reflection on %s from %s %r.' % (
-            datetime.datetime.now().strftime('%Y-%m-%d %H:%M'),
-            introspector.get_database_class().__name__, introspector.get_database_name()))
-    lines.append('from orm import *')
+        lines.append(generate_header(introspector, module=module))
+    lines.append('from %s import *' % module)
     extra = introspector.get_additional_imports()
     if extra:
         lines.append(extra.rstrip('\n'))
@@ -882,12 +936,9 @@ def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] 
            for cols in metadata.columns.values() for c in cols.values()):
         lines.append('from playhouse.postgres_ext import ArrayField')
     lines.extend(['', _database_source(introspector), ''])
-    uses_unknown = any(c.field_class is UnknownField
-                       for cols in metadata.columns.values() for c in cols.values())
-    if uses_unknown and not ignore_unknown:
-        lines.extend(['', 'class UnknownField(BareField):',
-                      '    """A column of a type orm does not map."""', ''])
-    lines.extend(['', 'class BaseModel(Model):', '    class Meta:',
+    if not ignore_unknown:
+        lines.extend(_UNKNOWN_FIELD_SOURCE + [''])
+    lines.extend(['class BaseModel(Model):', '    class Meta:',
                   '        database = database'])
     if introspector.schema:
         lines.append('        schema = %r' % introspector.schema)
@@ -895,8 +946,8 @@ def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] 
     for table in order:
         columns = metadata.columns[table]
         model_name = metadata.model_names[table]
-        lines.extend(['', 'class %s(BaseModel):' % model_name])
-        # pwiz lists fields by name; -o (preserve_order) keeps the table's column order
+        lines.append('class %s(BaseModel):' % model_name)
+        # fields by attribute name; preserve_order (-o) keeps the table's column order
         column_list = list(columns.values())
         if not preserve_order:
             column_list.sort(key=lambda c: c.name)
@@ -904,9 +955,11 @@ def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] 
         body = 0
         for column in column_list:
             if column.field_class is UnknownField and ignore_unknown:
+                lines.append('    # %s - %s' % (column.name, column.raw_column_type))
+                body += 1
                 continue
-            if column.field_class in (AutoField, BigAutoField) and column.name == 'id' \
-                    and column.column_name == 'id' and column.field_class is AutoField:
+            if column.field_class is AutoField and column.name == 'id' \
+                    and column.column_name == 'id':
                 continue       # the implicit primary key
             if (table, column.column_name) in deferred:
                 params = column.get_field_parameters()
@@ -930,10 +983,10 @@ def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] 
         multi = metadata.multi_column_indexes(table)
         if multi:
             meta_lines.append('        indexes = (')
-            for cols, unique in multi:
-                names = ', '.join(repr(columns[c].name) for c in cols)
+            named = sorted(([columns[c].name for c in cols], unique) for cols, unique in multi)
+            for names, unique in named:
                 meta_lines.append('            ((%s%s), %s),' % (
-                    names, ',' if len(cols) == 1 else '', unique))
+                    ', '.join(map(repr, names)), ',' if len(names) == 1 else '', unique))
             meta_lines.append('        )')
         if body:
             lines.append('')
@@ -946,9 +999,10 @@ def generate_source(introspector: Introspector, tables: Optional[Iterable[str]] 
 def print_models(introspector: Introspector, tables: Optional[Iterable[str]] = None,
                  preserve_order: bool = False, include_views: bool = False,
                  ignore_unknown: bool = False, snake_case: bool = True,
-                 info: bool = False) -> None:
+                 info: bool = False, module: str = 'orm') -> None:
+    """Print :func:`generate_source` to standard output."""
     sys.stdout.write(generate_source(introspector, tables, preserve_order, include_views,
-                                     ignore_unknown, snake_case, info))
+                                     ignore_unknown, snake_case, info, module=module))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1045,9 +1099,9 @@ def connect_database(database: str, engine: Optional[str] = None, **kwargs: Any)
     return CockroachDatabase(database, **kwargs)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=command_name('playhouse.reflection', 'orm-pwiz'),
+        prog=prog,
         description='Print orm model classes for the tables of a live database.',
         epilog='examples:  %(prog)s app.db   |   %(prog)s -e postgresql -H localhost '
                '-u postgres my_app   |   %(prog)s postgresql://postgres@localhost/my_app')
@@ -1069,12 +1123,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('-I', '--ignore-unknown', action='store_true',
                         help='leave out columns of types orm does not map')
     parser.add_argument('-L', '--legacy-naming', action='store_true',
-                        help='do not turn names into snake_case / CamelCase')
+                        help="pwiz's legacy naming: names only lower-cased (model "
+                             "names capitalised), camelCase not split into words")
     return parser
 
 
-def main(argv: Optional[list] = None) -> int:
-    args = _parser().parse_args(argv)
+def run_command(argv: Optional[list], prog: str, module: str = 'orm') -> int:
+    """The model generator's command line, called ``prog`` in its help and header;
+    the printed source imports ``module``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(prog).parse_args(argv)
     password = getpass.getpass() if args.password else None
     try:
         database = connect_database(args.database, args.engine, host=args.host,
@@ -1091,12 +1149,20 @@ def main(argv: Optional[list] = None) -> int:
     try:
         introspector = Introspector.from_database(database, schema=args.schema)
         tables = [t.strip() for t in args.tables.split(',')] if args.tables else None
+        if args.info:
+            sys.stdout.write(generate_header(introspector, ' '.join([prog, shlex.join(argv)]),
+                                             module) + '\n')
         print_models(introspector, tables=tables, preserve_order=args.preserve_order,
                      include_views=args.views, ignore_unknown=args.ignore_unknown,
-                     snake_case=not args.legacy_naming, info=args.info)
+                     snake_case=not args.legacy_naming, module=module)
     finally:
         database.close()
     return 0
+
+
+def main(argv: Optional[list] = None) -> int:
+    """``orm-pwiz`` / ``python -m playhouse.reflection``: models that import ``orm``."""
+    return run_command(argv, command_name('playhouse.reflection', 'orm-pwiz'))
 
 
 if __name__ == '__main__':

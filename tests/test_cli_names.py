@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from playhouse import migrations, reflection
+from playhouse import migrations, pwiz, reflection
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -73,3 +73,20 @@ def test_main_called_from_python_uses_the_script_name(script, module, main):
             status = exit_.code
     assert status in (0, None)
     assert out.getvalue().startswith('usage: %s ' % script)
+
+
+def test_playhouse_pwiz_names_itself_as_a_module():
+    """``python -m playhouse.pwiz`` has no console script: it is named as the module
+    both when started that way and when its main() is called from Python."""
+    result = _run([sys.executable, '-m', 'playhouse.pwiz', '--help'])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('usage: python -m playhouse.pwiz ')
+    result = _run([sys.executable, '-m', 'playhouse.pwiz'])
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith('python -m playhouse.pwiz: error: ')
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        with pytest.raises(SystemExit) as exit_:
+            pwiz.main(['--help'])
+    assert exit_.value.code == 0
+    assert out.getvalue().startswith('usage: python -m playhouse.pwiz ')
