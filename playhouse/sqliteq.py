@@ -82,10 +82,12 @@ class AsyncCursor:
 
     Reading anything from it (rows, ``lastrowid``, ``rowcount``, ``description``)
     waits until the writer has run the statement, at most ``timeout`` seconds
-    (:class:`ResultTimeout`), and raises the statement's error if it failed.
+    (:class:`ResultTimeout`), and raises the statement's error if it failed.  An error
+    that nobody read is logged (on the ``orm.sqliteq`` logger, at ERROR level)
+    when the cursor is discarded, so a failed write never passes unseen.
     """
 
-    __slots__ = ('sql', 'params', 'timeout', '_event', '_outcome', '_error')
+    __slots__ = ('sql', 'params', 'timeout', '_event', '_outcome', '_error', '_reported')
 
     def __init__(self, event: Any, sql: str, params: Any, timeout: Optional[float]) -> None:
         self._event = event
@@ -94,6 +96,13 @@ class AsyncCursor:
         self.timeout = timeout
         self._outcome: Optional[_Outcome] = None
         self._error: Optional[BaseException] = None
+        self._reported = False
+
+    def __del__(self) -> None:
+        if self._error is not None and not self._reported:
+            logger.error('a write run by the queue writer failed and its cursor was never '
+                         'read: %r: %s: %s', self.sql, type(self._error).__name__,
+                         self._error)
 
     def set_result(self, cursor: Any, exc: Optional[BaseException] = None) -> 'AsyncCursor':
         """Store the outcome (called by the writer) and wake the waiting thread."""
@@ -114,6 +123,7 @@ class AsyncCursor:
                 raise ResultTimeout('no result from the writer thread after %s seconds'
                                     % limit)
         if self._error is not None:
+            self._reported = True
             raise self._error
         assert self._outcome is not None
         return self._outcome
@@ -121,6 +131,15 @@ class AsyncCursor:
     def wait(self, timeout: Optional[float] = None) -> 'AsyncCursor':
         """Wait for the statement to run; raise its error if it failed."""
         self._settled(timeout)
+        return self
+
+    def _finished(self) -> 'AsyncCursor':
+        """Wait for the statement to run, keeping a failure for whoever reads the
+        cursor (:class:`ResultTimeout` is raised at once)."""
+        if self._outcome is None and self._error is None and \
+                not self._event.wait(timeout=self.timeout):
+            raise ResultTimeout('no result from the writer thread after %s seconds'
+                                % self.timeout)
         return self
 
     def __iter__(self) -> Iterator[tuple]:
@@ -242,6 +261,7 @@ class Writer:
                         'The writer is paused: call unpause() before writing.'))
                 else:
                     self.execute(item)
+                item = None     # the waiting thread now holds the only reference
         finally:
             self.database._close_writer_connection()
             self._drain()
@@ -407,7 +427,12 @@ class SqliteQueueDatabase(SqliteExtDatabase):
         return False
 
     def execute_sql(self, sql: str, params: Any = None, commit: Any = None) -> Any:
-        """Run a read now; queue a write for the writer and wait for its result."""
+        """Run a read now; queue a write for the writer and wait until it has run.
+
+        A write returns its :class:`AsyncCursor` once the writer has run it, so the
+        calling thread sees its own write at once; if the write failed, reading the
+        cursor raises the error (an error nobody reads is logged).  Statements orm
+        builds (:meth:`execute`, model methods) raise it at once."""
         if self._is_read(sql) or threading.current_thread() is self._writer_thread:
             return super().execute_sql(sql, params)
         cursor = AsyncCursor(self._thread_helper.event(), sql, params, self._results_timeout)
@@ -416,7 +441,14 @@ class SqliteQueueDatabase(SqliteExtDatabase):
                 raise ShutdownException('The writer is stopped: call start() before '
                                         'writing.')
             self._write_queue.put(cursor)
-        return cursor.wait()
+        return cursor._finished()
+
+    def execute(self, query: Any, commit: Any = None, **context_options: Any) -> Any:
+        """Run a query orm built; a failed write raises here (DDL included)."""
+        cursor = super().execute(query, **context_options)
+        if isinstance(cursor, AsyncCursor):
+            cursor.wait()
+        return cursor
 
     # -- transactions are not available ------------------------------------------------------
     def _no_transactions(self, *args: Any, **kwargs: Any) -> Any:

@@ -1,6 +1,8 @@
 """playhouse.sqliteq: one writer thread serialising the writes of many threads."""
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 import time
 
@@ -87,8 +89,14 @@ def test_write_results_and_errors_reach_the_caller(qdb):
     assert Item.delete().where(Item.thread == 2).execute() == 3
     with pytest.raises(IntegrityError):
         Item.create(thread=1, n=1)
+    # raw SQL: the cursor comes back once the writer has run it, and reading it
+    # raises the write's error (peewee's AsyncCursor)
+    failed = qdb.execute_sql('INSERT INTO missing VALUES (1)')
     with pytest.raises(OperationalError, match='no such table'):
-        qdb.execute_sql('INSERT INTO missing VALUES (1)')
+        failed.fetchone()
+    # statements orm builds raise at once, DDL included
+    with pytest.raises(OperationalError, match='already exists'):
+        qdb.create_tables([Item], safe=False)
     cursor = qdb.execute_sql("INSERT INTO item (thread, n, note) VALUES (?, ?, ''), "
                              "(?, ?, '')", (5, 1, 5, 2))
     assert isinstance(cursor, AsyncCursor)
@@ -110,7 +118,7 @@ def test_reads_do_not_go_through_the_queue(qdb):
         assert qdb.pragma('journal_mode') == 'wal'
         # a leading space sends a SELECT to the (paused) writer instead
         with pytest.raises(WriterPaused):
-            qdb.execute_sql(' SELECT 1')
+            qdb.execute_sql(' SELECT 1').fetchall()
     finally:
         qdb.unpause()
     assert qdb.execute_sql(' SELECT 2').fetchall() == [(2,)]
@@ -299,3 +307,18 @@ def test_bounded_queue_with_failing_writes_loses_nothing(tmp_path):
     finally:
         db.stop()
         db.close()
+
+
+def test_a_failed_write_nobody_reads_is_logged(qdb, caplog):
+    caplog.set_level(logging.ERROR, logger='orm.sqliteq')
+    qdb.execute_sql('UPDATE missing SET x = 1')        # the cursor is dropped unread
+    gc.collect()
+    assert any('never read' in r.getMessage() and 'no such table: missing' in r.getMessage()
+               for r in caplog.records)
+    caplog.clear()
+    cursor = qdb.execute_sql('UPDATE missing SET x = 2')
+    with pytest.raises(OperationalError):
+        cursor.rowcount
+    del cursor
+    gc.collect()
+    assert not caplog.records                       # read, so not reported twice
