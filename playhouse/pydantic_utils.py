@@ -128,20 +128,24 @@ def _names_of(selection: Selection, argument: str) -> Optional[set]:
         items: Iterable[Any] = [selection]
     else:
         items = selection
-    names = set()
+    names: set = set()
     for item in items:
-        if isinstance(item, str):
-            names.add(item)
-        elif isinstance(item, BackrefAccessor):
-            names.add(item.field.backref)
-        elif isinstance(item, Field):
-            names.add(item.name)
-            if isinstance(item, ForeignKeyField):
-                names.add(item.column_name)
-        else:
-            raise ValueError('%s= takes field names, fields or back-references, not %r'
-                             % (argument, item))
+        names.update(_reference_names(item, argument))
     return names
+
+
+def _reference_names(item: Any, argument: str) -> Tuple[str, ...]:
+    """The names one entry of ``exclude=`` / ``include=`` stands for."""
+    if isinstance(item, str):
+        return (item,)
+    if isinstance(item, BackrefAccessor):
+        return (item.field.backref,)
+    if isinstance(item, ForeignKeyField):      # plain keys appear under the column name
+        return (item.name, item.column_name)
+    if isinstance(item, Field):
+        return (item.name,)
+    raise ValueError('%s= takes field names, fields or back-references, not %r'
+                     % (argument, item))
 
 
 def _matches(names: Optional[set], field: Field) -> bool:
@@ -178,22 +182,23 @@ def _relationships(model_cls: type, relationships: Optional[dict]
     return keys, backrefs
 
 
+def _default_options(field: Field) -> Dict[str, Any]:
+    """How the column's default reads in pydantic: a value, a factory, or nothing."""
+    value = field.default
+    if isinstance(value, Node):     # SQL computed by the database: not ours to fill in
+        value = None
+    if value is None:
+        return {'default': None} if field.null else {}
+    return {'default_factory' if callable_(value) else 'default': value}
+
+
 def _field_spec(field: Field, annotation: Any, pairs: List[Tuple[Any, Any]]
                 ) -> Tuple[Any, Any]:
     """(annotation, pydantic FieldInfo) for one column."""
-    options: Dict[str, Any] = {'title': field.verbose_name or None,
-                               'description': _description(field, pairs)}
-    default = field.default
-    if field.null:
-        annotation = Optional[annotation]
-    if default is not None and not isinstance(default, Node):
-        if callable_(default):
-            options['default_factory'] = default
-        else:
-            options['default'] = default
-    elif field.null:
-        options['default'] = None
-    return annotation, PydanticField(**options)
+    info = PydanticField(title=field.verbose_name or None,
+                         description=_description(field, pairs),
+                         **_default_options(field))
+    return (Optional[annotation] if field.null else annotation), info
 
 
 def to_pydantic(model_cls: type, exclude: Selection = None, include: Selection = None,
