@@ -31,7 +31,7 @@ from orm import (AutoField, BackrefAccessor, BigAutoField, Field, ForeignKeyFiel
 try:
     from pydantic import BaseModel, BeforeValidator, ConfigDict
     from pydantic import Field as PydanticField
-except ImportError as exc:  # pragma: no cover - exercised only without pydantic
+except ImportError as exc:
     raise ImportError('playhouse.pydantic_utils needs pydantic 2: '
                       'pip install "orm[pydantic]" (or pip install "pydantic>=2")') from exc
 

@@ -382,3 +382,17 @@ def test_postgres_types(pg_db: Any) -> None:
     data = Schema.model_validate(Event.get()).model_dump()
     assert data == {'payload': {'tags': ['a', 'b']}, 'length': datetime.timedelta(hours=2),
                     'at': at}
+
+
+def test_import_without_pydantic_says_what_to_install() -> None:
+    import os
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parent.parent
+    code = 'import sys; sys.modules["pydantic"] = None\nimport playhouse.pydantic_utils\n'
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(root)), timeout=120)
+    assert result.returncode != 0
+    assert 'ImportError' in result.stderr
+    assert 'pip install "orm[pydantic]"' in result.stderr
