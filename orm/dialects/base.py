@@ -13,12 +13,12 @@ import uuid
 from typing import Any, Callable
 
 from .. import seam
-from ..exceptions import NotSupportedError
+from ..exceptions import DataError, NotSupportedError
 from ..sql.context import Context
 from ..sql.nodes import EXCLUDED, SQL, CommaNodeList, Entity, Node, NodeList, fn
 from ..sql.queries import _assignments
 
-__all__ = ['Dialect', 'GenericDialect', 'UnsupportedFeature']
+__all__ = ['Dialect', 'GenericDialect', 'UnsupportedFeature', 'NaNParameter']
 
 
 class UnsupportedFeature(NotSupportedError, ValueError):
@@ -275,6 +275,26 @@ def _column_name(column: Any) -> str:
     return getattr(column, 'column_name', None) or column.name
 
 
+class NaNParameter(float):
+    """A NaN written to a float column, as a number field hands it on: still a float
+    (PostgreSQL stores it as NaN), marked with its column so that an engine that cannot
+    keep it refuses it by name.  SQLite binds NaN as NULL, so it would read back as
+    ``None``, or fail on a ``NOT NULL`` column with a misleading ``IntegrityError``."""
+
+    __slots__ = ('column',)
+
+    def __new__(cls, column: Any) -> 'NaNParameter':
+        self = super().__new__(cls, 'nan')
+        self.column = column
+        return self
+
+
+def _refuse_nan(value: NaNParameter) -> Any:
+    raise DataError('%s: SQLite cannot store NaN (it keeps NULL in its place, so the '
+                    'value would read back as None); store None, or another value, '
+                    'instead' % (value.column,))
+
+
 def _adapt_for_sqlite(value: Any) -> Any:
     adapter = _SQLITE_ADAPTERS.get(type(value))
     return adapter(value) if adapter is not None else value
@@ -288,6 +308,7 @@ _SQLITE_ADAPTERS: dict[type, Callable] = {
     datetime.time: lambda t: t.isoformat(),
     bytearray: bytes,
     memoryview: bytes,
+    NaNParameter: _refuse_nan,
 }
 
 
