@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
+import hashlib
 import uuid
 from typing import Any, Callable
 
@@ -64,6 +65,9 @@ class Dialect:
     truncate_table = False
     commit_select = False
     default_values_sql = 'DEFAULT VALUES'
+    #: the longest identifier the engine keeps, in bytes of UTF-8 (PostgreSQL cuts a
+    #: longer one there, so two long names can end up one); None: names are kept whole
+    max_identifier_bytes: int | None = None
 
     #: operator spellings that differ from the generic ones
     operations: dict[str, str] = {}
@@ -127,6 +131,21 @@ class Dialect:
         return name
 
     # -- identifiers and literals ----------------------------------------------------------
+    def fit_generated_name(self, name: str) -> str:
+        """A name orm makes up (of an index, a constraint, a sequence) as this engine gets
+        it: unchanged when it fits ``max_identifier_bytes``; else its longest start that
+        fits with room for ``_`` and 8 hex digits of a SHA-256 of the whole name, cut
+        between characters, so that two long names stay two names."""
+        limit = self.max_identifier_bytes
+        if limit is None:
+            return name
+        encoded = name.encode('utf-8')
+        if len(encoded) <= limit:
+            return name
+        digest = hashlib.sha256(encoded).hexdigest()[:8]
+        head = encoded[:limit - len(digest) - 1].decode('utf-8', 'ignore')
+        return '%s_%s' % (head, digest)
+
     def quote_identifier(self, name: str) -> str:
         try:
             return self._quote_cache[name]
