@@ -32,6 +32,7 @@ from typing import Any, Callable, ContextManager, Iterable, Iterator, Optional, 
 from .dialects.base import Dialect
 from .exceptions import (
     DataError,
+    ImproperlyConfigured,
     InterfaceError,
     NotSupportedError,
     OperationalError,
@@ -471,6 +472,11 @@ class Database:
         """Name the database (``None`` defers it again) and add driver connection
         arguments; the calling thread's open connection, made for the old settings, is
         closed first."""
+        if 'transaction_mode' in kwargs:      # SqliteDatabase.init() takes it
+            raise ImproperlyConfigured(
+                'transaction_mode is an option of SQLite databases (the lock BEGIN takes); '
+                '%s has none: on PostgreSQL, choose how transactions are isolated with '
+                'isolation_level= (of the database, or of atomic())' % type(self).__name__)
         if self._state.conn is not None:      # (a subclass's close() may count calls)
             self.close()
         self.database = database
