@@ -109,9 +109,17 @@ def _sqlite_date_trunc(lookup: str, value: Any) -> Any:
         return None
     lookup = str(lookup).lower()
     if lookup == 'quarter':
-        return '%04d-%02d-01 00:00:00' % (dt.year, (dt.month - 1) // 3 * 3 + 1)
-    fmt = _TRUNC_FORMATS.get(lookup)
-    return None if fmt is None else dt.strftime(fmt)
+        text = '%04d-%02d-01 00:00:00' % (dt.year, (dt.month - 1) // 3 * 3 + 1)
+    else:
+        fmt = _TRUNC_FORMATS.get(lookup)
+        if fmt is None:
+            return None
+        text = dt.strftime(fmt)
+    if dt.tzinfo is None:
+        return text
+    # an aware value is cut in its own offset, and keeps it
+    cut = datetime.datetime.strptime(text, '%Y-%m-%d %H:%M:%S')
+    return cut.replace(tzinfo=dt.tzinfo).isoformat(' ')
 
 
 @functools.lru_cache(maxsize=256)
