@@ -10,6 +10,7 @@ import pytest
 from conftest import engine_name
 from orm import (BigIntegerField, DataError, DateTimeField, DoubleField, FloatField,
                  IntegerField, Model, Table, TextField)
+from playhouse.db_url import DatabaseURLError, connect, parse
 
 
 class Reading(Model):
@@ -184,3 +185,39 @@ def test_table_columns_with_leading_underscores(db):
     # attribute access keeps dunder names for Python's own protocols
     with pytest.raises(AttributeError):
         getattr(odd.c, '__x')
+
+
+# -- database URL options -------------------------------------------------------------------
+@pytest.mark.parametrize('text', ['%C2%B2', '%D9%A3', '\u0663\u0660', '%EF%BC%95', '1e3',
+                                  '5s', '%F0%9D%9F%93'])
+def test_option_values_are_numbers_only_in_ascii_digits(text):
+    # superscript two, Arabic-Indic digits, a fullwidth five ... stay text
+    assert isinstance(parse('sqlite:///app.db?x=%s' % text)['x'], str)
+
+
+@pytest.mark.parametrize('option', ['timeout', 'max_connections', 'stale_timeout',
+                                    'connect_timeout'])
+@pytest.mark.parametrize('text', ['%C2%B2', '%D9%A3', 'soon', ''])
+def test_a_bad_number_option_names_the_option(option, text):
+    url = 'postgresql+pool://app@localhost/app?%s=%s' % (option, text)
+    with pytest.raises(DatabaseURLError, match="option '%s' must be a number" % option):
+        connect(url)
+
+
+def test_a_bad_boolean_option_names_the_option():
+    with pytest.raises(DatabaseURLError, match="option 'autorollback' must be true or false"):
+        parse('sqlite:///app.db?autorollback=%D9%A1')
+    assert parse('sqlite:///app.db?autorollback=1&thread_safe=false') == {
+        'database': 'app.db', 'autorollback': 1, 'thread_safe': False}
+
+
+def test_good_number_options_still_convert(tmp_path):
+    assert parse('postgresql://h/app?connect_timeout=5&stale_timeout=2.5&timeout=-1'
+                 '&max_connections=none') == {
+        'database': 'app', 'host': 'h', 'connect_timeout': 5, 'stale_timeout': 2.5,
+        'timeout': -1, 'max_connections': None}
+    db = connect('sqlite:///%s?timeout=7' % (tmp_path / 'ok.db'))
+    assert db.timeout == 7
+    db.connect()
+    assert db.execute_sql('SELECT 1').fetchone() == (1,)
+    db.close()

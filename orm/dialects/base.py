@@ -301,6 +301,7 @@ class NaNParameter(float):
     ``None``, or fail on a ``NOT NULL`` column with a misleading ``IntegrityError``."""
 
     __slots__ = ('column',)
+    column: Any
 
     def __new__(cls, column: Any) -> 'NaNParameter':
         self = super().__new__(cls, 'nan')
