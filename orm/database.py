@@ -31,6 +31,8 @@ from typing import Any, Callable, ContextManager, Iterable, Iterator, Optional, 
 
 from .dialects.base import Dialect
 from .exceptions import (
+    DataError,
+    ImproperlyConfigured,
     InterfaceError,
     NotSupportedError,
     OperationalError,
@@ -129,6 +131,18 @@ def _run_inside(enter: Callable[[], ContextManager[Any]], fn: Callable) -> Calla
         with enter():
             return fn(*args, **kwargs)
     return wrapper
+
+
+def _unbindable(exc: OverflowError, params: Optional[Sequence]) -> DataError:
+    """The driver could not bind a parameter (SQLite's integers are 64-bit): orm's
+    ``DataError``, naming the value when an integer parameter is out of that range."""
+    values = params.values() if isinstance(params, dict) else (params or ())
+    for value in values:
+        if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:
+            return DataError('%r is out of the range of a 64-bit integer (-2**63 to '
+                             '2**63 - 1), the largest the engine stores: %s'
+                             % (value, exc))
+    return DataError('a parameter cannot be bound: %s' % (exc,))
 
 
 # ---------------------------------------------------------------------------------------
@@ -462,6 +476,11 @@ class Database:
         """Name the database (``None`` defers it again) and add driver connection
         arguments; the calling thread's open connection, made for the old settings, is
         closed first."""
+        if 'transaction_mode' in kwargs:      # SqliteDatabase.init() takes it
+            raise ImproperlyConfigured(
+                'transaction_mode is an option of SQLite databases (the lock BEGIN takes); '
+                '%s has none: on PostgreSQL, choose how transactions are isolated with '
+                'isolation_level= (of the database, or of atomic())' % type(self).__name__)
         if self._state.conn is not None:      # (a subclass's close() may count calls)
             self.close()
         self.database = database
@@ -669,6 +688,8 @@ class Database:
                 return self._execute_or_roll_back(cursor, sql, params)
             cursor.execute(sql, params or ())
         except Exception as exc:
+            if type(exc) is OverflowError:
+                raise _unbindable(exc, params) from exc
             self._exception_wrapper.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._state.succeeded += 1

@@ -30,6 +30,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, overload
 
+from .dialects.base import NaNParameter
 from .fieldbase import (_N, _T, Field, FieldAccessor, FieldAlias, FieldDatabaseHook, MetaField,
                         ObjectIdAccessor, VirtualField, _is_model_instance)
 from .json_methods import DIALECT_JSON_METHODS, BaseJSONMethods, JSONExpression, JSONPath
@@ -275,12 +276,19 @@ class FloatField(Field[float, _N]):
             return value
         return _convert_number(self, float, value)
 
-    _db_passthrough = (float,)
+    # no _db_passthrough: every float goes through db_value(), which marks NaN
 
     def db_value(self, value: Any) -> Any:
-        if value is None or type(value) is float:
+        if type(value) is float:
+            # NaN is the one float unequal to itself; it goes on marked with this field
+            # (a float still), so that SQLite, which would store NULL, refuses it by name
+            return value if value == value else NaNParameter(self)
+        if value is None:
             return value
-        return self.adapt(value)
+        value = self.adapt(value)
+        if type(value) is float and value != value:
+            return NaNParameter(self)
+        return value
 
 
 class DoubleField(FloatField[_N]):

@@ -149,10 +149,11 @@ class ModelIndex(Node):
         ctx.literal('CREATE UNIQUE INDEX ' if self._unique else 'CREATE INDEX ')
         if self._safe and dialect.safe_create_index:
             ctx.literal('IF NOT EXISTS ')
+        name = self.name if self._name else dialect.fit_generated_name(self.name)
         if meta.schema and dialect.index_schema_prefix:
-            ctx.literal(dialect.quote_path((meta.schema, self.name)))
+            ctx.literal(dialect.quote_path((meta.schema, name)))
         else:
-            ctx.literal(dialect.quote_identifier(self.name))
+            ctx.literal(dialect.quote_identifier(name))
         ctx.literal(' ON ')
         with ctx.scope_values():
             if meta.schema and dialect.index_schema_prefix:
@@ -452,8 +453,10 @@ class SchemaManager:
         self._execute(self._create_index(index, safe))
 
     def _drop_indexes(self, safe: bool = True) -> list:
-        return [self._drop_index(index.name, safe) for index in
-                fields_to_index(self.model._meta) if isinstance(index, ModelIndex)]
+        fit = self.database.dialect.fit_generated_name
+        return [self._drop_index(index.name if index._name else fit(index.name), safe)
+                for index in fields_to_index(self.model._meta)
+                if isinstance(index, ModelIndex)]
 
     def _drop_index(self, name: str, safe: bool = True) -> DDLStatement:
         meta = self.model._meta
@@ -521,7 +524,8 @@ class SchemaManager:
                                 field.model.__name__))
         fk = field.foreign_key_constraint()
         if not field.constraint_name:
-            name = fit_name(field.get_constraint_name())
+            name = self.database.dialect.fit_generated_name(
+                fit_name(field.get_constraint_name()))
             fk = NodeList([SQL('CONSTRAINT'), Entity(name)] + fk.nodes)
         return self._statement((SQL('ALTER TABLE'), self.model._meta.table_entity(),
                                 SQL('ADD'), fk))

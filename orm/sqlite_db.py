@@ -37,6 +37,16 @@ def _pragma_value(value: Any) -> str:
     return "'%s'" % text.replace("'", "''")
 
 
+def _lock_type(value: Any, option: str) -> str:
+    """``value`` as the keyword of ``BEGIN <lock type>`` (any case given), or a clear
+    error naming ``option``."""
+    lock = value.upper() if isinstance(value, str) else None
+    if lock not in _LOCK_TYPES:
+        raise ValueError('%s must be one of %s (in any case), got %r'
+                         % (option, ', '.join(_LOCK_TYPES), value))
+    return lock
+
+
 def _parse_datetime(value: Any) -> Optional[datetime.datetime]:
     if value is None:
         return None
@@ -99,9 +109,17 @@ def _sqlite_date_trunc(lookup: str, value: Any) -> Any:
         return None
     lookup = str(lookup).lower()
     if lookup == 'quarter':
-        return '%04d-%02d-01 00:00:00' % (dt.year, (dt.month - 1) // 3 * 3 + 1)
-    fmt = _TRUNC_FORMATS.get(lookup)
-    return None if fmt is None else dt.strftime(fmt)
+        text = '%04d-%02d-01 00:00:00' % (dt.year, (dt.month - 1) // 3 * 3 + 1)
+    else:
+        fmt = _TRUNC_FORMATS.get(lookup)
+        if fmt is None:
+            return None
+        text = dt.strftime(fmt)
+    if dt.tzinfo is None:
+        return text
+    # an aware value is cut in its own offset, and keeps it
+    cut = datetime.datetime.strptime(text, '%Y-%m-%d %H:%M:%S')
+    return cut.replace(tzinfo=dt.tzinfo).isoformat(' ')
 
 
 @functools.lru_cache(maxsize=256)
@@ -194,6 +212,8 @@ class SqliteDatabase(Database):
         self._udfs: dict[tuple[str, str], tuple] = {}
         self._extensions: dict[str, None] = {}
         self._timeout: float = 5
+        #: how the transactions orm begins take their lock (see :ref:`transaction-mode`)
+        self.transaction_mode: Optional[str] = None
         rank_functions = kwargs.pop('rank_functions', False)
         for option in ('c_extensions', 'regexp_function', 'bloomfilter',
                        'json_contains'):     # playhouse.sqlite_ext's; nothing to do here
@@ -209,9 +229,13 @@ class SqliteDatabase(Database):
                 self.register_function(function, name)
 
     def init(self, database: Optional[str], pragmas: Any = None, timeout: Optional[float] = 5,
-             returning_clause: Optional[bool] = None, **kwargs: Any) -> None:
-        """Set the database file and driver arguments; ``pragmas``, ``timeout`` and
-        ``returning_clause`` replace the current settings when given."""
+             returning_clause: Optional[bool] = None, transaction_mode: Optional[str] = None,
+             **kwargs: Any) -> None:
+        """Set the database file and driver arguments; ``pragmas``, ``timeout``,
+        ``returning_clause`` and ``transaction_mode`` replace the current settings when
+        given."""
+        if transaction_mode is not None:
+            self.transaction_mode = _lock_type(transaction_mode, 'transaction_mode')
         if pragmas is not None:
             self._pragmas = self._checked_pragmas(pragmas)
         self._timeout = self._timeout if timeout is None else timeout
@@ -544,13 +568,13 @@ class SqliteDatabase(Database):
 
     # -- transactions ------------------------------------------------------------------
     def begin(self, lock_type: Optional[str] = None) -> None:
-        """``BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE]``."""
+        """``BEGIN [DEFERRED | IMMEDIATE | EXCLUSIVE]``: ``lock_type`` when given, else
+        the database's ``transaction_mode`` (plain ``BEGIN``, which is ``DEFERRED``,
+        when that is not set either)."""
         if lock_type:
-            lock = str(lock_type).upper()
-            if lock not in _LOCK_TYPES:
-                raise ValueError('lock_type must be one of %s, got %r'
-                                 % (', '.join(_LOCK_TYPES), lock_type))
-            self.execute_sql('BEGIN %s' % lock)
+            self.execute_sql('BEGIN %s' % _lock_type(lock_type, 'lock_type'))
+        elif self.transaction_mode:
+            self.execute_sql('BEGIN %s' % self.transaction_mode)
         else:
             self.execute_sql('BEGIN')
 

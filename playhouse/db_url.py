@@ -100,6 +100,18 @@ _INTEGER = re.compile(r'[0-9]+\Z')            # ASCII digits only: '²' or '٣' 
 _DECIMAL = re.compile(r'[0-9]+\.[0-9]+\Z')
 
 
+_SIGNED_NUMBER = re.compile(r'-?[0-9]+(\.[0-9]+)?\Z')
+
+#: options whose value must be a number (or none/null), or a boolean: checked as the URL
+#: is read, so a bad value is reported with the option's name instead of failing later
+#: in the driver with a message that names neither
+_NUMBER_OPTIONS = frozenset(('timeout', 'connect_timeout', 'max_connections',
+                             'stale_timeout', 'cached_statements', 'port'))
+_BOOLEAN_OPTIONS = frozenset(('autoconnect', 'autorollback', 'thread_safe',
+                              'check_same_thread', 'uri', 'prefer_psycopg3',
+                              'register_unicode', 'server_side_cursors'))
+
+
 def _convert(value: str) -> Any:
     lowered = value.lower()
     if lowered in _WORDS:
@@ -109,6 +121,21 @@ def _convert(value: str) -> Any:
     if _DECIMAL.match(value):
         return float(value)
     return value
+
+
+def _option(name: str, value: str) -> Any:
+    """The value of option ``name`` as its database class takes it (numbers are read
+    from ASCII digits only)."""
+    converted = _convert(value)
+    if name in _NUMBER_OPTIONS and isinstance(converted, str):
+        if not _SIGNED_NUMBER.match(value):
+            raise DatabaseURLError('database URL option %r must be a number written in '
+                                   'ASCII digits (or none), not %r' % (name, value))
+        converted = float(value) if '.' in value else int(value)
+    elif name in _BOOLEAN_OPTIONS and converted not in (True, False):   # 1 and 0 too
+        raise DatabaseURLError('database URL option %r must be true or false, not %r'
+                               % (name, value))
+    return converted
 
 
 def _is_sqlite(scheme: str) -> bool:
@@ -151,7 +178,7 @@ def parseresult_to_dict(parsed: ParseResult, unquote_password: bool = False,
     except ValueError as exc:
         raise DatabaseURLError('cannot read the options of a database URL: %s' % exc) \
             from None
-    out.update((key, _convert(value)) for key, value in options)
+    out.update((key, _option(key, value)) for key, value in options)
     return out
 
 

@@ -515,7 +515,8 @@ class SchemaMigrator:
         table = _table_name(table)
         columns = _column_list(columns)
         parts = [SQL('CREATE UNIQUE INDEX' if unique else 'CREATE INDEX'),
-                 Entity(make_index_name(table, columns)), SQL('ON'), self._table(table)]
+                 Entity(self._generated(make_index_name(table, columns))), SQL('ON'),
+                 self._table(table)]
         if using and self.database.dialect.name != 'sqlite':
             parts.append(SQL('USING %s' % re.sub(r'\W', '', using)))
         parts.append(NodeList([Entity(c) for c in columns], ', ', parens=True))
@@ -576,8 +577,13 @@ class SchemaMigrator:
     def drop_constraint(self, table: Any, name: str) -> Any:
         return NodeList(self._alter_table(table) + [SQL('DROP CONSTRAINT'), Entity(name)])
 
+    def _generated(self, name: str) -> str:
+        """A name made up here, fitted to the engine (at most 63 bytes on PostgreSQL
+        and CockroachDB, a digest telling long names apart)."""
+        return self.database.dialect.fit_generated_name(name)
+
     def _unique_name(self, table: str, columns: list) -> str:
-        return make_index_name(table, list(columns) + ['uniq'])
+        return self._generated(make_index_name(table, list(columns) + ['uniq']))
 
     @operation
     def add_unique(self, table: Any, *column_names: str) -> Any:
@@ -590,7 +596,7 @@ class SchemaMigrator:
                                    SQL('UNIQUE (%s)' % columns))
 
     def _fk_name(self, table: str, column_name: str, rel: str) -> str:
-        return 'fk_%s_%s_refs_%s' % (table, column_name, rel)
+        return self._generated('fk_%s_%s_refs_%s' % (table, column_name, rel))
 
     def _fk_clause(self, column_name: str, rel: str, rel_column: str,
                    on_delete: Optional[str], on_update: Optional[str]) -> str:
@@ -672,10 +678,11 @@ class PostgresqlMigrator(SchemaMigrator):
             if not sequence:
                 continue
             seq_name = sequence.rsplit('.', 1)[-1].strip('"')
-            if seq_name == '%s_%s_seq' % (old_name, column):
+            if seq_name == self._generated('%s_%s_seq' % (old_name, column)):
                 ops.append(NodeList([SQL('ALTER SEQUENCE'), self._table(seq_name),
                                      SQL('RENAME TO'),
-                                     Entity('%s_%s_seq' % (new_name, column))]))
+                                     Entity(self._generated('%s_%s_seq' % (new_name,
+                                                                           column)))]))
         cursor = self.database.execute_sql(
             "SELECT con.conname FROM pg_catalog.pg_constraint con "
             "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
@@ -683,9 +690,9 @@ class PostgresqlMigrator(SchemaMigrator):
             "WHERE con.contype = 'p' AND c.relname = %s "
             "AND n.nspname = COALESCE(%s, current_schema())", (old_name, self.schema))
         row = cursor.fetchone()
-        if row and row[0] == '%s_pkey' % old_name:
+        if row and row[0] == self._generated('%s_pkey' % old_name):
             ops.append(NodeList([SQL('ALTER INDEX'), self._table(row[0]), SQL('RENAME TO'),
-                                 Entity('%s_pkey' % new_name)]))
+                                 Entity(self._generated('%s_pkey' % new_name))]))
         return ops
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
+import hashlib
 import uuid
 from typing import Any, Callable
 
 from .. import seam
-from ..exceptions import NotSupportedError
+from ..exceptions import DataError, NotSupportedError
 from ..sql.context import Context
 from ..sql.nodes import EXCLUDED, SQL, CommaNodeList, Entity, Node, NodeList, fn
 from ..sql.queries import _assignments
 
-__all__ = ['Dialect', 'GenericDialect', 'UnsupportedFeature']
+__all__ = ['Dialect', 'GenericDialect', 'UnsupportedFeature', 'NaNParameter']
 
 
 class UnsupportedFeature(NotSupportedError, ValueError):
@@ -64,6 +65,9 @@ class Dialect:
     truncate_table = False
     commit_select = False
     default_values_sql = 'DEFAULT VALUES'
+    #: the longest identifier the engine keeps, in bytes of UTF-8 (PostgreSQL cuts a
+    #: longer one there, so two long names can end up one); None: names are kept whole
+    max_identifier_bytes: int | None = None
 
     #: operator spellings that differ from the generic ones
     operations: dict[str, str] = {}
@@ -127,6 +131,21 @@ class Dialect:
         return name
 
     # -- identifiers and literals ----------------------------------------------------------
+    def fit_generated_name(self, name: str) -> str:
+        """A name orm makes up (of an index, a constraint, a sequence) as this engine gets
+        it: unchanged when it fits ``max_identifier_bytes``; else its longest start that
+        fits with room for ``_`` and 8 hex digits of a SHA-256 of the whole name, cut
+        between characters, so that two long names stay two names."""
+        limit = self.max_identifier_bytes
+        if limit is None:
+            return name
+        encoded = name.encode('utf-8')
+        if len(encoded) <= limit:
+            return name
+        digest = hashlib.sha256(encoded).hexdigest()[:8]
+        head = encoded[:limit - len(digest) - 1].decode('utf-8', 'ignore')
+        return '%s_%s' % (head, digest)
+
     def quote_identifier(self, name: str) -> str:
         try:
             return self._quote_cache[name]
@@ -275,6 +294,27 @@ def _column_name(column: Any) -> str:
     return getattr(column, 'column_name', None) or column.name
 
 
+class NaNParameter(float):
+    """A NaN written to a float column, as a number field hands it on: still a float
+    (PostgreSQL stores it as NaN), marked with its column so that an engine that cannot
+    keep it refuses it by name.  SQLite binds NaN as NULL, so it would read back as
+    ``None``, or fail on a ``NOT NULL`` column with a misleading ``IntegrityError``."""
+
+    __slots__ = ('column',)
+    column: Any
+
+    def __new__(cls, column: Any) -> 'NaNParameter':
+        self = super().__new__(cls, 'nan')
+        self.column = column
+        return self
+
+
+def _refuse_nan(value: NaNParameter) -> Any:
+    raise DataError('%s: SQLite cannot store NaN (it keeps NULL in its place, so the '
+                    'value would read back as None); store None, or another value, '
+                    'instead' % (value.column,))
+
+
 def _adapt_for_sqlite(value: Any) -> Any:
     adapter = _SQLITE_ADAPTERS.get(type(value))
     return adapter(value) if adapter is not None else value
@@ -288,6 +328,7 @@ _SQLITE_ADAPTERS: dict[type, Callable] = {
     datetime.time: lambda t: t.isoformat(),
     bytearray: bytes,
     memoryview: bytes,
+    NaNParameter: _refuse_nan,
 }
 
 

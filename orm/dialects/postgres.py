@@ -30,6 +30,9 @@ class PostgresDialect(Dialect):
     truncate_table = True
     commit_select = True
     json_decoded_by_driver = True
+    # NAMEDATALEN - 1; generated names keep to it on CockroachDB too, so that one schema
+    # gets the same names on both
+    max_identifier_bytes = 63
     # psycopg2 reads % as a placeholder marker, so a literal % is written %%
     operations = {'REGEXP': '~', 'IREGEXP': '~*', '%': '%%', 'ILIKE': 'ILIKE'}
     field_types = dict(Dialect.field_types, AUTO='SERIAL', BIGAUTO='BIGSERIAL',

@@ -1381,7 +1381,8 @@ class EntityFactory:
             raise AttributeError(attr)
         return NamespaceAttribute(self, attr)
 
-    __getitem__ = __getattr__
+    def __getitem__(self, name: str) -> NamespaceAttribute:
+        return NamespaceAttribute(self, name)   # any name, '__x' too
 
 
 EXCLUDED = EntityFactory('EXCLUDED')

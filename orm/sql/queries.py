@@ -65,7 +65,8 @@ _JOIN_TYPES = frozenset(JOIN.values())
 
 
 class ColumnFactory:
-    """``source.c.name`` returns a Column of that source."""
+    """``source.c.name`` returns a Column of that source; ``source.c['name']`` does for
+    any name (a name starting with two underscores works only this way)."""
 
     __slots__ = ('node',)
 
@@ -73,11 +74,13 @@ class ColumnFactory:
         self.node = node
 
     def __getattr__(self, attr: str) -> Column:
-        if attr.startswith('__'):
+        if attr.startswith('__'):   # Python's own protocols (copy, pickle ...) ask for these
             raise AttributeError(attr)
         return Column(self.node, attr)
 
-    __getitem__ = __getattr__
+    def __getitem__(self, name: str) -> Column:
+        # any column name, '__x' too: item access is never a protocol lookup
+        return Column(self.node, name)
 
 
 class _ColumnsOf:
