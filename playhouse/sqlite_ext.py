@@ -43,6 +43,7 @@ from orm import fts_bm25 as bm25, fts_bm25f as bm25f, fts_lucene as lucene, fts_
 from orm import Alias
 
 from . import _sqlite_closure, _vtab
+from .fts_parser import web_query as _web_query
 from ._sqlite_hooks import Blob, ConnectionHooks, ZeroBlob
 
 # Every other public name of orm, so that ``from playhouse.sqlite_ext import *`` gives
@@ -972,6 +973,15 @@ class FTS5Model(BaseFTSModel):
         version = getattr(db, 'server_version', None) or _SQLITE_VERSION
         if tuple(version)[:3] < FTS5_MIN_SQLITE_VERSION:
             return False
+        if db is None:      # FTS5Model itself, or a model not bound yet: ask sqlite3
+            probe = sqlite3.connect(':memory:')
+            try:
+                probe.execute('CREATE VIRTUAL TABLE __orm_fts5_probe USING fts5(x)')
+            except sqlite3.Error:
+                return False
+            finally:
+                probe.close()
+            return True
         try:
             db.execute_sql('CREATE VIRTUAL TABLE temp.__orm_fts5_probe USING fts5(x)')
             db.execute_sql('DROP TABLE temp.__orm_fts5_probe')
@@ -1008,6 +1018,15 @@ class FTS5Model(BaseFTSModel):
                 out.append(''.join(ch if _FTS5_BAREWORD.match(ch) else replace
                                    for ch in token))
         return ''.join(out)
+
+    @classmethod
+    def web_query(cls, query: str) -> str:
+        """A search-box ``query`` (``a -b``, ``"a phrase"``, ``title: a`` ...) as an FTS5
+        query that always parses, for :meth:`match` and :meth:`search` (see
+        :mod:`playhouse.fts_parser`; the model's indexed columns can be filtered on)."""
+        columns = [field.column_name for field in cls._meta.sorted_fields
+                   if isinstance(field, SearchField) and not field.unindexed]
+        return _web_query(query, columns)
 
     @classmethod
     def rank(cls, *weights: Any) -> Any:
