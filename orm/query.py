@@ -22,7 +22,7 @@ from .sql.nodes import (SQL, Alias, Column, ColumnBase, Expression, Negated, Nod
                         attrdict, mutator)
 from .sql.queries import (ROW, BaseQuery, CompoundSelectQuery, Delete, Insert, NoRowsToInsert,
                           RawQuery, Select, SelectBase, SelectQuery, Update, WriteQuery,
-                          database_required)
+                          database_required, key_of_returned_row)
 from .sql.sources import JOIN, Join, Table
 
 if TYPE_CHECKING:
@@ -662,17 +662,23 @@ class ModelInsert(_ModelWrite, Insert):
     # On an engine whose INSERT hands the new keys back with RETURNING (PostgreSQL), a
     # model's insert asks for its key unless told otherwise (returning(...)), and its SQL
     # says so wherever it is rendered.
-    def _implicit_key(self, database: Any) -> Any:
-        """The primary key this insert returns without being asked, on ``database``."""
+    def _returned_keys(self) -> tuple | None:
+        meta = self.model._meta
+        if meta.composite_key:
+            return tuple(meta.fields[name] for name in meta.primary_key.field_names)
+        return None if not meta.primary_key else (meta.primary_key,)
+
+    def _implicit_key(self, database: Any) -> tuple | None:
+        """The key fields this insert returns without being asked, on ``database``."""
         dialect = getattr(database, 'dialect', None)
         if self._returning is not None or self._as_rowcount or dialect is None or \
                 not (dialect.returning_clause and dialect.insert_returns_pk):
             return None
-        return self._get_primary_key()
+        return self._returned_keys()
 
-    def _with_key_returned(self, key: Any) -> 'ModelInsert':
+    def _with_key_returned(self, keys: tuple) -> 'ModelInsert':
         keyed = self.clone()
-        keyed._returning = (key,)
+        keyed._returning = keys
         keyed._return_cursor = True
         keyed._row_type = ROW.TUPLE
         return keyed
@@ -690,8 +696,7 @@ class ModelInsert(_ModelWrite, Insert):
         self._cursor_wrapper = rows
         self._query_type = keyed._query_type
         if self._query_type == Insert.SIMPLE:
-            first = rows[0] if len(rows) else None
-            return first[0] if first else None
+            return key_of_returned_row(rows[0] if len(rows) else None, key)
         return rows
 
     def _with_defaults(self, data: dict) -> dict:

@@ -188,7 +188,11 @@ class SqliteDatabase(Database):
     :param pragmas: dict or sequence of ``(name, value)`` pairs applied on every
         new connection, e.g. ``{'journal_mode': 'wal', 'foreign_keys': 1}``.
     :param timeout: busy timeout in seconds.
-    :param returning_clause: override whether ``RETURNING`` is used.
+    :param returning_clause: ``True``: inserts read their new primary keys with
+        ``RETURNING`` (SQLite 3.35+), as on PostgreSQL -- ``insert().execute()`` gives the
+        key (a tuple for a composite key), ``insert_many()`` the rows of keys; ``False``:
+        no ``RETURNING`` at all.  Left out, ``returning()`` works on SQLite 3.35+ and
+        inserts report ``lastrowid``.
     :param kwargs: :class:`Database` options and :func:`sqlite3.connect` arguments.
 
     User-defined functions, aggregates, collations, window functions and table
@@ -240,7 +244,10 @@ class SqliteDatabase(Database):
             self._pragmas = self._checked_pragmas(pragmas)
         self._timeout = self._timeout if timeout is None else timeout
         if returning_clause is not None:
+            # asked for by name: inserts then read their new keys with RETURNING, as on
+            # PostgreSQL (peewee's meaning of the option)
             self.returning_clause = returning_clause
+            self.dialect.insert_returns_pk = bool(returning_clause)
         if not getattr(self, 'thread_safe', True):
             kwargs.setdefault('check_same_thread', False)
         super().init(database, **kwargs)

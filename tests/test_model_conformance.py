@@ -240,6 +240,26 @@ def test_implicit_returning_of_the_key(lib) -> None:
     assert Shelf.select().count() >= 1
 
 
+def test_inserts_hand_back_their_keys_composite_ones_as_tuples(db, make_db) -> None:
+    # PostgreSQL always reads new keys with RETURNING; SQLite when asked to by
+    # returning_clause=True (peewee's option)
+    target = db if db.dialect.insert_returns_pk else make_db(returning_clause=True)
+    target.bind([Stock, Shelf])
+    target.create_tables([Stock, Shelf])
+    assert Stock.insert(shop='a', item='pen', qty=1).execute() == ('a', 'pen')
+    assert list(Stock.insert_many([('a', 'ink', 2), ('b', 'pen', 3)]).execute()) == \
+        [('a', 'ink'), ('b', 'pen')]
+    assert Stock.insert_many([('c', 'x', 1), ('c', 'y', 1)]).as_rowcount().execute() == 2
+    # an insert that conflicts and is ignored has no new key
+    assert Stock.insert(shop='a', item='pen', qty=9).on_conflict_ignore().execute() is None
+    first = Shelf.insert(label='s').execute()
+    assert list(Shelf.insert_many([('t',)], fields=[Shelf.label]).execute()) == \
+        [(first + 1,)]
+    assert sorted(Stock.select(Stock.shop, Stock.item, Stock.qty).tuples()) == [
+        ('a', 'ink', 2), ('a', 'pen', 1), ('b', 'pen', 3), ('c', 'x', 1), ('c', 'y', 1)]
+    assert [s.label for s in Shelf.select().order_by(Shelf.id)] == ['s', 't']
+
+
 def test_on_conflict_must_say_what_and_where(lib) -> None:
     base = Shelf.insert(id=1, label='a')
     with pytest.raises(ValueError):

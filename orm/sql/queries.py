@@ -1735,6 +1735,14 @@ class NoRowsToInsert(ValueError):
     insert of nothing (``DEFAULT VALUES``)."""
 
 
+
+def key_of_returned_row(row: Any, keys: tuple) -> Any:
+    """The new key in a row an INSERT returned: the value, or a tuple of the values of a
+    composite key; ``None`` when no row came back (the insert was ignored)."""
+    if row is None:
+        return None
+    return row[0] if len(keys) == 1 else tuple(row)
+
 class Insert(WriteQuery):
     """``INSERT INTO table (cols) VALUES ... | SELECT ... [ON CONFLICT ...] [RETURNING]``."""
 
@@ -1906,11 +1914,11 @@ class Insert(WriteQuery):
             with ctx(subquery=True):
                 dialect.render_on_conflict(ctx, oc, self)
         with ctx(subquery=True):
-            key = self._key_to_return(ctx) if self._returning is None else None
-            self._apply_returning(ctx, (key,) if key is not None else None)
+            keys = self._keys_to_return(ctx) if self._returning is None else None
+            self._apply_returning(ctx, keys)
 
-    def _key_to_return(self, ctx: Context) -> Any:
-        """The primary key an INSERT returns without being asked, on engines that read
+    def _keys_to_return(self, ctx: Context) -> tuple | None:
+        """The key columns an INSERT returns without being asked, on engines that read
         new keys with RETURNING (PostgreSQL); compiled without a database's dialect, the
         database the query is bound to decides.  ``None`` when there is none to return."""
         if self._as_rowcount:
@@ -1923,7 +1931,12 @@ class Insert(WriteQuery):
             dialect = bound.dialect
         if not (dialect.insert_returns_pk and dialect.returning_clause):
             return None
-        return self._get_primary_key()
+        return self._returned_keys()
+
+    def _returned_keys(self) -> tuple | None:
+        """The columns of the primary key (several for a composite key), or ``None``."""
+        key = self._get_primary_key()
+        return None if key is None else (key,)
 
     def _no_rows(self) -> bool:
         """Whether this is an ``insert_many()`` of no rows (an iterator of rows is read
@@ -1945,12 +1958,12 @@ class Insert(WriteQuery):
         dialect = database.dialect
         if self._returning is None and dialect.returning_clause and \
                 dialect.insert_returns_pk and not self._as_rowcount:
-            if self._get_primary_key() is not None:
+            keys = self._returned_keys()
+            if keys is not None:
                 cursor = database.execute(self)     # with RETURNING of the key
                 if self._query_type == Insert.SIMPLE:
-                    row = cursor.fetchone()
-                    return row[0] if row else None
-                # several rows: an iterable of 1-tuples holding each new key, as peewee does
+                    return key_of_returned_row(cursor.fetchone(), keys)
+                # several rows: an iterable of tuples holding each new key, as peewee does
                 return database.row_adapters[ROW.TUPLE](cursor)
         return super()._execute(database)
 
