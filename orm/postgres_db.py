@@ -7,7 +7,7 @@ from typing import Any, Optional
 from .database import (ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata, ViewMetadata,
                        set_up_or_close)
 from .dialects.postgres import PostgresDialect
-from .exceptions import InternalError
+from .exceptions import DataError, ExceptionWrapper, InternalError
 from .json_methods import PostgresqlJSONMethods
 from .sql.nodes import Cast, Value
 from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSACTION_INTRANS,
@@ -16,6 +16,28 @@ from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSAC
 from .transactions import _atomic, _transaction
 
 __all__ = ['PostgresqlDatabase', 'Psycopg2Adapter', 'Psycopg3Adapter', 'isolation_level_sql']
+
+class _PostgresExceptionWrapper(ExceptionWrapper):
+    """orm's exception wrapper, plus one psycopg2 error that is not a DB-API class:
+    a NUL character in a text value.  psycopg2 raises a bare ``ValueError`` while
+    quoting it, psycopg 3 a ``DataError``; both become orm's :class:`DataError`."""
+
+    __slots__ = ()
+
+    def __exit__(self, exc_type: Optional[type], exc_value: Optional[BaseException],
+                 traceback: Any) -> Optional[bool]:
+        if type(exc_value) is ValueError and 'NUL (0x00)' in str(exc_value):
+            error = DataError('%s PostgreSQL text values cannot hold the NUL character '
+                              '(\\x00): remove it, or store the value as bytes (BlobField).'
+                              % str(exc_value).rstrip())
+            error.orig = exc_value
+            raise error.with_traceback(traceback) from exc_value
+        return super().__exit__(exc_type, exc_value, traceback)
+
+
+#: the wrapper every PostgreSQL database uses
+_postgres_exception_wrapper = _PostgresExceptionWrapper()
+
 
 class PostgresqlDatabase(Database):
     """PostgreSQL through the ``psycopg2`` or the ``psycopg`` (version 3) driver.
@@ -37,6 +59,7 @@ class PostgresqlDatabase(Database):
     """
 
     dialect_class = PostgresDialect
+    _exception_wrapper = _postgres_exception_wrapper
     #: the JSON vocabulary of JSONField on this engine
     json_methods_class: type = PostgresqlJSONMethods
     #: adapter classes for each driver (a subclass may plug in its own)
