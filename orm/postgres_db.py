@@ -7,7 +7,8 @@ from typing import Any, Optional
 from .database import (ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata, ViewMetadata,
                        set_up_or_close)
 from .dialects.postgres import PostgresDialect
-from .exceptions import DataError, ExceptionWrapper, InternalError
+from .exceptions import (DataError, ExceptionWrapper, InterfaceError, InternalError,
+                         OperationalError, OutcomeUnknownError)
 from .json_methods import PostgresqlJSONMethods
 from .sql.nodes import Cast, Value
 from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSACTION_INTRANS,
@@ -204,9 +205,12 @@ class PostgresqlDatabase(Database):
             the transaction are undone because a later one failed and aborted it.  The
             transaction is rolled back; wrap statements that may fail in a nested
             ``atomic()`` (a savepoint) to keep the work done around them.
+        :raises OutcomeUnknownError: the connection was lost while ``COMMIT`` ran, so
+            whether it committed is unknown.
         :raises InterfaceError: the calling thread has no open connection.
         """
-        status = self._driver_adapter.transaction_status(self._open_connection_for('commit'))
+        conn = self._open_connection_for('commit')
+        status = self._driver_adapter.transaction_status(conn)
         if status == TRANSACTION_INERROR:
             work_lost = self._state.succeeded > 0
             self.execute_sql('ROLLBACK')
@@ -219,7 +223,20 @@ class PostgresqlDatabase(Database):
             error.pgcode = '25P02'
             raise error
         if status in (TRANSACTION_ACTIVE, TRANSACTION_INTRANS):
-            self.execute_sql('COMMIT')
+            try:
+                self.execute_sql('COMMIT')
+            except (OperationalError, InterfaceError) as exc:
+                # the link was sound when COMMIT left: lost now, nobody knows the answer
+                if isinstance(exc, OutcomeUnknownError) or \
+                        not self._driver_adapter.is_broken(conn):
+                    raise
+                unknown = OutcomeUnknownError(
+                    'The connection was lost while COMMIT ran: the transaction may or '
+                    'may not have been committed. Read the data back to find out (%s)'
+                    % (str(exc).strip().splitlines() or [type(exc).__name__])[0])
+                unknown.orig = exc.orig or exc
+                unknown.pgcode = exc.pgcode
+                raise unknown from exc
 
     def atomic(self, isolation_level: Any = None) -> _atomic:
         """A transaction (at ``isolation_level``) when outermost, a savepoint when nested."""

@@ -197,6 +197,36 @@ def test_without_the_mixin_the_error_is_plain(pg_db, proxy):
         plain.close()
 
 
+def test_commit_reply_lost_without_the_mixin_is_outcome_unknown_too(pg_db, proxy):
+    """Any PostgreSQL database: a COMMIT whose answer never came raises
+    OutcomeUnknownError (an OperationalError), pooled or not, mixin or not."""
+    pg_db.execute_sql('CREATE TABLE outcome (x INT)')
+    params = dict(pg_db.connect_params, host='127.0.0.1', port=proxy.port,
+                  prefer_psycopg3=engine_driver(pg_db) == 'psycopg3')
+    plain = PostgresqlDatabase(pg_db.database, **params)
+    try:
+        with pytest.raises(OutcomeUnknownError, match='may or may not have been committed'):
+            with plain.atomic():
+                plain.execute_sql('INSERT INTO outcome VALUES (1)')
+                proxy.drop_next_reply()
+        assert values(pg_db) == [1]
+        plain.close()                  # without the mixin, dropping the dead link is ours
+        # a COMMIT the server refuses has a definite answer: not "unknown"
+        pg_db.execute_sql('CREATE TABLE parent (id INT PRIMARY KEY)')
+        pg_db.execute_sql('CREATE TABLE child (p INT REFERENCES parent (id) '
+                          'DEFERRABLE INITIALLY DEFERRED)')
+        with pytest.raises(orm.IntegrityError):
+            with plain.atomic():
+                plain.execute_sql('INSERT INTO child VALUES (7)')
+    finally:
+        plain.close()
+
+
+def test_cockroach_ambiguous_commit_is_an_outcome_unknown_error():
+    from playhouse.cockroachdb import AmbiguousCommitError
+    assert issubclass(AmbiguousCommitError, OutcomeUnknownError)
+
+
 def test_a_notification_on_an_idle_connection_is_not_taken_for_a_dead_one(pg_db):
     """Something to read on an idle socket may be a NOTIFY: the round trip tells, and
     the connection is kept."""
