@@ -16,6 +16,7 @@ from conftest import engine_driver
 from orm import (CharField, DataError, DecimalField, IntegerField, Model, OperationalError,
                  OutcomeUnknownError, PostgresqlDatabase, TextField)
 from playhouse import shortcuts
+from playhouse.cockroachdb import AmbiguousCommitError
 from playhouse.shortcuts import ReconnectMixin
 from tcp_proxy import TcpProxy
 
@@ -223,7 +224,6 @@ def test_commit_reply_lost_without_the_mixin_is_outcome_unknown_too(pg_db, proxy
 
 
 def test_cockroach_ambiguous_commit_is_an_outcome_unknown_error():
-    from playhouse.cockroachdb import AmbiguousCommitError
     assert issubclass(AmbiguousCommitError, OutcomeUnknownError)
 
 
