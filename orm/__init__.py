@@ -16,8 +16,8 @@ from typing import Any
 
 from .exceptions import (DatabaseError, DataError, DoesNotExist, ExceptionWrapper,
                          ImproperlyConfigured, IntegrityError, InterfaceError, InternalError,
-                         NotSupportedError, OperationalError, PeeweeException,
-                         ProgrammingError)
+                         NotSupportedError, OperationalError, OutcomeUnknownError,
+                         PeeweeException, ProgrammingError)
 from .sql.context import AliasManager, Context, State
 from .sql.nodes import (EXCLUDED, OP, SQL, Alias, Asc, AsIs, BindTo, BitwiseMixin,
                         BitwiseNegated, Case, Cast, Check, Column, ColumnBase, CommaNodeList,
@@ -146,8 +146,8 @@ __all__ = [
     'ForeignKeyField', 'IPField', 'IdentityField', 'ImproperlyConfigured', 'Index',
     'IntegerField', 'IntegrityError', 'InterfaceError', 'InternalError', 'JOIN', 'JSONField',
     'Load', 'ManyToManyField', 'Model', 'ModelIndex', 'NotSupportedError', 'OP',
-    'OperationalError', 'PREFETCH_TYPE', 'PostgresqlDatabase', 'PrimaryKeyField',
-    'ProgrammingError', 'Proxy',
+    'OperationalError', 'OutcomeUnknownError', 'PREFETCH_TYPE', 'PostgresqlDatabase',
+    'PrimaryKeyField', 'ProgrammingError', 'Proxy',
     'QualifiedNames', 'QueryEvent', 'SQL', 'SchemaManager', 'Select', 'SmallIntegerField',
     'SqliteDatabase', 'Table', 'TextField', 'TimeField', 'TimestampField', 'Tuple',
     'UUIDField', 'Value', 'ValuesList', 'Window', 'chunked', 'fn', 'prefetch',

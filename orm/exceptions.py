@@ -21,6 +21,7 @@ __all__ = [
     'InternalError',
     'NotSupportedError',
     'OperationalError',
+    'OutcomeUnknownError',
     'ProgrammingError',
     'DoesNotExist',
     'ExceptionWrapper',
@@ -87,6 +88,15 @@ class OperationalError(DatabaseError):
 
 class ProgrammingError(DatabaseError):
     """A programming error reported by the engine (syntax error, wrong table ...)."""
+
+
+class OutcomeUnknownError(OperationalError):
+    """The connection was lost after a statement was sent and before its answer came
+    back: the server may or may not have run it (and, for a ``COMMIT``, may or may not
+    have committed).  Raised by ``playhouse.shortcuts.ReconnectMixin`` instead of
+    sending the statement again; ``orig`` is the driver's error.  Find out by reading
+    the data back, or make the write idempotent (see the reliability page).
+    """
 
 
 class DoesNotExist(Exception):

@@ -16,9 +16,11 @@ The classes are chosen through the database's ``psycopg2_adapter`` and
 """
 from __future__ import annotations
 
+import decimal
 import enum
 import importlib
 import importlib.util
+import select
 import sys
 import uuid
 from typing import Any, Optional
@@ -136,6 +138,35 @@ class PostgresAdapter:
         (transaction status ``UNKNOWN``)."""
         return self.is_closed(conn) or self.transaction_status(conn) == TRANSACTION_UNKNOWN
 
+    def link_lost(self, conn: Any) -> bool:
+        """Whether an idle connection (no statement running) has lost its server.
+
+        Cheap: the driver's own state, then a look at the socket without waiting.  An
+        idle connection has nothing to read unless the server sent something unasked:
+        a notification, or the goodbye of a terminated backend (a FATAL message, then
+        end of file).  Only then is a ``SELECT 1`` round trip made to tell which.
+        """
+        try:
+            if self.is_broken(conn):
+                return True
+            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        except Exception:
+            return True
+        return bool(readable) and not self.answers(conn)
+
+    def answers(self, conn: Any) -> bool:
+        """Whether ``conn`` answers a ``SELECT 1`` round trip (outside a transaction)."""
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute('SELECT 1')
+                cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception:
+            return False
+        return True
+
     def cursor(self, conn: Any) -> Any:
         return conn.cursor()
 
@@ -184,6 +215,7 @@ class Psycopg2Adapter(PostgresAdapter):
 
     def setup_connection(self, conn: Any, register_unicode: bool = True,
                          encoding: Optional[str] = None) -> None:
+        _send_decimal_infinity_as_infinity()
         if register_unicode:
             extensions = importlib.import_module('psycopg2.extensions')
             extensions.register_type(extensions.UNICODE, conn)
@@ -212,6 +244,43 @@ class Psycopg2Adapter(PostgresAdapter):
                 raise
             raise ImproperlyConfigured('the hstore extension is not installed in this '
                                        'database: run CREATE EXTENSION hstore') from exc
+
+
+def _send_decimal_infinity_as_infinity() -> None:
+    """Make psycopg2 send ``Decimal('Infinity')`` and ``Decimal('-Infinity')`` as
+    ``'Infinity'::numeric`` / ``'-Infinity'::numeric``.
+
+    psycopg2's own adapter sends every non-finite ``Decimal`` as ``'NaN'``, so an
+    infinite value was stored as NaN without a word.  Sent as what it is, a column
+    with a precision refuses it (``DataError``: numeric field overflow) and a plain
+    ``NUMERIC`` column keeps it, as with psycopg 3.  ``Decimal('NaN')`` is still sent
+    as ``'NaN'``: PostgreSQL's ``NUMERIC`` has a NaN and keeps it.
+
+    psycopg2 keeps its adapters process-wide; ours replaces only psycopg2's built-in
+    ``Decimal`` adapter (one an application registered itself is left alone).
+    """
+    extensions = importlib.import_module('psycopg2.extensions')
+    key = (decimal.Decimal, extensions.ISQLQuote)
+    builtin = extensions.adapters.get(key)
+    if builtin is None or builtin is not getattr(sys.modules.get('psycopg2._psycopg'),
+                                                 'Decimal', None):
+        return                  # ours already, or one the application chose
+    _builtin_decimal_adapter.append(builtin)
+    _infinity_sql.update({1: extensions.AsIs("'Infinity'::numeric"),
+                          -1: extensions.AsIs("'-Infinity'::numeric")})
+    extensions.register_adapter(decimal.Decimal, _adapt_decimal)
+
+
+#: psycopg2's own Decimal adapter, once ours took its place
+_builtin_decimal_adapter: list = []
+#: sign -> the SQL of an infinite Decimal (filled in with psycopg2's AsIs)
+_infinity_sql: dict = {}
+
+
+def _adapt_decimal(value: decimal.Decimal) -> Any:
+    if value.is_infinite():
+        return _infinity_sql[-1 if value.is_signed() else 1]
+    return _builtin_decimal_adapter[0](value)
 
 
 class Psycopg3Adapter(PostgresAdapter):

@@ -7,7 +7,8 @@ from typing import Any, Optional
 from .database import (ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata, ViewMetadata,
                        set_up_or_close)
 from .dialects.postgres import PostgresDialect
-from .exceptions import InternalError
+from .exceptions import (DataError, ExceptionWrapper, InterfaceError, InternalError,
+                         OperationalError, OutcomeUnknownError)
 from .json_methods import PostgresqlJSONMethods
 from .sql.nodes import Cast, Value
 from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSACTION_INTRANS,
@@ -16,6 +17,28 @@ from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSAC
 from .transactions import _atomic, _transaction
 
 __all__ = ['PostgresqlDatabase', 'Psycopg2Adapter', 'Psycopg3Adapter', 'isolation_level_sql']
+
+class _PostgresExceptionWrapper(ExceptionWrapper):
+    """orm's exception wrapper, plus one psycopg2 error that is not a DB-API class:
+    a NUL character in a text value.  psycopg2 raises a bare ``ValueError`` while
+    quoting it, psycopg 3 a ``DataError``; both become orm's :class:`DataError`."""
+
+    __slots__ = ()
+
+    def __exit__(self, exc_type: Optional[type], exc_value: Optional[BaseException],
+                 traceback: Any) -> Optional[bool]:
+        if type(exc_value) is ValueError and 'NUL (0x00)' in str(exc_value):
+            error = DataError('%s PostgreSQL text values cannot hold the NUL character '
+                              '(\\x00): remove it, or store the value as bytes (BlobField).'
+                              % str(exc_value).rstrip())
+            error.orig = exc_value
+            raise error.with_traceback(traceback) from exc_value
+        return super().__exit__(exc_type, exc_value, traceback)
+
+
+#: the wrapper every PostgreSQL database uses
+_postgres_exception_wrapper = _PostgresExceptionWrapper()
+
 
 class PostgresqlDatabase(Database):
     """PostgreSQL through the ``psycopg2`` or the ``psycopg`` (version 3) driver.
@@ -37,6 +60,7 @@ class PostgresqlDatabase(Database):
     """
 
     dialect_class = PostgresDialect
+    _exception_wrapper = _postgres_exception_wrapper
     #: the JSON vocabulary of JSONField on this engine
     json_methods_class: type = PostgresqlJSONMethods
     #: adapter classes for each driver (a subclass may plug in its own)
@@ -181,9 +205,12 @@ class PostgresqlDatabase(Database):
             the transaction are undone because a later one failed and aborted it.  The
             transaction is rolled back; wrap statements that may fail in a nested
             ``atomic()`` (a savepoint) to keep the work done around them.
+        :raises OutcomeUnknownError: the connection was lost while ``COMMIT`` ran, so
+            whether it committed is unknown.
         :raises InterfaceError: the calling thread has no open connection.
         """
-        status = self._driver_adapter.transaction_status(self._open_connection_for('commit'))
+        conn = self._open_connection_for('commit')
+        status = self._driver_adapter.transaction_status(conn)
         if status == TRANSACTION_INERROR:
             work_lost = self._state.succeeded > 0
             self.execute_sql('ROLLBACK')
@@ -196,7 +223,20 @@ class PostgresqlDatabase(Database):
             error.pgcode = '25P02'
             raise error
         if status in (TRANSACTION_ACTIVE, TRANSACTION_INTRANS):
-            self.execute_sql('COMMIT')
+            try:
+                self.execute_sql('COMMIT')
+            except (OperationalError, InterfaceError) as exc:
+                # the link was sound when COMMIT left: lost now, nobody knows the answer
+                if isinstance(exc, OutcomeUnknownError) or \
+                        not self._driver_adapter.is_broken(conn):
+                    raise
+                unknown = OutcomeUnknownError(
+                    'The connection was lost while COMMIT ran: the transaction may or '
+                    'may not have been committed. Read the data back to find out (%s)'
+                    % (str(exc).strip().splitlines() or [type(exc).__name__])[0])
+                unknown.orig = exc.orig or exc
+                unknown.pgcode = exc.pgcode
+                raise unknown from exc
 
     def atomic(self, isolation_level: Any = None) -> _atomic:
         """A transaction (at ``isolation_level``) when outermost, a savepoint when nested."""

@@ -381,20 +381,13 @@ class PooledDatabase:
 
         A backend killed moments ago may not have said so yet, and nothing but a round
         trip tells; off with ``ping_on_checkout=False``, and never done for SQLite."""
-        if not self._ping_on_checkout or \
-                not isinstance(getattr(self, 'adapter', None), PostgresAdapter):
+        adapter = getattr(self, 'adapter', None)
+        if not self._ping_on_checkout or not isinstance(adapter, PostgresAdapter):
             return True
-        try:
-            cursor = conn.cursor()
-            try:
-                cursor.execute('SELECT 1')
-                cursor.fetchall()
-            finally:
-                cursor.close()
-        except Exception as exc:
-            logger.debug('pool: ping failed on %x: %s', id(conn), exc)
-            return False
-        return True
+        if adapter.answers(conn):
+            return True
+        logger.debug('pool: ping failed on %x', id(conn))
+        return False
 
     def _can_reuse(self, conn: Any) -> bool:
         """Whether a checked-in connection may go back to the pool (rolls back if needed)."""

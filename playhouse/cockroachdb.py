@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from orm import (BigIntegerField, Field, ForeignKeyMetadata, IndexMetadata,
                  IntegerField, InterfaceError, Node, NotSupportedError, OperationalError,
-                 PostgresqlDatabase, UUIDField, ViewMetadata)
+                 OutcomeUnknownError, PostgresqlDatabase, UUIDField, ViewMetadata)
 # Hooks orm exports for extension databases (see the API page):
 from orm import (CockroachDialect, _atomic, _transaction, isolation_level_sql,
                  parse_cockroach_version)
@@ -106,8 +106,9 @@ class ExceededMaxAttempts(OperationalError):
         self.last_error = last_error
 
 
-class AmbiguousCommitError(OperationalError):
-    """The transaction may or may not have been committed (result unknown).
+class AmbiguousCommitError(OutcomeUnknownError):
+    """The transaction may or may not have been committed (result unknown); an
+    :class:`orm.OutcomeUnknownError`, so one ``except`` catches every unknown outcome.
 
     Raised when the connection was lost while ``COMMIT`` was running, or when CockroachDB
     reports SQLSTATE ``40003`` (statement completion unknown).  It is never retried

@@ -56,7 +56,7 @@ from orm import (  # noqa: E402,F401
     DJANGO_MAP, DoesNotExist, DoubleField, DQ, Entity, EXCLUDED, FixedCharField,
     FloatField, ForeignKeyField, IdentityField, Index, IntegrityError, InternalError,
     IPField, JOIN, Load, ManyToManyField, Model, ModelIndex, OP, OperationalError,
-    prefetch, PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames,
+    OutcomeUnknownError, prefetch, PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames,
     QueryEvent, SchemaManager, Select, SmallIntegerField, SqliteDatabase, Table,
     TimeField, TimestampField, Tuple, UUIDField, Value, ValuesList, Window)
 import orm as _orm  # noqa: E402

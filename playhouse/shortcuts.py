@@ -7,20 +7,23 @@
 * :func:`insert_where` -- ``INSERT ... SELECT ... WHERE``: insert a row only when a
   condition holds;
 * :class:`ReconnectMixin` -- a database that reconnects when the server dropped its
-  connection;
+  connection, without ever sending a statement twice (:class:`OutcomeUnknownError`
+  when a statement's fate is unknown);
 * :class:`ThreadSafeDatabaseMetadata` -- model metadata whose database can be swapped
   per thread.
 """
 from __future__ import annotations
 
+import re
 import threading
 from typing import AbstractSet, Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, \
     Optional, Tuple
 
 from orm import (Alias, CompoundSelectQuery, Field, ForeignKeyField, InterfaceError,
-                 Metadata, OperationalError, ProgrammingError, Select, Value, callable_)
+                 Metadata, OperationalError, OutcomeUnknownError, PostgresAdapter,
+                 ProgrammingError, Select, Value, callable_)
 
-__all__ = ['ReconnectMixin', 'ThreadSafeDatabaseMetadata', 'dict_to_model', 'insert_where',
+__all__ = ['OutcomeUnknownError', 'ReconnectMixin', 'ThreadSafeDatabaseMetadata', 'dict_to_model', 'insert_where',
            'model_to_dict', 'resolve_multimodel_query', 'update_model_from_dict']
 
 _SENTINEL = object()
@@ -300,7 +303,7 @@ _CONNECTION_GONE: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
         'terminating connection', 'server closed the connection unexpectedly',
         'connection already closed', 'ssl connection has been closed unexpectedly',
         'no connection to the server', 'the connection is closed', 'the connection is lost',
-        'connection is bad')),
+        'connection is bad', 'sending query')),
     (InterfaceError, (
         'connection already closed',                    # psycopg2
         'cannot operate on a closed database',          # sqlite3
@@ -308,37 +311,95 @@ _CONNECTION_GONE: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
     (ProgrammingError, ('cannot operate on a closed database',)),
 )
 
+# The lost-connection errors a driver raises *before* it sends anything: the
+# connection was already closed on our side, or writing the request failed. A
+# statement that failed so never reached the server and may be sent again.
+_NOT_SENT: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
+    (OperationalError, (
+        'the connection is closed',             # psycopg 3, closed before the call
+        'connection already closed',
+        'no connection to the server',          # libpq: nothing to send it on
+        'sending query')),                      # psycopg 3: the request did not go out
+    (InterfaceError, (
+        'connection already closed',                    # psycopg2
+        'cannot operate on a closed database',          # sqlite3
+        'the connection has been closed')),             # apsw
+    (ProgrammingError, ('cannot operate on a closed database',)),
+)
+
+# statements that end a transaction by committing it: losing the connection while
+# one runs leaves the commit's outcome unknown
+_COMMITTING = re.compile(r'\s*(COMMIT|END|RELEASE\s+(SAVEPOINT\s+)?"?cockroach_restart)\b',
+                         re.IGNORECASE)
+
+
+def _rule_table(pairs: Iterable[Tuple[type, str]]) -> Dict[type, List[str]]:
+    rules: Dict[type, List[str]] = {}
+    for error_class, fragment in pairs:
+        rules.setdefault(error_class, []).append(fragment.lower())
+    return rules
+
+
+def _matches(rules: Dict[type, List[str]], exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(isinstance(exc, error_class) and any(f in text for f in fragments)
+               for error_class, fragments in rules.items())
+
+
+def _outcome_unknown(exc: BaseException, committing: bool) -> OutcomeUnknownError:
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    error = OutcomeUnknownError(
+        'The connection was lost after the statement was sent and before its result '
+        'arrived, so the server may or may not have %s it; it is not sent again. '
+        'The next statement reconnects. (%s)'
+        % ('committed' if committing else 'run', first_line))
+    error.orig = getattr(exc, 'orig', None) or exc
+    error.pgcode = getattr(exc, 'pgcode', None)
+    return error
+
 
 class ReconnectMixin:
-    """Mix into a database class to reconnect, once, when a statement fails because the
-    connection was lost -- outside a transaction only (inside one, the work done so far
-    is gone with the connection, so the error is raised)::
+    """Mix into a database class to reconnect when the connection was lost -- but never
+    by sending a statement twice::
 
         class ReconnectingPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
             pass
 
-    ``reconnect_errors`` lists ``(exception class, message fragment)`` pairs; an error
-    that is an instance of the class and whose message contains the fragment (case
-    insensitive; ``''`` matches any) triggers the reconnect. Extend it in a subclass.
+    Before a statement outside a transaction, the connection is checked (without a
+    round trip unless the server sent something unasked): one found dead -- closed, or
+    its backend terminated while idle -- is replaced, then the statement runs once.
+    When a statement fails because the connection is lost:
+
+    * the driver reports that the statement was never sent (``unsent_errors``): the
+      database reconnects and runs it, once -- outside a transaction only;
+    * otherwise the request may have reached the server and run there: an
+      autocommitted statement (or a ``COMMIT``) raises :class:`OutcomeUnknownError`,
+      which says so; a statement inside a transaction raises the driver's error (the
+      transaction is gone with the connection, nothing of it was committed).
+
+    After either error the next statement reconnects.
+
+    ``reconnect_errors`` lists ``(exception class, message fragment)`` pairs meaning
+    the connection is lost; ``unsent_errors`` those of them raised before anything was
+    sent. An error matches a pair when it is an instance of the class and its message
+    contains the fragment (case insensitive; ``''`` matches any). Extend them in a
+    subclass.
     """
 
     reconnect_errors: Tuple[Tuple[type, str], ...] = tuple(
         (error_class, fragment)
         for error_class, fragments in _CONNECTION_GONE for fragment in fragments)
+    unsent_errors: Tuple[Tuple[type, str], ...] = tuple(
+        (error_class, fragment)
+        for error_class, fragments in _NOT_SENT for fragment in fragments)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        rules: Dict[type, List[str]] = {}
-        for error_class, fragment in self.reconnect_errors:
-            rules.setdefault(error_class, []).append(fragment.lower())
-        self._reconnect_rules = rules
+        self._reconnect_rules = _rule_table(self.reconnect_errors)
+        self._unsent_rules = _rule_table(self.unsent_errors)
 
     def _connection_was_lost(self, exc: BaseException) -> bool:
-        text = str(exc).lower()
-        for error_class, fragments in self._reconnect_rules.items():
-            if isinstance(exc, error_class) and any(f in text for f in fragments):
-                return True
-        return False
+        return _matches(self._reconnect_rules, exc)
 
     def _inside_transaction(self) -> bool:
         db: Any = self
@@ -348,18 +409,37 @@ class ReconnectMixin:
             # the driver cannot say any more (its connection is gone): use our own count
             return bool(db.transaction_depth())
 
+    def _found_dead(self) -> bool:
+        """Whether the calling thread's idle connection is known, or cheaply found, to
+        be lost (PostgreSQL: closed, broken, or its backend said goodbye)."""
+        db: Any = self
+        conn = db._state.conn
+        adapter = getattr(db, 'adapter', None)
+        if conn is None or not isinstance(adapter, PostgresAdapter):
+            return False
+        return adapter.link_lost(conn)
+
     def execute_sql(self, sql: str, params: Any = None, commit: Any = _SENTINEL) -> Any:
-        run: Callable[[], Any] = lambda: self._execute_once(sql, params, commit)
         # asked before the statement runs: after the connection is lost the driver can
         # no longer tell that a transaction (even one begun by hand) was open
-        retry_allowed = not self._inside_transaction()
+        outside = not self._inside_transaction()
+        if outside and self._found_dead():
+            self._reconnect()
         try:
-            return run()
+            return self._execute_once(sql, params, commit)
         except Exception as exc:
-            if not (retry_allowed and self._connection_was_lost(exc)):
+            if not self._connection_was_lost(exc):
+                raise
+            if not _matches(self._unsent_rules, exc):
+                # the request may have reached the server: never send it again
+                committing = _COMMITTING.match(sql) is not None
+                if outside or committing:
+                    raise _outcome_unknown(exc, committing) from exc
+                raise          # a transaction's statement: nothing of it was committed
+            if not outside:
                 raise
         self._reconnect()
-        return run()
+        return self._execute_once(sql, params, commit)
 
     def _execute_once(self, sql: str, params: Any, commit: Any) -> Any:
         parent: Any = super()

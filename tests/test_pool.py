@@ -2,6 +2,8 @@
 many-threads stress test on PostgreSQL and on a SQLite file."""
 from __future__ import annotations
 
+import random
+import re
 import threading
 import time
 
@@ -454,22 +456,40 @@ def test_pg_backend_killed_while_idle_is_never_handed_out(pg_driver):
     db.close_all()
 
 
-def test_pg_without_ping_a_fresh_kill_can_slip_through(pg_driver):
-    """``ping_on_checkout=False`` skips the round trip: a backend killed long enough ago
-    is still dropped (its goodbye has arrived), a just-killed one may be handed out."""
+def wait_until_gone(pg_db, pid):
+    """Wait until backend ``pid`` has left pg_stat_activity (it exits within moments)."""
+    for _ in range(2000):
+        if not pg_db.execute_sql('SELECT 1 FROM pg_stat_activity WHERE pid = %s',
+                                 (pid,)).fetchone():
+            return
+        time.sleep(0.002)
+    raise AssertionError('backend %s never exited' % pid)
+
+
+@pytest.mark.parametrize('ping', [True, False], ids=['ping', 'no-ping'])
+def test_pg_100_checkouts_after_a_kill_all_work(pg_driver, ping):
+    """Kill the idle connection's backend, wait until the server has let it go, check
+    out: 100 times, and every checkout gives a working connection.  With the checkout
+    ping, and without it too: by then the server's goodbye (psycopg2 files the FATAL
+    message among the notices) or its end of file has reached the socket."""
     pg_db = pg_driver
-    db = pg_pool(max_connections=2, ping_on_checkout=False)
-    for _ in range(10):
+    db = pg_pool(max_connections=2, ping_on_checkout=ping)
+    failures = []
+    for _ in range(100):
         with db.connection_context():
-            pid = backend_pid(db)
+            pid = driver_pid(db.connection())
         pg_db.execute_sql('SELECT pg_terminate_backend(%s)', (pid,))
-        for _ in range(100):                     # the backend exits within moments
-            if not pg_db.execute_sql('SELECT 1 FROM pg_stat_activity WHERE pid = %s',
-                                     (pid,)).fetchone():
-                break
-            time.sleep(0.01)
-        with db.connection_context():
-            assert backend_pid(db) != pid
+        wait_until_gone(pg_db, pid)
+        try:
+            with db.connection_context():
+                assert db.execute_sql('SELECT 1').fetchone() == (1,)
+                assert driver_pid(db.connection()) != pid
+        except (orm.OperationalError, orm.InterfaceError) as exc:
+            failures.append(exc)
+    assert failures == []
+    stats = db.pool_stats()
+    assert (stats['idle'], stats['in_use']) == (1, 0)
+    assert stats['opened'] == 101 and stats['closed'] == 100
     db.close_all()
 
 
@@ -477,60 +497,116 @@ def driver_pid(conn):
     return conn.info.backend_pid                 # psycopg2 and psycopg 3, no round trip
 
 
+class Account(Model):
+    balance = IntegerField()
+
+
+class Transfer(Model):
+    worker = IntegerField()
+    seq = IntegerField()
+    source = IntegerField()
+    target = IntegerField()
+    amount = IntegerField()
+
+    class Meta:
+        indexes = ((('worker', 'seq'), True),)
+
+
+ACCOUNTS = 10
+OPENING_BALANCE = 1000
+
+
 def test_pg_pool_under_backend_kills(pg_driver):
-    """8 threads run two-row transactions for a few seconds while another thread
-    terminates backends, idle ones (under the pool lock, so none is being checked out)
-    and busy ones.  No transaction is half done, no killed idle connection is handed
-    out, a busy one killed gives a connection error, and nothing stays checked out."""
+    """8 threads move money between accounts for ~3 seconds through a pool of 6 while
+    another thread terminates random pooled backends, idle and busy in turn.
+
+    Every transfer is one transaction: two balance updates and a ledger row.  Checked:
+    the total never changes and every balance is what the committed ledger says (all
+    or nothing); no connection killed while idle in the pool is handed out; a
+    connection killed while in use gives its worker a connection error (counted), and
+    only such a connection does; nothing stays checked out."""
     pg_db = pg_driver
-    db = pg_pool(max_connections=4, timeout=30)
-    db.bind([Note])
-    db.create_tables([Note])
+    db = pg_pool(max_connections=6, timeout=30)
+    db.bind([Account, Transfer])
+    db.create_tables([Account, Transfer])
+    Account.insert_many([{'id': n + 1, 'balance': OPENING_BALANCE}
+                         for n in range(ACCOUNTS)]).execute()
     db.close()
-    killed_idle: set = set()
-    killed_busy: set = set()
-    committed: set = set()
+    killed_idle: set = set()           # pids killed while idle in the pool
+    killed_busy: set = set()           # (pid, checked_out) killed while in use
+    reported: set = set()              # transfers whose commit returned
+    errors: list = []                  # connection errors of busy-killed connections
     problems: list = []
     stop = threading.Event()
     record = threading.Lock()
 
-    def work(thread_no):
-        for k in range(100000):
+    def checkout():
+        db.connect()
+        conn = db.connection()
+        with db._pool_lock:
+            stamp = db._in_use[db.conn_key(conn)].checked_out
+        pid = driver_pid(conn)
+        with record:
+            if pid in killed_idle:
+                problems.append('backend %s was killed idle, then handed out' % pid)
+        return pid, stamp
+
+    def work(worker):
+        rng = random.Random(worker)
+        for seq in range(100000):
             if stop.is_set():
                 return
-            pid = None
+            source, target = rng.sample(range(1, ACCOUNTS + 1), 2)
+            amount = rng.randint(1, 50)
+            held = None
             try:
-                with db.connection_context():
-                    pid = driver_pid(db.connection())
-                    with record:
-                        if pid in killed_idle:
-                            problems.append('killed idle backend %s handed out' % pid)
-                    with db.atomic():
-                        Note.create(thread=thread_no, seq=2 * k)
-                        Note.create(thread=thread_no, seq=2 * k + 1)
-                committed.add((thread_no, k))
+                held = checkout()
+                with db.atomic():
+                    # rows locked in id order: two transfers never wait on each other
+                    for account, delta in sorted([(source, -amount), (target, amount)]):
+                        Account.update(balance=Account.balance + delta).where(
+                            Account.id == account).execute()
+                    Transfer.create(worker=worker, seq=seq, source=source,
+                                    target=target, amount=amount)
+                reported.add((worker, seq))
             except (orm.OperationalError, orm.InterfaceError) as exc:
                 with record:
-                    if pid not in killed_busy:
-                        problems.append('backend %s failed unkilled: %r' % (pid, exc))
+                    if held in killed_busy:
+                        errors.append(exc)
+                    else:
+                        problems.append('connection %r failed, not killed in use: %r'
+                                        % (held, exc))
             except BaseException as exc:
                 problems.append('unexpected %r' % exc)
                 return
+            finally:
+                db.close()
+            time.sleep(rng.random() * 0.004)     # a pause: connections sit idle too
 
     def kill():
+        rng = random.Random(99)
         rounds = 0
-        while not stop.wait(0.02):
-            rounds += 1
-            with db._pool_lock:
-                idle = [conn for _, _, conn in db._connections]
-                busy = [pc.connection for pc in db._in_use.values()]
-                victims = idle[:1] if rounds % 2 else busy[:1]
-                for conn in victims:
+        try:
+            while not stop.wait(0.02):
+                rounds += 1
+                with db._pool_lock:      # no checkout or check-in while choosing
+                    if rounds % 2:
+                        pooled = [(conn, None) for _, _, conn in db._connections]
+                    else:
+                        pooled = [(pc.connection, pc.checked_out)
+                                  for pc in db._in_use.values()]
+                    if not pooled:
+                        continue
+                    conn, stamp = rng.choice(pooled)
                     pid = driver_pid(conn)
                     with record:
-                        (killed_idle if rounds % 2 else killed_busy).add(pid)
+                        if stamp is None:
+                            killed_idle.add(pid)
+                        else:
+                            killed_busy.add((pid, stamp))
                     pg_db.execute_sql('SELECT pg_terminate_backend(%s)', (pid,))
-        pg_db.close()
+        finally:
+            pg_db.close()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
     killer = threading.Thread(target=kill)
@@ -542,14 +618,24 @@ def test_pg_pool_under_backend_kills(pg_driver):
         thread.join(60)
     assert not any(thread.is_alive() for thread in threads + [killer])
     assert problems == []
-    assert killed_idle and killed_busy and committed
+    assert killed_idle and killed_busy and reported and errors
+    assert all(re.search('terminat|closed|connection', str(exc), re.I) for exc in errors)
     with db.connection_context():
-        rows: dict = {}
-        for note in Note.select(Note.thread, Note.seq):
-            rows.setdefault((note.thread, note.seq // 2), set()).add(note.seq % 2)
-    assert all(parts == {0, 1} for parts in rows.values())          # all or nothing
-    assert committed <= set(rows)                # every reported commit is there
-    assert db.pool_stats()['in_use'] == 0
+        balances = {a.id: a.balance for a in Account.select()}
+        ledger = list(Transfer.select())
+    assert sum(balances.values()) == ACCOUNTS * OPENING_BALANCE
+    expected = {n: OPENING_BALANCE for n in balances}
+    for transfer in ledger:
+        expected[transfer.source] -= transfer.amount
+        expected[transfer.target] += transfer.amount
+    assert balances == expected                  # each transfer all or nothing
+    assert reported <= {(t.worker, t.seq) for t in ledger}     # every reported commit
+    stats = db.pool_stats()
+    assert stats['in_use'] == 0
+    assert stats['opened'] - stats['closed'] == stats['idle']
+    print('pool under kills (%s): %d transfers, %d idle and %d busy kills, %d errors'
+          % (engine_driver(pg_db), len(ledger), len(killed_idle), len(killed_busy),
+             len(errors)))
     db.close_all()
 
 
