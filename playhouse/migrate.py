@@ -51,7 +51,8 @@ from orm import (  # noqa: E402,F401
     DeferredThroughModel, DJANGO_MAP, DoesNotExist, DoubleField, DQ, EXCLUDED, Field,
     FixedCharField, FloatField, fn, IdentityField, ImproperlyConfigured, Index,
     IntegerField, InterfaceError, InternalError, IPField, JOIN, JSONField, Load,
-    ManyToManyField, Model, ModelIndex, OP, PostgresqlDatabase, prefetch, PREFETCH_TYPE,
+    ManyToManyField, Model, ModelIndex, OP, OutcomeUnknownError, PostgresqlDatabase,
+    prefetch, PREFETCH_TYPE,
     PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames, QueryEvent, SchemaManager,
     Select, SmallIntegerField, SqliteDatabase, Table, TextField, TimeField,
     TimestampField, Tuple, UUIDField, ValuesList, Window)
