@@ -701,15 +701,26 @@ def _quoted(text: str) -> SQL:
 
 
 def _content_option(content: Any) -> Any:
-    """FTS ``content=``: ``''`` for a contentless index, a model (its table) or a
-    field (the column) for external content."""
+    """FTS ``content=``: ``''`` for a contentless index, or the table (a model, or its
+    name) that holds the text of an external-content index."""
     if isinstance(content, Field):
-        return Entity(content.model._meta.table_name, str(content.column_name))
+        raise ImproperlyConfigured(
+            'content= names the table that holds the indexed text (a model or a table '
+            'name), not a column: give %s, and name its integer key with content_rowid='
+            % (content.model.__name__,))
     if isinstance(content, type) and hasattr(content, '_meta'):
-        return _quoted(content._meta.table_name)
+        return Entity(content._meta.table_name)
     if content == '':
         return SQL("''")
     return content
+
+
+def _content_rowid_option(rowid: Any) -> Any:
+    """FTS ``content_rowid=``: the integer key column of the content table, given as a
+    field or its name; written as a bare column name."""
+    if isinstance(rowid, Field):
+        return Entity(str(rowid.column_name))
+    return rowid
 
 
 def _prefix_option(prefix: Any) -> Any:
@@ -772,18 +783,22 @@ class BaseFTSModel(VirtualModel):
     def clean_options(cls, options: dict) -> dict:
         """The ``Meta.options`` of an FTS table written as SQL wants them."""
         cleaned = dict(options)
-        for name, convert in (('content', _content_option), ('prefix', _prefix_option),
+        for name, convert in (('content', _content_option),
+                              ('content_rowid', _content_rowid_option),
+                              ('prefix', _prefix_option),
                               ('tokenize', cls._tokenize_option)):
             if name in cleaned:
                 cleaned[name] = convert(cleaned[name])
-        return cleaned
+        # written in name order, so the DDL of an index does not depend on how its
+        # options dict was put together
+        return dict(sorted(cleaned.items()))
 
     @classmethod
     def _tokenize_option(cls, tokenize: Any) -> Any:
-        # FTS5 reads the tokenizer and its arguments as one string; FTS3/4 bare words
+        # FTS5 reads the tokenizer and its arguments as one quoted value; FTS3/4 bare words
         if not tokenize or not _is_fts5(cls):
             return tokenize
-        return _quoted(str(tokenize).strip('\'"'))
+        return Entity(str(tokenize).strip('\'"'))
 
     @classmethod
     def match(cls, term: str) -> Expression:
@@ -793,15 +808,19 @@ class BaseFTSModel(VirtualModel):
     @classmethod
     def _fts_command(cls, command: str, *values: Any) -> Any:
         """``INSERT INTO t(t [, rank]) VALUES ('command' [, value])``."""
-        table = cls._meta.table_entity()
-        columns = [Entity(cls._meta.table_name)]
-        if values:
-            columns.append(Entity('rank'))
-        db = cls._meta.database
+        return cls._fts_insert(command, ['rank'] if values else [], values)
+
+    @classmethod
+    def _fts_insert(cls, command: str, names: list, values: Iterable) -> Any:
+        """Send ``command`` to the index: an INSERT into its hidden column named after
+        the table, with ``values`` for the columns ``names``."""
+        meta = cls._meta
+        columns = [Entity(meta.table_name)] + [Entity(str(name)) for name in names]
+        row = [Value(command)] + [Value(value) for value in values]
+        db = meta.database
         ctx = db.get_sql_context()
-        ctx.sql(NodeList((SQL('INSERT INTO'), table, EnclosedNodeList(columns), SQL('VALUES'),
-                          EnclosedNodeList([Value(command)] +
-                                           [Value(v) for v in values]))))
+        ctx.sql(NodeList((SQL('INSERT INTO'), meta.table_entity(), EnclosedNodeList(columns),
+                          SQL('VALUES'), EnclosedNodeList(row))))
         sql, params = ctx.query()
         return db.execute_sql(sql, params)
 
@@ -1009,8 +1028,8 @@ class FTS5Model(BaseFTSModel):
         valid query.
         """
         tokens = _quote_split(query)
-        if tokens is None:   # unbalanced quotes: drop the quoting
-            tokens = [(query.replace('"', replace), False)]
+        if tokens is None:   # an unbalanced quote: it becomes a space, so no phrase opens
+            tokens = [(query.replace('"', ' '), False)]
         out = []
         for token, quoted in tokens:
             if quoted:
@@ -1065,6 +1084,28 @@ class FTS5Model(BaseFTSModel):
         return cls._fts_command('delete-all')
 
     @classmethod
+    def delete_command(cls, rowid: Any, **values: Any) -> Any:
+        """Take row ``rowid`` out of a contentless or external-content index, which
+        cannot read the old text itself: ``values`` give the indexed columns (by field
+        or column name) exactly as they were indexed; unindexed ones may be left out."""
+        meta = cls._meta
+        by_name = {}
+        for field in meta.sorted_fields:
+            if isinstance(field, SearchField):
+                by_name[field.name] = by_name[field.column_name] = field
+        if not values:
+            raise ValueError('%s.delete_command(%r): give the indexed values of the row as '
+                             'they were indexed (column=value), so the index can find its '
+                             'entries' % (cls.__name__, rowid))
+        unknown = sorted(set(values) - set(by_name))
+        if unknown:
+            raise ValueError('%s.delete_command(): %s %s not a column of the index'
+                             % (cls.__name__, ', '.join(unknown),
+                                'is' if len(unknown) == 1 else 'are'))
+        names = ['rowid'] + [by_name[name].column_name for name in values]
+        return cls._fts_insert('delete', names, [rowid] + list(values.values()))
+
+    @classmethod
     def VocabModel(cls, table_type: str = 'row', table: Optional[str] = None,
                    table_name: Optional[str] = None) -> type:
         """A model over an ``fts5vocab`` table of this index (``row``, ``col``,
@@ -1075,9 +1116,10 @@ class FTS5Model(BaseFTSModel):
             raise ValueError('an fts5vocab table is of type %s, not %r'
                              % (', '.join(_VOCAB_COLUMNS), table_type))
         index_table = cls._meta.table_name
+        default_name = index_table + ('_v' if table_type == 'row' else '_v_' + table_type)
         meta = type('Meta', (), {
             'database': cls._meta.database,
-            'table_name': table or table_name or index_table + '_v',
+            'table_name': table or table_name or default_name,
             'extension_module': SQL('fts5vocab(%s, %s)' % (_quote(index_table),
                                                           _quote(table_type))),
             'primary_key': False})

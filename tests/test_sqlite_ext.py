@@ -392,7 +392,7 @@ def test_fts5_external_content(db):
 
     bind(db, Article, ArticleIndex)
     sql, _ = db.dialect.compile(ArticleIndex._schema._create_table())
-    assert "content='article'" in sql and "tokenize='porter'" in sql
+    assert sql.endswith('content="article", content_rowid=id, tokenize="porter")')
     for title, body in DOCS:
         Article.create(title=title, body=body)
     ArticleIndex.rebuild()
@@ -711,3 +711,68 @@ def test_field_db_value_may_return_sql(db):
     doc.save()
     assert Doc.get_by_id(doc.id).data == {'a': 2}
     assert db.execute_sql('SELECT json_type(data) FROM doc').fetchone() == ('object',)
+
+
+def test_fts5_options_are_checked_and_written_in_name_order(db):
+    class Page(Model):
+        text = TextField()
+
+    class PageIndex(FTS5Model):
+        text = SearchField()
+
+        class Meta:
+            options = {'tokenize': 'porter unicode61', 'prefix': [2, 3],
+                       'content_rowid': Page.id, 'content': Page}
+
+    class Wrong(FTS5Model):
+        text = SearchField()
+
+        class Meta:
+            options = {'content': Page.text}
+
+    bind(db, Page, PageIndex)
+    sql, _ = db.dialect.compile(PageIndex._schema._create_table())
+    assert sql.endswith('("text", content="page", content_rowid="id", '
+                        'prefix=\'2,3\', tokenize="porter unicode61")')
+    Wrong.bind(db)
+    with pytest.raises(ImproperlyConfigured, match='not a column'):
+        db.create_tables([Wrong])
+    Page.create(text='watering the plants')
+    PageIndex.rebuild()
+    assert [p.rowid for p in PageIndex.search('water')] == [1]      # porter stems it
+
+
+def test_fts5_delete_command_takes_a_row_out_of_a_contentless_index(db):
+    class Memo(FTS5Model):
+        body = SearchField(column_name='memo_body')
+        note = SearchField(unindexed=True)
+
+        class Meta:
+            options = {'content': ''}
+
+    bind(db, Memo)
+    Memo.insert({'rowid': 1, 'body': 'red apple', 'note': 'a'}).execute()
+    Memo.insert({'rowid': 2, 'body': 'green apple', 'note': 'b'}).execute()
+    with pytest.raises(ValueError, match='indexed values'):
+        Memo.delete_command(1)
+    with pytest.raises(ValueError, match='colour is not a column'):
+        Memo.delete_command(1, colour='red')
+    Memo.delete_command(1, body='red apple')          # by field name ...
+    assert [m.rowid for m in Memo.search('apple')] == [2]
+    Memo.delete_command(2, memo_body='green apple')   # ... or column name
+    assert list(Memo.search('apple')) == []
+    Memo.integrity_check()
+
+
+def test_fts5_vocab_tables_are_named_after_their_kind(db):
+    class Doc(FTS5Model):
+        body = SearchField()
+
+    bind(db, Doc)
+    names = [Doc.VocabModel(kind)._meta.table_name for kind in ('row', 'col', 'instance')]
+    assert names == ['doc_v', 'doc_v_col', 'doc_v_instance']
+
+
+def test_fts5_clean_query_turns_a_stray_quote_into_a_space():
+    assert FTS5Model.clean_query('"open-') == ' open\x1a'
+    assert FTS5Model.clean_query('"kept-" as-is') == '"kept-" as\x1ais'
