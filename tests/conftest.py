@@ -60,10 +60,12 @@ ENGINES = ['sqlite-memory', 'sqlite-file', 'apsw', 'postgres', 'postgres-psycopg
 PG_ENGINES = ['postgres', 'postgres-psycopg3']
 #: Engine id -> engine kind (what ``engine_name(db)`` returns for it).
 ENGINE_KINDS = {'sqlite-memory': 'sqlite', 'sqlite-file': 'sqlite', 'apsw': 'sqlite',
+                'cysqlite': 'sqlite',
                 'postgres': 'postgres', 'postgres-psycopg3': 'postgres'}
 #: Engine id -> driver (``engine_driver(db)``; also accepted by ``engines(...)``).
 #: ``psycopg3`` is the ``psycopg`` (version 3) module.
 ENGINE_DRIVERS = {'sqlite-memory': 'sqlite3', 'sqlite-file': 'sqlite3', 'apsw': 'apsw',
+                  'cysqlite': 'cysqlite',
                   'postgres': 'psycopg2', 'postgres-psycopg3': 'psycopg3'}
 
 
@@ -175,6 +177,12 @@ def _make_apsw(tmp_path: Any, **kwargs: Any) -> Database:
     return APSWDatabase(str(tmp_path / 'test-apsw.db'), **kwargs)
 
 
+def _make_cysqlite(tmp_path: Any, **kwargs: Any) -> Database:
+    pytest.importorskip('cysqlite', reason='cysqlite is not installed (pip install cysqlite)')
+    from playhouse.cysqlite_ext import CySqliteDatabase
+    return CySqliteDatabase(str(tmp_path / 'test-cysqlite.db'), **kwargs)
+
+
 def _make_postgres(tmp_path: Any, **kwargs: Any) -> Database:
     require_postgres()
     params = pg_connect_kwargs()
@@ -197,6 +205,7 @@ ENGINE_FACTORIES: dict[str, Callable[..., Database]] = {
     'sqlite-memory': _make_sqlite_memory,
     'sqlite-file': _make_sqlite_file,
     'apsw': _make_apsw,
+    'cysqlite': _make_cysqlite,
     'postgres': _make_postgres,
     'postgres-psycopg3': _make_postgres_psycopg3,
 }
@@ -313,9 +322,9 @@ def make_db(engine: str, tmp_path: Any) -> Any:
         _close_all(database)
 
 
-@pytest.fixture(params=['sqlite-memory', 'sqlite-file', 'apsw'])
+@pytest.fixture(params=['sqlite-memory', 'sqlite-file', 'apsw', 'cysqlite'])
 def sqlite_db(request: Any, tmp_path: Any) -> Any:
-    """A connected SQLite database (sqlite3 memory and file, and APSW)."""
+    """A connected SQLite database (sqlite3 memory and file, APSW and cysqlite)."""
     database = _open(request.param, tmp_path)
     yield database
     _close_all(database)
