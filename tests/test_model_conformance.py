@@ -319,3 +319,16 @@ def test_group_concat_style_aggregate_keeps_its_text(lib) -> None:
         Book.create(title=title, pages=3)
     total = fn.SUM(Book.pages)
     assert Book.select(total).scalar() == 6
+
+
+def test_insert_with_empty_returning_runs_without_returning(lib) -> None:
+    query = Shelf.insert(label='plain').returning()
+    assert 'RETURNING' not in query.sql()[0]
+    new = query.execute()
+    if lib.dialect.insert_returns_pk:
+        assert new is None              # PostgreSQL gives no key without RETURNING
+    else:
+        assert new == Shelf.get(Shelf.label == 'plain').id       # SQLite's lastrowid
+    assert Shelf.insert_many([('a',), ('b',)], fields=[Shelf.label]).returning() \
+        .execute() == 2
+    assert Shelf.select().count() == 3

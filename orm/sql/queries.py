@@ -1971,7 +1971,11 @@ class Insert(WriteQuery):
         return self.table._get_primary_key()
 
     def handle_result(self, database: Any, cursor: Any) -> Any:
-        if self._as_rowcount or self._query_type == Insert.QUERY or self._returning == ():
+        # returning() with no columns asks for no RETURNING at all: a single-row insert
+        # then reports what the engine gives without it (PostgreSQL: nothing), a
+        # several-row one how many rows went in
+        if self._as_rowcount or self._query_type == Insert.QUERY or \
+                (self._returning == () and self._query_type != Insert.SIMPLE):
             return database.rows_affected(cursor)
         return database.last_insert_id(cursor, self._query_type)
 
