@@ -18,6 +18,9 @@ from orm import (EXCLUDED, BooleanField, CharField, DataError, DateTimeField,
                  ForeignKeyField, IntegerField, IntegrityError, JSONField, Model,
                  MySQLDatabase, OperationalError, ProgrammingError, TextField, fn)
 from orm.dialects.mysql import MySQLDialect, parse_mysql_version
+from playhouse import db_url, mysql_ext
+from playhouse.mysql_ext import MariaDBConnectorDatabase, Match, MySQLConnectorDatabase
+from playhouse.pool import PooledMySQLDatabase
 
 from conftest import MYSQL_DB, MYSQL_PARAMS, make_database
 
@@ -364,3 +367,89 @@ def test_inventory_example_runs(mysql_db):
     assert "stock: [('bolt', 125), ('nut', 40)]" in result.stdout
     assert 'movements: 1 bolt stock: 95' in result.stdout
     assert result.stdout.rstrip().endswith('Done.')
+
+
+# -- playhouse: URLs, the pool, other drivers, MATCH ---------------------------------------
+def _url(scheme: str) -> str:
+    auth = MYSQL_PARAMS['user'] + (':' + MYSQL_PARAMS['password']
+                                   if MYSQL_PARAMS['password'] else '')
+    return '%s://%s@%s:%s/%s' % (scheme, auth, MYSQL_PARAMS['host'], MYSQL_PARAMS['port'],
+                                 MYSQL_DB)
+
+
+@pytest.mark.parametrize('scheme', ['mysql', 'mariadb', 'mysql+pool'])
+def test_urls_connect(mysql_db, scheme):
+    db = db_url.connect(_url(scheme))
+    try:
+        assert db.execute_sql('SELECT DATABASE()').fetchone() == (MYSQL_DB,)
+    finally:
+        db.close()
+
+
+def test_pool_discards_a_killed_connection(mysql_db):
+    pool = PooledMySQLDatabase(MYSQL_DB, max_connections=2, **MYSQL_PARAMS)
+    try:
+        pool.connect()
+        first = pool.execute_sql('SELECT CONNECTION_ID()').fetchone()[0]
+        pool.close()                                 # back into the pool
+        mysql_db.execute_sql('KILL %d' % first)
+        pool.connect()                               # the dead one is not handed out
+        second = pool.execute_sql('SELECT CONNECTION_ID()').fetchone()[0]
+        assert second != first
+        pool.close()
+    finally:
+        pool.close_all()
+
+
+def test_mysql_connector_database(mysql_db):
+    pytest.importorskip('mysql.connector')
+    db = MySQLConnectorDatabase(MYSQL_DB, **MYSQL_PARAMS)
+    try:
+        db.bind([Gadget, Part])
+        db.create_tables([Gadget, Part])
+        assert db.server_version == mysql_db.server_version
+        with db.atomic():
+            gadget = Gadget.create(name='100%')
+            Part.create(gadget=gadget, label='a')
+        assert Gadget.select().where(Gadget.name ** '100%%').count() == 1
+        assert db.execute_sql("SELECT '100%%'").fetchone() == ('100%',)
+        with pytest.raises(IntegrityError):
+            Gadget.create(name='100%')
+        assert [p.label for p in gadget.parts] == ['a']
+    finally:
+        db.close()
+
+
+def test_mariadb_connector_needs_its_package():
+    db = MariaDBConnectorDatabase(MYSQL_DB, **MYSQL_PARAMS)
+    try:
+        import mariadb  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match='pip install mariadb'):
+            db.connect()
+    else:
+        db.connect()
+        assert db.execute_sql('SELECT 1').fetchone() == (1,)
+        db.close()
+
+
+def test_match_and_json_field(mysql_db):
+    class Article(Model):
+        title = CharField()
+        body = TextField()
+        meta = mysql_ext.JSONField(null=True)
+
+        class Meta:
+            database = mysql_db
+    mysql_db.create_tables([Article])
+    mysql_db.execute_sql('CREATE FULLTEXT INDEX article_text ON article (title, body)')
+    mysql_db.execute_sql('CREATE FULLTEXT INDEX article_body ON article (body)')
+    Article.create(title='Pools', body='connections are reused', meta={'tags': ['db']})
+    Article.create(title='Locks', body='rows wait for each other')
+    found = Article.select().where(Match((Article.title, Article.body), 'connections'))
+    assert [a.title for a in found] == ['Pools']
+    boolean = Article.select().where(Match(Article.body, '+rows -connections',
+                                           modifier='IN BOOLEAN MODE'))
+    assert [a.title for a in boolean] == ['Locks']
+    assert Article.get(Article.title == 'Pools').meta == {'tags': ['db']}
+    assert Article.select().where(Article.meta['tags'][0] == 'db').count() == 1
