@@ -54,7 +54,7 @@ from orm import (  # noqa: E402,F401
     DateField, Default, DeferredForeignKey, DeferredThroughModel, DJANGO_MAP,
     DoesNotExist, DoubleField, DQ, EXCLUDED, FixedCharField, FloatField, IdentityField,
     Index, IntegrityError, InterfaceError, InternalError, IPField, JOIN, Load,
-    ManyToManyField, ModelIndex, OP, OperationalError, PostgresqlDatabase, prefetch,
+    ManyToManyField, ModelIndex, MySQLDatabase, OP, OperationalError, PostgresqlDatabase, prefetch,
     PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames, QueryEvent,
     Select, SmallIntegerField, Table, TimeField, TimestampField, Tuple, UUIDField,
     ValuesList, Window)
