@@ -1,6 +1,6 @@
 """orm: a lightweight, fast Python ORM with a peewee-compatible API.
 
-SQLite (the embedded default), PostgreSQL, and CockroachDB through
+SQLite (the embedded default), PostgreSQL, MySQL / MariaDB, and CockroachDB through
 ``playhouse.cockroachdb``.  ``import orm as peewee`` runs peewee applications.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .sql.queries import (ROW, BaseQuery, CompoundSelectQuery, Delete, ForUpdate
                           Insert, OnConflict, Query, RawQuery, Select, SelectBase,
                           SelectQuery, Update, chunked, database_required, query_to_string)
 from .sql.sources import CTE, JOIN, BaseTable, ColumnFactory, Join, Source, Table, ValuesList
-from .dialects import CockroachDialect, Dialect, PostgresDialect, SqliteDialect
+from .dialects import CockroachDialect, Dialect, MySQLDialect, PostgresDialect, SqliteDialect
 from .dialects.cockroach import parse_cockroach_version
 from .database import (ColumnMetadata, ConnectionContext, Database, DatabaseProxy,
                        ForeignKeyMetadata, IndexMetadata, Proxy, QueryEvent, ViewMetadata,
@@ -39,6 +39,7 @@ from .sqlite_db import SqliteDatabase
 from .sqlite_rank import fts_bm25, fts_bm25f, fts_lucene, fts_rank
 from .postgres_db import PostgresqlDatabase, isolation_level_sql
 from .postgres_adapters import PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter
+from .mysql_db import MySQLDatabase
 from .json_methods import (BaseJSONMethods, JSONPath, MySQLJSONMethods, PostgresqlJSONMethods,
                            SqliteJSONMethods)
 from .rows import (CursorWrapper, DictCursorWrapper, NamedTupleCursorWrapper,
@@ -145,8 +146,8 @@ __all__ = [
     'DoubleField', 'EXCLUDED', 'Entity', 'Field', 'FixedCharField', 'FloatField',
     'ForeignKeyField', 'IPField', 'IdentityField', 'ImproperlyConfigured', 'Index',
     'IntegerField', 'IntegrityError', 'InterfaceError', 'InternalError', 'JOIN', 'JSONField',
-    'Load', 'ManyToManyField', 'Model', 'ModelIndex', 'NotSupportedError', 'OP',
-    'OperationalError', 'OutcomeUnknownError', 'PREFETCH_TYPE', 'PostgresqlDatabase',
+    'Load', 'ManyToManyField', 'Model', 'ModelIndex', 'MySQLDatabase', 'NotSupportedError',
+    'OP', 'OperationalError', 'OutcomeUnknownError', 'PREFETCH_TYPE', 'PostgresqlDatabase',
     'PrimaryKeyField', 'ProgrammingError', 'Proxy',
     'QualifiedNames', 'QueryEvent', 'SQL', 'SchemaManager', 'Select', 'SmallIntegerField',
     'SqliteDatabase', 'Table', 'TextField', 'TimeField', 'TimestampField', 'Tuple',

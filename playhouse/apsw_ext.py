@@ -50,8 +50,8 @@ from orm import (  # noqa: E402,F401
     DeferredForeignKey, DeferredThroughModel, DJANGO_MAP, DoesNotExist, DoubleField, DQ,
     Entity, EXCLUDED, Field, FixedCharField, FloatField, fn, ForeignKeyField,
     IdentityField, Index, IntegerField, IPField, JOIN, JSONField, Load, ManyToManyField,
-    Model, ModelIndex, NotSupportedError, OP, OutcomeUnknownError, PostgresqlDatabase,
-    prefetch,
+    Model, ModelIndex, MySQLDatabase, NotSupportedError, OP, OutcomeUnknownError,
+    PostgresqlDatabase, prefetch,
     PREFETCH_TYPE, PrimaryKeyField, Proxy, QualifiedNames, QueryEvent, SchemaManager,
     Select, SmallIntegerField, SQL, SqliteDatabase, Table, TextField, TimestampField,
     Tuple, UUIDField, Value, ValuesList, Window)

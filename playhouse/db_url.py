@@ -21,10 +21,12 @@ import re
 from typing import Any, Optional, Tuple
 from urllib.parse import ParseResult, parse_qsl, unquote, urlparse
 
-from orm import ImproperlyConfigured, PostgresqlDatabase, SqliteDatabase
+from orm import ImproperlyConfigured, MySQLDatabase, PostgresqlDatabase, SqliteDatabase
 
 from playhouse.apsw_ext import APSWDatabase
 from playhouse.cockroachdb import CockroachDatabase, PooledCockroachDatabase
+from playhouse.mysql_ext import (MariaDBConnectorDatabase, MySQLConnectorDatabase,
+                                 PooledMariaDBConnectorDatabase, PooledMySQLConnectorDatabase)
 from playhouse.pool import (PooledMySQLDatabase, PooledPostgresqlDatabase,
                             PooledSqliteDatabase, PooledSqliteExtDatabase)
 from playhouse.postgres_ext import (PooledPostgresqlExtDatabase, PooledPsycopg3Database,
@@ -43,12 +45,6 @@ class UnknownSchemeError(DatabaseURLError, RuntimeError):
     """The URL names a scheme no database class is registered for."""
 
 
-class _NoMySQL:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise ImproperlyConfigured('a mysql:// URL: orm has no MySQL backend (it runs on '
-                                   'SQLite, PostgreSQL and CockroachDB)')
-
-
 # (scheme names, database class, pooled class or None)
 _FAMILIES: tuple = (
     (('sqlite',), SqliteDatabase, PooledSqliteDatabase),
@@ -58,7 +54,9 @@ _FAMILIES: tuple = (
     (('postgresext', 'postgresqlext'), PostgresqlExtDatabase, PooledPostgresqlExtDatabase),
     (('psycopg3',), Psycopg3Database, PooledPsycopg3Database),
     (('cockroachdb', 'crdb'), CockroachDatabase, PooledCockroachDatabase),
-    (('mysql',), _NoMySQL, PooledMySQLDatabase),
+    (('mysql', 'mariadb'), MySQLDatabase, PooledMySQLDatabase),
+    (('mysqlconnector',), MySQLConnectorDatabase, PooledMySQLConnectorDatabase),
+    (('mariadbconnector',), MariaDBConnectorDatabase, PooledMariaDBConnectorDatabase),
 )
 
 #: scheme -> database class (``name+pool`` for the pooled one)

@@ -35,10 +35,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from orm import ImproperlyConfigured, PostgresqlDatabase, SqliteDatabase
+from orm import MySQLDatabase, PostgresqlDatabase, SqliteDatabase
 
 from playhouse._pooling import (MaxConnectionsExceeded, PoolConnection, PooledDatabase,
-                                locked, make_int)
+                                _socket_readable, locked, make_int)
 # peewee 3 also offers the extension databases' pooled classes here
 from playhouse.postgres_ext import PooledPostgresqlExtDatabase
 from playhouse.sqlite_ext import SqliteExtDatabase
@@ -67,13 +67,21 @@ class PooledPostgresqlDatabase(PooledDatabase, PostgresqlDatabase):
     """:class:`orm.PostgresqlDatabase` with a pool of connections."""
 
 
-class PooledMySQLDatabase(PooledDatabase):
-    """Placeholder: orm has no MySQL support, so there is nothing to pool."""
+class PooledMySQLDatabase(PooledDatabase, MySQLDatabase):
+    """:class:`orm.MySQLDatabase` with a pool of connections.  A connection the server
+    has dropped (killed, timed out: its socket reads end-of-file) is discarded instead
+    of being handed out."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise ImproperlyConfigured(
-            'PooledMySQLDatabase: orm does not support MySQL (only SQLite, PostgreSQL and '
-            'CockroachDB). Use PooledPostgresqlDatabase or PooledSqliteDatabase.')
+    def _is_closed(self, conn: Any) -> bool:
+        if not self._connection_open(conn):
+            return True
+        sock = getattr(conn, '_sock', None)          # pymysql
+        if sock is None:
+            return super()._is_closed(conn)
+        try:
+            return _socket_readable(sock.fileno())
+        except (OSError, ValueError):
+            return True
 
 
 class PooledSqliteExtDatabase(_ConnectionsChangeThreads, PooledDatabase, SqliteExtDatabase):

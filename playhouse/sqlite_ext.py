@@ -55,7 +55,7 @@ from orm import (  # noqa: E402,F401
     DateField, Default, DeferredForeignKey, DeferredThroughModel, DJANGO_MAP,
     DoesNotExist, DoubleField, DQ, EXCLUDED, FixedCharField, FloatField, IdentityField,
     Index, IntegrityError, InterfaceError, InternalError, IPField, JOIN, Load,
-    ManyToManyField, ModelIndex, OP, OperationalError, OutcomeUnknownError,
+    ManyToManyField, ModelIndex, MySQLDatabase, OP, OperationalError, OutcomeUnknownError,
     PostgresqlDatabase, prefetch,
     PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames, QueryEvent,
     Select, SmallIntegerField, Table, TimeField, TimestampField, Tuple, UUIDField,

@@ -31,6 +31,15 @@ says ``engines('sqlite3')``.  Likewise both PostgreSQL engines are of kind
 
 The ``pg_db`` fixture is a connected PostgreSQL database on each driver (it honours
 the ``engines`` marker too).
+
+* ``mysql`` -- ``MySQLDatabase`` (pymysql) on the MariaDB/MySQL server at
+  ``127.0.0.1:3306`` (``$ORM_MYSQL_HOST`` / ``$ORM_MYSQL_PORT`` / ``$ORM_MYSQL_USER`` /
+  ``$ORM_MYSQL_PASSWORD``), in a database ``orm_test_<pid>`` (or ``$ORM_TEST_DB``) created
+  for the session and dropped at its end; its tables are dropped before each test.  As
+  for PostgreSQL, an unreachable server skips these tests, and fails them under
+  ``CI=true``.  To keep the suite's time in bounds the ``mysql`` engine runs the modules
+  named in ``MYSQL_MODULES`` and any test marked ``engines('mysql')``; the ``mysql_db``
+  fixture is a connected MySQL database for MySQL-only tests.
 """
 from __future__ import annotations
 
@@ -40,8 +49,8 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from orm import (Database, DatabaseError, OperationalError, PostgresqlDatabase,
-                 Psycopg2Adapter, Psycopg3Adapter, SqliteDatabase)
+from orm import (Database, DatabaseError, MySQLDatabase, OperationalError,
+                 PostgresqlDatabase, Psycopg2Adapter, Psycopg3Adapter, SqliteDatabase)
 
 #: Without ORM_PG_DSN each pytest process gets a database of its own (dropped when the
 #: session ends), so concurrent runs on one server never empty each other's tables. It is
@@ -55,18 +64,29 @@ PG_START_HINT = ('start it with:  pg_ctlcluster --skip-systemctl-redirect '
                  '$(ls /etc/postgresql) main start')
 
 #: Engine ids the ``db`` fixture is parametrized with, in order.
-ENGINES = ['sqlite-memory', 'sqlite-file', 'apsw', 'postgres', 'postgres-psycopg3']
+ENGINES = ['sqlite-memory', 'sqlite-file', 'apsw', 'postgres', 'postgres-psycopg3', 'mysql']
 #: The PostgreSQL engine ids (``pg_db`` is parametrized with them).
 PG_ENGINES = ['postgres', 'postgres-psycopg3']
 #: Engine id -> engine kind (what ``engine_name(db)`` returns for it).
 ENGINE_KINDS = {'sqlite-memory': 'sqlite', 'sqlite-file': 'sqlite', 'apsw': 'sqlite',
                 'cysqlite': 'sqlite',
-                'postgres': 'postgres', 'postgres-psycopg3': 'postgres'}
+                'postgres': 'postgres', 'postgres-psycopg3': 'postgres', 'mysql': 'mysql'}
 #: Engine id -> driver (``engine_driver(db)``; also accepted by ``engines(...)``).
 #: ``psycopg3`` is the ``psycopg`` (version 3) module.
 ENGINE_DRIVERS = {'sqlite-memory': 'sqlite3', 'sqlite-file': 'sqlite3', 'apsw': 'apsw',
                   'cysqlite': 'cysqlite',
-                  'postgres': 'psycopg2', 'postgres-psycopg3': 'psycopg3'}
+                  'postgres': 'psycopg2', 'postgres-psycopg3': 'psycopg3', 'mysql': 'pymysql'}
+#: The test modules whose ``db`` tests also run on the ``mysql`` engine (every other
+#: module runs there only the tests marked ``engines('mysql')``).
+MYSQL_MODULES = {
+    'test_mysql', 'test_sql_select', 'test_sql_expressions', 'test_sql_write',
+    'test_sql_context', 'test_fields', 'test_relations', 'test_model_queries',
+    'test_row_building', 'test_shapes', 'test_transactions', 'test_loading',
+    'test_signals', 'test_shortcuts', 'test_test_utils', 'test_connection_slot',
+}
+#: ``ORM_MYSQL_EVERYWHERE=1`` runs every ``db`` test on MySQL too (slow; for surveys)
+_MYSQL_EVERYWHERE = os.environ.get('ORM_MYSQL_EVERYWHERE') == '1'
+
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,7 +162,9 @@ def _drop_database(params: dict) -> None:
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
-    """Drop the per-process test database created for this session."""
+    """Drop the per-process test databases created for this session."""
+    if _mysql_status.get('error', 'unchecked') is None:
+        _drop_mysql_database()
     if not _PRIVATE_PG_DB or _pg_status.get('error', 'unchecked') is not None:
         return
     _drop_database(pg_connect_kwargs())
@@ -157,6 +179,69 @@ def require_postgres() -> None:
         pytest.fail('%s -- PostgreSQL is required in CI; %s' % (error, PG_START_HINT),
                     pytrace=False)
     pytest.skip('%s (%s)' % (error, PG_START_HINT))
+
+
+# ---------------------------------------------------------------------------------------
+# MySQL / MariaDB availability
+# ---------------------------------------------------------------------------------------
+
+MYSQL_PARAMS = {'host': os.environ.get('ORM_MYSQL_HOST', '127.0.0.1'),
+                'port': int(os.environ.get('ORM_MYSQL_PORT', '3306')),
+                'user': os.environ.get('ORM_MYSQL_USER', 'root'),
+                'password': os.environ.get('ORM_MYSQL_PASSWORD', '')}
+#: this session's MySQL database (dropped when the session ends)
+MYSQL_DB = (os.environ.get('ORM_TEST_DB') or 'orm_test_%d' % os.getpid())[:60]
+MYSQL_START_HINT = 'start it with:  service mariadb start  (or mysqld_safe &)'
+
+_mysql_status: dict = {}
+
+
+def _mysql_admin(*statements: str) -> None:
+    admin = MySQLDatabase('mysql', **MYSQL_PARAMS)
+    try:
+        for sql in statements:
+            admin.execute_sql(sql)
+    finally:
+        admin.close()
+
+
+def _check_mysql() -> Optional[str]:
+    """``None`` when the MySQL server answers (the test database is created), else why
+    not."""
+    if 'error' in _mysql_status:
+        return _mysql_status['error']
+    error: Optional[str] = None
+    try:
+        import pymysql  # noqa: F401  (the driver the engine runs on)
+    except ImportError:
+        error = 'pymysql is not installed (pip install pymysql)'
+    else:
+        try:
+            _mysql_admin('DROP DATABASE IF EXISTS `%s`' % MYSQL_DB,
+                         'CREATE DATABASE `%s` CHARACTER SET utf8mb4' % MYSQL_DB)
+        except DatabaseError as exc:
+            error = 'MySQL unreachable at %s:%s: %s' % (MYSQL_PARAMS['host'],
+                                                       MYSQL_PARAMS['port'], exc)
+    _mysql_status['error'] = error
+    return error
+
+
+def _drop_mysql_database() -> None:
+    try:
+        _mysql_admin('DROP DATABASE IF EXISTS `%s`' % MYSQL_DB)
+    except DatabaseError:
+        pass   # leaving a test database behind is harmless
+
+
+def require_mysql() -> None:
+    """Skip (or under ``CI=true`` fail) the current test when MySQL is unreachable."""
+    error = _check_mysql()
+    if error is None:
+        return
+    if IN_CI:
+        pytest.fail('%s -- MySQL/MariaDB is required in CI; %s' % (error, MYSQL_START_HINT),
+                    pytrace=False)
+    pytest.skip('%s (%s)' % (error, MYSQL_START_HINT))
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,7 +286,15 @@ def _make_postgres_psycopg3(tmp_path: Any, **kwargs: Any) -> Database:
     return db
 
 
+def _make_mysql(tmp_path: Any, **kwargs: Any) -> Database:
+    require_mysql()
+    params = dict(MYSQL_PARAMS)
+    params.update(kwargs)
+    return MySQLDatabase(params.pop('database', MYSQL_DB), **params)
+
+
 ENGINE_FACTORIES: dict[str, Callable[..., Database]] = {
+    'mysql': _make_mysql,
     'sqlite-memory': _make_sqlite_memory,
     'sqlite-file': _make_sqlite_file,
     'apsw': _make_apsw,
@@ -225,6 +318,8 @@ def engine_name(db: Any) -> str:
         return ENGINE_KINDS[engine_id]
     if isinstance(db, PostgresqlDatabase):
         return 'postgres'
+    if isinstance(db, MySQLDatabase):
+        return 'mysql'
     if isinstance(db, SqliteDatabase):
         return 'sqlite'
     return type(db).__name__
@@ -234,6 +329,8 @@ def engine_driver(db: Any) -> str:
     """The driver of ``db``: ``'sqlite3'``, ``'apsw'``, ``'psycopg2'`` or ``'psycopg3'``."""
     if isinstance(db, PostgresqlDatabase):
         return 'psycopg3' if isinstance(db.adapter, Psycopg3Adapter) else 'psycopg2'
+    if isinstance(db, MySQLDatabase):
+        return db.driver.__name__.lower()
     engine_id = getattr(db, 'test_engine_id', None)
     if engine_id in ENGINE_DRIVERS:
         return ENGINE_DRIVERS[engine_id]
@@ -247,6 +344,24 @@ def clean_database(db: Database) -> None:
     if isinstance(db, PostgresqlDatabase):
         db.execute_sql('DROP SCHEMA IF EXISTS public CASCADE')
         db.execute_sql('CREATE SCHEMA public')
+    elif isinstance(db, MySQLDatabase):
+        clean_mysql(db)
+
+
+def clean_mysql(db: Database) -> None:
+    """Drop every table and view of ``db``'s MySQL database."""
+    cursor = db.execute_sql(
+        'SELECT table_name, table_type FROM information_schema.tables '
+        'WHERE table_schema = DATABASE()')
+    found = cursor.fetchall()
+    views = [db.quote_identifier(name) for name, kind in found if kind == 'VIEW']
+    tables = [db.quote_identifier(name) for name, kind in found if kind != 'VIEW']
+    if views:
+        db.execute_sql('DROP VIEW IF EXISTS %s' % ', '.join(views))
+    if tables:
+        db.execute_sql('SET FOREIGN_KEY_CHECKS = 0')
+        db.execute_sql('DROP TABLE IF EXISTS %s' % ', '.join(tables))
+        db.execute_sql('SET FOREIGN_KEY_CHECKS = 1')
 
 
 def _close_all(db: Database) -> None:
@@ -267,8 +382,31 @@ def _close_all(db: Database) -> None:
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line(
         'markers', 'engines(*names): run the test only on engines matching one of these '
-                   'kinds (sqlite, postgres), drivers (sqlite3, apsw, psycopg2, psycopg3) '
-                   'or ids')
+                   'kinds (sqlite, postgres, mysql), drivers (sqlite3, apsw, psycopg2, '
+                   'psycopg3, pymysql) or ids')
+
+
+def _module_name(item: Any) -> str:
+    return getattr(getattr(item, 'module', None), '__name__', '').rsplit('.', 1)[-1]
+
+
+def pytest_collection_modifyitems(config: Any, items: list) -> None:
+    """The ``mysql`` engine runs the modules of ``MYSQL_MODULES`` and the tests marked
+    ``engines('mysql')``: its other parametrizations are deselected."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, 'callspec', None)
+        engine = callspec.params.get('engine') if callspec is not None else None
+        if engine == 'mysql' and not _MYSQL_EVERYWHERE and \
+                _module_name(item) not in MYSQL_MODULES:
+            marker = item.get_closest_marker('engines')
+            if marker is None or not {'mysql', 'pymysql'}.intersection(marker.args):
+                dropped.append(item)
+                continue
+        kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _check_marker(request: Any, engine: str) -> None:
@@ -349,6 +487,14 @@ def pg_engine(request: Any) -> str:
 def pg_db(pg_engine: str, tmp_path: Any) -> Any:
     """A connected, empty PostgreSQL database, on each driver (psycopg2, psycopg 3)."""
     database = _open(pg_engine, tmp_path)
+    yield database
+    _close_all(database)
+
+
+@pytest.fixture
+def mysql_db(tmp_path: Any) -> Any:
+    """A connected, empty MySQL / MariaDB database (pymysql)."""
+    database = _open('mysql', tmp_path)
     yield database
     _close_all(database)
 

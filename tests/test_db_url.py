@@ -164,11 +164,17 @@ def test_keyword_arguments_override_the_url():
     assert db.server_side_cursors and 'register_hstore' not in db.connect_params
 
 
-def test_mysql_is_refused_clearly():
-    with pytest.raises(orm.ImproperlyConfigured, match='MySQL'):
-        connect('mysql://u@h/app')
-    with pytest.raises(orm.ImproperlyConfigured, match='MySQL'):
-        connect('mysql+pool://u@h/app')
+def test_mysql_and_mariadb_urls_make_mysql_databases():
+    from playhouse.mysql_ext import MySQLConnectorDatabase
+    from playhouse.pool import PooledMySQLDatabase
+    db = connect('mysql://u:pw@h:3307/app')
+    assert type(db) is orm.MySQLDatabase and db.database == 'app'
+    assert db.connect_params == {'user': 'u', 'passwd': 'pw', 'host': 'h', 'port': 3307,
+                                 'charset': 'utf8mb4'}
+    assert type(connect('mariadb://u@h/app')) is orm.MySQLDatabase
+    pooled = connect('mysql+pool://u@h/app?max_connections=3')
+    assert type(pooled) is PooledMySQLDatabase and pooled.max_connections == 3
+    assert type(connect('mysqlconnector://u@h/app')) is MySQLConnectorDatabase
 
 
 def test_register_database():

@@ -89,6 +89,7 @@ def test_big_auto_field(setup, db):
         assert column_types(db, BigAutoThing)['id'] == 'bigint'
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_identity_field(setup, db):
     setup(IdentityThing)
     a = IdentityThing.create(name='a')
@@ -206,6 +207,7 @@ class Strings(Model):
     data = BlobField(null=True)
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_char_and_text_fields(setup, db):
     setup(Strings)
     assert Strings.short.max_length == 5
@@ -668,6 +670,7 @@ def test_sequence_option(setup, db):
     assert not db.sequence_exists('sequenced_num_seq')
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_collation_option(db, setup):
     collation = 'NOCASE' if engine_name(db) == 'sqlite' else '"C"'
 

@@ -124,9 +124,10 @@ def test_options_are_checked(tmp_path):
     assert 'max_connections' not in db.connect_params
 
 
-def test_mysql_is_refused_clearly():
-    with pytest.raises(orm.ImproperlyConfigured, match='MySQL'):
-        PooledMySQLDatabase('app')
+def test_pooled_mysql_is_a_mysql_database():
+    # (the pool on a real server is tested in test_mysql.py)
+    db = PooledMySQLDatabase('app', max_connections=4)
+    assert isinstance(db, orm.MySQLDatabase) and db.max_connections == 4
 
 
 # ---------------------------------------------------------------------------------------

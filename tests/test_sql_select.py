@@ -390,6 +390,7 @@ def test_right_outer_join(db, people, pets):
                                     (None, 'stray')]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_full_outer_join(db, people, pets):
     if not _outer_joins_supported(db):
         pytest.skip('FULL JOIN needs SQLite 3.39')
@@ -591,6 +592,7 @@ def test_recursive_cte_walks_a_tree(db):
                                                 ('a1x', 3)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 @pytest.mark.parametrize('materialized', [True, False])
 def test_materialized_cte(db, people, materialized):
     cte = people.select(people.name).where(people.age > 30).cte('old',
@@ -700,12 +702,14 @@ def test_compound_needs_queries_on_both_sides(people):
 # VALUES lists
 # ---------------------------------------------------------------------------------------
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_values_list_as_source(db):
     vl = ValuesList([(1, 'one'), (2, 'two'), (3, 'three')], columns=('n', 's'), alias='v')
     query = Select([vl], [vl.c.n, vl.c.s]).where(vl.c.n >= 2).order_by(vl.c.n).bind(db)
     assert list(query.tuples()) == [(2, 'two'), (3, 'three')]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_values_list_joined_to_table(db, people):
     vl = ValuesList([(1, 'first'), (5, 'last')], columns=('pid', 'label'), alias='lbl')
     query = (people.select(people.name, vl.c.label)
@@ -714,6 +718,7 @@ def test_values_list_joined_to_table(db, people):
     assert list(query.tuples()) == [('alice', 'first'), ('eve', 'last')]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_values_list_columns_method(db):
     vl = ValuesList([(10, 'x')], alias='v').columns('num', 'txt')
     assert Select([vl], [vl.c.num, vl.c.txt]).bind(db).get() == {'num': 10, 'txt': 'x'}
@@ -762,6 +767,7 @@ def test_range_frame(people):
         [156, 126, 101, 60, 35]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_frame_exclude(people):
     others = fn.SUM(people.age).over(order_by=[people.id], start=Window.preceding(),
                                      end=Window.following(), frame_type=Window.ROWS,
@@ -795,6 +801,7 @@ def test_named_windows_with_alias_and_frame(people):
                                                   (5, 60)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_aggregate_filter(people):
     n_young = fn.COUNT(people.id).filter(people.age < 30)
     n_paris = fn.COUNT(people.id).filter(people.city == 'Paris')

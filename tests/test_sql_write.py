@@ -65,6 +65,7 @@ def test_insert_explicit_primary_key_and_none(people):
     assert people.select(people.id, people.age).tuples().get() == (10, None)
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_insert_many_dicts(people):
     result = people.insert_many([{'name': 'a', 'age': 1}, {'name': 'b', 'age': 2}]).execute()
     assert rows_of(people, people.id, people.name, people.age) == [(1, 'a', 1), (2, 'b', 2)]
@@ -113,6 +114,7 @@ def test_insert_many_as_rowcount(people):
     assert count == 3
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_insert_many_of_no_rows_is_a_no_op(people):
     # as in peewee: executing insert_many([]) runs nothing and returns None
     assert people.insert_many([]).execute() is None
@@ -229,6 +231,7 @@ def test_on_conflict_update_with_excluded(kv):
     assert rows_of(kv, kv.k, kv.n) == [('a', 6), ('b', 2)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_on_conflict_update_with_where(kv):
     kv.insert_many([{'k': 'a', 'n': 1}, {'k': 'b', 'n': 10}]).execute()
     rows = [{'k': 'a', 'n': 7}, {'k': 'b', 'n': 7}]
@@ -237,6 +240,7 @@ def test_on_conflict_update_with_where(kv):
     assert rows_of(kv, kv.k, kv.n) == [('a', 7), ('b', 10)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_on_conflict_object_and_chained_builders(kv):
     kv.insert(k='a', n=1).execute()
     conflict = OnConflict().conflict_target(kv.k).update(n=kv.n + 1).where(kv.n < 3)
@@ -245,6 +249,7 @@ def test_on_conflict_object_and_chained_builders(kv):
     assert kv.select(kv.n).scalar() == 3
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_on_conflict_with_partial_index_target(db, kv):
     db.execute_sql('CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT, live INTEGER, '
                    'hits INTEGER)')
@@ -257,6 +262,7 @@ def test_on_conflict_with_partial_index_target(db, kv):
     assert rows_of(tags, tags.id, tags.hits) == [(1, 2)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_on_conflict_partial_index_predicate_given_as_sql_with_params(db):
     # the predicate must be written with constants: SQL's parameters become literals
     db.execute_sql('CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT, live INTEGER, '
@@ -323,6 +329,7 @@ def test_insert_returning(people):
     assert list(one.tuples().execute()) == [(3, 30)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_update_returning(people):
     add_people(people)
     query = (people.update(age=people.age + 1).where(people.age < 35)
@@ -393,6 +400,7 @@ def test_update_with_correlated_subquery(db, people):
     assert rows_of(people, people.age) == [(12,), (1,), (0,)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_update_from(db, people):
     add_people(people)
     db.execute_sql('CREATE TABLE moves (person_id INTEGER, city TEXT)')
@@ -404,6 +412,7 @@ def test_update_from(db, people):
     assert rows_of(people, people.city) == [('Paris',), ('Rome',), ('Lima',)]
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_update_from_values_list(people):
     add_people(people)
     new_ages = ValuesList([(1, 99), (3, 77)], columns=('pid', 'new_age'), alias='v')
@@ -515,6 +524,7 @@ def test_hostile_identifiers_in_aliases_joins_and_ctes(db, weird):
     assert cte.select_from(cte.c['co;l']).bind(db).scalar() == 'x'
 
 
+@pytest.mark.engines('sqlite', 'postgres')  # not on MySQL: see docs/mysql.rst
 def test_hostile_identifiers_on_conflict_and_returning(db, weird):
     percent = weird.c['per%cent']
     weird.insert(id=1, **{'per%cent': 'a'}).execute()

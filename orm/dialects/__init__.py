@@ -3,5 +3,6 @@ from .base import Dialect
 from .postgres import PostgresDialect
 from .cockroach import CockroachDialect
 from .sqlite import SqliteDialect
+from .mysql import MySQLDialect
 
-__all__ = ['Dialect', 'SqliteDialect', 'PostgresDialect', 'CockroachDialect']
+__all__ = ['Dialect', 'SqliteDialect', 'PostgresDialect', 'CockroachDialect', 'MySQLDialect']

@@ -1,0 +1,455 @@
+"""MySQL / MariaDB: the dialect's SQL, and the engine on the server at 127.0.0.1:3306.
+
+The tests taking ``mysql_db`` run on the real server (skipped when none answers, failed
+under ``CI=true``); the others compile SQL only.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import orm
+from orm import (EXCLUDED, BooleanField, CharField, DataError, DateTimeField,
+                 ForeignKeyField, IntegerField, IntegrityError, JSONField, Model,
+                 MySQLDatabase, OperationalError, ProgrammingError, TextField, fn)
+from orm.dialects.mysql import MySQLDialect, parse_mysql_version
+from playhouse import db_url, mysql_ext
+from playhouse.mysql_ext import MariaDBConnectorDatabase, Match, MySQLConnectorDatabase
+from playhouse.pool import PooledMySQLDatabase
+
+from conftest import MYSQL_DB, MYSQL_PARAMS, make_database
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+class Gadget(Model):
+    name = CharField(unique=True)
+    count = IntegerField(default=0)
+    active = BooleanField(default=True)
+    made = DateTimeField(null=True)
+
+
+class Part(Model):
+    gadget = ForeignKeyField(Gadget, backref='parts', on_delete='CASCADE')
+    label = TextField()
+
+
+def offline(version: tuple | None = (10, 11, 6)) -> MySQLDatabase:
+    db = MySQLDatabase(None)
+    db.server_version = version
+    return db
+
+
+def compiled(db: MySQLDatabase, query: object) -> tuple:
+    return db.dialect.compile(query)
+
+
+# -- the dialect, without a server ------------------------------------------------------
+def test_version_strings_are_parsed():
+    assert parse_mysql_version('10.11.6-MariaDB-0+deb12u1') == (10, 11, 6)
+    assert parse_mysql_version('5.5.5-10.5.2-MariaDB-log') == (10, 5, 2)
+    assert parse_mysql_version('8.0.36') == (8, 0, 36)
+    assert parse_mysql_version('8.1') == (8, 1, 0)
+
+
+def test_identifiers_and_placeholders():
+    db = offline()
+    with db.bind_ctx([Gadget]):
+        sql, params = compiled(db, Gadget.select().where(Gadget.name == 'a'))
+    assert sql == ('SELECT `t1`.`id`, `t1`.`name`, `t1`.`count`, `t1`.`active`, `t1`.`made` '
+                   'FROM `gadget` AS `t1` WHERE (`t1`.`name` = %s)')
+    assert params == ['a']
+    assert db.quote_identifier('we`ird') == '`we``ird`'
+
+
+def test_offset_without_limit_uses_the_largest_limit():
+    db = offline()
+    with db.bind_ctx([Gadget]):
+        sql, params = compiled(db, Gadget.select(Gadget.id).offset(3))
+    assert sql.endswith('LIMIT %s OFFSET %s')
+    assert params == [18446744073709551615, 3]
+
+
+def test_insert_ignore_and_replace():
+    db = offline()
+    with db.bind_ctx([Gadget]):
+        ignore = compiled(db, Gadget.insert(name='a').on_conflict_ignore())[0]
+        replace = compiled(db, Gadget.replace(name='a'))[0]
+    assert ignore.startswith('INSERT IGNORE INTO `gadget`')
+    assert replace.startswith('REPLACE INTO `gadget`')
+
+
+def test_on_duplicate_key_update_spelling_follows_the_server():
+    query = Gadget.insert(name='a', count=1).on_conflict(
+        preserve=[Gadget.count], update={Gadget.name: Gadget.name.concat(EXCLUDED.name)})
+    mariadb = offline((10, 11, 6))
+    with mariadb.bind_ctx([Gadget]):
+        sql = compiled(mariadb, query)[0]
+    assert sql.endswith('ON DUPLICATE KEY UPDATE `count` = VALUE(`count`), '
+                        '`name` = (`gadget`.`name` || VALUE(`name`))')
+    mysql = offline((8, 0, 36))
+    with mysql.bind_ctx([Gadget]):
+        sql = compiled(mysql, query)[0]
+    assert 'UPDATE `count` = VALUES(`count`)' in sql
+    with mysql.bind_ctx([Gadget]), pytest.raises(ValueError):
+        compiled(mysql, Gadget.insert(name='a').on_conflict(
+            preserve=[Gadget.count], where=Gadget.count > 1))
+
+
+def test_returning_only_on_mariadb_10_5_and_later():
+    assert offline((10, 11, 6)).dialect.returning_clause
+    assert not offline((10, 4, 30)).dialect.returning_clause
+    assert not offline((8, 0, 36)).dialect.returning_clause
+    db = offline((8, 0, 36))
+    with db.bind_ctx([Gadget]), pytest.raises(orm.NotSupportedError):
+        compiled(db, Gadget.insert(name='a').returning(Gadget.id))
+
+
+def test_operators_and_types():
+    db = offline()
+    with db.bind_ctx([Gadget]):
+        like = compiled(db, Gadget.select(Gadget.id).where(Gadget.name % 'a*'))[0]
+        ilike = compiled(db, Gadget.select(Gadget.id).where(Gadget.name ** 'a%'))[0]
+        regexp = compiled(db, Gadget.select(Gadget.id).where(Gadget.name.regexp('^a')))[0]
+    assert '`name` LIKE BINARY %s' in like
+    assert '`name` LIKE %s' in ilike
+    assert '`name` REGEXP BINARY %s' in regexp
+    ddl = MySQLDialect().field_types
+    assert ddl['BOOL'] == 'BOOL' and ddl['DATETIME'] == 'DATETIME(6)'
+    assert ddl['AUTO'] == 'INTEGER AUTO_INCREMENT'
+
+
+def test_string_literals_escape_backslashes():
+    dialect = MySQLDialect()
+    assert dialect.literal_value("a\\'b") == "'a\\\\''b'"
+
+
+# -- on the server --------------------------------------------------------------------------
+@pytest.fixture
+def gadgets(mysql_db):
+    mysql_db.bind([Gadget, Part])
+    mysql_db.create_tables([Gadget, Part])
+    return mysql_db
+
+
+def test_server_version_and_flavour(mysql_db):
+    version = mysql_db.server_version
+    assert isinstance(version, tuple) and len(version) == 3
+    text = mysql_db.execute_sql('SELECT VERSION()').fetchone()[0]
+    assert parse_mysql_version(text) == version
+    assert mysql_db.mariadb == ('mariadb' in text.lower())
+    assert mysql_db.dialect.returning_clause == (mysql_db.mariadb and version >= (10, 5))
+
+
+def test_concat_and_sql_mode(mysql_db):
+    mode = mysql_db.execute_sql('SELECT @@SESSION.sql_mode').fetchone()[0]
+    assert 'PIPES_AS_CONCAT' in mode.split(',')
+    assert mysql_db.execute_sql("SELECT 'a' || 'b'").fetchone() == ('ab',)
+
+
+def test_create_read_upsert(gadgets):
+    when = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456)
+    first = Gadget.create(name='spring', made=when)
+    assert first.id == 1
+    got = Gadget.get_by_id(first.id)
+    assert got.made == when and got.active is True
+    cols = {c.name: c for c in gadgets.get_columns('gadget')}
+    assert cols['active'].full_type == 'tinyint(1)'
+    assert cols['made'].full_type == 'datetime(6)'
+    assert cols['id'].identity and cols['id'].primary_key
+    Gadget.insert(name='spring', count=5).on_conflict(
+        preserve=[Gadget.count], update={Gadget.name: Gadget.name.concat('-2')}).execute()
+    assert Gadget.select(Gadget.name, Gadget.count).tuples().get() == ('spring-2', 5)
+    Gadget.insert(name='spring-2', count=9).on_conflict_ignore().execute()
+    assert Gadget.get().count == 5
+    Gadget.replace(id=first.id, name='other', count=1).execute()
+    assert Gadget.select(Gadget.name, Gadget.count).tuples()[:] == [('other', 1)]
+
+
+def test_last_insert_id_and_rows_affected(gadgets):
+    cursor = gadgets.execute_sql('INSERT INTO gadget (name, count, active) '
+                                 'VALUES (%s, 0, 1), (%s, 0, 1)', ('a', 'b'))
+    # MySQL reports the key of the first row of a multi-row insert
+    assert gadgets.last_insert_id(cursor) == 1
+    assert gadgets.rows_affected(cursor) == 2
+    assert Gadget.insert(name='c').execute() == 3
+    assert Gadget.update(count=1).where(Gadget.name != 'a').execute() == 2
+    # rows matched but left as they were are not counted
+    assert Gadget.update(count=1).execute() == 1
+    assert Gadget.delete().where(Gadget.name == 'c').execute() == 1
+
+
+def test_offset_without_limit_runs(gadgets):
+    Gadget.insert_many([{'name': n} for n in 'abcde']).execute()
+    names = [g.name for g in Gadget.select().order_by(Gadget.name).offset(3)]
+    assert names == ['d', 'e']
+
+
+def test_returning_on_mariadb(gadgets):
+    if not gadgets.dialect.returning_clause:
+        pytest.skip('RETURNING needs MariaDB 10.5+')
+    rows = list(Gadget.insert_many([{'name': 'x'}, {'name': 'y'}])
+                .returning(Gadget.id, Gadget.name).tuples().execute())
+    assert rows == [(1, 'x'), (2, 'y')]
+    gone = list(Gadget.delete().where(Gadget.name == 'x').returning(Gadget.id).tuples()
+                .execute())
+    assert gone == [(1,)]
+
+
+def test_transactions_and_savepoints(gadgets):
+    with gadgets.atomic():
+        Gadget.create(name='kept')
+        with pytest.raises(IntegrityError):
+            with gadgets.atomic():
+                Gadget.create(name='lost')
+                Gadget.create(name='kept')
+        assert gadgets.in_transaction()
+    assert [g.name for g in Gadget.select()] == ['kept']
+    with gadgets.atomic() as txn:
+        Gadget.create(name='undone')
+        txn.rollback()
+    assert Gadget.select().count() == 1
+    assert not gadgets.in_transaction()
+    with gadgets.atomic(isolation_level='SERIALIZABLE'):
+        level = gadgets.execute_sql('SELECT @@SESSION.tx_isolation').fetchone()[0]
+        Gadget.create(name='serial')
+    assert level in ('SERIALIZABLE', 'REPEATABLE-READ')   # the level applies to one txn
+
+
+def test_errors_map_to_orm_classes(gadgets):
+    Gadget.create(name='a')
+    with pytest.raises(IntegrityError) as info:
+        Gadget.create(name='a')
+    assert info.value.errno == 1062 and info.value.orig is info.value.__cause__
+    with pytest.raises(IntegrityError):
+        Part.create(gadget=999, label='orphan')
+    with pytest.raises(IntegrityError):
+        gadgets.execute_sql('INSERT INTO gadget (name, count, active) VALUES (NULL, 0, 1)')
+    with pytest.raises(DataError):
+        gadgets.execute_sql('INSERT INTO gadget (name, count, active) VALUES (%s, 0, 1)',
+                            ('x' * 300,))
+    with pytest.raises(ProgrammingError) as info:
+        gadgets.execute_sql('SELEC 1')
+    assert info.value.errno == 1064
+    gadgets.execute_sql('CREATE TABLE checked (n INT CHECK (n > 0))')
+    with pytest.raises(IntegrityError):
+        gadgets.execute_sql('INSERT INTO checked VALUES (-1)')
+
+
+def test_hostile_values_and_identifiers_round_trip(mysql_db):
+    name = 'odd`na%me\\'
+    mysql_db.execute_sql('CREATE TABLE %s (%s TEXT)' % (
+        mysql_db.quote_identifier(name), mysql_db.quote_identifier('c`o"l')))
+    table = orm.Table(name, ['c`o"l']).bind(mysql_db)
+    values = ["it's", 'back\\slash', '\\\'', '100%', '%s', '`tick`', 'nul\x00byte',
+              'caf\u00e9 \u4e2d \U0001f600']
+    table.insert_many([(v,) for v in values], fields=[table.c['c`o"l']]).execute()
+    got = [row[0] for row in table.select(table.c['c`o"l']).tuples()]
+    assert sorted(got) == sorted(values)
+    for value in values:
+        assert table.select().where(table.c['c`o"l'] == value).count() == 1
+    assert name in mysql_db.get_tables()
+
+
+def test_introspection(gadgets):
+    assert gadgets.get_tables() == ['gadget', 'part']
+    assert gadgets.get_primary_keys('gadget') == ['id']
+    indexes = {i.name: i for i in gadgets.get_indexes('gadget')}
+    assert indexes['gadget_name'].unique and indexes['gadget_name'].columns == ['name']
+    fks = gadgets.get_foreign_keys('part')
+    assert [(f.column, f.dest_table, f.dest_column, f.on_delete) for f in fks] == \
+        [('gadget_id', 'gadget', 'id', 'CASCADE')]
+    columns = gadgets.get_columns('part')
+    assert [(c.name, c.data_type, c.null) for c in columns] == \
+        [('id', 'int', False), ('gadget_id', 'int', False), ('label', 'text', False)]
+    assert gadgets.table_exists('part') and not gadgets.table_exists('nope')
+    gadgets.execute_sql('CREATE VIEW named AS SELECT name FROM gadget')
+    assert [v.name for v in gadgets.get_views()] == ['named']
+    assert gadgets.get_tables() == ['gadget', 'part']
+
+
+def test_text_keys_need_a_prefix_length(mysql_db):
+    class Note(Model):
+        body = TextField(index=True)
+
+        class Meta:
+            database = mysql_db
+    if mysql_db.mariadb:
+        # MariaDB indexes a prefix of the column, as long as its key length allows
+        mysql_db.create_tables([Note])
+        index, = [i for i in mysql_db.get_indexes('note') if i.name == 'note_body']
+        assert index.sql.startswith('CREATE INDEX `note_body` ON `note` (`body`(')
+    else:
+        with pytest.raises(OperationalError) as info:
+            mysql_db.create_tables([Note])
+        assert info.value.errno == 1170      # BLOB/TEXT column in a key without a length
+    mysql_db.drop_tables([Note])
+    mysql_db.execute_sql('CREATE TABLE note (body TEXT, KEY note_body (body(191)))')
+    index, = mysql_db.get_indexes('note')
+    assert index.sql == 'CREATE INDEX `note_body` ON `note` (`body`(191))'
+
+
+def test_json_field(mysql_db):
+    class Doc(Model):
+        data = JSONField()
+
+        class Meta:
+            database = mysql_db
+    mysql_db.create_tables([Doc])
+    Doc.create(data={'a': {'b': [1, 2]}, 'k': 'v'})
+    Doc.create(data={'a': {'b': [3]}, 'k': 'w'})
+    assert Doc.select(Doc.data['a']['b']).tuples()[:] == [([1, 2],), ([3],)]
+    assert Doc.select().where(Doc.data['k'] == 'w').count() == 1
+    Doc.update(data=Doc.data['a']['b'].append(9)).where(Doc.data['k'] == 'w').execute()
+    assert Doc.get(Doc.data['k'] == 'w').data == {'a': {'b': [3, 9]}, 'k': 'w'}
+
+
+def test_for_update_variants(gadgets):
+    Gadget.create(name='locked')
+    with gadgets.atomic():
+        assert Gadget.select().for_update().get().name == 'locked'
+        assert Gadget.select().for_update(nowait=True).get().name == 'locked'
+        if gadgets.mariadb and gadgets.server_version >= (10, 6):
+            assert Gadget.select().for_update(skip_locked=True).get().name == 'locked'
+
+
+def test_killed_connection_mid_transaction_leaves_nothing(gadgets, tmp_path):
+    other = make_database('mysql', tmp_path)
+    try:
+        conn_id = gadgets.execute_sql('SELECT CONNECTION_ID()').fetchone()[0]
+        with pytest.raises(OperationalError):
+            with gadgets.atomic():
+                Gadget.create(name='half')
+                other.execute_sql('KILL %d' % conn_id)
+                Gadget.create(name='done')
+        assert other.execute_sql('SELECT COUNT(*) FROM gadget').fetchone() == (0,)
+    finally:
+        other.close()
+    assert not gadgets.is_connection_usable()
+    gadgets.close()
+    gadgets.connect()
+    assert Gadget.select().count() == 0
+
+
+def test_sequences_are_not_supported(mysql_db):
+    with pytest.raises(orm.NotSupportedError):
+        mysql_db.sequence_exists('anything')
+
+
+def test_date_helpers(gadgets):
+    Gadget.create(name='d', made=datetime.datetime(2023, 4, 5, 6, 7, 8))
+    row = Gadget.select(gadgets.extract_date('year', Gadget.made),
+                        gadgets.extract_date('month', Gadget.made),
+                        gadgets.truncate_date('day', Gadget.made),
+                        fn.COUNT(Gadget.id)).tuples().get()
+    assert row[:2] == (2023, 4) and str(row[2]).startswith('2023-04-05')
+
+
+def test_inventory_example_runs(mysql_db):
+    # the example creates its database and drops its tables; the database goes here
+    name = MYSQL_DB + '_example'
+    env = dict(os.environ, PYTHONPATH=str(ROOT), ORM_MYSQL_DB=name,
+               ORM_MYSQL_HOST=str(MYSQL_PARAMS['host']),
+               ORM_MYSQL_PORT=str(MYSQL_PARAMS['port']),
+               ORM_MYSQL_USER=str(MYSQL_PARAMS['user']),
+               ORM_MYSQL_PASSWORD=str(MYSQL_PARAMS['password']))
+    try:
+        result = subprocess.run([sys.executable, str(ROOT / 'examples' / 'mysql_inventory.py')],
+                                env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        mysql_db.execute_sql('DROP DATABASE IF EXISTS %s' % mysql_db.quote_identifier(name))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "stock: [('bolt', 125), ('nut', 40)]" in result.stdout
+    assert 'movements: 1 bolt stock: 95' in result.stdout
+    assert result.stdout.rstrip().endswith('Done.')
+
+
+# -- playhouse: URLs, the pool, other drivers, MATCH ---------------------------------------
+def _url(scheme: str) -> str:
+    auth = MYSQL_PARAMS['user'] + (':' + MYSQL_PARAMS['password']
+                                   if MYSQL_PARAMS['password'] else '')
+    return '%s://%s@%s:%s/%s' % (scheme, auth, MYSQL_PARAMS['host'], MYSQL_PARAMS['port'],
+                                 MYSQL_DB)
+
+
+@pytest.mark.parametrize('scheme', ['mysql', 'mariadb', 'mysql+pool'])
+def test_urls_connect(mysql_db, scheme):
+    db = db_url.connect(_url(scheme))
+    try:
+        assert db.execute_sql('SELECT DATABASE()').fetchone() == (MYSQL_DB,)
+    finally:
+        db.close()
+
+
+def test_pool_discards_a_killed_connection(mysql_db):
+    pool = PooledMySQLDatabase(MYSQL_DB, max_connections=2, **MYSQL_PARAMS)
+    try:
+        pool.connect()
+        first = pool.execute_sql('SELECT CONNECTION_ID()').fetchone()[0]
+        pool.close()                                 # back into the pool
+        mysql_db.execute_sql('KILL %d' % first)
+        pool.connect()                               # the dead one is not handed out
+        second = pool.execute_sql('SELECT CONNECTION_ID()').fetchone()[0]
+        assert second != first
+        pool.close()
+    finally:
+        pool.close_all()
+
+
+def test_mysql_connector_database(mysql_db):
+    pytest.importorskip('mysql.connector')
+    db = MySQLConnectorDatabase(MYSQL_DB, **MYSQL_PARAMS)
+    try:
+        db.bind([Gadget, Part])
+        db.create_tables([Gadget, Part])
+        assert db.server_version == mysql_db.server_version
+        with db.atomic():
+            gadget = Gadget.create(name='100%')
+            Part.create(gadget=gadget, label='a')
+        assert Gadget.select().where(Gadget.name ** '100%%').count() == 1
+        assert db.execute_sql("SELECT '100%%'").fetchone() == ('100%',)
+        with pytest.raises(IntegrityError):
+            Gadget.create(name='100%')
+        assert [p.label for p in gadget.parts] == ['a']
+    finally:
+        db.close()
+
+
+def test_mariadb_connector_needs_its_package():
+    db = MariaDBConnectorDatabase(MYSQL_DB, **MYSQL_PARAMS)
+    try:
+        import mariadb  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match='pip install mariadb'):
+            db.connect()
+    else:
+        db.connect()
+        assert db.execute_sql('SELECT 1').fetchone() == (1,)
+        db.close()
+
+
+def test_match_and_json_field(mysql_db):
+    class Article(Model):
+        title = CharField()
+        body = TextField()
+        meta = mysql_ext.JSONField(null=True)
+
+        class Meta:
+            database = mysql_db
+    mysql_db.create_tables([Article])
+    mysql_db.execute_sql('CREATE FULLTEXT INDEX article_text ON article (title, body)')
+    mysql_db.execute_sql('CREATE FULLTEXT INDEX article_body ON article (body)')
+    Article.create(title='Pools', body='connections are reused', meta={'tags': ['db']})
+    Article.create(title='Locks', body='rows wait for each other')
+    found = Article.select().where(Match((Article.title, Article.body), 'connections'))
+    assert [a.title for a in found] == ['Pools']
+    boolean = Article.select().where(Match(Article.body, '+rows -connections',
+                                           modifier='IN BOOLEAN MODE'))
+    assert [a.title for a in boolean] == ['Locks']
+    assert Article.get(Article.title == 'Pools').meta == {'tags': ['db']}
+    assert Article.select().where(Article.meta['tags'][0] == 'db').count() == 1
