@@ -11,12 +11,16 @@ string adds more, with ``'true'`` / ``'false'`` turned into booleans, whole numb
     db = connect('postgresql+pool://app@db.internal/app?max_connections=8&sslmode=require')
 
 Schemes: ``sqlite``, ``sqliteext``, ``apsw``, ``postgres`` / ``postgresql``,
-``postgresext`` / ``postgresqlext``, ``psycopg3`` and ``cockroachdb`` / ``crdb``; each
-but ``apsw`` also with ``+pool`` for the pooled class. :func:`register_database` adds
+``postgresext`` / ``postgresqlext``, ``psycopg3``, ``cockroachdb`` / ``crdb``, ``mysql``
+/ ``mariadb``, ``mysqlconnector``, ``mariadbconnector`` and ``cysqlite``; each but
+``apsw`` also with ``+pool`` for the pooled class. ``sqlcipher`` / ``sqlcipherext`` take
+``?passphrase=...``. The ``cysqlite`` and ``sqlcipher`` classes are imported when such
+a URL is first used, since their drivers are optional. :func:`register_database` adds
 more.
 """
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any, Optional, Tuple
 from urllib.parse import ParseResult, parse_qsl, unquote, urlparse
@@ -84,12 +88,36 @@ def register_database(db_class: type, *names: str) -> None:
         schemes[name.lower()] = db_class
 
 
+#: schemes whose database class lives in a module that needs an optional package: the
+#: module is imported when such a URL is first used (scheme -> (module, class name))
+_OPTIONAL_SCHEMES = {
+    'cysqlite': ('playhouse.cysqlite_ext', 'CySqliteDatabase'),
+    'cysqlite+pool': ('playhouse.cysqlite_ext', 'PooledCySqliteDatabase'),
+    'sqlcipher': ('playhouse.sqlcipher_ext', 'SqlCipherDatabase'),
+    'sqlcipherext': ('playhouse.sqlcipher_ext', 'SqlCipherExtDatabase'),
+}
+
+
+def _optional_class(scheme: str) -> Optional[type]:
+    where = _OPTIONAL_SCHEMES.get(scheme)
+    if where is None:
+        return None
+    try:
+        module = importlib.import_module(where[0])
+    except ImportError as exc:
+        raise DatabaseURLError('a %s:// URL needs %s, which cannot be imported: %s'
+                               % (scheme, where[0], exc)) from exc
+    db_class: type = getattr(module, where[1])
+    schemes[scheme] = db_class
+    return db_class
+
+
 def _resolve(scheme: str) -> type:
-    db_class = schemes.get(scheme)
+    db_class = schemes.get(scheme) or _optional_class(scheme)
     if db_class is None:
         raise UnknownSchemeError(
             'Unknown database URL scheme %r; known schemes: %s. Use register_database() '
-            'to add one.' % (scheme, ', '.join(sorted(schemes))))
+            'to add one.' % (scheme, ', '.join(sorted(set(schemes) | set(_OPTIONAL_SCHEMES)))))
     return db_class
 
 
@@ -137,7 +165,7 @@ def _option(name: str, value: str) -> Any:
 
 
 def _is_sqlite(scheme: str) -> bool:
-    return scheme == 'apsw' or 'sqlite' in scheme
+    return scheme == 'apsw' or 'sqlite' in scheme or scheme.startswith('sqlcipher')
 
 
 def parseresult_to_dict(parsed: ParseResult, unquote_password: bool = False,

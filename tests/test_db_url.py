@@ -290,3 +290,31 @@ def test_cockroachdb_url_against_postgres(pg_db):
         assert db.server_flavor == 'postgres'
     finally:
         db.close()
+
+
+def test_optional_driver_schemes_load_their_module_when_used(tmp_path):
+    pytest.importorskip('cysqlite')
+    from playhouse.cysqlite_ext import CySqliteDatabase, PooledCySqliteDatabase
+    db = connect('cysqlite:///%s' % (tmp_path / 'c.db'))
+    assert type(db) is CySqliteDatabase
+    db.execute_sql('CREATE TABLE t (x)')
+    db.execute_sql('INSERT INTO t VALUES (5)')
+    assert db.execute_sql('SELECT x FROM t').fetchone() == (5,)
+    db.close()
+    pooled = connect('cysqlite+pool:///%s?max_connections=2' % (tmp_path / 'c.db'))
+    assert type(pooled) is PooledCySqliteDatabase
+    assert pooled.execute_sql('SELECT x FROM t').fetchone() == (5,)
+    pooled.close_all()
+
+
+def test_sqlcipher_url_opens_an_encrypted_file(tmp_path):
+    pytest.importorskip('sqlcipher3')
+    path = tmp_path / 'secret.db'
+    db = connect('sqlcipher:///%s?passphrase=correct-horse' % path)
+    db.execute_sql('CREATE TABLE t (x)')
+    db.execute_sql("INSERT INTO t VALUES ('hidden')")
+    db.close()
+    assert b'hidden' not in path.read_bytes()
+    again = connect('sqlcipher:///%s?passphrase=correct-horse' % path)
+    assert again.execute_sql('SELECT x FROM t').fetchone() == ('hidden',)
+    again.close()
