@@ -27,6 +27,7 @@ import builtins
 import contextvars
 import functools
 import json
+import random
 import re
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Optional, TypeVar
 
@@ -35,6 +36,8 @@ from orm import *  # noqa: F401,F403  (``from playhouse.pwasyncio import *`` giv
 from orm import (ExceptionWrapper, ForeignKeyField, InterfaceError, Model,
                  OperationalError, PostgresAdapter, PostgresqlDatabase, Proxy, SqliteDatabase,
                  prefetch)
+from playhouse.cockroachdb import (CockroachDatabase, ExceededMaxAttempts,
+                                  NestedTransactionError, is_retryable)
 from orm import (DatabaseError, DataError, IntegrityError, InternalError, NotSupportedError,
                  ProgrammingError)
 
@@ -61,7 +64,7 @@ except ImportError:                       # pragma: no cover - optional driver
 _T = TypeVar('_T')
 
 __all__ = list(orm.__all__) + [
-    'AsyncConnectionWrapper', 'AsyncDatabaseMixin', 'AsyncModel', 'AsyncModelMixin',
+    'AsyncCockroachDatabase', 'AsyncConnectionWrapper', 'AsyncDatabaseMixin', 'AsyncModel', 'AsyncModelMixin',
     'AsyncPostgresqlConnection', 'AsyncPostgresqlDatabase', 'AsyncSqliteConnection',
     'AsyncSqliteDatabase', 'AsyncMySQLDatabase', 'CursorAdapter', 'MissingGreenletBridge', 'await_',
     'greenlet_spawn',
@@ -453,6 +456,8 @@ class AsyncPostgresqlConnection(AsyncConnectionWrapper):
     async def execute(self, sql: str, params: Any = None) -> CursorAdapter:
         await self._acquire_lock()
         try:
+            if self._failed_in_transaction and not self.is_in_transaction():
+                self._failed_in_transaction = False       # that transaction has ended
             try:
                 return await self._run(sql, params)
             except Exception as exc:
@@ -713,7 +718,8 @@ def _sqlite_error(exc: BaseException) -> BaseException:
 class _State:
     """One task's hold on a database: its connection and its open blocks."""
 
-    __slots__ = ('conn', 'transactions', 'ctx', 'succeeded', 'opened', '__weakref__')
+    __slots__ = ('conn', 'transactions', 'ctx', 'succeeded', 'opened', 'attempts',
+                 '__weakref__')
 
     def __init__(self) -> None:
         self.conn: Any = None
@@ -721,6 +727,7 @@ class _State:
         self.ctx: list = []
         self.succeeded = 0
         self.opened: list = []          # one flag per open ``async with db`` block
+        self.attempts: Optional[int] = None   # of the last run_transaction()
 
     @property
     def closed(self) -> bool:
@@ -1278,6 +1285,71 @@ class AsyncPostgresqlDatabase(AsyncDatabaseMixin, PostgresqlDatabase):
         except Exception as exc:
             raise _pg_error(exc) from exc
         return _AsyncpgPool(pool, self.acquire_timeout)
+
+
+class AsyncCockroachDatabase(AsyncPostgresqlDatabase, CockroachDatabase):
+    """CockroachDB on ``asyncpg``, with :meth:`run_transaction` for async callbacks.
+
+    The retry settings are :class:`~playhouse.cockroachdb.CockroachDatabase`'s
+    (``max_attempts``, ``retry_base_delay``, ``retry_max_delay``); ``port`` defaults to
+    26257 and ``user`` to ``root``.
+    """
+
+    async def run_transaction(self, callback: Callable[[Any], Awaitable[_T]],  # type: ignore[override]
+                              max_attempts: Optional[int] = None, system_time: Any = None,
+                              priority: Any = None, isolation_level: Any = None) -> _T:
+        """Run ``await callback(db)`` in a transaction; when it (or its COMMIT) fails with
+        a serialization conflict (SQLSTATE ``40001``, or ``40P01``), roll back, wait a
+        random delay growing exponentially with each attempt, and run it again in a fresh
+        transaction.  Other errors roll back and propagate at once.
+
+        :raises ExceededMaxAttempts: every one of ``max_attempts`` attempts conflicted.
+        :raises NestedTransactionError: the task already has a transaction open.
+        """
+        if max_attempts is None:
+            max_attempts = self.max_attempts
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or \
+                max_attempts < 1:
+            raise ValueError('max_attempts must be a positive integer, got %r'
+                             % (max_attempts,))
+        if self.in_transaction():
+            raise NestedTransactionError(
+                'run_transaction() cannot run inside another transaction of this task: '
+                'it must own the whole transaction to roll it back and run it again.')
+        options = {name: value for name, value in (('system_time', system_time),
+                                                   ('priority', priority),
+                                                   ('isolation_level', isolation_level))
+                   if value is not None}
+        last_error: Optional[BaseException] = None
+        for attempt in range(1, max_attempts + 1):
+            self._state._current().attempts = attempt
+            if attempt > 1:
+                await asyncio.sleep(self._retry_delay(attempt - 1))
+            try:
+                async with self.transaction(**options):
+                    result = await callback(self)
+            except Exception as exc:
+                if is_retryable(exc):
+                    last_error = exc
+                    continue
+                raise
+            return result
+        raise ExceededMaxAttempts(
+            'run_transaction() gave up after %d attempt%s: each ended in a serialization '
+            'conflict and was rolled back (last error: %s).'
+            % (max_attempts, '' if max_attempts == 1 else 's', str(last_error).strip()),
+            attempts=max_attempts, last_error=last_error) from last_error
+
+    def _retry_delay(self, retry: int) -> float:
+        """Full jitter: uniform(0, min(retry_max_delay, retry_base_delay * 2**(retry-1))),
+        as the synchronous run_transaction() waits."""
+        ceiling = min(self.retry_max_delay, self.retry_base_delay * (2 ** min(retry - 1, 32)))
+        return random.uniform(0, ceiling) if ceiling > 0 else 0.0
+
+    @property
+    def last_transaction_attempts(self) -> Optional[int]:
+        """Attempts made by this task's last :meth:`run_transaction`."""
+        return self._state._current().attempts  # type: ignore[no-any-return]
 
 
 class AsyncMySQLDatabase(AsyncDatabaseMixin):
