@@ -181,7 +181,7 @@ class CursorAdapter:
         if conn is None:
             raise InterfaceError('this cursor holds rows; it is not bound to a connection')
         if not in_bridge():
-            raise MissingGreenletBridge('Attempted query outside greenlet runner: %s\n%s'
+            raise MissingGreenletBridge('Query outside the async bridge: %s\n%s'
                                         % (sql, _HINT))
         stream = conn._stream_next
         if stream is not None:
@@ -201,15 +201,14 @@ class CursorAdapter:
 
     # -- reading -----------------------------------------------------------------------
     def _refill(self) -> bool:
-        """Fetch the next batch of a lazy cursor; whether any row came."""
-        if self._fetch_many is None or self._exhausted:
-            return False
-        batch = await_(self._fetch_many(self._buffer_size))
-        if not batch:
+        """Whether another batch of a lazy cursor arrived (it then replaces the buffer)."""
+        fetch = None if self._exhausted else self._fetch_many
+        rows = await_(fetch(self._buffer_size)) if fetch is not None else None
+        if fetch is not None and not rows:
             self._exhausted = True
-            return False
-        self._rows, self._pos = list(batch), 0
-        return True
+        if rows:
+            self._rows, self._pos = list(rows), 0
+        return bool(rows)
 
     def fetchone(self) -> Any:
         if self._pos >= len(self._rows) and not self._refill():
@@ -308,16 +307,15 @@ class AsyncConnectionWrapper:
 
     # -- locking -----------------------------------------------------------------------
     async def _acquire_lock(self) -> None:
-        if self._streaming:
-            try:
-                await asyncio.wait_for(self._lock.acquire(), self.streaming_timeout)
-            except asyncio.TimeoutError:
-                raise InterfaceError(
-                    'Another statement was run on this connection while db.iterate() was '
-                    'still streaming rows from it. Finish (or aclose()) the iteration first, '
-                    'or collect the rows with db.list().') from None
-        else:
-            await self._lock.acquire()
+        # a streaming result keeps the lock until its iteration ends: wait for it a while
+        limit = self.streaming_timeout if self._streaming else None
+        try:
+            await asyncio.wait_for(self._lock.acquire(), limit)
+        except asyncio.TimeoutError:
+            raise InterfaceError(
+                'Another statement was run on this connection while db.iterate() was '
+                'still streaming rows from it. Finish (or aclose()) the iteration first, '
+                'or collect the rows with db.list().') from None
 
     def _begin_stream(self) -> None:
         self._streaming = True
@@ -906,7 +904,7 @@ class AsyncDatabaseMixin:
 
     def execute_sql(self, sql: str, params: Any = None, commit: Any = None) -> Any:
         if not in_bridge():
-            raise MissingGreenletBridge('Attempted query outside greenlet runner: %s\n%s'
+            raise MissingGreenletBridge('Query outside the async bridge: %s\n%s'
                                         % (sql, _HINT))
         return super().execute_sql(sql, params)  # type: ignore[misc]
 
@@ -1150,15 +1148,19 @@ class AsyncDatabaseMixin:
                     return
                 yield row
         finally:
-            close = getattr(rows, 'close', None)
-            wrapper = getattr(query, '_cursor_wrapper', None)
-            cursor = getattr(wrapper, 'cursor', None)
-            if close is not None:
-                await greenlet_spawn(close)
-            if isinstance(cursor, CursorAdapter):
-                await cursor.aclose()
-            elif conn._streaming:
-                conn._end_stream()
+            await self._end_iteration(conn, rows, query)
+
+    async def _end_iteration(self, conn: AsyncConnectionWrapper, rows: Any,
+                             query: Any) -> None:
+        """A stream is over (read to its end, or left): free the task's connection."""
+        if hasattr(rows, 'close'):
+            await greenlet_spawn(rows.close)
+        cursor = getattr(query._cursor_wrapper, 'cursor', None) \
+            if getattr(query, '_cursor_wrapper', None) is not None else None
+        if isinstance(cursor, CursorAdapter):
+            await cursor.aclose()
+        if conn._streaming:
+            conn._end_stream()
 
     # -- transactions ------------------------------------------------------------------
     def atomic(self, *args: Any, **kwargs: Any) -> Any:
@@ -1384,6 +1386,15 @@ def _async_database(model: Any) -> AsyncDatabaseMixin:
     return db
 
 
+def _foreign_key(instance: Any, given: Any) -> Any:
+    """The ForeignKeyField ``given`` names (a field, or its name or column name)."""
+    found = instance._meta.combined[given] if isinstance(given, str) else given
+    if isinstance(found, ForeignKeyField):
+        return found
+    raise ValueError('afetch() takes a ForeignKeyField of %s, not %r'
+                     % (type(instance).__name__, found))
+
+
 class AsyncModelMixin:
     """``a``-prefixed coroutine versions of the model methods that read or write rows;
     each runs the synchronous method in the bridge of the model's async database."""
@@ -1449,11 +1460,7 @@ class AsyncModelMixin:
     async def afetch(self, field: Any) -> Any:
         """The object a foreign key points to, loaded on the event loop when it is not
         loaded yet, then kept on the instance (plain attribute access is free after)."""
-        if isinstance(field, str):
-            field = self._meta.combined[field]
-        if not isinstance(field, ForeignKeyField):
-            raise ValueError('afetch() takes a ForeignKeyField of %s, not %r'
-                             % (type(self).__name__, field))
+        field = _foreign_key(self, field)
         if not field.lazy_load:
             raise ValueError('%s was declared with lazy_load=False: it gives the key value '
                              'only; fetch the row explicitly (e.g. await '

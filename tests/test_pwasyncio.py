@@ -165,7 +165,7 @@ def test_afetch_and_lazy_foreign_keys(adb: Any) -> None:
         book = await Book.aget_by_id(book_id)
         with pytest.raises(MissingGreenletBridge) as info:
             book.author                       # a query, outside the bridge
-        assert str(info.value).startswith('Attempted query outside greenlet runner: SELECT')
+        assert str(info.value).startswith('Query outside the async bridge: SELECT')
         fetched = await book.afetch(Book.author)
         assert fetched.name == 'huey'
         assert book.author is fetched         # kept: plain access is free now
