@@ -1131,10 +1131,10 @@ class AsyncDatabaseMixin:
         iteration ends."""
         conn = await self.aconnect()
         query = query.clone()
-        done = object()
+        step = buffer_size or 100
 
         def start() -> Iterator:
-            conn._stream_next = buffer_size or 100
+            conn._stream_next = step
             try:
                 return iter(query.iterator(self))
             finally:
@@ -1142,10 +1142,9 @@ class AsyncDatabaseMixin:
 
         rows = await self.run(start)
         try:
-            while True:
-                row = await greenlet_spawn(next, rows, done)
-                if row is done:
-                    return
+            # each row is shaped in the bridge only when asked for, so the stream (and
+            # the connection) stays open until the consumer has read the last one
+            async for row in _RowStream(rows):
                 yield row
         finally:
             await self._end_iteration(conn, rows, query)
@@ -1182,6 +1181,25 @@ class AsyncDatabaseMixin:
             base = type('BaseModel', (AsyncModel,), {'Meta': meta, '__module__': __name__})
             self._async_model_base = base
         return base
+
+
+class _RowStream:
+    """An async iterator over a synchronous iterator whose steps may do I/O: each step
+    runs in the bridge."""
+
+    _END = object()
+
+    def __init__(self, rows: Iterator) -> None:
+        self.rows = rows
+
+    def __aiter__(self) -> '_RowStream':
+        return self
+
+    async def __anext__(self) -> Any:
+        row = await greenlet_spawn(next, self.rows, self._END)
+        if row is self._END:
+            raise StopAsyncIteration
+        return row
 
 
 def _execute_buffered(query: Any, database: Any) -> Any:
