@@ -716,6 +716,19 @@ class BaseQuery(Node):
     def _execute(self, database: Any) -> Any:
         raise NotImplementedError
 
+    async def aexecute(self, database: Any = None) -> Any:
+        """Run the query on an async database (``playhouse.pwasyncio``) and return what
+        :meth:`execute` returns.  ``database`` is used for this run only; the default is
+        the bound database, which must be async (a synchronous one has no
+        ``aexecute()``: ``AttributeError``)."""
+        if database is None:
+            database = self._database
+            if database is None:
+                raise InterfaceError(
+                    'aexecute() needs a database: this query is not bound to one; bind it '
+                    '(query.bind(db)) or pass the async database: await query.aexecute(db)')
+        return await database.aexecute(self)
+
     def iterator(self, database: Any = None) -> Iterator:
         return iter(self.execute(database).iterator())
 
