@@ -240,11 +240,7 @@ class CursorAdapter:
         return out
 
     def __iter__(self) -> Iterator:
-        while True:
-            row = self.fetchone()
-            if row is None:
-                return
-            yield row
+        return iter(self.fetchone, None)
 
     def close(self) -> None:
         if self._cleanup is not None and in_bridge():

@@ -33,3 +33,23 @@ class count_queries(_count_queries):
 
     def __repr__(self) -> str:
         return '<count_queries %d: %r>' % (self.count, self.sql)
+
+
+class RunningSum:
+    """A window aggregate for the tests of user-defined window functions: the running
+    total of its argument over the frame."""
+
+    def __init__(self):
+        self.total = 0
+
+    def step(self, x):
+        self.total += x
+
+    def inverse(self, x):
+        self.total -= x
+
+    def value(self):
+        return self.total
+
+    def finalize(self):
+        return self.total

@@ -15,6 +15,7 @@ import pytest
 
 apsw = pytest.importorskip('apsw', reason='the apsw driver is not installed')
 
+from helpers import RunningSum  # noqa: E402
 import orm  # noqa: E402
 from orm import (BlobField, CharField, DatabaseError, IntegerField,  # noqa: E402
                  IntegrityError, Model, OperationalError, ProgrammingError, SqliteDatabase,
@@ -372,22 +373,7 @@ def test_aggregates_collations_and_window_functions(adb):
     assert adb.execute_sql('SELECT DISTINCT g FROM t ORDER BY g COLLATE nocase_rev, g'
                            ).fetchall() == [('B',), ('b',), ('a',)]
 
-    @adb.window_function('running_sum', 1)
-    class RunningSum:
-        def __init__(self):
-            self.total = 0
-
-        def step(self, x):
-            self.total += x
-
-        def inverse(self, x):
-            self.total -= x
-
-        def value(self):
-            return self.total
-
-        def finalize(self):
-            return self.total
+    adb.window_function('running_sum', 1)(RunningSum)
 
     rows = adb.execute_sql('SELECT x, running_sum(x) OVER (ORDER BY x ROWS BETWEEN 1 '
                            'PRECEDING AND CURRENT ROW) FROM t ORDER BY x').fetchall()

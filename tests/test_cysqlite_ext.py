@@ -19,6 +19,7 @@ import pytest
 cysqlite = pytest.importorskip('cysqlite', reason='cysqlite is not installed '
                                '(pip install cysqlite)')
 
+from helpers import RunningSum  # noqa: E402
 from orm import (BlobField, BooleanField, CharField, DateField,  # noqa: E402
                  DateTimeField, DecimalField, ForeignKeyField, ImproperlyConfigured,
                  IntegerField, IntegrityError, InterfaceError, Model, NotSupportedError,
@@ -170,22 +171,7 @@ def test_user_defined_sql_objects(cy):
         def finalize(self):
             return self.value
 
-    @cy.window_function('running', 1)
-    class Running:
-        def __init__(self):
-            self.total = 0
-
-        def step(self, x):
-            self.total += x
-
-        def inverse(self, x):
-            self.total -= x
-
-        def value(self):
-            return self.total
-
-        def finalize(self):
-            return self.total
+    cy.window_function('running', 1)(RunningSum)
 
     @cy.collation('backwards')
     def backwards(a, b):
