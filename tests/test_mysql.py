@@ -511,3 +511,49 @@ def test_match_and_json_field(mysql_db):
     assert [a.title for a in boolean] == ['Locks']
     assert Article.get(Article.title == 'Pools').meta == {'tags': ['db']}
     assert Article.select().where(Article.meta['tags'][0] == 'db').count() == 1
+
+
+# -- reflection and the migration runner on the server --------------------------------------
+def test_reflection_reads_types_lengths_and_keys(gadgets):
+    from playhouse.reflection import Introspector
+    gadgets.execute_sql('CREATE TABLE priced (id INTEGER PRIMARY KEY, code VARCHAR(40) '
+                        'NOT NULL, cost DECIMAL(8, 3), flag BOOL, '
+                        'gadget_id INTEGER, FOREIGN KEY (gadget_id) REFERENCES gadget (id) '
+                        'ON DELETE CASCADE)')
+    models = Introspector.from_database(gadgets).generate_models()
+    priced, gadget = models['priced'], models['gadget']
+    assert type(priced.id) is IntegerField          # no AUTO_INCREMENT: no AutoField
+    assert type(gadget.id) is orm.AutoField
+    assert (type(priced.code), priced.code.max_length) == (CharField, 40)
+    assert (priced.cost.max_digits, priced.cost.decimal_places) == (8, 3)
+    assert type(priced.flag) is BooleanField and type(gadget.active) is BooleanField
+    assert priced.gadget.rel_model is gadget and priced.gadget.on_delete == 'CASCADE'
+    assert models['part'].gadget.on_delete == 'CASCADE'
+    assert gadget.name.unique
+    gadget.create(name='g', count=2, active=True, made=datetime.datetime(2024, 5, 6, 7, 8, 9, 10))
+    assert gadget.get().made == datetime.datetime(2024, 5, 6, 7, 8, 9, 10)
+
+
+def test_migration_runner_up_and_down(mysql_db, tmp_path):
+    from playhouse.migrations import Runner
+    (tmp_path / '0001_shop.py').write_text(
+        'from orm import CharField\n'
+        'def up(migrator, db):\n'
+        "    db.execute_sql('CREATE TABLE shop (id INTEGER AUTO_INCREMENT PRIMARY KEY)')\n"
+        "    migrator.migrate(migrator.add_column('shop', 'name', CharField(default='x')))\n"
+        'def down(migrator, db):\n'
+        "    db.execute_sql('DROP TABLE shop')\n")
+    (tmp_path / '0002_fail.py').write_text(
+        'from orm import CharField\n'
+        'def up(migrator, db):\n'
+        "    migrator.migrate(migrator.add_column('shop', 'city', CharField(null=True)))\n"
+        "    db.execute_sql('SELECT nothing FROM nowhere')\n")
+    runner = Runner(mysql_db, str(tmp_path))
+    with pytest.raises(ProgrammingError) as info:
+        runner.up()
+    # DDL commits on MySQL: the note says what ran may remain, and it does
+    assert 'may remain' in str(getattr(info.value, '__notes__', [''])[-1])
+    assert [c.name for c in mysql_db.get_columns('shop')] == ['id', 'name', 'city']
+    assert [m.name for m in runner.status() if m.applied] == ['0001_shop']
+    assert runner.down() == ['0001_shop']
+    assert 'shop' not in mysql_db.get_tables()
