@@ -38,6 +38,7 @@ _ADD_PIPES_AS_CONCAT = ("SET SESSION sql_mode = CONCAT_WS(',', "
 #: vague, and orm's class for each
 MYSQL_ERROR_CLASSES: dict = {
     1048: IntegrityError,    # column cannot be null
+    1364: IntegrityError,    # a NOT NULL column without a default left out of an INSERT
     1062: IntegrityError,    # duplicate entry
     1216: IntegrityError, 1217: IntegrityError,   # foreign key (old numbers)
     1451: IntegrityError, 1452: IntegrityError,   # foreign key: parent / child row

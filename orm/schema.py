@@ -167,7 +167,8 @@ class ModelIndex(Node):
             ctx.literal(' ')
             # engines take no parameters in an index definition (SQLite refuses them):
             # the values of expressions and of the WHERE clause are written inline
-            ctx.sql(ValueLiterals(EnclosedNodeList(self._expressions())))
+            ctx.sql(ValueLiterals(EnclosedNodeList(
+                [dialect.index_key(part, bool(self._unique)) for part in self._expressions()])))
             self._nulls_sql(ctx)
             if self._where is not None:
                 ctx.literal(' WHERE ')
@@ -460,11 +461,10 @@ class SchemaManager:
 
     def _drop_index(self, name: str, safe: bool = True) -> DDLStatement:
         meta = self.model._meta
-        parts: list[Any] = [SQL('DROP INDEX')]
-        if safe and self.database.dialect.safe_drop_index:
-            parts.append(SQL('IF EXISTS'))
-        parts.append(Entity(meta.schema, name) if meta.schema else Entity(name))
-        return self._statement(parts)
+        return self._statement(self.database.dialect.drop_index_sql(
+            Entity(meta.schema, name) if meta.schema else Entity(name),
+            Entity(meta.schema, meta.table_name) if meta.schema else Entity(meta.table_name),
+            safe))
 
     def drop_indexes(self, safe: bool = True) -> None:
         for statement in self._drop_indexes(safe=safe):

@@ -259,8 +259,8 @@ class SchemaMigrator:
             return SqliteMigrator(database, schema=schema)
         if name == 'mysql':
             return MySQLMigrator(database, schema=schema)
-        raise ValueError('no migrator for %r: SQLite, PostgreSQL and CockroachDB are '
-                         'supported' % (database,))
+        raise ValueError('no migrator for %r: SQLite, PostgreSQL, CockroachDB and '
+                         'MySQL / MariaDB are supported' % (database,))
 
     # -- running ----------------------------------------------------------------------
     def make_context(self) -> Any:
@@ -742,7 +742,7 @@ class CockroachDBMigrator(PostgresqlMigrator):
 
 
 # ---------------------------------------------------------------------------------------
-# MySQL (no orm backend; rendered for compatibility with peewee's module)
+# MySQL and MariaDB
 # ---------------------------------------------------------------------------------------
 
 class MySQLColumn(namedtuple('_MySQLColumn', ('name', 'definition', 'null', 'pk', 'default',
@@ -759,45 +759,217 @@ class MySQLColumn(namedtuple('_MySQLColumn', ('name', 'definition', 'null', 'pk'
         return ' '.join([quoted, self.definition] + [text for text, on in flags if on])
 
 
+#: a foreign key as :meth:`MySQLMigrator.foreign_keys` reports it
+MySQLForeignKey = namedtuple('MySQLForeignKey', ('name', 'table', 'columns', 'dest_table',
+                                                 'dest_columns', 'on_delete', 'on_update'))
+
+
 class MySQLMigrator(SchemaMigrator):
-    """MySQL's spellings (``MODIFY``, ``RENAME TABLE``, ``DROP INDEX ... ON``).
+    """MySQL and MariaDB: ``MODIFY``, ``RENAME TABLE``, ``DROP INDEX ... ON``.
 
-    orm has no MySQL backend; this class exists so code written for peewee imports."""
+    * DDL commits by itself on MySQL, so a batch runs statement by statement (no
+      transaction): a failing batch keeps the changes made before the failure;
+    * ``MODIFY`` restates a whole column, so NOT NULL and type changes rebuild the
+      definition from ``information_schema`` (type, character set, default,
+      ``AUTO_INCREMENT``, ``ON UPDATE``, comment) and change only what was asked;
+    * a column type covered by a foreign key cannot change (errors 1832 / 1833): the
+      foreign keys on the column are dropped, the column changed and the keys created
+      again with their names and actions.  When the change fails, or a key does not
+      accept the new type, the column is put back and the keys restored, so the
+      constraint is never lost.  A column that *other* tables reference is refused;
+    * dropping a column drops its foreign keys first (and, with ``cascade``, those of
+      other tables that reference it);
+    * a foreign key of a new column is added by ``ADD CONSTRAINT`` (MySQL ignores
+      ``REFERENCES`` written on a column);
+    * a TEXT or BLOB column in an index or unique constraint gets a prefix length, as
+      in ``CREATE INDEX`` (see :doc:`mysql`).
+    """
 
+    transactional_ddl = False
+    explicit_create_foreign_key = True
+
+    # -- catalog ----------------------------------------------------------------------------
     def _get_column_definition(self, table: str, column_name: str) -> MySQLColumn:
-        cursor = self.database.execute_sql('DESCRIBE `%s`;' % table.replace('`', '``'))
+        cursor = self.database.execute_sql('DESCRIBE %s' % self.render(self._table(table)))
         for name, definition, null, pk, default, extra in cursor.fetchall():
             if name == column_name:
                 return MySQLColumn(name, definition, null == 'YES', pk == 'PRI', default,
                                    extra)
         raise ValueError('%s has no column %s' % (table, column_name))
 
-    def get_foreign_key_constraint(self, table: str, column_name: str) -> list:
+    def _column_info(self, table: str, column: str) -> dict:
         cursor = self.database.execute_sql(
-            'SELECT constraint_name FROM information_schema.key_column_usage WHERE '
-            'table_schema = DATABASE() AND table_name = %s AND column_name = %s AND '
-            'referenced_table_name IS NOT NULL', (table, column_name))
-        return [row[0] for row in cursor.fetchall()]
+            'SELECT column_type, is_nullable, column_default, extra, column_comment, '
+            'character_set_name, collation_name FROM information_schema.columns '
+            'WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name = %s '
+            'AND column_name = %s', (self.schema, table, column))
+        row = cursor.fetchone()
+        if row is None:
+            raise ValueError('%s has no column %s' % (table, column))
+        keys = ('type', 'nullable', 'default', 'extra', 'comment', 'charset', 'collation')
+        info = dict(zip(keys, row))
+        info['nullable'] = info['nullable'] == 'YES'
+        return info
 
+    def _column_sql(self, table: str, column: str, type_sql: Optional[str] = None,
+                    null: Optional[bool] = None, name: Optional[str] = None) -> str:
+        """The definition of ``table.column`` as the catalog has it, for ``MODIFY`` /
+        ``CHANGE``: with another type, nullability or name when given."""
+        info = self._column_info(table, column)
+        dialect = self.database.dialect
+        words = [self.quote(name or column)]
+        if type_sql is None:
+            words.append(info['type'])
+            if info['charset']:
+                words.append('CHARACTER SET %s COLLATE %s' % (info['charset'],
+                                                              info['collation']))
+        else:
+            words.append(type_sql)
+        nullable = info['nullable'] if null is None else null
+        words.append('NULL' if nullable else 'NOT NULL')
+        extra = str(info['extra'] or '')
+        generated = 'DEFAULT_GENERATED' in extra.upper()
+        extra = re.sub(r'(?i)\bDEFAULT_GENERATED\b', '', extra).strip()
+        default = info['default']
+        if default is not None and str(default).upper() != 'NULL':
+            if dialect.mariadb or generated:
+                # MariaDB reports the default as SQL; MySQL its value, or an expression
+                text = str(default)
+                if generated and not dialect.mariadb and \
+                        not text.upper().startswith('CURRENT_TIMESTAMP'):
+                    text = '(%s)' % text
+                words.append('DEFAULT ' + text)
+            else:
+                words.append('DEFAULT ' + dialect.literal_value(default))
+        if extra:
+            words.append(extra)
+        if info['comment']:
+            words.append('COMMENT ' + dialect.literal_value(info['comment']))
+        return ' '.join(words)
+
+    def foreign_keys(self, table: str, column: Optional[str] = None,
+                     referencing: bool = False) -> list:
+        """The foreign keys of ``table`` (those on ``column`` when given), or with
+        ``referencing`` those of any table that point at ``table`` (``column``)."""
+        side = 'k.referenced_table_name' if referencing else 'k.table_name'
+        cursor = self.database.execute_sql(
+            'SELECT k.constraint_name, k.table_name, k.column_name, '
+            'k.referenced_table_name, k.referenced_column_name, r.delete_rule, '
+            'r.update_rule FROM information_schema.key_column_usage k '
+            'JOIN information_schema.referential_constraints r '
+            'ON r.constraint_schema = k.table_schema AND r.table_name = k.table_name '
+            'AND r.constraint_name = k.constraint_name '
+            'WHERE k.table_schema = COALESCE(%%s, DATABASE()) AND %s = %%s '
+            'AND k.referenced_table_name IS NOT NULL '
+            'ORDER BY k.table_name, k.constraint_name, k.ordinal_position' % side,
+            (self.schema, table))
+        found: dict = {}
+        for name, source, col, dest, dest_col, on_delete, on_update in cursor.fetchall():
+            key = (source, name)
+            if key not in found:
+                found[key] = MySQLForeignKey(name, source, [], dest, [], on_delete,
+                                             on_update)
+            found[key].columns.append(col)
+            found[key].dest_columns.append(dest_col)
+        keys = list(found.values())
+        if column is not None:
+            keys = [fk for fk in keys
+                    if column in (fk.dest_columns if referencing else fk.columns)]
+        return keys
+
+    def get_foreign_key_constraint(self, table: str, column_name: str) -> list:
+        return [fk.name for fk in self.foreign_keys(table, column_name)]
+
+    def _drop_fk_sql(self, fk: Any) -> Any:
+        return NodeList(self._alter_table(fk.table) + [SQL('DROP FOREIGN KEY'),
+                                                       Entity(fk.name)])
+
+    def _add_fk_sql(self, fk: Any) -> Any:
+        sql = 'FOREIGN KEY (%s) REFERENCES %s (%s) ON DELETE %s ON UPDATE %s' % (
+            ', '.join(map(self.quote, fk.columns)), self.render(self._table(fk.dest_table)),
+            ', '.join(map(self.quote, fk.dest_columns)), fk.on_delete, fk.on_update)
+        return NodeList(self._alter_table(fk.table) + [SQL('ADD CONSTRAINT'),
+                                                       Entity(fk.name), SQL(sql)])
+
+    def _around_foreign_keys(self, keys: list, change: Any, undo: Any) -> None:
+        """Drop ``keys``, run ``change``, create ``keys`` again.  When the change fails
+        the keys are created again as they were; when a key no longer fits the changed
+        column (MySQL needs both sides of a key to have matching types), ``undo`` puts
+        the column back first, the keys are restored and the error says why."""
+        for fk in keys:
+            self.execute(self._drop_fk_sql(fk))
+        try:
+            self.execute(change)
+        except Exception:
+            for fk in keys:
+                self.execute(self._add_fk_sql(fk))
+            raise
+        for number, fk in enumerate(keys):
+            try:
+                self.execute(self._add_fk_sql(fk))
+            except OperationalError as exc:
+                self.execute(undo)
+                for rest in keys[number:]:
+                    self.execute(self._add_fk_sql(rest))
+                raise NotSupportedError(
+                    'the change was undone: foreign key %s (%s -> %s.%s) does not accept '
+                    'the new type (MySQL needs matching types on both sides): %s'
+                    % (fk.name, ', '.join(fk.columns), fk.dest_table,
+                       ', '.join(fk.dest_columns), exc)) from exc
+
+    # -- columns ----------------------------------------------------------------------------
     @operation
     def drop_foreign_key_constraint(self, table: Any, column_name: str) -> Any:
         table = _table_name(table)
-        return [NodeList(self._alter_table(table) + [SQL('DROP FOREIGN KEY'), Entity(name)])
-                for name in self.get_foreign_key_constraint(table, column_name)]
+        keys = self.foreign_keys(table, column_name)
+        if not keys:
+            raise ValueError('%s.%s has no foreign key constraint' % (table, column_name))
+        return [self._drop_fk_sql(fk) for fk in keys]
 
     @operation
-    def rename_table(self, old_name: Any, new_name: str) -> Any:
-        return NodeList([SQL('RENAME TABLE'), Entity(_table_name(old_name)), SQL('TO'),
-                         Entity(new_name)])
+    def drop_column(self, table: Any, column_name: str, cascade: bool = True) -> Any:
+        """Drop a column, its foreign keys first; with ``cascade`` also the foreign keys
+        of other tables that reference it (MySQL refuses the drop otherwise)."""
+        table = _table_name(table)
+        keys = self.foreign_keys(table, column_name)
+        if cascade:
+            keys += self.foreign_keys(table, column_name, referencing=True)
+        return [self._drop_fk_sql(fk) for fk in keys] + [
+            NodeList(self._alter_table(table) + [SQL('DROP COLUMN'), Entity(column_name)])]
+
+    def _renames_columns(self) -> bool:
+        """``RENAME COLUMN``: MariaDB 10.5+ and MySQL 8+ (else ``CHANGE``)."""
+        self.database.connection()    # the version is read on connecting
+        dialect = self.database.dialect
+        version = tuple(dialect.server_version or (99,))
+        return version >= ((10, 5) if dialect.mariadb else (8, 0))
+
+    @operation
+    def rename_column(self, table: Any, old_name: str, new_name: str) -> Any:
+        """Rename a column; its foreign keys, and those referencing it, follow it."""
+        table = _table_name(table)
+        if self._renames_columns():
+            return self._rename_column(table, old_name, new_name)
+        return NodeList(self._alter_table(table) + [
+            SQL('CHANGE'), Entity(old_name),
+            SQL(self._column_sql(table, old_name, name=new_name))])
 
     def _modify(self, table: str, column: str, is_null: bool) -> Any:
-        definition = self._get_column_definition(table, column)
         return NodeList(self._alter_table(table) + [
-            SQL('MODIFY'), SQL(definition.sql(is_null=is_null))])
+            SQL('MODIFY'), SQL(self._column_sql(table, column, null=is_null))])
 
     @operation
     def add_not_null(self, table: Any, column: str) -> Any:
-        return self._modify(_table_name(table), column, False)
+        """Make a column NOT NULL; refused with :class:`~orm.IntegrityError` while a
+        row holds NULL there (MySQL would report a truncation, or store a zero value
+        outside strict mode)."""
+        table = _table_name(table)
+        cursor = self.database.execute_sql('SELECT 1 FROM %s WHERE %s IS NULL LIMIT 1' % (
+            self.render(self._table(table)), self.quote(column)))
+        if cursor.fetchone() is not None:
+            raise IntegrityError('cannot make %s.%s NOT NULL: some rows hold NULL there'
+                                 % (table, column))
+        return self._modify(table, column, False)
 
     @operation
     def drop_not_null(self, table: Any, column: str) -> Any:
@@ -805,16 +977,79 @@ class MySQLMigrator(SchemaMigrator):
 
     @operation
     def alter_column_type(self, table: Any, column: str, field: Any, cast: Any = None) -> Any:
+        """Change the column's type to ``field``'s, keeping its nullability, default
+        and comment.  MySQL converts the values itself (``cast=`` is refused).  The
+        column's foreign keys are dropped around the change and created again."""
         if cast is not None:
             raise ValueError('MySQL converts column values itself: cast= is not supported')
+        table = _table_name(table)
         field = self._prepare_field(field, column)
-        return NodeList(self._alter_table(table) + [SQL('MODIFY'),
-                                                    SQL(self._column_ddl(field))])
+        referencing = self.foreign_keys(table, column, referencing=True)
+        if referencing:
+            raise NotSupportedError(
+                'cannot change the type of %s.%s: foreign keys of other tables reference '
+                'it (%s), and MySQL needs the two sides to have the same type. Drop those '
+                'constraints, change both columns, then add the constraints again'
+                % (table, column, ', '.join('%s.%s' % (fk.table, fk.name)
+                                            for fk in referencing)))
+        change = NodeList(self._alter_table(table) + [
+            SQL('MODIFY'), SQL(self._column_sql(table, column, self._type_sql(field)))])
+        keys = self.foreign_keys(table, column)
+        if not keys:
+            return change
+        undo = NodeList(self._alter_table(table) + [
+            SQL('MODIFY'), SQL(self._column_sql(table, column))])
+        self._around_foreign_keys(keys, change, undo)
+        return None
+
+    # -- tables and indexes -----------------------------------------------------------------
+    @operation
+    def rename_table(self, old_name: Any, new_name: str) -> Any:
+        return NodeList([SQL('RENAME TABLE'), self._table(old_name), SQL('TO'),
+                         self._table(new_name)])
+
+    def _key_parts(self, table: str, columns: list, unique: bool) -> Any:
+        """``(a, body(191))``: text and blob columns with the dialect's prefix length."""
+        dialect = self.database.dialect
+        parts: list = []
+        for column in columns:
+            kind = str(self._column_info(table, column)['type']).lower()
+            if kind.endswith(('text', 'blob')) and not (unique and dialect.mariadb):
+                parts.append(SQL('%s(%d)' % (self.quote(column), dialect.text_key_length)))
+            else:
+                parts.append(Entity(column))
+        return NodeList(parts, ', ', parens=True)
+
+    def _add_index(self, table: Any, columns: Any, unique: bool = False,
+                   using: Optional[str] = None, where: Any = None,
+                   nulls_distinct: Optional[bool] = None) -> Any:
+        if where is not None:
+            raise NotSupportedError('MySQL has no partial indexes (where=)')
+        if nulls_distinct is not None:
+            raise NotSupportedError('MySQL has no NULLS [NOT] DISTINCT for indexes')
+        table = _table_name(table)
+        columns = _column_list(columns)
+        parts = [SQL('CREATE UNIQUE INDEX' if unique else 'CREATE INDEX'),
+                 Entity(self._generated(make_index_name(table, columns))), SQL('ON'),
+                 self._table(table), self._key_parts(table, columns, unique)]
+        if using:
+            parts.append(SQL('USING %s' % re.sub(r'\W', '', using)))
+        return NodeList(parts)
+
+    @operation
+    def add_unique(self, table: Any, *column_names: str) -> Any:
+        if not column_names:
+            raise ValueError('add_unique() needs at least one column')
+        table = _table_name(table)
+        columns = list(column_names)
+        return NodeList(self._alter_table(table) + [
+            SQL('ADD CONSTRAINT'), Entity(self._unique_name(table, columns)),
+            SQL('UNIQUE'), self._key_parts(table, columns, True)])
 
     @operation
     def drop_index(self, table: Any, index_name: str) -> Any:
         return NodeList([SQL('DROP INDEX'), Entity(index_name), SQL('ON'),
-                         Entity(_table_name(table))])
+                         self._table(table)])
 
 
 # ---------------------------------------------------------------------------------------

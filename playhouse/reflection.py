@@ -481,16 +481,19 @@ class CockroachDBMetadata(PostgresqlMetadata):
 
 
 class MySQLMetadata(Metadata):
-    """MySQL's type names (orm has no MySQL backend; kept for peewee compatibility)."""
+    """MySQL / MariaDB: types, lengths and ``AUTO_INCREMENT`` from
+    ``information_schema.columns``; ``TINYINT(1)`` (MySQL's ``BOOL``) is a boolean."""
 
     column_map = {
         'bigint': BigIntegerField, 'blob': BlobField, 'bool': BooleanField,
         'boolean': BooleanField, 'char': CharField, 'date': DateField,
         'datetime': DateTimeField, 'decimal': DecimalField, 'double': DoubleField,
         'float': FloatField, 'int': IntegerField, 'integer': IntegerField,
-        'longblob': BlobField, 'longtext': TextField, 'mediumint': IntegerField,
-        'mediumtext': TextField, 'smallint': SmallIntegerField, 'text': TextField,
-        'time': TimeField, 'timestamp': DateTimeField, 'tinyint': IntegerField,
+        'longblob': BlobField, 'longtext': TextField, 'mediumblob': BlobField,
+        'mediumint': IntegerField, 'mediumtext': TextField, 'numeric': DecimalField,
+        'smallint': SmallIntegerField, 'text': TextField, 'time': TimeField,
+        'timestamp': DateTimeField, 'tinyblob': BlobField, 'tinyint': SmallIntegerField,
+        'tinytext': TextField, 'varbinary': BlobField, 'binary': BlobField,
         'varchar': CharField,
     }
 
@@ -498,14 +501,39 @@ class MySQLMetadata(Metadata):
         super().__init__(database)
 
     def get_column_types(self, table: str, schema: Optional[str] = None) -> tuple:
+        cursor = self.database.execute_sql(
+            'SELECT column_name, data_type, column_type, character_maximum_length, '
+            'numeric_precision, numeric_scale, extra FROM information_schema.columns '
+            'WHERE table_name = %s AND table_schema = COALESCE(%s, DATABASE())',
+            (table, schema))
         types: dict = {}
         extras: dict = {}
         autos: dict = {}
-        for meta in self.database.get_columns(table, schema):
-            base = re.split(r'[\s(]', (meta.data_type or '').lower())[0]
-            types[meta.name] = self.column_map.get(base, UnknownField)
-            autos[meta.name] = 'int' in base
+        for name, data_type, full_type, length, precision, scale, extra in cursor.fetchall():
+            base = str(data_type or '').lower()
+            if str(full_type or '').lower().startswith('tinyint(1)'):
+                field_class: Any = BooleanField
+            else:
+                field_class = self.column_map.get(base, UnknownField)
+            types[name] = field_class
+            args = [length] if field_class is CharField and length is not None else []
+            if field_class is DecimalField and precision is not None:
+                args = [precision, scale or 0]
+            params = _length_params(field_class, args)
+            if params:
+                extras[name] = params
+            autos[name] = 'auto_increment' in str(extra or '').lower()
         return types, extras, autos
+
+    def get_foreign_key_actions(self, table: str, schema: Optional[str] = None) -> dict:
+        # MySQL reports RESTRICT, its default, for a key declared without an action
+        out = {}
+        for fk in self.database.get_foreign_keys(table, schema):
+            actions = tuple(None if action == 'RESTRICT' else action
+                            for action in (_action(fk.on_delete), _action(fk.on_update)))
+            if any(actions):
+                out[fk.column] = actions
+        return out
 
 
 #: the ``WHERE`` of a partial index, after its column list
@@ -575,8 +603,8 @@ def _metadata_for(database: Any) -> Metadata:
         return SqliteMetadata(database)
     if name == 'mysql':
         return MySQLMetadata(database)
-    raise ValueError('cannot introspect %r: SQLite, PostgreSQL and CockroachDB are '
-                     'supported' % (database,))
+    raise ValueError('cannot introspect %r: SQLite, PostgreSQL, CockroachDB and MySQL / '
+                     'MariaDB are supported' % (database,))
 
 
 class Introspector:

@@ -83,6 +83,7 @@ MYSQL_MODULES = {
     'test_sql_context', 'test_fields', 'test_relations', 'test_model_queries',
     'test_row_building', 'test_shapes', 'test_transactions', 'test_loading',
     'test_signals', 'test_shortcuts', 'test_test_utils', 'test_connection_slot',
+    'test_migrate',
 }
 #: ``ORM_MYSQL_EVERYWHERE=1`` runs every ``db`` test on MySQL too (slow; for surveys)
 _MYSQL_EVERYWHERE = os.environ.get('ORM_MYSQL_EVERYWHERE') == '1'

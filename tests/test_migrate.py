@@ -14,7 +14,7 @@ import orm
 from conftest import ENGINE_KINDS, _close_all, clean_database, engine_name, make_database
 from orm import (SQL, BigIntegerField, CharField, Check, DatabaseProxy, ForeignKeyField,
                  IntegerField, IntegrityError, Model, NotSupportedError, TextField)
-from playhouse.migrate import (CockroachDBMigrator, MySQLColumn, Operation,
+from playhouse.migrate import (CockroachDBMigrator, MySQLColumn, MySQLMigrator, Operation,
                                PostgresqlMigrator, SchemaMigrator, SqliteMigrator,
                                make_index_name, migrate, operation)
 
@@ -45,6 +45,19 @@ SCHEMA = {
         'CREATE TABLE review (id SERIAL PRIMARY KEY, book_id INTEGER NOT NULL '
         'REFERENCES book (id) ON DELETE CASCADE, stars INTEGER NOT NULL)',
         'CREATE TABLE shelf (id SERIAL PRIMARY KEY, book_id INTEGER REFERENCES book (id))',
+    ],
+    # MySQL ignores REFERENCES written on a column: the keys are table constraints
+    'mysql': [
+        'CREATE TABLE author (id INTEGER AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) '
+        'NOT NULL, email VARCHAR(100), age INTEGER)',
+        'CREATE TABLE book (id INTEGER AUTO_INCREMENT PRIMARY KEY, author_id INTEGER NOT '
+        'NULL, title VARCHAR(100) NOT NULL, price INTEGER NOT NULL, note TEXT, '
+        'FOREIGN KEY (author_id) REFERENCES author (id) ON DELETE CASCADE)',
+        'CREATE TABLE review (id INTEGER AUTO_INCREMENT PRIMARY KEY, book_id INTEGER NOT '
+        'NULL, stars INTEGER NOT NULL, '
+        'FOREIGN KEY (book_id) REFERENCES book (id) ON DELETE CASCADE)',
+        'CREATE TABLE shelf (id INTEGER AUTO_INCREMENT PRIMARY KEY, book_id INTEGER, '
+        'FOREIGN KEY (book_id) REFERENCES book (id))',
     ],
 }
 INDEXES = [
@@ -79,6 +92,11 @@ def mdb(engine: str, tmp_path):
 
 def kind(db) -> str:
     return db.dialect.name
+
+
+def skip_on_mysql(db, why: str) -> None:
+    if kind(db) == 'mysql':
+        pytest.skip(why)
 
 
 def rows(db, table: str, columns: str = '*') -> list:
@@ -121,7 +139,7 @@ def assert_columns_unchanged(db, changed: tuple = (), gone: tuple = ()) -> None:
 
 def indexes(db, table: str) -> dict:
     return {i.name: (tuple(i.columns), i.unique) for i in db.get_indexes(table)
-            if not i.name.endswith('_pkey')}
+            if not i.name.endswith('_pkey') and i.name != 'PRIMARY'}
 
 
 def fks(db, table: str) -> set:
@@ -185,7 +203,8 @@ def migrator(mdb):
 # ---------------------------------------------------------------------------------------
 
 def test_from_database_picks_the_engine(mdb):
-    expected = SqliteMigrator if kind(mdb) == 'sqlite' else PostgresqlMigrator
+    expected = {'sqlite': SqliteMigrator, 'mysql': MySQLMigrator}.get(kind(mdb),
+                                                                      PostgresqlMigrator)
     assert type(SchemaMigrator.from_database(mdb)) is expected
     proxy = DatabaseProxy()
     proxy.initialize(mdb)
@@ -276,6 +295,7 @@ def test_add_foreign_key_column(mdb, migrator):
 
 
 def test_add_not_null_foreign_key_column_fills_rows(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL commits each DDL statement: a failed batch is not undone')
     Author = orm_author_model(mdb)
     with pytest.raises(IntegrityError):          # the default points at no author
         migrate(migrator.add_column('book', 'editor_id', ForeignKeyField(Author, default=99)))
@@ -390,6 +410,7 @@ def test_add_and_drop_not_null(mdb, migrator):
 
 
 def test_add_not_null_with_null_rows_fails_and_rolls_back(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL commits each DDL statement: a failed batch is not undone')
     with pytest.raises(IntegrityError):
         migrate(migrator.drop_not_null('book', 'title'),
                 migrator.add_not_null('author', 'email'))     # bob's email is NULL
@@ -450,6 +471,8 @@ def test_alter_column_type(mdb, migrator):
 
 
 def test_alter_column_type_with_cast(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL converts values itself: cast= is refused '
+                  '(test_mysql_migrator_refusals)')
     migrate(migrator.add_column('book', 'code', CharField(null=True)))
     mdb.execute_sql("UPDATE book SET code = '0' || CAST(id AS TEXT)" if kind(mdb) == 'sqlite'
                     else "UPDATE book SET code = '0' || id::text")
@@ -515,6 +538,7 @@ def test_add_and_drop_check_constraint(mdb, migrator):
 
 
 def test_constraint_broken_by_existing_rows_rolls_back(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL commits each DDL statement: a failed batch is not undone')
     with pytest.raises(IntegrityError):
         migrate(migrator.add_column('book', 'isbn', CharField(null=True)),
                 migrator.add_constraint('book', 'cheap', Check('price < 15')))
@@ -581,6 +605,7 @@ def test_drop_foreign_key_of_referencing_table(mdb, migrator):
 # ---------------------------------------------------------------------------------------
 
 def test_a_failing_batch_changes_nothing(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL commits each DDL statement: a failed batch is not undone')
     with pytest.raises(orm.DatabaseError):
         migrate(migrator.add_column('book', 'isbn', CharField(null=True)),
                 migrator.rename_column('author', 'name', 'full_name'),
@@ -805,6 +830,7 @@ def test_renames_follow_references_even_in_legacy_mode(mdb, migrator):
 # ---------------------------------------------------------------------------------------
 
 def test_change_leaving_dangling_references_is_refused_and_rolled_back(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL commits each DDL statement: a failed batch is not undone')
     # renumbering book.id would leave review and shelf rows pointing at nothing
     with pytest.raises(orm.DatabaseError) as info:
         migrate(migrator.add_column('book', 'isbn', CharField(null=True)),
@@ -821,6 +847,7 @@ def test_change_leaving_dangling_references_is_refused_and_rolled_back(mdb, migr
 
 
 def test_failure_in_the_middle_undoes_the_earlier_operations(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL commits each DDL statement: a failed batch is not undone')
     ops = [migrator.add_column('book', 'isbn', CharField(null=True)),
            migrator.add_index('book', ('price',)),
            migrator.drop_not_null('review', 'stars'),
@@ -836,6 +863,7 @@ def test_failure_in_the_middle_undoes_the_earlier_operations(mdb, migrator):
 
 
 def test_drop_column_cascade_takes_dependent_views(mdb, migrator):
+    skip_on_mysql(mdb, 'a MySQL view does not hold on to its columns')
     mdb.execute_sql('CREATE VIEW noted AS SELECT id, note FROM book WHERE note IS NOT NULL')
     with pytest.raises((ValueError, orm.DatabaseError)):
         migrate(migrator.drop_column('book', 'note', cascade=False))
@@ -867,6 +895,7 @@ def test_sql_operation_interleaves_data_fixes(mdb, migrator):
 
 
 def test_drop_table(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL has no DROP TABLE ... CASCADE')
     mdb.execute_sql('CREATE TABLE scratch (id INTEGER PRIMARY KEY)')
     migrate(migrator.drop_table('scratch'), migrator.drop_table('nothing', safe=True))
     assert 'scratch' not in mdb.get_tables()
@@ -888,6 +917,7 @@ def test_drop_table(mdb, migrator):
 
 
 def test_partial_index(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL has no partial indexes (test_mysql_migrator_refusals)')
     migrate(migrator.drop_index('book', 'book_title'),
             migrator.add_index('book', ('title',), unique=True,
                                where=SQL('note IS NOT NULL')))
@@ -920,6 +950,7 @@ def test_partial_index(mdb, migrator):
 
 
 def test_add_column_allow_not_null_uses_the_server_default(mdb, migrator):
+    skip_on_mysql(mdb, 'MySQL fills a new NOT NULL column with its type\'s zero value')
     migrate(migrator.add_column('book', 'copies',
                                 IntegerField(constraints=[SQL('DEFAULT 2')]),
                                 allow_not_null=True))
@@ -998,3 +1029,110 @@ def test_sqlite_accepts_peewees_legacy_flag(mdb, migrator):
             migrator.drop_column('author', 'age', legacy=True))
     assert {c.name: c.null for c in mdb.get_columns('author')}['name'] is False
     assert [c.name for c in mdb.get_columns('author')] == ['id', 'name', 'mail']
+
+
+# ---------------------------------------------------------------------------------------
+# MySQL / MariaDB: columns under foreign keys, text keys, what MySQL cannot do
+# ---------------------------------------------------------------------------------------
+
+def fk_actions(db, table: str) -> set:
+    return {(fk.column, fk.dest_table, fk.on_delete) for fk in db.get_foreign_keys(table)}
+
+
+@pytest.mark.engines('mysql')
+def test_mysql_columns_under_foreign_keys_keep_them(mdb, migrator):
+    # review.book_id: renamed, made nullable and NOT NULL again; the constraint (and
+    # its ON DELETE CASCADE) survives each change
+    migrate(migrator.rename_column('review', 'book_id', 'work_id'))
+    assert fk_actions(mdb, 'review') == {('work_id', 'book', 'CASCADE')}
+    migrate(migrator.drop_not_null('review', 'work_id'), migrator.add_not_null('review',
+                                                                                'work_id'))
+    assert columns(mdb, 'review')['work_id'].null is False
+    assert fk_actions(mdb, 'review') == {('work_id', 'book', 'CASCADE')}
+    assert rows(mdb, 'review') == REVIEWS
+    assert_fk_enforced(mdb, 'review', work_id=999, stars=1)
+    # the referencing side follows a renamed key too
+    migrate(migrator.rename_column('book', 'id', 'book_no'))
+    assert fks(mdb, 'review') == {('work_id', 'book', 'book_no')}
+    assert fks(mdb, 'shelf') == {('book_id', 'book', 'book_no')}
+    assert_fk_enforced(mdb, 'shelf', book_id=999)
+    mdb.execute_sql('DELETE FROM shelf')
+    mdb.execute_sql('DELETE FROM book WHERE book_no = 1')
+    assert [r[1] for r in rows(mdb, 'review')] == [2, 4, 3]   # the cascade still runs
+
+
+@pytest.mark.engines('mysql')
+def test_mysql_type_change_under_a_foreign_key(mdb, migrator):
+    mdb.execute_sql('CREATE TABLE region (code VARCHAR(8) PRIMARY KEY)')
+    mdb.execute_sql('CREATE TABLE store (id INTEGER PRIMARY KEY, code VARCHAR(8) NOT NULL '
+                    "DEFAULT 'nz' COMMENT 'where', CONSTRAINT store_region FOREIGN KEY "
+                    '(code) REFERENCES region (code) ON DELETE CASCADE)')
+    mdb.execute_sql("INSERT INTO region VALUES ('nz'), ('au')")
+    mdb.execute_sql("INSERT INTO store VALUES (1, 'nz'), (2, 'au'), (3, 'nz')")
+    # MySQL refuses to change a constrained column: the key is dropped and made again
+    migrate(migrator.alter_column_type('store', 'code', CharField(max_length=40)))
+    code = columns(mdb, 'store')['code']
+    assert (code.full_type, code.null) == ('varchar(40)', False)
+    assert code.default == 'nz'          # default and comment kept
+    assert mdb.execute_sql("SELECT column_comment FROM information_schema.columns WHERE "
+                           "table_schema = DATABASE() AND table_name = 'store' AND "
+                           "column_name = 'code'").fetchone() == ('where',)
+    assert fk_actions(mdb, 'store') == {('code', 'region', 'CASCADE')}
+    assert rows(mdb, 'store') == [(1, 'nz'), (2, 'au'), (3, 'nz')]
+    assert_fk_enforced(mdb, 'store', id=4, code='uk')
+    # a change the server refuses (the default 'nz' is no integer): the key is kept
+    with pytest.raises(orm.DatabaseError):
+        migrate(migrator.alter_column_type('store', 'code', IntegerField()))
+    assert columns(mdb, 'store')['code'].full_type == 'varchar(40)'
+    assert fk_actions(mdb, 'store') == {('code', 'region', 'CASCADE')}
+    assert rows(mdb, 'store') == [(1, 'nz'), (2, 'au'), (3, 'nz')]
+    assert_fk_enforced(mdb, 'store', id=4, code='uk')
+    mdb.execute_sql("DELETE FROM region WHERE code = 'nz'")
+    assert rows(mdb, 'store') == [(2, 'au')]
+
+
+@pytest.mark.engines('mysql')
+def test_mysql_failed_type_change_keeps_the_foreign_key(mdb, migrator):
+    # book.author_id cannot become a BIGINT while author.id is an INT
+    with pytest.raises(NotSupportedError, match='undone'):
+        migrate(migrator.alter_column_type('book', 'author_id', BigIntegerField()))
+    assert fk_actions(mdb, 'book') == {('author_id', 'author', 'CASCADE')}
+    assert_intact(mdb)
+    assert_fk_enforced(mdb, 'book', author_id=99, title='x', price=1)
+    assert_cascade_works(mdb)
+
+
+@pytest.mark.engines('mysql')
+def test_mysql_migrator_keys_and_tables(mdb, migrator):
+    migrate(migrator.add_index('book', ('note',)), migrator.add_unique('author', 'name'),
+            migrator.add_column('book', 'editor_id',
+                                ForeignKeyField(orm_author_model(mdb), null=True)))
+    index_sql = {i.name: i.sql for i in mdb.get_indexes('book')}
+    assert index_sql['book_note'] == 'CREATE INDEX `book_note` ON `book` (`note`(191))'
+    assert indexes(mdb, 'author')['author_name_uniq'] == (('name',), True)
+    with pytest.raises(IntegrityError):
+        insert(mdb, 'author', name='ann')
+    assert_fk_enforced(mdb, 'book', author_id=1, title='x', price=1, editor_id=42)
+    # a foreign-key column is dropped with its constraint
+    migrate(migrator.drop_column('book', 'editor_id'), migrator.drop_index('book', 'book_note'),
+            migrator.drop_constraint('author', 'author_name_uniq'),
+            migrator.rename_table('shelf', 'rack'))
+    assert 'editor_id' not in columns(mdb, 'book') and 'book_note' not in indexes(mdb, 'book')
+    assert rows(mdb, 'rack') == SHELVES and 'shelf' not in mdb.get_tables()
+    assert fks(mdb, 'rack') == {('book_id', 'book', 'id')}
+    migrate(migrator.rename_table('rack', 'shelf'))
+    insert(mdb, 'author', name='ann')
+    assert_intact(mdb, skip=('author',), changed=('book.editor_id',))
+
+
+@pytest.mark.engines('mysql')
+def test_mysql_migrator_refusals(mdb, migrator):
+    with pytest.raises(NotSupportedError, match='reference'):
+        migrate(migrator.alter_column_type('book', 'id', BigIntegerField()))
+    with pytest.raises(ValueError, match='cast'):
+        migrate(migrator.alter_column_type('book', 'price', CharField(), cast='CHAR'))
+    with pytest.raises(NotSupportedError, match='partial'):
+        migrate(migrator.add_index('book', ('title',), where=SQL('note IS NULL')))
+    with pytest.raises(IntegrityError, match='NULL'):
+        migrate(migrator.add_not_null('author', 'email'))       # bob's email is NULL
+    assert_intact(mdb)

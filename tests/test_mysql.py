@@ -273,25 +273,72 @@ def test_introspection(gadgets):
     assert gadgets.get_tables() == ['gadget', 'part']
 
 
-def test_text_keys_need_a_prefix_length(mysql_db):
+def test_text_keys_get_a_prefix_length(mysql_db):
     class Note(Model):
         body = TextField(index=True)
+        tag = TextField(unique=True)
+        code = CharField(index=True)
 
         class Meta:
             database = mysql_db
+    mysql_db.create_tables([Note])
+    indexes = {i.name: i for i in mysql_db.get_indexes('note')}
+    assert indexes['note_body'].sql == 'CREATE INDEX `note_body` ON `note` (`body`(191))'
+    assert indexes['note_code'].sql == 'CREATE INDEX `note_code` ON `note` (`code`)'
+    assert indexes['note_tag'].unique
+    # MySQL keys the first 191 characters of a unique text; MariaDB the whole value
+    whole = 'x' * 300
+    Note.create(body='a', tag=whole, code='c')
     if mysql_db.mariadb:
-        # MariaDB indexes a prefix of the column, as long as its key length allows
-        mysql_db.create_tables([Note])
-        index, = [i for i in mysql_db.get_indexes('note') if i.name == 'note_body']
-        assert index.sql.startswith('CREATE INDEX `note_body` ON `note` (`body`(')
-    else:
-        with pytest.raises(OperationalError) as info:
-            mysql_db.create_tables([Note])
-        assert info.value.errno == 1170      # BLOB/TEXT column in a key without a length
-    mysql_db.drop_tables([Note])
-    mysql_db.execute_sql('CREATE TABLE note (body TEXT, KEY note_body (body(191)))')
-    index, = mysql_db.get_indexes('note')
-    assert index.sql == 'CREATE INDEX `note_body` ON `note` (`body`(191))'
+        Note.create(body='b', tag=whole[:-1] + 'y', code='d')
+        assert Note.select().count() == 2
+    with pytest.raises(IntegrityError):
+        Note.create(body='c', tag=whole, code='e')
+    # the index is dropped by name on its table
+    Note._schema.drop_indexes()
+    assert not [i for i in mysql_db.get_indexes('note') if i.name != 'PRIMARY']
+
+
+def test_text_key_spelling_follows_the_server():
+    class Note(Model):
+        body = TextField(index=True)
+        tag = TextField(unique=True)
+        data = orm.BlobField(index=True)
+
+    def ddl(db):
+        with db.bind_ctx([Note]):
+            return ([compiled(db, i)[0] for i in Note._schema._create_indexes(safe=False)] +
+                    [compiled(db, i)[0] for i in Note._schema._drop_indexes()])
+    assert ddl(offline((8, 0, 36))) == [
+        'CREATE INDEX `note_body` ON `note` (`body`(191))',
+        'CREATE UNIQUE INDEX `note_tag` ON `note` (`tag`(191))',
+        'CREATE INDEX `note_data` ON `note` (`data`(191))',
+        'DROP INDEX `note_body` ON `note`', 'DROP INDEX `note_tag` ON `note`',
+        'DROP INDEX `note_data` ON `note`']
+    mariadb = ddl(offline((10, 11, 6)))
+    assert mariadb[1] == 'CREATE UNIQUE INDEX `note_tag` ON `note` (`tag`)'
+    assert mariadb[3] == 'DROP INDEX IF EXISTS `note_body` ON `note`'
+
+
+def test_lock_spellings_follow_the_server():
+    def lock(version, *args, **kwargs):
+        db = offline(version)
+        with db.bind_ctx([Gadget]):
+            sql = compiled(db, Gadget.select(Gadget.id).for_update(*args, **kwargs))[0]
+        return sql.split('`gadget` AS `t1` ')[1]
+    assert lock((10, 11, 6)) == 'FOR UPDATE'
+    assert lock((10, 11, 6), 'FOR SHARE') == 'LOCK IN SHARE MODE'
+    assert lock((10, 11, 6), 'FOR SHARE NOWAIT') == 'LOCK IN SHARE MODE NOWAIT'
+    assert lock((10, 11, 6), skip_locked=True) == 'FOR UPDATE SKIP LOCKED'
+    assert lock((8, 0, 36), 'FOR SHARE', of=Gadget) == 'FOR SHARE OF `t1`'
+    assert lock((5, 7, 44), 'FOR SHARE') == 'LOCK IN SHARE MODE'
+    refused = [((10, 11, 6), dict(of=Gadget)), ((10, 11, 6), dict(for_update='FOR KEY SHARE')),
+               ((8, 0, 36), dict(for_update='FOR NO KEY UPDATE')),
+               ((10, 5, 20), dict(skip_locked=True)), ((10, 2, 40), dict(nowait=True)),
+               ((5, 7, 44), dict(nowait=True)), ((5, 7, 44), dict(of=Gadget))]
+    for version, kwargs in refused:
+        with pytest.raises(orm.NotSupportedError):
+            lock(version, **kwargs)
 
 
 def test_json_field(mysql_db):
@@ -309,13 +356,24 @@ def test_json_field(mysql_db):
     assert Doc.get(Doc.data['k'] == 'w').data == {'a': {'b': [3, 9]}, 'k': 'w'}
 
 
-def test_for_update_variants(gadgets):
+def test_for_update_variants(gadgets, tmp_path):
     Gadget.create(name='locked')
     with gadgets.atomic():
         assert Gadget.select().for_update().get().name == 'locked'
         assert Gadget.select().for_update(nowait=True).get().name == 'locked'
         if gadgets.mariadb and gadgets.server_version >= (10, 6):
             assert Gadget.select().for_update(skip_locked=True).get().name == 'locked'
+        assert Gadget.select().for_update('FOR SHARE').get().name == 'locked'
+    # a row one session shares cannot be locked for update by another (NOWAIT says so)
+    other = make_database('mysql', tmp_path)
+    try:
+        with gadgets.atomic():
+            Gadget.select().for_update('FOR SHARE').get()
+            with other.bind_ctx([Gadget]), other.atomic():
+                with pytest.raises(OperationalError):
+                    Gadget.select().for_update(nowait=True).get()
+    finally:
+        other.close()
 
 
 def test_killed_connection_mid_transaction_leaves_nothing(gadgets, tmp_path):
@@ -453,3 +511,49 @@ def test_match_and_json_field(mysql_db):
     assert [a.title for a in boolean] == ['Locks']
     assert Article.get(Article.title == 'Pools').meta == {'tags': ['db']}
     assert Article.select().where(Article.meta['tags'][0] == 'db').count() == 1
+
+
+# -- reflection and the migration runner on the server --------------------------------------
+def test_reflection_reads_types_lengths_and_keys(gadgets):
+    from playhouse.reflection import Introspector
+    gadgets.execute_sql('CREATE TABLE priced (id INTEGER PRIMARY KEY, code VARCHAR(40) '
+                        'NOT NULL, cost DECIMAL(8, 3), flag BOOL, '
+                        'gadget_id INTEGER, FOREIGN KEY (gadget_id) REFERENCES gadget (id) '
+                        'ON DELETE CASCADE)')
+    models = Introspector.from_database(gadgets).generate_models()
+    priced, gadget = models['priced'], models['gadget']
+    assert type(priced.id) is IntegerField          # no AUTO_INCREMENT: no AutoField
+    assert type(gadget.id) is orm.AutoField
+    assert (type(priced.code), priced.code.max_length) == (CharField, 40)
+    assert (priced.cost.max_digits, priced.cost.decimal_places) == (8, 3)
+    assert type(priced.flag) is BooleanField and type(gadget.active) is BooleanField
+    assert priced.gadget.rel_model is gadget and priced.gadget.on_delete == 'CASCADE'
+    assert models['part'].gadget.on_delete == 'CASCADE'
+    assert gadget.name.unique
+    gadget.create(name='g', count=2, active=True, made=datetime.datetime(2024, 5, 6, 7, 8, 9, 10))
+    assert gadget.get().made == datetime.datetime(2024, 5, 6, 7, 8, 9, 10)
+
+
+def test_migration_runner_up_and_down(mysql_db, tmp_path):
+    from playhouse.migrations import Runner
+    (tmp_path / '0001_shop.py').write_text(
+        'from orm import CharField\n'
+        'def up(migrator, db):\n'
+        "    db.execute_sql('CREATE TABLE shop (id INTEGER AUTO_INCREMENT PRIMARY KEY)')\n"
+        "    migrator.migrate(migrator.add_column('shop', 'name', CharField(default='x')))\n"
+        'def down(migrator, db):\n'
+        "    db.execute_sql('DROP TABLE shop')\n")
+    (tmp_path / '0002_fail.py').write_text(
+        'from orm import CharField\n'
+        'def up(migrator, db):\n'
+        "    migrator.migrate(migrator.add_column('shop', 'city', CharField(null=True)))\n"
+        "    db.execute_sql('SELECT nothing FROM nowhere')\n")
+    runner = Runner(mysql_db, str(tmp_path))
+    with pytest.raises(ProgrammingError) as info:
+        runner.up()
+    # DDL commits on MySQL: the note says what ran may remain, and it does
+    assert 'may remain' in str(getattr(info.value, '__notes__', [''])[-1])
+    assert [c.name for c in mysql_db.get_columns('shop')] == ['id', 'name', 'city']
+    assert [m.name for m in runner.status() if m.applied] == ['0001_shop']
+    assert runner.down() == ['0001_shop']
+    assert 'shop' not in mysql_db.get_tables()

@@ -193,6 +193,32 @@ class Dialect:
     def boolean_literal(self, value: bool) -> str:
         return 'TRUE' if value else 'FALSE'
 
+    # -- DDL and locking clauses that engines spell differently ----------------------------
+    def drop_index_sql(self, index: Node, table: Node, safe: bool) -> list:
+        """The parts of ``DROP INDEX [IF EXISTS] <index>``; ``table`` (the indexed
+        table) is for engines that name it (``... ON <table>`` on MySQL)."""
+        parts: list = [SQL('DROP INDEX')]
+        if safe and self.safe_drop_index:
+            parts.append(SQL('IF EXISTS'))
+        parts.append(index)
+        return parts
+
+    def index_key(self, expression: Any, unique: bool) -> Any:
+        """One key part of an index as this engine takes it (MySQL gives a text column
+        a prefix length); ``expression`` is a field, a column or another node."""
+        return expression
+
+    def lock_sql(self, lock: str, of: list, modifier: str | None) -> str:
+        """The row-lock clause: ``lock`` is ``'FOR UPDATE'``, ``'FOR SHARE'``, ...,
+        ``of`` the quoted names of the tables locked (may be empty), ``modifier``
+        ``'NOWAIT'``, ``'SKIP LOCKED'`` or ``None``."""
+        words = [lock]
+        if of:
+            words.append('OF ' + ', '.join(of))
+        if modifier:
+            words.append(modifier)
+        return ' '.join(words)
+
     def bytes_literal(self, value: bytes) -> str:
         return "X'%s'" % value.hex()
 

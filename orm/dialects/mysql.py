@@ -15,6 +15,9 @@ What differs from the generic SQL:
   case-sensitive operators (``%``, ``regexp()``) compare with ``BINARY``;
 * ``||`` concatenates text because every connection runs with ``PIPES_AS_CONCAT`` in
   its ``sql_mode`` (see :class:`orm.MySQLDatabase`);
+* ``DROP INDEX name ON table``; a TEXT or BLOB column in an index gets a prefix
+  length (:attr:`MySQLDialect.text_key_length`); ``FOR SHARE`` is ``LOCK IN SHARE
+  MODE`` on MariaDB, which has no ``FOR UPDATE OF`` (refused);
 * booleans are ``BOOL`` (``TINYINT(1)``), date-times ``DATETIME(6)`` (microseconds
   kept), JSON columns ``JSON`` read through ``JSON_EXTRACT``.
 """
@@ -77,6 +80,9 @@ class MySQLDialect(Dialect):
 
     #: whether the server is MariaDB (``None`` until known: taken from the version)
     mariadb: bool | None = None
+    #: the prefix length (characters; bytes for BLOB) a TEXT or BLOB key part gets:
+    #: 191 characters of utf8mb4 fit in 767 bytes, the smallest key limit InnoDB has
+    text_key_length = 191
 
     operations = {'LIKE': 'LIKE BINARY', 'ILIKE': 'LIKE', 'REGEXP': 'REGEXP BINARY',
                   'IREGEXP': 'REGEXP', '%': '%%', '#': '^', 'XOR': 'XOR'}
@@ -99,6 +105,66 @@ class MySQLDialect(Dialect):
         self.mariadb = mariadb
         self.returning_clause = bool(mariadb and version and tuple(version) >= (10, 5))
         self.safe_create_index = bool(mariadb) or not version
+        self.safe_drop_index = bool(mariadb)
+
+    def _at_least(self, mariadb: tuple, mysql: tuple) -> bool:
+        """Whether the server is at least ``mariadb`` (on MariaDB) or ``mysql`` (on
+        MySQL); an unknown version is taken to be recent."""
+        version = self.server_version
+        if not version:
+            return True
+        return tuple(version) >= (mariadb if self.mariadb else mysql)
+
+    # -- DDL -----------------------------------------------------------------------------
+    def drop_index_sql(self, index: Node, table: Node, safe: bool) -> list:
+        """``DROP INDEX [IF EXISTS] name ON table``: an index belongs to its table
+        (``IF EXISTS`` is MariaDB's; MySQL has none)."""
+        parts: list = [SQL('DROP INDEX')]
+        if safe and self.safe_drop_index:
+            parts.append(SQL('IF EXISTS'))
+        if isinstance(index, Entity):
+            index = Entity(index._path[-1])
+        parts.extend((index, SQL('ON'), table))
+        return parts
+
+    def index_key(self, expression: Any, unique: bool) -> Any:
+        """A TEXT or BLOB column is indexed on its first :attr:`text_key_length`
+        characters (bytes for BLOB): MySQL refuses such a key without a length.  A
+        UNIQUE key on MariaDB keeps the whole column (MariaDB enforces it through a
+        hidden hash), so that uniqueness covers the whole value there."""
+        field_type = getattr(expression, 'field_type', None)
+        if not isinstance(field_type, str) or not hasattr(expression, 'column_name'):
+            return expression
+        spelled = str(self.field_types.get(field_type, field_type)).upper()
+        if not spelled.endswith(('TEXT', 'BLOB')):
+            return expression
+        if unique and self.mariadb:
+            return expression
+        return NodeList((expression, SQL('(%d)' % self.text_key_length)), glue='')
+
+    # -- row locks -------------------------------------------------------------------------
+    def lock_sql(self, lock: str, of: list, modifier: str | None) -> str:
+        """MySQL 8 and MariaDB lock rows with ``FOR UPDATE`` and share them with ``FOR
+        SHARE`` (MySQL 8) or ``LOCK IN SHARE MODE`` (MariaDB, MySQL 5.7).  ``OF <tables>``
+        is MySQL 8's; ``NOWAIT`` needs MariaDB 10.3 / MySQL 8, ``SKIP LOCKED``
+        MariaDB 10.6 / MySQL 8.  PostgreSQL's key-level locks have no MySQL form."""
+        if lock not in ('FOR UPDATE', 'FOR SHARE'):
+            raise self.not_supported('SELECT ... %s (use FOR UPDATE or FOR SHARE)' % lock,
+                                     value_error=True)
+        # MySQL 8 (MariaDB has neither FOR SHARE nor OF)
+        modern = not self.mariadb and self._at_least((0, 0, 0), (8, 0, 0))
+        if of and not modern:
+            raise self.not_supported('SELECT ... %s OF <tables> (only MySQL 8 names the '
+                                     'tables to lock; lock them all without of=)' % lock,
+                                     value_error=True)
+        if modifier == 'NOWAIT' and not self._at_least((10, 3, 0), (8, 0, 0)):
+            raise self.not_supported('NOWAIT (MariaDB 10.3+, MySQL 8+)', value_error=True)
+        if modifier == 'SKIP LOCKED' and not self._at_least((10, 6, 0), (8, 0, 0)):
+            raise self.not_supported('SKIP LOCKED (MariaDB 10.6+, MySQL 8+)',
+                                     value_error=True)
+        if lock == 'FOR SHARE' and not modern:
+            lock = 'LOCK IN SHARE MODE'
+        return super().lock_sql(lock, of, modifier)
 
     # -- identifiers and literals ----------------------------------------------------------
     def escape_identifier(self, text: str) -> str:

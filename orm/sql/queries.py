@@ -1233,12 +1233,10 @@ class ForUpdate(Node):
         return ctx.dialect.quote_identifier(str(table))
 
     def __sql__(self, ctx: Context) -> Context:
-        words = [self._expr]
-        if self._of:
-            words.append('OF ' + ', '.join(self._locked_name(ctx, s) for s in self._of))
-        # __init__ refuses both at once, so at most one of these is written
-        words.extend(word for word, flag in self._MODIFIERS if getattr(self, flag))
-        return ctx.literal(' '.join(words))
+        of = [self._locked_name(ctx, s) for s in self._of]
+        # __init__ refuses both at once, so at most one of these is set
+        modifier = next((word for word, flag in self._MODIFIERS if getattr(self, flag)), None)
+        return ctx.literal(ctx.dialect.lock_sql(self._expr, of, modifier))
 
 
 def _grouping_terms(column: Any) -> list:
