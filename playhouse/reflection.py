@@ -33,7 +33,7 @@ from orm import (SQL, AutoField, BareField, BigAutoField, BigIntegerField, BlobF
                  DecimalField, DoubleField, Field, FixedCharField,
                  FloatField, ForeignKeyField, IntegerField, JSONField, Model,
                  SmallIntegerField, TextField, TimeField, UUIDField)
-from orm import Context, PostgresqlDatabase, SqliteDatabase
+from orm import Context, MySQLDatabase, PostgresqlDatabase, SqliteDatabase
 from orm import __version__ as orm_version
 
 from playhouse._cli import command_name
@@ -1108,7 +1108,11 @@ _ENGINES = {
     'sqlite': 'sqlite', 'sqlite3': 'sqlite',
     'postgres': 'postgresql', 'postgresql': 'postgresql', 'pg': 'postgresql',
     'cockroachdb': 'cockroachdb', 'crdb': 'cockroachdb', 'cockroach': 'cockroachdb',
+    'mysql': 'mysql', 'mariadb': 'mysql',
 }
+
+_DATABASE_CLASSES = {'postgresql': PostgresqlDatabase, 'cockroachdb': CockroachDatabase,
+                     'mysql': MySQLDatabase}
 
 
 def connect_database(database: str, engine: Optional[str] = None, **kwargs: Any) -> Any:
@@ -1118,13 +1122,12 @@ def connect_database(database: str, engine: Optional[str] = None, **kwargs: Any)
         return connect(database)
     engine = _ENGINES.get((engine or 'sqlite').lower())
     if engine is None:
-        raise ValueError('unknown engine; use one of sqlite, postgresql, cockroachdb')
+        raise ValueError('unknown engine; use one of sqlite, postgresql, cockroachdb, '
+                         'mysql')
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if engine == 'sqlite':
         return SqliteDatabase(database)
-    if engine == 'postgresql':
-        return PostgresqlDatabase(database, **kwargs)
-    return CockroachDatabase(database, **kwargs)
+    return _DATABASE_CLASSES[engine](database, **kwargs)
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -1134,7 +1137,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         epilog='examples:  %(prog)s app.db   |   %(prog)s -e postgresql -H localhost '
                '-u postgres my_app   |   %(prog)s postgresql://postgres@localhost/my_app')
     parser.add_argument('database', help='SQLite file, database name, or database URL')
-    parser.add_argument('-e', '--engine', help='sqlite (default), postgresql or cockroachdb')
+    parser.add_argument('-e', '--engine',
+                        help='sqlite (default), postgresql, cockroachdb or mysql')
     parser.add_argument('-H', '--host')
     parser.add_argument('-p', '--port', type=int)
     parser.add_argument('-u', '--user')

@@ -534,6 +534,28 @@ def test_reflection_reads_types_lengths_and_keys(gadgets):
     assert gadget.get().made == datetime.datetime(2024, 5, 6, 7, 8, 9, 10)
 
 
+def test_orm_pwiz_prints_models_that_work_on_mysql(gadgets, tmp_path):
+    # the command line as a user types it: -e mysql with host and user
+    command = [sys.executable, '-m', 'playhouse.reflection', '-e', 'mysql',
+               '-H', str(MYSQL_PARAMS['host']), '-p', str(MYSQL_PARAMS['port']),
+               '-u', str(MYSQL_PARAMS['user'])]
+    if MYSQL_PARAMS['password']:
+        pytest.skip('the server needs a password, which orm-pwiz asks for at a prompt')
+    result = subprocess.run(command + [MYSQL_DB, '-t', 'gadget,part'], capture_output=True,
+                            text=True, cwd=str(tmp_path), env=dict(os.environ,
+                                                                  PYTHONPATH=str(ROOT)))
+    assert result.returncode == 0, result.stderr
+    assert "database = MySQLDatabase('%s'" % MYSQL_DB in result.stdout
+    assert 'class Gadget(BaseModel):' in result.stdout
+    assert 'ForeignKeyField(' in result.stdout
+    namespace: dict = {}
+    exec(compile(result.stdout, 'generated.py', 'exec'), namespace)
+    gadget = namespace['Gadget'].create(name='lamp', count=1, active=True,
+                                        made=datetime.datetime(2025, 1, 2))
+    assert namespace['Gadget'].get_by_id(gadget.id).name == 'lamp'
+    namespace['database'].close()
+
+
 def test_migration_runner_up_and_down(mysql_db, tmp_path):
     from playhouse.migrations import Runner
     (tmp_path / '0001_shop.py').write_text(
