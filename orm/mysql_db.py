@@ -18,7 +18,7 @@ from .exceptions import (DataError, ExceptionWrapper, ImproperlyConfigured, Inte
                          NotSupportedError, OperationalError, PeeweeException)
 from .json_methods import MySQLJSONMethods
 from .postgres_adapters import isolation_level_sql
-from .transactions import _atomic, _transaction
+from .transactions import IsolationLevelBlocks
 
 __all__ = ['MySQLDatabase', 'MYSQL_DRIVERS']
 
@@ -107,7 +107,7 @@ def import_driver(names: Sequence[str]) -> Any:
         'pymysql; mysqlclient also works)')
 
 
-class MySQLDatabase(Database):
+class MySQLDatabase(IsolationLevelBlocks, Database):
     """MySQL or MariaDB through ``pymysql`` (``MySQLdb`` of ``mysqlclient`` when pymysql
     is not installed).
 
@@ -277,14 +277,6 @@ class MySQLDatabase(Database):
         if level:
             self.execute_sql('SET TRANSACTION ISOLATION LEVEL %s' % level)
         self.execute_sql('BEGIN')
-
-    def atomic(self, isolation_level: Any = None) -> _atomic:
-        """A transaction (at ``isolation_level``) when outermost, a savepoint when nested."""
-        return _atomic(self, isolation_level=isolation_level)
-
-    def transaction(self, isolation_level: Any = None) -> _transaction:
-        """A transaction begun at ``isolation_level``."""
-        return _transaction(self, isolation_level=isolation_level)
 
     # -- introspection -----------------------------------------------------------------
     def get_tables(self, schema: Optional[str] = None) -> list:

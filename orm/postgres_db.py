@@ -14,7 +14,7 @@ from .sql.nodes import Cast, Value
 from .postgres_adapters import (TRANSACTION_ACTIVE, TRANSACTION_INERROR, TRANSACTION_INTRANS,
                                 PostgresAdapter, Psycopg2Adapter, Psycopg3Adapter,
                                 choose_adapter, isolation_level_sql)
-from .transactions import _atomic, _transaction
+from .transactions import IsolationLevelBlocks
 
 __all__ = ['PostgresqlDatabase', 'Psycopg2Adapter', 'Psycopg3Adapter', 'isolation_level_sql']
 
@@ -40,7 +40,7 @@ class _PostgresExceptionWrapper(ExceptionWrapper):
 _postgres_exception_wrapper = _PostgresExceptionWrapper()
 
 
-class PostgresqlDatabase(Database):
+class PostgresqlDatabase(IsolationLevelBlocks, Database):
     """PostgreSQL through the ``psycopg2`` or the ``psycopg`` (version 3) driver.
 
     :param database: database name (or a libpq DSN / URI).
@@ -237,14 +237,6 @@ class PostgresqlDatabase(Database):
                 unknown.orig = exc.orig or exc
                 unknown.pgcode = exc.pgcode
                 raise unknown from exc
-
-    def atomic(self, isolation_level: Any = None) -> _atomic:
-        """A transaction (at ``isolation_level``) when outermost, a savepoint when nested."""
-        return _atomic(self, isolation_level=isolation_level)
-
-    def transaction(self, isolation_level: Any = None) -> _transaction:
-        """A transaction begun at ``isolation_level``."""
-        return _transaction(self, isolation_level=isolation_level)
 
     # -- introspection -----------------------------------------------------------------
     def get_tables(self, schema: Optional[str] = None) -> list:

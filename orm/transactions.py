@@ -254,3 +254,17 @@ class _atomic(TransactionBlock):
     def __exit__(self, exc_type: Optional[type], exc_val: Optional[BaseException],
                  exc_tb: Optional[TracebackType]) -> Optional[bool]:
         return self._opened.pop().__exit__(exc_type, exc_val, exc_tb)
+
+
+class IsolationLevelBlocks:
+    """``atomic()`` and ``transaction()`` taking an ``isolation_level`` (the SQL
+    standard's, applied when the block begins the transaction): mixed into the database
+    classes of engines that have levels (PostgreSQL, MySQL)."""
+
+    def atomic(self, isolation_level: Any = None) -> _atomic:
+        """A transaction (at ``isolation_level``) when outermost, a savepoint when nested."""
+        return _atomic(self, isolation_level=isolation_level)
+
+    def transaction(self, isolation_level: Any = None) -> _transaction:
+        """A transaction begun at ``isolation_level``."""
+        return _transaction(self, isolation_level=isolation_level)
