@@ -17,7 +17,8 @@ from typing import Any
 from .exceptions import (DatabaseError, DataError, DoesNotExist, ExceptionWrapper,
                          ImproperlyConfigured, IntegrityError, InterfaceError, InternalError,
                          NotSupportedError, OperationalError, OutcomeUnknownError,
-                         PeeweeException, ProgrammingError)
+                         PeeweeException, ProgrammingError, UnconvertibleValue,
+                         __exception_wrapper__)
 from .sql.context import AliasManager, Context, State
 from .sql.nodes import (EXCLUDED, OP, SQL, Alias, Asc, AsIs, BindTo, BitwiseMixin,
                         BitwiseNegated, Case, Cast, Check, Column, ColumnBase, CommaNodeList,

@@ -24,6 +24,7 @@ __all__ = [
     'OutcomeUnknownError',
     'ProgrammingError',
     'DoesNotExist',
+    'UnconvertibleValue',
     'ExceptionWrapper',
     'EXCEPTIONS',
     '__exception_wrapper__',
@@ -101,6 +102,12 @@ class OutcomeUnknownError(OperationalError):
 
 class DoesNotExist(Exception):
     """A query that had to return one row returned none."""
+
+
+class UnconvertibleValue(ValueError):
+    """A field was given a value it cannot turn into its column's type (``'abc'`` for an
+    integer).  ``get()`` and ``get_by_id()`` raise it as one that is also the model's
+    ``DoesNotExist``: no row can hold such a value, so the lookup finds nothing."""
 
 
 #: orm's counterparts of the DB-API (PEP 249) exception classes: a driver exception

@@ -31,6 +31,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, overload
 
 from .dialects.base import NaNParameter
+from .exceptions import UnconvertibleValue
 from .fieldbase import (_N, _T, Field, FieldAccessor, FieldAlias, FieldDatabaseHook, MetaField,
                         ObjectIdAccessor, VirtualField, _is_model_instance)
 from .json_methods import DIALECT_JSON_METHODS, BaseJSONMethods, JSONExpression, JSONPath
@@ -97,8 +98,8 @@ def _convert_number(field: Field[Any, Any], kind: Callable[[Any], Any], value: A
         return kind(value)
     except (TypeError, ValueError, ArithmeticError):
         if not _is_model_instance(value):
-            raise ValueError('%s got %r, which is not a valid %s'
-                             % (field, value, getattr(kind, '__name__', kind))) from None
+            raise UnconvertibleValue('%s got %r, which is not a valid %s'
+                                     % (field, value, getattr(kind, '__name__', kind))) from None
     return field.adapt(value.get_id())
 
 
@@ -763,7 +764,7 @@ class UUIDField(Field[uuid.UUID, _N]):
             return value
         parsed = value if isinstance(value, uuid.UUID) else _parse_uuid(value)
         if parsed is None:
-            raise ValueError('%s got %r, which is not a UUID' % (self, value))
+            raise UnconvertibleValue('%s got %r, which is not a UUID' % (self, value))
         return parsed.hex
 
     def python_value(self, value: Any) -> Any:
@@ -827,8 +828,8 @@ class BinaryUUIDField(BlobField[_N]):
             return value
         parsed = value if isinstance(value, uuid.UUID) else _parse_uuid(value)
         if parsed is None:
-            raise ValueError('%s got %r: a binary UUID takes a uuid.UUID, a UUID string or '
-                             '16 bytes' % (self, value))
+            raise UnconvertibleValue('%s got %r: a binary UUID takes a uuid.UUID, a UUID '
+                                     'string or 16 bytes' % (self, value))
         return parsed.bytes
 
     def python_value(self, value: Any) -> Any:
@@ -876,8 +877,8 @@ class IPField(BigIntegerField[_N]):
         try:
             packed = socket.inet_aton(value)
         except (OSError, TypeError):
-            raise ValueError('%s got %r, which is not an IPv4 address'
-                             % (self, value)) from None
+            raise UnconvertibleValue('%s got %r, which is not an IPv4 address'
+                                     % (self, value)) from None
         return int.from_bytes(packed, 'big')
 
     def python_value(self, value: Any) -> Any:

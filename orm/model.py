@@ -441,13 +441,15 @@ class Model(ModelCore, metaclass=ModelBase):
         return 1
 
     # -- deleting rows ---------------------------------------------------------------------------
-    def dependencies(self, search_nullable: bool = True, *, _unlink_nullable: bool = False
+    def dependencies(self, search_nullable: bool = True, exclude_null_children: bool = False
                      ) -> Iterator:
         """``(condition, foreign key)`` for each set of rows that refer to this row, directly
         or through other rows, the most distant first (the order they can be deleted in).
 
-        ``_unlink_nullable`` (used by ``delete_instance``): rows that refer through a nullable
-        key will only have it set to NULL, so what refers to *them* is left alone.
+        ``search_nullable=False`` leaves out rows that refer through a nullable key.
+        ``exclude_null_children``: rows that refer through a nullable key are listed, but
+        what refers to *them* is not (``delete_instance`` only sets such keys to NULL, so
+        those rows stay).
         """
         origin = type(self)
         found: dict = {}
@@ -458,7 +460,7 @@ class Model(ModelCore, metaclass=ModelBase):
             if model not in expanded:
                 expanded.add(model)
                 pending.extend(self._collect_referrers(model, affected, found,
-                                                       search_nullable, _unlink_nullable))
+                                                       search_nullable, exclude_null_children))
         for model in reversed(sort_models(found)):
             yield from found[model]
 
@@ -489,7 +491,7 @@ class Model(ModelCore, metaclass=ModelBase):
                              'is this one; use %s.delete().where(...)'
                              % (model.__name__, model.__name__))
         if recursive:
-            for condition, fk in self.dependencies(_unlink_nullable=not delete_nullable):
+            for condition, fk in self.dependencies(exclude_null_children=not delete_nullable):
                 if fk.null and not delete_nullable:
                     fk.model.update({fk: None}).where(condition).execute()
                 else:

@@ -12,6 +12,7 @@ import operator
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 from . import results
+from .exceptions import UnconvertibleValue
 from .fields import Field, FieldAlias
 from .loading import check_loads, load_related
 from .modelbase import ModelAliasBase, ModelCore, is_model
@@ -263,7 +264,11 @@ class BaseModelSelect(_ModelRows, _SelectBase):
     def get(self, database: Any) -> Any:
         """The first row (the query limited to one row); ``DoesNotExist`` when there is none."""
         single = self.paginate(1, 1)
-        for row in single.execute(database):
+        try:
+            rows = single.execute(database)
+        except UnconvertibleValue as exc:     # such a value is in no row
+            raise results.unmatchable(model_of(self.model), exc) from exc
+        for row in rows:
             return row
         raise _no_row_error(single)
 
@@ -555,8 +560,11 @@ class ModelSelect(BaseModelSelect, Select, Generic[_M]):
         field = _field_named(source, step, lookup)
         if isinstance(field, ForeignKeyField):
             return field.rel_model, field
-        raise AttributeError('filter(%s=...): %r is a field of %s, not a relation to follow'
-                             % (lookup, step, model_of(source).__name__))
+        last = lookup.rsplit('__', 1)[-1]
+        raise AttributeError('filter(%s=...): %r is not a lookup (the lookups: %s), and %r is '
+                             'a field of %s, not a relation to follow'
+                             % (lookup, last, ', '.join(sorted(DJANGO_MAP)), step,
+                                model_of(source).__name__))
 
     def convert_dict_to_node(self, qdict: dict) -> tuple[list, list]:
         """Lookups (``{'user__name__startswith': 'a'}``) as (expressions, relations to

@@ -3,8 +3,10 @@ objects.  Rows are cached as they are read, so a result can be iterated again.""
 from __future__ import annotations
 
 import collections
+import weakref
 from typing import Any, Callable, Iterator, NamedTuple
 
+from .exceptions import UnconvertibleValue
 from .fields import Field, FieldAlias
 from .modelbase import ModelAliasBase
 from .rows import (CursorWrapper, DictCursorWrapper, NamedTupleCursorWrapper,
@@ -67,6 +69,23 @@ def not_found(model: Any, sql: str, params: Any) -> Exception:
     """The ``DoesNotExist`` error of ``model`` for a lookup that matched no row."""
     return model.DoesNotExist('no %s row matches this query\nSQL: %s\nParams: %s'
                               % (model.__name__, sql, params))
+
+
+#: model's DoesNotExist class -> the class that is both it and UnconvertibleValue
+_UNMATCHABLE: 'weakref.WeakKeyDictionary[type, type]' = weakref.WeakKeyDictionary()
+
+
+def unmatchable(model: Any, error: UnconvertibleValue) -> Exception:
+    """The error of a ``get()`` whose conditions hold a value the field cannot convert
+    (``get(User.id == 'abc')``): no row can match, so it is ``model.DoesNotExist``, and it
+    is also the ``UnconvertibleValue`` (a ``ValueError``) the field raised."""
+    missing = model.DoesNotExist
+    both = _UNMATCHABLE.get(missing)
+    if both is None:
+        both = _UNMATCHABLE[missing] = type(
+            '%sUnmatchable' % model.__name__, (missing, UnconvertibleValue),
+            {'__module__': missing.__module__})
+    return both('no %s row can match: %s' % (model.__name__, error))
 
 
 class Slot(NamedTuple):

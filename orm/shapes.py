@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+from .exceptions import UnconvertibleValue
 from .fields import Field
-from .results import generated, instance_maker, library_default, not_found
+from .results import generated, instance_maker, library_default, not_found, unmatchable
 from .sql.nodes import Node, Value
 from .sql.queries import Insert
 
@@ -206,7 +207,10 @@ def get_by_id(model: Any, pk: Any) -> Any:
     if plan is None or db is None or plan.dialect is not db.dialect:
         plan = plans['get_by_id'] = _Lookup(model, db)
     statement: Optional[Statement] = plan.statement
-    params = None if statement is None else statement.bind((pk,))
+    try:
+        params = None if statement is None else statement.bind((pk,))
+    except UnconvertibleValue as exc:         # such a key is in no row
+        raise unmatchable(model, exc) from exc
     if statement is None or params is None:
         return _query_lookup(model, pk)
     cursor = db.execute_sql(statement.sql, params)

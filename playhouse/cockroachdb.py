@@ -63,6 +63,7 @@ from orm import (  # noqa: E402,F401
     QualifiedNames, QueryEvent, SchemaManager, Select, SmallIntegerField, SQL,
     SqliteDatabase, Table, TextField, TimeField, TimestampField, Tuple, Value,
     ValuesList, Window)
+from orm import MySQLDatabase  # noqa: E402,F401
 import orm as _orm  # noqa: E402
 
 # orm's names (those imported above) and this module's own

@@ -56,6 +56,7 @@ from orm import (  # noqa: E402,F401
     PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames, QueryEvent, SchemaManager,
     Select, SmallIntegerField, SqliteDatabase, Table, TextField, TimeField,
     TimestampField, Tuple, UUIDField, ValuesList, Window)
+from orm import MySQLDatabase  # noqa: E402,F401
 import orm as _orm  # noqa: E402
 
 # orm's names (those imported above) and this module's own
@@ -101,6 +102,10 @@ class Operation:
         self.method = method
         self.args = args
         self.kwargs = kwargs
+        #: the migrator method that does the work, bound to ``migrator``: the one that was
+        #: called, so a subclass's method that returns ``super().method(...)`` records its
+        #: parent's (``op.fn.__name__`` is the method's name, as tools that log read it)
+        self.fn: Any = getattr(migrator, method)
 
     def __repr__(self) -> str:
         shown = [repr(value) for value in self.args]
@@ -112,8 +117,7 @@ class Operation:
 
     def _perform(self) -> None:
         """Do the change now, in whatever transaction is open."""
-        body = getattr(self.migrator, self.method)
-        outcome = body(*self.args, with_context=True, **self.kwargs)
+        outcome = self.fn(*self.args, with_context=True, **self.kwargs)
         for step in _steps(outcome, '%s()' % self.method):
             if isinstance(step, Operation):
                 step._perform()
@@ -153,7 +157,9 @@ class operation:
     def __call__(self, migrator: Any, *args: Any, with_context: bool = False,
                  **kwargs: Any) -> Any:
         if not with_context:
-            return Operation(migrator, self._method, *args, **kwargs)
+            recorded = Operation(migrator, self._method, *args, **kwargs)
+            recorded.fn = types.MethodType(self, migrator)
+            return recorded
         return self._body(migrator, *args, **kwargs)
 
 

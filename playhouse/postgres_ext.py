@@ -59,6 +59,7 @@ from orm import (  # noqa: E402,F401
     OutcomeUnknownError, prefetch, PREFETCH_TYPE, PrimaryKeyField, ProgrammingError, Proxy, QualifiedNames,
     QueryEvent, SchemaManager, Select, SmallIntegerField, SqliteDatabase, Table,
     TimeField, TimestampField, Tuple, UUIDField, Value, ValuesList, Window)
+from orm import MySQLDatabase  # noqa: E402,F401
 import orm as _orm  # noqa: E402
 
 # orm's names (those imported above) and this module's own

@@ -139,8 +139,12 @@ class Column:
         key carries no ``index=False`` there, even when its column has no index (the
         printed model then indexes the key, as a model declared by hand would)."""
         fk = self.is_foreign_key()
+        # an extra parameter given as a string is already source text (how tools that
+        # subclass Column, such as peewee_migrate, hand in ``"'CASCADE'"``); other values
+        # are written as Python source
         out: List[Tuple[str, Any, Any]] = [
-            (name, value, _source_of(value)) for name, value in self.extra_parameters.items()]
+            (name, value, value if isinstance(value, str) else _source_of(value))
+            for name, value in self.extra_parameters.items()]
 
         def flag(name: str, on: Any) -> None:
             if on:
