@@ -534,3 +534,13 @@ def docs_pg_dsn() -> Any:
 def unique_name() -> Callable[[str], str]:
     """``unique_name('t')`` -> a fresh identifier such as ``t_1a2b3c4d``."""
     return lambda prefix='t': '%s_%s' % (prefix, uuid.uuid4().hex[:8])
+
+
+@pytest.fixture
+def setup(db: Any) -> Any:
+    """``setup(*models)``: bind the models to ``db`` and create their tables; gives ``db``."""
+    def _setup(*models: Any) -> Any:
+        db.bind(models)
+        db.create_tables(models)
+        return db
+    return _setup

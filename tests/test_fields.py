@@ -17,16 +17,6 @@ from orm import (SQL, AutoField, BareField, BigAutoField, BigBitField, BigIntege
                  SmallIntegerField, TextField, TimeField, TimestampField, UUIDField, fn)
 
 
-@pytest.fixture
-def setup(db):
-    """``setup(*models)``: bind the models to ``db`` and create their tables."""
-    def _setup(*models):
-        db.bind(models)
-        db.create_tables(models)
-        return db
-    return _setup
-
-
 def reload(obj):
     """The row of ``obj`` fetched again from the database."""
     return type(obj).get_by_id(obj._pk)

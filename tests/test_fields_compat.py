@@ -14,15 +14,6 @@ from orm import (SQL, AnyField, BigAutoField, BigBitField, BinaryUUIDField, BitF
                  IdentityField, IntegerField, Model, TextField, TimestampField, UUIDField)
 
 
-@pytest.fixture
-def setup(db):
-    def _setup(*models):
-        db.bind(models)
-        db.create_tables(models)
-        return db
-    return _setup
-
-
 def reload(obj):
     return type(obj).get_by_id(obj._pk)
 

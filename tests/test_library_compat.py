@@ -29,16 +29,6 @@ from playhouse.schema_diff import SchemaDiff, diff_models
 EVERY_ENGINE = pytest.mark.engines('sqlite', 'postgres', 'mysql')
 
 
-@pytest.fixture
-def setup(db):
-    """``setup(*models)``: bind the models to ``db`` and create their tables."""
-    def _setup(*models):
-        db.bind(models)
-        db.create_tables(models)
-        return db
-    return _setup
-
-
 def run_python(code: str) -> str:
     """Run ``code`` in a fresh interpreter (install_as_peewee() changes the process)."""
     done = subprocess.run([sys.executable, '-c', textwrap.dedent(code)],

@@ -13,16 +13,6 @@ from orm import (DQ, SQL, AutoField, BooleanField, CharField, Check, CompositeKe
                  TextField, fn)
 
 
-@pytest.fixture
-def setup(db):
-    """``setup(*models)``: bind the models to ``db`` and create their tables."""
-    def _setup(*models):
-        db.bind(models)
-        db.create_tables(models)
-        return db
-    return _setup
-
-
 class User(Model):
     username = CharField(unique=True)
     age = IntegerField(default=0)

@@ -13,16 +13,6 @@ from orm import (JOIN, SQL, CharField, DateField, DateTimeField, Database, Forei
                  prefetch)
 
 
-@pytest.fixture
-def setup(db):
-    """``setup(*models)``: bind the models to ``db`` and create their tables."""
-    def _setup(*models):
-        db.bind(models)
-        db.create_tables(models)
-        return db
-    return _setup
-
-
 def index_names(db, table):
     # (PostgreSQL also lists the primary key's own index, "<table>_pkey")
     return sorted(ix.name for ix in db.get_indexes(table) if not ix.name.endswith('_pkey'))
