@@ -534,7 +534,19 @@ class MySQLJSONMethods(BaseJSONMethods):
         return fn.JSON_REPLACE(field, self._path(keys), self.json_value(field, value))
 
     def append(self, field: Any, keys: Sequence, value: Any) -> Node:
-        return fn.JSON_ARRAY_APPEND(field, self._path(keys), self.json_value(field, value))
+        """``JSON_ARRAY_APPEND`` on an array; as on SQLite a missing array is created
+        with ``value`` in it and anything else is left alone (MySQL would wrap a scalar
+        in an array, and MariaDB returns NULL, losing the document, for a missing
+        path)."""
+        new = self.json_value(field, value)
+        appended = fn.JSON_ARRAY_APPEND(field, self._path(keys), new)
+        if not keys:
+            return appended
+        kind = fn.JSON_TYPE(fn.JSON_EXTRACT(field, self._path(keys)))
+        return Case(None, [(Expression(kind, OP.EQ, SQL("'ARRAY'")), appended),
+                           (Expression(kind, OP.IS, None),
+                            fn.JSON_SET(field, self._path(keys), fn.JSON_ARRAY(new)))],
+                    field)
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return fn.JSON_REMOVE(field, self._path(keys))

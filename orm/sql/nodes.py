@@ -807,7 +807,7 @@ class Cast(WrappedNode):
         ctx.literal('CAST(')
         with ctx(parentheses=False):
             ctx.sql(self.node)
-        return ctx.literal(' AS ' + self._cast + ')')
+        return ctx.literal(' AS ' + ctx.dialect.cast_type(self._cast) + ')')
 
 
 def _nulls_position(nulls: Any) -> str | None:

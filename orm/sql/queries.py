@@ -1507,6 +1507,8 @@ class WriteQuery(Query):
         dialect = ctx.dialect
         if not dialect.returning_clause:
             raise dialect.not_supported('RETURNING')
+        if isinstance(self, Update) and not dialect.update_returning:
+            raise dialect.not_supported('UPDATE ... RETURNING')
         ctx.literal(' RETURNING ')
         if dialect.returning_qualified:
             with ctx(scope=SCOPE_COLUMN):
