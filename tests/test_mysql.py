@@ -634,3 +634,20 @@ def test_casts_are_spelled_for_mysql(gadgets):
     assert 'AS DECIMAL(5, 2)' in compiled(gadgets,
                                           Gadget.select(Gadget.count.cast('DECIMAL(5, 2)')))[0]
     assert Gadget.select(Gadget.count.cast('REAL')).where(Gadget.name == 'b').scalar() == 4.0
+
+
+def test_a_named_check_is_quoted_with_backticks(mysql_db):
+    # (a table constraint: MariaDB names no CHECK written on a column, MySQL 8 does)
+    class Stocked(Model):
+        n = IntegerField()
+
+        class Meta:
+            constraints = [orm.Check('n > 0', name='n `positive`')]
+
+    mysql_db.bind([Stocked])
+    sql = Stocked._schema._create_table().query()[0]
+    assert 'CONSTRAINT `n ``positive``` CHECK (n > 0)' in sql
+    mysql_db.create_tables([Stocked])
+    with pytest.raises(IntegrityError, match='positive'):
+        Stocked.create(n=0)
+    assert Stocked.create(n=1).n == 1

@@ -44,6 +44,7 @@ class Dialect:
     returning_clause = False              # INSERT/UPDATE/DELETE ... RETURNING
     returning_qualified = False           # RETURNING may use "table"."col"
     update_returning = True               # RETURNING on UPDATE too (not on MariaDB)
+    derived_names_unique = False          # a derived table's columns need distinct names
     insert_returns_pk = False             # inserts fetch the new key with RETURNING
     supports_distinct_on = False
     supports_lateral = False

@@ -73,6 +73,7 @@ class MySQLDialect(Dialect):
     returning_clause = False          # turned on for MariaDB 10.5+ by the server version
     returning_qualified = False
     update_returning = False          # MariaDB's RETURNING is on INSERT and DELETE only
+    derived_names_unique = True       # count() renames a second "id" in its derived table
     insert_returns_pk = False         # new keys come from the driver's lastrowid
     subquery_alias_required = True
     compound_select_parentheses = True
