@@ -170,7 +170,11 @@ def test_expression_indexes_with_literals(db):
     Article.add_index(Article.index(Article.timestamp.desc(), Article.status.bin_and(4),
                                     unique=True))
     Article.add_index(fn.SUBSTR(Article.name, 1, 3), name='article_name_prefix')
-    Article.add_index(Article.index(Article.name).where(Article.status == 1))
+    if engine_name(db) == 'mysql':      # a partial index is refused there when compiled
+        with pytest.raises(NotSupportedError, match='partial'):
+            db.get_sql_context().sql(Article.index(Article.name).where(Article.status == 1))
+    else:
+        Article.add_index(Article.index(Article.name).where(Article.status == 1))
     statements = [s.query() for s in Article._schema._create_indexes()]
     statements = [(sql.replace('`', '"'), params) for sql, params in statements]
     assert all(params == [] for _, params in statements)
@@ -178,8 +182,8 @@ def test_expression_indexes_with_literals(db):
         'CREATE UNIQUE INDEX IF NOT EXISTS "article_timestamp" ON "article" '
         '("timestamp" DESC, ("status" & 4))')         # named after the fields, as in peewee
     if engine_name(db) == 'mysql':
-        # the rest is an index on SUBSTR() and a partial one: MariaDB has neither
-        # (MySQL 8 indexes expressions, no MySQL has partial indexes)
+        # the rest is an index on SUBSTR() (MySQL 8 has them, MariaDB not) and the
+        # partial one
         return
     assert statements[1][0].endswith('"article_name_prefix" ON "article" '
                                      '(SUBSTR("name", 1, 3))')
