@@ -534,19 +534,10 @@ class MySQLJSONMethods(BaseJSONMethods):
         return fn.JSON_REPLACE(field, self._path(keys), self.json_value(field, value))
 
     def append(self, field: Any, keys: Sequence, value: Any) -> Node:
-        """``JSON_ARRAY_APPEND`` on an array; as on SQLite a missing array is created
-        with ``value`` in it and anything else is left alone (MySQL would wrap a scalar
-        in an array, and MariaDB returns NULL, losing the document, for a missing
-        path)."""
-        new = self.json_value(field, value)
-        appended = fn.JSON_ARRAY_APPEND(field, self._path(keys), new)
-        if not keys:
-            return appended
-        kind = fn.JSON_TYPE(fn.JSON_EXTRACT(field, self._path(keys)))
-        return Case(None, [(Expression(kind, OP.EQ, SQL("'ARRAY'")), appended),
-                           (Expression(kind, OP.IS, None),
-                            fn.JSON_SET(field, self._path(keys), fn.JSON_ARRAY(new)))],
-                    field)
+        """``JSON_ARRAY_APPEND``, with the server's own rules (as peewee has it): a
+        value that is not an array is wrapped in one, and a missing path is ignored by
+        MySQL but makes MariaDB return NULL (see docs/mysql.rst)."""
+        return fn.JSON_ARRAY_APPEND(field, self._path(keys), self.json_value(field, value))
 
     def remove(self, field: Any, keys: Sequence) -> Node:
         return fn.JSON_REMOVE(field, self._path(keys))
