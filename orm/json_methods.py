@@ -534,6 +534,9 @@ class MySQLJSONMethods(BaseJSONMethods):
         return fn.JSON_REPLACE(field, self._path(keys), self.json_value(field, value))
 
     def append(self, field: Any, keys: Sequence, value: Any) -> Node:
+        """``JSON_ARRAY_APPEND``, with the server's own rules (as peewee has it): a
+        value that is not an array is wrapped in one, and a missing path is ignored by
+        MySQL but makes MariaDB return NULL (see docs/mysql.rst)."""
         return fn.JSON_ARRAY_APPEND(field, self._path(keys), self.json_value(field, value))
 
     def remove(self, field: Any, keys: Sequence) -> Node:

@@ -171,6 +171,8 @@ class ModelIndex(Node):
                 [dialect.index_key(part, bool(self._unique)) for part in self._expressions()])))
             self._nulls_sql(ctx)
             if self._where is not None:
+                if dialect.name == 'mysql':
+                    raise dialect.not_supported('partial indexes (where=)', value_error=True)
                 ctx.literal(' WHERE ')
                 ctx.sql(ValueLiterals(self._where))
         return ctx
@@ -178,12 +180,12 @@ class ModelIndex(Node):
     def _nulls_sql(self, ctx: Context) -> None:
         if self._nulls_distinct is None:
             return
-        if ctx.dialect.name == 'sqlite':
+        if ctx.dialect.name in ('sqlite', 'mysql'):
             if not self._nulls_distinct:
                 raise ctx.dialect.not_supported(
-                    'nulls_distinct=False (NULLS NOT DISTINCT: SQLite counts NULLs in a '
-                    'unique index as distinct values, always)')
-            return      # what SQLite does anyway
+                    'nulls_distinct=False (NULLS NOT DISTINCT: %s counts NULLs in a '
+                    'unique index as distinct values, always)' % ctx.dialect.display_name)
+            return      # what SQLite and MySQL do anyway
         ctx.literal(' NULLS DISTINCT' if self._nulls_distinct else ' NULLS NOT DISTINCT')
 
 

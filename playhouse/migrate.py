@@ -1052,10 +1052,35 @@ class MySQLMigrator(SchemaMigrator):
             SQL('ADD CONSTRAINT'), Entity(self._unique_name(table, columns)),
             SQL('UNIQUE'), self._key_parts(table, columns, True)])
 
+    def _keys_needing_index(self, table: str, index_name: str) -> list:
+        """The foreign keys of ``table`` that only index ``index_name`` serves: InnoDB
+        needs an index that starts with a key's columns, and refuses to drop the last
+        one (error 1553)."""
+        indexes = {ix.name: ix.columns for ix in
+                   self.database.get_indexes(table, schema=self.schema)}
+        if index_name not in indexes:
+            return []
+
+        def serves(columns: list, fk: Any) -> bool:
+            return columns[:len(fk.columns)] == fk.columns
+
+        return [fk for fk in self.foreign_keys(table)
+                if serves(indexes[index_name], fk) and
+                not any(serves(columns, fk) for name, columns in indexes.items()
+                        if name != index_name)]
+
     @operation
     def drop_index(self, table: Any, index_name: str) -> Any:
-        return NodeList([SQL('DROP INDEX'), Entity(index_name), SQL('ON'),
-                         self._table(table)])
+        """``DROP INDEX name ON table``.  When a foreign key needs the index (no other
+        index starts with its columns) the key is dropped first and created again
+        afterwards, with its name and actions; InnoDB then gives it an index of its own,
+        named after the constraint."""
+        table = _table_name(table)
+        keys = self._keys_needing_index(table, index_name)
+        return ([self._drop_fk_sql(fk) for fk in keys] +
+                [NodeList([SQL('DROP INDEX'), Entity(index_name), SQL('ON'),
+                           self._table(table)])] +
+                [self._add_fk_sql(fk) for fk in keys])
 
 
 # ---------------------------------------------------------------------------------------

@@ -37,9 +37,9 @@ the ``engines`` marker too).
   ``$ORM_MYSQL_PASSWORD``), in a database ``orm_test_<pid>`` (or ``$ORM_TEST_DB``) created
   for the session and dropped at its end; its tables are dropped before each test.  As
   for PostgreSQL, an unreachable server skips these tests, and fails them under
-  ``CI=true``.  To keep the suite's time in bounds the ``mysql`` engine runs the modules
-  named in ``MYSQL_MODULES`` and any test marked ``engines('mysql')``; the ``mysql_db``
-  fixture is a connected MySQL database for MySQL-only tests.
+  ``CI=true``.  Every ``db`` test runs on it; a test that cannot apply to MySQL says so
+  with ``engines(...)`` leaving ``mysql`` out, and a comment naming what MySQL lacks.
+  The ``mysql_db`` fixture is a connected MySQL database for MySQL-only tests.
 """
 from __future__ import annotations
 
@@ -76,18 +76,6 @@ ENGINE_KINDS = {'sqlite-memory': 'sqlite', 'sqlite-file': 'sqlite', 'apsw': 'sql
 ENGINE_DRIVERS = {'sqlite-memory': 'sqlite3', 'sqlite-file': 'sqlite3', 'apsw': 'apsw',
                   'cysqlite': 'cysqlite',
                   'postgres': 'psycopg2', 'postgres-psycopg3': 'psycopg3', 'mysql': 'pymysql'}
-#: The test modules whose ``db`` tests also run on the ``mysql`` engine (every other
-#: module runs there only the tests marked ``engines('mysql')``).
-MYSQL_MODULES = {
-    'test_mysql', 'test_sql_select', 'test_sql_expressions', 'test_sql_write',
-    'test_sql_context', 'test_fields', 'test_relations', 'test_model_queries',
-    'test_row_building', 'test_shapes', 'test_transactions', 'test_loading',
-    'test_signals', 'test_shortcuts', 'test_test_utils', 'test_connection_slot',
-    'test_migrate',
-}
-#: ``ORM_MYSQL_EVERYWHERE=1`` runs every ``db`` test on MySQL too (slow; for surveys)
-_MYSQL_EVERYWHERE = os.environ.get('ORM_MYSQL_EVERYWHERE') == '1'
-
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,29 +373,6 @@ def pytest_configure(config: Any) -> None:
         'markers', 'engines(*names): run the test only on engines matching one of these '
                    'kinds (sqlite, postgres, mysql), drivers (sqlite3, apsw, psycopg2, '
                    'psycopg3, pymysql) or ids')
-
-
-def _module_name(item: Any) -> str:
-    return getattr(getattr(item, 'module', None), '__name__', '').rsplit('.', 1)[-1]
-
-
-def pytest_collection_modifyitems(config: Any, items: list) -> None:
-    """The ``mysql`` engine runs the modules of ``MYSQL_MODULES`` and the tests marked
-    ``engines('mysql')``: its other parametrizations are deselected."""
-    kept, dropped = [], []
-    for item in items:
-        callspec = getattr(item, 'callspec', None)
-        engine = callspec.params.get('engine') if callspec is not None else None
-        if engine == 'mysql' and not _MYSQL_EVERYWHERE and \
-                _module_name(item) not in MYSQL_MODULES:
-            marker = item.get_closest_marker('engines')
-            if marker is None or not {'mysql', 'pymysql'}.intersection(marker.args):
-                dropped.append(item)
-                continue
-        kept.append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
 
 
 def _check_marker(request: Any, engine: str) -> None:

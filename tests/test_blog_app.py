@@ -132,8 +132,9 @@ def list_item(gardener, title, minute, taxon=None, labels=(), is_open=True):
 @pytest.fixture
 def board(db):
     db.bind(MODELS)
+    # (the tables first: MySQL commits at each CREATE TABLE, ending any transaction)
+    db.create_tables(MODELS)
     with db.atomic():     # a single commit keeps seeding quick on every engine
-        db.create_tables(MODELS)
         people = {}
         for nick in ('fern', 'basil', 'rowan', 'sage'):
             people[nick] = Gardener.create(nickname=nick, email=nick + '@allotment.test')

@@ -25,6 +25,7 @@ from orm.exceptions import (
     IntegrityError,
     InterfaceError,
     InternalError,
+    NotSupportedError,
     OperationalError,
     PeeweeException,
     ProgrammingError,
@@ -222,6 +223,11 @@ def test_database_as_context_manager(db):
 
 def test_repr_and_params(db):
     assert type(db).__name__ in repr(db)
+    if engine_name(db) == 'mysql':
+        assert db.param == '%s'
+        assert db.quote == '``'
+        assert db.quote_identifier('a`b') == '`a``b`'
+        return
     assert db.param == ('%s' if engine_name(db) == 'postgres' else '?')
     assert db.quote == '""'
     assert db.quote_identifier('a"b') == '"a""b"'
@@ -334,10 +340,12 @@ def test_last_insert_id(db):
         cursor = db.execute_sql('INSERT INTO auto (v) VALUES (%s)', ('c',))
         assert db.last_insert_id(cursor) is None
     else:
-        db.execute_sql('CREATE TABLE auto (id INTEGER PRIMARY KEY, v TEXT)')
-        cursor = db.execute_sql('INSERT INTO auto (v) VALUES (?)', ('a',))
+        auto = 'AUTO_INCREMENT' if engine_name(db) == 'mysql' else ''
+        db.execute_sql('CREATE TABLE auto (id INTEGER %s PRIMARY KEY, v TEXT)' % auto)
+        insert = 'INSERT INTO auto (v) VALUES (%s)' % db.param
+        cursor = db.execute_sql(insert, ('a',))
         assert db.last_insert_id(cursor) == 1
-        cursor = db.execute_sql('INSERT INTO auto (v) VALUES (?)', ('b',))
+        cursor = db.execute_sql(insert, ('b',))
         assert db.last_insert_id(cursor) == 2
 
 
@@ -363,11 +371,14 @@ def test_integrity_error_wraps_driver_error(db):
     cause = exc.__cause__
     assert cause is exc.orig
     assert type(cause).__name__ in ('IntegrityError', 'UniqueViolation', 'ConstraintError')
-    assert type(cause).__module__.split('.')[0] in ('sqlite3', 'psycopg2', 'psycopg', 'apsw')
+    assert type(cause).__module__.split('.')[0] in ('sqlite3', 'psycopg2', 'psycopg', 'apsw',
+                                                    'pymysql')
     assert exc.args == cause.args
     if engine_name(db) == 'postgres':
         assert exc.pgcode == '23505'
         assert exc.sqlstate == '23505'
+    elif engine_name(db) == 'mysql':
+        assert exc.errno == 1062   # ER_DUP_ENTRY
     else:
         assert exc.pgcode is None
         assert exc.sqlite_errorname is None or 'CONSTRAINT' in exc.sqlite_errorname
@@ -386,15 +397,19 @@ def test_not_null_violation_is_integrity_error(db):
 
 
 def test_bad_sql_errors(db):
-    pg = engine_name(db) == 'postgres'
+    # PostgreSQL and MySQL call syntax errors and unknown tables programming errors,
+    # SQLite operational ones
+    pg = engine_name(db) in ('postgres', 'mysql')
     with pytest.raises(ProgrammingError if pg else OperationalError) as info:
         db.execute_sql('SELEC 1')
     assert 'syntax' in str(info.value).lower()
     assert info.value.__cause__ is not None
     with pytest.raises(ProgrammingError if pg else OperationalError) as info:
         db.execute_sql('SELECT * FROM no_such_table')
-    if pg:
+    if engine_name(db) == 'postgres':
         assert info.value.pgcode == '42P01'
+    elif engine_name(db) == 'mysql':
+        assert info.value.errno == 1146   # ER_NO_SUCH_TABLE
     assert db.execute_sql('SELECT 1').fetchone() == (1,)
 
 
@@ -460,8 +475,11 @@ def test_hostile_values_round_trip(db):
         insert_kv(db, i, value)
     rows = db.execute_sql('SELECT k, v FROM kv ORDER BY k').fetchall()
     assert [v for _k, v in rows] == HOSTILE_VALUES
+    # MySQL's collations ignore trailing spaces in '=' ('' = '   '): compare bytes there
+    column = 'BINARY v' if engine_name(db) == 'mysql' else 'v'
     for i, value in enumerate(HOSTILE_VALUES):
-        found = db.execute_sql('SELECT k FROM kv WHERE v = %s' % db.param, (value,)).fetchall()
+        found = db.execute_sql('SELECT k FROM kv WHERE %s = %s' % (column, db.param),
+                               (value,)).fetchall()
         assert found == [(i,)]
     assert db.get_tables() == ['kv']
 
@@ -524,6 +542,10 @@ def test_sequence_exists(db):
         assert not db.sequence_exists('my_seq')
         db.execute_sql('CREATE SEQUENCE my_seq')
         assert db.sequence_exists('my_seq')
+    elif engine_name(db) == 'mysql':
+        # orm has no sequences on MySQL (docs/mysql.rst): asking is an error, not "no"
+        with pytest.raises(NotSupportedError):
+            db.sequence_exists('my_seq')
     else:
         assert db.sequence_exists('my_seq') is False
 
@@ -533,6 +555,10 @@ def test_feature_flags(db):
         assert db.returning_clause and db.for_update and db.sequences
         assert db.nulls_ordering and db.truncate_table
         assert db.limit_max is None
+    elif engine_name(db) == 'mysql':
+        assert db.limit_max == 18446744073709551615   # the largest LIMIT MySQL takes
+        assert db.sequences is False and db.for_update is True
+        assert db.returning_clause == (db.mariadb and db.server_version >= (10, 5))
     else:
         assert db.limit_max == -1
         assert db.sequences is False
@@ -555,6 +581,10 @@ def test_server_version(db):
         assert db.dialect.server_version == info
         major = int(db.execute_sql('SHOW server_version_num').fetchone()[0]) // 10000
         assert info[0] == major
+    elif engine_name(db) == 'mysql':
+        text = db.execute_sql('SELECT VERSION()').fetchone()[0]
+        assert db.server_version == tuple(int(p) for p in text.split('-')[0].split('.')[:3])
+        assert db.mariadb == ('mariadb' in text.lower())
     else:
         expected = sqlite3.sqlite_version_info
         if engine_driver(db) == 'apsw':   # APSW ships its own SQLite

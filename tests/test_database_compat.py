@@ -213,14 +213,14 @@ def test_constraint_violations_are_integrity_errors(db, sql):
 
 
 def test_statement_errors_keep_driver_exception(db):
-    expected = ProgrammingError if engine_name(db) == 'postgres' else OperationalError
+    expected = ProgrammingError if engine_name(db) in ('postgres', 'mysql') else OperationalError
     for sql in ('SELECT * FROM compat_missing_table', 'SELEC 1'):
         with pytest.raises(expected) as info:
             db.execute_sql(sql)
         assert isinstance(info.value, DatabaseError)
         assert info.value.orig is info.value.__cause__
         assert type(info.value.orig).__module__.split('.')[0] in (
-            'sqlite3', 'apsw', 'psycopg2', 'psycopg')
+            'sqlite3', 'apsw', 'psycopg2', 'psycopg', 'pymysql')
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------

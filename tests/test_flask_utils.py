@@ -17,9 +17,10 @@ flask = pytest.importorskip('flask', reason='Flask is not installed (pip install
 from jinja2 import DictLoader  # noqa: E402
 from werkzeug.exceptions import NotFound  # noqa: E402
 
-from conftest import engine_name, pg_connect_kwargs, require_postgres  # noqa: E402
+from conftest import (MYSQL_DB, MYSQL_PARAMS, engine_name, pg_connect_kwargs,  # noqa: E402
+                      require_postgres)
 from orm import (CharField, DatabaseProxy, ForeignKeyField, ImproperlyConfigured,  # noqa: E402
-                 IntegerField, Model, PostgresqlDatabase)
+                 IntegerField, Model, MySQLDatabase, PostgresqlDatabase)
 from playhouse.flask_utils import (FlaskDB, PaginatedQuery, get_object_or_404,  # noqa: E402
                                    object_list)
 from playhouse.pool import PooledPostgresqlDatabase  # noqa: E402
@@ -120,6 +121,12 @@ def target(engine: str, tmp_path: pathlib.Path, db: Any) -> dict:
         return {'url': _pg_url(), 'dict': dict(options, name=params['database'],
                                                engine='orm.PostgresqlDatabase'),
                 'object': lambda: PostgresqlDatabase(params['database'], **options)}
+    if engine_name(db) == 'mysql':
+        options = dict(MYSQL_PARAMS)
+        url = 'mysql://%s:%s@%s:%d/%s' % (options['user'], options['password'],
+                                          options['host'], options['port'], MYSQL_DB)
+        return {'url': url, 'dict': dict(options, name=MYSQL_DB, engine='orm.MySQLDatabase'),
+                'object': lambda: MySQLDatabase(MYSQL_DB, **options)}
     path = str(tmp_path / 'flask-app.db')
     db_class = type(db)
     if engine == 'apsw':

@@ -35,11 +35,13 @@ SCHEMA = [
 TYPES = {
     'sqlite': ['INTEGER', 'VARCHAR(100)', 'TEXT', 'INTEGER'],
     'postgres': ['integer', 'character varying', 'text', 'integer'],
+    'mysql': ['int', 'varchar', 'text', 'int'],
 }
 #: the types with their parameters (``ColumnMetadata.full_type``)
 FULL_TYPES = {
     'sqlite': ['INTEGER', 'VARCHAR(100)', 'TEXT', 'INTEGER'],
     'postgres': ['integer', 'character varying(100)', 'text', 'integer'],
+    'mysql': ['int(11)', 'varchar(100)', 'text', 'int(11)'],
 }
 
 
@@ -117,6 +119,12 @@ def where_to(fks):
     return [tuple(fk[:4]) for fk in fks]
 
 
+def default_action(db):
+    """What an undeclared ON DELETE / ON UPDATE reads back as: MariaDB says RESTRICT
+    (the same as NO ACTION on InnoDB, which checks at once), the others NO ACTION."""
+    return 'RESTRICT' if engine_name(db) == 'mysql' and db.mariadb else 'NO ACTION'
+
+
 def test_get_foreign_keys(idb):
     fks = idb.get_foreign_keys('note')
     assert where_to(fks) == [('person_id', 'person', 'id', 'note')]
@@ -124,9 +132,11 @@ def test_get_foreign_keys(idb):
     assert ForeignKeyMetadata._fields == ('column', 'dest_table', 'dest_column', 'table',
                                           'name', 'on_delete', 'on_update')
     # undeclared actions are the engine's default; SQLite's constraints have no names
-    assert (fks[0].on_delete, fks[0].on_update) == ('NO ACTION', 'NO ACTION')
+    assert (fks[0].on_delete, fks[0].on_update) == (default_action(idb),) * 2
     if engine_name(idb) == 'sqlite':
         assert fks[0].name is None
+    elif engine_name(idb) == 'mysql':   # InnoDB names an unnamed constraint <table>_ibfk_<n>
+        assert fks[0].name == 'note_ibfk_1'
     else:
         assert fks[0].name == 'note_person_id_fkey'
     assert where_to(idb.get_foreign_keys('tag_link')) == [
@@ -169,9 +179,9 @@ def test_identity_and_referential_actions_of_models(db):
     assert {c.name: c.identity for c in db.get_columns('child')}['parent_id'] is False
     fks = {fk.column: fk for fk in db.get_foreign_keys('child')}
     assert (fks['parent_id'].on_delete, fks['parent_id'].on_update) == ('CASCADE', 'CASCADE')
-    assert (fks['other_id'].on_delete, fks['other_id'].on_update) == ('SET NULL', 'NO ACTION')
-    assert (fks['plain_id'].on_delete, fks['plain_id'].on_update) == ('NO ACTION',
-                                                                       'NO ACTION')
+    assert (fks['other_id'].on_delete, fks['other_id'].on_update) == ('SET NULL',
+                                                                       default_action(db))
+    assert (fks['plain_id'].on_delete, fks['plain_id'].on_update) == (default_action(db),) * 2
 
 
 def test_sqlite_identity_is_the_rowid_alias(sqlite_db):

@@ -16,8 +16,9 @@ def kv(db):
 
 def stored(kv):
     """The table's content read straight from the engine."""
-    cursor = kv.model._meta.database.execute_sql(
-        'SELECT "key" FROM "kv_store" ORDER BY "key"')
+    database = kv.model._meta.database
+    cursor = database.execute_sql('SELECT %s FROM kv_store ORDER BY %s'
+                                  % ((database.quote_identifier('key'),) * 2))
     return [row[0] for row in cursor.fetchall()]
 
 

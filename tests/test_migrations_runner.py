@@ -117,6 +117,9 @@ def test_up_applies_in_numeric_order_and_returns_names(rdb, tmp_path):
     assert columns(rdb, 'author') == ['id', 'name', 'country']
 
 
+# not on MySQL: the broken migration's first statement is DDL, which MySQL commits at
+# once (no transactional DDL), so "no trace" cannot hold there (docs/mysql.rst)
+@pytest.mark.engines('sqlite', 'postgres')
 def test_a_failing_migration_raises_its_error_and_rolls_back(rdb, tmp_path):
     folder = tmp_path / 'm'
     write(folder, '0001_initial.py', INITIAL)

@@ -20,6 +20,7 @@ from orm import (EXCLUDED, BooleanField, CharField, DataError, DateTimeField,
 from orm.dialects.mysql import MySQLDialect, parse_mysql_version
 from playhouse import db_url, mysql_ext
 from playhouse.mysql_ext import MariaDBConnectorDatabase, Match, MySQLConnectorDatabase
+from playhouse.migrate import MySQLMigrator, migrate
 from playhouse.pool import PooledMySQLDatabase
 
 from conftest import MYSQL_DB, MYSQL_PARAMS, make_database
@@ -108,6 +109,13 @@ def test_returning_only_on_mariadb_10_5_and_later():
     db = offline((8, 0, 36))
     with db.bind_ctx([Gadget]), pytest.raises(orm.NotSupportedError):
         compiled(db, Gadget.insert(name='a').returning(Gadget.id))
+    # MariaDB returns rows from INSERT and DELETE, never from UPDATE: refused when
+    # compiled, instead of a syntax error from the server
+    mariadb = offline((10, 11, 6))
+    with mariadb.bind_ctx([Gadget]):
+        with pytest.raises(orm.NotSupportedError, match='UPDATE ... RETURNING'):
+            compiled(mariadb, Gadget.update(name='b').returning(Gadget.id))
+        assert 'RETURNING' in compiled(mariadb, Gadget.delete().returning(Gadget.id))[0]
 
 
 def test_operators_and_types():
@@ -579,3 +587,67 @@ def test_migration_runner_up_and_down(mysql_db, tmp_path):
     assert [m.name for m in runner.status() if m.applied] == ['0001_shop']
     assert runner.down() == ['0001_shop']
     assert 'shop' not in mysql_db.get_tables()
+
+
+def test_migrator_drops_an_index_a_foreign_key_needs(mysql_db):
+    """InnoDB refuses to drop the only index serving a foreign key (1553); the migrator
+    drops the key, the index, and creates the key again with its actions."""
+    mysql_db.execute_sql('CREATE TABLE author (id INTEGER PRIMARY KEY)')
+    mysql_db.execute_sql(
+        'CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER, code INTEGER, '
+        'KEY book_author_id (author_id), KEY book_author_code (author_id, code), '
+        'KEY book_code (code), '
+        'CONSTRAINT book_author FOREIGN KEY (author_id) REFERENCES author (id) '
+        'ON DELETE CASCADE)')
+    migrator = MySQLMigrator(mysql_db)
+    # another index starts with author_id: the key is left alone
+    migrate(migrator.drop_index('book', 'book_author_id'))
+    migrate(migrator.drop_index('book', 'book_code'))
+    assert sorted(ix.name for ix in mysql_db.get_indexes('book')) == [
+        'PRIMARY', 'book_author_code']
+    # the last index serving the key
+    migrate(migrator.drop_index('book', 'book_author_code'))
+    indexes = {ix.name: ix.columns for ix in mysql_db.get_indexes('book')}
+    assert 'book_author_code' not in indexes
+    assert indexes.get('book_author') == ['author_id']     # InnoDB's own, for the key
+    [fk] = mysql_db.get_foreign_keys('book')
+    assert (fk.name, fk.column, fk.dest_table, fk.on_delete) == (
+        'book_author', 'author_id', 'author', 'CASCADE')
+    mysql_db.execute_sql('INSERT INTO author (id) VALUES (1)')
+    mysql_db.execute_sql('INSERT INTO book (id, author_id) VALUES (1, 1)')
+    mysql_db.execute_sql('DELETE FROM author')
+    assert mysql_db.execute_sql('SELECT COUNT(*) FROM book').fetchone() == (0,)
+
+
+def test_casts_are_spelled_for_mysql(gadgets):
+    """MySQL has no CAST(... AS TEXT) or AS INTEGER: text is CHAR, integers SIGNED."""
+    Gadget.insert_many([{'name': 'a', 'count': 30}, {'name': 'b', 'count': 4}]).execute()
+    as_text = Gadget.count.cast('TEXT')
+    sql, _ = compiled(gadgets, Gadget.select(as_text).where(as_text == '30'))
+    assert 'CAST(`t1`.`count` AS CHAR)' in sql
+    assert [g.name for g in Gadget.select().where(as_text == '30')] == ['a']
+    # text ordered as text, numbers as numbers: '30' < '4' but 4 < 30
+    assert [g.name for g in Gadget.select().order_by(as_text)] == ['a', 'b']
+    assert [g.name for g in Gadget.select().order_by(fn.CONCAT(Gadget.count, '').cast(
+        'INTEGER'))] == ['b', 'a']
+    assert 'AS CHAR(3)' in compiled(gadgets, Gadget.select(Gadget.name.cast('VARCHAR(3)')))[0]
+    assert 'AS DECIMAL(5, 2)' in compiled(gadgets,
+                                          Gadget.select(Gadget.count.cast('DECIMAL(5, 2)')))[0]
+    assert Gadget.select(Gadget.count.cast('REAL')).where(Gadget.name == 'b').scalar() == 4.0
+
+
+def test_a_named_check_is_quoted_with_backticks(mysql_db):
+    # (a table constraint: MariaDB names no CHECK written on a column, MySQL 8 does)
+    class Stocked(Model):
+        n = IntegerField()
+
+        class Meta:
+            constraints = [orm.Check('n > 0', name='n `positive`')]
+
+    mysql_db.bind([Stocked])
+    sql = Stocked._schema._create_table().query()[0]
+    assert 'CONSTRAINT `n ``positive``` CHECK (n > 0)' in sql
+    mysql_db.create_tables([Stocked])
+    with pytest.raises(IntegrityError, match='positive'):
+        Stocked.create(n=0)
+    assert Stocked.create(n=1).n == 1

@@ -217,9 +217,10 @@ def test_instance_delete_is_refused_but_delete_instance_works(app):
 def test_query_to_string_and_str(app):
     query = Person.select(Person.name).where((Person.name == "o'x") & (Person.age > 3))
     text = peewee.query_to_string(query)
+    assert str(query) == text
+    text = text.replace('`', '"')           # MySQL quotes names with backticks
     assert text.startswith('SELECT "t1"."name" FROM "person" AS "t1" WHERE ')
     assert "'o''x'" in text and '3' in text
-    assert str(query) == text
 
 
 # ---------------------------------------------------------------------------------------
@@ -442,6 +443,8 @@ def test_self_join_with_model_alias(app):
 
 
 def test_cross_join(app):
+    # (count() reads the query as a derived table: on MySQL, which refuses two columns of
+    # one name there, the second name is aliased apart)
     query = Person.select(Person.name, Vet.name).join(Vet, JOIN.CROSS)
     assert query.count() == 3
     assert sorted(query.tuples()) == [('ann', 'dr who'), ('bob', 'dr who'),
@@ -477,12 +480,12 @@ def test_subquery_in_where_selects_the_primary_key(app):
     a_people = Person.select().where(fn.LOWER(fn.SUBSTR(Person.name, 1, 1)) == 'a')
     query = Pet.select().where(Pet.owner.in_(a_people))
     assert names(query) == ['rex', 'tom']
-    sql, _ = query.sql()
+    sql = query.sql()[0].replace('`', '"')
     assert 'IN (SELECT "t2"."id" FROM "person" AS "t2" WHERE' in sql
     # EXISTS over a model query with its default selection: one column, as in peewee
     query = Person.select().where(fn.EXISTS(Pet.select().where(Pet.owner == Person.id)))
     assert names(query) == ['ann', 'bob']
-    assert 'EXISTS(SELECT "t2"."id" FROM "pet" AS "t2"' in query.sql()[0]
+    assert 'EXISTS(SELECT "t2"."id" FROM "pet" AS "t2"' in query.sql()[0].replace('`', '"')
     assert names(Person.select().where(~fn.EXISTS(
         Pet.select().where(Pet.owner == Person.id)))) == ['cid']
 
@@ -583,6 +586,7 @@ def test_cast_comparison_binds_value_of_the_cast_type(app):
 def test_tuple_row_value_comparison(app):
     query = Person.select(Person.name).where(Tuple(Person.name, Person.age) == ('ann', 30))
     sql, params = query.sql()
+    sql = sql.replace('`', '"')
     assert '("t1"."name", "t1"."age") = (' in sql and params == ['ann', 30]
     assert [p.name for p in query] == ['ann']
     query = Person.select(Person.name).where(
@@ -672,11 +676,16 @@ def test_upsert_on_conflict(app):
      .execute())
     assert Setting.select(Setting.key, Setting.value, Setting.note).tuples().get() == \
         ('a', 11, 'n')
-    # a WHERE on the update: the row is left alone when it does not hold
-    (Setting.insert(key='a', value=1)
-     .on_conflict(conflict_target=[Setting.key], update={Setting.value: 0},
-                  where=(Setting.value > 100))
-     .execute())
+    # a WHERE on the update: the row is left alone when it does not hold (MySQL's
+    # ON DUPLICATE KEY UPDATE has no WHERE: refused there)
+    query = (Setting.insert(key='a', value=1)
+             .on_conflict(conflict_target=[Setting.key], update={Setting.value: 0},
+                          where=(Setting.value > 100)))
+    if engine_name(app.db) == 'mysql':
+        with pytest.raises(peewee.NotSupportedError):
+            query.execute()
+    else:
+        query.execute()
     assert Setting.get(key='a').value == 11
     (Setting.insert_many([{'key': 'a', 'value': 7}, {'key': 'b', 'value': 8}])
      .on_conflict(conflict_target=[Setting.key], preserve=[Setting.value]).execute())
@@ -705,22 +714,24 @@ def test_bulk_create_and_bulk_update_in_batches(app):
     assert [p.name for p in stored] == ['p0', 'p1', 'p2', 'p3', 'p4']
     for person in stored:
         person.age *= 10
+    # MySQL counts the rows changed: p0's age stays 0
+    changed = 4 if engine_name(app.db) == 'mysql' else 5
     with count_queries() as counter:
-        assert Person.bulk_update(stored, fields=['age'], batch_size=2) == 5
+        assert Person.bulk_update(stored, fields=['age'], batch_size=2) == changed
     assert counter.count >= 3                   # three batches (+ a savepoint or two)
     assert [p.age for p in Person.select().where(Person.name.startswith('p'))
             .order_by(Person.id)] == [0, 10, 20, 30, 40]
 
 
 def test_raw_queries(app):
-    table = Person._meta.table_name
+    table = app.db.quote_identifier(Person._meta.table_name)
     param = app.db.param
-    query = Person.raw('SELECT id, name FROM "%s" WHERE age > %s ORDER BY id'
+    query = Person.raw('SELECT id, name FROM %s WHERE age > %s ORDER BY id'
                        % (table, param), 10)
     assert [(p.id, p.name) for p in query] == [(app.ann.id, 'ann'), (app.bob.id, 'bob')]
     assert list(query.dicts())[1] == {'id': app.bob.id, 'name': 'bob'}
     assert list(query.tuples())[0] == (app.ann.id, 'ann')
-    assert Person.raw('SELECT * FROM "%s" WHERE name = %s' % (table, param), 'cid') \
+    assert Person.raw('SELECT * FROM %s WHERE name = %s' % (table, param), 'cid') \
         .get().id == app.cid.id
 
 
@@ -876,12 +887,14 @@ def test_model_index_and_add_index(db):
             database = db
 
     Item.add_index(Item.code, Item.qty, unique=True)
-    Item.add_index(Item.index(Item.qty, name='item_positive_qty').where(SQL('qty > 0')))
+    partial = engine_name(db) != 'mysql'          # MySQL has no partial indexes
+    if partial:
+        Item.add_index(Item.index(Item.qty, name='item_positive_qty').where(SQL('qty > 0')))
     db.create_tables([Item])
     indexes = {i.name: i for i in db.get_indexes('item')}
     assert indexes['item_code_qty'].unique
     assert sorted(indexes['item_code_qty'].columns) == ['code', 'qty']
-    assert 'item_positive_qty' in indexes
+    assert ('item_positive_qty' in indexes) is partial
     Item.create(code='a', qty=1)
     with pytest.raises(IntegrityError):
         with db.atomic():
@@ -1198,12 +1211,16 @@ def test_space_changing_data(space):
     query = (Machine.update(hourly=SQL('halved.h'), visitor_hourly=SQL('halved.v'))
              .with_cte(halved).from_(halved)
              .where(Machine.label == 'Band Saw'))
-    changed = query.execute()
-    # sqlite3 gives no row count for a statement that begins with WITH (peewee then
-    # returns -1 as well); the other drivers report the one row
-    assert changed == (-1 if engine_driver(space) == 'sqlite3' else 1)
-    saw = Machine.get(Machine.label == 'Band Saw')
-    assert (saw.hourly, saw.visitor_hourly) == (Decimal('4'), Decimal('12'))
+    if engine_name(space) == 'mysql':     # MySQL has no UPDATE ... FROM
+        with pytest.raises(peewee.NotSupportedError):
+            query.execute()
+    else:
+        changed = query.execute()
+        # sqlite3 gives no row count for a statement that begins with WITH (peewee then
+        # returns -1 as well); the other drivers report the one row
+        assert changed == (-1 if engine_driver(space) == 'sqlite3' else 1)
+        saw = Machine.get(Machine.label == 'Band Saw')
+        assert (saw.hourly, saw.visitor_hourly) == (Decimal('4'), Decimal('12'))
     booked = Reservation.select().where(Reservation.maker == Maker.id)
     assert Maker.delete().where(~fn.EXISTS(booked)).execute() == 1      # Pavel
     assert Reservation.delete().execute() == 7

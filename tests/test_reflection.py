@@ -75,6 +75,39 @@ PG_SCHEMA = [
     'REFERENCES players (id)',
 ]
 
+#: MySQL: keys are INTEGER AUTO_INCREMENT (SERIAL is BIGINT UNSIGNED there, which an
+#: INTEGER foreign key may not reference) and foreign keys are table constraints
+MYSQL_SCHEMA = [
+    'CREATE TABLE users (id INTEGER AUTO_INCREMENT PRIMARY KEY, username VARCHAR(50) NOT '
+    'NULL UNIQUE, email TEXT, joined DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, '
+    'score NUMERIC(8, 2) DEFAULT 0)',
+    'CREATE TABLE tweets (id INTEGER AUTO_INCREMENT PRIMARY KEY, user_id INTEGER NOT NULL, '
+    'content TEXT NOT NULL, created DATETIME, likes INTEGER NOT NULL DEFAULT 0, '
+    'FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE)',
+    'CREATE INDEX tweets_user_id ON tweets (user_id)',
+    'CREATE INDEX tweets_user_created ON tweets (user_id, created)',
+    'CREATE TABLE follows (from_user_id INTEGER NOT NULL, to_user_id INTEGER NOT NULL, '
+    'PRIMARY KEY (from_user_id, to_user_id), '
+    'FOREIGN KEY (from_user_id) REFERENCES users (id), '
+    'FOREIGN KEY (to_user_id) REFERENCES users (id))',
+    'CREATE TABLE tags (id INTEGER AUTO_INCREMENT PRIMARY KEY, name VARCHAR(30) NOT NULL '
+    'UNIQUE)',
+    'CREATE TABLE tweet_tags (id INTEGER AUTO_INCREMENT PRIMARY KEY, tweet_id INTEGER NOT '
+    'NULL, tag_id INTEGER NOT NULL, FOREIGN KEY (tweet_id) REFERENCES tweets (id), '
+    'FOREIGN KEY (tag_id) REFERENCES tags (id))',
+    'CREATE UNIQUE INDEX tweet_tags_tweet_tag ON tweet_tags (tweet_id, tag_id)',
+    'CREATE TABLE categories (id INTEGER AUTO_INCREMENT PRIMARY KEY, name TEXT NOT NULL, '
+    'parent_id INTEGER, FOREIGN KEY (parent_id) REFERENCES categories (id))',
+    'CREATE TABLE teams (id INTEGER AUTO_INCREMENT PRIMARY KEY, name TEXT, '
+    'captain_id INTEGER)',
+    'CREATE TABLE players (id INTEGER AUTO_INCREMENT PRIMARY KEY, name TEXT, '
+    'team_id INTEGER, FOREIGN KEY (team_id) REFERENCES teams (id))',
+    'ALTER TABLE teams ADD CONSTRAINT teams_captain FOREIGN KEY (captain_id) '
+    'REFERENCES players (id)',
+]
+
+SCHEMAS = {'sqlite': SQLITE_SCHEMA, 'postgres': PG_SCHEMA, 'mysql': MYSQL_SCHEMA}
+
 DATA = [
     "INSERT INTO users (username, email) VALUES ('alice', 'a@x'), ('bob', NULL), "
     "('carol', 'c@x')",
@@ -94,7 +127,7 @@ DATA = [
 
 @pytest.fixture
 def blog(db):
-    for sql in (SQLITE_SCHEMA if db.dialect.name == 'sqlite' else PG_SCHEMA) + DATA:
+    for sql in SCHEMAS[db.dialect.name] + DATA:
         db.execute_sql(sql)
     return db
 
@@ -234,10 +267,12 @@ def test_print_model_and_table_sql(blog):
         print_table_sql(models['tweets'])
     sql = out.getvalue().strip()
     assert sql == get_table_sql(models['tweets'])
-    assert sql.startswith('CREATE TABLE IF NOT EXISTS "tweets" (')
-    assert 'FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE' in sql
+    q = blog.quote_identifier
+    assert sql.startswith('CREATE TABLE IF NOT EXISTS %s (' % q('tweets'))
+    assert 'FOREIGN KEY (%s) REFERENCES %s (%s) ON DELETE CASCADE' % (
+        q('user_id'), q('users'), q('id')) in sql
     # the generated table definition creates a working table
-    blog.execute_sql(sql.replace('"tweets"', '"tweets_copy"', 1))
+    blog.execute_sql(sql.replace(q('tweets'), q('tweets_copy'), 1))
     assert 'tweets_copy' in blog.get_tables()
 
 
@@ -282,6 +317,9 @@ def test_views_and_unknown_types(db):
     if db.dialect.name == 'sqlite':
         db.execute_sql('CREATE TABLE things (id INTEGER PRIMARY KEY, shape GEOMETRY, '
                        'raw, flag BOOLEAN)')
+    elif db.dialect.name == 'mysql':   # a spatial type orm has no field for
+        db.execute_sql('CREATE TABLE things (id INTEGER AUTO_INCREMENT PRIMARY KEY, '
+                       'shape POINT, raw BLOB, flag BOOLEAN)')
     else:
         db.execute_sql('CREATE TABLE things (id SERIAL PRIMARY KEY, shape INET, '
                        'raw BYTEA, flag BOOLEAN)')

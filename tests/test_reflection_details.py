@@ -53,15 +53,17 @@ def test_legacy_naming_only_lowercases(introspector):
 
 
 def test_odd_column_names_work_through_generated_models(db):
-    db.execute_sql('CREATE TABLE "stockItems" (id INTEGER PRIMARY KEY, '
-                   '"unit price ($)" INTEGER, "shipDate" TEXT, "_rank" INTEGER)')
+    q = db.quote_identifier
+    db.execute_sql('CREATE TABLE %s (id INTEGER PRIMARY KEY, %s INTEGER, %s TEXT, %s INTEGER)'
+                   % (q('stockItems'), q('unit price ($)'), q('shipDate'), q('_rank')))
     Stock = generate_models(db)['stockItems']
     assert Stock.__name__ == 'StockItems'
     assert sorted(Stock._meta.fields) == ['_rank', 'id', 'ship_date', 'unit_price_']
     Stock.create(id=1, unit_price_=12, ship_date='2026-05-01', _rank=3)
-    row = db.execute_sql('SELECT "unit price ($)", "shipDate", "_rank" FROM "stockItems"')
+    row = db.execute_sql('SELECT %s, %s, %s FROM %s' % (
+        q('unit price ($)'), q('shipDate'), q('_rank'), q('stockItems')))
     assert row.fetchall() == [(12, '2026-05-01', 3)]
-    db.execute_sql('INSERT INTO "stockItems" VALUES (2, 7, NULL, 1)')
+    db.execute_sql('INSERT INTO %s VALUES (2, 7, NULL, 1)' % q('stockItems'))
     assert [(s.unit_price_, s._rank) for s in Stock.select().order_by(Stock._rank)] == [
         (7, 1), (12, 3)]
 
@@ -89,9 +91,17 @@ SCHEMA_KEYS = [
 ]
 
 
+def serial_key(db):
+    """A numbered primary key; MySQL's SERIAL is BIGINT UNSIGNED, which an INTEGER
+    foreign key may not reference."""
+    return {'sqlite': 'INTEGER PRIMARY KEY',
+            'mysql': 'INTEGER AUTO_INCREMENT PRIMARY KEY'}.get(db.dialect.name,
+                                                               'SERIAL PRIMARY KEY')
+
+
 @pytest.fixture
 def keyed(db):
-    pk = 'INTEGER PRIMARY KEY' if db.dialect.name == 'sqlite' else 'SERIAL PRIMARY KEY'
+    pk = serial_key(db)
     for sql in SCHEMA_KEYS:
         db.execute_sql(sql.format(pk=pk))
     return db
@@ -123,11 +133,11 @@ def test_only_a_second_key_to_one_table_names_its_backref(keyed):
 
 
 def test_a_key_to_a_column_other_than_the_primary_key(db):
-    pk = 'INTEGER PRIMARY KEY' if db.dialect.name == 'sqlite' else 'SERIAL PRIMARY KEY'
-    db.execute_sql('CREATE TABLE skus (id %s, "skuCode" VARCHAR(12) NOT NULL UNIQUE)' % pk)
-    db.execute_sql('CREATE TABLE stock (id %s, sku VARCHAR(12) NOT NULL '
-                   'REFERENCES skus ("skuCode"), qty INTEGER NOT NULL)' % pk)
-    db.execute_sql("INSERT INTO skus (\"skuCode\") VALUES ('T-1'), ('T-2')")
+    pk, code = serial_key(db), db.quote_identifier('skuCode')
+    db.execute_sql('CREATE TABLE skus (id %s, %s VARCHAR(12) NOT NULL UNIQUE)' % (pk, code))
+    db.execute_sql('CREATE TABLE stock (id %s, sku VARCHAR(12) NOT NULL, qty INTEGER NOT '
+                   'NULL, FOREIGN KEY (sku) REFERENCES skus (%s))' % (pk, code))
+    db.execute_sql("INSERT INTO skus (%s) VALUES ('T-1'), ('T-2')" % code)
     db.execute_sql("INSERT INTO stock (sku, qty) VALUES ('T-2', 5)")
     column = introspect(db).columns['stock']['sku']
     assert column.get_field() == (
@@ -148,6 +158,8 @@ def _index_shapes(db, table):
                   if not i.name.endswith('_pkey'))
 
 
+# not on MySQL: it has no partial indexes, and MariaDB no indexes on expressions
+@pytest.mark.engines('sqlite', 'postgres')
 def test_partial_and_expression_indexes_are_left_to_the_caller(db):
     pk = 'INTEGER PRIMARY KEY' if db.dialect.name == 'sqlite' else 'SERIAL PRIMARY KEY'
     db.execute_sql('CREATE TABLE accounts (id %s, email VARCHAR(80) NOT NULL, '
@@ -177,8 +189,9 @@ def test_partial_and_expression_indexes_are_left_to_the_caller(db):
 
 
 def test_printed_indexes_are_sorted_by_field_names(db):
-    db.execute_sql('CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT, at TEXT, '
-                   'src TEXT)')
+    # (VARCHAR: MySQL indexes a TEXT column only by a prefix length)
+    db.execute_sql('CREATE TABLE events (id INTEGER PRIMARY KEY, kind VARCHAR(20), '
+                   'at VARCHAR(20), src VARCHAR(20))')
     db.execute_sql('CREATE INDEX events_z ON events (kind, src)')
     db.execute_sql('CREATE UNIQUE INDEX events_a ON events (src, at)')
     db.execute_sql('CREATE INDEX events_m ON events (at, kind)')

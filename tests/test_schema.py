@@ -28,7 +28,8 @@ def fk_db(engine, tmp_path):
 def index_map(db, table):
     """{tuple(columns): IndexMetadata} for the non-primary indexes of ``table``."""
     return {tuple(i.columns): i for i in db.get_indexes(table)
-            if not i.name.endswith('_pkey') and not i.name.startswith('sqlite_autoindex')}
+            if not i.name.endswith('_pkey') and not i.name.startswith('sqlite_autoindex')
+            and i.name != 'PRIMARY'}     # MySQL's primary key
 
 
 # -- dependency order ----------------------------------------------------------------------
@@ -172,6 +173,12 @@ def test_deferred_foreign_key_cycle(fk_db):
     with pytest.raises(orm.DatabaseError):
         with db.atomic():
             CycleRight.drop_table()
+    if engine_name(db) == 'mysql':
+        # MySQL reads DROP TABLE ... CASCADE and ignores it: the key must go first
+        with pytest.raises(orm.IntegrityError):
+            CycleRight.drop_table(cascade=True)
+        db.execute_sql('ALTER TABLE cycleleft DROP FOREIGN KEY %s'
+                       % db.quote_identifier(fks[0].name))
     CycleRight.drop_table(cascade=True)
     CycleLeft.drop_table()
     assert db.get_tables() == []
@@ -219,6 +226,8 @@ def test_indexes_from_fields_and_meta(db):
     assert index_map(db, 'article') == {}
 
 
+# not on MySQL: it has no partial indexes, and MariaDB no indexes on expressions
+@pytest.mark.engines('sqlite', 'postgres')
 def test_model_index_partial_and_expression(db):
     Article = make_article()
     Article.add_index(Article.index(fn.lower(Article.author), Article.code, unique=True,
@@ -331,6 +340,9 @@ def test_constraints_are_enforced(db):
     assert Item.select().count() == 1
 
 
+# not on MySQL: MariaDB takes a named CHECK only as a table constraint, not on a column
+# (tests/test_mysql.py checks a named table constraint)
+@pytest.mark.engines('sqlite', 'postgres')
 def test_named_check_constraint(db):
     class Named(Model):
         n = IntegerField(constraints=[Check('n > 0', name='n_positive')])

@@ -56,7 +56,7 @@ def test_long_constraint_names_fit_every_engine(db):
                     snippet_long_foreign_key_identifier=ForeignKeyField(Snippet))
     sql, _ = Comment._schema._create_foreign_key(
         Comment.snippet_long_foreign_key_identifier).query()
-    name = sql.split('"')[3]
+    name = sql.replace('`', '"').split('"')[3]
     # peewee's shortened name (64 characters), fitted to 63 bytes where PostgreSQL cuts
     assert len(name) == (63 if engine_name(db) == 'postgres' else 64)
     assert name.startswith('fk_snippet_comment_snippet_long_foreign_key_identifier_')
@@ -72,9 +72,10 @@ def test_nulls_distinct(db):
     assert not_distinct._nulls_distinct is False
     context = Context()
     assert context.sql(not_distinct).query()[0].endswith(' ("email") NULLS NOT DISTINCT')
-    if engine_name(db) == 'sqlite':
-        # SQLite always counts NULLs distinct: True writes nothing, False is refused
-        sql = db.get_sql_context().sql(distinct).query()[0]
+    if engine_name(db) in ('sqlite', 'mysql'):
+        # SQLite and MySQL always count NULLs distinct: True writes nothing, False is
+        # refused
+        sql = db.get_sql_context().sql(distinct).query()[0].replace('`', '"')
         assert sql.endswith('("team", "email")')
         Account.add_index(distinct)
         db.create_tables([Account])
@@ -93,7 +94,7 @@ def test_nulls_distinct(db):
 
 def test_drop_table_options(db):
     Note = bound(db, 'Note', body=TextField())
-    statements = [Note._schema._drop_table(**options).query()[0]
+    statements = [Note._schema._drop_table(**options).query()[0].replace('`', '"')
                   for options in ({}, {'cascade': True}, {'restrict': True})]
     if engine_name(db) == 'sqlite':
         # SQLite has neither: both are left out, so portable code runs there too
@@ -113,6 +114,7 @@ def test_foreign_key_statement_is_built_on_every_engine(db):
     Album = bound(db, 'Album', name=TextField())
     assert Photo.album.rel_model is Album
     sql, params = Photo._schema._create_foreign_key(Photo.album).query()
+    sql = sql.replace('`', '"')             # MySQL quotes names with backticks
     assert (sql, params) == ('ALTER TABLE "photo" ADD CONSTRAINT '
                              '"fk_photo_id_album_refs_album" FOREIGN KEY ("id_album") '
                              'REFERENCES "album" ("id")', [])
@@ -178,7 +180,7 @@ def test_class_level_index_schema_prefix():
 def test_integer_column_types(db):
     Counter = bound(db, 'Counter', small=SmallIntegerField(), big=BigIntegerField(),
                     at=TimestampField())
-    columns = Counter._schema._create_table(safe=False).query()[0]
+    columns = Counter._schema._create_table(safe=False).query()[0].replace('`', '"')
     if engine_name(db) == 'sqlite':
         # SQLite's integers are all 64-bit: every integer field is declared INTEGER
         assert '"small" INTEGER NOT NULL, "big" INTEGER NOT NULL, "at" INTEGER' in columns

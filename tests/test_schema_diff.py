@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from conftest import engine_name
 from orm import (SQL, CharField, CompositeKey, DateTimeField, DecimalField, ForeignKeyField,
                  IntegerField, Model, TextField, UUIDField)
 from playhouse.migrations import Runner, template
@@ -96,14 +97,21 @@ def test_columns_and_indexes_to_add_and_drop(db, schema):
 
 def test_indexes_pair_by_columns_or_by_name(db, schema):
     Base, Member, Post, Score = schema
-    db.execute_sql('CREATE INDEX post_stray ON post (body)')
-    db.execute_sql('DROP INDEX post_member_id_flags')
+    if engine_name(db) == 'mysql':   # a TEXT key needs a prefix; an index has its table
+        db.execute_sql('CREATE INDEX post_stray ON post (body(20))')
+        db.execute_sql('DROP INDEX post_member_id_flags ON post')
+    else:
+        db.execute_sql('CREATE INDEX post_stray ON post (body)')
+        db.execute_sql('DROP INDEX post_member_id_flags')
     db.execute_sql('CREATE UNIQUE INDEX post_member_id_flags ON post (member_id, flags)')
     diff = diff_models(db, [Member, Post, Score])
     assert diff.add_indexes == [IndexDiff('post', None, ('member_id', 'flags'), False)]
     assert diff.drop_indexes == [
         IndexDiff('post', 'post_member_id_flags', ('member_id', 'flags'), True),
         IndexDiff('post', 'post_stray', ('body',), False)]
+
+    if engine_name(db) == 'mysql':
+        return      # the rest compares partial indexes, which MySQL has not
 
     # expression (descending) and partial indexes are known by name
     class Stamp(Base):

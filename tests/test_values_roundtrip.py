@@ -95,13 +95,16 @@ def test_nan_is_a_real_value_on_postgres(tables):
 
 
 def test_ordinary_floats_and_infinities_still_round_trip(tables):
-    for value in (0.0, -0.0, 1.5, 1e308, -2.5e-300, float('inf'), float('-inf')):
+    values = [0.0, -0.0, 1.5, 1e308, -2.5e-300]
+    if engine_name(tables) != 'mysql':    # MySQL's DOUBLE has no infinity
+        values += [float('inf'), float('-inf')]
+    for value in values:
         row = Reading.create(precise=value)
         assert Reading.get_by_id(row.id).precise == value
     row = Reading.create(value=-0.25)     # REAL on PostgreSQL: a value it holds exactly
     assert Reading.get_by_id(row.id).value == -0.25
     assert Reading.create(value=None).value is None
-    assert Reading.select().where(Reading.value.is_null()).count() == 8
+    assert Reading.select().where(Reading.value.is_null()).count() == len(values) + 1
 
 
 # -- integers -------------------------------------------------------------------------------
@@ -172,7 +175,9 @@ def test_aware_datetimes_read_back_aware_with_their_offset_on_sqlite(tables):
 
 # -- columns named with leading underscores -------------------------------------------------
 def test_table_columns_with_leading_underscores(db):
-    db.execute_sql('CREATE TABLE odd ("__x" INTEGER, "_y" TEXT, "__z__" INTEGER)')
+    q = db.quote_identifier
+    db.execute_sql('CREATE TABLE odd (%s INTEGER, %s TEXT, %s INTEGER)'
+                   % (q('__x'), q('_y'), q('__z__')))
     odd = Table('odd').bind(db)
     assert odd.c['__x'].name == '__x' and odd.c['__z__'].name == '__z__'
     odd.insert({odd.c['__x']: 7, odd.c._y: 'seven', odd.c['__z__']: 70}).execute()

@@ -43,6 +43,8 @@ class Dialect:
     for_update_ignored = False            # ... else left out (True) or refused (False)
     returning_clause = False              # INSERT/UPDATE/DELETE ... RETURNING
     returning_qualified = False           # RETURNING may use "table"."col"
+    update_returning = True               # RETURNING on UPDATE too (not on MariaDB)
+    derived_names_unique = False          # a derived table's columns need distinct names
     insert_returns_pk = False             # inserts fetch the new key with RETURNING
     supports_distinct_on = False
     supports_lateral = False
@@ -171,6 +173,10 @@ class Dialect:
 
     def render_operator(self, op: str) -> str:
         return self.operations.get(op, op)
+
+    def cast_type(self, name: str) -> str:
+        """The type ``CAST(x AS name)`` is written with (the name as given here)."""
+        return name
 
     def literal_value(self, value: Any) -> str:
         """An SQL literal for ``value`` (used only where parameters are not allowed)."""

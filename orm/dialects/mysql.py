@@ -24,10 +24,11 @@ What differs from the generic SQL:
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from ..sql.context import Context
-from ..sql.nodes import (SQL, CommaNodeList, Entity, Expression, Function,
+from ..sql.nodes import (SQL, Cast, CommaNodeList, Entity, Expression, Function,
                          NamespaceAttribute, Node, NodeList, fn)
 from ..sql.queries import _assignments
 from .base import Dialect, _column_name, check_date_part
@@ -36,6 +37,11 @@ __all__ = ['MySQLDialect', 'parse_mysql_version']
 
 #: the largest LIMIT MySQL accepts: "no limit" before an OFFSET
 MYSQL_NO_LIMIT = 18446744073709551615
+
+#: CAST target types MySQL spells its own way (see MySQLDialect.cast_type)
+_CAST_TYPES = {'TEXT': 'CHAR', 'VARCHAR': 'CHAR', 'CHARACTER VARYING': 'CHAR',
+               'INTEGER': 'SIGNED', 'INT': 'SIGNED', 'BIGINT': 'SIGNED', 'SMALLINT': 'SIGNED',
+               'REAL': 'DOUBLE', 'FLOAT': 'DOUBLE', 'DOUBLE PRECISION': 'DOUBLE'}
 
 _DATE_FORMATS = {'year': '%Y-01-01', 'month': '%Y-%m-01', 'day': '%Y-%m-%d',
                  'hour': '%Y-%m-%d %H:00:00', 'minute': '%Y-%m-%d %H:%i:00',
@@ -66,6 +72,8 @@ class MySQLDialect(Dialect):
     for_update = True
     returning_clause = False          # turned on for MariaDB 10.5+ by the server version
     returning_qualified = False
+    update_returning = False          # MariaDB's RETURNING is on INSERT and DELETE only
+    derived_names_unique = True       # count() renames a second "id" in its derived table
     insert_returns_pk = False         # new keys come from the driver's lastrowid
     subquery_alias_required = True
     compound_select_parentheses = True
@@ -178,6 +186,21 @@ class MySQLDialect(Dialect):
     def boolean_literal(self, value: bool) -> str:
         return '1' if value else '0'
 
+    def cast_type(self, name: str) -> str:
+        """MySQL casts to a few types of its own: text is ``CHAR`` (``VARCHAR(n)`` is
+        ``CHAR(n)``), integers ``SIGNED``, floating point ``DOUBLE``; other names (DATE,
+        DATETIME, DECIMAL(p, s), JSON ...) are written as given."""
+        match = re.match(r'\s*([A-Za-z ]+?)\s*(\(.*\))?\s*$', name)
+        if match is None:
+            return name
+        base = ' '.join(match.group(1).upper().split())
+        spelled = _CAST_TYPES.get(base)
+        if spelled is None:
+            return name
+        if spelled == 'CHAR':
+            return spelled + (match.group(2) or '')
+        return spelled
+
     # -- upserts -----------------------------------------------------------------------------
     def insert_verb(self, on_conflict: Any) -> str:
         if on_conflict is None or on_conflict.is_update():
@@ -236,6 +259,9 @@ class MySQLDialect(Dialect):
             return
         if on_conflict._action == 'UPDATE':
             raise ValueError('on_conflict("update") needs update= or preserve=')
+        if on_conflict._action is None and on_conflict._conflict_target:
+            raise ValueError('on_conflict() names a conflict but not what to do about it: '
+                             'give action="ignore", update= or preserve=')
 
     # -- functions ---------------------------------------------------------------------------
     def extract_date(self, date_part: str, date_field: Any) -> Node:
@@ -252,8 +278,11 @@ class MySQLDialect(Dialect):
         part = check_date_part(date_part)
         if part not in _DATE_FORMATS:
             raise ValueError('%s cannot truncate dates to %r' % (self.display_name, part))
-        return fn.DATE_FORMAT(date_field, SQL("'%s'" % _DATE_FORMATS[part]
-                                              .replace('%', '%%')))
+        # DATE_FORMAT gives text, which compares with a datetime as text would
+        # ('2024-05-06' != '2024-05-06 00:00:00'): cast it back to a DATETIME so that
+        # WHERE and GROUP BY see a date-time, as on the other engines
+        text = fn.DATE_FORMAT(date_field, SQL("'%s'" % _DATE_FORMATS[part].replace('%', '%%')))
+        return Cast(text, 'DATETIME')
 
     def random(self) -> Node:
         return fn.rand()

@@ -807,7 +807,7 @@ class Cast(WrappedNode):
         ctx.literal('CAST(')
         with ctx(parentheses=False):
             ctx.sql(self.node)
-        return ctx.literal(' AS ' + self._cast + ')')
+        return ctx.literal(' AS ' + ctx.dialect.cast_type(self._cast) + ')')
 
 
 def _nulls_position(nulls: Any) -> str | None:
@@ -1327,10 +1327,19 @@ class Check(SQL):
     """A CHECK constraint: ``Check('price > 0', name=None)``."""
 
     def __init__(self, constraint: str, name: str | None = None) -> None:
+        self.constraint_name = name or None
+        self.constraint = constraint
         if name:
             super().__init__('CONSTRAINT %s CHECK (%s)' % (quote((name,)), constraint))
         else:
             super().__init__('CHECK (%s)' % constraint)
+
+    def __sql__(self, ctx: Context) -> Context:
+        if not self.constraint_name:
+            return super().__sql__(ctx)
+        # the name quoted as the engine quotes names (backticks on MySQL)
+        return ctx.literal('CONSTRAINT %s CHECK (%s)' % (
+            ctx.dialect.quote_identifier(self.constraint_name), self.constraint))
 
 
 class Default(SQL):

@@ -1007,6 +1007,8 @@ class SelectBase(SelectQuery, Source):
             counted = self          # its ordering decides which rows the LIMIT keeps
         else:
             counted = self.order_by()
+        if database.dialect.derived_names_unique and isinstance(counted, Select):
+            counted = _distinct_column_names(counted)
         outer = Select([counted.alias('_wrapped')], [fn.COUNT(SQL('1'))])
         return outer.scalar(database) or 0
 
@@ -1507,6 +1509,8 @@ class WriteQuery(Query):
         dialect = ctx.dialect
         if not dialect.returning_clause:
             raise dialect.not_supported('RETURNING')
+        if isinstance(self, Update) and not dialect.update_returning:
+            raise dialect.not_supported('UPDATE ... RETURNING')
         ctx.literal(' RETURNING ')
         if dialect.returning_qualified:
             with ctx(scope=SCOPE_COLUMN):
@@ -1599,6 +1603,31 @@ def _assignments(table: Table, data: dict, where: str) -> list:
             value = Value(value, converter=column._value_converter(), unpack=False)
         parts.append(NodeList((column, SQL('='), value)))
     return parts
+
+
+def _selected_name(node: Any) -> Any:
+    """The name a select-list entry has in a derived table (``None``: unknown)."""
+    if isinstance(node, Alias):
+        return node._alias
+    return getattr(node, 'column_name', None) or getattr(node, 'name', None)
+
+
+def _distinct_column_names(query: 'Select') -> 'Select':
+    """``query`` with the second and later columns of one name aliased apart, for
+    engines that refuse a derived table with two columns of one name (MySQL)."""
+    columns = query._returning or ()
+    seen: set = set()
+    renamed: list = []
+    changed = False
+    for position, node in enumerate(columns):
+        name = _selected_name(node)
+        if isinstance(name, str) and name in seen:
+            inner = node.node if isinstance(node, Alias) else node
+            node = Alias(inner, '_c%d_%s' % (position, name))
+            changed = True
+        seen.add(name)
+        renamed.append(node)
+    return query.columns(*renamed) if changed else query
 
 
 class Update(WriteQuery):
