@@ -1,10 +1,10 @@
 """MySQL and MariaDB databases on ``pymysql`` (or ``mysqlclient``'s ``MySQLdb``).
 
 Connections run in the driver's autocommit mode, like every orm engine: transactions
-are explicit ``BEGIN`` / ``COMMIT`` statements sent by ``atomic()`` and friends.  Each
-new connection adds ``PIPES_AS_CONCAT`` to the server's ``sql_mode`` (so ``||``
-concatenates text, as on the other engines) and keeps the rest of the server's mode.
-Introspection reads ``information_schema``.
+are explicit ``BEGIN`` / ``COMMIT`` statements sent by ``atomic()`` and friends.  The
+session keeps the server's ``sql_mode`` unless ``sql_mode=`` is given: text is
+concatenated with ``CONCAT()``, which needs no mode.  Introspection reads
+``information_schema``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import importlib
 from typing import Any, Optional, Sequence
 
 from .database import (ColumnMetadata, Database, ForeignKeyMetadata, IndexMetadata,
-                       ViewMetadata, set_up_or_close)
+                       ViewMetadata)
 from .dialects.mysql import MySQLDialect, parse_mysql_version
 from .exceptions import (DataError, ExceptionWrapper, ImproperlyConfigured, IntegrityError,
                          NotSupportedError, OperationalError, PeeweeException)
@@ -28,10 +28,6 @@ MYSQL_DRIVERS = ('pymysql', 'MySQLdb')
 #: the server-status bit a MySQL server sets while a transaction is open
 _SERVER_STATUS_IN_TRANS = 1
 
-#: the SQL run on each new connection unless ``sql_mode=`` is given: the server's mode
-#: with PIPES_AS_CONCAT added
-_ADD_PIPES_AS_CONCAT = ("SET SESSION sql_mode = CONCAT_WS(',', "
-                        "NULLIF(@@SESSION.sql_mode, ''), 'PIPES_AS_CONCAT')")
 
 
 #: MySQL / MariaDB error numbers whose meaning the drivers' classes get wrong or leave
@@ -114,8 +110,7 @@ class MySQLDatabase(IsolationLevelBlocks, Database):
     :param database: the database (schema) name.
     :param mariadb: whether the server is MariaDB; by default the server's version
         string says so once connected.
-    :param sql_mode: the session's ``sql_mode``, as given; by default the server's mode
-        with ``PIPES_AS_CONCAT`` added.
+    :param sql_mode: the session's ``sql_mode``, as given; by default the server's.
     :param charset: the connection's character set (``utf8mb4``).
     :param isolation_level: default isolation level of transactions (``'SERIALIZABLE'``,
         ``'READ COMMITTED'`` ...; ``None``: the server's).
@@ -202,16 +197,7 @@ class MySQLDatabase(IsolationLevelBlocks, Database):
         return driver.connect(**params)
 
     def _connect(self) -> Any:
-        return set_up_or_close(self._driver_connect(self.database or '', self.connect_params),
-                               self._set_sql_mode)
-
-    def _set_sql_mode(self, conn: Any) -> None:
-        if self._sql_mode is None:
-            cursor = conn.cursor()
-            try:
-                cursor.execute(_ADD_PIPES_AS_CONCAT)
-            finally:
-                cursor.close()
+        return self._driver_connect(self.database or '', self.connect_params)
 
     def _set_server_version(self, conn: Any) -> None:
         text = conn.get_server_info()

@@ -92,7 +92,7 @@ def test_on_duplicate_key_update_spelling_follows_the_server():
     with mariadb.bind_ctx([Gadget]):
         sql = compiled(mariadb, query)[0]
     assert sql.endswith('ON DUPLICATE KEY UPDATE `count` = VALUE(`count`), '
-                        '`name` = (`gadget`.`name` || VALUE(`name`))')
+                        '`name` = CONCAT(`gadget`.`name`, VALUE(`name`))')
     mysql = offline((8, 0, 36))
     with mysql.bind_ctx([Gadget]):
         sql = compiled(mysql, query)[0]
@@ -154,10 +154,15 @@ def test_server_version_and_flavour(mysql_db):
     assert mysql_db.dialect.returning_clause == (mysql_db.mariadb and version >= (10, 5))
 
 
-def test_concat_and_sql_mode(mysql_db):
-    mode = mysql_db.execute_sql('SELECT @@SESSION.sql_mode').fetchone()[0]
-    assert 'PIPES_AS_CONCAT' in mode.split(',')
-    assert mysql_db.execute_sql("SELECT 'a' || 'b'").fetchone() == ('ab',)
+def test_concat_is_written_as_a_function_and_the_mode_is_the_servers(gadgets):
+    mode = gadgets.execute_sql('SELECT @@SESSION.sql_mode').fetchone()[0]
+    server = gadgets.execute_sql('SELECT @@GLOBAL.sql_mode').fetchone()[0]
+    assert mode == server and 'PIPES_AS_CONCAT' not in mode.split(',')
+    Gadget.create(name='lamp', made=datetime.datetime(2024, 1, 1))
+    query = Gadget.select((Gadget.name + '-' + Gadget.name.concat('!')).alias('tag'))
+    assert 'CONCAT(CONCAT(`t1`.`name`, %s), CONCAT(`t1`.`name`, %s))' in query.sql()[0]
+    assert query.scalar() == 'lamp-lamp!'
+    assert Gadget.select().where(Gadget.name.contains('am')).count() == 1
 
 
 def test_create_read_upsert(gadgets):

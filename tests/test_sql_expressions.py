@@ -315,8 +315,10 @@ def test_case_needs_a_branch():
 
 
 def test_nodelist_and_enclosed_nodelist(db, people):
-    greeting = NodeList((people.name, SQL('||'), Value('!')))
-    assert people.select(greeting.alias('g')).where(people.id == 2).scalar() == 'bob!'
+    # raw SQL pieces are written as given (so an engine-neutral operator: MySQL reads ||
+    # as OR)
+    doubled = NodeList((people.age, SQL('*'), Value(2)))
+    assert people.select(doubled.alias('g')).where(people.id == 2).scalar() == 50
     assert names(people, people.id.in_(EnclosedNodeList([1, 5]))) == ['alice', 'eve']
     assert names(people, NodeList((people.age, SQL('IN'), EnclosedNodeList([41, 35])))) == \
         ['carol', 'eve']

@@ -85,6 +85,9 @@ class Dialect:
     adapt_param: Callable[[Any], Any] | None = None
     #: hook to rewrite an operator's right-hand side (None: no rewriting)
     rewrite_operand: Callable[[str, Any], Any] | None = None
+    #: operators this engine writes as a function of both sides, ``{'||': 'CONCAT'}``
+    #: (None: every operator is written infix)
+    operator_functions: dict[str, str] | None = None
 
     def __init__(self, field_types: dict | None = None, operations: dict | None = None,
                  server_version: tuple | None = None) -> None:

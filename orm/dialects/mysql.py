@@ -13,8 +13,8 @@ What differs from the generic SQL:
   decides, see :meth:`MySQLDialect.set_server_version`);
 * ``REGEXP`` / ``LIKE`` are case-insensitive under the default collations: the
   case-sensitive operators (``%``, ``regexp()``) compare with ``BINARY``;
-* ``||`` concatenates text because every connection runs with ``PIPES_AS_CONCAT`` in
-  its ``sql_mode`` (see :class:`orm.MySQLDatabase`);
+* text is concatenated with ``CONCAT(a, b)`` (``||`` is a logical OR in MySQL's
+  default ``sql_mode``);
 * ``DROP INDEX name ON table``; a TEXT or BLOB column in an index gets a prefix
   length (:attr:`MySQLDialect.text_key_length`); ``FOR SHARE`` is ``LOCK IN SHARE
   MODE`` on MariaDB, which has no ``FOR UPDATE OF`` (refused);
@@ -92,6 +92,7 @@ class MySQLDialect(Dialect):
     #: 191 characters of utf8mb4 fit in 767 bytes, the smallest key limit InnoDB has
     text_key_length = 191
 
+    operator_functions = {'||': 'CONCAT'}
     operations = {'LIKE': 'LIKE BINARY', 'ILIKE': 'LIKE', 'REGEXP': 'REGEXP BINARY',
                   'IREGEXP': 'REGEXP', '%': '%%', '#': '^', 'XOR': 'XOR'}
     field_types = dict(Dialect.field_types, AUTO='INTEGER AUTO_INCREMENT',

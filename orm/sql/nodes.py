@@ -910,6 +910,8 @@ class Expression(ColumnBase):
             rhs = _row_value(lhs, rhs)
         if dialect.rewrite_operand is not None:
             rhs = dialect.rewrite_operand(op, rhs)
+        if dialect.operator_functions is not None and op in dialect.operator_functions:
+            return ctx.sql(Function(dialect.operator_functions[op], (lhs, rhs)))
         # frames are swapped by hand (and only when they change): this is the hottest node
         state = ctx.state
         if state.converter is not None:
