@@ -143,13 +143,19 @@ class ModelIndex(Node):
         return make_index_name(index_name_prefix(self.model._meta),
                                [re.sub(r'[^\w]+', '', n) for n in names])
 
+
+    def name_on(self, dialect: Dialect) -> str:
+        """The name the index is created and dropped under on ``dialect``: a name given
+        is kept as it is, a generated one is fitted to the engine's identifier limit."""
+        return self._name if self._name else dialect.fit_generated_name(self.name)
+
     def __sql__(self, ctx: Context) -> Context:
         dialect = ctx.dialect
         meta = self.model._meta
         ctx.literal('CREATE UNIQUE INDEX ' if self._unique else 'CREATE INDEX ')
         if self._safe and dialect.safe_create_index:
             ctx.literal('IF NOT EXISTS ')
-        name = self.name if self._name else dialect.fit_generated_name(self.name)
+        name = self.name_on(dialect)
         if meta.schema and dialect.index_schema_prefix:
             ctx.literal(dialect.quote_path((meta.schema, name)))
         else:
@@ -171,7 +177,7 @@ class ModelIndex(Node):
                 [dialect.index_key(part, bool(self._unique)) for part in self._expressions()])))
             self._nulls_sql(ctx)
             if self._where is not None:
-                if dialect.name == 'mysql':
+                if not dialect.partial_indexes:
                     raise dialect.not_supported('partial indexes (where=)', value_error=True)
                 ctx.literal(' WHERE ')
                 ctx.sql(ValueLiterals(self._where))
@@ -180,12 +186,12 @@ class ModelIndex(Node):
     def _nulls_sql(self, ctx: Context) -> None:
         if self._nulls_distinct is None:
             return
-        if ctx.dialect.name in ('sqlite', 'mysql'):
+        if not ctx.dialect.nulls_distinct_clause:
             if not self._nulls_distinct:
                 raise ctx.dialect.not_supported(
                     'nulls_distinct=False (NULLS NOT DISTINCT: %s counts NULLs in a '
                     'unique index as distinct values, always)' % ctx.dialect.display_name)
-            return      # what SQLite and MySQL do anyway
+            return      # what the engine does anyway
         ctx.literal(' NULLS DISTINCT' if self._nulls_distinct else ' NULLS NOT DISTINCT')
 
 
@@ -456,8 +462,8 @@ class SchemaManager:
         self._execute(self._create_index(index, safe))
 
     def _drop_indexes(self, safe: bool = True) -> list:
-        fit = self.database.dialect.fit_generated_name
-        return [self._drop_index(index.name if index._name else fit(index.name), safe)
+        dialect = self.database.dialect
+        return [self._drop_index(index.name_on(dialect), safe)
                 for index in fields_to_index(self.model._meta)
                 if isinstance(index, ModelIndex)]
 

@@ -45,6 +45,8 @@ class Dialect:
     returning_qualified = False           # RETURNING may use "table"."col"
     update_returning = True               # RETURNING on UPDATE too (not on MariaDB)
     derived_names_unique = False          # a derived table's columns need distinct names
+    partial_indexes = True                # CREATE INDEX ... WHERE
+    nulls_distinct_clause = True          # unique indexes take NULLS [NOT] DISTINCT
     insert_returns_pk = False             # inserts fetch the new key with RETURNING
     supports_distinct_on = False
     supports_lateral = False

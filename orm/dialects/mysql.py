@@ -74,6 +74,8 @@ class MySQLDialect(Dialect):
     returning_qualified = False
     update_returning = False          # MariaDB's RETURNING is on INSERT and DELETE only
     derived_names_unique = True       # count() renames a second "id" in its derived table
+    partial_indexes = False
+    nulls_distinct_clause = False     # NULLs in a unique index are always distinct
     insert_returns_pk = False         # new keys come from the driver's lastrowid
     subquery_alias_required = True
     compound_select_parentheses = True

@@ -25,6 +25,7 @@ class SqliteDialect(Dialect):
     supports_update_from = _VERSION >= (3, 33, 0)
     supports_materialized_cte = _VERSION >= (3, 35, 0)
     index_schema_prefix = True
+    nulls_distinct_clause = False         # NULLs in a unique index are always distinct
     references_schema_prefix = False
     upsert_select_needs_where = True
     conflict_constraint_supported = False

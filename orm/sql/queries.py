@@ -1775,13 +1775,13 @@ class NoRowsToInsert(ValueError):
     insert of nothing (``DEFAULT VALUES``)."""
 
 
-
 def key_of_returned_row(row: Any, keys: tuple) -> Any:
     """The new key in a row an INSERT returned: the value, or a tuple of the values of a
     composite key; ``None`` when no row came back (the insert was ignored)."""
     if row is None:
         return None
     return row[0] if len(keys) == 1 else tuple(row)
+
 
 class Insert(WriteQuery):
     """``INSERT INTO table (cols) VALUES ... | SELECT ... [ON CONFLICT ...] [RETURNING]``."""
