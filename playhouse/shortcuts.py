@@ -23,8 +23,9 @@ from orm import (Alias, CompoundSelectQuery, Field, ForeignKeyField, InterfaceEr
                  Metadata, OperationalError, OutcomeUnknownError, PostgresAdapter,
                  ProgrammingError, Select, Value, callable_)
 
-__all__ = ['OutcomeUnknownError', 'ReconnectMixin', 'ThreadSafeDatabaseMetadata', 'dict_to_model', 'insert_where',
-           'model_to_dict', 'resolve_multimodel_query', 'update_model_from_dict']
+__all__ = ['OutcomeUnknownError', 'ReconnectMixin', 'ThreadSafeDatabaseMetadata',
+           'dict_to_model', 'insert_where', 'model_to_dict', 'resolve_multimodel_query',
+           'update_model_from_dict']
 
 _SENTINEL = object()
 
@@ -293,6 +294,15 @@ def insert_where(cls: type, data: dict, where: Any = None) -> Any:
 
 # What a driver says when the connection under it is gone, by error class. The
 # fragments are matched case-insensitively against the error's text.
+# a call on a connection the driver already knows is closed: nothing is sent
+_CLOSED_ON_OUR_SIDE: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
+    (InterfaceError, (
+        'connection already closed',                    # psycopg2
+        'cannot operate on a closed database',          # sqlite3
+        'the connection has been closed')),             # apsw
+    (ProgrammingError, ('cannot operate on a closed database',)),
+)
+
 _CONNECTION_GONE: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
     (OperationalError, (
         # MySQL / MariaDB drivers
@@ -304,12 +314,7 @@ _CONNECTION_GONE: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
         'connection already closed', 'ssl connection has been closed unexpectedly',
         'no connection to the server', 'the connection is closed', 'the connection is lost',
         'connection is bad', 'sending query')),
-    (InterfaceError, (
-        'connection already closed',                    # psycopg2
-        'cannot operate on a closed database',          # sqlite3
-        'the connection has been closed')),             # apsw
-    (ProgrammingError, ('cannot operate on a closed database',)),
-)
+) + _CLOSED_ON_OUR_SIDE
 
 # The lost-connection errors a driver raises *before* it sends anything: the
 # connection was already closed on our side, or writing the request failed. A
@@ -320,12 +325,7 @@ _NOT_SENT: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
         'connection already closed',
         'no connection to the server',          # libpq: nothing to send it on
         'sending query')),                      # psycopg 3: the request did not go out
-    (InterfaceError, (
-        'connection already closed',                    # psycopg2
-        'cannot operate on a closed database',          # sqlite3
-        'the connection has been closed')),             # apsw
-    (ProgrammingError, ('cannot operate on a closed database',)),
-)
+) + _CLOSED_ON_OUR_SIDE
 
 # statements that end a transaction by committing it: losing the connection while
 # one runs leaves the commit's outcome unknown
