@@ -69,7 +69,7 @@ import orm as _orm  # noqa: E402
 # orm's names (those imported above) and this module's own
 __all__ = sorted({_name for _name in _orm.__all__ if _name in globals()} | {
     'CockroachDatabase', 'PooledCockroachDatabase', 'CockroachDialect',
-    'run_transaction', 'ExceededMaxAttempts', 'AmbiguousCommitError',
+    'run_transaction', 'retry_delay', 'ExceededMaxAttempts', 'AmbiguousCommitError',
     'NestedTransactionError', 'RETRYABLE_SQLSTATES',
     'UUIDKeyField', 'RowIDField', 'ArrayField', 'JSONField'})
 
@@ -311,8 +311,10 @@ def _drop_broken_connection(db: Any) -> None:
                 pass
 
 
-def _backoff_delay(db: Any, retry: int) -> float:
-    """Full-jitter exponential backoff: uniform(0, min(max_delay, base * 2**(retry-1)))."""
+def retry_delay(db: Any, retry: int) -> float:
+    """The wait before retry number ``retry`` of ``db``'s transaction: full-jitter
+    exponential backoff, uniform(0, min(max_delay, base * 2**(retry-1))) seconds (the
+    async databases of ``playhouse.pwasyncio`` wait the same)."""
     base = getattr(db, 'retry_base_delay', CockroachDatabase.retry_base_delay)
     cap = getattr(db, 'retry_max_delay', CockroachDatabase.retry_max_delay)
     ceiling = min(cap, base * (2 ** min(retry - 1, 32)))
@@ -381,7 +383,7 @@ def run_transaction(db: Any, callback: Callable[[Any], Any], max_attempts: Optio
     for attempt in range(1, max_attempts + 1):
         _record_attempts(db, attempt)
         if attempt > 1:
-            delay = _backoff_delay(db, attempt - 1)
+            delay = retry_delay(db, attempt - 1)
             logger.debug('run_transaction: attempt %d after %s; retrying in %.4fs',
                          attempt, last_error.__class__.__name__, delay)
             if delay:

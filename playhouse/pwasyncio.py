@@ -27,7 +27,6 @@ import builtins
 import contextvars
 import functools
 import json
-import random
 import re
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Optional, TypeVar
 
@@ -37,7 +36,7 @@ from orm import (ExceptionWrapper, ForeignKeyField, InterfaceError, Model,
                  OperationalError, PostgresAdapter, PostgresqlDatabase, Proxy, SqliteDatabase,
                  prefetch)
 from playhouse.cockroachdb import (CockroachDatabase, ExceededMaxAttempts,
-                                  NestedTransactionError, is_retryable)
+                                  NestedTransactionError, is_retryable, retry_delay)
 from orm import (DatabaseError, DataError, IntegrityError, InternalError, NotSupportedError,
                  ProgrammingError)
 
@@ -1340,7 +1339,7 @@ class AsyncCockroachDatabase(AsyncPostgresqlDatabase, CockroachDatabase):
         for attempt in range(1, max_attempts + 1):
             self._state._current().attempts = attempt
             if attempt > 1:
-                await asyncio.sleep(self._retry_delay(attempt - 1))
+                await asyncio.sleep(retry_delay(self, attempt - 1))
             try:
                 async with self.transaction(**options):
                     result = await callback(self)
@@ -1355,12 +1354,6 @@ class AsyncCockroachDatabase(AsyncPostgresqlDatabase, CockroachDatabase):
             'conflict and was rolled back (last error: %s).'
             % (max_attempts, '' if max_attempts == 1 else 's', str(last_error).strip()),
             attempts=max_attempts, last_error=last_error) from last_error
-
-    def _retry_delay(self, retry: int) -> float:
-        """Full jitter: uniform(0, min(retry_max_delay, retry_base_delay * 2**(retry-1))),
-        as the synchronous run_transaction() waits."""
-        ceiling = min(self.retry_max_delay, self.retry_base_delay * (2 ** min(retry - 1, 32)))
-        return random.uniform(0, ceiling) if ceiling > 0 else 0.0
 
     @property
     def last_transaction_attempts(self) -> Optional[int]:
