@@ -99,6 +99,17 @@ class OutcomeUnknownError(OperationalError):
     the data back, or make the write idempotent (see the reliability page).
     """
 
+    @classmethod
+    def replacing(cls, exc: BaseException, explanation: str) -> 'OutcomeUnknownError':
+        """The error to raise in place of ``exc``, the driver's lost-connection error:
+        ``explanation`` followed by the first line of ``exc`` in parentheses, with its
+        ``orig`` and ``pgcode``."""
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        error = cls('%s (%s)' % (explanation, first_line))
+        error.orig = getattr(exc, 'orig', None) or exc
+        error.pgcode = getattr(exc, 'pgcode', None)
+        return error
+
 
 class DoesNotExist(Exception):
     """A query that had to return one row returned none."""

@@ -230,13 +230,10 @@ class PostgresqlDatabase(IsolationLevelBlocks, Database):
                 if isinstance(exc, OutcomeUnknownError) or \
                         not self._driver_adapter.is_broken(conn):
                     raise
-                unknown = OutcomeUnknownError(
-                    'The connection was lost while COMMIT ran: the transaction may or '
-                    'may not have been committed. Read the data back to find out (%s)'
-                    % (str(exc).strip().splitlines() or [type(exc).__name__])[0])
-                unknown.orig = exc.orig or exc
-                unknown.pgcode = exc.pgcode
-                raise unknown from exc
+                raise OutcomeUnknownError.replacing(
+                    exc, 'The connection was lost while COMMIT ran: the transaction may '
+                         'or may not have been committed. Read the data back to find '
+                         'out') from exc
 
     # -- introspection -----------------------------------------------------------------
     def get_tables(self, schema: Optional[str] = None) -> list:

@@ -347,15 +347,10 @@ def _matches(rules: Dict[type, List[str]], exc: BaseException) -> bool:
 
 
 def _outcome_unknown(exc: BaseException, committing: bool) -> OutcomeUnknownError:
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    error = OutcomeUnknownError(
-        'The connection was lost after the statement was sent and before its result '
-        'arrived, so the server may or may not have %s it; it is not sent again. '
-        'The next statement reconnects. (%s)'
-        % ('committed' if committing else 'run', first_line))
-    error.orig = getattr(exc, 'orig', None) or exc
-    error.pgcode = getattr(exc, 'pgcode', None)
-    return error
+    return OutcomeUnknownError.replacing(
+        exc, 'The connection was lost after the statement was sent and before its result '
+             'arrived, so the server may or may not have %s it; it is not sent again. '
+             'The next statement reconnects.' % ('committed' if committing else 'run'))
 
 
 class ReconnectMixin:
