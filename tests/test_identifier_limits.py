@@ -145,3 +145,26 @@ def test_long_foreign_key_constraint_names_fit(db):
         "AND conname LIKE 'fk_%%'")
     names = [row[0] for row in cursor.fetchall()]
     assert len(set(names)) == 2 and all(nbytes(n) <= PG_LIMIT for n in names)
+
+
+def test_cockroachdb_fits_generated_index_names_as_postgres_does():
+    # CockroachDB speaks PostgreSQL's dialect and its 63-byte limit: the DDL it is sent
+    # names two indexes on one long table differently, each within the limit
+    from playhouse.cockroachdb import CockroachDatabase
+    crdb = CockroachDatabase(None)
+
+    class Wide(Model):
+        first = IntegerField(index=True)
+        second = IntegerField(index=True)
+
+        class Meta:
+            database = crdb
+            table_name = 'w' * 60
+            legacy_table_names = False      # index names start with the table's name
+
+    statements = [crdb.dialect.compile(index)[0] for index in
+                  Wide._meta.fields_to_index()]
+    names = [sql.split('"')[1] for sql in statements]
+    assert len(set(names)) == 2 and all(nbytes(name) <= PG_LIMIT for name in names)
+    assert names == [crdb.dialect.fit_generated_name(make_index_name('w' * 60, [column]))
+                     for column in ('first', 'second')]
